@@ -1,0 +1,69 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Squall: a network chaos and resilience test harness.
+///
+/// Module layering follows DESIGN.md §2: the fault model knows nothing of sockets, the proxy knows nothing of
+/// scenarios, and only the executable prints or exits.
+let package = Package(
+    name: "Squall",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "squall", targets: ["squall"]),
+        .library(name: "SquallFaults", targets: ["SquallFaults"]),
+        .library(name: "SquallProxy", targets: ["SquallProxy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "SquallFaults",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio")
+            ]
+        ),
+        .target(
+            name: "SquallProxy",
+            dependencies: [
+                "SquallFaults",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "SquallTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "squall",
+            dependencies: [
+                "SquallFaults",
+                "SquallProxy",
+                "SquallTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SquallFaultsTests",
+            dependencies: ["SquallFaults"]
+        ),
+        .testTarget(
+            name: "SquallProxyTests",
+            dependencies: [
+                "SquallFaults",
+                "SquallProxy",
+                "SquallTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,64 @@
+extension Fault {
+    /// Reads a fault from its JSON form, Toxiproxy's toxic shape:
+    /// `{"name", "type", "stream" (or "direction"), "toxicity", "attributes"}`.
+    ///
+    /// `attributes: null` and a missing `attributes` mean all defaults; keys match case-insensitively.
+    ///
+    /// - Parameters:
+    ///   - json: the fault object.
+    ///   - path: its JSON path, for errors.
+    /// - Throws: ``FaultError`` naming the path of the first problem.
+    public init(json: JSONValue, path: String) throws(FaultError) {
+        var reader = try JSONObjectReader(json, path: path)
+        let typeName = try reader.string("type")
+        guard let typeName else {
+            throw FaultError.missingField(path: path, field: "type")
+        }
+        guard let type = FaultType(rawValue: typeName.lowercased()) else {
+            throw FaultError.unknownFaultType(path: reader.path(of: "type"), found: typeName)
+        }
+        var streamText = try reader.string("stream")
+        if streamText == nil {
+            streamText = try reader.string("direction")
+        }
+        var direction = FaultDirection.downstream
+        if let streamText {
+            guard let parsed = FaultDirection(rawValue: streamText.lowercased()) else {
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "stream"),
+                    expected: "\"upstream\" or \"downstream\"",
+                    found: JSONValue.string(streamText).typeDescription
+                )
+            }
+            direction = parsed
+        }
+        let toxicity = try reader.number("toxicity", in: 0...1, expected: "a probability in 0...1") ?? 1
+        let name = try reader.string("name")
+        if let name, name.isEmpty {
+            throw FaultError.invalidValue(path: reader.path(of: "name"), expected: "a non-empty name", found: "string \"\"")
+        }
+        let attributes = reader.value("attributes") ?? .object([:])
+        try reader.rejectUnknownKeys()
+        let values = try Fault.readAttributes(attributes, type: type, path: reader.path(of: "attributes"))
+        try self.init(
+            name: name ?? "\(type.rawValue)_\(streamText ?? direction.rawValue)",
+            type: type,
+            direction: direction,
+            toxicity: toxicity,
+            attributes: values
+        )
+    }
+
+    /// The fault in Toxiproxy's toxic shape, every attribute of the type included.
+    public var json: JSONValue {
+        var attributes: [String: JSONValue] = [:]
+        for (key, value) in self.attributes { attributes[key] = .number(value) }
+        return .object([
+            "name": .string(self.name),
+            "type": .string(self.type.rawValue),
+            "stream": .string(self.direction.rawValue),
+            "toxicity": .number(self.toxicity),
+            "attributes": .object(attributes),
+        ])
+    }
+}

@@ -1,0 +1,104 @@
+/// One configured fault: a named, typed disturbance on one direction of a proxy's connections.
+///
+/// A fault acts on a given connection with probability `toxicity`, drawn once per connection from the run seed
+/// (see ``ToxicityDraw``) and never re-drawn when other faults change.
+public struct Fault: Sendable, Hashable {
+    /// Unique within its proxy, across both directions.
+    public var name: String
+    /// What kind of fault this is.
+    public var type: FaultType
+    /// Which way the affected bytes travel.
+    public var direction: FaultDirection
+    /// Probability in `0...1` that the fault acts on a given connection.
+    public var toxicity: Double
+    /// Every attribute of the type, in its documented unit (defaults filled in).
+    public private(set) var attributes: [String: Double]
+    /// The typed view of the attributes.
+    public private(set) var effect: FaultEffect
+
+    /// Creates a fault, validating its attributes.
+    ///
+    /// - Parameters:
+    ///   - name: unique within the proxy; defaults to `<type>_<direction>` as in Toxiproxy.
+    ///   - type: the fault type.
+    ///   - direction: which way the affected bytes travel.
+    ///   - toxicity: probability in `0...1` that a connection is affected.
+    ///   - attributes: attribute values in their units; omitted ones take their defaults.
+    /// - Throws: ``FaultError`` for unknown attributes or out-of-range values.
+    public init(
+        name: String? = nil,
+        type: FaultType,
+        direction: FaultDirection = .downstream,
+        toxicity: Double = 1,
+        attributes: [String: Double] = [:]
+    ) throws(FaultError) {
+        var json: [String: JSONValue] = [:]
+        for (key, value) in attributes { json[key] = .number(value) }
+        guard toxicity.isFinite, (0...1).contains(toxicity) else {
+            throw FaultError.invalidValue(path: "toxicity", expected: "a probability in 0...1", found: "number \(toxicity)")
+        }
+        let values = try Fault.readAttributes(.object(json), type: type, path: "attributes")
+        self.name = name ?? "\(type.rawValue)_\(direction.rawValue)"
+        self.type = type
+        self.direction = direction
+        self.toxicity = toxicity
+        self.attributes = values
+        self.effect = try FaultEffect(type: type, values: values, path: "attributes")
+    }
+
+    /// Returns a copy with some attributes changed (the others kept), as Toxiproxy's toxic update does.
+    ///
+    /// - Throws: ``FaultError`` when a new value is invalid.
+    public func updating(attributes changes: JSONValue?, toxicity: Double?, path: String = "") throws(FaultError) -> Fault {
+        var merged: [String: JSONValue] = [:]
+        for (key, value) in self.attributes { merged[key] = .number(value) }
+        let attributesPath = path.isEmpty ? "attributes" : "\(path).attributes"
+        if let changes {
+            guard case .object(let members) = changes else {
+                throw FaultError.invalidValue(path: attributesPath, expected: "an object", found: changes.typeDescription)
+            }
+            for (key, value) in members where value != .null {
+                let canonical = self.type.attributes.first { $0.name.lowercased() == key.lowercased() }?.name ?? key
+                merged[canonical] = value
+            }
+        }
+        var copy = self
+        if let toxicity {
+            guard (0...1).contains(toxicity) else {
+                throw FaultError.invalidValue(
+                    path: path.isEmpty ? "toxicity" : "\(path).toxicity",
+                    expected: "a probability in 0...1",
+                    found: "number \(JSONValue.format(toxicity))"
+                )
+            }
+            copy.toxicity = toxicity
+        }
+        copy.attributes = try Fault.readAttributes(.object(merged), type: self.type, path: attributesPath)
+        copy.effect = try FaultEffect(type: self.type, values: copy.attributes, path: attributesPath)
+        return copy
+    }
+
+    /// Validates an `attributes` object for `type`, filling in defaults.
+    static func readAttributes(_ value: JSONValue, type: FaultType, path: String) throws(FaultError) -> [String: Double] {
+        var values: [String: Double] = [:]
+        var reader = try JSONObjectReader(value, path: path)
+        for attribute in type.attributes {
+            if let given = reader.value(attribute.name) {
+                values[attribute.name] = try attribute.read(given, path: reader.path(of: attribute.name))
+            } else {
+                values[attribute.name] = attribute.defaultValue
+            }
+        }
+        if let unknown = reader.unknownKeys.first {
+            let known = type.attributes.map(\.name)
+            throw FaultError.invalidValue(
+                path: reader.path(of: unknown),
+                expected: known.isEmpty
+                    ? "no attributes (\(type.rawValue) takes none)"
+                    : "an attribute of \(type.rawValue) (\(known.joined(separator: ", ")))",
+                found: "unknown attribute \"\(unknown)\""
+            )
+        }
+        return values
+    }
+}

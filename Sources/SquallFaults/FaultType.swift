@@ -1,0 +1,118 @@
+/// Every kind of fault the proxy can inject, with the attributes each accepts.
+///
+/// The raw values are the `type` strings of the JSON and control API. The byte-stream types keep Toxiproxy's names
+/// and attribute units so existing Toxiproxy clients work unchanged.
+public enum FaultType: String, Sendable, Hashable, CaseIterable {
+    /// Passes everything through; useful as a marker.
+    case noop
+    /// Delays each chunk by `latency` ± `jitter`, measured from when the proxy received it.
+    case latency
+    /// Limits throughput with a token bucket; `rate: 0` pauses the direction until lifted.
+    case bandwidth
+    /// Cuts chunks into small pieces with a delay between them.
+    case slicer
+    /// Delays the close (FIN) of the direction.
+    case slowClose = "slow_close"
+    /// Forwards a number of bytes, then closes the connection.
+    case limitData = "limit_data"
+    /// Drops all data; closes the connection after `timeout` without incoming data (0: never).
+    case timeout
+    /// Closes the connection once it is `lifetime` old, whatever the traffic.
+    case limitTime = "limit_time"
+    /// Resets the connection (RST) on the first data in its direction, after `timeout`.
+    case resetPeer = "reset_peer"
+    /// Keeps the socket open and delivers nothing in its direction, no FIN either: a half-open connection.
+    case blackhole
+    /// The proxy refuses new connections and closes live ones while this fault exists.
+    case down
+    /// Accepts the connection, then resets it at once without contacting the server.
+    case refuse
+    /// Waits `delay` before connecting to the server.
+    case slowOpen = "slow_open"
+    /// Accepts the connection and never connects to the server nor answers.
+    case connectBlackhole = "connect_blackhole"
+
+    /// When a fault of this type acts.
+    public enum Phase: Sendable, Hashable {
+        /// On the bytes of one direction of a live connection.
+        case stream
+        /// When a connection is accepted, before the proxy connects to the server.
+        case connect
+        /// On the whole proxy.
+        case proxy
+    }
+
+    /// When this type acts.
+    public var phase: Phase {
+        switch self {
+        case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .resetPeer, .blackhole:
+            return .stream
+        case .refuse, .slowOpen, .connectBlackhole:
+            return .connect
+        case .down:
+            return .proxy
+        }
+    }
+
+    /// The attributes this type accepts, in the order they are documented and echoed.
+    public var attributes: [FaultAttribute] {
+        switch self {
+        case .noop, .blackhole, .down, .refuse, .connectBlackhole:
+            return []
+        case .latency:
+            return [
+                FaultAttribute("latency", .milliseconds, "delay added to every chunk"),
+                FaultAttribute("jitter", .milliseconds, "the delay varies uniformly by up to ± this much; order is kept"),
+            ]
+        case .bandwidth:
+            return [
+                FaultAttribute("rate", .kilobytesPerSecond, "sustained rate; 0 pauses the direction until lifted"),
+                FaultAttribute("burst", .bytes, "bytes that may pass at once after an idle spell"),
+            ]
+        case .slicer:
+            return [
+                FaultAttribute("average_size", .bytes, default: 1, minimum: 1, "average piece size"),
+                FaultAttribute("size_variation", .bytes, "pieces vary by up to ± this much; must be below average_size"),
+                FaultAttribute("delay", .microseconds, "pause after each piece"),
+            ]
+        case .slowClose:
+            return [FaultAttribute("delay", .milliseconds, "how long the close (FIN) is held back")]
+        case .limitData:
+            return [FaultAttribute("bytes", .bytes, "bytes forwarded before the connection is closed")]
+        case .timeout:
+            return [FaultAttribute("timeout", .milliseconds, "close after this long without incoming data; 0 never closes")]
+        case .limitTime:
+            return [FaultAttribute("lifetime", .milliseconds, "close a connection once it has been open this long")]
+        case .resetPeer:
+            return [FaultAttribute("timeout", .milliseconds, "wait after the first data before the reset")]
+        case .slowOpen:
+            return [FaultAttribute("delay", .milliseconds, "wait before connecting to the server")]
+        }
+    }
+
+    /// One line on what the type does, for `squall faults` and the README.
+    public var summary: String {
+        switch self {
+        case .noop: return "passes everything through"
+        case .latency: return "delays every chunk, measured from when the proxy received it; order is kept"
+        case .bandwidth: return "token-bucket rate limit; rate 0 pauses the direction, holding data until lifted"
+        case .slicer: return "cuts chunks into small pieces with a pause after each"
+        case .slowClose: return "holds back the close (FIN) of the direction"
+        case .limitData: return "forwards a number of bytes, then closes the connection"
+        case .timeout: return "drops all data; closes after a spell without incoming data (0: never); lifting it closes"
+        case .limitTime: return "closes the connection once it is a given age, whatever the traffic"
+        case .resetPeer: return "resets (RST) the connection on its first data in this direction"
+        case .blackhole: return "keeps the socket open but delivers nothing, no FIN (half-open); lifting it closes"
+        case .down: return "refuses new connections and closes live ones while present"
+        case .refuse: return "accepts, then resets the connection at once without contacting the server"
+        case .slowOpen: return "waits before connecting to the server"
+        case .connectBlackhole: return "accepts and never connects to the server nor answers"
+        }
+    }
+
+    /// Whether lifting the fault closes the connections it acted on, because it dropped bytes and the stream can no
+    /// longer be trusted.
+    public var closesWhenLifted: Bool {
+        self == .timeout || self == .blackhole
+    }
+}

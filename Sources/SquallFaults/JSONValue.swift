@@ -1,0 +1,131 @@
+import Foundation
+
+/// A parsed JSON document kept as a tree, so that validation can walk it and name the exact path of a bad value.
+///
+/// Squall reads every configuration (proxy files, control-API bodies, scenarios) into a `JSONValue` first and then
+/// validates it by hand: `Codable` alone cannot say "`[0].toxics[1].attributes.rate`: expected a number ≥ 0, found
+/// -5", and cannot reject unknown keys.
+public enum JSONValue: Sendable, Hashable {
+    /// JSON `null`.
+    case null
+    /// `true` or `false`.
+    case bool(Bool)
+    /// Any JSON number.
+    case number(Double)
+    /// A JSON string.
+    case string(String)
+    /// A JSON array.
+    case array([JSONValue])
+    /// A JSON object; key order is not kept.
+    case object([String: JSONValue])
+
+    /// Parses UTF-8 JSON text.
+    ///
+    /// - Parameter bytes: the document.
+    /// - Returns: the parsed tree.
+    /// - Throws: ``FaultError/invalidJSON(_:)`` with the parser's explanation.
+    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(FaultError) -> JSONValue {
+        let data = Data(bytes)
+        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            throw FaultError.invalidJSON("the document is empty")
+        }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch let error as DecodingError {
+            throw FaultError.invalidJSON(Self.describe(error))
+        } catch {
+            throw FaultError.invalidJSON("\(error)")
+        }
+    }
+
+    /// A short name of this value's JSON type with a preview of the value, for error messages.
+    public var typeDescription: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let value): return "boolean \(value)"
+        case .number(let value): return "number \(JSONValue.format(value))"
+        case .string(let value):
+            let preview = value.count > 40 ? String(value.prefix(40)) + "…" : value
+            return "string \"\(preview)\""
+        case .array(let values): return "an array of \(values.count)"
+        case .object: return "an object"
+        }
+    }
+
+    /// Renders the value as compact JSON text with sorted keys, so output is deterministic.
+    public var jsonText: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let value): return value ? "true" : "false"
+        case .number(let value): return JSONValue.format(value)
+        case .string(let value): return JSONValue.quote(value)
+        case .array(let values): return "[" + values.map(\.jsonText).joined(separator: ",") + "]"
+        case .object(let members):
+            let body = members.keys.sorted().map { JSONValue.quote($0) + ":" + members[$0]!.jsonText }
+            return "{" + body.joined(separator: ",") + "}"
+        }
+    }
+
+    /// Formats a number as JSON: whole numbers without a fraction, others with the shortest round-trip form.
+    public static func format(_ value: Double) -> String {
+        if value.isFinite, value.rounded() == value, abs(value) < 1e15 {
+            return String(Int64(value))
+        }
+        return value.isFinite ? "\(value)" : "null"
+    }
+
+    /// Quotes and escapes a string as JSON.
+    public static func quote(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    + String(scalar.value, radix: 16)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let context):
+            if let underlying = context.underlyingError {
+                let text = "\(underlying)"
+                if let range = text.range(of: "NSDebugDescription=") {
+                    return String(text[range.upperBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "})"))
+                }
+                return text
+            }
+            return context.debugDescription
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+extension JSONValue: Decodable {
+    /// Decodes any JSON value.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+}

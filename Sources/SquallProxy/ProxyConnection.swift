@@ -1,0 +1,456 @@
+import NIOCore
+import NIOPosix
+import SquallFaults
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One client connection through a proxy: the client socket, the server socket and a fault chain per direction.
+///
+/// Everything here runs on the client socket's event loop (the server socket is opened on the same loop), so the
+/// class needs no locks; other threads reach it only through `eventLoop.execute` with an `NIOLoopBound` handle.
+final class ProxyConnection {
+    /// Which socket of the connection.
+    enum Side: Sendable {
+        /// The socket accepted from the client.
+        case client
+        /// The socket the proxy opened to the server.
+        case server
+    }
+
+    /// Bytes a chain may hold before the proxy stops reading from the source.
+    static let heldBytesLimit = 1 << 20
+    /// How long a normal close waits for pending bytes to drain before closing anyway.
+    static let closeGracePeriod = TimeAmount.seconds(5)
+
+    let id: UInt64
+    let eventLoop: any EventLoop
+    let statistics: ConnectionStatistics
+    let openedAt: NIODeadline
+    private let proxy: ProxyServer.LoopContext
+    private var clientContext: ChannelHandlerContext?
+    private var serverContext: ChannelHandlerContext?
+    private var upstream: FaultChain!
+    private var downstream: FaultChain!
+    private var faults: [Fault] = []
+    private var faultsVersion: UInt64 = 0
+    private var started = false
+    private var connectPhaseBlackhole = false
+    private var pendingToServer: [StreamItem] = []
+    private var readHeld: (client: Bool, server: Bool) = (false, false)
+    private var needsFlush: (client: Bool, server: Bool) = (false, false)
+    private var finished: (upstream: Bool, downstream: Bool) = (false, false)
+    private var open: (client: Bool, server: Bool) = (true, false)
+    private var resetSeen: (client: Bool, server: Bool) = (false, false)
+    private var serverConnecting = false
+    private var closing = false
+    private var lifetimeTimer: Scheduled<Void>?
+    private var lifetimeFault: String?
+
+    init(id: UInt64, eventLoop: any EventLoop, proxy: ProxyServer.LoopContext, faults: [Fault], version: UInt64) {
+        self.id = id
+        self.eventLoop = eventLoop
+        self.proxy = proxy
+        self.statistics = ConnectionStatistics()
+        self.openedAt = .now()
+        self.upstream = nil
+        self.downstream = nil
+        self.upstream = FaultChain(direction: .upstream, connection: self)
+        self.downstream = FaultChain(direction: .downstream, connection: self)
+        self.apply(faults: faults, version: version)
+    }
+
+    // MARK: Faults
+
+    /// Applies the proxy's fault list to this live connection; an older list than the one applied is ignored, so
+    /// changes made in quick succession from different threads cannot arrive out of order.
+    func apply(faults: [Fault], version: UInt64) {
+        guard version >= self.faultsVersion else { return }
+        self.faultsVersion = version
+        self.faults = faults
+        guard !self.closing else { return }
+        var closeReason: String?
+        for chain in [self.upstream!, self.downstream!] {
+            let lifted = chain.apply(
+                faults: faults.filter { $0.type.phase == .stream && $0.type != .limitTime && $0.direction == chain.direction },
+                isActive: { self.isActive($0) },
+                makeStage: { fault, active, chain in
+                    if active { self.proxy.metrics.recordApplied(fault.type) }
+                    return Self.makeStage(fault: fault, isActive: active, chain: chain)
+                }
+            )
+            if let closing = lifted.first(where: { $0.type.closesWhenLifted }) {
+                closeReason = "\(closing.type.rawValue) \(closing.name) lifted"
+            }
+        }
+        self.applyLifetime()
+        if let closeReason {
+            self.close(mode: .fin, reason: closeReason)
+        } else {
+            self.resumeReads()
+        }
+    }
+
+    /// Whether `fault` acts on this connection, by the seeded toxicity draw.
+    func isActive(_ fault: Fault) -> Bool {
+        ToxicityDraw.applies(
+            toxicity: fault.toxicity,
+            seed: self.proxy.seed,
+            proxy: self.proxy.name,
+            fault: fault.name,
+            connection: self.id
+        )
+    }
+
+    /// A generator for this connection's random choices, derived from the run seed.
+    func makeRandom(labels: [String]) -> SeededRandom {
+        SeededRandom(seed: self.proxy.seed, labels: [self.proxy.name, String(self.id)] + labels)
+    }
+
+    private static func makeStage(fault: Fault, isActive: Bool, chain: FaultChain) -> FaultStage {
+        switch fault.type {
+        case .latency: return LatencyStage(fault: fault, isActive: isActive, chain: chain)
+        case .bandwidth: return BandwidthStage(fault: fault, isActive: isActive, chain: chain)
+        case .slicer: return SlicerStage(fault: fault, isActive: isActive, chain: chain)
+        case .slowClose: return SlowCloseStage(fault: fault, isActive: isActive, chain: chain)
+        case .limitData: return LimitDataStage(fault: fault, isActive: isActive, chain: chain)
+        case .timeout, .blackhole: return DropStage(fault: fault, isActive: isActive, chain: chain)
+        case .resetPeer: return ResetPeerStage(fault: fault, isActive: isActive, chain: chain)
+        case .noop, .limitTime, .down, .refuse, .slowOpen, .connectBlackhole:
+            return FaultStage(fault: fault, isActive: isActive, chain: chain)
+        }
+    }
+
+    private func applyLifetime() {
+        let lifetimes = self.faults.filter { $0.type == .limitTime && self.isActive($0) }
+        let earliest = lifetimes.min { lhs, rhs in
+            guard case .limitTime(let left) = lhs.effect, case .limitTime(let right) = rhs.effect else { return false }
+            return left < right
+        }
+        guard let earliest, case .limitTime(let lifetime) = earliest.effect else {
+            self.lifetimeTimer?.cancel()
+            self.lifetimeTimer = nil
+            self.lifetimeFault = nil
+            return
+        }
+        if self.lifetimeFault == earliest.name && self.lifetimeTimer != nil { return }
+        self.lifetimeTimer?.cancel()
+        if self.lifetimeFault != earliest.name {
+            self.proxy.metrics.recordApplied(.limitTime)
+        }
+        self.lifetimeFault = earliest.name
+        let deadline = self.openedAt + .nanoseconds(lifetime.nanosecondCount)
+        self.lifetimeTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.lifetimeTimer = nil
+            self.close(mode: .fin, reason: "limit_time \(earliest.name)")
+        }
+    }
+
+    // MARK: Events from the sockets
+
+    func attach(context: ChannelHandlerContext, side: Side) {
+        switch side {
+        case .client: self.clientContext = context
+        case .server: self.serverContext = context
+        }
+    }
+
+    func channelActive(side: Side) {
+        switch side {
+        case .client:
+            self.startConnectPhase()
+        case .server:
+            self.open.server = true
+            self.serverConnecting = false
+            for item in self.pendingToServer {
+                self.deliver(item, direction: .upstream, batched: false)
+            }
+            self.pendingToServer = []
+            self.resumeReads()
+        }
+    }
+
+    func read(_ buffer: ByteBuffer, from side: Side) {
+        let count = buffer.readableBytes
+        switch side {
+        case .client:
+            self.statistics.bytesFromClient.add(count)
+            self.proxy.metrics.bytesUpstream.add(count)
+            if self.connectPhaseBlackhole || self.finished.upstream { return }
+            self.upstream.receive(.data(buffer, receivedAt: .now()), batched: true)
+        case .server:
+            self.statistics.bytesFromServer.add(count)
+            self.proxy.metrics.bytesDownstream.add(count)
+            if self.finished.downstream { return }
+            self.downstream.receive(.data(buffer, receivedAt: .now()), batched: true)
+        }
+    }
+
+    func readComplete(from side: Side) {
+        switch side {
+        case .client where self.needsFlush.server:
+            self.needsFlush.server = false
+            self.serverContext?.flush()
+        case .server where self.needsFlush.client:
+            self.needsFlush.client = false
+            self.clientContext?.flush()
+        default:
+            break
+        }
+    }
+
+    func inputClosed(side: Side) {
+        switch side {
+        case .client:
+            if !self.connectPhaseBlackhole {
+                self.upstream.receive(.end(.finished), batched: false)
+            }
+        case .server:
+            self.downstream.receive(.end(.finished), batched: false)
+        }
+    }
+
+    func errorCaught(_ error: any Error, side: Side) {
+        if let error = error as? IOError, error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
+            switch side {
+            case .client: self.resetSeen.client = true
+            case .server: self.resetSeen.server = true
+            }
+        }
+    }
+
+    func channelInactive(side: Side) {
+        switch side {
+        case .client:
+            self.open.client = false
+            self.clientContext = nil
+            if !self.closing {
+                self.downstream.cancel()
+                self.finished.downstream = true
+                if self.open.server || self.serverConnecting {
+                    self.upstream.receive(.end(self.resetSeen.client ? .reset : .closed), batched: false)
+                }
+            }
+        case .server:
+            self.open.server = false
+            self.serverContext = nil
+            if !self.closing {
+                self.upstream.cancel()
+                self.finished.upstream = true
+                self.downstream.receive(.end(self.resetSeen.server ? .reset : .closed), batched: false)
+            }
+        }
+        if !self.open.client && !self.open.server && !self.serverConnecting {
+            self.finish()
+        }
+    }
+
+    func writabilityChanged(side: Side, isWritable: Bool) {
+        if isWritable {
+            self.resumeReads()
+        }
+    }
+
+    /// Whether the handler of `side` may ask its socket for more bytes now.
+    func mayRead(side: Side) -> Bool {
+        let allowed: Bool
+        switch side {
+        case .client:
+            allowed =
+                self.connectPhaseBlackhole
+                || (self.serverContext != nil && self.serverContext!.channel.isWritable
+                    && self.upstream.heldBytes < Self.heldBytesLimit)
+        case .server:
+            allowed =
+                self.clientContext != nil && self.clientContext!.channel.isWritable
+                && self.downstream.heldBytes < Self.heldBytesLimit
+        }
+        if !allowed {
+            switch side {
+            case .client: self.readHeld.client = true
+            case .server: self.readHeld.server = true
+            }
+        }
+        return allowed
+    }
+
+    func chainReleasedBytes(_ direction: FaultDirection) {
+        if direction == .upstream ? self.readHeld.client : self.readHeld.server {
+            self.resumeReads()
+        }
+    }
+
+    private func resumeReads() {
+        if self.readHeld.client, let context = self.clientContext, self.mayRead(side: .client) {
+            self.readHeld.client = false
+            context.read()
+        }
+        if self.readHeld.server, let context = self.serverContext, self.mayRead(side: .server) {
+            self.readHeld.server = false
+            context.read()
+        }
+    }
+
+    // MARK: Connect phase
+
+    private func startConnectPhase() {
+        guard !self.started, let clientContext = self.clientContext else { return }
+        self.started = true
+        var delay = Duration.zero
+        for fault in self.faults where fault.type.phase == .connect && self.isActive(fault) {
+            self.proxy.metrics.recordApplied(fault.type)
+            switch fault.effect {
+            case .refuse:
+                self.close(mode: .reset, reason: "refuse \(fault.name)")
+                return
+            case .connectBlackhole:
+                self.connectPhaseBlackhole = true
+                self.upstream.cancel()
+                self.downstream.cancel()
+                clientContext.read()
+                return
+            case .slowOpen(let wait):
+                delay += wait
+            default:
+                break
+            }
+        }
+        self.serverConnecting = true
+        if delay > .zero {
+            self.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay.nanosecondCount)) { [self] in
+                self.connectToServer()
+            }
+        } else {
+            self.connectToServer()
+        }
+    }
+
+    private func connectToServer() {
+        guard !self.closing, self.open.client else {
+            self.serverConnecting = false
+            if !self.open.client { self.finish() }
+            return
+        }
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        let bootstrap = ClientBootstrap(group: self.eventLoop)
+            .connectTimeout(.nanoseconds(self.proxy.connectTimeout.nanosecondCount))
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ProxyEndpointHandler(connection: loopBound.value, side: .server)
+                    )
+                }
+            }
+        let future: EventLoopFuture<any Channel>
+        if let address = self.proxy.upstreamAddress {
+            future = bootstrap.connect(to: address)
+        } else {
+            future = bootstrap.connect(host: self.proxy.upstream.host, port: self.proxy.upstream.port)
+        }
+        future.whenComplete { result in
+            let connection = loopBound.value
+            switch result {
+            case .success(let channel):
+                if connection.closing || !connection.open.client {
+                    channel.close(promise: nil)
+                }
+            case .failure:
+                connection.serverConnecting = false
+                connection.proxy.metrics.connectFailures.add(1)
+                connection.close(mode: .fin, reason: "upstream connect failed")
+                if !connection.open.client { connection.finish() }
+            }
+        }
+    }
+
+    // MARK: Delivery
+
+    /// Writes an item that left a chain to its destination socket.
+    func deliver(_ item: StreamItem, direction: FaultDirection, batched: Bool) {
+        let destination = direction == .upstream ? self.serverContext : self.clientContext
+        guard let destination else {
+            if direction == .upstream && self.serverConnecting {
+                self.pendingToServer.append(item)
+            }
+            return
+        }
+        switch item {
+        case .data(let buffer, _):
+            let counter = direction == .upstream ? self.statistics.bytesToServer : self.statistics.bytesToClient
+            counter.add(buffer.readableBytes)
+            if batched {
+                destination.write(NIOAny(buffer), promise: nil)
+                if direction == .upstream { self.needsFlush.server = true } else { self.needsFlush.client = true }
+            } else {
+                destination.writeAndFlush(NIOAny(buffer), promise: nil)
+            }
+        case .end(.finished):
+            destination.flush()
+            if direction == .upstream { self.finished.upstream = true } else { self.finished.downstream = true }
+            if self.finished.upstream && self.finished.downstream {
+                self.close(mode: .fin, reason: "both sides finished")
+            } else {
+                destination.close(mode: .output, promise: nil)
+            }
+        case .end(.closed):
+            self.close(mode: .fin, reason: "peer closed")
+        case .end(.reset):
+            self.close(mode: .reset, reason: "peer reset")
+        }
+    }
+
+    // MARK: Closing
+
+    /// How a connection is closed.
+    enum CloseMode: String, Sendable {
+        /// A normal close: pending bytes are flushed, then FIN.
+        case fin
+        /// An abortive close: RST (SO_LINGER 0), pending bytes discarded.
+        case reset
+    }
+
+    /// Closes both sockets.
+    func close(mode: CloseMode, reason: String) {
+        guard !self.closing else { return }
+        self.closing = true
+        self.upstream.cancel()
+        self.downstream.cancel()
+        self.lifetimeTimer?.cancel()
+        self.lifetimeTimer = nil
+        for context in [self.clientContext, self.serverContext].compactMap({ $0 }) {
+            let channel = context.channel
+            switch mode {
+            case .fin:
+                // Let bytes already written reach the socket, then FIN; a peer that never reads cannot keep the
+                // connection alive past the grace period.
+                context.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
+                channel.eventLoop.scheduleTask(in: Self.closeGracePeriod) { channel.close(promise: nil) }
+            case .reset:
+                if let provider = channel as? any SocketOptionProvider {
+                    _ = provider.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+                }
+                channel.close(promise: nil)
+            }
+        }
+        if self.clientContext == nil && self.serverContext == nil && !self.serverConnecting {
+            self.finish()
+        }
+    }
+
+    private var didFinish = false
+
+    private func finish() {
+        guard !self.didFinish else { return }
+        self.didFinish = true
+        self.closing = true
+        self.upstream.cancel()
+        self.downstream.cancel()
+        self.lifetimeTimer?.cancel()
+        self.proxy.connectionFinished(self.id)
+    }
+}

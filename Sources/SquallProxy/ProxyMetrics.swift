@@ -1,0 +1,37 @@
+import SquallFaults
+
+/// Live counters of one proxy, updated as traffic flows (not only when a connection ends, as Toxiproxy does).
+public final class ProxyMetrics: Sendable {
+    /// Connections accepted since the proxy was created.
+    public let connectionsAccepted = Counter()
+    /// Connections currently open.
+    public let connectionsActive = Counter()
+    /// Connections fully closed.
+    public let connectionsClosed = Counter()
+    /// Connections whose server connect failed or timed out.
+    public let connectFailures = Counter()
+    /// Bytes read from clients (upstream direction).
+    public let bytesUpstream = Counter()
+    /// Bytes read from servers (downstream direction).
+    public let bytesDownstream = Counter()
+    private let applied: [FaultType: Counter]
+
+    /// Creates zeroed counters.
+    public init() {
+        var applied: [FaultType: Counter] = [:]
+        for type in FaultType.allCases {
+            applied[type] = Counter()
+        }
+        self.applied = applied
+    }
+
+    /// How many times a fault of `type` was applied to a connection (the toxicity draw chose it).
+    public func faultsApplied(_ type: FaultType) -> Int {
+        self.applied[type]!.value
+    }
+
+    /// Counts one application of a fault of `type`.
+    func recordApplied(_ type: FaultType) {
+        self.applied[type]!.add(1)
+    }
+}

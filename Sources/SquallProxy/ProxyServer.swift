@@ -1,0 +1,349 @@
+import NIOCore
+import NIOPosix
+import SquallFaults
+import Synchronization
+
+/// One named fault-injecting TCP proxy: a listener, an upstream address and an ordered list of faults.
+///
+/// Faults can be added, changed and removed while connections are open; every change reaches every live
+/// connection at once. Control operations are serialized by the actor; the data path runs on NIO event loops
+/// and reads the shared state (faults, live connections) through a `Mutex`, so accepting a connection never waits
+/// for the actor.
+///
+/// ```swift
+/// let proxy = ProxyServer(configuration: .init(name: "api", upstream: HostAndPort(host: "127.0.0.1", port: 8080)))
+/// try await proxy.start()
+/// try await proxy.addFault(Fault(type: .latency, attributes: ["latency": 100]))
+/// // … connect to proxy.listenAddress …
+/// await proxy.stop()
+/// ```
+public actor ProxyServer {
+    /// The proxy's name.
+    public nonisolated let name: String
+    /// The seed every random choice of this proxy derives from.
+    public nonisolated let seed: UInt64
+    /// Live counters.
+    public nonisolated let metrics = ProxyMetrics()
+    private nonisolated let group: any EventLoopGroup
+    private nonisolated let shared: Mutex<Shared>
+    private var listener: (any Channel)?
+    private var running = false
+
+    /// What the event loops need to read synchronously.
+    struct Shared: Sendable {
+        var configuration: ProxyConfiguration
+        var faultsVersion: UInt64 = 0
+        var connections: [UInt64: ConnectionHandle] = [:]
+        var nextConnectionID: UInt64 = 1
+        var boundAddress: SocketAddress?
+        var upstreamAddress: SocketAddress?
+    }
+
+    /// How another thread reaches a live connection.
+    struct ConnectionHandle: Sendable {
+        let id: UInt64
+        let clientAddress: String
+        let openedAtMilliseconds: Int64
+        let statistics: ConnectionStatistics
+        let channel: any Channel
+        let connection: NIOLoopBound<ProxyConnection>
+    }
+
+    /// The part of the proxy a connection keeps: fixed when the connection is accepted.
+    struct LoopContext: Sendable {
+        let name: String
+        let seed: UInt64
+        let metrics: ProxyMetrics
+        let upstream: HostAndPort
+        let upstreamAddress: SocketAddress?
+        let connectTimeout: Duration
+        let server: ProxyServer
+
+        func connectionFinished(_ id: UInt64) {
+            self.server.connectionFinished(id)
+        }
+    }
+
+    /// Creates a stopped proxy.
+    ///
+    /// - Parameters:
+    ///   - configuration: name, addresses and initial faults.
+    ///   - seed: the seed for toxicity draws, jitter and slicing; the same seed gives the same choices.
+    ///   - eventLoopGroup: where sockets run; the shared singleton by default.
+    public init(
+        configuration: ProxyConfiguration,
+        seed: UInt64 = 0,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.name = configuration.name
+        self.seed = seed
+        self.group = eventLoopGroup
+        self.shared = Mutex(Shared(configuration: configuration))
+    }
+
+    // MARK: Lifecycle
+
+    /// Opens the listener (when enabled) and starts accepting connections.
+    ///
+    /// - Throws: ``ProxyError/listenFailed(proxy:address:reason:)`` when the address cannot be bound.
+    public func start() async throws(ProxyError) {
+        guard !self.running else { return }
+        self.running = true
+        let upstream = self.shared.withLock { $0.configuration.upstream }
+        let resolved = try? SocketAddress(ipAddress: upstream.host, port: upstream.port)
+        self.shared.withLock { $0.upstreamAddress = resolved }
+        do {
+            try await self.reconcileListener()
+        } catch {
+            self.running = false
+            throw error
+        }
+    }
+
+    /// Closes the listener and every connection, and waits until they are closed.
+    public func stop() async {
+        self.running = false
+        try? await self.reconcileListener()
+        await self.closeAllConnections(mode: .fin)
+    }
+
+    /// The address the proxy listens on, with the real port when the configuration asked for port 0; nil while no
+    /// listener has been bound yet.
+    public nonisolated var listenAddress: SocketAddress? {
+        self.shared.withLock { $0.boundAddress }
+    }
+
+    /// The configured listen address as text, with the bound port once known (`127.0.0.1:0` → `127.0.0.1:41234`).
+    public nonisolated var listenText: String {
+        self.shared.withLock { shared in
+            var listen = shared.configuration.listen
+            if let port = shared.boundAddress?.port { listen.port = port }
+            return listen.description
+        }
+    }
+
+    /// The current configuration, faults included.
+    public nonisolated var configuration: ProxyConfiguration {
+        self.shared.withLock { $0.configuration }
+    }
+
+    /// Whether the proxy should be accepting connections: enabled, running and without a `down` fault.
+    public nonisolated var isAccepting: Bool {
+        self.shared.withLock { $0.configuration.enabled && !$0.configuration.faults.contains { $0.type == .down } }
+    }
+
+    /// Enables or disables the proxy. Disabling closes the listener (new connections are refused) and every live
+    /// connection; enabling listens again on the same port.
+    public func setEnabled(_ enabled: Bool) async throws(ProxyError) {
+        self.shared.withLock { $0.configuration.enabled = enabled }
+        try await self.reconcileListener()
+    }
+
+    // MARK: Faults
+
+    /// The faults in creation order.
+    public nonisolated var faults: [Fault] {
+        self.shared.withLock { $0.configuration.faults }
+    }
+
+    /// Adds a fault at the end of its direction's chain; it acts on live connections at once.
+    ///
+    /// - Throws: ``ProxyError/faultExists(proxy:fault:)`` when the name is taken.
+    public func addFault(_ fault: Fault) async throws(ProxyError) {
+        try self.mutateFaults { faults throws(ProxyError) in
+            guard !faults.contains(where: { $0.name == fault.name }) else {
+                throw ProxyError.faultExists(proxy: self.name, fault: fault.name)
+            }
+            faults.append(fault)
+        }
+        try await self.reconcileListener()
+    }
+
+    /// Replaces the fault of the same name, keeping its place in the chain and its per-connection state.
+    ///
+    /// - Throws: ``ProxyError/faultNotFound(proxy:fault:)``, or ``ProxyError/immutable(_:)`` when the type or
+    ///   direction would change.
+    public func updateFault(_ fault: Fault) async throws(ProxyError) {
+        try self.mutateFaults { faults throws(ProxyError) in
+            guard let index = faults.firstIndex(where: { $0.name == fault.name }) else {
+                throw ProxyError.faultNotFound(proxy: self.name, fault: fault.name)
+            }
+            guard faults[index].type == fault.type, faults[index].direction == fault.direction else {
+                throw ProxyError.immutable("the type and direction of fault \"\(fault.name)\" cannot change; remove it and add a new one")
+            }
+            faults[index] = fault
+        }
+        try await self.reconcileListener()
+    }
+
+    /// Removes a fault. Held data moves on at once; `timeout` and `blackhole` close the connections they acted on.
+    ///
+    /// - Throws: ``ProxyError/faultNotFound(proxy:fault:)``.
+    public func removeFault(named name: String) async throws(ProxyError) {
+        try self.mutateFaults { faults throws(ProxyError) in
+            guard let index = faults.firstIndex(where: { $0.name == name }) else {
+                throw ProxyError.faultNotFound(proxy: self.name, fault: name)
+            }
+            faults.remove(at: index)
+        }
+        try await self.reconcileListener()
+    }
+
+    /// Removes every fault.
+    public func removeAllFaults() async throws(ProxyError) {
+        try self.mutateFaults { faults in faults.removeAll() }
+        try await self.reconcileListener()
+    }
+
+    private func mutateFaults(_ change: (inout [Fault]) throws(ProxyError) -> Void) throws(ProxyError) {
+        let (faults, version, handles) = try self.shared.withLock { shared throws(ProxyError) in
+            try change(&shared.configuration.faults)
+            shared.faultsVersion += 1
+            return (shared.configuration.faults, shared.faultsVersion, Array(shared.connections.values))
+        }
+        for handle in handles {
+            handle.connection.eventLoop.execute {
+                handle.connection.value.apply(faults: faults, version: version)
+            }
+        }
+    }
+
+    // MARK: Connections
+
+    /// The live connections, oldest first.
+    public nonisolated var connections: [ProxyConnectionInfo] {
+        let (handles, faults) = self.shared.withLock { (Array($0.connections.values), $0.configuration.faults) }
+        return handles.sorted { $0.id < $1.id }.map { handle in
+            ProxyConnectionInfo(
+                id: handle.id,
+                clientAddress: handle.clientAddress,
+                openedAtMilliseconds: handle.openedAtMilliseconds,
+                bytesFromClient: handle.statistics.bytesFromClient.value,
+                bytesToServer: handle.statistics.bytesToServer.value,
+                bytesFromServer: handle.statistics.bytesFromServer.value,
+                bytesToClient: handle.statistics.bytesToClient.value,
+                activeFaults: faults.filter { fault in
+                    ToxicityDraw.applies(
+                        toxicity: fault.toxicity,
+                        seed: self.seed,
+                        proxy: self.name,
+                        fault: fault.name,
+                        connection: handle.id
+                    )
+                }.map(\.name)
+            )
+        }
+    }
+
+    /// Closes one live connection with a FIN or an RST.
+    ///
+    /// - Returns: false when no live connection has that id.
+    @discardableResult
+    public nonisolated func closeConnection(id: UInt64, reset: Bool = false) -> Bool {
+        guard let handle = self.shared.withLock({ $0.connections[id] }) else { return false }
+        handle.connection.eventLoop.execute {
+            handle.connection.value.close(mode: reset ? .reset : .fin, reason: "closed by request")
+        }
+        return true
+    }
+
+    /// Closes every live connection and waits until their sockets are closed.
+    ///
+    /// - Parameter reset: RST instead of FIN.
+    public func closeAllConnections(reset: Bool = false) async {
+        await self.closeAllConnections(mode: reset ? .reset : .fin)
+    }
+
+    private func closeAllConnections(mode: ProxyConnection.CloseMode) async {
+        let handles = self.shared.withLock { Array($0.connections.values) }
+        for handle in handles {
+            handle.connection.eventLoop.execute {
+                handle.connection.value.close(mode: mode, reason: "proxy closing connections")
+            }
+        }
+        for handle in handles {
+            try? await handle.channel.closeFuture.get()
+        }
+    }
+
+    nonisolated func connectionFinished(_ id: UInt64) {
+        let removed = self.shared.withLock { $0.connections.removeValue(forKey: id) }
+        if removed != nil {
+            self.metrics.connectionsActive.add(-1)
+            self.metrics.connectionsClosed.add(1)
+        }
+    }
+
+    // MARK: Listener
+
+    private func reconcileListener() async throws(ProxyError) {
+        let wanted = self.running && self.isAccepting
+        if wanted && self.listener == nil {
+            try await self.bind()
+        } else if !wanted, let listener = self.listener {
+            self.listener = nil
+            try? await listener.close()
+            await self.closeAllConnections(mode: .fin)
+        }
+    }
+
+    private func bind() async throws(ProxyError) {
+        let (listen, bound) = self.shared.withLock { ($0.configuration.listen, $0.boundAddress) }
+        let port = bound?.port ?? listen.port
+        let bootstrap = ServerBootstrap(group: self.group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try self.acceptConnection(channel)
+                }
+            }
+        do {
+            let channel = try await bootstrap.bind(host: listen.bindHost, port: port).get()
+            self.listener = channel
+            self.shared.withLock { $0.boundAddress = channel.localAddress }
+        } catch {
+            throw ProxyError.listenFailed(proxy: self.name, address: listen.description, reason: "\(error)")
+        }
+    }
+
+    /// Runs on the new connection's event loop before any byte is read: registers the connection and installs the
+    /// handler, so no byte or EOF can be missed.
+    private nonisolated func acceptConnection(_ channel: any Channel) throws {
+        let (id, faults, version, context) = self.shared.withLock { shared in
+            let id = shared.nextConnectionID
+            shared.nextConnectionID += 1
+            let context = LoopContext(
+                name: self.name,
+                seed: self.seed,
+                metrics: self.metrics,
+                upstream: shared.configuration.upstream,
+                upstreamAddress: shared.upstreamAddress,
+                connectTimeout: shared.configuration.connectTimeout,
+                server: self
+            )
+            return (id, shared.configuration.faults, shared.faultsVersion, context)
+        }
+        let connection = ProxyConnection(id: id, eventLoop: channel.eventLoop, proxy: context, faults: faults, version: version)
+        let handle = ConnectionHandle(
+            id: id,
+            clientAddress: channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown",
+            openedAtMilliseconds: WallClock.nowMilliseconds(),
+            statistics: connection.statistics,
+            channel: channel,
+            connection: NIOLoopBound(connection, eventLoop: channel.eventLoop)
+        )
+        let (latestFaults, latestVersion) = self.shared.withLock { shared in
+            shared.connections[id] = handle
+            return (shared.configuration.faults, shared.faultsVersion)
+        }
+        self.metrics.connectionsAccepted.add(1)
+        self.metrics.connectionsActive.add(1)
+        if latestVersion != version {
+            connection.apply(faults: latestFaults, version: latestVersion)
+        }
+        try channel.pipeline.syncOperations.addHandler(ProxyEndpointHandler(connection: connection, side: .client))
+    }
+}

@@ -1,0 +1,113 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A small real TCP server on 127.0.0.1 for tests and benchmarks, with a chosen behaviour.
+///
+/// It binds port 0 and reports the port it got, so tests never collide.
+public final class LoopbackServer: Sendable {
+    /// What the server does with each connection.
+    public enum Behavior: Sendable {
+        /// Writes back every byte; on the client's FIN, finishes writing and sends its own FIN.
+        case echo
+        /// Writes `count` bytes of `fill` at once on accept, then keeps the connection open.
+        case send(count: Int, fill: UInt8 = 0x61)
+        /// Reads everything until the client's FIN, then answers with `reply` and closes.
+        case replyAfterEOF(reply: [UInt8])
+        /// Reads and discards everything.
+        case discard
+    }
+
+    /// The bound port.
+    public let port: Int
+    private let channel: any Channel
+    private let accepted: AcceptCounter
+
+    /// Connections accepted so far.
+    public var acceptedConnections: Int {
+        self.accepted.count.load(ordering: .relaxed)
+    }
+
+    private init(channel: any Channel, accepted: AcceptCounter) {
+        self.channel = channel
+        self.port = channel.localAddress!.port!
+        self.accepted = accepted
+    }
+
+    /// Starts a server.
+    public static func start(_ behavior: Behavior) async throws -> LoopbackServer {
+        let accepted = AcceptCounter()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                accepted.count.add(1, ordering: .relaxed)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(BehaviorHandler(behavior: behavior))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        return LoopbackServer(channel: channel, accepted: accepted)
+    }
+
+    /// Stops listening.
+    public func stop() async {
+        try? await self.channel.close()
+    }
+}
+
+private final class BehaviorHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let behavior: LoopbackServer.Behavior
+
+    init(behavior: LoopbackServer.Behavior) {
+        self.behavior = behavior
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if case .send(let count, let fill) = self.behavior {
+            let buffer = ByteBuffer(repeating: fill, count: count)
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        }
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .echo = self.behavior {
+            context.write(data, promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case ChannelEvent.inputClosed = event else { return }
+        switch self.behavior {
+        case .echo:
+            context.flush()
+            context.close(mode: .output, promise: nil)
+        case .replyAfterEOF(let reply):
+            let channel = context.channel
+            context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(bytes: reply))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        case .send, .discard:
+            context.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+private final class AcceptCounter: Sendable {
+    let count = Atomic<Int>(0)
+}
