@@ -8,7 +8,7 @@ import Darwin
 /// (bytes, FIN versus RST, silence) with no framework in between.
 ///
 /// Every receive has a timeout, so a test can never hang on it.
-public final class BlockingSocket {
+public final class BlockingSocket: Sendable {
     /// How a read ended.
     public enum ReadOutcome: Equatable, Sendable {
         /// Bytes arrived.

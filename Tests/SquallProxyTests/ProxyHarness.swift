@@ -54,3 +54,13 @@ func fault(
 ) throws -> Fault {
     try Fault(name: name, type: type, direction: direction, toxicity: toxicity, attributes: attributes)
 }
+
+/// Builds a downstream fault, failing the test on invalid attributes.
+func fault(
+    _ type: FaultType,
+    name: String? = nil,
+    toxicity: Double = 1,
+    _ attributes: [String: Double] = [:]
+) throws -> Fault {
+    try Fault(name: name, type: type, direction: .downstream, toxicity: toxicity, attributes: attributes)
+}
