@@ -35,6 +35,8 @@ let package = Package(
         .target(
             name: "SquallTestSupport",
             dependencies: [
+                "SquallFaults",
+                "SquallProxy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -1,6 +1,7 @@
 /// A token bucket that paces bytes at a fixed rate, the decision behind the `bandwidth` fault.
 ///
-/// Tokens (bytes) accrue at `bytesPerSecond` up to a capacity of `max(burst, pieceSize)`; the bucket starts full.
+/// Tokens (bytes) accrue at `bytesPerSecond` up to a capacity of `max(burst, pieceSize)` plus one piece of slack;
+/// the bucket starts with `max(burst, pieceSize)` tokens.
 /// Data leaves in pieces of at most `pieceSize` (10 ms worth of rate) so the output is smooth rather than a burst
 /// and a long silence. Because refills use the real elapsed time, timer lateness never accumulates into rate error.
 /// A rate of zero is a pause: nothing passes until the rate changes.
@@ -33,7 +34,7 @@ public struct TokenBucket: Sendable, Hashable {
         self.burst = burst
         self.tokens = 0
         self.lastRefill = now
-        self.tokens = self.capacity
+        self.tokens = Double(max(burst, self.pieceSize))
     }
 
     /// The largest piece handed out at once: 10 ms worth of rate, between 1 byte and 64 KiB.
@@ -41,8 +42,10 @@ public struct TokenBucket: Sendable, Hashable {
         Int(min(65_536, max(1, (self.bytesPerSecond / 100).rounded(.down))))
     }
 
+    /// The burst plus one piece of slack: a timer that fires late must not lose the tokens earned meanwhile, or
+    /// every late wake-up would shave the rate.
     private var capacity: Double {
-        Double(max(self.burst, self.pieceSize))
+        Double(max(self.burst, self.pieceSize) + self.pieceSize)
     }
 
     /// Changes the rate and burst, keeping the tokens already earned (capped at the new capacity).

@@ -127,5 +127,8 @@ final class FaultChain {
     private func deliver(_ item: StreamItem, batched: Bool) {
         self.heldBytes -= item.byteCount
         self.connection.deliver(item, direction: self.direction, batched: batched)
+        if !batched {
+            self.connection.chainReleasedBytes(self.direction)
+        }
     }
 }

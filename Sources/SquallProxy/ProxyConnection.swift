@@ -40,6 +40,7 @@ final class ProxyConnection {
     private var started = false
     private var connectPhaseBlackhole = false
     private var pendingToServer: [StreamItem] = []
+    private var pendingBytes = 0
     private var readHeld: (client: Bool, server: Bool) = (false, false)
     private var needsFlush: (client: Bool, server: Bool) = (false, false)
     private var finished: (upstream: Bool, downstream: Bool) = (false, false)
@@ -165,10 +166,12 @@ final class ProxyConnection {
         case .server:
             self.open.server = true
             self.serverConnecting = false
-            for item in self.pendingToServer {
+            let pending = self.pendingToServer
+            self.pendingToServer = []
+            self.pendingBytes = 0
+            for item in pending {
                 self.deliver(item, direction: .upstream, batched: false)
             }
-            self.pendingToServer = []
             self.resumeReads()
         }
     }
@@ -259,10 +262,10 @@ final class ProxyConnection {
         let allowed: Bool
         switch side {
         case .client:
-            allowed =
-                self.connectPhaseBlackhole
-                || (self.serverContext != nil && self.serverContext!.channel.isWritable
-                    && self.upstream.heldBytes < Self.heldBytesLimit)
+            // While the server connect is in progress the client is still read (up to the held-bytes limit), so
+            // its first bytes are ready to go the moment the server socket opens.
+            let serverReady = self.serverContext.map { $0.channel.isWritable } ?? self.serverConnecting
+            allowed = self.connectPhaseBlackhole || (serverReady && self.upstream.heldBytes + self.pendingBytes < Self.heldBytesLimit)
         case .server:
             allowed =
                 self.clientContext != nil && self.clientContext!.channel.isWritable
@@ -339,6 +342,8 @@ final class ProxyConnection {
             .connectTimeout(.nanoseconds(self.proxy.connectTimeout.nanosecondCount))
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: ProxyServer.receiveAllocator)
+            .channelOption(.writeBufferWaterMark, value: ProxyServer.writeWaterMark)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
@@ -376,6 +381,7 @@ final class ProxyConnection {
         guard let destination else {
             if direction == .upstream && self.serverConnecting {
                 self.pendingToServer.append(item)
+                self.pendingBytes += item.byteCount
             }
             return
         }

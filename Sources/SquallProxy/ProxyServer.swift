@@ -276,6 +276,14 @@ public actor ProxyServer {
 
     // MARK: Listener
 
+    /// Reads of up to 1 MiB: fewer system calls per byte on bulk transfers; small messages still get small
+    /// buffers because the allocator adapts.
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 1024 * 1024)
+
+    /// Bytes queued for a socket before the proxy stops reading from the other side: above one full read, so a
+    /// bulk transfer does not flip writability on every read.
+    static let writeWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 1024 * 1024, high: 4 * 1024 * 1024)
+
     private func reconcileListener() async throws(ProxyError) {
         let wanted = self.running && self.isAccepting
         if wanted && self.listener == nil {
@@ -290,11 +298,14 @@ public actor ProxyServer {
     private func bind() async throws(ProxyError) {
         let (listen, bound) = self.shared.withLock { ($0.configuration.listen, $0.boundAddress) }
         let port = bound?.port ?? listen.port
-        let bootstrap = ServerBootstrap(group: self.group)
+        let loop = self.group.next()
+        let bootstrap = ServerBootstrap(group: loop, childGroup: loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.recvAllocator, value: Self.receiveAllocator)
+            .childChannelOption(.writeBufferWaterMark, value: Self.writeWaterMark)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try self.acceptConnection(channel)

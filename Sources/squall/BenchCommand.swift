@@ -1,0 +1,44 @@
+import ArgumentParser
+import SquallTestSupport
+
+/// `squall bench`: benchmarks that print figures as ratios to a baseline measured in the same run.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks (build with -c release).",
+        subcommands: [BenchProxyCommand.self]
+    )
+}
+
+/// `squall bench proxy`: direct loopback versus through the proxy, and the accuracy of timed faults.
+struct BenchProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Measure proxy overhead against direct loopback, and latency/bandwidth fault accuracy."
+    )
+
+    @Option(help: "Seconds for each throughput phase.")
+    var seconds: Double = 3
+
+    @Option(help: "Round trips for the ping-pong phase.")
+    var roundTrips: Int = 20_000
+
+    @Option(help: "New connections for the connect phase.")
+    var connections: Int = 2_000
+
+    func validate() throws {
+        guard self.seconds > 0, self.seconds <= 60 else { throw ValidationError("--seconds must be in (0, 60]") }
+        guard self.roundTrips > 0, self.connections > 0 else {
+            throw ValidationError("--round-trips and --connections must be positive")
+        }
+    }
+
+    func run() async throws {
+        #if DEBUG
+        print("note: this is a debug build; run `swift run -c release squall bench proxy` for real figures")
+        #endif
+        let benchmark = ProxyBenchmark(seconds: self.seconds, roundTrips: self.roundTrips, connections: self.connections)
+        let rows = try await benchmark.run { print("… \($0)") }
+        print(ProxyBenchmark.table(rows))
+    }
+}

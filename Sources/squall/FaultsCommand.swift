@@ -1,0 +1,19 @@
+import ArgumentParser
+import SquallFaults
+
+/// `squall faults`: lists every fault type with its attributes, units and defaults.
+struct FaultsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faults",
+        abstract: "List every fault type with its attributes, units and defaults."
+    )
+
+    func run() {
+        for type in FaultType.allCases {
+            print("\(type.rawValue): \(type.summary)")
+            for attribute in type.attributes {
+                print("    \(attribute.name) (\(attribute.unit.rawValue), default \(JSONValue.format(attribute.defaultValue))): \(attribute.summary)")
+            }
+        }
+    }
+}

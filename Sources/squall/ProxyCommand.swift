@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import SquallFaults
+import SquallProxy
+import SquallTestSupport
+
+/// `squall proxy`: runs named fault-injecting proxies until SIGINT or SIGTERM.
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Run fault-injecting TCP proxies until SIGINT/SIGTERM.",
+        discussion: """
+            --config takes a JSON array in Toxiproxy's populate shape: \
+            [{"name", "listen", "upstream", "enabled", "toxics": [faults]}]. Without --config, Squall starts a \
+            built-in echo server and one proxy "echo" in front of it on 127.0.0.1:22220, so you can try faults at once.
+            """
+    )
+
+    @Option(name: .long, help: "Path of the proxies JSON file.")
+    var config: String?
+
+    @Option(name: .long, help: "Seed for every random choice (toxicity draws, jitter, slicing).")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Stop by itself after this long, e.g. \"30s\" (default: run until a signal).")
+    var duration: String?
+
+    func validate() throws {
+        if let duration, Duration(parsing: duration) == nil {
+            throw ValidationError("--duration: expected a duration such as \"30s\" or \"500ms\", found \"\(duration)\"")
+        }
+    }
+
+    func run() async throws {
+        var configurations: [ProxyConfiguration]
+        var echo: LoopbackServer?
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else {
+                printError("squall proxy: cannot read \(config)")
+                throw ExitStatus.usage
+            }
+            do {
+                configurations = try ProxyConfiguration.list(fromJSON: Array(data))
+            } catch {
+                printError("squall proxy: \(config): \(error)")
+                throw ExitStatus.usage
+            }
+        } else {
+            let server = try await LoopbackServer.start(.echo)
+            echo = server
+            configurations = [
+                ProxyConfiguration(
+                    name: "echo",
+                    listen: HostAndPort(host: "127.0.0.1", port: 22220),
+                    upstream: HostAndPort(host: "127.0.0.1", port: server.port)
+                )
+            ]
+            print("no --config: built-in echo server on 127.0.0.1:\(server.port)")
+        }
+        var proxies: [ProxyServer] = []
+        for configuration in configurations {
+            let proxy = ProxyServer(configuration: configuration, seed: self.seed)
+            do {
+                try await proxy.start()
+            } catch {
+                printError("squall proxy: \(error)")
+                for started in proxies { await started.stop() }
+                throw ExitStatus.usage
+            }
+            proxies.append(proxy)
+            let faults = configuration.faults.map { "\($0.name) (\($0.type.rawValue), \($0.direction.rawValue))" }
+            print(
+                "proxy \(configuration.name): \(proxy.listenText) -> \(configuration.upstream)"
+                    + (configuration.enabled ? "" : " [disabled]")
+                    + (faults.isEmpty ? "" : ", faults: " + faults.joined(separator: ", "))
+            )
+        }
+        print("running; SIGINT or SIGTERM stops")
+        if let duration, let limit = Duration(parsing: duration) {
+            try? await Task.sleep(for: limit)
+        } else {
+            let signal = await ShutdownSignal.wait()
+            print("signal \(signal): closing every socket")
+        }
+        for proxy in proxies {
+            await proxy.stop()
+        }
+        await echo?.stop()
+        print("stopped")
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

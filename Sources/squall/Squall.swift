@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `squall` command: a network chaos and resilience test harness.
+@main
+struct Squall: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "squall",
+        abstract: "Network chaos and resilience testing for WebSocket apps with HTTP polling fallback.",
+        version: SquallVersion.current,
+        subcommands: [ProxyCommand.self, FaultsCommand.self, BenchCommand.self]
+    )
+}
