@@ -57,6 +57,10 @@ let package = Package(
             dependencies: ["SquallFaults"]
         ),
         .testTarget(
+            name: "SquallCLITests",
+            dependencies: ["SquallTestSupport"]
+        ),
+        .testTarget(
             name: "SquallProxyTests",
             dependencies: [
                 "SquallFaults",

@@ -2,6 +2,12 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A small real TCP server on 127.0.0.1 for tests and benchmarks, with a chosen behaviour.
 ///
 /// It binds port 0 and reports the port it got, so tests never collide.
@@ -16,6 +22,8 @@ public final class LoopbackServer: Sendable {
         case replyAfterEOF(reply: [UInt8])
         /// Reads and discards everything.
         case discard
+        /// Resets (RST) every connection as soon as it is accepted.
+        case reset
     }
 
     /// The bound port.
@@ -70,6 +78,12 @@ private final class BehaviorHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        if case .reset = self.behavior {
+            let channel = context.channel
+            _ = (channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+            channel.close(promise: nil)
+            return
+        }
         if case .send(let count, let fill) = self.behavior {
             let buffer = ByteBuffer(repeating: fill, count: count)
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
@@ -98,7 +112,7 @@ private final class BehaviorHandler: ChannelInboundHandler {
             context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(bytes: reply))).whenComplete { _ in
                 channel.close(promise: nil)
             }
-        case .send, .discard:
+        case .send, .discard, .reset:
             context.close(promise: nil)
         }
     }

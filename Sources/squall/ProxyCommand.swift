@@ -32,6 +32,8 @@ struct ProxyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Line-buffer standard output so a supervising process sees the listen addresses at once.
+        StandardOutput.useLineBuffering()
         var configurations: [ProxyConfiguration]
         var echo: LoopbackServer?
         if let config {

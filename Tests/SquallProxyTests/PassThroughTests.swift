@@ -30,4 +30,15 @@ import Testing
             #expect(end == .endOfFile)
         }
     }
+
+    @Test func aResetFromTheServerReachesTheClientAsAReset() async throws {
+        try await withProxy(server: .reset) { proxy, _ in
+            let end = try await blocking {
+                let socket = try BlockingSocket(port: proxy.port)
+                try? socket.send("hello")
+                return socket.readToEnd(timeout: 5).end
+            }
+            #expect(end == .reset)
+        }
+    }
 }

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Runs the built `squall` executable as a child process, as a user would, for end-to-end CLI tests.
+public final class SquallProcess: @unchecked Sendable {
+    // @unchecked: `process` and the pipes are only touched through their own thread-safe APIs; the collected
+    // output is guarded by `lock`.
+    private let process = Process()
+    private let output = Pipe()
+    private let errors = Pipe()
+    private let lock = NSLock()
+    private var collectedOutput = Data()
+
+    /// The path of the built executable: next to the test bundle, or in `.build/debug` of the package.
+    public static var executablePath: String {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidates = [testBinary.appendingPathComponent("squall").path]
+        var directory = testBinary
+        for _ in 0..<4 {
+            directory = directory.deletingLastPathComponent()
+            candidates.append(directory.appendingPathComponent("squall").path)
+        }
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        candidates.append(packageRoot.appendingPathComponent(".build/debug/squall").path)
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
+    }
+
+    /// Starts `squall` with `arguments`.
+    public init(_ arguments: [String]) throws {
+        self.process.executableURL = URL(fileURLWithPath: Self.executablePath)
+        self.process.arguments = arguments
+        self.process.standardOutput = self.output
+        self.process.standardError = self.errors
+        self.output.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self else { return }
+            self.lock.lock()
+            self.collectedOutput.append(data)
+            self.lock.unlock()
+        }
+        try self.process.run()
+    }
+
+    /// Standard output so far.
+    public var standardOutput: String {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return String(decoding: self.collectedOutput, as: UTF8.self)
+    }
+
+    /// Sends a signal, e.g. `SIGTERM`.
+    public func signal(_ number: Int32) {
+        kill(self.process.processIdentifier, number)
+    }
+
+    /// Waits up to `timeout` seconds for the process to exit; kills it if it does not.
+    ///
+    /// - Returns: the exit status and standard error.
+    public func waitForExit(timeout: Double = 20) async -> (status: Int32, standardError: String) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while self.process.isRunning && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if self.process.isRunning {
+            self.process.terminate()
+            self.process.waitUntilExit()
+            return (-1, "timed out")
+        }
+        self.process.waitUntilExit()
+        let errors = String(decoding: self.errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (self.process.terminationStatus, errors)
+    }
+
+    /// Runs `squall` to completion.
+    public static func run(_ arguments: [String], timeout: Double = 60) async throws -> (status: Int32, output: String, errors: String) {
+        let process = try SquallProcess(arguments)
+        let (status, errors) = await process.waitForExit(timeout: timeout)
+        try? await Task.sleep(for: .milliseconds(50))
+        return (status, process.standardOutput, errors)
+    }
+}
