@@ -38,6 +38,20 @@ extension Fault {
             throw FaultError.invalidValue(path: reader.path(of: "name"), expected: "a non-empty name", found: "string \"\"")
         }
         let attributes = reader.value("attributes") ?? .object([:])
+        var connections: Set<UInt64>?
+        if let selector = try reader.array("connections") {
+            connections = []
+            for (index, entry) in selector.enumerated() {
+                guard case .number(let number) = entry, number >= 1, number.rounded() == number, number < 9e15 else {
+                    throw FaultError.invalidValue(
+                        path: "\(reader.path(of: "connections"))[\(index)]",
+                        expected: "a connection id (a whole number ≥ 1)",
+                        found: entry.typeDescription
+                    )
+                }
+                connections?.insert(UInt64(number))
+            }
+        }
         try reader.rejectUnknownKeys()
         let values = try Fault.readAttributes(attributes, type: type, path: reader.path(of: "attributes"))
         try self.init(
@@ -47,18 +61,24 @@ extension Fault {
             toxicity: toxicity,
             attributes: values
         )
+        self.connections = connections
     }
 
-    /// The fault in Toxiproxy's toxic shape, every attribute of the type included.
+    /// The fault in Toxiproxy's toxic shape, every attribute of the type included, plus `connections` when a
+    /// selector is set.
     public var json: JSONValue {
         var attributes: [String: JSONValue] = [:]
         for (key, value) in self.attributes { attributes[key] = .number(value) }
-        return .object([
+        var members: [String: JSONValue] = [
             "name": .string(self.name),
             "type": .string(self.type.rawValue),
             "stream": .string(self.direction.rawValue),
             "toxicity": .number(self.toxicity),
             "attributes": .object(attributes),
-        ])
+        ]
+        if let connections = self.connections {
+            members["connections"] = .array(connections.sorted().map { .number(Double($0)) })
+        }
+        return .object(members)
     }
 }

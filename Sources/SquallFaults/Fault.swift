@@ -15,6 +15,9 @@ public struct Fault: Sendable, Hashable {
     public private(set) var attributes: [String: Double]
     /// The typed view of the attributes.
     public private(set) var effect: FaultEffect
+    /// When set, the fault acts only on these connections (by their serial number within the proxy, as listed by
+    /// the proxy's connections), and toxicity is drawn among them. Nil means every connection.
+    public var connections: Set<UInt64>?
 
     /// Creates a fault, validating its attributes.
     ///
@@ -76,6 +79,21 @@ public struct Fault: Sendable, Hashable {
         copy.attributes = try Fault.readAttributes(.object(merged), type: self.type, path: attributesPath)
         copy.effect = try FaultEffect(type: self.type, values: copy.attributes, path: attributesPath)
         return copy
+    }
+
+    /// Whether this fault acts on connection `connection` of proxy `proxy`: the connection selector first, then the
+    /// seeded toxicity draw (see ``ToxicityDraw``).
+    public func acts(onConnection connection: UInt64, proxy: String, seed: UInt64) -> Bool {
+        if let connections = self.connections, !connections.contains(connection) {
+            return false
+        }
+        return ToxicityDraw.applies(
+            toxicity: self.toxicity,
+            seed: seed,
+            proxy: proxy,
+            fault: self.name,
+            connection: connection
+        )
     }
 
     /// Validates an `attributes` object for `type`, filling in defaults.

@@ -97,13 +97,7 @@ final class ProxyConnection {
 
     /// Whether `fault` acts on this connection, by the seeded toxicity draw.
     func isActive(_ fault: Fault) -> Bool {
-        ToxicityDraw.applies(
-            toxicity: fault.toxicity,
-            seed: self.proxy.seed,
-            proxy: self.proxy.name,
-            fault: fault.name,
-            connection: self.id
-        )
+        fault.acts(onConnection: self.id, proxy: self.proxy.name, seed: self.proxy.seed)
     }
 
     /// A generator for this connection's random choices, derived from the run seed.
@@ -387,8 +381,13 @@ final class ProxyConnection {
         }
         switch item {
         case .data(let buffer, _):
-            let counter = direction == .upstream ? self.statistics.bytesToServer : self.statistics.bytesToClient
-            counter.add(buffer.readableBytes)
+            if direction == .upstream {
+                self.statistics.bytesToServer.add(buffer.readableBytes)
+                self.proxy.metrics.bytesSentUpstream.add(buffer.readableBytes)
+            } else {
+                self.statistics.bytesToClient.add(buffer.readableBytes)
+                self.proxy.metrics.bytesSentDownstream.add(buffer.readableBytes)
+            }
             if batched {
                 destination.write(NIOAny(buffer), promise: nil)
                 if direction == .upstream { self.needsFlush.server = true } else { self.needsFlush.client = true }

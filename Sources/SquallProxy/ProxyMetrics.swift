@@ -14,6 +14,10 @@ public final class ProxyMetrics: Sendable {
     public let bytesUpstream = Counter()
     /// Bytes read from servers (downstream direction).
     public let bytesDownstream = Counter()
+    /// Bytes written to servers (upstream direction, after faults).
+    public let bytesSentUpstream = Counter()
+    /// Bytes written to clients (downstream direction, after faults).
+    public let bytesSentDownstream = Counter()
     private let applied: [FaultType: Counter]
 
     /// Creates zeroed counters.

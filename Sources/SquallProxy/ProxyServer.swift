@@ -139,6 +139,48 @@ public actor ProxyServer {
         try await self.reconcileListener()
     }
 
+    /// Changes where the proxy listens or forwards, and whether it is enabled, as Toxiproxy's proxy update does.
+    ///
+    /// A new listen address or upstream restarts the proxy: the listener is reopened and live connections are
+    /// closed. When the new address cannot be bound the proxy is left disabled.
+    ///
+    /// - Throws: ``ProxyError/listenFailed(proxy:address:reason:)``.
+    public func update(listen: HostAndPort?, upstream: HostAndPort?, enabled: Bool?) async throws(ProxyError) {
+        let current = self.configuration
+        var effectiveListen = current.listen
+        if let port = self.listenAddress?.port { effectiveListen.port = port }
+        let listenChanged = listen.map { requested in
+            requested != effectiveListen && !(requested.port == 0 && requested.host == current.listen.host)
+        } ?? false
+        let upstreamChanged = upstream.map { $0 != current.upstream } ?? false
+        if listenChanged || upstreamChanged {
+            if let listener = self.listener {
+                self.listener = nil
+                try? await listener.close()
+            }
+            await self.closeAllConnections(mode: .fin)
+            self.shared.withLock { shared in
+                if let listen, listenChanged {
+                    shared.configuration.listen = listen
+                    shared.boundAddress = nil
+                }
+                if let upstream, upstreamChanged {
+                    shared.configuration.upstream = upstream
+                    shared.upstreamAddress = try? SocketAddress(ipAddress: upstream.host, port: upstream.port)
+                }
+            }
+        }
+        if let enabled {
+            self.shared.withLock { $0.configuration.enabled = enabled }
+        }
+        do {
+            try await self.reconcileListener()
+        } catch {
+            self.shared.withLock { $0.configuration.enabled = false }
+            throw error
+        }
+    }
+
     // MARK: Faults
 
     /// The faults in creation order.
@@ -222,15 +264,8 @@ public actor ProxyServer {
                 bytesToServer: handle.statistics.bytesToServer.value,
                 bytesFromServer: handle.statistics.bytesFromServer.value,
                 bytesToClient: handle.statistics.bytesToClient.value,
-                activeFaults: faults.filter { fault in
-                    ToxicityDraw.applies(
-                        toxicity: fault.toxicity,
-                        seed: self.seed,
-                        proxy: self.name,
-                        fault: fault.name,
-                        connection: handle.id
-                    )
-                }.map(\.name)
+                activeFaults: faults.filter { $0.acts(onConnection: handle.id, proxy: self.name, seed: self.seed) }
+                    .map(\.name)
             )
         }
     }

@@ -25,7 +25,16 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stop by itself after this long, e.g. \"30s\" (default: run until a signal).")
     var duration: String?
 
+    @Option(name: .long, help: "Address the control API listens on.")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .long, help: "Port of the control API (Toxiproxy's 8474 by default; 0 picks a free port).")
+    var port: Int = 8474
+
     func validate() throws {
+        guard (0...65535).contains(self.port) else {
+            throw ValidationError("--port must be in 0...65535, found \(self.port)")
+        }
         if let duration, Duration(parsing: duration) == nil {
             throw ValidationError("--duration: expected a duration such as \"30s\" or \"500ms\", found \"\(duration)\"")
         }
@@ -59,34 +68,38 @@ struct ProxyCommand: AsyncParsableCommand {
             ]
             print("no --config: built-in echo server on 127.0.0.1:\(server.port)")
         }
-        var proxies: [ProxyServer] = []
-        for configuration in configurations {
-            let proxy = ProxyServer(configuration: configuration, seed: self.seed)
-            do {
-                try await proxy.start()
-            } catch {
-                printError("squall proxy: \(error)")
-                for started in proxies { await started.stop() }
-                throw ExitStatus.usage
+        let collection = ProxyCollection(seed: self.seed)
+        let api: ControlServer
+        do {
+            for configuration in configurations {
+                let proxy = try await collection.create(configuration)
+                let faults = configuration.faults.map { "\($0.name) (\($0.type.rawValue), \($0.direction.rawValue))" }
+                print(
+                    "proxy \(configuration.name): \(proxy.listenText) -> \(configuration.upstream)"
+                        + (configuration.enabled ? "" : " [disabled]")
+                        + (faults.isEmpty ? "" : ", faults: " + faults.joined(separator: ", "))
+                )
             }
-            proxies.append(proxy)
-            let faults = configuration.faults.map { "\($0.name) (\($0.type.rawValue), \($0.direction.rawValue))" }
-            print(
-                "proxy \(configuration.name): \(proxy.listenText) -> \(configuration.upstream)"
-                    + (configuration.enabled ? "" : " [disabled]")
-                    + (faults.isEmpty ? "" : ", faults: " + faults.joined(separator: ", "))
-            )
+            api = try await ControlServer.bind(host: self.host, port: self.port, router: ControlRouter(collection: collection))
+        } catch {
+            printError("squall proxy: \(error)")
+            await collection.stopAll()
+            await echo?.stop()
+            throw ExitStatus.usage
         }
+        print("control API: http://\(api.localAddress.ipAddress ?? self.host):\(api.localAddress.port ?? self.port)")
         print("running; SIGINT or SIGTERM stops")
-        if let duration, let limit = Duration(parsing: duration) {
-            try? await Task.sleep(for: limit)
-        } else {
-            let signal = await ShutdownSignal.wait()
-            print("signal \(signal): closing every socket")
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await api.run() }
+            if let duration, let limit = Duration(parsing: duration) {
+                try? await Task.sleep(for: limit)
+            } else {
+                let signal = await ShutdownSignal.wait()
+                print("signal \(signal): closing every socket")
+            }
+            await api.close()
         }
-        for proxy in proxies {
-            await proxy.stop()
-        }
+        await collection.stopAll()
         await echo?.stop()
         print("stopped")
     }

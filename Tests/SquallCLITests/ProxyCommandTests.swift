@@ -15,7 +15,7 @@ import Testing
         let config = try self.writeConfig(
             #"[{"name": "api", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:\#(server.port)", "toxics": [{"type": "latency", "attributes": {"latency": 100}}]}]"#
         )
-        let process = try SquallProcess(["proxy", "--config", config, "--seed", "7"])
+        let process = try SquallProcess(["proxy", "--config", config, "--seed", "7", "--port", "0"])
         var port: Int?
         _ = await Eventually.wait(timeout: 20) {
             let line = process.standardOutput.split(separator: "\n").first { $0.hasPrefix("proxy api: ") }
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func builtInDefaultRunsAnEchoProxy() async throws {
-        let result = try await SquallProcess.run(["proxy", "--duration", "300ms"])
+        let result = try await SquallProcess.run(["proxy", "--duration", "300ms", "--port", "0"])
         #expect(result.status == 0)
         #expect(result.output.contains("proxy echo: 127.0.0.1:22220"))
     }

@@ -1,0 +1,68 @@
+import NIOCore
+import NIOHTTP1
+
+/// One complete request to the control API: head and body.
+public struct ControlRequest: Sendable {
+    /// The HTTP method.
+    public var method: HTTPMethod
+    /// The request target, path and query.
+    public var uri: String
+    /// The request headers.
+    public var headers: HTTPHeaders
+    /// The body (empty when none was sent).
+    public var body: ByteBuffer
+
+    /// Creates a request.
+    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The path split into its non-empty, percent-decoded segments.
+    var pathSegments: [String] {
+        let path = self.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return path.split(separator: "/").map { String($0).removingPercentEncodingLeniently }
+    }
+
+    /// The query parameters.
+    var query: [String: String] {
+        let parts = self.uri.split(separator: "?", maxSplits: 1)
+        guard parts.count == 2 else { return [:] }
+        var result: [String: String] = [:]
+        for pair in parts[1].split(separator: "&") {
+            let keyValue = pair.split(separator: "=", maxSplits: 1)
+            let key = String(keyValue[0]).removingPercentEncodingLeniently
+            result[key] = keyValue.count > 1 ? String(keyValue[1]).removingPercentEncodingLeniently : ""
+        }
+        return result
+    }
+
+    /// Whether the request comes from a web browser: a `User-Agent` starting with `Mozilla/`, as Toxiproxy
+    /// checks, or any `Origin` header (browsers send it on cross-site requests). Such requests are refused so a web
+    /// page cannot reconfigure a developer's proxy.
+    var isFromBrowser: Bool {
+        self.headers["User-Agent"].contains { $0.hasPrefix("Mozilla/") } || !self.headers["Origin"].isEmpty
+    }
+}
+
+extension String {
+    /// Decodes `%XX` escapes; malformed escapes are kept as written.
+    fileprivate var removingPercentEncodingLeniently: String {
+        guard self.contains("%") else { return self }
+        var bytes: [UInt8] = []
+        var iterator = Array(self.utf8)[...]
+        while let byte = iterator.popFirst() {
+            if byte == UInt8(ascii: "%"), iterator.count >= 2,
+                let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                iterator = iterator.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

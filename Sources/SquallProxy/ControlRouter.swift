@@ -1,0 +1,322 @@
+import NIOCore
+import NIOHTTP1
+import SquallFaults
+import Synchronization
+
+/// Answers control-API requests: Toxiproxy's endpoints with its status codes, shapes and messages, plus Squall's
+/// extensions (`/metrics`, per-connection listing and cutting, `connections` selectors on faults).
+///
+/// Pure request → response logic over a ``ProxyCollection``; ``ControlServer`` carries it over HTTP.
+public struct ControlRouter: Sendable {
+    /// The version `GET /version` reports.
+    public static let version = "squall-0.1.0"
+    /// The largest accepted request body.
+    public static let maximumBodySize = 1 << 20
+
+    private let collection: ProxyCollection
+    private let requestCounter = RequestCounter()
+
+    /// Creates a router over `collection`.
+    public init(collection: ProxyCollection) {
+        self.collection = collection
+    }
+
+    /// Answers one request; never throws: every failure becomes a 4xx or 5xx response with a JSON error body.
+    public func respond(to request: ControlRequest) async -> ControlResponse {
+        if request.isFromBrowser {
+            return .error(.forbidden, "User agent not allowed")
+        }
+        var response: ControlResponse
+        do {
+            response = try await self.route(request)
+        } catch {
+            response = error.response
+        }
+        response.headers.replaceOrAdd(name: "X-Toxiproxy-Request-Id", value: self.requestCounter.next())
+        return response
+    }
+
+    private func route(_ request: ControlRequest) async throws(ControlAPIError) -> ControlResponse {
+        let segments = request.pathSegments
+        let method = request.method
+        switch (segments.count, segments.first) {
+        case (1, "proxies"):
+            switch method {
+            case .GET: return await self.listProxies()
+            case .POST: return try await self.createProxy(request)
+            default: throw ControlAPIError.methodNotAllowed(allowed: "GET, POST")
+            }
+        case (1, "populate"):
+            guard method == .POST else { throw ControlAPIError.methodNotAllowed(allowed: "POST") }
+            return await self.populate(request)
+        case (1, "reset"):
+            guard method == .POST else { throw ControlAPIError.methodNotAllowed(allowed: "POST") }
+            do {
+                try await self.collection.reset()
+            } catch {
+                throw ControlAPIError(error)
+            }
+            return .noContent
+        case (1, "version"):
+            guard method == .GET else { throw ControlAPIError.methodNotAllowed(allowed: "GET") }
+            return ControlResponse(
+                status: .ok,
+                headers: ["Content-Type": "application/json;charset=utf-8"],
+                body: "{\"version\": \(JSONValue.quote(Self.version))}\n"
+            )
+        case (1, "metrics"):
+            guard method == .GET else { throw ControlAPIError.methodNotAllowed(allowed: "GET") }
+            return ControlResponse(
+                status: .ok,
+                headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                body: PrometheusText.render(await self.collection.all)
+            )
+        case (2, "proxies"):
+            let proxy = try await self.proxy(segments[1])
+            switch method {
+            case .GET: return .json(proxy.json)
+            case .POST, .PATCH: return try await self.updateProxy(proxy, request)
+            case .DELETE:
+                do {
+                    try await self.collection.delete(named: proxy.name)
+                } catch {
+                    throw ControlAPIError(error)
+                }
+                return .noContent
+            default: throw ControlAPIError.methodNotAllowed(allowed: "GET, POST, PATCH, DELETE")
+            }
+        case (3, "proxies") where segments[2] == "toxics":
+            let proxy = try await self.proxy(segments[1])
+            switch method {
+            case .GET: return .json(.array(ProxyServer.toxiproxyOrder(proxy.faults).map(\.json)))
+            case .POST: return try await self.createFault(proxy, request)
+            default: throw ControlAPIError.methodNotAllowed(allowed: "GET, POST")
+            }
+        case (4, "proxies") where segments[2] == "toxics":
+            let proxy = try await self.proxy(segments[1])
+            guard let fault = proxy.faults.first(where: { $0.name == segments[3] }) else {
+                throw ControlAPIError.notFound("toxic not found")
+            }
+            switch method {
+            case .GET: return .json(fault.json)
+            case .POST, .PATCH: return try await self.updateFault(fault, of: proxy, request)
+            case .DELETE:
+                do {
+                    try await proxy.removeFault(named: fault.name)
+                } catch {
+                    throw ControlAPIError(error)
+                }
+                return .noContent
+            default: throw ControlAPIError.methodNotAllowed(allowed: "GET, POST, PATCH, DELETE")
+            }
+        case (3, "proxies") where segments[2] == "connections":
+            let proxy = try await self.proxy(segments[1])
+            guard method == .GET else { throw ControlAPIError.methodNotAllowed(allowed: "GET") }
+            return .json(.array(proxy.connections.map(\.json)))
+        case (4, "proxies") where segments[2] == "connections":
+            let proxy = try await self.proxy(segments[1])
+            guard method == .DELETE else { throw ControlAPIError.methodNotAllowed(allowed: "DELETE") }
+            guard let id = UInt64(segments[3]) else {
+                throw ControlAPIError.badRequest("connection id must be a whole number, found \"\(segments[3])\"")
+            }
+            let mode = request.query["mode"] ?? "fin"
+            guard mode == "fin" || mode == "reset" else {
+                throw ControlAPIError.badRequest("mode must be \"fin\" or \"reset\", found \"\(mode)\"")
+            }
+            guard proxy.closeConnection(id: id, reset: mode == "reset") else {
+                throw ControlAPIError.notFound("connection not found")
+            }
+            return .noContent
+        default:
+            throw ControlAPIError.notFound("404 page not found")
+        }
+    }
+
+    // MARK: Proxies
+
+    private func proxy(_ name: String) async throws(ControlAPIError) -> ProxyServer {
+        do {
+            return try await self.collection.proxy(named: name)
+        } catch {
+            throw ControlAPIError(error)
+        }
+    }
+
+    private func listProxies() async -> ControlResponse {
+        var members: [String: JSONValue] = [:]
+        for proxy in await self.collection.all {
+            members[proxy.name] = proxy.json
+        }
+        return .json(.object(members))
+    }
+
+    private func createProxy(_ request: ControlRequest) async throws(ControlAPIError) -> ControlResponse {
+        let body = try ControlAPIError.parseBody(request.body)
+        let configuration = try Self.proxyConfiguration(body, path: "")
+        do {
+            let proxy = try await self.collection.create(configuration)
+            return .json(proxy.json, status: .created)
+        } catch {
+            throw ControlAPIError(error)
+        }
+    }
+
+    private func updateProxy(_ proxy: ProxyServer, _ request: ControlRequest) async throws(ControlAPIError) -> ControlResponse {
+        let body = try ControlAPIError.parseBody(request.body)
+        let listen: HostAndPort?
+        let upstream: HostAndPort?
+        let enabled: Bool?
+        do throws(FaultError) {
+            var reader = try JSONObjectReader(body, path: "")
+            let listenText = try reader.string("listen")
+            let upstreamText = try reader.string("upstream")
+            enabled = try reader.bool("enabled")
+            listen = try listenText.flatMap { text throws(FaultError) in
+                text.isEmpty ? nil : try HostAndPort(parsing: text, path: "listen")
+            }
+            upstream = try upstreamText.flatMap { text throws(FaultError) in
+                try HostAndPort(parsing: text, path: "upstream")
+            }
+        } catch {
+            throw ControlAPIError.badRequest("bad request body: \(error)")
+        }
+        do {
+            try await proxy.update(listen: listen, upstream: upstream, enabled: enabled)
+        } catch {
+            throw ControlAPIError(error)
+        }
+        return .json(proxy.json)
+    }
+
+    private func populate(_ request: ControlRequest) async -> ControlResponse {
+        func failure(_ error: ControlAPIError, _ proxies: [ProxyServer]?) -> ControlResponse {
+            let body = JSONValue.object([
+                "error": .string(error.message),
+                "status": .number(Double(error.status.code)),
+                "proxies": proxies.map { .array($0.map(\.json)) } ?? .null,
+            ])
+            return ControlResponse(status: error.status, headers: ["Content-Type": "application/json"], body: body.jsonText + "\n")
+        }
+        var configurations: [ProxyConfiguration] = []
+        do throws(ControlAPIError) {
+            let body = try ControlAPIError.parseBody(request.body)
+            guard case .array(let entries) = body else {
+                throw ControlAPIError.badRequest("bad request body: expected an array of proxies, found \(body.typeDescription)")
+            }
+            for (index, entry) in entries.enumerated() {
+                configurations.append(try Self.proxyConfiguration(entry, path: "[\(index)]"))
+            }
+        } catch {
+            return failure(error, nil)
+        }
+        do {
+            let proxies = try await self.collection.populate(configurations)
+            return .json(.object(["proxies": .array(proxies.map(\.json))]), status: .created)
+        } catch {
+            return failure(ControlAPIError(error), await self.collection.all)
+        }
+    }
+
+    /// Reads a proxy entry leniently, as Toxiproxy does (unknown keys are ignored, so clients that send whole
+    /// objects back work), but with Toxiproxy's messages for missing fields and Squall's for bad faults.
+    private static func proxyConfiguration(_ value: JSONValue, path: String) throws(ControlAPIError) -> ProxyConfiguration {
+        do {
+            var reader = try JSONObjectReader(value, path: path)
+            guard let name = try reader.string("name"), !name.isEmpty else {
+                throw ControlAPIError.badRequest("missing required field: name")
+            }
+            guard let upstreamText = try reader.string("upstream"), !upstreamText.isEmpty else {
+                throw ControlAPIError.badRequest("missing required field: upstream")
+            }
+            let upstream = try HostAndPort(parsing: upstreamText, path: reader.path(of: "upstream"))
+            var listen = HostAndPort(host: "127.0.0.1", port: 0)
+            if let text = try reader.string("listen"), !text.isEmpty {
+                listen = try HostAndPort(parsing: text, path: reader.path(of: "listen"))
+            }
+            var faults: [Fault] = []
+            for key in ["toxics", "faults"] {
+                for (index, entry) in (try reader.array(key) ?? []).enumerated() {
+                    let fault = try Fault(json: entry, path: "\(reader.path(of: key))[\(index)]")
+                    guard !faults.contains(where: { $0.name == fault.name }) else {
+                        throw ControlAPIError.conflict("toxic already exists")
+                    }
+                    faults.append(fault)
+                }
+            }
+            return ProxyConfiguration(
+                name: name,
+                listen: listen,
+                upstream: upstream,
+                enabled: try reader.bool("enabled") ?? true,
+                faults: faults
+            )
+        } catch let error as ControlAPIError {
+            throw error
+        } catch {
+            throw ControlAPIError.badRequest("bad request body: \(error)")
+        }
+    }
+
+    // MARK: Faults
+
+    private func createFault(_ proxy: ProxyServer, _ request: ControlRequest) async throws(ControlAPIError) -> ControlResponse {
+        let body = try ControlAPIError.parseBody(request.body)
+        guard case .object(let members) = body else {
+            throw ControlAPIError.badRequest("bad request body: expected an object, found \(body.typeDescription)")
+        }
+        var lowered: [String: JSONValue] = [:]
+        for (key, value) in members { lowered[key.lowercased()] = value }
+        if let stream = lowered["stream"], stream != .null {
+            guard case .string(let text) = stream, FaultDirection(rawValue: text.lowercased()) != nil else {
+                throw ControlAPIError.badRequest("stream was invalid, can be either upstream or downstream")
+            }
+        }
+        guard case .string(let typeName)? = lowered["type"], FaultType(rawValue: typeName.lowercased()) != nil else {
+            let found = lowered["type"].map { $0.typeDescription } ?? "nothing"
+            throw ControlAPIError.badRequest(
+                "invalid toxic type: expected one of \(FaultType.allCases.map(\.rawValue).joined(separator: ", ")), found \(found)"
+            )
+        }
+        let fault: Fault
+        do {
+            fault = try Fault(json: body, path: "")
+        } catch {
+            throw ControlAPIError.badRequest("bad request body: \(error)")
+        }
+        do {
+            try await proxy.addFault(fault)
+        } catch {
+            throw ControlAPIError(error)
+        }
+        return .json(fault.json)
+    }
+
+    private func updateFault(_ fault: Fault, of proxy: ProxyServer, _ request: ControlRequest) async throws(ControlAPIError) -> ControlResponse {
+        let body = try ControlAPIError.parseBody(request.body)
+        let updated: Fault
+        do throws(FaultError) {
+            var reader = try JSONObjectReader(body, path: "")
+            let toxicity = try reader.number("toxicity", in: -Double.infinity...Double.infinity, expected: "a number")
+            updated = try fault.updating(attributes: reader.value("attributes"), toxicity: toxicity)
+        } catch {
+            throw ControlAPIError.badRequest("bad request body: \(error)")
+        }
+        do {
+            try await proxy.updateFault(updated)
+        } catch {
+            throw ControlAPIError(error)
+        }
+        return .json(updated.json)
+    }
+}
+
+/// Numbers responses for the `X-Toxiproxy-Request-Id` header.
+private final class RequestCounter: Sendable {
+    private let value = Atomic<UInt64>(0)
+
+    func next() -> String {
+        let number = self.value.add(1, ordering: .relaxed).newValue
+        let hex = String(number, radix: 16)
+        return "sq" + String(repeating: "0", count: max(0, 18 - hex.count)) + hex
+    }
+}
