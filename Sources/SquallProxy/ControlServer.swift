@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// The control API over HTTP/1.1 (Toxiproxy's port 8474 by default), built on NIOHTTP1.
 ///
@@ -14,6 +15,8 @@ public final class ControlServer: Sendable {
     public let localAddress: SocketAddress
     private let listener: NIOAsyncChannel<Connection, Never>
     private let router: ControlRouter
+    /// Open client connections, so ``close()`` can end idle keep-alive connections instead of waiting them out.
+    private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     private init(listener: NIOAsyncChannel<Connection, Never>, router: ControlRouter) {
         self.listener = listener
@@ -62,9 +65,16 @@ public final class ControlServer: Sendable {
     /// Stops accepting connections; ``run()`` then returns.
     public func close() async {
         try? await self.listener.channel.close()
+        let connections = self.openConnections.withLock { $0.values }
+        for channel in connections {
+            channel.close(promise: nil)
+        }
     }
 
     private func serve(_ connection: Connection) async {
+        let key = ObjectIdentifier(connection.channel)
+        self.openConnections.withLock { $0[key] = connection.channel }
+        defer { self.openConnections.withLock { _ = $0.removeValue(forKey: key) } }
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body = ByteBuffer()
