@@ -57,6 +57,14 @@ public struct ControlRouter: Sendable {
                 throw ControlAPIError(error)
             }
             return .noContent
+        case (1, "handoff"):
+            guard method == .POST else { throw ControlAPIError.methodNotAllowed(allowed: "POST") }
+            let handoff = try Self.handoff(request)
+            var reports: [JSONValue] = []
+            for proxy in await self.collection.all {
+                reports.append(await proxy.handoff(handoff).json)
+            }
+            return .json(.object(["handoffs": .array(reports)]))
         case (1, "version"):
             guard method == .GET else { throw ControlAPIError.methodNotAllowed(allowed: "GET") }
             return ControlResponse(
@@ -109,6 +117,10 @@ public struct ControlRouter: Sendable {
                 return .noContent
             default: throw ControlAPIError.methodNotAllowed(allowed: "GET, POST, PATCH, DELETE")
             }
+        case (3, "proxies") where segments[2] == "handoff":
+            let proxy = try await self.proxy(segments[1])
+            guard method == .POST else { throw ControlAPIError.methodNotAllowed(allowed: "POST") }
+            return .json(await proxy.handoff(try Self.handoff(request)).json)
         case (3, "proxies") where segments[2] == "connections":
             let proxy = try await self.proxy(segments[1])
             guard method == .GET else { throw ControlAPIError.methodNotAllowed(allowed: "GET") }
@@ -166,8 +178,18 @@ public struct ControlRouter: Sendable {
         let listen: HostAndPort?
         let upstream: HostAndPort?
         let enabled: Bool?
+        var profileChange: NetworkProfile??
         do throws(FaultError) {
             var reader = try JSONObjectReader(body, path: "")
+            if case .object(let members) = body, let key = members.keys.first(where: { $0.lowercased() == "profile" }) {
+                if case .string(let name)? = members[key] {
+                    profileChange = .some(try NetworkProfile.parse(name, path: "profile"))
+                } else if members[key] == .null {
+                    profileChange = .some(nil)
+                } else {
+                    throw FaultError.invalidValue(path: "profile", expected: "a profile name or null", found: members[key]!.typeDescription)
+                }
+            }
             let listenText = try reader.string("listen")
             let upstreamText = try reader.string("upstream")
             enabled = try reader.bool("enabled")
@@ -182,6 +204,9 @@ public struct ControlRouter: Sendable {
         }
         do {
             try await proxy.update(listen: listen, upstream: upstream, enabled: enabled)
+            if let profileChange {
+                try await proxy.setProfile(profileChange)
+            }
         } catch {
             throw ControlAPIError(error)
         }
@@ -243,15 +268,29 @@ public struct ControlRouter: Sendable {
                     faults.append(fault)
                 }
             }
+            var profile: NetworkProfile?
+            if let profileName = try reader.string("profile") {
+                profile = try NetworkProfile.parse(profileName, path: reader.path(of: "profile"))
+            }
             return ProxyConfiguration(
                 name: name,
                 listen: listen,
                 upstream: upstream,
                 enabled: try reader.bool("enabled") ?? true,
-                faults: faults
+                faults: faults,
+                profile: profile
             )
         } catch let error as ControlAPIError {
             throw error
+        } catch {
+            throw ControlAPIError.badRequest("bad request body: \(error)")
+        }
+    }
+
+    private static func handoff(_ request: ControlRequest) throws(ControlAPIError) -> Handoff {
+        let body = request.body.readableBytes == 0 ? JSONValue.object([:]) : try ControlAPIError.parseBody(request.body)
+        do {
+            return try Handoff(json: body, path: "")
         } catch {
             throw ControlAPIError.badRequest("bad request body: \(error)")
         }

@@ -18,6 +18,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
     public var faults: [Fault]
     /// How long the proxy waits for the server to accept a connection before closing the client. Default 5 s.
     public var connectTimeout: Duration
+    /// The network profile applied on top of the faults (see ``NetworkProfile``). Default none.
+    public var profile: NetworkProfile?
 
     /// Creates a configuration.
     public init(
@@ -26,7 +28,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
         upstream: HostAndPort,
         enabled: Bool = true,
         faults: [Fault] = [],
-        connectTimeout: Duration = .seconds(5)
+        connectTimeout: Duration = .seconds(5),
+        profile: NetworkProfile? = nil
     ) {
         self.name = name
         self.listen = listen
@@ -34,6 +37,7 @@ public struct ProxyConfiguration: Sendable, Hashable {
         self.enabled = enabled
         self.faults = faults
         self.connectTimeout = connectTimeout
+        self.profile = profile
     }
 
     /// Reads one proxy entry.
@@ -82,6 +86,10 @@ public struct ProxyConfiguration: Sendable, Hashable {
                     faults.append(fault)
                 }
             }
+            var profile: NetworkProfile?
+            if let profileName = try reader.string("profile") {
+                profile = try NetworkProfile.parse(profileName, path: reader.path(of: "profile"))
+            }
             try reader.rejectUnknownKeys()
             self.init(
                 name: name,
@@ -89,7 +97,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
                 upstream: upstream,
                 enabled: enabled,
                 faults: faults,
-                connectTimeout: timeout
+                connectTimeout: timeout,
+                profile: profile
             )
         } catch {
             throw error.within("proxy \"\(name)\"")

@@ -38,7 +38,9 @@ final class ProxyConnection {
     private var faults: [Fault] = []
     private var faultsVersion: UInt64 = 0
     private var started = false
-    private var connectPhaseBlackhole = false
+    /// Everything is dropped both ways and nothing is passed on, not even a close: a black-holed connect or a
+    /// connection a `blackhole` handoff left half-open.
+    private var silenced = false
     private var pendingToServer: [StreamItem] = []
     private var pendingBytes = 0
     private var readHeld: (client: Bool, server: Bool) = (false, false)
@@ -72,7 +74,7 @@ final class ProxyConnection {
         guard version >= self.faultsVersion else { return }
         self.faultsVersion = version
         self.faults = faults
-        guard !self.closing else { return }
+        guard !self.closing && !self.silenced else { return }
         var closeReason: String?
         for chain in [self.upstream!, self.downstream!] {
             let lifted = chain.apply(
@@ -176,12 +178,12 @@ final class ProxyConnection {
         case .client:
             self.statistics.bytesFromClient.add(count)
             self.proxy.metrics.bytesUpstream.add(count)
-            if self.connectPhaseBlackhole || self.finished.upstream { return }
+            if self.silenced || self.finished.upstream { return }
             self.upstream.receive(.data(buffer, receivedAt: .now()), batched: true)
         case .server:
             self.statistics.bytesFromServer.add(count)
             self.proxy.metrics.bytesDownstream.add(count)
-            if self.finished.downstream { return }
+            if self.silenced || self.finished.downstream { return }
             self.downstream.receive(.data(buffer, receivedAt: .now()), batched: true)
         }
     }
@@ -202,11 +204,13 @@ final class ProxyConnection {
     func inputClosed(side: Side) {
         switch side {
         case .client:
-            if !self.connectPhaseBlackhole {
+            if !self.silenced {
                 self.upstream.receive(.end(.finished), batched: false)
             }
         case .server:
-            self.downstream.receive(.end(.finished), batched: false)
+            if !self.silenced {
+                self.downstream.receive(.end(.finished), batched: false)
+            }
         }
     }
 
@@ -224,7 +228,7 @@ final class ProxyConnection {
         case .client:
             self.open.client = false
             self.clientContext = nil
-            if !self.closing {
+            if !self.closing && !self.silenced {
                 self.downstream.cancel()
                 self.finished.downstream = true
                 if self.open.server || self.serverConnecting {
@@ -234,7 +238,7 @@ final class ProxyConnection {
         case .server:
             self.open.server = false
             self.serverContext = nil
-            if !self.closing {
+            if !self.closing && !self.silenced {
                 self.upstream.cancel()
                 self.finished.upstream = true
                 self.downstream.receive(.end(self.resetSeen.server ? .reset : .closed), batched: false)
@@ -259,10 +263,11 @@ final class ProxyConnection {
             // While the server connect is in progress the client is still read (up to the held-bytes limit), so
             // its first bytes are ready to go the moment the server socket opens.
             let serverReady = self.serverContext.map { $0.channel.isWritable } ?? self.serverConnecting
-            allowed = self.connectPhaseBlackhole || (serverReady && self.upstream.heldBytes + self.pendingBytes < Self.heldBytesLimit)
+            allowed = self.silenced || (serverReady && self.upstream.heldBytes + self.pendingBytes < Self.heldBytesLimit)
         case .server:
             allowed =
-                self.clientContext != nil && self.clientContext!.channel.isWritable
+                self.silenced
+                || self.clientContext != nil && self.clientContext!.channel.isWritable
                 && self.downstream.heldBytes < Self.heldBytesLimit
         }
         if !allowed {
@@ -296,6 +301,11 @@ final class ProxyConnection {
     private func startConnectPhase() {
         guard !self.started, let clientContext = self.clientContext else { return }
         self.started = true
+        if self.silenced {
+            // Accepted during a handoff blackout that black-holes new connections: never connect, never answer.
+            clientContext.read()
+            return
+        }
         var delay = Duration.zero
         for fault in self.faults where fault.type.phase == .connect && self.isActive(fault) {
             self.proxy.metrics.recordApplied(fault.type)
@@ -304,7 +314,7 @@ final class ProxyConnection {
                 self.close(mode: .reset, reason: "refuse \(fault.name)")
                 return
             case .connectBlackhole:
-                self.connectPhaseBlackhole = true
+                self.silenced = true
                 self.upstream.cancel()
                 self.downstream.cancel()
                 clientContext.read()
@@ -407,6 +417,29 @@ final class ProxyConnection {
         case .end(.reset):
             self.close(mode: .reset, reason: "peer reset")
         }
+    }
+
+    // MARK: Handoff
+
+    /// Makes the connection half-open for good, as a network handoff leaves it: both sockets stay open, nothing
+    /// more is delivered either way, and neither peer is told when the other closes.
+    func silence() {
+        guard !self.closing, !self.silenced else { return }
+        self.silenced = true
+        self.upstream.cancel()
+        self.downstream.cancel()
+        self.lifetimeTimer?.cancel()
+        self.lifetimeTimer = nil
+        self.pendingToServer = []
+        self.pendingBytes = 0
+        self.resumeReads()
+    }
+
+    /// Marks a connection accepted during a black-holing blackout, before its connect phase starts.
+    func silenceBeforeConnect() {
+        self.silenced = true
+        self.upstream.cancel()
+        self.downstream.cancel()
     }
 
     // MARK: Closing

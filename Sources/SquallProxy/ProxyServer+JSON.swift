@@ -11,6 +11,7 @@ extension ProxyServer {
             "upstream": .string(configuration.upstream.description),
             "enabled": .bool(configuration.enabled),
             "toxics": .array(Self.toxiproxyOrder(configuration.faults).map(\.json)),
+            "profile": configuration.profile.map { .string($0.name) } ?? .null,
         ])
     }
 

@@ -28,6 +28,8 @@ public actor ProxyServer {
     private nonisolated let shared: Mutex<Shared>
     private var listener: (any Channel)?
     private var running = false
+    private var blackoutTask: Task<Void, Never>?
+    private var handoffReports: [HandoffReport] = []
 
     /// What the event loops need to read synchronously.
     struct Shared: Sendable {
@@ -37,6 +39,7 @@ public actor ProxyServer {
         var nextConnectionID: UInt64 = 1
         var boundAddress: SocketAddress?
         var upstreamAddress: SocketAddress?
+        var blackout: Handoff.BlackoutMode?
     }
 
     /// How another thread reaches a live connection.
@@ -91,7 +94,12 @@ public actor ProxyServer {
         self.running = true
         let upstream = self.shared.withLock { $0.configuration.upstream }
         let resolved = try? SocketAddress(ipAddress: upstream.host, port: upstream.port)
-        self.shared.withLock { $0.upstreamAddress = resolved }
+        self.shared.withLock { shared in
+            shared.upstreamAddress = resolved
+            if let profile = shared.configuration.profile {
+                shared.configuration.faults = Self.replacingProfileFaults(in: shared.configuration.faults, with: profile)
+            }
+        }
         do {
             try await self.reconcileListener()
         } catch {
@@ -103,6 +111,9 @@ public actor ProxyServer {
     /// Closes the listener and every connection, and waits until they are closed.
     public func stop() async {
         self.running = false
+        self.blackoutTask?.cancel()
+        self.blackoutTask = nil
+        self.shared.withLock { $0.blackout = nil }
         try? await self.reconcileListener()
         await self.closeAllConnections(mode: .fin)
     }
@@ -129,7 +140,10 @@ public actor ProxyServer {
 
     /// Whether the proxy should be accepting connections: enabled, running and without a `down` fault.
     public nonisolated var isAccepting: Bool {
-        self.shared.withLock { $0.configuration.enabled && !$0.configuration.faults.contains { $0.type == .down } }
+        self.shared.withLock { shared in
+            shared.configuration.enabled && shared.blackout != .refuse
+                && !shared.configuration.faults.contains { $0.type == .down }
+        }
     }
 
     /// Enables or disables the proxy. Disabling closes the listener (new connections are refused) and every live
@@ -250,6 +264,80 @@ public actor ProxyServer {
         }
     }
 
+    // MARK: Network profiles and handoffs
+
+    /// Puts a network profile on the proxy (replacing any earlier one), or removes it when nil. The profile's
+    /// latency and bandwidth appear as faults named `profile.<name>.…`, so they are visible and act on live
+    /// connections at once.
+    public func setProfile(_ profile: NetworkProfile?) async throws(ProxyError) {
+        try self.mutateFaults { faults in
+            faults = Self.replacingProfileFaults(in: faults, with: profile)
+        }
+        self.shared.withLock { $0.configuration.profile = profile }
+        try await self.reconcileListener()
+    }
+
+    /// Simulates a network handoff: cuts every live connection at once (reset, FIN or black hole), makes new
+    /// connections fail for the blackout (refused or black-holed), then applies the handoff's profile.
+    ///
+    /// Returns at once with the report; the blackout ends by itself.
+    @discardableResult
+    public func handoff(_ handoff: Handoff) async -> HandoffReport {
+        let handles = self.shared.withLock { Array($0.connections.values) }
+        let report = HandoffReport(
+            proxy: self.name,
+            startedAtMilliseconds: WallClock.nowMilliseconds(),
+            connectionsCut: handles.count,
+            handoff: handoff
+        )
+        self.handoffReports.append(report)
+        self.blackoutTask?.cancel()
+        if handoff.blackout > .zero {
+            self.shared.withLock { $0.blackout = handoff.during }
+            if handoff.during == .refuse, let listener = self.listener {
+                self.listener = nil
+                try? await listener.close()
+            }
+        }
+        for handle in handles {
+            handle.connection.eventLoop.execute {
+                let connection = handle.connection.value
+                switch handoff.mode {
+                case .reset: connection.close(mode: .reset, reason: "handoff")
+                case .fin: connection.close(mode: .fin, reason: "handoff")
+                case .blackhole: connection.silence()
+                }
+            }
+        }
+        if handoff.blackout > .zero {
+            self.blackoutTask = Task {
+                try? await Task.sleep(for: handoff.blackout)
+                guard !Task.isCancelled else { return }
+                await self.endBlackout(profile: handoff.profile)
+            }
+        } else {
+            await self.endBlackout(profile: handoff.profile)
+        }
+        return report
+    }
+
+    /// The handoffs so far, oldest first.
+    public var handoffs: [HandoffReport] {
+        self.handoffReports
+    }
+
+    private func endBlackout(profile: NetworkProfile?) async {
+        self.shared.withLock { $0.blackout = nil }
+        if let profile {
+            try? await self.setProfile(profile)
+        }
+        try? await self.reconcileListener()
+    }
+
+    private static func replacingProfileFaults(in faults: [Fault], with profile: NetworkProfile?) -> [Fault] {
+        faults.filter { !$0.name.hasPrefix(NetworkProfile.faultPrefix) } + (profile?.faults ?? [])
+    }
+
     // MARK: Connections
 
     /// The live connections, oldest first.
@@ -358,7 +446,7 @@ public actor ProxyServer {
     /// Runs on the new connection's event loop before any byte is read: registers the connection and installs the
     /// handler, so no byte or EOF can be missed.
     private nonisolated func acceptConnection(_ channel: any Channel) throws {
-        let (id, faults, version, context) = self.shared.withLock { shared in
+        let (id, faults, version, context, blackHoled) = self.shared.withLock { shared in
             let id = shared.nextConnectionID
             shared.nextConnectionID += 1
             let context = LoopContext(
@@ -370,9 +458,12 @@ public actor ProxyServer {
                 connectTimeout: shared.configuration.connectTimeout,
                 server: self
             )
-            return (id, shared.configuration.faults, shared.faultsVersion, context)
+            return (id, shared.configuration.faults, shared.faultsVersion, context, shared.blackout == .blackhole)
         }
         let connection = ProxyConnection(id: id, eventLoop: channel.eventLoop, proxy: context, faults: faults, version: version)
+        if blackHoled {
+            connection.silenceBeforeConnect()
+        }
         let handle = ConnectionHandle(
             id: id,
             clientAddress: channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown",
