@@ -53,13 +53,14 @@ extension Fault {
             }
         }
         try reader.rejectUnknownKeys()
-        let values = try Fault.readAttributes(attributes, type: type, path: reader.path(of: "attributes"))
+        let (values, texts) = try Fault.readAttributes(attributes, type: type, path: reader.path(of: "attributes"))
         try self.init(
             name: name ?? "\(type.rawValue)_\(streamText ?? direction.rawValue)",
             type: type,
             direction: direction,
             toxicity: toxicity,
-            attributes: values
+            attributes: values,
+            text: texts
         )
         self.connections = connections
     }
@@ -69,6 +70,7 @@ extension Fault {
     public var json: JSONValue {
         var attributes: [String: JSONValue] = [:]
         for (key, value) in self.attributes { attributes[key] = .number(value) }
+        for (key, value) in self.textAttributes { attributes[key] = .string(value) }
         var members: [String: JSONValue] = [
             "name": .string(self.name),
             "type": .string(self.type.rawValue),

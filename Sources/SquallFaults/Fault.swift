@@ -11,8 +11,10 @@ public struct Fault: Sendable, Hashable {
     public var direction: FaultDirection
     /// Probability in `0...1` that the fault acts on a given connection.
     public var toxicity: Double
-    /// Every attribute of the type, in its documented unit (defaults filled in).
+    /// Every numeric attribute of the type, in its documented unit (defaults filled in).
     public private(set) var attributes: [String: Double]
+    /// Every text attribute of the type (defaults filled in), e.g. `block_upgrade`'s `mode`.
+    public private(set) var textAttributes: [String: String]
     /// The typed view of the attributes.
     public private(set) var effect: FaultEffect
     /// When set, the fault acts only on these connections (by their serial number within the proxy, as listed by
@@ -33,20 +35,23 @@ public struct Fault: Sendable, Hashable {
         type: FaultType,
         direction: FaultDirection = .downstream,
         toxicity: Double = 1,
-        attributes: [String: Double] = [:]
+        attributes: [String: Double] = [:],
+        text: [String: String] = [:]
     ) throws(FaultError) {
         var json: [String: JSONValue] = [:]
         for (key, value) in attributes { json[key] = .number(value) }
+        for (key, value) in text { json[key] = .string(value) }
         guard toxicity.isFinite, (0...1).contains(toxicity) else {
             throw FaultError.invalidValue(path: "toxicity", expected: "a probability in 0...1", found: "number \(toxicity)")
         }
-        let values = try Fault.readAttributes(.object(json), type: type, path: "attributes")
+        let (values, texts) = try Fault.readAttributes(.object(json), type: type, path: "attributes")
         self.name = name ?? "\(type.rawValue)_\(direction.rawValue)"
         self.type = type
         self.direction = direction
         self.toxicity = toxicity
         self.attributes = values
-        self.effect = try FaultEffect(type: type, values: values, path: "attributes")
+        self.textAttributes = texts
+        self.effect = try FaultEffect(type: type, values: values, text: texts, path: "attributes")
     }
 
     /// Returns a copy with some attributes changed (the others kept), as Toxiproxy's toxic update does.
@@ -55,6 +60,7 @@ public struct Fault: Sendable, Hashable {
     public func updating(attributes changes: JSONValue?, toxicity: Double?, path: String = "") throws(FaultError) -> Fault {
         var merged: [String: JSONValue] = [:]
         for (key, value) in self.attributes { merged[key] = .number(value) }
+        for (key, value) in self.textAttributes { merged[key] = .string(value) }
         let attributesPath = path.isEmpty ? "attributes" : "\(path).attributes"
         if let changes {
             guard case .object(let members) = changes else {
@@ -76,8 +82,8 @@ public struct Fault: Sendable, Hashable {
             }
             copy.toxicity = toxicity
         }
-        copy.attributes = try Fault.readAttributes(.object(merged), type: self.type, path: attributesPath)
-        copy.effect = try FaultEffect(type: self.type, values: copy.attributes, path: attributesPath)
+        (copy.attributes, copy.textAttributes) = try Fault.readAttributes(.object(merged), type: self.type, path: attributesPath)
+        copy.effect = try FaultEffect(type: self.type, values: copy.attributes, text: copy.textAttributes, path: attributesPath)
         return copy
     }
 
@@ -97,11 +103,21 @@ public struct Fault: Sendable, Hashable {
     }
 
     /// Validates an `attributes` object for `type`, filling in defaults.
-    static func readAttributes(_ value: JSONValue, type: FaultType, path: String) throws(FaultError) -> [String: Double] {
+    static func readAttributes(
+        _ value: JSONValue,
+        type: FaultType,
+        path: String
+    ) throws(FaultError) -> ([String: Double], [String: String]) {
         var values: [String: Double] = [:]
+        var texts: [String: String] = [:]
         var reader = try JSONObjectReader(value, path: path)
         for attribute in type.attributes {
-            if let given = reader.value(attribute.name) {
+            let given = reader.value(attribute.name)
+            if attribute.isText {
+                texts[attribute.name] = try given.map { value throws(FaultError) in
+                    try attribute.readText(value, path: reader.path(of: attribute.name))
+                } ?? attribute.defaultText
+            } else if let given {
                 values[attribute.name] = try attribute.read(given, path: reader.path(of: attribute.name))
             } else {
                 values[attribute.name] = attribute.defaultValue
@@ -117,6 +133,6 @@ public struct Fault: Sendable, Hashable {
                 found: "unknown attribute \"\(unknown)\""
             )
         }
-        return values
+        return (values, texts)
     }
 }

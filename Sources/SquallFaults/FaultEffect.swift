@@ -30,6 +30,54 @@ public enum FaultEffect: Sendable, Hashable {
     case slowOpen(delay: Duration)
     /// Never connects upstream, never answers.
     case connectBlackhole
+    /// Acts on WebSocket upgrade requests.
+    case blockUpgrade(mode: UpgradeBlockMode, status: Int, interval: Duration)
+    /// Swallows pings and pongs.
+    case dropPings
+    /// Closes after `frames` data frames with `code` (1006: cut TCP).
+    case closeAfterFrames(frames: Int, code: Int)
+    /// Delays each frame.
+    case delayFrames(delay: Duration)
+    /// Answers matching requests with `status`, every `every`-th or with probability `rate` when positive.
+    case failRequests(status: Int, every: Int, rate: Double, match: RequestMatch)
+    /// Holds matching requests for `delay`.
+    case delayRequests(delay: Duration, match: RequestMatch)
+}
+
+/// What `block_upgrade` does to a WebSocket upgrade request.
+public enum UpgradeBlockMode: String, Sendable, Hashable, CaseIterable {
+    /// Answer with a status and close, without forwarding the request.
+    case reject
+    /// Forward the request without its upgrade headers, so the server answers as plain HTTP.
+    case strip
+    /// Reset the client.
+    case reset
+    /// Never answer, never close.
+    case hang
+    /// Let the upgrade succeed, then deliver nothing either way while the socket stays open.
+    case blackholeAfter101 = "blackhole_after_101"
+    /// Let the upgrade succeed, then hold server frames and release them in bursts.
+    case bufferAfter101 = "buffer_after_101"
+}
+
+/// Which HTTP requests a request fault matches.
+public struct RequestMatch: Sendable, Hashable {
+    /// A path prefix; empty matches every path.
+    public var pathPrefix: String
+    /// A method such as `GET`; empty matches every method.
+    public var method: String
+
+    /// Creates a matcher.
+    public init(pathPrefix: String = "", method: String = "") {
+        self.pathPrefix = pathPrefix
+        self.method = method
+    }
+
+    /// Whether a request with this method and target matches.
+    public func matches(method: String, uri: String) -> Bool {
+        (self.method.isEmpty || self.method.uppercased() == method.uppercased())
+            && (self.pathPrefix.isEmpty || uri.hasPrefix(self.pathPrefix))
+    }
 }
 
 extension FaultEffect {
@@ -40,7 +88,7 @@ extension FaultEffect {
     ///   - values: every attribute of the type, in its unit.
     ///   - path: where the attributes are, for errors that involve two attributes.
     /// - Throws: ``FaultError`` when attributes contradict each other.
-    init(type: FaultType, values: [String: Double], path: String) throws(FaultError) {
+    init(type: FaultType, values: [String: Double], text: [String: String], path: String) throws(FaultError) {
         func milliseconds(_ key: String) -> Duration { .nanoseconds(Int64((values[key]! * 1e6).rounded())) }
         func whole(_ key: String) -> Int { Int(values[key]!) }
         switch type {
@@ -72,6 +120,27 @@ extension FaultEffect {
         case .refuse: self = .refuse
         case .slowOpen: self = .slowOpen(delay: milliseconds("delay"))
         case .connectBlackhole: self = .connectBlackhole
+        case .blockUpgrade:
+            self = .blockUpgrade(
+                mode: UpgradeBlockMode(rawValue: text["mode"]!)!,
+                status: whole("status"),
+                interval: milliseconds("interval")
+            )
+        case .dropPings: self = .dropPings
+        case .closeAfterFrames: self = .closeAfterFrames(frames: whole("frames"), code: whole("code"))
+        case .delayFrames: self = .delayFrames(delay: milliseconds("delay"))
+        case .failRequests:
+            self = .failRequests(
+                status: whole("status"),
+                every: whole("every"),
+                rate: values["rate"]!,
+                match: RequestMatch(pathPrefix: text["path"]!, method: text["method"]!)
+            )
+        case .delayRequests:
+            self = .delayRequests(
+                delay: milliseconds("delay"),
+                match: RequestMatch(pathPrefix: text["path"]!, method: text["method"]!)
+            )
         }
     }
 }

@@ -31,6 +31,18 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
     case slowOpen = "slow_open"
     /// Accepts the connection and never connects to the server nor answers.
     case connectBlackhole = "connect_blackhole"
+    /// Acts on HTTP requests that ask to upgrade to WebSocket, as corporate proxies do.
+    case blockUpgrade = "block_upgrade"
+    /// Swallows WebSocket ping and pong frames.
+    case dropPings = "drop_pings"
+    /// Ends the WebSocket after a number of data frames, with a close frame or by cutting TCP.
+    case closeAfterFrames = "close_after_frames"
+    /// Delays each WebSocket frame, keeping their order.
+    case delayFrames = "delay_frames"
+    /// Answers matching HTTP requests with an error status instead of forwarding them.
+    case failRequests = "fail_requests"
+    /// Holds matching HTTP requests before forwarding them.
+    case delayRequests = "delay_requests"
 
     /// When a fault of this type acts.
     public enum Phase: Sendable, Hashable {
@@ -40,6 +52,8 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         case connect
         /// On the whole proxy.
         case proxy
+        /// On whole HTTP requests or WebSocket frames of a direction, before the byte-stream faults.
+        case message
     }
 
     /// When this type acts.
@@ -51,14 +65,54 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
             return .connect
         case .down:
             return .proxy
+        case .blockUpgrade, .dropPings, .closeAfterFrames, .delayFrames, .failRequests, .delayRequests:
+            return .message
         }
+    }
+
+    /// Whether the fault acts on both directions whatever its `stream` (WebSocket pings and pongs travel both
+    /// ways).
+    public var actsBothWays: Bool {
+        self == .dropPings
     }
 
     /// The attributes this type accepts, in the order they are documented and echoed.
     public var attributes: [FaultAttribute] {
         switch self {
-        case .noop, .blackhole, .down, .refuse, .connectBlackhole:
+        case .noop, .blackhole, .down, .refuse, .connectBlackhole, .dropPings:
             return []
+        case .blockUpgrade:
+            return [
+                FaultAttribute(
+                    "mode",
+                    text: "reject",
+                    choices: ["reject", "strip", "reset", "hang", "blackhole_after_101", "buffer_after_101"],
+                    "what happens to a WebSocket upgrade request"
+                ),
+                FaultAttribute("status", .count, default: 403, minimum: 100, maximum: 599, "status answered in reject mode"),
+                FaultAttribute("interval", .milliseconds, default: 1000, "burst period of buffer_after_101"),
+            ]
+        case .closeAfterFrames:
+            return [
+                FaultAttribute("frames", .count, default: 10, "data frames let through (in this direction) before the close"),
+                FaultAttribute("code", .count, default: 1001, minimum: 1000, maximum: 4999, "close code sent both ways; 1006 cuts TCP without a close frame"),
+            ]
+        case .delayFrames:
+            return [FaultAttribute("delay", .milliseconds, "delay added to every frame")]
+        case .failRequests:
+            return [
+                FaultAttribute("status", .count, default: 503, minimum: 100, maximum: 599, "status of the injected answer"),
+                FaultAttribute("every", .count, default: 1, minimum: 1, "fail every Nth matching request (1: all)"),
+                FaultAttribute("rate", .number, default: 0, minimum: 0, maximum: 1, "fail matching requests with this probability instead (seeded)"),
+                FaultAttribute("path", text: "", "path prefix to match; empty matches all"),
+                FaultAttribute("method", text: "", "method to match, e.g. GET; empty matches all"),
+            ]
+        case .delayRequests:
+            return [
+                FaultAttribute("delay", .milliseconds, "how long each matching request is held"),
+                FaultAttribute("path", text: "", "path prefix to match; empty matches all"),
+                FaultAttribute("method", text: "", "method to match, e.g. GET; empty matches all"),
+            ]
         case .latency:
             return [
                 FaultAttribute("latency", .milliseconds, "delay added to every chunk"),
@@ -107,6 +161,12 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         case .refuse: return "accepts, then resets the connection at once without contacting the server"
         case .slowOpen: return "waits before connecting to the server"
         case .connectBlackhole: return "accepts and never connects to the server nor answers"
+        case .blockUpgrade: return "blocks WebSocket upgrade requests: reject, strip, reset, hang, blackhole or buffer after 101"
+        case .dropPings: return "swallows WebSocket ping and pong frames in both directions"
+        case .closeAfterFrames: return "after N data frames, sends a close frame with a code (1006: cuts TCP)"
+        case .delayFrames: return "delays each WebSocket frame, keeping the order"
+        case .failRequests: return "answers matching HTTP requests with an error status (every Nth, or at a seeded rate)"
+        case .delayRequests: return "holds matching HTTP requests before forwarding them"
         }
     }
 

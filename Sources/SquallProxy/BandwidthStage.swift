@@ -48,7 +48,7 @@ final class BandwidthStage: FaultStage {
 
     private func pump() {
         while let head = self.queue.first {
-            guard case .data(var buffer, let receivedAt) = head else {
+            guard case .data(var buffer, let receivedAt, let unit) = head else {
                 self.queue.removeFirst()
                 self.emit(head)
                 continue
@@ -60,8 +60,8 @@ final class BandwidthStage: FaultStage {
                     self.emit(head)
                 } else {
                     let piece = buffer.readSlice(length: count)!
-                    self.queue[self.queue.startIndex] = .data(buffer, receivedAt: receivedAt)
-                    self.emit(.data(piece, receivedAt: receivedAt))
+                    self.queue[self.queue.startIndex] = .data(buffer, receivedAt: receivedAt, unit: unit)
+                    self.emit(.data(piece, receivedAt: receivedAt, unit: unit))
                 }
             case .wait(let nanoseconds):
                 self.timer = self.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in

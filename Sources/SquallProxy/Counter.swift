@@ -14,6 +14,12 @@ public final class Counter: Sendable {
         self.storage.load(ordering: .relaxed)
     }
 
+    /// Adds one and returns the new value.
+    @discardableResult
+    public func increment() -> Int {
+        self.storage.add(1, ordering: .relaxed).newValue
+    }
+
     /// Adds `amount` (which may be negative).
     public func add(_ amount: Int) {
         self.storage.add(amount, ordering: .relaxed)

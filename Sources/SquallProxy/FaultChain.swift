@@ -55,6 +55,11 @@ final class FaultChain {
         self.connection.chainReleasedBytes(self.direction)
     }
 
+    /// Accounts for an item a stage made itself (a re-encoded request), so the held-byte count stays exact.
+    func adjustHeldBytes(by count: Int) {
+        self.heldBytes += count
+    }
+
     /// A generator for one fault's random choices on this connection, derived from the run seed.
     func makeRandom(for fault: Fault) -> SeededRandom {
         self.connection.makeRandom(labels: [self.direction.rawValue, fault.name])

@@ -22,7 +22,7 @@ final class LatencyStage: FaultStage {
         }
         var due: NIODeadline
         switch item {
-        case .data(_, let receivedAt):
+        case .data(_, let receivedAt, _):
             let nanoseconds = LatencyPlan.delayNanoseconds(delay: delay, jitter: jitter, random: &self.random)
             due = receivedAt + .nanoseconds(nanoseconds)
         case .end:
@@ -70,8 +70,8 @@ final class LatencyStage: FaultStage {
     }
 
     private static func stamped(_ item: StreamItem, at due: NIODeadline) -> StreamItem {
-        if case .data(let buffer, _) = item {
-            return .data(buffer, receivedAt: due)
+        if case .data(let buffer, _, let unit) = item {
+            return .data(buffer, receivedAt: due, unit: unit)
         }
         return item
     }

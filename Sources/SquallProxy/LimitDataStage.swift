@@ -13,7 +13,7 @@ final class LimitDataStage: FaultStage {
             self.chain.discard(item)
             return
         }
-        guard case .data(var buffer, let receivedAt) = item else { return self.emit(item) }
+        guard case .data(var buffer, let receivedAt, _) = item else { return self.emit(item) }
         let allowed = limit - self.forwarded
         if buffer.readableBytes < allowed {
             self.forwarded += buffer.readableBytes

@@ -52,6 +52,24 @@ final class ProxyConnection {
     private var closing = false
     private var lifetimeTimer: Scheduled<Void>?
     private var lifetimeFault: String?
+    private let requestInspector = HTTPRequestInspector()
+    private let responseInspector = HTTPResponseInspector()
+    /// The server connect waits for the first request, so a blocked upgrade never reaches the server.
+    private var deferredConnect = false
+    private var burstQueue: [ByteBuffer] = []
+    private var burstTimer: Scheduled<Void>?
+    private var burstPeriod = TimeAmount.seconds(1)
+
+    /// What happens once the server accepts a WebSocket upgrade (set by `block_upgrade`).
+    enum AfterUpgrade {
+        /// Deliver nothing more either way; keep the sockets open.
+        case blackhole
+        /// Hold server frames and release them together every `interval`.
+        case buffer(interval: Duration)
+    }
+
+    /// Set by `block_upgrade` for the upgrade in flight.
+    var afterUpgrade: AfterUpgrade?
 
     init(id: UInt64, eventLoop: any EventLoop, proxy: ProxyServer.LoopContext, faults: [Fault], version: UInt64) {
         self.id = id
@@ -78,7 +96,7 @@ final class ProxyConnection {
         var closeReason: String?
         for chain in [self.upstream!, self.downstream!] {
             let lifted = chain.apply(
-                faults: faults.filter { $0.type.phase == .stream && $0.type != .limitTime && $0.direction == chain.direction },
+                faults: Self.chainFaults(faults, direction: chain.direction),
                 isActive: { self.isActive($0) },
                 makeStage: { fault, active, chain in
                     if active { self.proxy.metrics.recordApplied(fault.type) }
@@ -95,6 +113,13 @@ final class ProxyConnection {
         } else {
             self.resumeReads()
         }
+    }
+
+    /// The faults of one direction's chain: message faults (on whole requests and frames) first, then byte-stream
+    /// faults, each group in creation order.
+    private static func chainFaults(_ faults: [Fault], direction: FaultDirection) -> [Fault] {
+        let mine = faults.filter { $0.direction == direction || $0.type.actsBothWays }
+        return mine.filter { $0.type.phase == .message } + mine.filter { $0.type.phase == .stream && $0.type != .limitTime }
     }
 
     /// Whether `fault` acts on this connection, by the seeded toxicity draw.
@@ -116,6 +141,10 @@ final class ProxyConnection {
         case .limitData: return LimitDataStage(fault: fault, isActive: isActive, chain: chain)
         case .timeout, .blackhole: return DropStage(fault: fault, isActive: isActive, chain: chain)
         case .resetPeer: return ResetPeerStage(fault: fault, isActive: isActive, chain: chain)
+        case .blockUpgrade: return BlockUpgradeStage(fault: fault, isActive: isActive, chain: chain)
+        case .failRequests: return FailRequestsStage(fault: fault, isActive: isActive, chain: chain)
+        case .delayRequests, .delayFrames: return MessageDelayStage(fault: fault, isActive: isActive, chain: chain)
+        case .dropPings, .closeAfterFrames: return FrameFaultStage(fault: fault, isActive: isActive, chain: chain)
         case .noop, .limitTime, .down, .refuse, .slowOpen, .connectBlackhole:
             return FaultStage(fault: fault, isActive: isActive, chain: chain)
         }
@@ -179,12 +208,41 @@ final class ProxyConnection {
             self.statistics.bytesFromClient.add(count)
             self.proxy.metrics.bytesUpstream.add(count)
             if self.silenced || self.finished.upstream { return }
-            self.upstream.receive(.data(buffer, receivedAt: .now()), batched: true)
+            if self.requestInspector.isPassThrough {
+                self.upstream.receive(.data(buffer, receivedAt: .now()), batched: true)
+                return
+            }
+            do {
+                let (items, _) = try self.requestInspector.feed(buffer, receivedAt: .now())
+                for item in items {
+                    self.upstream.receive(item, batched: true)
+                }
+            } catch {
+                self.close(mode: .fin, reason: "malformed HTTP from the client")
+            }
         case .server:
             self.statistics.bytesFromServer.add(count)
             self.proxy.metrics.bytesDownstream.add(count)
             if self.silenced || self.finished.downstream { return }
-            self.downstream.receive(.data(buffer, receivedAt: .now()), batched: true)
+            if self.responseInspector.isPassThrough {
+                self.downstream.receive(.data(buffer, receivedAt: .now()), batched: true)
+                return
+            }
+            do {
+                let now = NIODeadline.now()
+                let (items, upgraded) = try self.responseInspector.feed(buffer, receivedAt: now)
+                for item in items {
+                    self.downstream.receive(item, batched: true)
+                }
+                if let upgraded {
+                    if !upgraded { self.afterUpgrade = nil }
+                    for item in try self.requestInspector.upgradeResolved(switched: upgraded, receivedAt: now) {
+                        self.upstream.receive(item, batched: false)
+                    }
+                }
+            } catch {
+                self.close(mode: .fin, reason: "malformed answer to a WebSocket upgrade")
+            }
         }
     }
 
@@ -262,7 +320,7 @@ final class ProxyConnection {
         case .client:
             // While the server connect is in progress the client is still read (up to the held-bytes limit), so
             // its first bytes are ready to go the moment the server socket opens.
-            let serverReady = self.serverContext.map { $0.channel.isWritable } ?? self.serverConnecting
+            let serverReady = self.serverContext.map { $0.channel.isWritable } ?? (self.serverConnecting || self.deferredConnect)
             allowed = self.silenced || (serverReady && self.upstream.heldBytes + self.pendingBytes < Self.heldBytesLimit)
         case .server:
             allowed =
@@ -325,6 +383,15 @@ final class ProxyConnection {
                 break
             }
         }
+        let blocksUpgrades = self.faults.contains { fault in
+            guard case .blockUpgrade(let mode, _, _) = fault.effect, self.isActive(fault) else { return false }
+            return mode == .reject || mode == .reset || mode == .hang
+        }
+        if blocksUpgrades && delay == .zero {
+            self.deferredConnect = true
+            clientContext.read()
+            return
+        }
         self.serverConnecting = true
         if delay > .zero {
             self.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay.nanosecondCount)) { [self] in
@@ -383,14 +450,33 @@ final class ProxyConnection {
     func deliver(_ item: StreamItem, direction: FaultDirection, batched: Bool) {
         let destination = direction == .upstream ? self.serverContext : self.clientContext
         guard let destination else {
-            if direction == .upstream && self.serverConnecting {
+            if direction == .upstream && (self.serverConnecting || self.deferredConnect) {
                 self.pendingToServer.append(item)
                 self.pendingBytes += item.byteCount
+                if self.deferredConnect {
+                    self.deferredConnect = false
+                    self.serverConnecting = true
+                    self.connectToServer()
+                }
             }
             return
         }
         switch item {
-        case .data(let buffer, _):
+        case .data(let buffer, _, let unit):
+            if direction == .upstream, case .request(let head) = unit, HTTPWire.isWebSocketUpgrade(head) {
+                self.responseInspector.expectUpgradeResponse()
+            }
+            if direction == .downstream, self.burstTimer != nil {
+                self.burstQueue.append(buffer)
+                self.statistics.bytesToClient.add(buffer.readableBytes)
+                self.proxy.metrics.bytesSentDownstream.add(buffer.readableBytes)
+                return
+            }
+            defer {
+                if direction == .downstream, case .upgradeResponse(101) = unit {
+                    self.upgradeAccepted()
+                }
+            }
             if direction == .upstream {
                 self.statistics.bytesToServer.add(buffer.readableBytes)
                 self.proxy.metrics.bytesSentUpstream.add(buffer.readableBytes)
@@ -417,6 +503,88 @@ final class ProxyConnection {
         case .end(.reset):
             self.close(mode: .reset, reason: "peer reset")
         }
+    }
+
+    // MARK: Protocol faults
+
+    /// Writes bytes the proxy answers itself (a rejected upgrade, a failed request) straight to the client.
+    func answerClient(_ bytes: ByteBuffer, thenClose: Bool) {
+        guard let context = self.clientContext else { return }
+        self.statistics.bytesToClient.add(bytes.readableBytes)
+        self.proxy.metrics.bytesSentDownstream.add(bytes.readableBytes)
+        context.writeAndFlush(NIOAny(bytes), promise: nil)
+        if thenClose {
+            self.close(mode: .fin, reason: "answered by the proxy")
+        }
+    }
+
+    /// A request a fault kept from the server; when it was an upgrade request, the client's stream stays HTTP.
+    func requestNotForwarded(wasUpgrade: Bool) {
+        if wasUpgrade {
+            self.upgradeWillNotHappen()
+        }
+    }
+
+    /// The upgrade request will not reach the server as one (stripped or failed): keep reading HTTP.
+    func upgradeWillNotHappen() {
+        do {
+            for item in try self.requestInspector.upgradeResolved(switched: false, receivedAt: .now()) {
+                self.upstream.receive(item, batched: false)
+            }
+        } catch {
+            self.close(mode: .fin, reason: "malformed HTTP from the client")
+        }
+    }
+
+    /// Counts a request matched by a `fail_requests` fault across the whole proxy; returns its number.
+    func countMatchingRequest(fault: String) -> Int {
+        self.proxy.server.requestCounter(for: fault).increment()
+    }
+
+    /// Ends the WebSocket: a close frame with `code` to both peers (masked toward the server), then the TCP close;
+    /// code 1006 is never sent on the wire, so it cuts TCP without a close frame.
+    func closeWebSocket(code: Int, reason: String) {
+        if code != 1006 {
+            if let client = self.clientContext {
+                client.writeAndFlush(NIOAny(HTTPWire.encodeCloseFrame(code: code, masked: false)), promise: nil)
+            }
+            if let server = self.serverContext {
+                server.writeAndFlush(NIOAny(HTTPWire.encodeCloseFrame(code: code, masked: true)), promise: nil)
+            }
+        }
+        self.close(mode: .fin, reason: reason)
+    }
+
+    /// The server's 101 has been delivered: apply what `block_upgrade` asked for.
+    private func upgradeAccepted() {
+        switch self.afterUpgrade {
+        case .blackhole:
+            self.clientContext?.flush()
+            self.silence()
+        case .buffer(let interval):
+            self.burstPeriod = TimeAmount.nanoseconds(max(1_000_000, interval.nanosecondCount))
+            self.scheduleBurst()
+        case nil:
+            break
+        }
+        self.afterUpgrade = nil
+    }
+
+    private func scheduleBurst() {
+        self.burstTimer = self.eventLoop.assumeIsolated().scheduleTask(in: self.burstPeriod) { [self] in
+            guard !self.closing else { return }
+            self.releaseBurst()
+            self.scheduleBurst()
+        }
+    }
+
+    private func releaseBurst() {
+        guard let context = self.clientContext, !self.burstQueue.isEmpty else { return }
+        for buffer in self.burstQueue {
+            context.write(NIOAny(buffer), promise: nil)
+        }
+        self.burstQueue.removeAll()
+        context.flush()
     }
 
     // MARK: Handoff
@@ -456,6 +624,8 @@ final class ProxyConnection {
     func close(mode: CloseMode, reason: String) {
         guard !self.closing else { return }
         self.closing = true
+        self.burstTimer?.cancel()
+        self.burstTimer = nil
         self.upstream.cancel()
         self.downstream.cancel()
         self.lifetimeTimer?.cancel()

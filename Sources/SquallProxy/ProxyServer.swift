@@ -26,6 +26,7 @@ public actor ProxyServer {
     public nonisolated let metrics = ProxyMetrics()
     private nonisolated let group: any EventLoopGroup
     private nonisolated let shared: Mutex<Shared>
+    private nonisolated let requestCounters = Mutex<[String: Counter]>([:])
     private var listener: (any Channel)?
     private var running = false
     private var blackoutTask: Task<Void, Never>?
@@ -386,6 +387,16 @@ public actor ProxyServer {
         }
         for handle in handles {
             try? await handle.channel.closeFuture.get()
+        }
+    }
+
+    /// The proxy-wide count of requests a `fail_requests` fault has matched, shared by all connections.
+    nonisolated func requestCounter(for fault: String) -> Counter {
+        self.requestCounters.withLock { counters in
+            if let counter = counters[fault] { return counter }
+            let counter = Counter()
+            counters[fault] = counter
+            return counter
         }
     }
 

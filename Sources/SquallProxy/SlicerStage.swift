@@ -16,7 +16,7 @@ final class SlicerStage: FaultStage {
         guard case .slicer(let average, let variation, _) = self.fault.effect else {
             return self.emit(item)
         }
-        if case .data(var buffer, let receivedAt) = item {
+        if case .data(var buffer, let receivedAt, _) = item {
             let sizes = SlicePlan.pieces(
                 length: buffer.readableBytes,
                 averageSize: average,

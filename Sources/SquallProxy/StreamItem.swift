@@ -1,4 +1,6 @@
 import NIOCore
+import NIOHTTP1
+import NIOWebSocket
 
 /// One thing travelling through a direction's fault chain: a chunk of bytes or the end of the stream.
 enum StreamItem {
@@ -12,16 +14,29 @@ enum StreamItem {
         case reset
     }
 
-    /// Bytes as read from the source, stamped with the time the proxy received them.
-    case data(ByteBuffer, receivedAt: NIODeadline)
+    /// Bytes as read from the source, stamped with the time the proxy received them, and what protocol message
+    /// they are when the proxy recognised one.
+    case data(ByteBuffer, receivedAt: NIODeadline, unit: ProtocolUnit = .bytes)
     /// The end of the stream.
     case end(End)
 
     /// The number of payload bytes.
     var byteCount: Int {
-        if case .data(let buffer, _) = self {
+        if case .data(let buffer, _, _) = self {
             return buffer.readableBytes
         }
         return 0
     }
+}
+
+/// What a chunk of bytes is, when the proxy's protocol inspection recognised it.
+enum ProtocolUnit {
+    /// Plain bytes.
+    case bytes
+    /// One whole HTTP request (re-encoded by NIO's encoder).
+    case request(HTTPRequestHead)
+    /// The head of the server's answer to a WebSocket upgrade request.
+    case upgradeResponse(status: Int)
+    /// One whole WebSocket frame.
+    case frame(WebSocketOpcode)
 }

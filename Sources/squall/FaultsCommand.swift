@@ -12,7 +12,7 @@ struct FaultsCommand: ParsableCommand {
         for type in FaultType.allCases {
             print("\(type.rawValue): \(type.summary)")
             for attribute in type.attributes {
-                print("    \(attribute.name) (\(attribute.unit.rawValue), default \(JSONValue.format(attribute.defaultValue))): \(attribute.summary)")
+                print("    \(attribute.name) (\(attribute.unitName), default \(attribute.isText ? "\"" + attribute.defaultText + "\"" : JSONValue.format(attribute.defaultValue))): \(attribute.summary)")
             }
         }
     }

@@ -1,0 +1,52 @@
+import NIOCore
+import NIOHTTP1
+import SquallFaults
+
+/// `block_upgrade`: acts on HTTP requests that ask to upgrade to WebSocket, the way corporate proxies and
+/// middleboxes do; every other request passes untouched.
+final class BlockUpgradeStage: FaultStage {
+    override func process(_ item: StreamItem) {
+        guard case .data(_, let receivedAt, .request(var head)) = item, HTTPWire.isWebSocketUpgrade(head),
+            case .blockUpgrade(let mode, let status, let interval) = self.fault.effect
+        else {
+            return self.emit(item)
+        }
+        let connection = self.chain.connection
+        switch mode {
+        case .reject:
+            self.chain.discard(item)
+            connection.answerClient(
+                HTTPWire.encodeResponse(status: status, message: "WebSocket upgrade blocked by proxy", keepAlive: false),
+                thenClose: true
+            )
+        case .strip:
+            head.headers.remove(name: "Upgrade")
+            head.headers.remove(name: "Sec-WebSocket-Key")
+            head.headers.remove(name: "Sec-WebSocket-Version")
+            head.headers.remove(name: "Sec-WebSocket-Extensions")
+            let tokens = head.headers["Connection"].flatMap { $0.split(separator: ",") }
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { $0.lowercased() != "upgrade" }
+            head.headers.remove(name: "Connection")
+            if !tokens.isEmpty {
+                head.headers.add(name: "Connection", value: tokens.joined(separator: ", "))
+            }
+            self.chain.discard(item)
+            let stripped = HTTPWire.encodeRequest(head, body: nil)
+            self.chain.adjustHeldBytes(by: stripped.readableBytes)
+            self.emit(.data(stripped, receivedAt: receivedAt, unit: .request(head)))
+        case .reset:
+            self.chain.discard(item)
+            connection.close(mode: .reset, reason: "block_upgrade reset")
+        case .hang:
+            self.chain.discard(item)
+            connection.silence()
+        case .blackholeAfter101:
+            connection.afterUpgrade = .blackhole
+            self.emit(item)
+        case .bufferAfter101:
+            connection.afterUpgrade = .buffer(interval: interval)
+            self.emit(item)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import NIOCore
+import SquallFaults
+
+/// `fail_requests`: answers matching HTTP requests itself with an error status instead of forwarding them — every
+/// Nth matching request through the proxy, or each with a seeded probability. The connection stays open, so
+/// keep-alive polling goes on.
+final class FailRequestsStage: FaultStage {
+    private var random: SeededRandom
+
+    override init(fault: Fault, isActive: Bool, chain: FaultChain) {
+        self.random = chain.makeRandom(for: fault)
+        super.init(fault: fault, isActive: isActive, chain: chain)
+    }
+
+    override func process(_ item: StreamItem) {
+        guard case .data(_, _, .request(let head)) = item,
+            case .failRequests(let status, let every, let rate, let match) = self.fault.effect,
+            match.matches(method: head.method.rawValue, uri: head.uri)
+        else {
+            return self.emit(item)
+        }
+        let fails: Bool
+        if rate > 0 {
+            fails = Double.random(in: 0..<1, using: &self.random) < rate
+        } else {
+            let count = self.chain.connection.countMatchingRequest(fault: self.fault.name)
+            fails = count % every == 0
+        }
+        guard fails else { return self.emit(item) }
+        self.chain.discard(item)
+        let connection = self.chain.connection
+        connection.requestNotForwarded(wasUpgrade: HTTPWire.isWebSocketUpgrade(head))
+        connection.answerClient(
+            HTTPWire.encodeResponse(status: status, message: "request failed by squall fail_requests", keepAlive: true),
+            thenClose: false
+        )
+    }
+}
