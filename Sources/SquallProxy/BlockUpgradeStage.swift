@@ -35,6 +35,8 @@ final class BlockUpgradeStage: FaultStage {
             let stripped = HTTPWire.encodeRequest(head, body: nil)
             self.chain.adjustHeldBytes(by: stripped.readableBytes)
             self.emit(.data(stripped, receivedAt: receivedAt, unit: .request(head)))
+            // No upgrade will happen: what the client sent after the request is HTTP again.
+            connection.upgradeWillNotHappen()
         case .reset:
             self.chain.discard(item)
             connection.close(mode: .reset, reason: "block_upgrade reset")

@@ -148,7 +148,9 @@ final class HTTPRequestInspector {
     private static func leftovers(of decoder: EmbeddedChannel) -> ByteBuffer {
         var result = ByteBuffer()
         if let handler = try? decoder.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) {
-            try? decoder.pipeline.syncOperations.removeHandler(handler).wait()
+            // An embedded loop runs queued work only when asked; never wait() on it.
+            decoder.pipeline.syncOperations.removeHandler(handler, promise: nil)
+            decoder.embeddedEventLoop.run()
         }
         while let chunk = try? decoder.readInbound(as: ByteBuffer.self) {
             var chunk = chunk

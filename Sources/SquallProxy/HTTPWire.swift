@@ -11,11 +11,11 @@ enum HTTPWire {
     static func encodeRequest(_ head: HTTPRequestHead, body: ByteBuffer?) -> ByteBuffer {
         let channel = EmbeddedChannel(handler: HTTPRequestEncoder())
         defer { _ = try? channel.finish() }
-        try? channel.writeOutbound(HTTPClientRequestPart.head(head))
+        _ = try? channel.writeOutbound(HTTPClientRequestPart.head(head))
         if let body, body.readableBytes > 0 {
-            try? channel.writeOutbound(HTTPClientRequestPart.body(.byteBuffer(body)))
+            _ = try? channel.writeOutbound(HTTPClientRequestPart.body(.byteBuffer(body)))
         }
-        try? channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        _ = try? channel.writeOutbound(HTTPClientRequestPart.end(nil))
         return Self.collectOutbound(channel)
     }
 
@@ -30,9 +30,9 @@ enum HTTPWire {
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         headers.add(name: "Via", value: "1.1 squall")
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers)
-        try? channel.writeOutbound(HTTPServerResponsePart.head(head))
-        try? channel.writeOutbound(HTTPServerResponsePart.body(.byteBuffer(body)))
-        try? channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        _ = try? channel.writeOutbound(HTTPServerResponsePart.head(head))
+        _ = try? channel.writeOutbound(HTTPServerResponsePart.body(.byteBuffer(body)))
+        _ = try? channel.writeOutbound(HTTPServerResponsePart.end(nil))
         return Self.collectOutbound(channel)
     }
 
@@ -40,7 +40,10 @@ enum HTTPWire {
     static func responseStatus(of head: ByteBuffer) -> Int? {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
         defer { _ = try? channel.finish() }
-        try? channel.writeInbound(head)
+        // NIO's response decoder pairs each response with a request it saw written; tell it about the GET.
+        _ = try? channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
+        _ = try? channel.readOutbound(as: HTTPClientRequestPart.self)
+        _ = try? channel.writeInbound(head)
         while let part = try? channel.readInbound(as: HTTPClientResponsePart.self) {
             if case .head(let responseHead) = part {
                 return Int(responseHead.status.code)
@@ -61,19 +64,23 @@ enum HTTPWire {
             maskKey: masked ? WebSocketMaskingKey.random() : nil,
             data: payload
         )
-        try? channel.writeOutbound(frame)
-        return Self.collectOutbound(channel)
+        _ = try? channel.writeOutbound(frame)
+        return Self.collectOutbound(channel, asIOData: false)
     }
 
-    private static func collectOutbound(_ channel: EmbeddedChannel) -> ByteBuffer {
+    /// Collects what an encoder wrote. NIO's HTTP encoders write `IOData`, its frame encoder `ByteBuffer`; reading
+    /// the wrong type would drop an item, so the caller says which.
+    private static func collectOutbound(_ channel: EmbeddedChannel, asIOData: Bool = true) -> ByteBuffer {
         var result = ByteBuffer()
-        while let chunk = try? channel.readOutbound(as: ByteBuffer.self) {
-            var chunk = chunk
-            result.writeBuffer(&chunk)
-        }
-        while let chunk = try? channel.readOutbound(as: IOData.self) {
-            if case .byteBuffer(var buffer) = chunk {
-                result.writeBuffer(&buffer)
+        if asIOData {
+            while let chunk = try? channel.readOutbound(as: IOData.self) {
+                if case .byteBuffer(var buffer) = chunk {
+                    result.writeBuffer(&buffer)
+                }
+            }
+        } else {
+            while var chunk = try? channel.readOutbound(as: ByteBuffer.self) {
+                result.writeBuffer(&chunk)
             }
         }
         return result

@@ -1,0 +1,315 @@
+import Foundation
+import NIOWebSocket
+import SquallFaults
+import SquallProxy
+import SquallTestSupport
+import Testing
+
+/// Protocol-aware faults against a real NIO HTTP/WebSocket server behind the proxy.
+@Suite struct ProtocolFaultTests {
+    private func withWebSocketProxy(
+        _ faults: [Fault],
+        _ body: (ProxyServer, LoopbackWebSocketServer) async throws -> Void
+    ) async throws {
+        let server = try await LoopbackWebSocketServer.start()
+        let proxy = ProxyServer(
+            configuration: ProxyConfiguration(name: "ws", upstream: HostAndPort(host: "127.0.0.1", port: server.port), faults: faults),
+            seed: 5
+        )
+        try await proxy.start()
+        do {
+            try await body(proxy, server)
+        } catch {
+            await proxy.stop()
+            await server.stop()
+            throw error
+        }
+        await proxy.stop()
+        await server.stop()
+    }
+
+    private func blockUpgrade(_ mode: String, _ attributes: [String: Double] = [:]) throws -> Fault {
+        try Fault(name: "block", type: .blockUpgrade, direction: .upstream, attributes: attributes, text: ["mode": mode])
+    }
+
+    @Test func upgradeWorksThroughTheProxyWithoutFaults() async throws {
+        try await self.withWebSocketProxy([]) { proxy, _ in
+            let events = try await blocking { () -> [BlockingWebSocketClient.Event] in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                guard try client.upgrade() == 101 else { return [] }
+                try client.send(.text, "hello")
+                try client.send(.ping)
+                return [client.nextEvent(), client.nextEvent()]
+            }
+            #expect(events == [.text("hello"), .pong])
+        }
+    }
+
+    @Test(arguments: [403, 426, 502])
+    func rejectAnswersTheStatusWithoutContactingTheServer(status: Int) async throws {
+        try await self.withWebSocketProxy([try self.blockUpgrade("reject", ["status": Double(status)])]) { proxy, server in
+            let (answer, end) = try await blocking { () -> ((status: Int, body: String)?, BlockingSocket.ReadOutcome) in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                try client.sendUpgrade()
+                let answer = client.readResponse()
+                return (answer, client.socket.readToEnd(timeout: 5).end)
+            }
+            #expect(answer?.status == status)
+            #expect(end == .endOfFile)
+            #expect(server.requests.isEmpty, "the server never saw the request")
+        }
+    }
+
+    @Test func pollingPassesUntouchedBesideABlockedUpgrade() async throws {
+        try await self.withWebSocketProxy([try self.blockUpgrade("reject")]) { proxy, server in
+            let answers = try await blocking { () -> [Int] in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                var statuses: [Int] = []
+                for _ in 0..<3 {
+                    try client.sendRequest(uri: "/api/job-state/1?since=0")
+                    statuses.append(client.readResponse()?.status ?? 0)
+                }
+                return statuses
+            }
+            #expect(answers == [200, 200, 200], "keep-alive polling on one connection passes")
+            #expect(server.requests.count == 3)
+            #expect(server.requests.allSatisfy { $0.uri == "/api/job-state/1?since=0" })
+        }
+    }
+
+    @Test func stripForwardsTheRequestWithoutUpgradeHeaders() async throws {
+        try await self.withWebSocketProxy([try self.blockUpgrade("strip")]) { proxy, server in
+            let (status, second) = try await blocking { () -> (Int?, Int?) in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                let status = try client.upgrade()
+                try client.sendRequest(uri: "/after")
+                return (status, client.readResponse()?.status)
+            }
+            #expect(status == 200, "the server answered as plain HTTP")
+            #expect(second == 200, "the connection goes on as HTTP")
+            let seen = try #require(server.requests.first)
+            #expect(seen.upgraded == false)
+            #expect(seen.header("Upgrade").isEmpty)
+            #expect(!seen.header("Connection").contains { $0.lowercased().contains("upgrade") })
+            #expect(server.requests.last?.uri == "/after")
+        }
+    }
+
+    @Test func resetSendsAnRst() async throws {
+        try await self.withWebSocketProxy([try self.blockUpgrade("reset")]) { proxy, _ in
+            let end = try await blocking {
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                try client.sendUpgrade()
+                return client.socket.readToEnd(timeout: 5).end
+            }
+            #expect(end == .reset)
+        }
+    }
+
+    @Test func hangNeverAnswersNorCloses() async throws {
+        try await self.withWebSocketProxy([try self.blockUpgrade("hang")]) { proxy, server in
+            let outcome = try await blocking {
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                try client.sendUpgrade()
+                return client.socket.read(timeout: 0.6)
+            }
+            #expect(outcome == .timedOut, "a client detects the hang only by its own timeout")
+            #expect(server.requests.isEmpty)
+        }
+    }
+
+    @Test func blackholeAfter101IsSilentButOpen() async throws {
+        try await self.withWebSocketProxy([try self.blockUpgrade("blackhole_after_101")]) { proxy, server in
+            let (status, event) = try await blocking { () -> (Int?, BlockingWebSocketClient.Event) in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                let status = try client.upgrade()
+                try client.send(.text, "send:3")
+                try client.send(.ping)
+                return (status, client.nextEvent(timeout: 0.6))
+            }
+            #expect(status == 101)
+            #expect(event == .timedOut, "no frames either way, no close")
+            #expect(server.requests.first?.upgraded == true)
+        }
+    }
+
+    @Test func bufferAfter101ReleasesFramesInBursts() async throws {
+        try await self.withWebSocketProxy([try self.blockUpgrade("buffer_after_101", ["interval": 400])]) { proxy, _ in
+            let (status, arrivals) = try await blocking { () -> (Int?, [(BlockingWebSocketClient.Event, Double)]) in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                let status = try client.upgrade()
+                let start = Date()
+                try client.send(.text, "send:3")
+                var arrivals: [(BlockingWebSocketClient.Event, Double)] = []
+                for _ in 0..<3 {
+                    arrivals.append((client.nextEvent(timeout: 3), Date().timeIntervalSince(start)))
+                }
+                return (status, arrivals)
+            }
+            #expect(status == 101)
+            #expect(arrivals.map(\.0) == [.text("m1"), .text("m2"), .text("m3")])
+            #expect(arrivals[0].1 >= 0.2, "held until the burst")
+            #expect(arrivals[2].1 - arrivals[0].1 < 0.1, "released together")
+        }
+    }
+
+    @Test func dropPingsSwallowsPingsAndPongsBothWays() async throws {
+        try await self.withWebSocketProxy([try Fault(type: .dropPings)]) { proxy, _ in
+            let events = try await blocking { () -> [BlockingWebSocketClient.Event] in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                guard try client.upgrade() == 101 else { return [] }
+                try client.send(.ping)
+                let afterPing = client.nextEvent(timeout: 0.4)
+                try client.send(.text, "ping")
+                let afterServerPing = client.nextEvent(timeout: 0.4)
+                try client.send(.text, "still here")
+                return [afterPing, afterServerPing, client.nextEvent()]
+            }
+            #expect(events == [.timedOut, .timedOut, .text("still here")])
+        }
+    }
+
+    @Test(arguments: [1001, 1011])
+    func closeAfterFramesSendsTheCloseCode(code: Int) async throws {
+        let fault = try Fault(type: .closeAfterFrames, attributes: ["frames": 2, "code": Double(code)])
+        try await self.withWebSocketProxy([fault]) { proxy, _ in
+            let events = try await blocking { () -> [BlockingWebSocketClient.Event] in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                guard try client.upgrade() == 101 else { return [] }
+                try client.send(.text, "send:5")
+                return (0..<4).map { _ in client.nextEvent() }
+            }
+            #expect(events == [.text("m1"), .text("m2"), .close(code: code), .endOfFile])
+        }
+    }
+
+    @Test func closeAfterFramesWith1006CutsTCP() async throws {
+        let fault = try Fault(type: .closeAfterFrames, attributes: ["frames": 1, "code": 1006])
+        try await self.withWebSocketProxy([fault]) { proxy, _ in
+            let events = try await blocking { () -> [BlockingWebSocketClient.Event] in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                guard try client.upgrade() == 101 else { return [] }
+                try client.send(.text, "send:3")
+                return [client.nextEvent(), client.nextEvent()]
+            }
+            #expect(events == [.text("m1"), .endOfFile], "no close frame: an abnormal closure")
+        }
+    }
+
+    @Test func delayFramesDelaysEachFrameInOrder() async throws {
+        try await self.withWebSocketProxy([try Fault(type: .delayFrames, attributes: ["delay": 150])]) { proxy, _ in
+            let (events, elapsed) = try await blocking { () -> ([BlockingWebSocketClient.Event], Double) in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                guard try client.upgrade() == 101 else { return ([], 0) }
+                let start = Date()
+                try client.send(.text, "a")
+                try client.send(.text, "b")
+                let events = [client.nextEvent(), client.nextEvent()]
+                return (events, Date().timeIntervalSince(start))
+            }
+            #expect(events == [.text("a"), .text("b")])
+            #expect(elapsed >= 0.150)
+            #expect(elapsed < 2)
+        }
+    }
+
+    @Test func failRequestsFailsEveryNthMatchingRequest() async throws {
+        let fault = try Fault(
+            type: .failRequests,
+            direction: .upstream,
+            attributes: ["status": 503, "every": 3],
+            text: ["path": "/api/job-state", "method": "GET"]
+        )
+        try await self.withWebSocketProxy([fault]) { proxy, server in
+            let statuses = try await blocking { () -> [Int] in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                var statuses: [Int] = []
+                for _ in 0..<6 {
+                    try client.sendRequest(uri: "/api/job-state/7?since=0")
+                    statuses.append(client.readResponse()?.status ?? 0)
+                }
+                try client.sendRequest(uri: "/other")
+                statuses.append(client.readResponse()?.status ?? 0)
+                return statuses
+            }
+            #expect(statuses == [200, 200, 503, 200, 200, 503, 200], "the 3rd and 6th matching requests fail; others pass")
+            #expect(server.requests.count == 5, "failed requests never reach the server")
+        }
+    }
+
+    @Test func failRequestsAtASeededRateIsReproducible() async throws {
+        func run() async throws -> [Int] {
+            var result: [Int] = []
+            let fault = try Fault(type: .failRequests, direction: .upstream, attributes: ["rate": 0.5, "status": 500])
+            try await self.withWebSocketProxy([fault]) { proxy, _ in
+                result = try await blocking { () -> [Int] in
+                    let client = try BlockingWebSocketClient(port: proxy.port)
+                    return try (0..<20).map { _ in
+                        try client.sendRequest(uri: "/poll")
+                        return client.readResponse()?.status ?? 0
+                    }
+                }
+            }
+            return result
+        }
+        let first = try await run()
+        let second = try await run()
+        #expect(first == second)
+        #expect(first.contains(500) && first.contains(200))
+    }
+
+    @Test func delayRequestsHoldsMatchingRequests() async throws {
+        let fault = try Fault(type: .delayRequests, direction: .upstream, attributes: ["delay": 200], text: ["path": "/slow"])
+        try await self.withWebSocketProxy([fault]) { proxy, _ in
+            let (fast, slow) = try await blocking { () -> (Double, Double) in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                var start = Date()
+                try client.sendRequest(uri: "/fast")
+                _ = client.readResponse()
+                let fast = Date().timeIntervalSince(start)
+                start = Date()
+                try client.sendRequest(uri: "/slow/1")
+                _ = client.readResponse()
+                return (fast, Date().timeIntervalSince(start))
+            }
+            #expect(fast < 0.15)
+            #expect(slow >= 0.200)
+        }
+    }
+
+    @Test func garbageIntoABlockUpgradeProxyLeavesItServing() async throws {
+        try await self.withWebSocketProxy([try self.blockUpgrade("reject")]) { proxy, _ in
+            let port = proxy.port
+            try await blocking {
+                for garbage in [[UInt8](repeating: 0xFF, count: 300), Array("GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".utf8), Array("\u{0}\u{1}\u{2}".utf8)] {
+                    let socket = try BlockingSocket(port: port)
+                    try? socket.send(garbage)
+                    _ = socket.readToEnd(timeout: 1)
+                }
+            }
+            let status = try await blocking { () -> Int? in
+                let client = try BlockingWebSocketClient(port: port)
+                try client.sendRequest(uri: "/still")
+                return client.readResponse()?.status
+            }
+            #expect(status == 200)
+        }
+    }
+
+    @Test func protocolFaultsAreValidated() throws {
+        #expect(throws: FaultError.self) {
+            try Fault(type: .blockUpgrade, text: ["mode": "explode"])
+        }
+        #expect(throws: FaultError.self) {
+            try Fault(type: .blockUpgrade, attributes: ["status": 99])
+        }
+        #expect(throws: FaultError.self) {
+            try Fault(type: .failRequests, attributes: ["rate": 1.5])
+        }
+        #expect(throws: FaultError.self) {
+            try Fault(type: .closeAfterFrames, attributes: ["code": 999])
+        }
+        let json = try JSONValue.parse(Array(#"{"type":"block_upgrade","attributes":{"mode":"strip"}}"#.utf8))
+        #expect(try Fault(json: json, path: "").textAttributes["mode"] == "strip")
+    }
+}
