@@ -89,10 +89,10 @@ import Testing
     }
 
     @Test func aSlowUpstreamConnectDoesNotBlockOtherClients() async throws {
-        try await withProxy(faults: [try fault(.slowOpen, name: "stall", ["delay": 3000])]) { proxy, _ in
+        try await withProxy(faults: [try fault(.slowOpen, name: "stall", ["delay": 10_000])]) { proxy, _ in
             let first = try await blocking { try BlockingSocket(port: proxy.port) }
             try await blocking { try first.send("first") }
-            // The first client's connect to the server is stalled for 3 s; a second client that arrives after the
+            // The first client's connect to the server is stalled for 10 s; a second client that arrives after the
             // stall is lifted must be served at once.
             try await proxy.removeFault(named: "stall")
             let (reply, elapsed) = try await blocking {
