@@ -92,6 +92,7 @@ import Testing
         try await withProxy(faults: [try fault(.slowOpen, name: "stall", ["delay": 10_000])]) { proxy, _ in
             let first = try await blocking { try BlockingSocket(port: proxy.port) }
             try await blocking { try first.send("first") }
+            #expect(await Eventually.wait { proxy.connections.count == 1 }, "the proxy has accepted the first client")
             // The first client's connect to the server is stalled for 10 s; a second client that arrives after the
             // stall is lifted must be served at once.
             try await proxy.removeFault(named: "stall")
