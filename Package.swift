@@ -12,6 +12,8 @@ let package = Package(
         .executable(name: "squall", targets: ["squall"]),
         .library(name: "SquallFaults", targets: ["SquallFaults"]),
         .library(name: "SquallProxy", targets: ["SquallProxy"]),
+        .library(name: "SquallReferenceProtocol", targets: ["SquallReferenceProtocol"]),
+        .library(name: "SquallReferenceClient", targets: ["SquallReferenceClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -33,6 +35,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "SquallReferenceProtocol"),
+        .target(
+            name: "SquallReferenceClient",
+            dependencies: [
+                "SquallReferenceProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -61,6 +71,10 @@ let package = Package(
         .testTarget(
             name: "SquallFaultsTests",
             dependencies: ["SquallFaults"]
+        ),
+        .testTarget(
+            name: "SquallReferenceClientTests",
+            dependencies: ["SquallReferenceClient", "SquallReferenceProtocol"]
         ),
         .testTarget(
             name: "SquallCLITests",

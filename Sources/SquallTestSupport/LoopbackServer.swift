@@ -22,7 +22,7 @@ public final class LoopbackServer: Sendable {
         case replyAfterEOF(reply: [UInt8])
         /// Reads and discards everything.
         case discard
-        /// Resets (RST) every connection as soon as it is accepted.
+        /// Resets (RST) a connection as soon as its first bytes arrive.
         case reset
     }
 
@@ -78,12 +78,6 @@ private final class BehaviorHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if case .reset = self.behavior {
-            let channel = context.channel
-            _ = (channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
-            channel.close(promise: nil)
-            return
-        }
         if case .send(let count, let fill) = self.behavior {
             let buffer = ByteBuffer(repeating: fill, count: count)
             context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
@@ -92,8 +86,15 @@ private final class BehaviorHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .echo = self.behavior {
+        switch self.behavior {
+        case .echo:
             context.write(data, promise: nil)
+        case .reset:
+            let channel = context.channel
+            _ = (channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+            channel.close(promise: nil)
+        case .send, .replyAfterEOF, .discard:
+            break
         }
     }
 

@@ -1,0 +1,195 @@
+/// How a hybrid client behaves: reconnection backoff, fallback to polling, return to WebSocket, heartbeat and
+/// delivery rules. Every duration is multiplied by `timeScale`, so scenarios can run the seeds' real timings fast.
+public struct ClientStrategy: Sendable, Hashable {
+    /// The preset's name.
+    public var name: String
+    /// Reconnect tries after a WebSocket loss before falling back to polling; 0 falls back at once.
+    public var reconnectAttempts: Int
+    /// Wait before the first reconnect.
+    public var initialBackoff: Duration
+    /// Each later wait is the previous one times this.
+    public var backoffMultiplier: Double
+    /// The longest wait.
+    public var maximumBackoff: Duration
+    /// Each wait varies uniformly by ± this fraction (seeded).
+    public var backoffJitter: Double
+    /// Time between polls once polling.
+    public var pollInterval: Duration
+    /// While polling, try WebSocket again this often; nil stays on polling for the rest of the job.
+    public var probeInterval: Duration?
+    /// A WebSocket that brings no message or pong for this long is treated as dead; nil never notices.
+    public var heartbeatTimeout: Duration?
+    /// After a reconnect, fetch the job state to fill any gap.
+    public var stateSync: Bool
+    /// Tries of that fetch.
+    public var stateSyncAttempts: Int
+    /// Drop messages whose `seq` was already delivered.
+    public var deduplicate: Bool
+    /// Send the last delivered `seq` in `ready` after a reconnect (false replays from 0).
+    public var resume: Bool
+    /// Multiplies every duration above.
+    public var timeScale: Double
+
+    /// Creates a strategy; see the presets for documented values.
+    public init(
+        name: String,
+        reconnectAttempts: Int,
+        initialBackoff: Duration,
+        backoffMultiplier: Double,
+        maximumBackoff: Duration,
+        backoffJitter: Double,
+        pollInterval: Duration,
+        probeInterval: Duration?,
+        heartbeatTimeout: Duration?,
+        stateSync: Bool,
+        stateSyncAttempts: Int,
+        deduplicate: Bool = true,
+        resume: Bool = true,
+        timeScale: Double = 1
+    ) {
+        self.name = name
+        self.reconnectAttempts = reconnectAttempts
+        self.initialBackoff = initialBackoff
+        self.backoffMultiplier = backoffMultiplier
+        self.maximumBackoff = maximumBackoff
+        self.backoffJitter = backoffJitter
+        self.pollInterval = pollInterval
+        self.probeInterval = probeInterval
+        self.heartbeatTimeout = heartbeatTimeout
+        self.stateSync = stateSync
+        self.stateSyncAttempts = stateSyncAttempts
+        self.deduplicate = deduplicate
+        self.resume = resume
+        self.timeScale = timeScale
+    }
+
+    /// A duration multiplied by `timeScale`.
+    public func scaled(_ duration: Duration) -> Duration {
+        duration * self.timeScale
+    }
+
+    /// The wait before reconnect try `attempt` (1-based), before jitter and scaling.
+    public func backoff(attempt: Int) -> Duration {
+        var delay = self.initialBackoff
+        for _ in 1..<max(1, attempt) {
+            delay = min(self.maximumBackoff, delay * self.backoffMultiplier)
+        }
+        return min(self.maximumBackoff, delay)
+    }
+}
+
+extension ClientStrategy {
+    /// The best of the seeds and of Socket.IO/SignalR: backoff 1 s doubling to 30 s, 5 tries, ±20 % jitter, state
+    /// sync (3 tries), polling every 2 s, WebSocket probe every 30 s, heartbeat timeout 30 s.
+    public static let resilient = ClientStrategy(
+        name: "resilient",
+        reconnectAttempts: 5,
+        initialBackoff: .seconds(1),
+        backoffMultiplier: 2,
+        maximumBackoff: .seconds(30),
+        backoffJitter: 0.2,
+        pollInterval: .seconds(2),
+        probeInterval: .seconds(30),
+        heartbeatTimeout: .seconds(30),
+        stateSync: true,
+        stateSyncAttempts: 3
+    )
+
+    /// Seed 000 as written: one WebSocket try; on any failure, poll every 2 s for the rest of the job.
+    public static let booktrackScanner = ClientStrategy(
+        name: "booktrack-scanner",
+        reconnectAttempts: 0,
+        initialBackoff: .seconds(1),
+        backoffMultiplier: 1,
+        maximumBackoff: .seconds(1),
+        backoffJitter: 0,
+        pollInterval: .seconds(2),
+        probeInterval: nil,
+        heartbeatTimeout: nil,
+        stateSync: false,
+        stateSyncAttempts: 0
+    )
+
+    /// Seed 002: reconnect every 3 s × 5, fall back after 15 s without messages, poll every 5 s, return to
+    /// WebSocket when it reconnects (probed every 3 s).
+    public static let andiHybrid = ClientStrategy(
+        name: "andi-hybrid",
+        reconnectAttempts: 5,
+        initialBackoff: .seconds(3),
+        backoffMultiplier: 1,
+        maximumBackoff: .seconds(3),
+        backoffJitter: 0,
+        pollInterval: .seconds(5),
+        probeInterval: .seconds(3),
+        heartbeatTimeout: .seconds(15),
+        stateSync: false,
+        stateSyncAttempts: 0
+    )
+
+    /// Seed 003: backoff 1-2-4-8-16 s capped at 30 s × 5, state sync with 3 tries, no network monitoring.
+    public static let booktrackPhase1 = ClientStrategy(
+        name: "booktrack-phase1",
+        reconnectAttempts: 5,
+        initialBackoff: .seconds(1),
+        backoffMultiplier: 2,
+        maximumBackoff: .seconds(30),
+        backoffJitter: 0,
+        pollInterval: .seconds(2),
+        probeInterval: nil,
+        heartbeatTimeout: nil,
+        stateSync: true,
+        stateSyncAttempts: 3
+    )
+
+    /// Seed 004: fall back to polling every 3 s on any WebSocket error, de-duplicate by message id.
+    public static let lumeChat = ClientStrategy(
+        name: "lume-chat",
+        reconnectAttempts: 0,
+        initialBackoff: .seconds(1),
+        backoffMultiplier: 1,
+        maximumBackoff: .seconds(1),
+        backoffJitter: 0,
+        pollInterval: .seconds(3),
+        probeInterval: nil,
+        heartbeatTimeout: nil,
+        stateSync: false,
+        stateSyncAttempts: 0
+    )
+
+    /// Deliberately broken, for proving gates: `resilient` that delivers re-sent messages twice.
+    public static let brokenNoDedup: ClientStrategy = {
+        var strategy = ClientStrategy.resilient
+        strategy.name = "broken-no-dedup"
+        strategy.deduplicate = false
+        return strategy
+    }()
+
+    /// Deliberately broken: reconnects without `lastSeq` (replays from 0) and delivers what comes, so repeats.
+    public static let brokenNoResume: ClientStrategy = {
+        var strategy = ClientStrategy.resilient
+        strategy.name = "broken-no-resume"
+        strategy.resume = false
+        strategy.deduplicate = false
+        strategy.stateSync = false
+        return strategy
+    }()
+
+    /// Deliberately broken: never notices a half-open socket.
+    public static let brokenNoHeartbeat: ClientStrategy = {
+        var strategy = ClientStrategy.resilient
+        strategy.name = "broken-no-heartbeat"
+        strategy.heartbeatTimeout = nil
+        return strategy
+    }()
+
+    /// Every preset, by name.
+    public static let presets: [ClientStrategy] = [
+        .resilient, .booktrackScanner, .andiHybrid, .booktrackPhase1, .lumeChat,
+        .brokenNoDedup, .brokenNoResume, .brokenNoHeartbeat,
+    ]
+
+    /// The preset called `name`, or nil.
+    public static func preset(named name: String) -> ClientStrategy? {
+        self.presets.first { $0.name == name }
+    }
+}
