@@ -99,7 +99,6 @@ final class FaultChain {
             carried.append((index, stage.drain()))
         }
         self.stages = newStages
-        self.hasActiveStage = newStages.contains { $0.isActive }
         // Update kept stages after the chain is rebuilt, so anything they release flows through the new chain.
         for stage in newStages where !created.contains(where: { $0 === stage }) {
             if let fault = faults.first(where: { $0.name == stage.fault.name }) {

@@ -48,21 +48,19 @@ final class HTTPRequestInspector {
     }
 
     /// Takes bytes read from the client and returns what goes into the upstream fault chain.
-    ///
-    /// - Returns: the items, and whether an upgrade request is among them (the caller then watches for the answer).
-    func feed(_ buffer: ByteBuffer, receivedAt: NIODeadline) throws -> (items: [StreamItem], upgradeRequested: Bool) {
+    func feed(_ buffer: ByteBuffer, receivedAt: NIODeadline) throws -> [StreamItem] {
         switch self.state {
         case .raw:
-            return ([.data(buffer, receivedAt: receivedAt)], false)
+            return [.data(buffer, receivedAt: receivedAt)]
         case .sniffing:
             var copy = buffer
             self.pending.writeBuffer(&copy)
-            guard let looksLikeHTTP = Self.looksLikeHTTP(self.pending) else { return ([], false) }
+            guard let looksLikeHTTP = Self.looksLikeHTTP(self.pending) else { return [] }
             let sniffed = self.pending
             self.pending = ByteBuffer()
             if !looksLikeHTTP {
                 self.state = .raw
-                return ([.data(sniffed, receivedAt: receivedAt)], false)
+                return [.data(sniffed, receivedAt: receivedAt)]
             }
             self.state = .http
             self.decoder = Self.makeDecoder()
@@ -72,9 +70,9 @@ final class HTTPRequestInspector {
         case .awaitingUpgradeResponse:
             var copy = buffer
             self.pending.writeBuffer(&copy)
-            return ([], false)
+            return []
         case .frames:
-            return (try self.frames(buffer, receivedAt: receivedAt), false)
+            return try self.frames(buffer, receivedAt: receivedAt)
         }
     }
 
@@ -91,11 +89,11 @@ final class HTTPRequestInspector {
         }
         self.state = .http
         self.decoder = Self.makeDecoder()
-        return held.readableBytes > 0 ? try self.decode(held, receivedAt: receivedAt).items : []
+        return held.readableBytes > 0 ? try self.decode(held, receivedAt: receivedAt) : []
     }
 
-    private func decode(_ buffer: ByteBuffer, receivedAt: NIODeadline) throws -> (items: [StreamItem], upgradeRequested: Bool) {
-        guard let decoder = self.decoder else { return ([.data(buffer, receivedAt: receivedAt)], false) }
+    private func decode(_ buffer: ByteBuffer, receivedAt: NIODeadline) throws -> [StreamItem] {
+        guard let decoder = self.decoder else { return [.data(buffer, receivedAt: receivedAt)] }
         do {
             try decoder.writeInbound(buffer)
         } catch {
@@ -124,11 +122,11 @@ final class HTTPRequestInspector {
                     self.state = .awaitingUpgradeResponse
                     self.pending = Self.leftovers(of: decoder)
                     self.decoder = nil
-                    return (items, true)
+                    return items
                 }
             }
         }
-        return (items, false)
+        return items
     }
 
     private func frames(_ buffer: ByteBuffer, receivedAt: NIODeadline) throws -> [StreamItem] {

@@ -213,7 +213,7 @@ final class ProxyConnection {
                 return
             }
             do {
-                let (items, _) = try self.requestInspector.feed(buffer, receivedAt: .now())
+                let items = try self.requestInspector.feed(buffer, receivedAt: .now())
                 for item in items {
                     self.upstream.receive(item, batched: true)
                 }
@@ -372,9 +372,7 @@ final class ProxyConnection {
                 self.close(mode: .reset, reason: "refuse \(fault.name)")
                 return
             case .connectBlackhole:
-                self.silenced = true
-                self.upstream.cancel()
-                self.downstream.cancel()
+                self.silenceBeforeConnect()
                 clientContext.read()
                 return
             case .slowOpen(let wait):
@@ -518,13 +516,6 @@ final class ProxyConnection {
         }
     }
 
-    /// A request a fault kept from the server; when it was an upgrade request, the client's stream stays HTTP.
-    func requestNotForwarded(wasUpgrade: Bool) {
-        if wasUpgrade {
-            self.upgradeWillNotHappen()
-        }
-    }
-
     /// The upgrade request will not reach the server as one (stripped or failed): keep reading HTTP.
     func upgradeWillNotHappen() {
         do {
@@ -603,7 +594,8 @@ final class ProxyConnection {
         self.resumeReads()
     }
 
-    /// Marks a connection accepted during a black-holing blackout, before its connect phase starts.
+    /// Drops everything from before the connect phase on: a `connect_blackhole` fault, or a connection accepted during
+    /// a black-holing blackout.
     func silenceBeforeConnect() {
         self.silenced = true
         self.upstream.cancel()
