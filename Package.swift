@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SquallFaults", targets: ["SquallFaults"]),
         .library(name: "SquallProxy", targets: ["SquallProxy"]),
         .library(name: "SquallReferenceProtocol", targets: ["SquallReferenceProtocol"]),
+        .library(name: "SquallReferenceServer", targets: ["SquallReferenceServer"]),
         .library(name: "SquallReferenceClient", targets: ["SquallReferenceClient"]),
     ],
     dependencies: [
@@ -39,10 +40,23 @@ let package = Package(
         ),
         .target(name: "SquallReferenceProtocol"),
         .target(
+            name: "SquallReferenceServer",
+            dependencies: [
+                "SquallReferenceProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "SquallReferenceClient",
             dependencies: [
                 "SquallReferenceProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ]
         ),
         .target(
@@ -62,6 +76,9 @@ let package = Package(
             dependencies: [
                 "SquallFaults",
                 "SquallProxy",
+                "SquallReferenceProtocol",
+                "SquallReferenceServer",
+                "SquallReferenceClient",
                 "SquallTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -27,6 +27,10 @@ public struct ClientStrategy: Sendable, Hashable {
     public var deduplicate: Bool
     /// Send the last delivered `seq` in `ready` after a reconnect (false replays from 0).
     public var resume: Bool
+    /// How long opening a connection (TCP and the WebSocket upgrade) may take before it counts as failed; default 10 s.
+    public var connectTimeout: Duration
+    /// How long a job-state request (poll or state sync) may take before it counts as failed; default 10 s.
+    public var requestTimeout: Duration
     /// Multiplies every duration above.
     public var timeScale: Double
 
@@ -45,6 +49,8 @@ public struct ClientStrategy: Sendable, Hashable {
         stateSyncAttempts: Int,
         deduplicate: Bool = true,
         resume: Bool = true,
+        connectTimeout: Duration = .seconds(10),
+        requestTimeout: Duration = .seconds(10),
         timeScale: Double = 1
     ) {
         self.name = name
@@ -60,6 +66,8 @@ public struct ClientStrategy: Sendable, Hashable {
         self.stateSyncAttempts = stateSyncAttempts
         self.deduplicate = deduplicate
         self.resume = resume
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
         self.timeScale = timeScale
     }
 

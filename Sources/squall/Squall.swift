@@ -7,6 +7,8 @@ struct Squall: AsyncParsableCommand {
         commandName: "squall",
         abstract: "Network chaos and resilience testing for WebSocket apps with HTTP polling fallback.",
         version: SquallVersion.current,
-        subcommands: [ProxyCommand.self, FaultsCommand.self, ProfilesCommand.self, BenchCommand.self]
+        subcommands: [
+            ProxyCommand.self, ServeCommand.self, ClientCommand.self, FaultsCommand.self, ProfilesCommand.self, BenchCommand.self,
+        ]
     )
 }

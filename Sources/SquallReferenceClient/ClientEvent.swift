@@ -1,0 +1,116 @@
+import SquallReferenceProtocol
+
+/// One thing a hybrid client did, in the NDJSON contract every client Squall checks follows (the reference client
+/// and external ones alike): one JSON object per line with `time` (milliseconds since the Unix epoch), `event`,
+/// `client`, `jobId`, and the event's own fields.
+///
+/// ```json
+/// {"time":1763900000123.456,"source":"client","client":"c1","event":"delivered","jobId":"job-1","seq":3,"via":"websocket","latencyMs":4.2}
+/// ```
+public struct ClientEvent: Sendable, Hashable {
+    /// When it happened, in milliseconds since the Unix epoch.
+    public var time: Double
+    /// Which client.
+    public var clientId: String
+    /// The job it follows.
+    public var jobId: String
+    /// What happened.
+    public var kind: Kind
+
+    /// The events of the contract.
+    public enum Kind: Sendable, Hashable {
+        /// `connect_attempt`: opening a WebSocket; `attempt` 0 is the first try or a probe, then 1, 2, … for
+        /// reconnects.
+        case connectAttempt(attempt: Int, probe: Bool)
+        /// `connected`: the upgrade succeeded.
+        case connected(attempt: Int, probe: Bool)
+        /// `connect_failed`: the WebSocket could not be opened (refused, upgrade rejected or timed out).
+        case connectFailed(reason: String)
+        /// `closed`: an open WebSocket ended; `code` is the close code when a close frame arrived.
+        case closed(code: Int?, reason: String)
+        /// `reconnect_attempt`: reconnect try `attempt` will start after `delayMs`.
+        case reconnectAttempt(attempt: Int, delayMs: Double)
+        /// `fallback`: the client switched to polling.
+        case fallback(reason: String)
+        /// `poll`: a poll answered `status` (nil when the request failed before a status) with `messages` new
+        /// messages.
+        case poll(status: Int?, messages: Int, error: String?)
+        /// `state_sync`: after a reconnect, the job state was fetched (try `attempt`).
+        case stateSync(attempt: Int, status: Int?, messages: Int, error: String?)
+        /// `recovered`: a probe while polling opened a WebSocket; the client is back on it.
+        case recovered
+        /// `delivered`: message `seq` reached the app, via WebSocket or polling, `latencyMs` after the server
+        /// stamped it.
+        case delivered(seq: Int, via: HybridClientStateMachine.Transport, latencyMs: Double, type: ProgressMessage.MessageType)
+        /// `duplicate_dropped`: message `seq` arrived again and was not delivered.
+        case duplicateDropped(seq: Int)
+        /// `finished`: the job is over for this client (`completed` or `failed`).
+        case finished(outcome: HybridClientStateMachine.Outcome)
+        /// `stopped`: the client was stopped before its job finished (the run ended).
+        case stopped(reason: String)
+    }
+
+    /// Creates an event.
+    public init(time: Double, clientId: String, jobId: String, kind: Kind) {
+        self.time = time
+        self.clientId = clientId
+        self.jobId = jobId
+        self.kind = kind
+    }
+
+    /// The event's name in NDJSON.
+    public var name: String {
+        switch self.kind {
+        case .connectAttempt: "connect_attempt"
+        case .connected: "connected"
+        case .connectFailed: "connect_failed"
+        case .closed: "closed"
+        case .reconnectAttempt: "reconnect_attempt"
+        case .fallback: "fallback"
+        case .poll: "poll"
+        case .stateSync: "state_sync"
+        case .recovered: "recovered"
+        case .delivered: "delivered"
+        case .duplicateDropped: "duplicate_dropped"
+        case .finished: "finished"
+        case .stopped: "stopped"
+        }
+    }
+
+    /// The event as one NDJSON line (without the newline), keys in a fixed order.
+    public var jsonLine: String {
+        var fields = [
+            "\"time\":\(JSONText.number(self.time))", "\"source\":\"client\"", "\"client\":\(JSONText.quote(self.clientId))",
+            "\"event\":\"\(self.name)\"", "\"jobId\":\(JSONText.quote(self.jobId))",
+        ]
+        func optional(_ value: Int?) -> String { value.map(String.init) ?? "null" }
+        switch self.kind {
+        case .connectAttempt(let attempt, let probe), .connected(let attempt, let probe):
+            fields += ["\"attempt\":\(attempt)", "\"probe\":\(probe)"]
+        case .connectFailed(let reason), .fallback(let reason), .stopped(let reason):
+            fields += ["\"reason\":\(JSONText.quote(reason))"]
+        case .closed(let code, let reason):
+            fields += ["\"code\":\(optional(code))", "\"reason\":\(JSONText.quote(reason))"]
+        case .reconnectAttempt(let attempt, let delayMs):
+            fields += ["\"attempt\":\(attempt)", "\"delayMs\":\(JSONText.number(delayMs))"]
+        case .poll(let status, let messages, let error):
+            fields += ["\"status\":\(optional(status))", "\"messages\":\(messages)"]
+            if let error { fields.append("\"error\":\(JSONText.quote(error))") }
+        case .stateSync(let attempt, let status, let messages, let error):
+            fields += ["\"attempt\":\(attempt)", "\"status\":\(optional(status))", "\"messages\":\(messages)"]
+            if let error { fields.append("\"error\":\(JSONText.quote(error))") }
+        case .recovered:
+            break
+        case .delivered(let seq, let via, let latencyMs, let type):
+            fields += [
+                "\"seq\":\(seq)", "\"via\":\"\(via.rawValue)\"", "\"latencyMs\":\(JSONText.number(latencyMs))",
+                "\"type\":\"\(type.rawValue)\"",
+            ]
+        case .duplicateDropped(let seq):
+            fields += ["\"seq\":\(seq)"]
+        case .finished(let outcome):
+            fields += ["\"outcome\":\"\(outcome.rawValue)\""]
+        }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}

@@ -1,0 +1,113 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// One HTTP/1.1 request and its answer over a fresh connection (`Connection: close`), bounded by a timeout from
+/// the TCP connect to the last byte; NIOHTTP1 does the parsing.
+///
+/// A fresh connection per request is what a browser's `fetch` after a network change opens, so the proxy's
+/// connection faults hit polls too.
+struct HTTPExchange: Sendable {
+    /// An answer.
+    struct Answer: Sendable {
+        /// The status.
+        var status: HTTPResponseStatus
+        /// The body.
+        var body: [UInt8]
+    }
+
+    /// The server.
+    let server: ServerAddress
+    /// The bound on the whole exchange.
+    let timeout: Duration
+    /// The loops to run on.
+    let eventLoopGroup: any EventLoopGroup
+
+    /// The largest answer read.
+    static let maximumBodySize = 16 << 20
+
+    /// Sends a request and reads the answer.
+    ///
+    /// - Parameters:
+    ///   - method: the method.
+    ///   - target: path and query.
+    ///   - token: a bearer token, if any.
+    ///   - body: a JSON body, if any.
+    /// - Returns: the answer, or a short reason it did not come (`timed out`, `connection refused`, …).
+    func send(_ method: HTTPMethod, _ target: String, token: String?, body: [UInt8]? = nil) async -> Result<Answer, ExchangeFailure> {
+        let timedOut = Atomic(false)
+        do {
+            let channel = try await ClientBootstrap(group: self.eventLoopGroup)
+                .connectTimeout(TimeAmount(self.timeout))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: self.server.host, port: self.server.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            let deadline = channel.channel.eventLoop.scheduleTask(in: TimeAmount(self.timeout)) {
+                timedOut.store(true, ordering: .relaxed)
+                channel.channel.close(promise: nil)
+            }
+            defer { deadline.cancel() }
+            let answer = try await channel.executeThenClose { inbound, outbound -> Answer? in
+                var headers = HTTPHeaders()
+                headers.add(name: "Host", value: self.server.hostHeader)
+                if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+                headers.add(name: "Accept", value: "application/json")
+                headers.add(name: "Connection", value: "close")
+                if let body {
+                    headers.add(name: "Content-Type", value: "application/json")
+                    headers.add(name: "Content-Length", value: String(body.count))
+                }
+                try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: target, headers: headers)))
+                if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                try await outbound.write(.end(nil))
+                var status: HTTPResponseStatus?
+                var received: [UInt8] = []
+                for try await part in inbound {
+                    switch part {
+                    case .head(let head):
+                        status = head.status
+                    case .body(let chunk):
+                        guard received.count + chunk.readableBytes <= Self.maximumBodySize else { throw ExchangeFailure.tooLarge }
+                        received += chunk.readableBytesView
+                    case .end:
+                        return status.map { Answer(status: $0, body: received) }
+                    }
+                }
+                return nil
+            }
+            if let answer { return .success(answer) }
+            return .failure(timedOut.load(ordering: .relaxed) ? .timedOut : .closedEarly)
+        } catch let failure as ExchangeFailure {
+            return .failure(failure)
+        } catch {
+            if timedOut.load(ordering: .relaxed) { return .failure(.timedOut) }
+            return .failure(.connection(ConnectionFailure.describe(error)))
+        }
+    }
+}
+
+/// Why an HTTP exchange brought no answer.
+enum ExchangeFailure: Error, CustomStringConvertible {
+    /// The timeout ran out.
+    case timedOut
+    /// The connection closed before a whole answer.
+    case closedEarly
+    /// The answer was larger than ``HTTPExchange/maximumBodySize``.
+    case tooLarge
+    /// Connecting or reading failed.
+    case connection(String)
+
+    var description: String {
+        switch self {
+        case .timedOut: "timed out"
+        case .closedEarly: "connection closed before the answer"
+        case .tooLarge: "answer larger than \(HTTPExchange.maximumBodySize) bytes"
+        case .connection(let reason): reason
+        }
+    }
+}

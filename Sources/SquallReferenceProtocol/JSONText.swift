@@ -1,0 +1,39 @@
+import Foundation
+
+/// Small helpers for writing NDJSON lines by hand, so event lines keep a fixed key order (diffable logs) without a
+/// dictionary round trip.
+public enum JSONText {
+    /// A JSON string literal for `text`, escaped as RFC 8259 requires (slashes left alone).
+    ///
+    /// - Parameter text: any text.
+    /// - Returns: the quoted literal, e.g. `"a\"b"`.
+    public static func quote(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                result += String(format: "\\u%04x", scalar.value)
+            default:
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    /// A number with at most three decimals and no trailing zeros, e.g. `12.5`, `1763900000123.456`, `3`.
+    ///
+    /// - Parameter value: a finite number (non-finite values are written as 0, which JSON can hold).
+    /// - Returns: its JSON text.
+    public static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "0" }
+        var text = String(format: "%.3f", value)
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+        return text == "-0" ? "0" : text
+    }
+}

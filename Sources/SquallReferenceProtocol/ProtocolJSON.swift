@@ -1,0 +1,26 @@
+import Foundation
+
+/// The one JSON encoding of the progress protocol: sorted keys, slashes unescaped, so both ends (and logs) write the
+/// same bytes for the same message.
+public enum ProtocolJSON {
+    /// Encodes a protocol value.
+    ///
+    /// - Parameter value: a message, handshake or job state.
+    /// - Returns: its UTF-8 JSON.
+    public static func encode(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map(Array.init) ?? Array("{}".utf8)
+    }
+
+    /// Decodes a protocol value.
+    ///
+    /// - Parameters:
+    ///   - type: what to read.
+    ///   - bytes: UTF-8 JSON.
+    /// - Returns: the value.
+    /// - Throws: `DecodingError` when the bytes are not that value.
+    public static func decode<Value: Decodable>(_ type: Value.Type, from bytes: some Sequence<UInt8>) throws -> Value {
+        try JSONDecoder().decode(type, from: Data(bytes))
+    }
+}

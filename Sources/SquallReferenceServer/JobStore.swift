@@ -1,0 +1,207 @@
+import SquallReferenceProtocol
+import Synchronization
+
+/// Every job the server knows: its messages (kept for polling and replay), its status and the WebSocket streams
+/// subscribed to it.
+///
+/// Event loops read it synchronously (the upgrade decision happens on the loop), so it is a `Mutex`, not an actor.
+/// Subscriber callbacks run under the lock; they only yield into an `AsyncStream`, which never blocks.
+final class JobStore: Sendable {
+    /// A job as the server holds it.
+    private struct Job {
+        let id: String
+        let token: String
+        let creation: JobCreation
+        var messages: [ProgressMessage] = []
+        var status = JobState.Status.running
+        var subscribers: [Int: Subscriber] = [:]
+    }
+
+    /// A WebSocket stream receiving a job's messages.
+    struct Subscriber: Sendable {
+        /// Called with each new message, in `seq` order.
+        var send: @Sendable (ProgressMessage) -> Void
+        /// Called when the server shuts down while the job still runs.
+        var end: @Sendable () -> Void
+    }
+
+    /// A job waiting for the server to run it.
+    struct Ticket: Sendable {
+        /// The job.
+        var jobId: String
+        /// Its item count and pace.
+        var creation: JobCreation
+    }
+
+    /// Whether a token may read a job.
+    enum Access: Equatable {
+        /// The token is the job's.
+        case granted
+        /// The token is missing or not the job's (also for an unknown job, so ids cannot be probed).
+        case unauthorized
+        /// The token is one this server issued, but for no job by this id (unknown or expired).
+        case notFound
+    }
+
+    private struct State {
+        var jobs: [String: Job] = [:]
+        /// Every token issued, with its job, kept after the job expires so its holder gets 404, not 401.
+        var tokens: [String: String] = [:]
+        var nextSubscriber = 0
+        var isShutDown = false
+    }
+
+    private let state = Mutex(State())
+    /// Jobs to run, consumed by ``ReferenceServer/run()``.
+    let tickets: AsyncStream<Ticket>
+    private let ticketContinuation: AsyncStream<Ticket>.Continuation
+
+    init() {
+        (self.tickets, self.ticketContinuation) = AsyncStream.makeStream()
+    }
+
+    /// Creates a job and queues it to run.
+    func create(_ creation: JobCreation) -> JobCreation.Created {
+        var generator = SystemRandomNumberGenerator()
+        let created = JobCreation.Created(
+            jobId: "job-" + Self.randomHex(8, using: &generator),
+            token: Self.randomHex(16, using: &generator)
+        )
+        self.state.withLock { state in
+            state.jobs[created.jobId] = Job(id: created.jobId, token: created.token, creation: creation)
+            state.tokens[created.token] = created.jobId
+        }
+        self.ticketContinuation.yield(Ticket(jobId: created.jobId, creation: creation))
+        return created
+    }
+
+    /// Whether `token` may read `jobId`.
+    func access(jobId: String, token: String?) -> Access {
+        self.state.withLock { state in
+            guard let token, let owner = state.tokens[token] else { return .unauthorized }
+            if owner == jobId, state.jobs[jobId] != nil { return .granted }
+            return state.jobs[jobId] == nil ? .notFound : .unauthorized
+        }
+    }
+
+    /// The job's status and every message after `since`, or nil for an unknown job.
+    func jobState(jobId: String, since: Int) -> JobState? {
+        self.state.withLock { state in
+            guard let job = state.jobs[jobId] else { return nil }
+            let last = job.messages.last
+            return JobState(
+                jobId: jobId,
+                status: job.status,
+                processedItems: last?.data.processedItems ?? 0,
+                totalItems: job.creation.totalItems,
+                lastSeq: last?.seq ?? 0,
+                messages: Array(job.messages.drop { $0.seq <= since })
+            )
+        }
+    }
+
+    /// Sends every message after `lastSeq` to `subscriber`, then each new one until the job ends.
+    ///
+    /// - Returns: the subscription's id for ``unsubscribe(jobId:id:)``, or nil when the job is unknown or already
+    ///   finished (its backlog, ending with the final message, was still sent).
+    func subscribe(jobId: String, after lastSeq: Int, _ subscriber: Subscriber) -> Int? {
+        self.state.withLock { state in
+            guard var job = state.jobs[jobId] else { return nil }
+            for message in job.messages where message.seq > lastSeq {
+                subscriber.send(message)
+            }
+            guard job.status == .running, !state.isShutDown else {
+                if job.status == .running { subscriber.end() }
+                return nil
+            }
+            let id = state.nextSubscriber
+            state.nextSubscriber += 1
+            job.subscribers[id] = subscriber
+            state.jobs[jobId] = job
+            return id
+        }
+    }
+
+    /// Stops sending to a subscription.
+    func unsubscribe(jobId: String, id: Int) {
+        self.state.withLock { state in
+            _ = state.jobs[jobId]?.subscribers.removeValue(forKey: id)
+        }
+    }
+
+    /// Publishes the message for `item` (1-based): `progress`, or `complete` for the last item, or `error` at the
+    /// job's `failAfterItems`.
+    ///
+    /// - Returns: the message, or nil when the job is gone.
+    func publish(jobId: String, item: Int, time: Double) -> ProgressMessage? {
+        self.state.withLock { state -> ProgressMessage? in
+            guard var job = state.jobs[jobId], job.status == .running else { return nil }
+            let total = job.creation.totalItems
+            let type: ProgressMessage.MessageType
+            let status: String
+            if let failure = job.creation.failAfterItems, item >= failure {
+                type = .error
+                status = "Failed at item \(item)"
+            } else if item >= total {
+                type = .complete
+                status = "Completed \(total) items"
+            } else {
+                type = .progress
+                status = "Processing item \(item)"
+            }
+            let message = ProgressMessage(
+                type: type,
+                jobId: jobId,
+                seq: job.messages.count + 1,
+                timestamp: Int64(time.rounded(.down)),
+                data: ProgressData(
+                    progress: Double(item) / Double(total),
+                    processedItems: item,
+                    totalItems: total,
+                    currentStatus: status
+                )
+            )
+            job.messages.append(message)
+            for subscriber in job.subscribers.values {
+                subscriber.send(message)
+            }
+            if message.isFinal {
+                job.status = type == .complete ? .completed : .failed
+                job.subscribers = [:]
+            }
+            state.jobs[jobId] = job
+            return message
+        }
+    }
+
+    /// Forgets a finished job: later requests for it answer 404.
+    func expire(jobId: String) {
+        self.state.withLock { state in
+            _ = state.jobs.removeValue(forKey: jobId)
+        }
+    }
+
+    /// Ends every subscription and stops queueing jobs.
+    func shutDown() {
+        let subscribers = self.state.withLock { state in
+            state.isShutDown = true
+            defer {
+                for id in state.jobs.keys { state.jobs[id]?.subscribers = [:] }
+            }
+            return state.jobs.values.flatMap { $0.subscribers.values }
+        }
+        for subscriber in subscribers {
+            subscriber.end()
+        }
+        self.ticketContinuation.finish()
+    }
+
+    private static func randomHex(_ bytes: Int, using generator: inout SystemRandomNumberGenerator) -> String {
+        var text = ""
+        for _ in 0..<bytes {
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            text += String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+        }
+        return text
+    }
+}

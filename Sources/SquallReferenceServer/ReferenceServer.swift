@@ -1,0 +1,279 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import SquallReferenceProtocol
+import Synchronization
+
+/// The job-progress server of the seeds: jobs that publish progress messages on a timer, pushed over WebSocket
+/// (`GET /ws/progress`, with the `ready`/`ready_ack` handshake and replay after `lastSeq`) and readable by polling
+/// (`GET /api/job-state/{jobId}?since=N`).
+///
+/// ```swift
+/// let server = try await ReferenceServer.bind(configuration: .init(port: 8080))
+/// try await withThrowingDiscardingTaskGroup { group in
+///     group.addTask { await server.run() }
+///     let job = server.createJob(JobCreation(totalItems: 10))
+///     …
+///     await server.close()
+/// }
+/// ```
+///
+/// One accept loop in a discarding task group; each connection is served by its own child task, a job's timer by
+/// another. Nothing a client sends can stop the listener.
+public final class ReferenceServer: Sendable {
+    /// What a new connection turned into.
+    enum Negotiated: Sendable {
+        /// An upgraded progress stream for a job.
+        case webSocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, jobId: String)
+        /// Plain HTTP; `refusedUpgrade` is the head of an upgrade request that was refused, which NIO does not
+        /// replay (apple/swift-nio#2632), so it is answered from here.
+        case http(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, refusedUpgrade: HTTPRequestHead?)
+    }
+
+    /// The address the server listens on.
+    public let localAddress: SocketAddress
+    /// The configuration it runs with.
+    public let configuration: ReferenceServerConfiguration
+    private let listener: NIOAsyncChannel<EventLoopFuture<Negotiated>, Never>
+    private let store: JobStore
+    private let router: ReferenceRouter
+    private let events: @Sendable (ReferenceServerEvent) -> Void
+    /// Open connections, so ``close()`` ends them instead of waiting for their clients.
+    private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    private init(
+        listener: NIOAsyncChannel<EventLoopFuture<Negotiated>, Never>,
+        configuration: ReferenceServerConfiguration,
+        store: JobStore,
+        router: ReferenceRouter,
+        events: @escaping @Sendable (ReferenceServerEvent) -> Void
+    ) {
+        self.listener = listener
+        self.localAddress = listener.channel.localAddress!
+        self.configuration = configuration
+        self.store = store
+        self.router = router
+        self.events = events
+    }
+
+    /// The server's base URL, e.g. `http://127.0.0.1:8080`.
+    public var baseURL: String {
+        "http://\(self.configuration.host):\(self.localAddress.port ?? 0)"
+    }
+
+    /// Binds the server; call ``run()`` to serve.
+    ///
+    /// - Parameters:
+    ///   - configuration: address and keep-alive timings.
+    ///   - eventLoopGroup: the loops to run on.
+    ///   - events: receives every ``ReferenceServerEvent`` (called from many threads; keep it quick).
+    /// - Throws: when the address cannot be bound.
+    public static func bind(
+        configuration: ReferenceServerConfiguration = ReferenceServerConfiguration(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        events: @escaping @Sendable (ReferenceServerEvent) -> Void = { _ in }
+    ) async throws -> ReferenceServer {
+        let store = JobStore()
+        let router = ReferenceRouter(store: store, events: events, maximumBodySize: configuration.maximumBodySize)
+        let listener = try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configure(channel, router: router)
+                }
+            }
+        return ReferenceServer(listener: listener, configuration: configuration, store: store, router: router, events: events)
+    }
+
+    /// Creates a job in-process, as `POST /api/jobs` does; it starts once ``run()`` runs.
+    ///
+    /// - Parameter creation: items and pace.
+    /// - Returns: the job id and its token.
+    public func createJob(_ creation: JobCreation) -> JobCreation.Created {
+        let created = self.store.create(creation)
+        self.events(ReferenceServerEvent(
+            time: ReferenceServerEvent.now(),
+            jobId: created.jobId,
+            kind: .jobCreated(totalItems: creation.totalItems, itemInterval: creation.itemInterval)
+        ))
+        return created
+    }
+
+    /// Serves connections and runs jobs until ``close()`` is called.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await withDiscardingTaskGroup { jobs in
+                    for await ticket in self.store.tickets {
+                        jobs.addTask { await self.runJob(ticket) }
+                    }
+                    jobs.cancelAll()
+                }
+            }
+            try? await self.listener.executeThenClose { inbound in
+                for try await negotiation in inbound {
+                    group.addTask { await self.serve(negotiation) }
+                }
+            }
+            self.store.shutDown()
+        }
+    }
+
+    /// Stops listening, ends every stream (close 1001) and connection, and stops the jobs; ``run()`` then returns.
+    public func close() async {
+        try? await self.listener.channel.close()
+        self.store.shutDown()
+        let connections = self.openConnections.withLock { $0.values }
+        for channel in connections {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+extension ReferenceServer {
+    private static func configure(_ channel: any Channel, router: ReferenceRouter) throws -> EventLoopFuture<Negotiated> {
+        let refusedUpgrade = NIOLoopBoundBox<HTTPRequestHead?>(nil, eventLoop: channel.eventLoop)
+        let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
+            maxFrameSize: 1 << 16,
+            shouldUpgrade: { channel, head in
+                if router.upgradeTarget(for: head) != nil {
+                    return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                }
+                refusedUpgrade.value = head
+                return channel.eventLoop.makeSucceededFuture(nil)
+            },
+            upgradePipelineHandler: { channel, head in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOWebSocketFrameAggregator(
+                            minNonFinalFragmentSize: 0,
+                            maxAccumulatedFrameCount: 64,
+                            maxAccumulatedFrameSize: 1 << 20
+                        )
+                    )
+                    let jobId = router.upgradeTarget(for: head) ?? ""
+                    return .webSocket(try NIOAsyncChannel(wrappingChannelSynchronously: channel), jobId: jobId)
+                }
+            }
+        )
+        let configuration = NIOTypedHTTPServerUpgradeConfiguration<Negotiated>(
+            upgraders: [upgrader],
+            notUpgradingCompletionHandler: { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    .http(try NIOAsyncChannel(wrappingChannelSynchronously: channel), refusedUpgrade: refusedUpgrade.value)
+                }
+            }
+        )
+        return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+            configuration: NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: configuration)
+        )
+    }
+
+    private func serve(_ negotiation: EventLoopFuture<Negotiated>) async {
+        guard let negotiated = try? await negotiation.get() else { return }
+        switch negotiated {
+        case .webSocket(let channel, let jobId):
+            await self.tracking(channel.channel) {
+                await ProgressStreamSession(
+                    jobId: jobId,
+                    store: self.store,
+                    configuration: self.configuration,
+                    events: self.events
+                ).serve(channel)
+            }
+        case .http(let channel, let refusedUpgrade):
+            await self.tracking(channel.channel) {
+                await self.serveHTTP(channel, pendingHead: refusedUpgrade)
+            }
+        }
+    }
+
+    private func tracking(_ channel: any Channel, _ body: () async -> Void) async {
+        let key = ObjectIdentifier(channel)
+        self.openConnections.withLock { $0[key] = channel }
+        defer { self.openConnections.withLock { _ = $0.removeValue(forKey: key) } }
+        await body()
+    }
+
+    private func serveHTTP(
+        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
+        pendingHead: HTTPRequestHead?
+    ) async {
+        let limit = self.configuration.maximumBodySize
+        try? await connection.executeThenClose { inbound, outbound in
+            var head = pendingHead
+            var body: [UInt8] = []
+            var tooLarge = false
+            do {
+                for try await part in inbound {
+                    switch part {
+                    case .head(let requestHead):
+                        head = requestHead
+                        body.removeAll(keepingCapacity: true)
+                        tooLarge = false
+                    case .body(let chunk):
+                        if body.count + chunk.readableBytes > limit {
+                            tooLarge = true
+                        } else if !tooLarge {
+                            body += chunk.readableBytesView
+                        }
+                    case .end:
+                        guard let requestHead = head else { continue }
+                        let response =
+                            tooLarge ? ReferenceResponse.error(.payloadTooLarge(limit: limit)) : self.router.respond(to: requestHead, body: body)
+                        // A refused upgrade leaves the connection in an unknown protocol state: close it.
+                        let keepAlive = requestHead.isKeepAlive && !tooLarge && requestHead != pendingHead
+                        try await Self.write(response, version: requestHead.version, keepAlive: keepAlive, to: outbound)
+                        if !keepAlive { return }
+                        head = nil
+                    }
+                }
+            } catch is HTTPParserError {
+                let response = ReferenceResponse.error(.badRequest("malformed HTTP request"))
+                try? await Self.write(response, version: .http1_1, keepAlive: false, to: outbound)
+            }
+        }
+    }
+
+    private static func write(
+        _ response: ReferenceResponse,
+        version: HTTPVersion,
+        keepAlive: Bool,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        var headers = response.headers
+        headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
+        headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        try await outbound.write(.head(HTTPResponseHead(version: version, status: response.status, headers: headers)))
+        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
+        try await outbound.write(.end(nil))
+    }
+
+    /// Publishes the job's items on schedule (deadline-based, so a late wake-up does not delay later items), then
+    /// keeps the finished job for the retention time.
+    private func runJob(_ ticket: JobStore.Ticket) async {
+        let clock = ContinuousClock()
+        let start = clock.now
+        for item in 1...ticket.creation.totalItems {
+            do {
+                try await clock.sleep(until: start + ticket.creation.itemInterval * item)
+            } catch {
+                return
+            }
+            let time = ReferenceServerEvent.now()
+            guard let message = self.store.publish(jobId: ticket.jobId, item: item, time: time) else { return }
+            self.events(ReferenceServerEvent(time: time, jobId: ticket.jobId, kind: .published(seq: message.seq, type: message.type)))
+            if message.isFinal { break }
+        }
+        do {
+            try await clock.sleep(for: self.configuration.retention)
+        } catch {
+            return
+        }
+        self.store.expire(jobId: ticket.jobId)
+        self.events(ReferenceServerEvent(time: ReferenceServerEvent.now(), jobId: ticket.jobId, kind: .jobExpired))
+    }
+}

@@ -1,0 +1,57 @@
+/// How the job-progress server listens and keeps its WebSocket lines alive.
+///
+/// Durations are real time; a scenario that runs the seeds' timings fast scales them with ``scaled(by:)``, the same
+/// factor its clients use.
+public struct ReferenceServerConfiguration: Sendable, Hashable {
+    /// Where to listen; default `127.0.0.1`.
+    public var host: String
+    /// The port; default 0 (a free one, see ``ReferenceServer/localAddress``).
+    public var port: Int
+    /// How often the server pings each WebSocket; default 10 s.
+    public var pingInterval: Duration
+    /// A WebSocket that answered no ping for this long is closed (1001, `pong timeout`); default 25 s.
+    public var pongTimeout: Duration
+    /// A WebSocket that sends no `ready` within this is closed (1008); default 10 s.
+    public var readyTimeout: Duration
+    /// How long a finished job (and its messages) stays readable so late pollers still see the end; default 5 min.
+    public var retention: Duration
+    /// After the server sends a close frame, how long it waits for the client's; default 2 s.
+    public var closeTimeout: Duration
+    /// The largest request body accepted; default 64 KiB.
+    public var maximumBodySize: Int
+
+    /// Creates a configuration; every value has the default documented on its property.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        pingInterval: Duration = .seconds(10),
+        pongTimeout: Duration = .seconds(25),
+        readyTimeout: Duration = .seconds(10),
+        retention: Duration = .seconds(300),
+        closeTimeout: Duration = .seconds(2),
+        maximumBodySize: Int = 65_536
+    ) {
+        self.host = host
+        self.port = port
+        self.pingInterval = pingInterval
+        self.pongTimeout = pongTimeout
+        self.readyTimeout = readyTimeout
+        self.retention = retention
+        self.closeTimeout = closeTimeout
+        self.maximumBodySize = maximumBodySize
+    }
+
+    /// The configuration with its keep-alive timings (ping, pong, ready, close) multiplied by `factor`; retention is
+    /// left alone so late pollers are not cut short.
+    ///
+    /// - Parameter factor: the scenario's `timeScale`.
+    /// - Returns: the scaled configuration.
+    public func scaled(by factor: Double) -> ReferenceServerConfiguration {
+        var scaled = self
+        scaled.pingInterval = self.pingInterval * factor
+        scaled.pongTimeout = self.pongTimeout * factor
+        scaled.readyTimeout = self.readyTimeout * factor
+        scaled.closeTimeout = self.closeTimeout * factor
+        return scaled
+    }
+}

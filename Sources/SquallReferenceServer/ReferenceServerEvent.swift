@@ -1,0 +1,78 @@
+import Foundation
+import SquallReferenceProtocol
+
+/// Something the job-progress server did, reported so a run can compute lost and duplicate deliveries later:
+/// every published message is one `published` event (job, seq, time).
+public struct ReferenceServerEvent: Sendable, Hashable {
+    /// When it happened, in milliseconds since the Unix epoch.
+    public var time: Double
+    /// The job concerned.
+    public var jobId: String
+    /// What happened.
+    public var kind: Kind
+
+    /// The kinds of server event.
+    public enum Kind: Sendable, Hashable {
+        /// `POST /api/jobs` created the job.
+        case jobCreated(totalItems: Int, itemInterval: Duration)
+        /// The job published message `seq` (pushed to every open stream and kept for polling).
+        case published(seq: Int, type: ProgressMessage.MessageType)
+        /// A client's WebSocket sent `ready` with `lastSeq`.
+        case streamOpened(lastSeq: Int)
+        /// A client's WebSocket ended.
+        case streamClosed(reason: String)
+        /// `GET /api/job-state` answered `messages` messages after `since`.
+        case stateServed(since: Int, messages: Int)
+        /// The finished job's retention ran out; it now answers 404.
+        case jobExpired
+    }
+
+    /// Creates an event.
+    public init(time: Double, jobId: String, kind: Kind) {
+        self.time = time
+        self.jobId = jobId
+        self.kind = kind
+    }
+
+    /// The event's name in NDJSON: `job_created`, `published`, `stream_opened`, `stream_closed`, `state_served`,
+    /// `job_expired`.
+    public var name: String {
+        switch self.kind {
+        case .jobCreated: "job_created"
+        case .published: "published"
+        case .streamOpened: "stream_opened"
+        case .streamClosed: "stream_closed"
+        case .stateServed: "state_served"
+        case .jobExpired: "job_expired"
+        }
+    }
+
+    /// The event as one NDJSON line (without the newline), keys in a fixed order:
+    /// `{"time":1763900000123.456,"source":"server","event":"published","jobId":"…","seq":3,"type":"progress"}`.
+    public var jsonLine: String {
+        var fields = [
+            "\"time\":\(JSONText.number(self.time))", "\"source\":\"server\"", "\"event\":\"\(self.name)\"",
+            "\"jobId\":\(JSONText.quote(self.jobId))",
+        ]
+        switch self.kind {
+        case .jobCreated(let totalItems, let itemInterval):
+            fields += ["\"totalItems\":\(totalItems)", "\"itemInterval\":\"\(IntervalText.format(itemInterval))\""]
+        case .published(let seq, let type):
+            fields += ["\"seq\":\(seq)", "\"type\":\"\(type.rawValue)\""]
+        case .streamOpened(let lastSeq):
+            fields += ["\"lastSeq\":\(lastSeq)"]
+        case .streamClosed(let reason):
+            fields += ["\"reason\":\(JSONText.quote(reason))"]
+        case .stateServed(let since, let messages):
+            fields += ["\"since\":\(since)", "\"messages\":\(messages)"]
+        case .jobExpired:
+            break
+        }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    /// Now, in milliseconds since the Unix epoch.
+    public static func now() -> Double {
+        Date().timeIntervalSince1970 * 1_000
+    }
+}
