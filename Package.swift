@@ -94,6 +94,17 @@ let package = Package(
             dependencies: ["SquallReferenceClient", "SquallReferenceProtocol"]
         ),
         .testTarget(
+            name: "SquallReferenceSystemTests",
+            dependencies: [
+                "SquallFaults",
+                "SquallProxy",
+                "SquallReferenceProtocol",
+                "SquallReferenceServer",
+                "SquallReferenceClient",
+                "SquallTestSupport",
+            ]
+        ),
+        .testTarget(
             name: "SquallCLITests",
             dependencies: ["SquallTestSupport"]
         ),

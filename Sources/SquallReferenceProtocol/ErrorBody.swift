@@ -3,7 +3,7 @@
 /// `error` is a stable code a client can switch on; `message` says what to fix.
 public struct ErrorBody: Codable, Sendable, Hashable {
     /// A stable code: `bad_request`, `unauthorized`, `not_found`, `method_not_allowed`, `upgrade_required`,
-    /// `payload_too_large`.
+    /// `payload_too_large`, `service_unavailable`.
     public var error: String
     /// What went wrong, for a person.
     public var message: String

@@ -21,8 +21,16 @@ final class JobStore: Sendable {
     struct Subscriber: Sendable {
         /// Called with each new message, in `seq` order.
         var send: @Sendable (ProgressMessage) -> Void
-        /// Called when the server shuts down while the job still runs.
-        var end: @Sendable () -> Void
+        /// Called when the server ends the stream while the job still runs.
+        var end: @Sendable (StreamEnd) -> Void
+    }
+
+    /// Why the server ends a stream early.
+    enum StreamEnd: Sendable {
+        /// The server is shutting down (close 1001).
+        case shutdown
+        /// The WebSocket side restarts (close 1012); clients should reconnect.
+        case restart
     }
 
     /// A job waiting for the server to run it.
@@ -49,6 +57,8 @@ final class JobStore: Sendable {
         var tokens: [String: String] = [:]
         var nextSubscriber = 0
         var isShutDown = false
+        /// Until then, WebSocket upgrades are refused (a restart in progress).
+        var streamsDownUntil: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
@@ -111,7 +121,7 @@ final class JobStore: Sendable {
                 subscriber.send(message)
             }
             guard job.status == .running, !state.isShutDown else {
-                if job.status == .running { subscriber.end() }
+                if job.status == .running { subscriber.end(.shutdown) }
                 return nil
             }
             let id = state.nextSubscriber
@@ -183,17 +193,35 @@ final class JobStore: Sendable {
 
     /// Ends every subscription and stops queueing jobs.
     func shutDown() {
+        self.endStreams(.shutdown)
+        self.ticketContinuation.finish()
+    }
+
+    /// Ends every open stream (jobs keep running) and refuses upgrades for `downtime`.
+    func restartStreams(downtime: Duration) {
+        self.state.withLock { $0.streamsDownUntil = ContinuousClock.now + downtime }
+        self.endStreams(.restart)
+    }
+
+    /// Whether upgrades are refused now because the WebSocket side is restarting.
+    var streamsAreDown: Bool {
+        self.state.withLock { state in
+            guard let until = state.streamsDownUntil else { return false }
+            return ContinuousClock.now < until
+        }
+    }
+
+    private func endStreams(_ end: StreamEnd) {
         let subscribers = self.state.withLock { state in
-            state.isShutDown = true
+            if end == .shutdown { state.isShutDown = true }
             defer {
                 for id in state.jobs.keys { state.jobs[id]?.subscribers = [:] }
             }
             return state.jobs.values.flatMap { $0.subscribers.values }
         }
         for subscriber in subscribers {
-            subscriber.end()
+            subscriber.end(end)
         }
-        self.ticketContinuation.finish()
     }
 
     private static func randomHex(_ bytes: Int, using generator: inout SystemRandomNumberGenerator) -> String {

@@ -140,15 +140,21 @@ extension ProgressStreamSession {
                     guard let ready = try? ProtocolJSON.decode(HandshakeMessage.self, from: text.utf8), ready.type == .ready,
                         ready.lastSeq >= 0
                     else {
+                        // Keep reading: the client's close (or EOF) ends the session without waiting out the timeout.
                         queue.yield(.close(code: .policyViolation, reason: "expected {\"type\":\"ready\",\"lastSeq\":N} first"))
-                        return
+                        continue
                     }
                     liveness.isReady.store(true, ordering: .relaxed)
                     queue.yield(.readyAck(lastSeq: ready.lastSeq))
                     self.events(ReferenceServerEvent(time: ReferenceServerEvent.now(), jobId: self.jobId, kind: .streamOpened(lastSeq: ready.lastSeq)))
                     let subscriber = JobStore.Subscriber(
                         send: { queue.yield(.message($0)) },
-                        end: { queue.yield(.close(code: .goingAway, reason: "server shutting down")) }
+                        end: { end in
+                            switch end {
+                            case .shutdown: queue.yield(.close(code: .goingAway, reason: "server shutting down"))
+                            case .restart: queue.yield(.close(code: WebSocketErrorCode(codeNumber: 1012), reason: "service restart"))
+                            }
+                        }
                     )
                     let id = self.store.subscribe(jobId: self.jobId, after: ready.lastSeq, subscriber)
                     liveness.subscription.withLock { $0 = id }

@@ -13,6 +13,8 @@ enum ReferenceAPIError: Error, CustomStringConvertible {
     case methodNotAllowed(allowed: HTTPMethod)
     /// 413: the body is larger than the configured maximum.
     case payloadTooLarge(limit: Int)
+    /// 503: the endpoint is briefly unavailable (the WebSocket side is restarting).
+    case serviceUnavailable(String)
     /// 426: `GET /ws/progress` without a WebSocket upgrade (e.g. a proxy stripped it).
     case upgradeRequired
 
@@ -25,6 +27,7 @@ enum ReferenceAPIError: Error, CustomStringConvertible {
         case .methodNotAllowed: .methodNotAllowed
         case .payloadTooLarge: .payloadTooLarge
         case .upgradeRequired: .upgradeRequired
+        case .serviceUnavailable: .serviceUnavailable
         }
     }
 
@@ -41,6 +44,8 @@ enum ReferenceAPIError: Error, CustomStringConvertible {
             ErrorBody(error: "method_not_allowed", message: "this endpoint answers \(allowed.rawValue) only")
         case .payloadTooLarge(let limit):
             ErrorBody(error: "payload_too_large", message: "request body larger than \(limit) bytes")
+        case .serviceUnavailable(let message):
+            ErrorBody(error: "service_unavailable", message: message)
         case .upgradeRequired:
             ErrorBody(error: "upgrade_required", message: "/ws/progress needs a WebSocket upgrade; poll /api/job-state/{jobId} instead")
         }

@@ -25,6 +25,8 @@ struct ReferenceResponse: Sendable {
             response.headers.add(name: "Upgrade", value: "websocket")
         case .unauthorized:
             response.headers.add(name: "WWW-Authenticate", value: "Bearer")
+        case .serviceUnavailable:
+            response.headers.add(name: "Retry-After", value: "1")
         case .badRequest, .notFound, .payloadTooLarge:
             break
         }

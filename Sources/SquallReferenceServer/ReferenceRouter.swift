@@ -28,7 +28,7 @@ struct ReferenceRouter: Sendable {
     /// answered as plain HTTP with the refusal).
     func upgradeTarget(for head: HTTPRequestHead) -> String? {
         guard head.method == .GET, let target = RequestTarget(head), target.segments == ["ws", "progress"],
-            let jobId = target.query["jobId"], !jobId.isEmpty,
+            let jobId = target.query["jobId"], !jobId.isEmpty, !self.store.streamsAreDown,
             self.store.access(jobId: jobId, token: target.token) == .granted
         else { return nil }
         return jobId
@@ -51,6 +51,7 @@ struct ReferenceRouter: Sendable {
                 throw .badRequest("missing query parameter 'jobId'")
             }
             try self.authorize(jobId: jobId, token: target.token)
+            if self.store.streamsAreDown { throw .serviceUnavailable("the WebSocket side is restarting; retry shortly or poll") }
             throw .upgradeRequired
         case ["healthz"]:
             guard head.method == .GET else { throw .methodNotAllowed(allowed: .GET) }

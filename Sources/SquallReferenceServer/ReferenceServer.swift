@@ -121,6 +121,14 @@ public final class ReferenceServer: Sendable {
         }
     }
 
+    /// Restarts the WebSocket side: every open stream ends with close 1012 (service restart) and upgrades are
+    /// refused with 503 for `downtime`; jobs keep running, so reconnecting clients resume from `lastSeq`.
+    ///
+    /// - Parameter downtime: how long upgrades are refused.
+    public func restartStreams(downtime: Duration = .zero) {
+        self.store.restartStreams(downtime: downtime)
+    }
+
     /// Stops listening, ends every stream (close 1001) and connection, and stops the jobs; ``run()`` then returns.
     public func close() async {
         try? await self.listener.channel.close()

@@ -1,0 +1,190 @@
+import Foundation
+import SquallReferenceProtocol
+import SquallReferenceServer
+import SquallTestSupport
+import Testing
+
+/// The job-progress server's HTTP and WebSocket contract, observed by real clients.
+@Suite struct ReferenceServerTests {
+    @Test func createsAJobThatPublishesEveryItemThenCompletes() async throws {
+        try await withReferenceServer { server, events in
+            let api = APIClient(port: server.localAddress.port!)
+            let created = try await api.request("POST", "/api/jobs", body: #"{"totalItems": 4, "itemInterval": "20ms"}"#)
+            #expect(created.status == 201)
+            let job = try ProtocolJSON.decode(JobCreation.Created.self, from: created.body.utf8)
+            #expect(await Eventually.wait { events.all.contains { $0.kind == .published(seq: 4, type: .complete) } })
+            let state = try await api.request("GET", "/api/job-state/\(job.jobId)?since=1", headers: ["Authorization": "Bearer \(job.token)"])
+            #expect(state.status == 200)
+            let decoded = try ProtocolJSON.decode(JobState.self, from: state.body.utf8)
+            #expect(decoded.status == .completed)
+            #expect(decoded.lastSeq == 4)
+            #expect(decoded.messages.map(\.seq) == [2, 3, 4], "only messages after since")
+            #expect(decoded.messages.map(\.type) == [.progress, .progress, .complete])
+            #expect(decoded.messages.last?.data.processedItems == 4)
+            let published = events.all.compactMap { if case .published(let seq, _) = $0.kind { seq } else { nil } }
+            #expect(published == [1, 2, 3, 4], "one published event per message, in order")
+            let byQuery = try await api.request("GET", "/api/job-state/\(job.jobId)?token=\(job.token)")
+            #expect(byQuery.status == 200, "the token may come as a query parameter")
+        }
+    }
+
+    @Test func refusesWithJSONErrors() async throws {
+        try await withReferenceServer { server, _ in
+            let api = APIClient(port: server.localAddress.port!)
+            let job = server.createJob(JobCreation(totalItems: 50, itemInterval: .milliseconds(50)))
+            let other = server.createJob(JobCreation(totalItems: 50, itemInterval: .milliseconds(50)))
+            let bearer = ["Authorization": "Bearer \(job.token)"]
+
+            let missing = try await api.request("GET", "/api/job-state/\(job.jobId)")
+            #expect(missing.status == 401)
+            #expect(missing.error?.error == "unauthorized")
+            let wrong = try await api.request("GET", "/api/job-state/\(job.jobId)", headers: ["Authorization": "Bearer \(other.token)"])
+            #expect(wrong.status == 401, "another job's token")
+            let probe = try await api.request("GET", "/api/job-state/job-nope", headers: ["Authorization": "Bearer not-a-token"])
+            #expect(probe.status == 401, "a wrong token on an unknown job is 401, so ids cannot be probed")
+            let unknown = try await api.request("GET", "/api/job-state/job-nope", headers: bearer)
+            #expect(unknown.status == 404)
+            #expect(unknown.error?.error == "not_found")
+            let badSince = try await api.request("GET", "/api/job-state/\(job.jobId)?since=-3", headers: bearer)
+            #expect(badSince.status == 400)
+            #expect(badSince.error?.message.contains("since") == true)
+            let badJSON = try await api.request("POST", "/api/jobs", body: "{not json")
+            #expect(badJSON.status == 400)
+            let badField = try await api.request("POST", "/api/jobs", body: #"{"totalItems": 0}"#)
+            #expect(badField.status == 400)
+            #expect(badField.error?.message.hasPrefix("totalItems:") == true)
+            let unknownField = try await api.request("POST", "/api/jobs", body: #"{"items": 3}"#)
+            #expect(unknownField.error?.message.hasPrefix("items: unknown field") == true)
+            let badInterval = try await api.request("POST", "/api/jobs", body: #"{"itemInterval": 250}"#)
+            #expect(badInterval.status == 400)
+            #expect(badInterval.error?.message.hasPrefix("itemInterval:") == true)
+            let method = try await api.request("DELETE", "/api/jobs")
+            #expect(method.status == 405)
+            #expect(method.headers["allow"] == "POST")
+            let noEndpoint = try await api.request("GET", "/nothing/here")
+            #expect(noEndpoint.status == 404)
+            let notUpgraded = try await api.request("GET", "/ws/progress?jobId=\(job.jobId)", headers: bearer)
+            #expect(notUpgraded.status == 426, "a plain GET on the stream endpoint (e.g. an upgrade stripped by a proxy)")
+            let noJobId = try await api.request("GET", "/ws/progress", headers: bearer)
+            #expect(noJobId.status == 400)
+            let health = try await api.request("GET", "/healthz")
+            #expect(health.status == 200)
+        }
+    }
+
+    @Test func refusedUpgradesAreAnsweredWithTheirStatus() async throws {
+        try await withReferenceServer { server, _ in
+            let port = server.localAddress.port!
+            let job = server.createJob(JobCreation(totalItems: 50, itemInterval: .milliseconds(50)))
+            for (uri, status) in [
+                ("/ws/progress?jobId=\(job.jobId)", 401),
+                ("/ws/progress?jobId=\(job.jobId)&token=wrong", 401),
+                ("/ws/progress?jobId=job-unknown&token=\(job.token)", 404),
+                ("/ws/progress?token=\(job.token)", 400),
+            ] {
+                let answer = try await blocking {
+                    let client = try BlockingWebSocketClient(port: port)
+                    try client.sendUpgrade(uri: uri)
+                    return client.readResponse()
+                }
+                #expect(answer?.status == status, "\(uri)")
+                #expect(answer?.body.contains("\"error\"") == true, "\(uri): JSON error body")
+            }
+        }
+    }
+
+    @Test func streamsAfterReadyReplaysFromLastSeqAndClosesNormally() async throws {
+        try await withReferenceServer { server, _ in
+            let port = server.localAddress.port!
+            let job = server.createJob(JobCreation(totalItems: 6, itemInterval: .milliseconds(30)))
+            try await Task.sleep(for: .milliseconds(120))
+            let texts = try await blocking {
+                let client = try BlockingWebSocketClient(port: port)
+                #expect(try client.upgrade(uri: "/ws/progress?jobId=\(job.jobId)&token=\(job.token)") == 101)
+                try client.send(.text, #"{"type":"ready","lastSeq":2}"#)
+                var texts: [String] = []
+                var closeCode: Int?
+                loop: while true {
+                    switch client.nextEvent(timeout: 5) {
+                    case .text(let text): texts.append(text)
+                    case .ping: try client.send(.pong)
+                    case .close(let code):
+                        closeCode = code
+                        break loop
+                    case .pong, .endOfFile, .reset, .timedOut: break loop
+                    }
+                }
+                #expect(closeCode == 1000, "the job's end closes normally")
+                return texts
+            }
+            let ack = try ProtocolJSON.decode(HandshakeMessage.self, from: texts[0].utf8)
+            #expect(ack.type == .readyAck)
+            #expect(ack.jobId == job.jobId)
+            let seqs = texts.dropFirst().compactMap { try? ProtocolJSON.decode(ProgressMessage.self, from: $0.utf8).seq }
+            #expect(seqs == [3, 4, 5, 6], "everything after lastSeq 2, replayed then live, no gaps")
+        }
+    }
+
+    @Test func closesAClientThatStopsAnsweringPings() async throws {
+        try await withReferenceServer { server, events in
+            let port = server.localAddress.port!
+            let job = server.createJob(JobCreation(totalItems: 1_000, itemInterval: .seconds(1)))
+            let (pings, code) = try await blocking {
+                let client = try BlockingWebSocketClient(port: port)
+                _ = try client.upgrade(uri: "/ws/progress?jobId=\(job.jobId)&token=\(job.token)")
+                try client.send(.text, #"{"type":"ready","lastSeq":0}"#)
+                var pings = 0
+                while true {
+                    switch client.nextEvent(timeout: 5) {
+                    case .ping: pings += 1
+                    case .text: continue
+                    case .close(let code): return (pings, code)
+                    case .pong, .endOfFile, .reset, .timedOut: return (pings, 0)
+                    }
+                }
+            }
+            #expect(pings >= 2, "pinged every 100 ms before giving up at 400 ms")
+            #expect(code == 1001)
+            #expect(await Eventually.wait { events.all.contains { $0.kind == .streamClosed(reason: "pong timeout") } })
+        }
+    }
+
+    @Test func closesAStreamWhoseFirstMessageIsNotReady() async throws {
+        try await withReferenceServer { server, _ in
+            let port = server.localAddress.port!
+            let job = server.createJob(JobCreation(totalItems: 10, itemInterval: .seconds(1)))
+            let event = try await blocking {
+                let client = try BlockingWebSocketClient(port: port)
+                _ = try client.upgrade(uri: "/ws/progress?jobId=\(job.jobId)&token=\(job.token)")
+                try client.send(.text, "hello")
+                return client.nextEvent(timeout: 5)
+            }
+            #expect(event == .close(code: 1008))
+        }
+    }
+
+    @Test func keepsFinishedJobsForTheRetentionThenForgetsThem() async throws {
+        var configuration = fastServer
+        configuration.retention = .milliseconds(300)
+        try await withReferenceServer(configuration) { server, events in
+            let api = APIClient(port: server.localAddress.port!)
+            let job = server.createJob(JobCreation(totalItems: 2, itemInterval: .milliseconds(10)))
+            let bearer = ["Authorization": "Bearer \(job.token)"]
+            #expect(await Eventually.wait { events.all.contains { $0.kind == .published(seq: 2, type: .complete) } })
+            let late = try await api.request("GET", "/api/job-state/\(job.jobId)", headers: bearer)
+            #expect(late.status == 200, "a late poller still sees the end")
+            #expect(await Eventually.wait { events.all.contains { $0.kind == .jobExpired } })
+            let expired = try await api.request("GET", "/api/job-state/\(job.jobId)", headers: bearer)
+            #expect(expired.status == 404)
+        }
+    }
+
+    @Test func aFailingJobEndsWithAnErrorMessage() async throws {
+        try await withReferenceServer { server, events in
+            _ = server.createJob(JobCreation(totalItems: 10, itemInterval: .milliseconds(10), failAfterItems: 3))
+            #expect(await Eventually.wait { events.all.contains { $0.kind == .published(seq: 3, type: .error) } })
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(!events.all.contains { $0.kind == .published(seq: 4, type: .progress) }, "nothing after the error")
+        }
+    }
+}
