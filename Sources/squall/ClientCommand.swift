@@ -72,6 +72,7 @@ struct ClientCommand: AsyncParsableCommand {
 
     func run() async throws {
         StandardOutput.useLineBuffering()
+        let signals = ShutdownSignal()
         let server = ServerAddress(url: self.url)!
         var strategy = ClientStrategy.preset(named: self.strategy)!
         strategy.timeScale = self.timeScale
@@ -102,11 +103,7 @@ struct ClientCommand: AsyncParsableCommand {
         let outcome = await withTaskGroup(of: HybridClientStateMachine.Outcome?.self) { group in
             group.addTask { await client.run { print($0.jsonLine) } }
             group.addTask {
-                if let limit {
-                    try? await Task.sleep(for: limit)
-                } else {
-                    _ = await ShutdownSignal.wait()
-                }
+                _ = await signals.wait(upTo: limit)
                 return nil
             }
             let first = await group.next() ?? nil

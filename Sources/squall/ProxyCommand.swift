@@ -43,6 +43,7 @@ struct ProxyCommand: AsyncParsableCommand {
     func run() async throws {
         // Line-buffer standard output so a supervising process sees the listen addresses at once.
         StandardOutput.useLineBuffering()
+        let signals = ShutdownSignal()
         var configurations: [ProxyConfiguration]
         var echo: LoopbackServer?
         if let config {
@@ -91,10 +92,7 @@ struct ProxyCommand: AsyncParsableCommand {
         print("running; SIGINT or SIGTERM stops")
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await api.run() }
-            if let duration, let limit = Duration(parsing: duration) {
-                try? await Task.sleep(for: limit)
-            } else {
-                let signal = await ShutdownSignal.wait()
+            if let signal = await signals.wait(upTo: self.duration.flatMap { Duration(parsing: $0) }) {
                 print("signal \(signal): closing every socket")
             }
             await api.close()

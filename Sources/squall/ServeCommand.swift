@@ -70,6 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         StandardOutput.useLineBuffering()
+        let signals = ShutdownSignal()
         let configuration = ReferenceServerConfiguration(
             host: self.host,
             port: self.port,
@@ -95,10 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
         print("running; SIGINT or SIGTERM stops")
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await server.run() }
-            if let duration, let limit = Duration(parsing: duration) {
-                try? await Task.sleep(for: limit)
-            } else {
-                let signal = await ShutdownSignal.wait()
+            if let signal = await signals.wait(upTo: self.duration.flatMap { Duration(parsing: $0) }) {
                 print("signal \(signal): closing every socket")
             }
             await server.close()
