@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "SquallReferenceProtocol", targets: ["SquallReferenceProtocol"]),
         .library(name: "SquallReferenceServer", targets: ["SquallReferenceServer"]),
         .library(name: "SquallReferenceClient", targets: ["SquallReferenceClient"]),
+        .library(name: "SquallScenarios", targets: ["SquallScenarios"]),
+        .library(name: "SquallReports", targets: ["SquallReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -60,6 +62,21 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SquallScenarios",
+            dependencies: [
+                "SquallFaults",
+                "SquallProxy",
+                "SquallReferenceProtocol",
+                "SquallReferenceServer",
+                "SquallReferenceClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "SquallReports",
+            dependencies: ["SquallFaults", "SquallScenarios"]
+        ),
+        .target(
             name: "SquallTestSupport",
             dependencies: [
                 "SquallFaults",
@@ -79,6 +96,8 @@ let package = Package(
                 "SquallReferenceProtocol",
                 "SquallReferenceServer",
                 "SquallReferenceClient",
+                "SquallScenarios",
+                "SquallReports",
                 "SquallTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -66,6 +66,24 @@ public enum JSONValue: Sendable, Hashable {
         }
     }
 
+    /// Renders the value as indented JSON (two spaces) with sorted keys, for files people read.
+    public var prettyText: String {
+        self.prettyText(indent: "")
+    }
+
+    private func prettyText(indent: String) -> String {
+        let inner = indent + "  "
+        switch self {
+        case .array(let values) where !values.isEmpty:
+            return "[\n" + values.map { inner + $0.prettyText(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+        case .object(let members) where !members.isEmpty:
+            let body = members.keys.sorted().map { inner + JSONValue.quote($0) + ": " + members[$0]!.prettyText(indent: inner) }
+            return "{\n" + body.joined(separator: ",\n") + "\n" + indent + "}"
+        default:
+            return self.jsonText
+        }
+    }
+
     /// Formats a number as JSON: whole numbers without a fraction, others with the shortest round-trip form.
     public static func format(_ value: Double) -> String {
         if value.isFinite, value.rounded() == value, abs(value) < 1e15 {

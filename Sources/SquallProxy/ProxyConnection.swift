@@ -99,7 +99,7 @@ final class ProxyConnection {
                 faults: Self.chainFaults(faults, direction: chain.direction),
                 isActive: { self.isActive($0) },
                 makeStage: { fault, active, chain in
-                    if active { self.proxy.metrics.recordApplied(fault.type) }
+                    if active { self.proxy.metrics.recordApplied(fault) }
                     return Self.makeStage(fault: fault, isActive: active, chain: chain)
                 }
             )
@@ -165,7 +165,7 @@ final class ProxyConnection {
         if self.lifetimeFault == earliest.name && self.lifetimeTimer != nil { return }
         self.lifetimeTimer?.cancel()
         if self.lifetimeFault != earliest.name {
-            self.proxy.metrics.recordApplied(.limitTime)
+            self.proxy.metrics.recordApplied(earliest)
         }
         self.lifetimeFault = earliest.name
         let deadline = self.openedAt + .nanoseconds(lifetime.nanosecondCount)
@@ -366,7 +366,7 @@ final class ProxyConnection {
         }
         var delay = Duration.zero
         for fault in self.faults where fault.type.phase == .connect && self.isActive(fault) {
-            self.proxy.metrics.recordApplied(fault.type)
+            self.proxy.metrics.recordApplied(fault)
             switch fault.effect {
             case .refuse:
                 self.close(mode: .reset, reason: "refuse \(fault.name)")

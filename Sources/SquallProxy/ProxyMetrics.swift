@@ -1,4 +1,5 @@
 import SquallFaults
+import Synchronization
 
 /// Live counters of one proxy, updated as traffic flows (not only when a connection ends, as Toxiproxy does).
 public final class ProxyMetrics: Sendable {
@@ -19,6 +20,8 @@ public final class ProxyMetrics: Sendable {
     /// Bytes written to clients (downstream direction, after faults).
     public let bytesSentDownstream = Counter()
     private let applied: [FaultType: Counter]
+    /// Connections each fault (by name) acted on, so a run can flag a fault that never hit anything.
+    private let appliedByName = Mutex<[String: Int]>([:])
 
     /// Creates zeroed counters.
     public init() {
@@ -35,7 +38,16 @@ public final class ProxyMetrics: Sendable {
     }
 
     /// Counts one application of a fault of `type`.
-    func recordApplied(_ type: FaultType) {
-        self.applied[type]!.add(1)
+    /// Connections the fault named `name` has acted on since the proxy started.
+    ///
+    /// - Parameter name: a fault's name.
+    /// - Returns: the count, 0 for a fault that never acted (or never existed).
+    public func faultsApplied(named name: String) -> Int {
+        self.appliedByName.withLock { $0[name] ?? 0 }
+    }
+
+    func recordApplied(_ fault: Fault) {
+        self.applied[fault.type]!.add(1)
+        self.appliedByName.withLock { $0[fault.name, default: 0] += 1 }
     }
 }

@@ -48,6 +48,10 @@ public struct ClientEvent: Sendable, Hashable {
         case finished(outcome: HybridClientStateMachine.Outcome)
         /// `stopped`: the client was stopped before its job finished (the run ended).
         case stopped(reason: String)
+        /// `suspended`: the app was frozen (background suspension) for `forMs`.
+        case suspended(forMs: Double)
+        /// `resumed`: the app runs again.
+        case resumed
     }
 
     /// Creates an event.
@@ -74,6 +78,8 @@ public struct ClientEvent: Sendable, Hashable {
         case .duplicateDropped: "duplicate_dropped"
         case .finished: "finished"
         case .stopped: "stopped"
+        case .suspended: "suspended"
+        case .resumed: "resumed"
         }
     }
 
@@ -99,8 +105,10 @@ public struct ClientEvent: Sendable, Hashable {
         case .stateSync(let attempt, let status, let messages, let error):
             fields += ["\"attempt\":\(attempt)", "\"status\":\(optional(status))", "\"messages\":\(messages)"]
             if let error { fields.append("\"error\":\(JSONText.quote(error))") }
-        case .recovered:
+        case .recovered, .resumed:
             break
+        case .suspended(let forMs):
+            fields += ["\"forMs\":\(JSONText.number(forMs))"]
         case .delivered(let seq, let via, let latencyMs, let type):
             fields += [
                 "\"seq\":\(seq)", "\"via\":\"\(via.rawValue)\"", "\"latencyMs\":\(JSONText.number(latencyMs))",

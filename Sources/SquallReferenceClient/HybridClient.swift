@@ -62,16 +62,41 @@ public struct HybridClient: Sendable {
         self.eventLoopGroup = eventLoopGroup
     }
 
+    /// Something a test harness tells a running client.
+    public enum Control: Sendable, Hashable {
+        /// Freeze the client for this long, as iOS freezes a backgrounded app: no timers fire, nothing is read, no
+        /// pings are answered; everything that arrived is handled after.
+        case suspend(Duration)
+    }
+
     /// Follows the job until it finishes for this client or the task is cancelled.
     ///
-    /// - Parameter events: receives every event, in order, from one task at a time.
+    /// - Parameters:
+    ///   - control: instructions while running (suspension); nil for none.
+    ///   - events: receives every event, in order, from one task at a time.
     /// - Returns: how the job ended, or nil when the client was stopped first.
-    public func run(events: @escaping @Sendable (ClientEvent) -> Void) async -> HybridClientStateMachine.Outcome? {
+    public func run(
+        control: AsyncStream<Control>? = nil,
+        events: @escaping @Sendable (ClientEvent) -> Void
+    ) async -> HybridClientStateMachine.Outcome? {
         let (inputs, input) = AsyncStream<Input>.makeStream()
         return await withTaskGroup(of: Void.self) { group in
             var loop = Loop(client: self, input: input, emit: events)
+            if let control {
+                group.addTask {
+                    for await instruction in control {
+                        input.yield(.control(instruction))
+                    }
+                }
+            }
             input.yield(.start)
             for await item in inputs {
+                if case .control(.suspend(let duration)) = item {
+                    loop.report(.suspended(forMs: duration.milliseconds))
+                    try? await Task.sleep(for: duration)
+                    loop.report(.resumed)
+                    continue
+                }
                 loop.handle(item, group: &group)
                 if loop.outcome != nil { break }
             }
@@ -90,6 +115,8 @@ extension HybridClient {
     /// Something that happened to the client.
     fileprivate enum Input: Sendable {
         case start
+        case control(Control)
+        case ping(link: Int, ByteBuffer)
         case linkOpened(id: Int, commands: AsyncStream<LinkCommand>.Continuation)
         case link(id: Int, HybridClientStateMachine.Event)
         case timer(TimerKind, generation: Int)
@@ -135,6 +162,13 @@ extension HybridClient {
 
         mutating func handle(_ item: Input, group: inout TaskGroup<Void>) {
             switch item {
+            case .control:
+                return
+            case .ping(let id, let data):
+                // Answered from here, not the socket task, so a suspended client stops answering as a frozen app does.
+                guard id == self.currentLink else { return }
+                self.commands?.yield(.pong(data))
+                self.perform(self.machine.handle(.heartbeat), closing: "", group: &group)
             case .start:
                 self.perform(self.machine.handle(.start), closing: "", group: &group)
             case .linkOpened(let id, let commands):
@@ -367,8 +401,7 @@ extension HybridClient {
                         input.yield(.link(id: id, .heartbeat))
                     }
                 case .ping:
-                    commands.yield(.pong(frame.unmaskedData))
-                    input.yield(.link(id: id, .heartbeat))
+                    input.yield(.ping(link: id, frame.unmaskedData))
                 case .pong:
                     input.yield(.link(id: id, .heartbeat))
                 case .connectionClose:

@@ -8,4 +8,8 @@ enum ExitStatus {
     static let usage = ExitCode(64)
     /// An internal error (BSD `EX_SOFTWARE`).
     static let internalError = ExitCode(70)
+    /// A resilience gate failed.
+    static let gateFailed = ExitCode(99)
+    /// Interrupted by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+    static let interrupted = ExitCode(130)
 }

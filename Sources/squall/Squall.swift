@@ -1,4 +1,5 @@
 import ArgumentParser
+import SquallScenarios
 
 /// The `squall` command: a network chaos and resilience test harness.
 @main
@@ -8,7 +9,7 @@ struct Squall: AsyncParsableCommand {
         abstract: "Network chaos and resilience testing for WebSocket apps with HTTP polling fallback.",
         version: SquallVersion.current,
         subcommands: [
-            ProxyCommand.self, ServeCommand.self, ClientCommand.self, FaultsCommand.self, ProfilesCommand.self, BenchCommand.self,
+            RunCommand.self, ValidateCommand.self, ProxyCommand.self, ServeCommand.self, ClientCommand.self, FaultsCommand.self, ProfilesCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,58 @@
+import SquallScenarios
+
+/// `junit.xml`: one test suite per scenario, one test case per gate, the observed value in each failure message,
+/// so CI systems show a failed gate like a failed test.
+enum JUnitReport {
+    /// The XML for one or more runs (one `<testsuite>` each).
+    static func xml(_ records: [RunRecord]) -> String {
+        let tests = records.reduce(0) { $0 + $1.gates.count + ($1.interrupted ? 1 : 0) }
+        let failures = records.reduce(0) { $0 + $1.gates.filter { !$0.passed }.count + ($1.interrupted ? 1 : 0) }
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<testsuites name=\"squall\" tests=\"\(tests)\" failures=\"\(failures)\">\n"
+        for record in records {
+            let suiteFailures = record.gates.filter { !$0.passed }.count + (record.interrupted ? 1 : 0)
+            let seconds = (record.endedAt - record.startedAt) / 1_000
+            xml += "  <testsuite name=\"\(Self.escape(record.scenario.name))\" tests=\"\(record.gates.count + (record.interrupted ? 1 : 0))\" failures=\"\(suiteFailures)\" time=\"\(MetricSummary.format(seconds))\">\n"
+            xml += "    <properties>\n"
+            xml += "      <property name=\"seed\" value=\"\(record.scenario.seed)\"/>\n"
+            xml += "      <property name=\"planDigest\" value=\"\(record.planDigest)\"/>\n"
+            xml += "      <property name=\"version\" value=\"\(Self.escape(record.version))\"/>\n"
+            xml += "    </properties>\n"
+            if record.interrupted {
+                xml += "    <testcase classname=\"squall.\(Self.escape(record.scenario.name))\" name=\"run completed\">\n"
+                xml += "      <failure message=\"the run was interrupted (\(Self.escape(record.endReason))); metrics are partial\"/>\n"
+                xml += "    </testcase>\n"
+            }
+            for result in record.gates {
+                let name = "\(result.gate.key) \(result.gate.expression)"
+                xml += "    <testcase classname=\"squall.\(Self.escape(record.scenario.name))\" name=\"\(Self.escape(name))\">\n"
+                if !result.passed {
+                    let observed = result.observed.map { MetricSummary.format($0) } ?? "no samples"
+                    var message = "observed \(observed), expected \(result.gate.expression)"
+                    if result.gate.metric == .faultsNotInjected {
+                        message += ": never injected: " + record.metrics.faultsNotInjected.joined(separator: ", ")
+                    }
+                    xml += "      <failure message=\"\(Self.escape(message))\"/>\n"
+                }
+                xml += "    </testcase>\n"
+            }
+            xml += "  </testsuite>\n"
+        }
+        return xml + "</testsuites>\n"
+    }
+
+    static func escape(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&apos;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,39 @@
+import SquallScenarios
+
+/// `summary.md`: the verdict, the gates with their observed values, the metrics, and a per-group breakdown; meant
+/// for a CI job summary or a pull-request comment.
+enum MarkdownSummary {
+    /// The Markdown for one run.
+    static func text(_ record: RunRecord) -> String {
+        let metrics = record.metrics
+        var text = "# \(record.scenario.name): \(record.passed ? "passed" : (record.interrupted ? "INTERRUPTED" : "FAILED"))\n\n"
+        if !record.scenario.description.isEmpty { text += "\(record.scenario.description)\n\n" }
+        text += "Seed \(record.scenario.seed), timeScale \(MetricSummary.format(record.scenario.timeScale)), \(metrics.clients.count) clients, "
+        text += "\(MetricSummary.format(metrics.durationMilliseconds / 1_000)) s scenario time (\(record.endReason)); "
+        text += "plan \(record.planDigest), Squall \(record.version). Times are in scenario time.\n\n"
+        text += "## Gates\n\n| metric | gate | observed | result |\n|---|---|---:|---|\n"
+        for result in record.gates {
+            let observed = result.observed.map { MetricSummary.format($0) } ?? "no samples"
+            text += "| `\(result.gate.key)` | `\(result.gate.expression)` | \(observed) | \(result.passed ? "pass" : "**FAIL**") |\n"
+        }
+        if !metrics.faultsNotInjected.isEmpty {
+            text += "\nNever injected (hit no connection): " + metrics.faultsNotInjected.map { "`\($0)`" }.joined(separator: ", ") + "\n"
+        }
+        text += "\n## Metrics\n\n| metric | value |\n|---|---|\n"
+        for metric in Metric.allCases {
+            text += "| `\(metric.rawValue)` | \(MetricSummary.text(metric, metrics)) |\n"
+        }
+        let groups = Set(metrics.clients.map(\.group)).sorted()
+        if groups.count > 1 {
+            let columns: [Metric] = [.fallbackRate, .completionRate, .duplicateMessages, .lostMessages, .reconnectAttempts]
+            text += "\n## By group\n\n| group | clients | " + columns.map(\.rawValue).joined(separator: " | ") + " |\n"
+            text += "|---|---:|" + columns.map { _ in "---:|" }.joined() + "\n"
+            for group in groups {
+                let tags = ["group": group]
+                text += "| \(group) | \(metrics.clients(matching: tags).count) | "
+                text += columns.map { MetricSummary.text($0, metrics, tags: tags) }.joined(separator: " | ") + " |\n"
+            }
+        }
+        return text
+    }
+}

@@ -1,0 +1,63 @@
+import SquallFaults
+import SquallScenarios
+
+/// A metric summarised for reports: a rate with its counts, a counter's total, or a trend's percentiles.
+enum MetricSummary {
+    /// Every metric for the clients `tags` selects, as JSON members in catalogue order.
+    static func json(_ metrics: RunMetrics, tags: [String: String] = [:]) -> JSONValue {
+        var members: [String: JSONValue] = [:]
+        for metric in Metric.allCases where tags.isEmpty || metric.isPerClient {
+            members[metric.rawValue] = Self.json(metric, metrics, tags: tags)
+        }
+        return .object(members)
+    }
+
+    /// One metric as JSON.
+    static func json(_ metric: Metric, _ metrics: RunMetrics, tags: [String: String] = [:]) -> JSONValue {
+        switch metric.kind {
+        case .rate:
+            let value = metrics.value(metric, .rate, tags: tags)
+            return .object(["rate": value.map { .number(Self.round($0)) } ?? .null])
+        case .counter:
+            return .object(["count": .number(metrics.value(metric, .count, tags: tags) ?? 0)])
+        case .trend:
+            let samples = metrics.samples(metric, tags: tags)
+            var members: [String: JSONValue] = ["count": .number(Double(samples.count))]
+            for (name, aggregation) in Self.trendColumns {
+                members[name] = RunMetrics.aggregate(samples, aggregation).map { .number(Self.round($0)) } ?? .null
+            }
+            return .object(members)
+        }
+    }
+
+    /// The trend aggregations reports show.
+    static let trendColumns: [(String, Gate.Aggregation)] = [
+        ("avg", .average), ("min", .minimum), ("med", .median), ("p(90)", .percentile(90)), ("p(95)", .percentile(95)),
+        ("p(99)", .percentile(99)), ("max", .maximum),
+    ]
+
+    /// One metric as short text: `0.02`, `3`, `p(95) 412.5 ms (n=400)`.
+    static func text(_ metric: Metric, _ metrics: RunMetrics, tags: [String: String] = [:]) -> String {
+        switch metric.kind {
+        case .rate:
+            return metrics.value(metric, .rate, tags: tags).map { Self.format($0) } ?? "no samples"
+        case .counter:
+            return Self.format(metrics.value(metric, .count, tags: tags) ?? 0)
+        case .trend:
+            let samples = metrics.samples(metric, tags: tags)
+            guard !samples.isEmpty else { return "no samples" }
+            let p50 = RunMetrics.aggregate(samples, .median) ?? 0
+            let p95 = RunMetrics.aggregate(samples, .percentile(95)) ?? 0
+            let max = RunMetrics.aggregate(samples, .maximum) ?? 0
+            return "med \(Self.format(p50)) · p(95) \(Self.format(p95)) · max \(Self.format(max)) (n=\(samples.count))"
+        }
+    }
+
+    static func round(_ value: Double) -> Double {
+        (value * 1_000).rounded() / 1_000
+    }
+
+    static func format(_ value: Double) -> String {
+        JSONValue.format(Self.round(value))
+    }
+}

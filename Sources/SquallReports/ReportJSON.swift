@@ -1,0 +1,49 @@
+import SquallFaults
+import SquallScenarios
+
+/// `report.json`: the scenario as run, its seed and digests, the Squall version, the metrics (overall, per group
+/// and per strategy) and every gate's verdict. `squall report` and `squall replay --rerun` read it back.
+enum ReportJSON {
+    /// The report document.
+    static func document(_ record: RunRecord) -> JSONValue {
+        let metrics = record.metrics
+        var groups: [String: JSONValue] = [:]
+        for group in Set(metrics.clients.map(\.group)).sorted() {
+            groups[group] = MetricSummary.json(metrics, tags: ["group": group])
+        }
+        var strategies: [String: JSONValue] = [:]
+        for strategy in Set(metrics.clients.map(\.strategy)).sorted() {
+            strategies[strategy] = MetricSummary.json(metrics, tags: ["strategy": strategy])
+        }
+        let gates: [JSONValue] = record.gates.map { result in
+            .object([
+                "metric": .string(result.gate.key),
+                "expression": .string(result.gate.expression),
+                "observed": result.observed.map { .number(MetricSummary.round($0)) } ?? .null,
+                "passed": .bool(result.passed),
+            ])
+        }
+        return .object([
+            "name": .string(record.scenario.name),
+            "description": .string(record.scenario.description),
+            "seed": .number(Double(record.scenario.seed)),
+            "timeScale": .number(record.scenario.timeScale),
+            "version": .string(record.version),
+            "scenarioDigest": .string(record.scenarioDigest),
+            "planDigest": .string(record.planDigest),
+            "startedAt": .number(record.startedAt.rounded()),
+            "endedAt": .number(record.endedAt.rounded()),
+            "durationMs": .number(MetricSummary.round(metrics.durationMilliseconds)),
+            "interrupted": .bool(record.interrupted),
+            "endReason": .string(record.endReason),
+            "passed": .bool(record.passed),
+            "clients": .number(Double(metrics.clients.count)),
+            "metrics": MetricSummary.json(metrics),
+            "byGroup": .object(groups),
+            "byStrategy": .object(strategies),
+            "faultsNotInjected": .array(metrics.faultsNotInjected.map { .string($0) }),
+            "gates": .array(gates),
+            "scenario": record.scenario.source,
+        ])
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import SquallFaults
+import SquallScenarios
+
+/// Writes a run's report folder: `events.ndjson`, `report.json`, `junit.xml`, `summary.md`, `report.html`.
+public enum ReportWriter {
+    /// The folder for a run: `<output>/<scenario>/<UTC start time>/`, e.g. `reports/baseline/2026-11-23T10-54-29Z`.
+    public static func folder(for record: RunRecord, under output: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH-mm-ss'Z'"
+        let stamp = formatter.string(from: Date(timeIntervalSince1970: record.startedAt / 1_000))
+        return (output as NSString).appendingPathComponent("\(record.scenario.name)/\(stamp)")
+    }
+
+    /// Writes every report file of a run into `folder` (created if needed).
+    ///
+    /// - Parameters:
+    ///   - record: the run.
+    ///   - folder: where.
+    ///   - includeEvents: write `events.ndjson` too (false when re-rendering from it).
+    /// - Throws: ``ScenarioError/reportFailed(path:reason:)``.
+    public static func write(_ record: RunRecord, to folder: String, includeEvents: Bool = true) throws(ScenarioError) {
+        var files: [(String, String)] = [
+            ("report.json", ReportJSON.document(record).prettyText + "\n"),
+            ("junit.xml", JUnitReport.xml([record])),
+            ("summary.md", MarkdownSummary.text(record)),
+            ("report.html", HTMLReport.page(record)),
+        ]
+        if includeEvents {
+            files.insert(("events.ndjson", record.lines.joined(separator: "\n") + "\n"), at: 0)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for (name, text) in files {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name)))
+            }
+        } catch {
+            throw .reportFailed(path: folder, reason: "\(error.localizedDescription)")
+        }
+    }
+
+    /// Writes the combined `junit.xml` of several runs (one suite each), for CI systems that read one file.
+    public static func writeCombinedJUnit(_ records: [RunRecord], to path: String) throws(ScenarioError) {
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(JUnitReport.xml(records).utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw .reportFailed(path: path, reason: "\(error.localizedDescription)")
+        }
+    }
+
+    /// The Markdown summary, for printing.
+    public static func summary(_ record: RunRecord) -> String {
+        MarkdownSummary.text(record)
+    }
+}

@@ -1,0 +1,45 @@
+/// What one client did, summarised from the event log: the per-client samples every metric is built from.
+public struct ClientOutcome: Sendable, Hashable {
+    /// The client's id.
+    public var id: String
+    /// Its group.
+    public var group: String
+    /// Its strategy preset.
+    public var strategy: String
+    /// The job it followed.
+    public var jobId: String
+    /// When it started (ms since the epoch).
+    public var startTime: Double
+    /// When it ended: `finished`, `stopped` or the end of the log (ms since the epoch).
+    public var endTime: Double
+    /// `completed`, `failed`, or `stopped` when the run ended first.
+    public var outcome: String
+    /// Whether it fell back to polling at least once.
+    public var fellBack: Bool
+    /// WebSocket connect attempts.
+    public var connectAttempts: Int
+    /// Attempts that opened.
+    public var connections: Int
+    /// Distinct messages delivered.
+    public var delivered: Int
+    /// Deliveries via polling (including state syncs).
+    public var deliveredByPolling: Int
+    /// Deliveries beyond the first of a seq.
+    public var duplicates: Int
+    /// Published messages never delivered.
+    public var lost: Int
+    /// Deliveries of messages never published.
+    public var unexpected: Int
+    /// Publication → delivery of each first delivery, scenario milliseconds.
+    public var latencies: [Double]
+    /// Start → first delivery, scenario milliseconds.
+    public var timeToFirstUpdate: Double?
+    /// `reconnect_attempt` events.
+    public var reconnectAttempts: Int
+    /// Loss of an open WebSocket → next `connected`, scenario milliseconds.
+    public var recoveries: [Double]
+    /// Polls sent.
+    public var polls: Int
+    /// Malformed lines an external client wrote (counted, never fatal).
+    public var malformedLines: Int
+}

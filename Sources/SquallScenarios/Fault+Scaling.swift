@@ -1,0 +1,41 @@
+import SquallFaults
+
+extension Fault {
+    /// The fault with its time attributes (milliseconds, microseconds) multiplied by `factor`, the scenario's
+    /// `timeScale`; sizes and rates are left alone.
+    func scaled(by factor: Double) -> Fault {
+        guard factor != 1 else { return self }
+        var attributes = self.attributes
+        for attribute in self.type.attributes {
+            switch attribute.unit {
+            case .milliseconds, .microseconds:
+                if let value = attributes[attribute.name] { attributes[attribute.name] = value * factor }
+            default:
+                continue
+            }
+        }
+        guard var scaled = try? Fault(
+            name: self.name,
+            type: self.type,
+            direction: self.direction,
+            toxicity: self.toxicity,
+            attributes: attributes,
+            text: self.textAttributes
+        ) else { return self }
+        scaled.connections = self.connections
+        return scaled
+    }
+}
+
+extension NetworkProfile {
+    /// The profile with latency and jitter multiplied by `factor` (bandwidth left alone).
+    func scaled(by factor: Double) -> NetworkProfile {
+        guard factor != 1 else { return self }
+        var scaled = self
+        scaled.upstream.latency = self.upstream.latency * factor
+        scaled.upstream.jitter = self.upstream.jitter * factor
+        scaled.downstream.latency = self.downstream.latency * factor
+        scaled.downstream.jitter = self.downstream.jitter * factor
+        return scaled
+    }
+}

@@ -1,0 +1,55 @@
+/// The metrics a run computes from its event log, each of one k6 kind.
+public enum Metric: String, Sendable, Hashable, CaseIterable {
+    /// Sessions (clients) that used polling at least once / sessions. Rate.
+    case fallbackRate = "fallback_rate"
+    /// WebSocket connect attempts that opened / attempts. Rate.
+    case websocketSuccessRate = "websocket_success_rate"
+    /// Clients whose job completed / clients. Rate.
+    case completionRate = "completion_rate"
+    /// Deliveries of a (job, seq) beyond the first. Counter.
+    case duplicateMessages = "duplicate_messages"
+    /// Published messages a client following the job never delivered (published before it stopped). Counter.
+    case lostMessages = "lost_messages"
+    /// Deliveries of a (job, seq) the server never published. Counter.
+    case unexpectedMessages = "unexpected_messages"
+    /// Server publication → client delivery, first deliveries, scenario milliseconds. Trend.
+    case updateLatency = "update_latency_ms"
+    /// Client start → its first delivery, scenario milliseconds. Trend.
+    case timeToFirstUpdate = "time_to_first_update_ms"
+    /// `reconnect_attempt` events. Counter.
+    case reconnectAttempts = "reconnect_attempts"
+    /// Loss of an open WebSocket → the next `connected`, scenario milliseconds. Trend.
+    case timeToRecover = "time_to_recover_ms"
+    /// `poll` requests. Counter.
+    case pollingRequests = "polling_requests"
+    /// Fault applications on the timeline (faults, handoffs, suspensions, restarts). Counter.
+    case faultEvents = "fault_events"
+    /// Faults that never acted on a single connection (a fault that was never injected). Counter.
+    case faultsNotInjected = "faults_not_injected"
+
+    /// The k6 metric kinds, which decide the aggregations a gate may use.
+    public enum Kind: String, Sendable {
+        /// A fraction of true samples: `rate`.
+        case rate
+        /// A count: `count`.
+        case counter
+        /// A distribution: `p(N)`, `avg`, `min`, `max`, `med`, `count`.
+        case trend
+    }
+
+    /// This metric's kind.
+    public var kind: Kind {
+        switch self {
+        case .fallbackRate, .websocketSuccessRate, .completionRate: .rate
+        case .duplicateMessages, .lostMessages, .unexpectedMessages, .reconnectAttempts, .pollingRequests, .faultEvents,
+            .faultsNotInjected:
+            .counter
+        case .updateLatency, .timeToFirstUpdate, .timeToRecover: .trend
+        }
+    }
+
+    /// Whether tag filters (`{strategy:…}`, `{group:…}`, `{client:…}`) apply: per-client metrics only.
+    public var isPerClient: Bool {
+        self != .faultEvents && self != .faultsNotInjected
+    }
+}

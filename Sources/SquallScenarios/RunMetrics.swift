@@ -1,0 +1,210 @@
+import SquallFaults
+
+/// Every metric of a run, computed from its event log alone (the Jepsen total-queue view: server publications
+/// against client deliveries), with the per-client samples gates filter by tag.
+public struct RunMetrics: Sendable, Hashable {
+    /// One entry per client, in start order.
+    public var clients: [ClientOutcome]
+    /// Fault applications on the timeline.
+    public var faultEvents: Int
+    /// Faults (and handoffs) that acted on no connection, by name.
+    public var faultsNotInjected: [String]
+    /// The run's scale factor (scenario time = real time / timeScale).
+    public var timeScale: Double
+    /// Run length in scenario milliseconds.
+    public var durationMilliseconds: Double
+
+    /// A stopped client's messages published within this long (scenario time) before it stopped are not counted
+    /// lost: they may still have been on their way.
+    public static let lossGrace: Double = 5_000
+
+    /// Computes the metrics.
+    ///
+    /// - Parameter records: the log, in time order.
+    public init(records: [EventRecord]) {
+        let scenario = records.first { $0.source == "run" && $0.event == "scenario" }
+        let timeScale = scenario?.number("timeScale") ?? 1
+        self.timeScale = timeScale
+        let start = records.first?.time ?? 0
+        let end = records.last?.time ?? start
+        self.durationMilliseconds = (end - start) / timeScale
+
+        var published: [String: [Int: Double]] = [:]
+        var order: [String] = []
+        var outcomes: [String: ClientOutcome] = [:]
+        var seen: [String: [Int: Int]] = [:]
+        var openSince: [String: Double] = [:]
+        var faultEvents = 0
+        var notInjected: [String] = []
+
+        func outcome(_ id: String, _ record: EventRecord) -> ClientOutcome {
+            if let existing = outcomes[id] { return existing }
+            order.append(id)
+            return ClientOutcome(
+                id: id, group: record.string("group") ?? "external", strategy: record.string("strategy") ?? "external",
+                jobId: record.string("jobId") ?? "", startTime: record.time, endTime: end, outcome: "stopped",
+                fellBack: false, connectAttempts: 0, connections: 0, delivered: 0, deliveredByPolling: 0, duplicates: 0,
+                lost: 0, unexpected: 0, latencies: [], timeToFirstUpdate: nil, reconnectAttempts: 0, recoveries: [],
+                polls: 0, malformedLines: 0
+            )
+        }
+
+        for record in records {
+            switch (record.source, record.event) {
+            case ("server", "published"):
+                if let job = record.string("jobId"), let seq = record.integer("seq") {
+                    published[job, default: [:]][seq] = record.time
+                }
+            case ("run", "client_started"):
+                if let id = record.client { outcomes[id] = outcome(id, record) }
+            case ("run", "client_output_malformed"):
+                if let id = record.client {
+                    var client = outcome(id, record)
+                    client.malformedLines += 1
+                    outcomes[id] = client
+                }
+            case ("run", "fault_applied"), ("run", "handoff"), ("run", "clients_suspended"), ("run", "server_restart"):
+                faultEvents += 1
+                if record.event == "handoff", record.integer("connectionsCut") == 0 {
+                    notInjected.append("handoff at \(record.string("at") ?? "?")")
+                }
+            case ("run", "fault_lifted"):
+                if record.integer("connectionsHit") == 0, let name = record.string("name") { notInjected.append(name) }
+            case ("client", _):
+                guard let id = record.client else { continue }
+                var client = outcome(id, record)
+                if client.jobId.isEmpty { client.jobId = record.string("jobId") ?? "" }
+                switch record.event {
+                case "connect_attempt": client.connectAttempts += 1
+                case "connected":
+                    client.connections += 1
+                    if let since = openSince.removeValue(forKey: id) {
+                        client.recoveries.append((record.time - since) / timeScale)
+                    }
+                case "closed":
+                    if !(record.string("reason") ?? "").hasPrefix("client closed: job") && openSince[id] == nil {
+                        openSince[id] = record.time
+                    }
+                case "reconnect_attempt": client.reconnectAttempts += 1
+                case "fallback": client.fellBack = true
+                case "poll": client.polls += 1
+                case "delivered":
+                    guard let seq = record.integer("seq") else { break }
+                    let job = record.string("jobId") ?? client.jobId
+                    let count = seen[id, default: [:]][seq, default: 0]
+                    seen[id, default: [:]][seq] = count + 1
+                    if count > 0 {
+                        client.duplicates += 1
+                        break
+                    }
+                    client.delivered += 1
+                    if record.string("via") == "polling" { client.deliveredByPolling += 1 }
+                    if let publishedAt = published[job]?[seq] {
+                        client.latencies.append(max(0, record.time - publishedAt) / timeScale)
+                    } else {
+                        client.unexpected += 1
+                    }
+                    if client.timeToFirstUpdate == nil {
+                        client.timeToFirstUpdate = (record.time - client.startTime) / timeScale
+                    }
+                case "finished":
+                    client.outcome = record.string("outcome") ?? "completed"
+                    client.endTime = record.time
+                case "stopped":
+                    client.endTime = record.time
+                default:
+                    break
+                }
+                outcomes[id] = client
+            default:
+                break
+            }
+        }
+        // Messages published after a delivery was recorded can only be judged once every publication is known.
+        for id in order {
+            guard var client = outcomes[id] else { continue }
+            let delivered = seen[id] ?? [:]
+            let grace = client.outcome == "stopped" ? Self.lossGrace * timeScale : 0
+            for (seq, time) in published[client.jobId] ?? [:] where delivered[seq] == nil && time <= client.endTime - grace {
+                client.lost += 1
+            }
+            // A delivery counted unexpected before its publication appeared in the log is not unexpected.
+            client.unexpected = delivered.keys.filter { published[client.jobId]?[$0] == nil }.count
+            outcomes[id] = client
+        }
+        self.clients = order.compactMap { outcomes[$0] }
+        self.faultEvents = faultEvents
+        self.faultsNotInjected = notInjected
+    }
+
+    /// The clients a tag filter selects.
+    public func clients(matching tags: [String: String]) -> [ClientOutcome] {
+        self.clients.filter { client in
+            tags.allSatisfy { key, value in
+                switch key {
+                case "strategy": client.strategy == value
+                case "group": client.group == value
+                case "client": client.id == value
+                default: false
+                }
+            }
+        }
+    }
+
+    /// A metric's value under an aggregation, for the clients `tags` selects; nil when it has no samples.
+    public func value(_ metric: Metric, _ aggregation: Gate.Aggregation, tags: [String: String] = [:]) -> Double? {
+        let clients = self.clients(matching: tags)
+        func rate(_ hits: Int, _ total: Int) -> Double? { total == 0 ? nil : Double(hits) / Double(total) }
+        switch metric {
+        case .fallbackRate: return rate(clients.filter(\.fellBack).count, clients.count)
+        case .websocketSuccessRate:
+            return rate(clients.reduce(0) { $0 + $1.connections }, clients.reduce(0) { $0 + $1.connectAttempts })
+        case .completionRate: return rate(clients.filter { $0.outcome == "completed" }.count, clients.count)
+        case .duplicateMessages: return Double(clients.reduce(0) { $0 + $1.duplicates })
+        case .lostMessages: return Double(clients.reduce(0) { $0 + $1.lost })
+        case .unexpectedMessages: return Double(clients.reduce(0) { $0 + $1.unexpected })
+        case .reconnectAttempts: return Double(clients.reduce(0) { $0 + $1.reconnectAttempts })
+        case .pollingRequests: return Double(clients.reduce(0) { $0 + $1.polls })
+        case .faultEvents: return Double(self.faultEvents)
+        case .faultsNotInjected: return Double(self.faultsNotInjected.count)
+        case .updateLatency: return Self.aggregate(clients.flatMap(\.latencies), aggregation)
+        case .timeToFirstUpdate: return Self.aggregate(clients.compactMap(\.timeToFirstUpdate), aggregation)
+        case .timeToRecover: return Self.aggregate(clients.flatMap(\.recoveries), aggregation)
+        }
+    }
+
+    /// The samples of a trend metric.
+    public func samples(_ metric: Metric, tags: [String: String] = [:]) -> [Double] {
+        let clients = self.clients(matching: tags)
+        switch metric {
+        case .updateLatency: return clients.flatMap(\.latencies)
+        case .timeToFirstUpdate: return clients.compactMap(\.timeToFirstUpdate)
+        case .timeToRecover: return clients.flatMap(\.recoveries)
+        default: return []
+        }
+    }
+
+    /// Aggregates trend samples; nil when there are none (except `count`, which is 0).
+    public static func aggregate(_ samples: [Double], _ aggregation: Gate.Aggregation) -> Double? {
+        if case .count = aggregation { return Double(samples.count) }
+        guard !samples.isEmpty else { return nil }
+        let sorted = samples.sorted()
+        switch aggregation {
+        case .average: return sorted.reduce(0, +) / Double(sorted.count)
+        case .minimum: return sorted.first
+        case .maximum: return sorted.last
+        case .median: return Self.percentile(sorted, 50)
+        case .percentile(let p): return Self.percentile(sorted, p)
+        case .rate, .count: return Double(sorted.count)
+        }
+    }
+
+    /// The nearest-rank-with-interpolation percentile k6 uses.
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard sorted.count > 1 else { return sorted[0] }
+        let rank = p / 100 * Double(sorted.count - 1)
+        let lower = Int(rank.rounded(.down))
+        let upper = min(lower + 1, sorted.count - 1)
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * (rank - Double(lower))
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// A snapshot of a running scenario for the live progress line.
+public struct RunProgress: Sendable, Hashable {
+    /// Scenario time elapsed.
+    public var elapsed: Duration
+    /// The scenario's duration.
+    public var total: Duration
+    /// Clients not started yet.
+    public var pending: Int
+    /// Clients on WebSocket now.
+    public var websocket: Int
+    /// Clients connecting or between reconnect tries.
+    public var reconnecting: Int
+    /// Clients polling.
+    public var polling: Int
+    /// Clients done (finished or stopped).
+    public var done: Int
+    /// Faults in force, by name.
+    public var activeFaults: [String]
+
+    /// `12.0s/60s  ws 40  reconnecting 3  polling 2  done 5  faults: latency`.
+    public var line: String {
+        let elapsed = Double(self.elapsed.components.seconds) + Double(self.elapsed.components.attoseconds) / 1e18
+        let total = Double(self.total.components.seconds) + Double(self.total.components.attoseconds) / 1e18
+        var text = "\(String(format: "%5.1f", elapsed))s/\(String(format: "%.0f", total))s  ws \(self.websocket)  reconnecting \(self.reconnecting)  polling \(self.polling)  done \(self.done)"
+        if self.pending > 0 { text += "  waiting \(self.pending)" }
+        text += "  faults: " + (self.activeFaults.isEmpty ? "none" : self.activeFaults.joined(separator: ", "))
+        return text
+    }
+}

@@ -1,0 +1,299 @@
+import SquallFaults
+import SquallProxy
+import SquallReferenceClient
+import SquallReferenceProtocol
+
+extension Scenario {
+    /// Reads and validates a scenario; nothing starts until this succeeds.
+    ///
+    /// - Parameter json: the scenario document.
+    /// - Throws: ``FaultError`` naming the JSON path (`timeline[2].fault.attributes.latency`), what was expected
+    ///   and what was found.
+    public init(json: JSONValue) throws(FaultError) {
+        var reader = try JSONObjectReader(json, path: "")
+        self.source = json
+        self.name = try reader.requiredString("name")
+        guard !self.name.isEmpty, self.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw FaultError.invalidValue(path: "name", expected: "letters, digits, '-', '_' or '.' (it names the report folder)", found: JSONValue.string(self.name).typeDescription)
+        }
+        self.description = try reader.string("description") ?? ""
+        self.seed = UInt64(try reader.number("seed", in: 0...9_007_199_254_740_991, expected: "a non-negative integer") ?? 1)
+        self.timeScale = try reader.number("timeScale", in: 0.001...100, expected: "a number from 0.001 to 100") ?? 1
+        guard let duration = try Self.duration(&reader, "duration") else {
+            throw FaultError.missingField(path: "", field: "duration")
+        }
+        guard duration > .zero else {
+            throw FaultError.invalidValue(path: "duration", expected: "a duration above 0", found: "\"\(duration.squallText)\"")
+        }
+        self.duration = duration
+        self.server = try reader.value("server").map { value throws(FaultError) in try Self.server(value, path: "server") } ?? ServerSpec()
+        guard let groups = try reader.array("clients"), !groups.isEmpty else {
+            throw FaultError.missingField(path: "", field: "clients")
+        }
+        var clients: [ClientGroup] = []
+        for (index, group) in groups.enumerated() {
+            let parsed = try Self.clientGroup(group, path: "clients[\(index)]")
+            var named = parsed
+            if clients.contains(where: { $0.name == parsed.name }) {
+                guard (try? JSONObjectReader(group, path: "")).flatMap({ var r = $0; return try? r.string("name") }) == nil else {
+                    throw FaultError.duplicateName(path: "clients[\(index)].name", name: parsed.name)
+                }
+                named.name = "\(parsed.name)-\(index + 1)"
+            }
+            clients.append(named)
+        }
+        guard clients.reduce(0, { $0 + $1.count }) <= 5_000 else {
+            throw FaultError.invalidValue(path: "clients", expected: "at most 5000 clients in all", found: "\(clients.reduce(0) { $0 + $1.count })")
+        }
+        self.clients = clients
+        if let name = try reader.string("network") {
+            self.network = try NetworkProfile.parse(name, path: "network")
+        } else {
+            self.network = nil
+        }
+        var timeline: [TimelineEntry] = []
+        for (index, entry) in (try reader.array("timeline") ?? []).enumerated() {
+            timeline.append(try Self.timelineEntry(entry, path: "timeline[\(index)]", groups: clients.map(\.name), duration: duration))
+        }
+        let faultNames = timeline.compactMap { entry -> String? in if case .fault(let fault) = entry.action { fault.name } else { nil } }
+        if let duplicate = faultNames.first(where: { name in faultNames.filter { $0 == name }.count > 1 }) {
+            let index = timeline.firstIndex { if case .fault(let fault) = $0.action { fault.name == duplicate } else { false } }!
+            throw FaultError.duplicateName(path: "timeline[\(index)].fault.name", name: duplicate)
+        }
+        self.timeline = timeline
+        var gates: [Gate] = []
+        if let value = reader.value("gates") {
+            var gateReader = try JSONObjectReader(value, path: "gates")
+            for key in gateReader.unknownKeys {
+                let path = "gates[\(JSONValue.quote(key))]"
+                guard case .array(let expressions)? = gateReader.value(key), !expressions.isEmpty else {
+                    throw FaultError.invalidValue(path: path, expected: "an array of expressions like [\"rate<0.05\"]", found: gateReader.value(key)?.typeDescription ?? "null")
+                }
+                for (index, expression) in expressions.enumerated() {
+                    guard case .string(let text) = expression else {
+                        throw FaultError.invalidValue(path: "\(path)[\(index)]", expected: "a string like \"rate<0.05\"", found: expression.typeDescription)
+                    }
+                    gates.append(try Gate(key: key, expression: text, path: "\(path)[\(index)]"))
+                }
+            }
+            gates.sort { ($0.key, $0.expression) < ($1.key, $1.expression) }
+            for gate in gates where gate.tags["group"].map({ name in !clients.contains { $0.name == name } }) == true {
+                throw FaultError.invalidValue(path: "gates[\(JSONValue.quote(gate.key))]", expected: "a group of this scenario (\(clients.map(\.name).joined(separator: ", ")))", found: "\"\(gate.tags["group"]!)\"")
+            }
+        }
+        self.gates = gates
+        try reader.rejectUnknownKeys()
+    }
+
+    /// Reads a scenario file's bytes.
+    ///
+    /// - Throws: ``FaultError`` for invalid JSON or an invalid scenario.
+    public init(bytes: [UInt8]) throws(FaultError) {
+        try self.init(json: try JSONValue.parse(bytes))
+    }
+
+    static func duration(_ reader: inout JSONObjectReader, _ key: String) throws(FaultError) -> Duration? {
+        guard let value = reader.value(key) else { return nil }
+        guard case .string(let text) = value, let duration = Duration(parsing: text) else {
+            throw FaultError.invalidValue(path: reader.path(of: key), expected: "a duration such as \"250ms\" or \"2s\"", found: value.typeDescription)
+        }
+        return duration
+    }
+
+    private static func server(_ value: JSONValue, path: String) throws(FaultError) -> ServerSpec {
+        var reader = try JSONObjectReader(value, path: path)
+        var spec = ServerSpec()
+        if let job = reader.value("job") {
+            var jobReader = try JSONObjectReader(job, path: reader.path(of: "job"))
+            if let items = try jobReader.number("totalItems", in: 1...100_000, expected: "an integer from 1 to 100000") {
+                guard items == items.rounded() else {
+                    throw FaultError.invalidValue(path: jobReader.path(of: "totalItems"), expected: "an integer from 1 to 100000", found: "number \(JSONValue.format(items))")
+                }
+                spec.job.totalItems = Int(items)
+            }
+            if let interval = try Self.duration(&jobReader, "itemInterval") {
+                guard interval > .zero else {
+                    throw FaultError.invalidValue(path: jobReader.path(of: "itemInterval"), expected: "a duration above 0", found: "\"0\"")
+                }
+                spec.job.itemInterval = interval
+            }
+            if let failAt = try jobReader.number("failAfterItems", in: 1...100_000, expected: "an integer from 1 to 100000") {
+                spec.job.failAfterItems = Int(failAt)
+            }
+            try jobReader.rejectUnknownKeys()
+        }
+        if let ping = try Self.duration(&reader, "pingInterval") {
+            guard ping > .zero else {
+                throw FaultError.invalidValue(path: reader.path(of: "pingInterval"), expected: "a duration above 0", found: "\"0\"")
+            }
+            spec.pingInterval = ping
+        }
+        if let pong = try Self.duration(&reader, "pongTimeout") { spec.pongTimeout = pong }
+        try reader.rejectUnknownKeys()
+        return spec
+    }
+
+    private static func clientGroup(_ value: JSONValue, path: String) throws(FaultError) -> ClientGroup {
+        var reader = try JSONObjectReader(value, path: path)
+        guard let count = try reader.number("count", in: 1...5_000, expected: "an integer from 1 to 5000") else {
+            throw FaultError.missingField(path: path, field: "count")
+        }
+        guard count == count.rounded() else {
+            throw FaultError.invalidValue(path: reader.path(of: "count"), expected: "an integer from 1 to 5000", found: "number \(JSONValue.format(count))")
+        }
+        let presetName = try reader.string("strategy") ?? "resilient"
+        guard var strategy = ClientStrategy.preset(named: presetName) else {
+            throw FaultError.invalidValue(
+                path: reader.path(of: "strategy"),
+                expected: "a strategy preset (\(ClientStrategy.presets.map(\.name).joined(separator: ", ")))",
+                found: JSONValue.string(presetName).typeDescription
+            )
+        }
+        if let overrides = reader.value("overrides") {
+            strategy = try Self.override(strategy, with: overrides, path: reader.path(of: "overrides"))
+        }
+        let name = try reader.string("name") ?? presetName
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
+            throw FaultError.invalidValue(path: reader.path(of: "name"), expected: "letters, digits, '-' or '_'", found: JSONValue.string(name).typeDescription)
+        }
+        let group = ClientGroup(
+            name: name,
+            count: Int(count),
+            rampUp: try Self.duration(&reader, "rampUp") ?? .zero,
+            startAt: try Self.duration(&reader, "startAt") ?? .zero,
+            strategy: strategy
+        )
+        try reader.rejectUnknownKeys()
+        return group
+    }
+
+    private static func override(_ preset: ClientStrategy, with value: JSONValue, path: String) throws(FaultError) -> ClientStrategy {
+        var strategy = preset
+        var reader = try JSONObjectReader(value, path: path)
+        func count(_ key: String, _ range: ClosedRange<Double>, _ reader: inout JSONObjectReader) throws(FaultError) -> Int? {
+            guard let value = try reader.number(key, in: range, expected: "an integer from \(Int(range.lowerBound)) to \(Int(range.upperBound))") else { return nil }
+            guard value == value.rounded() else {
+                throw FaultError.invalidValue(path: reader.path(of: key), expected: "an integer", found: "number \(JSONValue.format(value))")
+            }
+            return Int(value)
+        }
+        func optionalDuration(_ key: String, _ reader: inout JSONObjectReader) throws(FaultError) -> Duration?? {
+            guard let value = reader.value(key) else {
+                reader.allow(key)
+                return .none
+            }
+            if case .string(let text) = value, text == "never" { return .some(nil) }
+            guard case .string(let text) = value, let duration = Duration(parsing: text), duration > .zero else {
+                throw FaultError.invalidValue(path: reader.path(of: key), expected: "a duration above 0 or \"never\"", found: value.typeDescription)
+            }
+            return .some(duration)
+        }
+        if let value = try count("reconnectAttempts", 0...100, &reader) { strategy.reconnectAttempts = value }
+        if let value = try Self.duration(&reader, "initialBackoff") { strategy.initialBackoff = value }
+        if let value = try reader.number("backoffMultiplier", in: 1...10, expected: "a number from 1 to 10") { strategy.backoffMultiplier = value }
+        if let value = try Self.duration(&reader, "maximumBackoff") { strategy.maximumBackoff = value }
+        if let value = try reader.number("backoffJitter", in: 0...1, expected: "a fraction from 0 to 1") { strategy.backoffJitter = value }
+        if let value = try Self.duration(&reader, "pollInterval") {
+            guard value > .zero else {
+                throw FaultError.invalidValue(path: reader.path(of: "pollInterval"), expected: "a duration above 0", found: "\"0\"")
+            }
+            strategy.pollInterval = value
+        }
+        if case .some(let value) = try optionalDuration("probeInterval", &reader) { strategy.probeInterval = value }
+        if case .some(let value) = try optionalDuration("heartbeatTimeout", &reader) { strategy.heartbeatTimeout = value }
+        if let value = try reader.bool("stateSync") { strategy.stateSync = value }
+        if let value = try count("stateSyncAttempts", 0...100, &reader) { strategy.stateSyncAttempts = value }
+        if let value = try reader.bool("deduplicate") { strategy.deduplicate = value }
+        if let value = try reader.bool("resume") { strategy.resume = value }
+        if let value = try Self.duration(&reader, "connectTimeout") { strategy.connectTimeout = value }
+        if let value = try Self.duration(&reader, "requestTimeout") { strategy.requestTimeout = value }
+        try reader.rejectUnknownKeys()
+        return strategy
+    }
+
+    private static func timelineEntry(_ value: JSONValue, path: String, groups: [String], duration: Duration) throws(FaultError) -> TimelineEntry {
+        var reader = try JSONObjectReader(value, path: path)
+        guard let at = try Self.duration(&reader, "at") else {
+            throw FaultError.missingField(path: path, field: "at")
+        }
+        guard at <= duration else {
+            throw FaultError.invalidValue(path: reader.path(of: "at"), expected: "a time within the scenario's duration (\(duration.squallText))", found: "\"\(at.squallText)\"")
+        }
+        let lasting = try Self.duration(&reader, "for")
+        let every = try Self.duration(&reader, "every")
+        if let every, let lasting, every <= lasting {
+            throw FaultError.invalidValue(path: reader.path(of: "every"), expected: "a period longer than \"for\" (\(lasting.squallText))", found: "\"\(every.squallText)\"")
+        }
+        if let every, every <= .zero {
+            throw FaultError.invalidValue(path: reader.path(of: "every"), expected: "a duration above 0", found: "\"0\"")
+        }
+        var target = TimelineEntry.Target.all
+        if let value = reader.value("target") {
+            var targetReader = try JSONObjectReader(value, path: reader.path(of: "target"))
+            if let group = targetReader.value("group") {
+                let names: [String]
+                switch group {
+                case .string(let name): names = [name]
+                case .array(let values):
+                    names = values.compactMap { if case .string(let name) = $0 { name } else { nil } }
+                    guard names.count == values.count, !names.isEmpty else {
+                        throw FaultError.invalidValue(path: targetReader.path(of: "group"), expected: "a group name or an array of them", found: group.typeDescription)
+                    }
+                default:
+                    throw FaultError.invalidValue(path: targetReader.path(of: "group"), expected: "a group name or an array of them", found: group.typeDescription)
+                }
+                if let unknown = names.first(where: { !groups.contains($0) }) {
+                    throw FaultError.invalidValue(path: targetReader.path(of: "group"), expected: "a client group (\(groups.joined(separator: ", ")))", found: "\"\(unknown)\"")
+                }
+                target.groups = names
+            }
+            target.clients = try targetReader.number("clients", in: 0...1, expected: "a fraction from 0 to 1") ?? 1
+            target.connections = try targetReader.number("connections", in: 0...1, expected: "a fraction from 0 to 1") ?? 1
+            try targetReader.rejectUnknownKeys()
+        }
+        let kinds = ["fault", "handoff", "profile", "action"].filter { reader.value($0) != nil }
+        guard kinds.count == 1 else {
+            throw FaultError.invalidValue(
+                path: path,
+                expected: "exactly one of \"fault\", \"handoff\", \"profile\" or \"action\"",
+                found: kinds.isEmpty ? "none" : kinds.map { "\"\($0)\"" }.joined(separator: " and ")
+            )
+        }
+        let action: TimelineEntry.Action
+        switch kinds[0] {
+        case "fault":
+            var fault = try Fault(json: reader.value("fault")!, path: reader.path(of: "fault"))
+            if fault.name == "\(fault.type.rawValue)_\(fault.direction.rawValue)" {
+                fault.name = "\(path.replacingBrackets).\(fault.type.rawValue)"
+            }
+            action = .fault(fault)
+        case "handoff":
+            action = .handoff(try Handoff(json: reader.value("handoff")!, path: reader.path(of: "handoff")))
+        case "profile":
+            guard case .string(let name) = reader.value("profile")! else {
+                throw FaultError.invalidValue(path: reader.path(of: "profile"), expected: "a profile name or \"none\"", found: reader.value("profile")!.typeDescription)
+            }
+            action = .profile(name == "none" ? nil : try NetworkProfile.parse(name, path: reader.path(of: "profile")))
+        default:
+            let name = try reader.requiredString("action")
+            switch name {
+            case "suspend":
+                guard lasting != nil else { throw FaultError.missingField(path: path, field: "for") }
+                action = .suspend
+            case "server_restart":
+                action = .serverRestart
+            default:
+                throw FaultError.invalidValue(path: reader.path(of: "action"), expected: "\"suspend\" or \"server_restart\"", found: JSONValue.string(name).typeDescription)
+            }
+        }
+        try reader.rejectUnknownKeys()
+        return TimelineEntry(at: at, lasting: lasting, every: every, action: action, target: target)
+    }
+}
+
+extension String {
+    /// `timeline[2]` → `timeline-2`, for default fault names.
+    fileprivate var replacingBrackets: String {
+        self.replacingOccurrences(of: "[", with: "-").replacingOccurrences(of: "]", with: "")
+    }
+}

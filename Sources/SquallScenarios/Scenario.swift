@@ -1,0 +1,109 @@
+import SquallFaults
+import SquallProxy
+import SquallReferenceClient
+import SquallReferenceProtocol
+
+/// A resilience scenario: the system under test, the clients, a timeline of network trouble and the gates the
+/// outcome must pass. Read from JSON with ``Scenario/init(json:)``; every field is documented in the README.
+public struct Scenario: Sendable {
+    /// The scenario's name, used for its report folder (`[A-Za-z0-9._-]`).
+    public var name: String
+    /// What it shows.
+    public var description: String
+    /// The run seed: backoff jitter, toxicity draws, which clients a target picks. Default 1.
+    public var seed: UInt64
+    /// Multiplies every duration (timeline, client and server timings, fault times) so a scenario written in the
+    /// seeds' real timings runs fast; reports convert back to scenario time. Default 1.
+    public var timeScale: Double
+    /// How long the run lasts, in scenario time.
+    public var duration: Duration
+    /// The server under test.
+    public var server: ServerSpec
+    /// The client groups.
+    public var clients: [ClientGroup]
+    /// The network profile every connection starts on (nil: loopback as is).
+    public var network: NetworkProfile?
+    /// What happens when.
+    public var timeline: [TimelineEntry]
+    /// The outcome checks.
+    public var gates: [Gate]
+    /// The scenario as written, for the report.
+    public var source: JSONValue
+
+    /// Every client, in start order.
+    public var clientCount: Int {
+        self.clients.reduce(0) { $0 + $1.count }
+    }
+}
+
+/// The server a scenario runs against.
+public struct ServerSpec: Sendable, Hashable {
+    /// The job each client follows: items and pace (scenario time).
+    public var job: JobCreation
+    /// Server ping interval (scenario time); default 10 s.
+    public var pingInterval: Duration
+    /// Server pong timeout (scenario time); default 25 s.
+    public var pongTimeout: Duration
+
+    /// Creates a reference-server spec.
+    public init(job: JobCreation = JobCreation(), pingInterval: Duration = .seconds(10), pongTimeout: Duration = .seconds(25)) {
+        self.job = job
+        self.pingInterval = pingInterval
+        self.pongTimeout = pongTimeout
+    }
+}
+
+/// A group of identical clients.
+public struct ClientGroup: Sendable, Hashable {
+    /// The group's name (default: its strategy's), used in client ids (`name-1`, `name-2`, …) and tag filters.
+    public var name: String
+    /// How many clients.
+    public var count: Int
+    /// The clients start evenly spread over this time (scenario time); default 0 (all at once).
+    public var rampUp: Duration
+    /// When the group's first client starts (scenario time); default 0.
+    public var startAt: Duration
+    /// The behaviour (a preset with any overrides applied; not yet time-scaled).
+    public var strategy: ClientStrategy
+}
+
+/// One line of the timeline: at `at` (and every `every` after), do `action`; undo it after `for`.
+public struct TimelineEntry: Sendable, Hashable {
+    /// When, in scenario time.
+    public var at: Duration
+    /// How long it lasts (nil: until the end of the run).
+    public var lasting: Duration?
+    /// Repeat period (nil: once).
+    public var every: Duration?
+    /// What happens.
+    public var action: Action
+    /// Which groups (nil: all) and, for client actions, which fraction of their clients.
+    public var target: Target
+
+    /// The things a timeline can do.
+    public enum Action: Sendable, Hashable {
+        /// Add a fault to the selected groups' proxies.
+        case fault(Fault)
+        /// Cut every live connection, black out, switch profile.
+        case handoff(Handoff)
+        /// Switch the network profile (nil: back to plain loopback) without cutting connections.
+        case profile(NetworkProfile?)
+        /// Freeze clients (iOS background suspension): no timers, no reads, no pongs, for `for`.
+        case suspend
+        /// Restart the server's WebSocket side: every stream closes (1012), upgrades are refused for `for`.
+        case serverRestart
+    }
+
+    /// What a timeline entry applies to.
+    public struct Target: Sendable, Hashable {
+        /// Group names (nil: every group).
+        public var groups: [String]?
+        /// For client actions: the fraction of the selected clients (seeded pick); default 1.
+        public var clients: Double
+        /// For faults: the fraction of connections hit (the fault's toxicity); default 1.
+        public var connections: Double
+
+        /// Everything.
+        public static let all = Target(groups: nil, clients: 1, connections: 1)
+    }
+}

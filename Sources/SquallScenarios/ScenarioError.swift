@@ -1,0 +1,25 @@
+import SquallFaults
+
+/// Why a scenario could not be run (validation errors are ``FaultError``s naming the JSON path).
+public enum ScenarioError: Error, Sendable, CustomStringConvertible {
+    /// The scenario file is invalid.
+    case invalid(file: String, FaultError)
+    /// A file or folder could not be read.
+    case unreadable(path: String, reason: String)
+    /// A part of the system under test could not start (a port, the server, a proxy).
+    case startFailed(part: String, reason: String)
+    /// Reports could not be written.
+    case reportFailed(path: String, reason: String)
+    /// A stored log or report cannot be re-checked.
+    case invalidRecord(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let file, let error): "\(file): \(error)"
+        case .unreadable(let path, let reason): "cannot read \(path): \(reason)"
+        case .startFailed(let part, let reason): "could not start \(part): \(reason)"
+        case .reportFailed(let path, let reason): "could not write the report to \(path): \(reason)"
+        case .invalidRecord(let path, let reason): "\(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import SquallScenarios
+
+/// `squall validate`: checks scenario files without running anything.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check scenario files (JSON paths in every error); exit 64 if any is invalid."
+    )
+
+    @Argument(help: "Scenario files or folders (default: scenarios/).")
+    var paths: [String] = ["scenarios"]
+
+    func run() throws {
+        let files: [String]
+        do {
+            files = try ScenarioFiles.list(self.paths)
+        } catch {
+            printError("squall validate: \(error)")
+            throw ExitStatus.usage
+        }
+        var invalid = 0
+        for file in files {
+            do {
+                let scenario = try ScenarioFiles.load(file)
+                let plan = PlannedTimeline(scenario)
+                print("ok \(file): \(scenario.name), \(scenario.clientCount) clients, \(plan.steps.count) timeline steps, \(scenario.gates.count) gates, plan \(plan.digest)")
+            } catch {
+                printError("invalid \(error)")
+                invalid += 1
+            }
+        }
+        if invalid > 0 { throw ExitStatus.usage }
+    }
+}
