@@ -37,6 +37,16 @@ final class HTTPRequestInspector {
     private var body: ByteBuffer?
     private var splitter: WebSocketFrameSplitter?
 
+    /// Drops the embedded decoders now, on the connection's event loop: an `EmbeddedEventLoop` must be freed on the
+    /// thread that created it, and the connection itself may be freed elsewhere (a registry snapshot held by the
+    /// proxy actor). Later bytes pass untouched.
+    func release() {
+        _ = try? self.decoder?.finish()
+        self.decoder = nil
+        self.splitter = nil
+        self.state = .raw
+    }
+
     deinit {
         _ = try? self.decoder?.finish()
     }

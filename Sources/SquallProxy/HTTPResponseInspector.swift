@@ -11,6 +11,11 @@ final class HTTPResponseInspector {
 
     private var state = State.raw
 
+    /// Drops the frame decoder now, on the connection's event loop (see ``HTTPRequestInspector/release()``).
+    func release() {
+        self.state = .raw
+    }
+
     /// An upgrade request has gone to the server: the next bytes start its answer.
     func expectUpgradeResponse() {
         if case .raw = self.state {

@@ -616,6 +616,8 @@ final class ProxyConnection {
     func close(mode: CloseMode, reason: String) {
         guard !self.closing else { return }
         self.closing = true
+        self.requestInspector.release()
+        self.responseInspector.release()
         self.burstTimer?.cancel()
         self.burstTimer = nil
         self.upstream.cancel()

@@ -36,6 +36,7 @@ public struct RunMetrics: Sendable, Hashable {
         var openSince: [String: Double] = [:]
         var faultEvents = 0
         var notInjected: [String] = []
+        var crossJob: [String: Int] = [:]
 
         func outcome(_ id: String, _ record: EventRecord) -> ClientOutcome {
             if let existing = outcomes[id] { return existing }
@@ -99,10 +100,10 @@ public struct RunMetrics: Sendable, Hashable {
                     }
                     client.delivered += 1
                     if record.string("via") == "polling" { client.deliveredByPolling += 1 }
-                    if let publishedAt = published[job]?[seq] {
+                    if job == client.jobId, let publishedAt = published[job]?[seq] {
                         client.latencies.append(max(0, record.time - publishedAt) / timeScale)
-                    } else {
-                        client.unexpected += 1
+                    } else if job != client.jobId {
+                        crossJob[id, default: 0] += 1
                     }
                     if client.timeToFirstUpdate == nil {
                         client.timeToFirstUpdate = (record.time - client.startTime) / timeScale
@@ -128,8 +129,8 @@ public struct RunMetrics: Sendable, Hashable {
             for (seq, time) in published[client.jobId] ?? [:] where delivered[seq] == nil && time <= client.endTime - grace {
                 client.lost += 1
             }
-            // A delivery counted unexpected before its publication appeared in the log is not unexpected.
-            client.unexpected = delivered.keys.filter { published[client.jobId]?[$0] == nil }.count
+            // Unexpected: a seq the client's job never published, or a message of another job (cross-talk).
+            client.unexpected = delivered.keys.filter { published[client.jobId]?[$0] == nil }.count + crossJob[id, default: 0]
             outcomes[id] = client
         }
         self.clients = order.compactMap { outcomes[$0] }

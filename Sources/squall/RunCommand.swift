@@ -58,6 +58,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitStatus.usage
         }
         let terminal = isatty(STDOUT_FILENO) == 1
+        let interruption = Task { await signals.wait() }
         var records: [RunRecord] = []
         var interrupted = false
         for scenario in scenarios {
@@ -74,31 +75,21 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
             let runner = ScenarioRunner(scenario: scenario, progress: progress)
-            let outcome: Result<RunRecord, ScenarioError> = await withTaskGroup(of: Result<RunRecord, ScenarioError>?.self) { group in
-                group.addTask {
-                    do throws(ScenarioError) {
-                        return .success(try await runner.run())
-                    } catch {
-                        return .failure(error)
-                    }
+            // One signal waiter serves every scenario; a watcher per run cancels that run when it fires.
+            let running = Task { () async -> Result<RunRecord, ScenarioError> in
+                do throws(ScenarioError) {
+                    return .success(try await runner.run())
+                } catch {
+                    return .failure(error)
                 }
-                group.addTask {
-                    guard let signal = await signals.wait() else { return nil }
-                    print("\nsignal \(signal): healing faults, stopping clients, writing the partial report")
-                    return nil
-                }
-                var result: Result<RunRecord, ScenarioError>?
-                while let next = await group.next() {
-                    if let next {
-                        result = next
-                        break
-                    }
-                    // The signal arrived: interrupt the run and wait for its partial record.
-                    group.cancelAll()
-                }
-                group.cancelAll()
-                return result ?? .failure(.startFailed(part: scenario.name, reason: "no result"))
             }
+            let watcher = Task {
+                guard let signal = await interruption.value, !Task.isCancelled else { return }
+                print("\nsignal \(signal): healing faults, stopping clients, writing the partial report")
+                running.cancel()
+            }
+            let outcome = await running.value
+            watcher.cancel()
             if terminal && !self.quiet { print("") }
             let record: RunRecord
             switch outcome {
