@@ -124,6 +124,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "SquallScenariosTests",
+            dependencies: ["SquallFaults", "SquallScenarios", "SquallReports", "SquallReferenceClient"]
+        ),
+        .testTarget(
             name: "SquallCLITests",
             dependencies: ["SquallTestSupport"]
         ),

@@ -1,0 +1,73 @@
+import SquallFaults
+import SquallScenarios
+import Testing
+
+/// Metrics computed from hand-made event logs with known answers.
+@Suite struct RunMetricsTests {
+    private static let header = #"{"time":1000,"source":"run","event":"scenario","name":"m","seed":1,"timeScale":0.5,"version":"t","scenarioDigest":"x","planDigest":"y","scenario":{"name":"m","duration":"10s","timeScale":0.5,"clients":[{"count":2}],"gates":{"duplicate_messages":["count==0"],"lost_messages":["count==0"],"fallback_rate":["rate<0.5"],"update_latency_ms":["p(50)<=20"]}}}"#
+
+    private static func lines(_ body: [String]) -> [String] {
+        [header] + body + [#"{"time":9000,"source":"run","event":"run_ended","reason":"duration reached","interrupted":false}"#]
+    }
+
+    private static let log = lines([
+        #"{"time":1001,"source":"run","event":"client_started","client":"a","group":"g","strategy":"resilient","jobId":"j1"}"#,
+        #"{"time":1002,"source":"run","event":"client_started","client":"b","group":"g","strategy":"broken-no-dedup","jobId":"j2"}"#,
+        #"{"time":1010,"source":"server","event":"published","jobId":"j1","seq":1,"type":"progress"}"#,
+        #"{"time":1010,"source":"server","event":"published","jobId":"j2","seq":1,"type":"progress"}"#,
+        #"{"time":1020,"source":"server","event":"published","jobId":"j1","seq":2,"type":"complete"}"#,
+        #"{"time":1020,"source":"server","event":"published","jobId":"j2","seq":2,"type":"complete"}"#,
+        #"{"time":1015,"source":"client","client":"a","event":"delivered","jobId":"j1","seq":1,"via":"websocket","latencyMs":5}"#,
+        #"{"time":1030,"source":"client","client":"a","event":"delivered","jobId":"j1","seq":2,"via":"websocket","latencyMs":10}"#,
+        #"{"time":1031,"source":"client","client":"a","event":"finished","jobId":"j1","outcome":"completed"}"#,
+        #"{"time":1012,"source":"client","client":"b","event":"fallback","jobId":"j2","reason":"x"}"#,
+        #"{"time":1014,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":1,"via":"polling","latencyMs":4}"#,
+        #"{"time":1016,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":1,"via":"polling","latencyMs":6}"#,
+        #"{"time":1018,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":7,"via":"polling","latencyMs":6}"#,
+        #"{"time":1040,"source":"client","client":"b","event":"finished","jobId":"j2","outcome":"completed"}"#,
+    ])
+
+    @Test func computesTheTotalQueueCheckersAndRates() throws {
+        let record = try RunRecord(lines: Self.log.sorted { $0.contains("\"time\":1000,") && !$1.contains("\"time\":1000,") })
+        let metrics = record.metrics
+        #expect(metrics.value(.duplicateMessages, .count) == 1, "b delivered seq 1 twice")
+        #expect(metrics.value(.lostMessages, .count) == 1, "b never delivered seq 2")
+        #expect(metrics.value(.unexpectedMessages, .count) == 1, "seq 7 was never published")
+        #expect(metrics.value(.fallbackRate, .rate) == 0.5)
+        #expect(metrics.value(.fallbackRate, .rate, tags: ["strategy": "resilient"]) == 0)
+        #expect(metrics.value(.completionRate, .rate) == 1)
+        // Latency from the server's publication event, converted to scenario time (÷ timeScale 0.5).
+        #expect(metrics.samples(.updateLatency, tags: ["client": "a"]) == [10, 20])
+        #expect(metrics.samples(.updateLatency, tags: ["client": "b"]) == [8])
+        #expect(metrics.value(.updateLatency, .median) == 10)
+        let verdicts = Dictionary(uniqueKeysWithValues: record.gates.map { ("\($0.gate.key) \($0.gate.expression)", $0.passed) })
+        #expect(verdicts["duplicate_messages count==0"] == false)
+        #expect(verdicts["lost_messages count==0"] == false)
+        #expect(verdicts["fallback_rate rate<0.5"] == false, "0.5 is not below 0.5")
+        #expect(verdicts["update_latency_ms p(50)<=20"] == true)
+        #expect(verdicts["faults_not_injected count==0"] == true)
+        #expect(!record.passed)
+    }
+
+    @Test func aFaultThatHitNothingFailsTheRun() throws {
+        let record = try RunRecord(lines: Self.lines([
+            #"{"time":1001,"source":"run","event":"fault_applied","name":"slow","type":"latency"}"#,
+            #"{"time":1500,"source":"run","event":"fault_lifted","name":"slow","connectionsHit":0}"#,
+        ]))
+        #expect(record.metrics.faultsNotInjected == ["slow"])
+        #expect(record.gates.first { $0.gate.metric == .faultsNotInjected }?.passed == false)
+    }
+
+    @Test func aLogWithoutItsScenarioIsRefusedNamingTheLine() {
+        #expect(throws: FaultError.self) { try RunRecord(lines: ["{\"time\":1,\"event\":\"x\"}"]) }
+        let error = #expect(throws: FaultError.self) { try RunRecord(lines: [Self.header, "not json"]) }
+        #expect("\(error!)".contains("line 2"))
+    }
+
+    @Test func percentilesInterpolateLikeK6() {
+        #expect(RunMetrics.aggregate([1, 2, 3, 4], .percentile(50)) == 2.5)
+        #expect(RunMetrics.aggregate([10], .percentile(95)) == 10)
+        #expect(RunMetrics.aggregate([], .percentile(95)) == nil)
+        #expect(RunMetrics.aggregate([], .count) == 0)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import SquallFaults
+import SquallReports
+import SquallScenarios
+import Testing
+
+/// Whole scenarios run in-process over loopback: gates pass for a sound client and fail for broken ones.
+@Suite(.serialized) struct ScenarioRunTests {
+    private func run(_ text: String) async throws -> RunRecord {
+        try await ScenarioRunner(scenario: try Scenario(bytes: Array(text.utf8))).run()
+    }
+
+    private func restart(strategy: String, gates: String) -> String {
+        #"""
+        {"name": "restart-\#(strategy)", "seed": 3, "timeScale": 0.05, "duration": "40s",
+         "server": {"job": {"totalItems": 24, "itemInterval": "500ms"}},
+         "clients": [{"count": 4, "strategy": "\#(strategy)"}],
+         "timeline": [{"at": "4s", "for": "3s", "action": "server_restart"}],
+         "gates": \#(gates)}
+        """#
+    }
+
+    @Test func aSoundClientPassesAndTheRecordRechecksIdentically() async throws {
+        let record = try await self.run(self.restart(strategy: "resilient", gates: #"{"duplicate_messages": ["count==0"], "lost_messages": ["count==0"], "completion_rate": ["rate==1"]}"#))
+        #expect(record.passed, "\(record.gates.map(\.summary))")
+        #expect(record.metrics.value(.reconnectAttempts, .count)! > 0, "the restart was felt")
+        let recheck = try RunRecord(lines: record.lines)
+        #expect(recheck.gates == record.gates, "re-checking the stored log gives the identical verdicts")
+        #expect(recheck.metrics == record.metrics)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-report-\(UUID().uuidString)").path
+        try ReportWriter.write(record, to: folder)
+        for name in ["events.ndjson", "report.json", "junit.xml", "summary.md", "report.html"] {
+            #expect(FileManager.default.fileExists(atPath: folder + "/" + name), "\(name)")
+        }
+        let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
+        #expect(html.contains("<svg"), "charts are inline SVG")
+        #expect(!html.contains("<script"), "self-contained, no scripts")
+    }
+
+    @Test func brokenNoDedupFailsTheDuplicateGate() async throws {
+        let record = try await self.run(self.restart(strategy: "broken-no-dedup", gates: #"{"duplicate_messages": ["count==0"]}"#))
+        let gate = try #require(record.gates.first { $0.gate.metric == .duplicateMessages })
+        #expect(!gate.passed)
+        #expect((gate.observed ?? 0) > 0)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-report-\(UUID().uuidString)").path
+        try ReportWriter.write(record, to: folder)
+        let junit = try String(contentsOfFile: folder + "/junit.xml", encoding: .utf8)
+        #expect(junit.contains("<failure message=\"observed \(MetricText.format(gate.observed!)), expected count==0\""), "\(junit)")
+    }
+
+    @Test func brokenNoResumeFailsTheLossOrDuplicateGate() async throws {
+        let record = try await self.run(self.restart(strategy: "broken-no-resume", gates: #"{"duplicate_messages": ["count==0"], "lost_messages": ["count==0"]}"#))
+        #expect(!record.passed)
+        #expect(record.gates.contains { !$0.passed && ($0.gate.metric == .duplicateMessages || $0.gate.metric == .lostMessages) })
+    }
+
+    @Test func theScannerPresetFailsTheFallbackGateUnderFlapping() async throws {
+        let record = try await self.run(#"""
+            {"name": "flap", "seed": 4, "timeScale": 0.05, "duration": "40s",
+             "server": {"job": {"totalItems": 30, "itemInterval": "500ms"}},
+             "clients": [{"count": 4, "strategy": "resilient"}, {"count": 4, "strategy": "booktrack-scanner"}],
+             "timeline": [{"at": "3s", "every": "8s", "handoff": {"mode": "reset", "blackout": "1s"}}],
+             "gates": {"fallback_rate{strategy:resilient}": ["rate<0.05"], "fallback_rate{strategy:booktrack-scanner}": ["rate<0.05"]}}
+            """#)
+        let verdicts = Dictionary(uniqueKeysWithValues: record.gates.map { ($0.gate.key, $0) })
+        #expect(verdicts["fallback_rate{strategy:resilient}"]?.passed == true)
+        #expect(verdicts["fallback_rate{strategy:booktrack-scanner}"]?.passed == false)
+        #expect(verdicts["fallback_rate{strategy:booktrack-scanner}"]?.observed == 1)
+    }
+
+    @Test func aFaultOnAGroupWithNoTrafficIsFlaggedNotInjected() async throws {
+        let record = try await self.run(#"""
+            {"name": "idle-fault", "timeScale": 0.05, "duration": "10s",
+             "server": {"job": {"totalItems": 4, "itemInterval": "500ms"}},
+             "clients": [{"name": "early", "count": 2}, {"name": "late", "count": 1, "startAt": "9s"}],
+             "timeline": [{"at": "1s", "for": "2s", "target": {"group": "late"}, "fault": {"name": "unused", "type": "latency", "attributes": {"latency": 100}}}]}
+            """#)
+        #expect(record.metrics.faultsNotInjected == ["unused"])
+        #expect(!record.passed)
+    }
+}
+
+/// The number format reports use.
+enum MetricText {
+    static func format(_ value: Double) -> String {
+        JSONValue.format((value * 1_000).rounded() / 1_000)
+    }
+}

@@ -1,0 +1,71 @@
+import SquallFaults
+import SquallScenarios
+import Testing
+
+private let valid = #"{"name": "t", "duration": "10s", "clients": [{"count": 2}]}"#
+
+private func scenario(_ text: String) throws -> Scenario {
+    try Scenario(bytes: Array(text.utf8))
+}
+
+/// Scenario validation: every error names the JSON path, what was expected and what was found.
+@Suite struct ScenarioValidationTests {
+    @Test func aMinimalScenarioIsValidWithDefaults() throws {
+        let parsed = try scenario(valid)
+        #expect(parsed.seed == 1)
+        #expect(parsed.timeScale == 1)
+        #expect(parsed.clients.first?.strategy.name == "resilient")
+        #expect(parsed.clients.first?.name == "resilient")
+        #expect(parsed.gates.isEmpty)
+    }
+
+    @Test(arguments: [
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "colour": 1}"#, "colour", "unknown key"),
+        (#"{"name": "t", "duration": 10, "clients": [{"count": 2}]}"#, "duration", "a duration"),
+        (#"{"name": "t", "duration": "ten", "clients": [{"count": 2}]}"#, "duration", "a duration"),
+        (#"{"name": "t", "duration": "10s"}"#, "clients", "missing"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": "2"}]}"#, "clients[0].count", "an integer"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "strategy": "optimistic"}]}"#, "clients[0].strategy", "a strategy preset"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "overrides": {"reconnectAttempts": -1}}]}"#, "clients[0].overrides.reconnectAttempts", "an integer"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s", "fault": {"type": "latency", "attributes": {"latency": -5}}}]}"#, "timeline[0].fault.attributes.latency", "found number -5"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s"}, {"at": "2s", "fault": {"type": "lag"}}]}"#, "timeline[0]", "exactly one of"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s", "fault": {"type": "lag"}}]}"#, "timeline[0].fault", "lag"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "20s", "handoff": {}}]}"#, "timeline[0].at", "within the scenario's duration"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s", "handoff": {}, "target": {"group": "nobody"}}]}"#, "timeline[0].target.group", "a client group"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"fallback_rate": ["rate<<0.05"]}}"#, #"gates["fallback_rate"][0]"#, "a number after <"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"happiness": ["rate>0.9"]}}"#, #"gates["happiness"][0]"#, "a metric"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"fallback_rate": ["p(95)<3"]}}"#, #"gates["fallback_rate"][0]"#, "rate for the rate metric"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"duplicate_messages": "count==0"}}"#, #"gates["duplicate_messages"]"#, "an array"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "network": "5g-dream"}"#, "network", "5g-dream"),
+    ])
+    func invalidScenariosNameTheirPath(text: String, path: String, expected: String) throws {
+        let error = try #require(throws: FaultError.self) { try scenario(text) }
+        let message = "\(error)"
+        #expect(message.contains(path), "\(message)")
+        #expect(message.contains(expected), "\(message)")
+    }
+
+    @Test func theSamePlanForTheSameSeedAndADifferentOneOtherwise() throws {
+        let text = #"""
+            {"name": "plan", "seed": 9, "duration": "60s", "clients": [{"count": 30, "rampUp": "3s"}],
+             "timeline": [{"at": "5s", "for": "2s", "every": "20s", "fault": {"type": "latency", "attributes": {"latency": 100}}},
+                          {"at": "7s", "for": "10s", "action": "suspend", "target": {"clients": 0.3}}]}
+            """#
+        let first = PlannedTimeline(try scenario(text))
+        let again = PlannedTimeline(try scenario(text))
+        #expect(first.canonicalText == again.canonicalText, "byte-identical")
+        #expect(first.digest == again.digest)
+        let other = PlannedTimeline(try scenario(text.replacingOccurrences(of: "\"seed\": 9", with: "\"seed\": 10")))
+        #expect(other.digest != first.digest, "another seed picks other clients and other jitter seeds")
+        let applies = first.steps.filter { if case .applyFault = $0.kind { true } else { false } }
+        #expect(applies.map(\.at) == [.seconds(5), .seconds(25), .seconds(45)], "every 20 s within the duration")
+        let lifts = first.steps.filter { if case .liftFault = $0.kind { true } else { false } }
+        #expect(lifts.map(\.at) == [.seconds(7), .seconds(27), .seconds(47)])
+        guard case .suspend(let clients, let lasting)? = first.steps.first(where: { if case .suspend = $0.kind { true } else { false } })?.kind else {
+            Issue.record("no suspend step")
+            return
+        }
+        #expect(clients.count == 9, "30 % of 30 clients")
+        #expect(lasting == .seconds(10))
+    }
+}
