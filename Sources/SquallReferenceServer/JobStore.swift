@@ -227,8 +227,8 @@ final class JobStore: Sendable {
     private static func randomHex(_ bytes: Int, using generator: inout SystemRandomNumberGenerator) -> String {
         var text = ""
         for _ in 0..<bytes {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            text += String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+            let hex = String(UInt8.random(in: 0...255, using: &generator), radix: 16)
+            text += hex.count == 1 ? "0" + hex : hex
         }
         return text
     }

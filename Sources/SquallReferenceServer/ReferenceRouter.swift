@@ -67,13 +67,19 @@ struct ReferenceRouter: Sendable {
         case .success(let parsed): creation = parsed
         case .failure(let error): throw .badRequest(error.description)
         }
+        let created = self.create(creation)
+        return .json(.created, created)
+    }
+
+    /// Creates a job and reports `job_created`: the one path for `POST /api/jobs` and in-process creation.
+    func create(_ creation: JobCreation) -> JobCreation.Created {
         let created = self.store.create(creation)
         self.events(ReferenceServerEvent(
             time: ReferenceServerEvent.now(),
             jobId: created.jobId,
             kind: .jobCreated(totalItems: creation.totalItems, itemInterval: creation.itemInterval)
         ))
-        return .json(.created, created)
+        return created
     }
 
     private func jobState(jobId: String, target: RequestTarget) throws(ReferenceAPIError) -> ReferenceResponse {

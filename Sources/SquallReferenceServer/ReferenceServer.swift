@@ -92,13 +92,7 @@ public final class ReferenceServer: Sendable {
     /// - Parameter creation: items and pace.
     /// - Returns: the job id and its token.
     public func createJob(_ creation: JobCreation) -> JobCreation.Created {
-        let created = self.store.create(creation)
-        self.events(ReferenceServerEvent(
-            time: ReferenceServerEvent.now(),
-            jobId: created.jobId,
-            kind: .jobCreated(totalItems: creation.totalItems, itemInterval: creation.itemInterval)
-        ))
-        return created
+        self.router.create(creation)
     }
 
     /// Serves connections and runs jobs until ``close()`` is called.
