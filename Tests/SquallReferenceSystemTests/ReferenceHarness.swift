@@ -4,11 +4,9 @@ import SquallProxy
 import SquallReferenceClient
 import SquallReferenceProtocol
 import SquallReferenceServer
+import SquallTestSupport
 import Synchronization
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Collects events from many tasks, in arrival order: the in-memory recorder the tests assert on.
 final class Recorder<Element: Sendable>: Sendable {
@@ -156,34 +154,12 @@ struct ClientRun {
     }
 }
 
-/// A plain HTTP client for the server's API.
-struct APIClient {
-    let port: Int
-    let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
-        return URLSession(configuration: configuration)
-    }()
+/// The server's API over a plain HTTP client.
+typealias APIClient = HTTPTestClient
 
-    struct Answer {
-        var status: Int
-        var body: String
-        var headers: [String: String]
-
-        var error: ErrorBody? {
-            try? ProtocolJSON.decode(ErrorBody.self, from: self.body.utf8)
-        }
-    }
-
-    func request(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> Answer {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(self.port)\(path)")!)
-        request.httpMethod = method
-        if let body { request.httpBody = Data(body.utf8) }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await self.session.data(for: request)
-        let http = response as! HTTPURLResponse
-        var fields: [String: String] = [:]
-        for (key, value) in http.allHeaderFields { fields["\(key)".lowercased()] = "\(value)" }
-        return Answer(status: http.statusCode, body: String(decoding: data, as: UTF8.self), headers: fields)
+extension HTTPTestClient.Answer {
+    /// The body as the server's JSON error.
+    var error: ErrorBody? {
+        try? ProtocolJSON.decode(ErrorBody.self, from: self.body.utf8)
     }
 }
