@@ -23,7 +23,7 @@ public enum ReportWriter {
     /// - Throws: ``ScenarioError/reportFailed(path:reason:)``.
     public static func write(_ record: RunRecord, to folder: String, includeEvents: Bool = true) throws(ScenarioError) {
         var files: [(String, String)] = [
-            ("report.json", ReportJSON.document(record).prettyText + "\n"),
+            ("report.json", Self.reportJSON(record)),
             ("junit.xml", JUnitReport.xml([record])),
             ("summary.md", MarkdownSummary.text(record)),
             ("report.html", HTMLReport.page(record)),
@@ -49,6 +49,16 @@ public enum ReportWriter {
         } catch {
             throw .reportFailed(path: path, reason: "\(error.localizedDescription)")
         }
+    }
+
+    /// The text of `report.json` for a run; a re-check of its `events.ndjson` reproduces it byte for byte.
+    public static func reportJSON(_ record: RunRecord) -> String {
+        ReportJSON.document(record).prettyText + "\n"
+    }
+
+    /// The `report.json` document of a run, for comparisons.
+    public static func reportDocument(_ record: RunRecord) -> JSONValue {
+        ReportJSON.document(record)
     }
 
     /// The Markdown summary, for printing.

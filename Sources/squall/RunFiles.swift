@@ -1,0 +1,84 @@
+import Foundation
+import SquallFaults
+import SquallScenarios
+
+/// Finds and reads a recorded run: its folder (`reports/<scenario>/<time>/`), its `events.ndjson` or its
+/// `report.json` all name the same run.
+struct RunFiles {
+    /// The run's `events.ndjson`, when it exists.
+    var events: String?
+    /// The run's `report.json`, when it exists.
+    var report: String?
+
+    /// Locates a run from a folder or one of its files.
+    ///
+    /// - Throws: ``ScenarioError/unreadable(path:reason:)`` when the path holds neither file.
+    init(locating path: String) throws(ScenarioError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .unreadable(path: path, reason: "no such file or folder")
+        }
+        let folder = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
+        func sibling(_ name: String) -> String? {
+            let candidate = (folder as NSString).appendingPathComponent(name)
+            return FileManager.default.fileExists(atPath: candidate) ? candidate : nil
+        }
+        if isDirectory.boolValue {
+            self.events = sibling("events.ndjson")
+            self.report = sibling("report.json")
+        } else if path.hasSuffix(".ndjson") {
+            self.events = path
+            self.report = sibling("report.json")
+        } else {
+            self.report = path
+            self.events = sibling("events.ndjson")
+        }
+        guard self.events != nil || self.report != nil else {
+            throw .unreadable(path: path, reason: "the folder holds no events.ndjson or report.json of a run")
+        }
+    }
+
+    /// Every run folder under `path` (the folders holding an `events.ndjson`), sorted; `path` itself when it is one.
+    static func runFolders(under path: String) throws(ScenarioError) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .unreadable(path: path, reason: "no such file or folder")
+        }
+        guard isDirectory.boolValue else { return [(path as NSString).deletingLastPathComponent] }
+        let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
+            .filter { ($0 as NSString).lastPathComponent == "events.ndjson" }
+            .map { ((path as NSString).appendingPathComponent($0) as NSString).deletingLastPathComponent }
+            .sorted()
+        guard !found.isEmpty else { throw .unreadable(path: path, reason: "no events.ndjson under it") }
+        return found
+    }
+
+    /// Reads a stored event log into a record (metrics and gates recomputed).
+    ///
+    /// - Throws: ``ScenarioError/invalidRecord(path:reason:)`` naming the bad line.
+    static func record(events path: String) throws(ScenarioError) -> RunRecord {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path: path, reason: "cannot open the file")
+        }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        do {
+            return try RunRecord(lines: lines)
+        } catch {
+            throw .invalidRecord(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Reads a stored `report.json`.
+    ///
+    /// - Throws: ``ScenarioError/invalidRecord(path:reason:)`` when it is not JSON.
+    static func report(_ path: String) throws(ScenarioError) -> JSONValue {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path: path, reason: "cannot open the file")
+        }
+        do {
+            return try JSONValue.parse(Array(data))
+        } catch {
+            throw .invalidRecord(path: path, reason: "\(error)")
+        }
+    }
+}
