@@ -70,6 +70,7 @@ let package = Package(
                 "SquallReferenceServer",
                 "SquallReferenceClient",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -125,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SquallScenariosTests",
-            dependencies: ["SquallFaults", "SquallScenarios", "SquallReports", "SquallReferenceClient"]
+            dependencies: ["SquallFaults", "SquallScenarios", "SquallReports", "SquallReferenceClient", "SquallTestSupport"]
         ),
         .testTarget(
             name: "SquallCLITests",

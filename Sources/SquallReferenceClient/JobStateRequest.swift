@@ -1,10 +1,12 @@
 import NIOCore
+import NIOPosix
 import SquallReferenceProtocol
 
-/// `GET /api/job-state/{jobId}?since=N`: the poll and the state sync.
-struct JobStateRequest: Sendable {
+/// `GET /api/job-state/{jobId}?since=N`: the poll and the state sync, and how the scenario runner reads what an
+/// external server published.
+public struct JobStateRequest: Sendable {
     /// What a request came to.
-    enum Outcome: Sendable {
+    public enum Outcome: Sendable {
         /// 200 with a job state.
         case answered(JobState)
         /// Anything else: a status other than 200 (with `status`), or no answer (status nil).
@@ -16,8 +18,19 @@ struct JobStateRequest: Sendable {
     /// The job's bearer token.
     let token: String
 
+    /// Creates a request straight to `server` (the scenario runner's view, not through a proxy).
+    public init(server: ServerAddress, token: String, timeout: Duration = .seconds(10)) {
+        self.exchange = HTTPExchange(server: server, timeout: timeout, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        self.token = token
+    }
+
+    init(exchange: HTTPExchange, token: String) {
+        self.exchange = exchange
+        self.token = token
+    }
+
     /// Fetches the job state after `since`.
-    func fetch(jobId: String, since: Int) async -> Outcome {
+    public func fetch(jobId: String, since: Int) async -> Outcome {
         switch await self.exchange.send(.GET, self.exchange.server.jobStateTarget(jobId: jobId, since: since), token: self.token) {
         case .failure(let failure):
             return .failed(status: nil, reason: failure.description)

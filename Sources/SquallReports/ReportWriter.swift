@@ -31,10 +31,13 @@ public enum ReportWriter {
         if includeEvents {
             files.insert(("events.ndjson", record.lines.joined(separator: "\n") + "\n"), at: 0)
         }
+        files += record.attachments.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             for (name, text) in files {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name)))
+                let path = (folder as NSString).appendingPathComponent(name)
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             }
         } catch {
             throw .reportFailed(path: folder, reason: "\(error.localizedDescription)")

@@ -47,7 +47,8 @@ public struct RunComparison: Sendable {
 
     /// Outcome metrics, compared exactly: two runs of a sound system under the same plan should agree on them.
     static let outcomeMetrics: Set<Metric> = [
-        .fallbackRate, .completionRate, .duplicateMessages, .lostMessages, .unexpectedMessages, .faultEvents, .faultsNotInjected,
+        .fallbackRate, .completionRate, .duplicateMessages, .lostMessages, .unexpectedMessages, .malformedOutput, .faultEvents,
+        .faultsNotInjected,
     ]
 
     /// Compares a run with a recorded one.

@@ -19,18 +19,33 @@ final class ClientBoard: Sendable {
     }
 
     func update(_ event: ClientEvent) {
+        self.update(client: event.clientId, event: event.name)
+    }
+
+    /// Moves a client on by the name of its event (the NDJSON contract's), as external clients report them.
+    func update(client: String, event: String) {
         self.states.withLock { states in
-            let current = states[event.clientId] ?? .connecting
+            let current = states[client] ?? .connecting
             guard current != .done else { return }
-            switch event.kind {
-            case .connected, .recovered: states[event.clientId] = .websocket
-            case .closed, .reconnectAttempt, .connectFailed:
-                if current != .polling { states[event.clientId] = .reconnecting }
-            case .fallback: states[event.clientId] = .polling
-            case .finished, .stopped: states[event.clientId] = .done
-            case .connectAttempt, .poll, .stateSync, .delivered, .duplicateDropped, .suspended, .resumed: break
+            switch event {
+            case "connected", "recovered": states[client] = .websocket
+            case "closed", "reconnect_attempt", "connect_failed":
+                if current != .polling { states[client] = .reconnecting }
+            case "fallback": states[client] = .polling
+            case "finished", "stopped": states[client] = .done
+            default: break
             }
         }
+    }
+
+    /// Marks a client done without an event (its process exited, or it never started).
+    func finished(_ id: String) {
+        self.states.withLock { $0[id] = .done }
+    }
+
+    /// Whether a client reported the end of its job (or was marked done).
+    func isDone(_ id: String) -> Bool {
+        self.states.withLock { $0[id] == .done }
     }
 
     var allDone: Bool {

@@ -42,4 +42,7 @@ public struct ClientOutcome: Sendable, Hashable {
     public var polls: Int
     /// Malformed lines an external client wrote (counted, never fatal).
     public var malformedLines: Int
+    /// How an external client's process ended, when it did not simply exit after its job: `exited (exit status 3)
+    /// before its job finished`, `still running when the run ended`, `failed to start: …`. Nil for reference clients.
+    public var process: String?
 }

@@ -22,6 +22,8 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
     case timeToRecover = "time_to_recover_ms"
     /// `poll` requests. Counter.
     case pollingRequests = "polling_requests"
+    /// Lines of an external client's output that broke the event contract. Counter.
+    case malformedOutput = "client_output_malformed"
     /// Fault applications on the timeline (faults, handoffs, suspensions, restarts). Counter.
     case faultEvents = "fault_events"
     /// Faults that never acted on a single connection (a fault that was never injected). Counter.
@@ -41,8 +43,8 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
     public var kind: Kind {
         switch self {
         case .fallbackRate, .websocketSuccessRate, .completionRate: .rate
-        case .duplicateMessages, .lostMessages, .unexpectedMessages, .reconnectAttempts, .pollingRequests, .faultEvents,
-            .faultsNotInjected:
+        case .duplicateMessages, .lostMessages, .unexpectedMessages, .reconnectAttempts, .pollingRequests, .malformedOutput,
+            .faultEvents, .faultsNotInjected:
             .counter
         case .updateLatency, .timeToFirstUpdate, .timeToRecover: .trend
         }

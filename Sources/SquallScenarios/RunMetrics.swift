@@ -46,7 +46,7 @@ public struct RunMetrics: Sendable, Hashable {
                 jobId: record.string("jobId") ?? "", startTime: record.time, endTime: end, outcome: "stopped",
                 fellBack: false, connectAttempts: 0, connections: 0, delivered: 0, deliveredByPolling: 0, duplicates: 0,
                 lost: 0, unexpected: 0, latencies: [], timeToFirstUpdate: nil, reconnectAttempts: 0, recoveries: [],
-                polls: 0, malformedLines: 0
+                polls: 0, malformedLines: 0, process: nil
             )
         }
 
@@ -58,6 +58,29 @@ public struct RunMetrics: Sendable, Hashable {
                 }
             case ("run", "client_started"):
                 if let id = record.client { outcomes[id] = outcome(id, record) }
+            case ("run", "client_failed_to_start"), ("run", "client_exited"), ("run", "client_terminated"), ("run", "client_killed"):
+                // External client processes: how they ended. An exit before `finished` ends the client there
+                // (its job is incomplete, messages published before the exit are lost).
+                guard let id = record.client else { continue }
+                var client = outcome(id, record)
+                switch record.event {
+                case "client_failed_to_start":
+                    client.outcome = "not started"
+                    client.endTime = record.time
+                    client.process = "failed to start: \(record.string("reason") ?? "?")"
+                case "client_exited":
+                    if record.fields["early"] == .bool(true) && client.outcome == "stopped" {
+                        client.outcome = "exited"
+                        client.endTime = record.time
+                    }
+                    client.process = "exited (\(record.string("status") ?? "?"))\(client.outcome == "exited" ? " before its job finished" : "")"
+                case "client_terminated":
+                    if client.outcome == "stopped" { client.endTime = record.time }
+                    client.process = record.string("reason") ?? "terminated at the end of the run"
+                default:
+                    client.process = (client.process.map { $0 + "; " } ?? "") + "killed: \(record.string("reason") ?? "ignored SIGTERM")"
+                }
+                outcomes[id] = client
             case ("run", "client_output_malformed"):
                 if let id = record.client {
                     var client = outcome(id, record)
@@ -166,6 +189,7 @@ public struct RunMetrics: Sendable, Hashable {
         case .unexpectedMessages: return Double(clients.reduce(0) { $0 + $1.unexpected })
         case .reconnectAttempts: return Double(clients.reduce(0) { $0 + $1.reconnectAttempts })
         case .pollingRequests: return Double(clients.reduce(0) { $0 + $1.polls })
+        case .malformedOutput: return Double(clients.reduce(0) { $0 + $1.malformedLines })
         case .faultEvents: return Double(self.faultEvents)
         case .faultsNotInjected: return Double(self.faultsNotInjected.count)
         case .updateLatency: return Self.aggregate(clients.flatMap(\.latencies), aggregation)

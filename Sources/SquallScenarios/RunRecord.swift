@@ -23,6 +23,9 @@ public struct RunRecord: Sendable {
     public var endReason: String
     /// The log, NDJSON lines in time order.
     public var lines: [String]
+    /// Files kept beside the report (an external server's output, external clients' standard error), by path
+    /// relative to the report folder. Not part of the log, so a re-check does not have them.
+    public var attachments: [String: String] = [:]
     /// The metrics.
     public var metrics: RunMetrics
     /// Every gate's verdict, the scenario's plus the implicit `faults_not_injected count==0`.

@@ -53,7 +53,14 @@ extension Scenario {
         }
         var timeline: [TimelineEntry] = []
         for (index, entry) in (try reader.array("timeline") ?? []).enumerated() {
-            timeline.append(try Self.timelineEntry(entry, path: "timeline[\(index)]", groups: clients.map(\.name), duration: duration))
+            let entry = try Self.timelineEntry(entry, path: "timeline[\(index)]", groups: clients.map(\.name), duration: duration)
+            if entry.action == .serverRestart, self.server.external != nil {
+                throw FaultError.invalidValue(
+                    path: "timeline[\(index)].action", expected: "an action an external server allows (server_restart restarts the reference server only)",
+                    found: "\"server_restart\""
+                )
+            }
+            timeline.append(entry)
         }
         let faultNames = timeline.compactMap { entry -> String? in if case .fault(let fault) = entry.action { fault.name } else { nil } }
         if let duplicate = faultNames.first(where: { name in faultNames.filter { $0 == name }.count > 1 }) {
@@ -129,8 +136,40 @@ extension Scenario {
             spec.pingInterval = ping
         }
         if let pong = try Self.duration(&reader, "pongTimeout") { spec.pongTimeout = pong }
+        spec.external = try Self.externalServer(&reader)
+        if spec.external != nil {
+            for key in ["pingInterval", "pongTimeout"] where reader.value(key) != nil {
+                throw FaultError.invalidValue(path: reader.path(of: key), expected: "no \(key) beside \"url\" (it sets the reference server's)", found: "\(key)")
+            }
+        }
         try reader.rejectUnknownKeys()
         return spec
+    }
+
+    private static func externalServer(_ reader: inout JSONObjectReader) throws(FaultError) -> ExternalServerSpec? {
+        let command = try ExternalCommand.read(&reader)
+        let readyPath = try reader.string("readyPath")
+        let readyTimeout = try Self.duration(&reader, "readyTimeout")
+        guard let url = try reader.string("url") else {
+            if command != nil || readyPath != nil || readyTimeout != nil {
+                throw FaultError.missingField(path: reader.path, field: "url (where the external server listens, e.g. \"http://127.0.0.1:{port}\")")
+            }
+            return nil
+        }
+        guard ServerAddress(url: url.replacingOccurrences(of: "{port}", with: "1")) != nil else {
+            throw FaultError.invalidValue(path: reader.path(of: "url"), expected: "http://host:port[/prefix] ({port}: a free port Squall picks)", found: JSONValue.string(url).typeDescription)
+        }
+        if url.contains("{port}") && command == nil {
+            throw FaultError.invalidValue(path: reader.path(of: "url"), expected: "a fixed port, since Squall does not start this server (no \"command\")", found: JSONValue.string(url).typeDescription)
+        }
+        let path = readyPath ?? "/"
+        guard path.hasPrefix("/"), !path.contains(" ") else {
+            throw FaultError.invalidValue(path: reader.path(of: "readyPath"), expected: "a path starting with '/'", found: JSONValue.string(path).typeDescription)
+        }
+        if let readyTimeout, readyTimeout <= .zero {
+            throw FaultError.invalidValue(path: reader.path(of: "readyTimeout"), expected: "a duration above 0", found: "\"\(readyTimeout.squallText)\"")
+        }
+        return ExternalServerSpec(url: url, command: command, readyPath: path, readyTimeout: readyTimeout ?? .seconds(30))
     }
 
     private static func clientGroup(_ value: JSONValue, path: String) throws(FaultError) -> ClientGroup {
@@ -140,6 +179,12 @@ extension Scenario {
         }
         guard count == count.rounded() else {
             throw FaultError.invalidValue(path: reader.path(of: "count"), expected: "an integer from 1 to 5000", found: "number \(JSONValue.format(count))")
+        }
+        let command = try ExternalCommand.read(&reader)
+        if command != nil {
+            for key in ["strategy", "overrides"] where reader.value(key) != nil {
+                throw FaultError.invalidValue(path: reader.path(of: key), expected: "no \(key) beside \"command\" (the group runs its own client)", found: "\(key)")
+            }
         }
         let presetName = try reader.string("strategy") ?? "resilient"
         guard var strategy = ClientStrategy.preset(named: presetName) else {
@@ -152,7 +197,7 @@ extension Scenario {
         if let overrides = reader.value("overrides") {
             strategy = try Self.override(strategy, with: overrides, path: reader.path(of: "overrides"))
         }
-        let name = try reader.string("name") ?? presetName
+        let name = try reader.string("name") ?? (command == nil ? presetName : "external")
         guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
             throw FaultError.invalidValue(path: reader.path(of: "name"), expected: "letters, digits, '-' or '_'", found: JSONValue.string(name).typeDescription)
         }
@@ -161,7 +206,8 @@ extension Scenario {
             count: Int(count),
             rampUp: try Self.duration(&reader, "rampUp") ?? .zero,
             startAt: try Self.duration(&reader, "startAt") ?? .zero,
-            strategy: strategy
+            strategy: strategy,
+            command: command
         )
         try reader.rejectUnknownKeys()
         return group

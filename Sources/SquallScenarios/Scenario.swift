@@ -36,14 +36,16 @@ public struct Scenario: Sendable {
     }
 }
 
-/// The server a scenario runs against.
+/// The server a scenario runs against: the reference server (default) or a team's own (``external``).
 public struct ServerSpec: Sendable, Hashable {
-    /// The job each client follows: items and pace (scenario time).
+    /// The job each client follows: items and pace (scenario time), created with `POST /api/jobs`.
     public var job: JobCreation
-    /// Server ping interval (scenario time); default 10 s.
+    /// Reference server ping interval (scenario time); default 10 s.
     public var pingInterval: Duration
-    /// Server pong timeout (scenario time); default 25 s.
+    /// Reference server pong timeout (scenario time); default 25 s.
     public var pongTimeout: Duration
+    /// A team's own server instead of the reference one.
+    public var external: ExternalServerSpec?
 
     /// Creates a reference-server spec.
     public init(job: JobCreation = JobCreation(), pingInterval: Duration = .seconds(10), pongTimeout: Duration = .seconds(25)) {
@@ -51,6 +53,20 @@ public struct ServerSpec: Sendable, Hashable {
         self.pingInterval = pingInterval
         self.pongTimeout = pongTimeout
     }
+}
+
+/// A team's own job-progress server: reached at `url` through the proxy, and started by Squall when `command` is
+/// given (then stopped at the end, its output kept in the report folder as `server.log`).
+public struct ExternalServerSpec: Sendable, Hashable {
+    /// `http://host:port[/prefix]`; `{port}` stands for a free loopback port Squall picks (and passes to the
+    /// command the same way).
+    public var url: String
+    /// How to start it (nil: it is already running).
+    public var command: ExternalCommand?
+    /// The path polled until the server answers (any HTTP status below 500); default `/`.
+    public var readyPath: String
+    /// How long (real time, not scaled) to wait for that answer; default 30 s.
+    public var readyTimeout: Duration
 }
 
 /// A group of identical clients.
@@ -63,8 +79,15 @@ public struct ClientGroup: Sendable, Hashable {
     public var rampUp: Duration
     /// When the group's first client starts (scenario time); default 0.
     public var startAt: Duration
-    /// The behaviour (a preset with any overrides applied; not yet time-scaled).
+    /// The behaviour (a preset with any overrides applied; not yet time-scaled). Unused for an external group.
     public var strategy: ClientStrategy
+    /// A team's own client program, started once per client instead of the reference client.
+    public var command: ExternalCommand?
+
+    /// The `strategy` tag of this group's clients: the preset's name, or `external`.
+    public var strategyName: String {
+        self.command == nil ? self.strategy.name : "external"
+    }
 }
 
 /// One line of the timeline: at `at` (and every `every` after), do `action`; undo it after `for`.

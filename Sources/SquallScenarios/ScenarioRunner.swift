@@ -44,26 +44,13 @@ public struct ScenarioRunner: Sendable {
             ("scenario", scenario.source),
         ])
 
-        var serverConfiguration = ReferenceServerConfiguration(
-            pingInterval: scenario.server.pingInterval,
-            pongTimeout: scenario.server.pongTimeout,
-            retention: .seconds(3_600)
-        ).scaled(by: scale)
-        serverConfiguration.port = 0
-        let server: ReferenceServer
-        do {
-            server = try await ReferenceServer.bind(configuration: serverConfiguration) { event in
-                log.record(time: event.time, line: event.jsonLine)
-            }
-        } catch {
-            throw .startFailed(part: "the reference server", reason: "\(error)")
-        }
+        let server = try await ServerUnderTest.start(scenario.server, scale: scale, log: log)
         var proxies: [String: ProxyServer] = [:]
         for group in scenario.clients {
             let proxy = ProxyServer(
                 configuration: ProxyConfiguration(
                     name: group.name,
-                    upstream: HostAndPort(host: "127.0.0.1", port: server.localAddress.port!),
+                    upstream: server.upstream,
                     profile: scenario.network.map { $0.scaled(by: scale) }
                 ),
                 seed: scenario.seed
@@ -72,7 +59,7 @@ public struct ScenarioRunner: Sendable {
                 try await proxy.start()
             } catch {
                 for started in proxies.values { await started.stop() }
-                await server.close()
+                _ = await server.close()
                 throw .startFailed(part: "the proxy for group \(group.name)", reason: "\(error)")
             }
             proxies[group.name] = proxy
@@ -83,8 +70,10 @@ public struct ScenarioRunner: Sendable {
         let start = clock.now
         let ending = Locked<String?>(nil)
         let activeFaults = Locked<[String: [String]]>([:])
+        let jobs = Locked<[JobCreation.Created]>([])
+        let attachments = Locked<[String: String]>([:])
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await server.run() }
+            group.addTask { await server.run(log: log) }
             let controls = Locked<[String: AsyncStream<HybridClient.Control>.Continuation]>([:])
             // Clients: each starts at its planned time with its own job, through its group's proxy.
             group.addTask {
@@ -94,13 +83,44 @@ public struct ScenarioRunner: Sendable {
                         let spec = scenario.clients.first { $0.name == planned.group }!
                         var creation = scenario.server.job
                         creation.itemInterval = creation.itemInterval * scale
-                        let job = server.createJob(creation)
+                        let job: JobCreation.Created
+                        do {
+                            job = try await server.createJob(creation)
+                        } catch {
+                            log.recordRun("client_started", [
+                                ("client", .string(planned.id)), ("group", .string(planned.group)),
+                                ("strategy", .string(spec.strategyName)), ("jobId", .string("")),
+                            ])
+                            log.recordRun("client_failed_to_start", [("client", .string(planned.id)), ("reason", .string("\(error)"))])
+                            board.finished(planned.id)
+                            continue
+                        }
+                        jobs.withLock { $0.append(job) }
+                        let proxy = proxiesByGroup[planned.group]!
+                        let address = ServerAddress(host: "127.0.0.1", port: proxy.listenAddress?.port ?? 0, pathPrefix: server.pathPrefix)
+                        log.recordRun("client_started", [
+                            ("client", .string(planned.id)), ("group", .string(planned.group)),
+                            ("strategy", .string(spec.strategyName)), ("jobId", .string(job.jobId)),
+                        ])
+                        board.started(planned.id)
+                        if let command = spec.command {
+                            let client = ExternalClient(
+                                id: planned.id, group: planned.group, command: command, serverURL: address.description,
+                                jobId: job.jobId, token: job.token, seed: planned.seed, timeScale: scale
+                            )
+                            clients.addTask {
+                                let errors = await client.run(log: log, board: board)
+                                if !errors.isEmpty {
+                                    attachments.withLock { $0["clients/\(planned.id).stderr.log"] = errors }
+                                }
+                            }
+                            continue
+                        }
                         var strategy = spec.strategy
                         strategy.timeScale = scale
-                        let proxy = proxiesByGroup[planned.group]!
                         let client = HybridClient(
                             configuration: HybridClient.Configuration(
-                                server: ServerAddress(host: "127.0.0.1", port: proxy.listenAddress?.port ?? 0),
+                                server: address,
                                 jobId: job.jobId,
                                 token: job.token,
                                 clientId: planned.id,
@@ -110,11 +130,6 @@ public struct ScenarioRunner: Sendable {
                         )
                         let (control, controlContinuation) = AsyncStream<HybridClient.Control>.makeStream()
                         controls.withLock { $0[planned.id] = controlContinuation }
-                        log.recordRun("client_started", [
-                            ("client", .string(planned.id)), ("group", .string(planned.group)),
-                            ("strategy", .string(spec.strategy.name)), ("jobId", .string(job.jobId)),
-                        ])
-                        board.started(planned.id)
                         clients.addTask {
                             _ = await client.run(control: control) { event in
                                 log.record(time: event.time, line: event.jsonLine)
@@ -164,13 +179,18 @@ public struct ScenarioRunner: Sendable {
             for proxy in proxiesByGroup.values { try? await proxy.removeAllFaults() }
             controls.withLock { all in all.values.forEach { $0.finish() } }
             group.cancelAll()
+            // Clients are stopping: read back what an external server published, then close everything.
+            await server.recordPublications(of: jobs.withLock { $0 }, log: log)
             for proxy in proxiesByGroup.values { await proxy.stop() }
-            await server.close()
+            let serverFiles = await server.close()
+            attachments.withLock { $0.merge(serverFiles) { first, _ in first } }
         }
         let reason = ending.withLock { $0 } ?? "duration reached"
         log.recordRun("run_ended", [("reason", .string(reason)), ("interrupted", .bool(reason == "interrupted"))])
         do {
-            return try RunRecord(lines: log.lines)
+            var record = try RunRecord(lines: log.lines)
+            record.attachments = attachments.withLock { $0 }
+            return record
         } catch {
             throw .invalidRecord(path: "(in-memory log)", reason: "\(error)")
         }
@@ -180,7 +200,7 @@ public struct ScenarioRunner: Sendable {
         _ step: PlannedTimeline.Step,
         scale: Double,
         proxies: [String: ProxyServer],
-        server: ReferenceServer,
+        server: ServerUnderTest,
         log: EventLog,
         activeFaults: Locked<[String: [String]]>,
         suspend: ([String], Duration) -> Void

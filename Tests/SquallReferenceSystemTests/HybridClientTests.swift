@@ -23,10 +23,10 @@ import Testing
     }
 
     @Test func resumesWithoutLossOrDuplicateAfterTheServerRestartsItsWebSocketSide() async throws {
-        try await withReferenceServer { server, _ in
+        try await withReferenceServer { server, events in
             let job = server.createJob(JobCreation(totalItems: 30, itemInterval: .milliseconds(30)))
             let run = try await follow(job, at: server.address, strategy: ClientStrategy.resilient.fast()) {
-                try await Task.sleep(for: .milliseconds(250))
+                try await Self.waitForStream(events)
                 server.restartStreams(downtime: .milliseconds(150))
             }
             #expect(run.outcome == .completed)
@@ -91,10 +91,10 @@ import Testing
     }
 
     @Test func brokenNoDedupDeliversAMessageTwice() async throws {
-        try await withReferenceServer { server, _ in
+        try await withReferenceServer { server, events in
             let job = server.createJob(JobCreation(totalItems: 30, itemInterval: .milliseconds(30)))
             let run = try await follow(job, at: server.address, strategy: ClientStrategy.brokenNoDedup.fast()) {
-                try await Task.sleep(for: .milliseconds(250))
+                try await Self.waitForStream(events)
                 server.restartStreams(downtime: .milliseconds(200))
             }
             let seqs = run.deliveredSeqs
@@ -108,11 +108,22 @@ import Testing
         try await withReferenceServer { server, events in
             let job = server.createJob(JobCreation(totalItems: 30, itemInterval: .milliseconds(30)))
             let run = try await follow(job, at: server.address, strategy: ClientStrategy.brokenNoResume.fast()) {
-                try await Task.sleep(for: .milliseconds(250))
+                try await Self.waitForStream(events)
                 server.restartStreams(downtime: .milliseconds(100))
             }
             #expect(run.deliveredSeqs.filter { $0 == 1 }.count == 2, "seq 1 again after the reconnect")
             #expect(events.all.filter { $0.kind == .streamOpened(lastSeq: 0) }.count == 2, "it said lastSeq 0 twice")
         }
+    }
+
+    /// Waits until the client's stream is open and a few messages went out on it, so a restart has something to
+    /// cut even when a loaded machine starts the client late (bounded: 10 s).
+    private static func waitForStream(_ events: Recorder<ReferenceServerEvent>) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if events.all.contains(where: { $0.kind == .streamOpened(lastSeq: 0) }) { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(100))
     }
 }

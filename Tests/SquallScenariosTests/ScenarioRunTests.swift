@@ -13,9 +13,9 @@ import Testing
     private func restart(strategy: String, gates: String) -> String {
         #"""
         {"name": "restart-\#(strategy)", "seed": 3, "timeScale": 0.05, "duration": "40s",
-         "server": {"job": {"totalItems": 24, "itemInterval": "500ms"}},
+         "server": {"job": {"totalItems": 40, "itemInterval": "500ms"}},
          "clients": [{"count": 4, "strategy": "\#(strategy)"}],
-         "timeline": [{"at": "4s", "for": "3s", "action": "server_restart"}],
+         "timeline": [{"at": "8s", "for": "3s", "action": "server_restart"}],
          "gates": \#(gates)}
         """#
     }

@@ -37,6 +37,16 @@ private func scenario(_ text: String) throws -> Scenario {
         (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"fallback_rate": ["p(95)<3"]}}"#, #"gates["fallback_rate"][0]"#, "rate for the rate metric"),
         (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"duplicate_messages": "count==0"}}"#, #"gates["duplicate_messages"]"#, "an array"),
         (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "network": "5g-dream"}"#, "network", "5g-dream"),
+        (#"{"name": "t", "duration": "10s", "server": {"url": "http://127.0.0.1:9"}, "clients": [{"count": 2}], "timeline": [{"at": "1s", "action": "server_restart"}]}"#, "timeline[0].action", "reference server only"),
+        (#"{"name": "t", "duration": "10s", "server": {"url": "https://example.com"}, "clients": [{"count": 2}]}"#, "server.url", "http://host:port"),
+        (#"{"name": "t", "duration": "10s", "server": {"url": "http://127.0.0.1:{port}"}, "clients": [{"count": 2}]}"#, "server.url", "a fixed port"),
+        (#"{"name": "t", "duration": "10s", "server": {"command": ["./srv"]}, "clients": [{"count": 2}]}"#, "server", "url"),
+        (#"{"name": "t", "duration": "10s", "server": {"url": "http://127.0.0.1:9", "pingInterval": "1s"}, "clients": [{"count": 2}]}"#, "server.pingInterval", "reference server"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": []}]}"#, "clients[0].command", "a non-empty array"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": ["python3", 7]}]}"#, "clients[0].command[1]", "a string"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": ["./c"], "strategy": "resilient"}]}"#, "clients[0].strategy", "no strategy beside"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": ["./c"], "env": {"A": 1}}]}"#, "clients[0].env.A", "a string"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "env": {"A": "1"}}]}"#, "clients[0].env", "beside a \"command\""),
     ])
     func invalidScenariosNameTheirPath(text: String, path: String, expected: String) throws {
         let error = try #require(throws: FaultError.self) { try scenario(text) }

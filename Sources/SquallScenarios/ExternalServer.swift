@@ -1,0 +1,102 @@
+import NIOCore
+import NIOPosix
+import SquallFaults
+import SquallReferenceClient
+
+/// A team's own job-progress server in a run: started by its command when the scenario gives one (with `{port}`
+/// filled in), waited for until `readyPath` answers, and stopped at the end with its output kept.
+struct ExternalServer: Sendable {
+    /// Where it listens.
+    let address: ServerAddress
+    /// The process Squall started, if any.
+    let process: ChildProcess?
+    private let output: Task<String, Never>?
+    private let errors: Task<String, Never>?
+
+    /// Starts (when there is a command) and waits for the server.
+    ///
+    /// - Throws: ``ScenarioError/startFailed(part:reason:)`` when the command cannot start, exits, or the server
+    ///   does not answer within `readyTimeout` — with the tail of its output.
+    static func start(_ spec: ExternalServerSpec, log: EventLog) async throws(ScenarioError) -> ExternalServer {
+        var url = spec.url
+        var command = spec.command
+        if url.contains("{port}") || command?.arguments.contains(where: { $0.contains("{port}") }) == true {
+            let port = try await Self.freePort()
+            url = url.replacingOccurrences(of: "{port}", with: "\(port)")
+            if var filled = command {
+                filled.arguments = filled.arguments.map { $0.replacingOccurrences(of: "{port}", with: "\(port)") }
+                filled.environment["SQUALL_SERVER_PORT"] = "\(port)"
+                command = filled
+            }
+        }
+        guard let address = ServerAddress(url: url) else {
+            throw .startFailed(part: "the external server", reason: "\(url) is not an http://host:port URL")
+        }
+        var process: ChildProcess?
+        var output: Task<String, Never>?
+        var errors: Task<String, Never>?
+        if let command {
+            let started = try ChildProcess(arguments: command.arguments, environment: command.environment, part: "the external server")
+            process = started
+            output = Task { await started.collectOutput(limit: 1 << 20) }
+            errors = Task { await started.collectErrors(limit: 1 << 20) }
+            log.recordRun("server_started", [("command", .string(started.commandLine)), ("pid", .number(Double(started.pid))), ("url", .string(url))])
+        }
+        let server = ExternalServer(address: address, process: process, output: output, errors: errors)
+        let probe = ServerProbe(server: address, timeout: .seconds(2))
+        let clock = ContinuousClock()
+        let deadline = clock.now + spec.readyTimeout
+        var lastFailure = "no answer yet"
+        while clock.now < deadline {
+            if let ended = process?.exited {
+                let logs = await server.stop()
+                throw .startFailed(part: "the external server", reason: "\(process!.commandLine) ended (\(ended)) before \(url)\(spec.readyPath) answered\(Self.tail(logs))")
+            }
+            let answer = await probe.status(of: spec.readyPath)
+            if let status = answer.status, status < 500 {
+                log.recordRun("server_ready", [("url", .string(url)), ("readyPath", .string(spec.readyPath)), ("status", .number(Double(status)))])
+                return server
+            }
+            lastFailure = answer.status.map { "HTTP \($0)" } ?? answer.failure ?? "no answer"
+            try? await Task.sleep(for: .milliseconds(100))
+            if Task.isCancelled { break }
+        }
+        let logs = await server.stop()
+        throw .startFailed(
+            part: "the external server",
+            reason: "\(url)\(spec.readyPath) did not answer within \(spec.readyTimeout.squallText) (last: \(lastFailure))\(Self.tail(logs))"
+        )
+    }
+
+    /// Stops the process (SIGTERM, then SIGKILL after 5 s) and returns its output files: `server-stdout.log` and
+    /// `server-stderr.log` (nothing when Squall did not start it).
+    @discardableResult
+    func stop() async -> [String: String] {
+        guard let process = self.process else { return [:] }
+        await process.stop(grace: .seconds(5))
+        var files: [String: String] = [:]
+        files["server-stdout.log"] = await self.output?.value ?? ""
+        files["server-stderr.log"] = await self.errors?.value ?? ""
+        return files
+    }
+
+    private static func tail(_ logs: [String: String]) -> String {
+        let text = (logs["server-stderr.log"] ?? "") + (logs["server-stdout.log"] ?? "")
+        guard !text.isEmpty else { return "" }
+        let lines = text.split(separator: "\n").suffix(8).joined(separator: "\n    ")
+        return "; its last output:\n    " + lines
+    }
+
+    /// A free loopback port: bound, read and released (the server binds it right after).
+    private static func freePort() async throws(ScenarioError) -> Int {
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: 0).get()
+            let port = channel.localAddress?.port ?? 0
+            try await channel.close()
+            return port
+        } catch {
+            throw .startFailed(part: "the external server", reason: "no free loopback port: \(error)")
+        }
+    }
+}
