@@ -129,6 +129,10 @@ let package = Package(
             dependencies: ["SquallFaults", "SquallScenarios", "SquallReports", "SquallReferenceClient", "SquallTestSupport"]
         ),
         .testTarget(
+            name: "EmbeddingExampleTests",
+            dependencies: ["SquallFaults", "SquallProxy", "SquallTestSupport"]
+        ),
+        .testTarget(
             name: "SquallCLITests",
             dependencies: ["SquallTestSupport"]
         ),
