@@ -34,6 +34,17 @@ enum MarkdownSummary {
                 text += columns.map { MetricSummary.text($0, metrics, tags: tags) }.joined(separator: " | ") + " |\n"
             }
         }
+        let troubled = metrics.clients.filter { $0.outcome != "completed" || $0.process != nil || $0.malformedLines > 0 || $0.lost > 0 || $0.duplicates > 0 }
+        if !troubled.isEmpty {
+            let shown = 20
+            text += "\n## Clients to look at\n\n| client | outcome | lost | duplicates | malformed lines | process |\n|---|---|---:|---:|---:|---|\n"
+            for client in troubled.prefix(shown) {
+                text += "| \(client.id) | \(client.outcome) | \(client.lost) | \(client.duplicates) | \(client.malformedLines) | \(client.process ?? "") |\n"
+            }
+            if troubled.count > shown {
+                text += "\n… and \(troubled.count - shown) more (see `events.ndjson`).\n"
+            }
+        }
         return text
     }
 }

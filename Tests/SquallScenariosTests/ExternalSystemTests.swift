@@ -76,6 +76,9 @@ private let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { File
         #expect(verdicts["client_output_malformed"]?.observed == 4)
         #expect(verdicts["client_output_malformed"]?.passed == false)
         #expect(verdicts["completion_rate"]?.observed == 0)
+        let summary = ReportWriter.summary(record)
+        #expect(summary.contains("| quitter-1 | exited |"), "the summary lists the clients to look at: \(summary)")
+        #expect(summary.contains("| garbage-1 | stopped |") && summary.contains("| 4 | still running when the run ended |"), "\(summary)")
     }
 
     @Test func anExternalServerStartedByCommandIsCheckedThroughTheProxy() async throws {
