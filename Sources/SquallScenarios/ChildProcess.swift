@@ -183,7 +183,7 @@ final class ChildProcess: Sendable {
     /// Reads standard output line by line until it closes, calling `body` with each line's number (from 1) and
     /// bytes (without the newline). A line longer than `maximumLength` is cut there and passed on as it is.
     func readOutputLines(maximumLength: Int = 1 << 20, _ body: (Int, [UInt8]) async -> Void) async {
-        guard let descriptor = self.standardOutput.withLock({ fd in defer { fd = nil }; return fd }) else { return }
+        guard let descriptor = Self.take(self.standardOutput) else { return }
         var pending: [UInt8] = []
         var number = 0
         await Self.read(descriptor) { chunk in
@@ -205,14 +205,22 @@ final class ChildProcess: Sendable {
 
     /// Reads standard output until it closes, keeping the last `limit` bytes (for a server's log).
     func collectOutput(limit: Int) async -> String {
-        guard let descriptor = self.standardOutput.withLock({ fd in defer { fd = nil }; return fd }) else { return "" }
+        guard let descriptor = Self.take(self.standardOutput) else { return "" }
         return await Self.collect(descriptor, limit: limit)
     }
 
     /// Reads standard error until it closes, keeping the last `limit` bytes.
     func collectErrors(limit: Int = 256 * 1024) async -> String {
-        guard let descriptor = self.standardError.withLock({ fd in defer { fd = nil }; return fd }) else { return "" }
+        guard let descriptor = Self.take(self.standardError) else { return "" }
         return await Self.collect(descriptor, limit: limit)
+    }
+
+    /// Takes a pipe's read end out for reading (once: NIO then owns and closes it).
+    private static func take(_ descriptor: Locked<CInt?>) -> CInt? {
+        descriptor.withLock { value in
+            defer { value = nil }
+            return value
+        }
     }
 
     /// Reads a descriptor until it closes, keeping the last `limit` bytes (with a note when some were dropped).
