@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SquallReports
 import SquallScenarios
 
@@ -34,10 +35,8 @@ struct ReportCommand: ParsableCommand {
             }
             for folder in folders {
                 do {
-                    guard let events = try RunFiles(locating: folder).events else {
-                        throw ScenarioError.unreadable(path: folder, reason: "no events.ndjson to re-render from")
-                    }
-                    let record = try RunFiles.record(events: events)
+                    // `runFolders` lists only folders that hold an events.ndjson.
+                    let record = try RunFiles.record(events: (folder as NSString).appendingPathComponent("events.ndjson"))
                     try ReportWriter.write(record, to: folder, includeEvents: false)
                     ScenarioSession.printVerdict(record, folder: folder)
                     if self.summary { print(ReportWriter.summary(record)) }
