@@ -418,6 +418,16 @@ public actor ProxyServer {
     /// bulk transfer does not flip writability on every read.
     static let writeWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 1024 * 1024, high: 4 * 1024 * 1024)
 
+    /// Connections the kernel queues before the proxy accepts them: Linux's default `somaxconn`, so a reconnect
+    /// storm of thousands of clients is queued, not dropped (a dropped SYN is retried only after a second, which a
+    /// client would count as a slow server).
+    static let listenBacklog: Int32 = 4_096
+
+    /// Connections accepted per wake-up of the listener (NIO's default is 4): a storm of connects is drained from
+    /// the kernel's queue at once instead of four per loop iteration, which under load left connects waiting for
+    /// seconds while every timer still fired on time.
+    static let acceptsPerWakeUp: UInt = 256
+
     private func reconcileListener() async throws(ProxyError) {
         let wanted = self.running && self.isAccepting
         if wanted && self.listener == nil {
@@ -432,10 +442,10 @@ public actor ProxyServer {
     private func bind() async throws(ProxyError) {
         let (listen, bound) = self.shared.withLock { ($0.configuration.listen, $0.boundAddress) }
         let port = bound?.port ?? listen.port
-        let loop = self.group.next()
-        let bootstrap = ServerBootstrap(group: loop, childGroup: loop)
+        let bootstrap = ServerBootstrap(group: self.group.next(), childGroup: self.group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.backlog, value: Self.listenBacklog)
+            .serverChannelOption(.maxMessagesPerRead, value: Self.acceptsPerWakeUp)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.recvAllocator, value: Self.receiveAllocator)

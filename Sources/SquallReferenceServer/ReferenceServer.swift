@@ -78,6 +78,8 @@ public final class ReferenceServer: Sendable {
         let router = ReferenceRouter(store: store, events: events, maximumBodySize: configuration.maximumBodySize)
         let listener = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: Int32(clamping: configuration.listenBacklog))
+            .serverChannelOption(.maxMessagesPerRead, value: 256)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -19,6 +19,10 @@ public struct ReferenceServerConfiguration: Sendable, Hashable {
     public var closeTimeout: Duration
     /// The largest request body accepted; default 64 KiB.
     public var maximumBodySize: Int
+    /// Connections the kernel queues before the server accepts them; default 4096 (Linux's `somaxconn`, and what
+    /// production servers ask for). A short queue drops the SYNs of a reconnect storm, and a dropped SYN is retried
+    /// only after a second.
+    public var listenBacklog: Int = 4_096
 
     /// Creates a configuration; every value has the default documented on its property.
     public init(

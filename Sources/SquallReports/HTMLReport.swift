@@ -7,16 +7,16 @@ import SquallScenarios
 enum HTMLReport {
     /// The page for one run.
     static func page(_ record: RunRecord) -> String {
-        let records = record.lines.compactMap { try? EventRecord(line: Array($0.utf8)) }
+        let records = record.records
         let metrics = record.metrics
-        let verdict = record.passed ? "passed" : (record.interrupted ? "interrupted" : "failed")
+        let verdict = record.verdict.rawValue
         var html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(record.scenario.name)) — Squall</title>
             <style>
             body{font:14px/1.45 -apple-system,system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
             h1 span{font-size:.6em;padding:.2em .6em;border-radius:.3em;color:#fff;vertical-align:middle}
-            .passed{background:#2e7d32}.failed{background:#c62828}.interrupted{background:#ef6c00}
+            .passed{background:#2e7d32}.failed{background:#c62828}.interrupted{background:#ef6c00}.inconclusive{background:#6d4c41}.note{border-left:4px solid #6d4c41;padding:.4em .8em;background:#efebe9}
             table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ddd;padding:.3em .6em;text-align:left}
             td.num{text-align:right}.fail{color:#c62828;font-weight:600}.legend span{display:inline-block;width:1em;height:1em;vertical-align:middle;margin:0 .3em 0 1em}
             svg{background:#fafafa;border:1px solid #eee}
@@ -24,6 +24,7 @@ enum HTMLReport {
             <h1>\(Self.escape(record.scenario.name)) <span class="\(verdict)">\(verdict)</span></h1>
             <p>\(Self.escape(record.scenario.description))</p>
             <p>Seed \(record.scenario.seed) · timeScale \(MetricSummary.format(record.scenario.timeScale)) · \(metrics.clients.count) clients · \(MetricSummary.format(metrics.durationMilliseconds / 1_000)) s scenario time (\(Self.escape(record.endReason))) · plan \(record.planDigest) · Squall \(Self.escape(record.version)). All times are scenario time.</p>
+            \(HarnessReport.explanation(record).map { "<p class=\"note\">\(Self.escape($0))</p>" } ?? "")
             <h2>Gates</h2><table><tr><th>metric</th><th>gate</th><th>observed</th><th>result</th></tr>
 
             """
@@ -47,6 +48,7 @@ enum HTMLReport {
             html += "<tr><td>\(Self.escape(group))</td><td class=\"num\">\(clients.count)</td><td class=\"num\">\(clients.filter(\.fellBack).count)</td><td class=\"num\">\(clients.filter { $0.outcome == "completed" }.count)</td><td class=\"num\">\(total - polling)</td><td class=\"num\">\(polling)</td><td class=\"num\">\(clients.reduce(0) { $0 + $1.duplicates })</td><td class=\"num\">\(clients.reduce(0) { $0 + $1.lost })</td></tr>\n"
         }
         html += "</table>\n" + Self.groupBars(metrics)
+        html += "<h2>Harness</h2><p>\(Self.escape(record.harness.summary)). Bound: \(Self.escape(record.harness.bound.reason)).</p>\n"
         html += "<h2>Metrics</h2><table><tr><th>metric</th><th>value</th></tr>\n"
         for metric in Metric.allCases {
             html += "<tr><td><code>\(metric.rawValue)</code></td><td>\(Self.escape(MetricSummary.text(metric, metrics)))</td></tr>\n"

@@ -6,17 +6,19 @@ enum JUnitReport {
     /// The XML for one or more runs (one `<testsuite>` each).
     static func xml(_ records: [RunRecord]) -> String {
         let tests = records.reduce(0) { $0 + $1.gates.count + ($1.interrupted ? 1 : 0) }
-        let failures = records.reduce(0) { $0 + $1.gates.filter { !$0.passed }.count + ($1.interrupted ? 1 : 0) }
+        let failures = records.reduce(0) { $0 + Self.failures($1) }
+        let errors = records.reduce(0) { $0 + Self.errors($1) }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuites name=\"squall\" tests=\"\(tests)\" failures=\"\(failures)\">\n"
+        xml += "<testsuites name=\"squall\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
         for record in records {
-            let suiteFailures = record.gates.filter { !$0.passed }.count + (record.interrupted ? 1 : 0)
             let seconds = (record.endedAt - record.startedAt) / 1_000
-            xml += "  <testsuite name=\"\(Self.escape(record.scenario.name))\" tests=\"\(record.gates.count + (record.interrupted ? 1 : 0))\" failures=\"\(suiteFailures)\" time=\"\(MetricSummary.format(seconds))\">\n"
+            xml += "  <testsuite name=\"\(Self.escape(record.scenario.name))\" tests=\"\(record.gates.count + (record.interrupted ? 1 : 0))\" failures=\"\(Self.failures(record))\" errors=\"\(Self.errors(record))\" time=\"\(MetricSummary.format(seconds))\">\n"
             xml += "    <properties>\n"
             xml += "      <property name=\"seed\" value=\"\(record.scenario.seed)\"/>\n"
             xml += "      <property name=\"planDigest\" value=\"\(record.planDigest)\"/>\n"
             xml += "      <property name=\"version\" value=\"\(Self.escape(record.version))\"/>\n"
+            xml += "      <property name=\"verdict\" value=\"\(record.verdict.rawValue)\"/>\n"
+            xml += "      <property name=\"harness\" value=\"\(Self.escape(record.harness.summary))\"/>\n"
             xml += "    </properties>\n"
             if record.interrupted {
                 xml += "    <testcase classname=\"squall.\(Self.escape(record.scenario.name))\" name=\"run completed\">\n"
@@ -32,13 +34,29 @@ enum JUnitReport {
                     if result.gate.metric == .faultsNotInjected {
                         message += ": never injected: " + record.metrics.faultsNotInjected.joined(separator: ", ")
                     }
-                    xml += "      <failure message=\"\(Self.escape(message))\"/>\n"
+                    if record.verdict == .inconclusive {
+                        message += " — inconclusive: the harness was overloaded (\(record.harness.summary)); \(record.harness.advice)"
+                        xml += "      <error type=\"inconclusive\" message=\"\(Self.escape(message))\"/>\n"
+                    } else {
+                        xml += "      <failure message=\"\(Self.escape(message))\"/>\n"
+                    }
                 }
                 xml += "    </testcase>\n"
             }
             xml += "  </testsuite>\n"
         }
         return xml + "</testsuites>\n"
+    }
+
+    /// Failed gates counted as failures: all of them, unless the run is inconclusive (then they are errors).
+    private static func failures(_ record: RunRecord) -> Int {
+        let gates = record.verdict == .inconclusive ? 0 : record.gates.filter { !$0.passed }.count
+        return gates + (record.interrupted ? 1 : 0)
+    }
+
+    /// Failed gates of an inconclusive run: errors of the harness, not failures of the app.
+    private static func errors(_ record: RunRecord) -> Int {
+        record.verdict == .inconclusive ? record.gates.filter { !$0.passed }.count : 0
     }
 
     static func escape(_ text: String) -> String {

@@ -6,19 +6,22 @@ enum MarkdownSummary {
     /// The Markdown for one run.
     static func text(_ record: RunRecord) -> String {
         let metrics = record.metrics
-        var text = "# \(record.scenario.name): \(record.passed ? "passed" : (record.interrupted ? "INTERRUPTED" : "FAILED"))\n\n"
+        var text = "# \(record.scenario.name): \(record.verdict.label)\n\n"
         if !record.scenario.description.isEmpty { text += "\(record.scenario.description)\n\n" }
+        if let explanation = HarnessReport.explanation(record) { text += "> **\(explanation)**\n\n" }
         text += "Seed \(record.scenario.seed), timeScale \(MetricSummary.format(record.scenario.timeScale)), \(metrics.clients.count) clients, "
         text += "\(MetricSummary.format(metrics.durationMilliseconds / 1_000)) s scenario time (\(record.endReason)); "
         text += "plan \(record.planDigest), Squall \(record.version). Times are in scenario time.\n\n"
         text += "## Gates\n\n| metric | gate | observed | result |\n|---|---|---:|---|\n"
         for result in record.gates {
             let observed = result.observed.map { MetricSummary.format($0) } ?? "no samples"
-            text += "| `\(result.gate.key)` | `\(result.gate.expression)` | \(observed) | \(result.passed ? "pass" : "**FAIL**") |\n"
+            let verdict = result.passed ? "pass" : (record.verdict == .inconclusive ? "**fail (inconclusive)**" : "**FAIL**")
+            text += "| `\(result.gate.key)` | `\(result.gate.expression)` | \(observed) | \(verdict) |\n"
         }
         if !metrics.faultsNotInjected.isEmpty {
             text += "\nNever injected (hit no connection): " + metrics.faultsNotInjected.map { "`\($0)`" }.joined(separator: ", ") + "\n"
         }
+        text += "\n## Harness\n\n\(record.harness.summary). Bound: \(record.harness.bound.reason).\n"
         text += "\n## Metrics\n\n| metric | value |\n|---|---|\n"
         for metric in Metric.allCases {
             text += "| `\(metric.rawValue)` | \(MetricSummary.text(metric, metrics)) |\n"

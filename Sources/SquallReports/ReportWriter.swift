@@ -6,12 +6,36 @@ import SquallScenarios
 public enum ReportWriter {
     /// The folder for a run: `<output>/<scenario>/<UTC start time>/`, e.g. `reports/baseline/2026-11-23T10-54-29Z`.
     public static func folder(for record: RunRecord, under output: String) -> String {
+        Self.folder(scenario: record.scenario.name, startedAt: Date(timeIntervalSince1970: record.startedAt / 1_000), under: output)
+    }
+
+    /// The folder for a run of `scenario` starting at `startedAt`.
+    public static func folder(scenario: String, startedAt: Date, under output: String) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyy-MM-dd'T'HH-mm-ss'Z'"
-        let stamp = formatter.string(from: Date(timeIntervalSince1970: record.startedAt / 1_000))
-        return (output as NSString).appendingPathComponent("\(record.scenario.name)/\(stamp)")
+        return (output as NSString).appendingPathComponent("\(scenario)/\(formatter.string(from: startedAt))")
+    }
+
+    /// Creates a new, empty run folder for a run starting now, before it starts, so its log streams into it; a
+    /// second run of the same scenario within the same second gets `-2`, `-3`, … appended.
+    ///
+    /// - Throws: ``ScenarioError/reportFailed(path:reason:)``.
+    public static func createFolder(scenario: String, under output: String) throws(ScenarioError) -> String {
+        let base = Self.folder(scenario: scenario, startedAt: Date(), under: output)
+        var candidate = base
+        var suffix = 2
+        while FileManager.default.fileExists(atPath: candidate) {
+            candidate = base + "-\(suffix)"
+            suffix += 1
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: candidate, withIntermediateDirectories: true)
+        } catch {
+            throw .reportFailed(path: candidate, reason: error.localizedDescription)
+        }
+        return candidate
     }
 
     /// Writes every report file of a run into `folder` (created if needed).

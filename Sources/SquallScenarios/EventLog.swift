@@ -2,20 +2,73 @@ import Foundation
 import SquallFaults
 import Synchronization
 
-/// The one ordered event log of a run: client, server and run (fault, timeline) events as NDJSON lines, in the
-/// order they happened.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one event log of a run: client, server and run (fault, timeline, harness) events as NDJSON lines.
 ///
-/// Many tasks record at once; a `Mutex` keeps the order of arrival, and ``lines`` sorts by `time` (stable), so
-/// the file reads in time order even when two sources stamped their events a few microseconds apart.
+/// Many tasks record at once; recording only appends the line to a short in-memory queue under a `Mutex`, so it
+/// never waits for the disk. With a file (``init(writingTo:)``), a writer thread of its own appends the queue to the
+/// file at least every ``flushInterval`` — whole lines, one `write(2)` per batch — so a run that is killed leaves a
+/// readable log up to its last fraction of a second and memory stays flat however long the run. Lines are in the
+/// order they arrived; readers order them by `time` (``RunRecord`` does, stably).
+///
+/// Without a file (tests) every line stays in memory.
 public final class EventLog: Sendable {
-    private let entries = Mutex<[(time: Double, line: String)]>([])
+    private struct Queue {
+        var lines: [String] = []
+        var recorded = 0
+        var written = 0
+    }
 
-    /// Creates an empty log.
-    public init() {}
+    /// How often the writer appends queued lines to the file.
+    public static let flushInterval: Duration = .milliseconds(200)
 
-    /// Records a line whose `time` field is `time`.
+    private let queue = Mutex(Queue())
+    /// The file being written, or nil for an in-memory log. Only the writer (under `writing`) touches it.
+    private let writing: Mutex<Int32?>
+    private let stopped = Atomic(false)
+    /// The file's path, or nil for an in-memory log.
+    public let path: String?
+
+    /// Creates an in-memory log.
+    public init() {
+        self.path = nil
+        self.writing = Mutex(nil)
+    }
+
+    /// Creates a log streamed to `path` (created, or truncated), and starts its writer thread.
+    ///
+    /// - Throws: ``ScenarioError/reportFailed(path:reason:)`` when the file cannot be created.
+    public init(writingTo path: String) throws(ScenarioError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw .reportFailed(path: path, reason: String(cString: strerror(errno)))
+        }
+        self.path = path
+        self.writing = Mutex(descriptor)
+        let interval = Self.flushInterval
+        Thread.detachNewThread { [self] in
+            while !self.stopped.load(ordering: .acquiring) {
+                Thread.sleep(forTimeInterval: Double(interval.milliseconds) / 1_000)
+                self.flush()
+            }
+        }
+    }
+
+    deinit {
+        if let descriptor = self.writing.withLock({ $0 }) { closeFile(descriptor) }
+    }
+
+    /// Records a line whose `time` field is `time` (ms since the epoch).
     public func record(time: Double, line: String) {
-        self.entries.withLock { $0.append((time, line)) }
+        self.queue.withLock { queue in
+            queue.lines.append(line)
+            queue.recorded += 1
+        }
     }
 
     /// Records a run event: `{"time":…,"source":"run","event":name, …fields}`.
@@ -27,20 +80,67 @@ public final class EventLog: Sendable {
         self.record(time: time, line: text + "}")
     }
 
-    /// Every line, in time order.
+    /// Lines recorded but not yet on disk (0 for an in-memory log): the writer's backlog.
+    public var backlog: Int {
+        guard self.path != nil else { return 0 }
+        return self.queue.withLock { $0.recorded - $0.written }
+    }
+
+    /// The number of lines recorded so far.
+    public var count: Int {
+        self.queue.withLock { $0.recorded }
+    }
+
+    /// An in-memory log's lines, in arrival order; empty for a log streamed to a file (read the file).
     public var lines: [String] {
-        self.entries.withLock { entries in
-            entries.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element.line)
+        guard self.path == nil else { return [] }
+        return self.queue.withLock { $0.lines }
+    }
+
+    /// Appends every queued line to the file now (nothing for an in-memory log).
+    public func flush() {
+        guard self.path != nil else { return }
+        self.writing.withLock { descriptor in
+            guard let open = descriptor else { return }
+            let batch = self.queue.withLock { queue in
+                defer { queue.lines.removeAll(keepingCapacity: true) }
+                return queue.lines
+            }
+            guard !batch.isEmpty else { return }
+            var text = batch.joined(separator: "\n")
+            text += "\n"
+            text.withUTF8 { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(open, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        return
+                    }
+                    offset += written
+                }
+            }
+            self.queue.withLock { $0.written += batch.count }
         }
     }
 
-    /// The number of lines so far.
-    public var count: Int {
-        self.entries.withLock { $0.count }
+    /// Flushes the last lines, closes the file and stops the writer. Later records are kept in memory only.
+    public func close() {
+        self.stopped.store(true, ordering: .releasing)
+        self.flush()
+        self.writing.withLock { descriptor in
+            if let open = descriptor { closeFile(open) }
+            descriptor = nil
+        }
     }
 
     /// Now, in milliseconds since the Unix epoch.
     public static func now() -> Double {
         Date().timeIntervalSince1970 * 1_000
     }
+}
+
+/// `close(2)`, out of reach of ``EventLog/close()``'s name.
+private func closeFile(_ descriptor: Int32) {
+    _ = close(descriptor)
 }

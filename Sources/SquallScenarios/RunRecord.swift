@@ -1,3 +1,4 @@
+import Foundation
 import SquallFaults
 
 /// Everything a run produced: its event log and what was computed from it (metrics, gate verdicts).
@@ -17,12 +18,16 @@ public struct RunRecord: Sendable {
     public var startedAt: Double
     /// Last event time.
     public var endedAt: Double
-    /// Whether the run was interrupted (SIGINT/SIGTERM) before its end.
+    /// Whether the run was interrupted (SIGINT/SIGTERM) before its end, or its log ends early.
     public var interrupted: Bool
+    /// Whether the log ends with `run_ended`; false for a run that was killed (its log stops at its last flush).
+    public var complete: Bool
     /// Why it ended: `duration reached`, `all clients finished`, `interrupted`.
     public var endReason: String
-    /// The log, NDJSON lines in time order.
+    /// The log, NDJSON lines in time order (stable: lines with equal times keep the order they were written in).
     public var lines: [String]
+    /// The log's events, read, in the same order as ``lines``.
+    public var records: [EventRecord]
     /// Files kept beside the report (an external server's output, external clients' standard error), by path
     /// relative to the report folder. Not part of the log, so a re-check does not have them.
     public var attachments: [String: String] = [:]
@@ -30,24 +35,37 @@ public struct RunRecord: Sendable {
     public var metrics: RunMetrics
     /// Every gate's verdict, the scenario's plus the implicit `faults_not_injected count==0`.
     public var gates: [GateResult]
+    /// How well the harness kept up, from its `harness_lag` events.
+    public var harness: HarnessHealth
 
     /// Whether every gate passed (an interrupted run never passes).
     public var passed: Bool {
-        !self.interrupted && self.gates.allSatisfy(\.passed)
+        self.verdict == .passed
+    }
+
+    /// What the outcome means: a failed gate counts against the system under test only when the harness kept up.
+    public var verdict: RunVerdict {
+        if self.interrupted { return .interrupted }
+        if self.gates.allSatisfy(\.passed) { return .passed }
+        return self.harness.overloaded ? .inconclusive : .failed
     }
 
     /// Re-reads a run from its log lines.
     ///
     /// - Throws: ``FaultError`` naming the line when one is not a valid event or the log has no `scenario` event.
     public init(lines: [String]) throws(FaultError) {
-        var records: [EventRecord] = []
+        var read: [(record: EventRecord, line: String)] = []
+        read.reserveCapacity(lines.count)
         for (index, line) in lines.enumerated() where !line.isEmpty {
             do {
-                records.append(try EventRecord(line: Array(line.utf8)))
+                read.append((try EventRecord(line: Array(line.utf8)), line))
             } catch {
                 throw FaultError.inContext(subject: "line \(index + 1)", error)
             }
         }
+        // Order by time on read: the log is written in arrival order, a few microseconds apart from time order.
+        read.sort { $0.record.time < $1.record.time }
+        let records = read.map(\.record)
         guard let header = records.first(where: { $0.source == "run" && $0.event == "scenario" }),
             let source = header.fields["scenario"]
         else {
@@ -58,11 +76,14 @@ public struct RunRecord: Sendable {
         self.scenarioDigest = header.string("scenarioDigest") ?? ""
         self.version = header.string("version") ?? ""
         let ending = records.last { $0.source == "run" && $0.event == "run_ended" }
+        self.complete = ending != nil
         self.interrupted = ending?.fields["interrupted"] == .bool(true) || ending == nil
-        self.endReason = ending?.string("reason") ?? "log ends without run_ended"
+        self.endReason = ending?.string("reason") ?? "incomplete log: it ends without run_ended (the run was killed)"
         self.startedAt = records.first?.time ?? 0
         self.endedAt = records.last?.time ?? 0
-        self.lines = lines.filter { !$0.isEmpty }
+        self.lines = read.map(\.line)
+        self.records = records
+        self.harness = HarnessHealth(records: records, scenario: self.scenario, header: header)
         let metrics = RunMetrics(records: records)
         self.metrics = metrics
         var gates = self.scenario.gates
@@ -70,5 +91,32 @@ public struct RunRecord: Sendable {
             gates.append(try Gate(key: Metric.faultsNotInjected.rawValue, expression: "count==0", path: "gates"))
         }
         self.gates = gates.map { GateResult(gate: $0, metrics: metrics) }
+    }
+
+    /// Reads a stored `events.ndjson`. A last line cut off by a kill (no newline after it, not valid JSON) is
+    /// dropped, and such a log reads as incomplete.
+    ///
+    /// - Throws: ``ScenarioError/unreadable(path:reason:)``, or ``ScenarioError/invalidRecord(path:reason:)``
+    ///   naming the bad line.
+    public init(contentsOf path: String) throws(ScenarioError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path: path, reason: "cannot open the file")
+        }
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var torn = false
+        if let last = lines.last, !last.isEmpty, data.last != UInt8(ascii: "\n"), (try? EventRecord(line: Array(last.utf8))) == nil {
+            lines.removeLast()
+            torn = true
+        }
+        do {
+            try self.init(lines: lines)
+        } catch {
+            throw .invalidRecord(path: path, reason: "\(error)")
+        }
+        if torn {
+            self.complete = false
+            self.interrupted = true
+            self.endReason = "incomplete log: its last line was cut off (the run was killed)"
+        }
     }
 }

@@ -12,6 +12,9 @@ public enum ScenarioError: Error, Sendable, CustomStringConvertible {
     case reportFailed(path: String, reason: String)
     /// A stored log or report cannot be re-checked.
     case invalidRecord(path: String, reason: String)
+    /// The run needs more than this harness can give (sockets beyond the process's descriptor limit): no verdict
+    /// on the system under test is possible, so nothing was run.
+    case beyondHarness(reason: String)
 
     public var description: String {
         switch self {
@@ -20,6 +23,7 @@ public enum ScenarioError: Error, Sendable, CustomStringConvertible {
         case .startFailed(let part, let reason): "could not start \(part): \(reason)"
         case .reportFailed(let path, let reason): "could not write the report to \(path): \(reason)"
         case .invalidRecord(let path, let reason): "\(path): \(reason)"
+        case .beyondHarness(let reason): "beyond what this harness can carry: \(reason)"
         }
     }
 }

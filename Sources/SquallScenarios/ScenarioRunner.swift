@@ -12,27 +12,43 @@ import SquallReferenceServer
 /// The run ends at the scenario's duration, or earlier once every client has finished; faults are healed and
 /// clients stopped first. Cancelling the task interrupts the run: it heals, stops and returns a record marked
 /// interrupted, so a partial report is still written.
+///
+/// A ``HarnessMonitor`` samples the harness's own lag throughout, so the record can tell a failure of the system
+/// under test from an overloaded harness (``RunVerdict/inconclusive``).
 public struct ScenarioRunner: Sendable {
     /// The scenario.
     public let scenario: Scenario
+    /// Where the event log is streamed as the run goes (nil: kept in memory).
+    public let eventLogPath: String?
     /// Called about once a second with a snapshot, for the live progress line.
     public let progress: (@Sendable (RunProgress) -> Void)?
+    /// Test hook: block every event loop this long once a second, to starve the harness on purpose.
+    package var harnessStall: Duration?
 
     /// Creates a runner.
-    public init(scenario: Scenario, progress: (@Sendable (RunProgress) -> Void)? = nil) {
+    ///
+    /// - Parameters:
+    ///   - scenario: what to run.
+    ///   - eventLogPath: the `events.ndjson` to stream the log to as the run goes (nil: in memory only).
+    ///   - progress: called about once a second with a snapshot.
+    public init(scenario: Scenario, eventLogPath: String? = nil, progress: (@Sendable (RunProgress) -> Void)? = nil) {
         self.scenario = scenario
+        self.eventLogPath = eventLogPath
         self.progress = progress
     }
 
     /// Runs the scenario.
     ///
     /// - Returns: the record (interrupted when the task was cancelled).
-    /// - Throws: ``ScenarioError/startFailed(part:reason:)`` when the server or a proxy cannot start.
+    /// - Throws: ``ScenarioError/startFailed(part:reason:)`` when the server or a proxy cannot start,
+    ///   ``ScenarioError/beyondHarness(reason:)`` when this process cannot hold the run's sockets.
     public func run() async throws(ScenarioError) -> RunRecord {
         let scenario = self.scenario
         let scale = scenario.timeScale
+        try DescriptorBudget.check(scenario)
         let plan = PlannedTimeline(scenario)
-        let log = EventLog()
+        let log = try self.eventLogPath.map { path throws(ScenarioError) in try EventLog(writingTo: path) } ?? EventLog()
+        defer { log.close() }
         let board = ClientBoard(plan.clients.map(\.id))
         log.recordRun("scenario", [
             ("name", .string(scenario.name)),
@@ -42,6 +58,8 @@ public struct ScenarioRunner: Sendable {
             ("scenarioDigest", .string(Digest.fnv1a64(scenario.source.jsonText))),
             ("planDigest", .string(plan.digest)),
             ("scenario", scenario.source),
+            ("cores", .number(Double(System.coreCount))),
+            ("build", .string(Self.build)),
         ])
 
         let server = try await ServerUnderTest.start(scenario.server, scale: scale, log: log)
@@ -72,8 +90,10 @@ public struct ScenarioRunner: Sendable {
         let activeFaults = Locked<[String: [String]]>([:])
         let jobs = Locked<[JobCreation.Created]>([])
         let attachments = Locked<[String: String]>([:])
+        let monitor = HarnessMonitor(log: log, stall: self.harnessStall)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await server.run(log: log) }
+            group.addTask { await monitor.run() }
             let controls = Locked<[String: AsyncStream<HybridClient.Control>.Continuation]>([:])
             // Clients: each starts at its planned time with its own job, through its group's proxy.
             group.addTask {
@@ -187,13 +207,28 @@ public struct ScenarioRunner: Sendable {
         }
         let reason = ending.withLock { $0 } ?? "duration reached"
         log.recordRun("run_ended", [("reason", .string(reason)), ("interrupted", .bool(reason == "interrupted"))])
-        do {
-            var record = try RunRecord(lines: log.lines)
-            record.attachments = attachments.withLock { $0 }
-            return record
-        } catch {
-            throw .invalidRecord(path: "(in-memory log)", reason: "\(error)")
+        log.close()
+        var record: RunRecord
+        if let path = log.path {
+            record = try RunRecord(contentsOf: path)
+        } else {
+            do {
+                record = try RunRecord(lines: log.lines)
+            } catch {
+                throw .invalidRecord(path: "(in-memory log)", reason: "\(error)")
+            }
         }
+        record.attachments = attachments.withLock { $0 }
+        return record
+    }
+
+    /// How this Squall was compiled, for the reports' advice.
+    static var build: String {
+        #if DEBUG
+        "debug"
+        #else
+        "release"
+        #endif
     }
 
     private static func perform(

@@ -89,7 +89,10 @@ struct ReplayCommand: AsyncParsableCommand {
                 }
             }
         }
-        if !record.passed { throw record.interrupted ? ExitStatus.interrupted : ExitStatus.gateFailed }
+        if !record.complete {
+            print("incomplete: \(record.endReason); the metrics cover the log up to its last line")
+        }
+        if !record.passed { throw ExitStatus.of(record.verdict) }
     }
 
     private func rerun(_ path: String) async throws {
@@ -146,8 +149,8 @@ struct ReplayCommand: AsyncParsableCommand {
             print("\(verdict) from \(recordedName) (\(comparison.differences.count) differences, rerun.json):")
             self.printDifferences(comparison)
         }
-        if record.interrupted { throw ExitStatus.interrupted }
-        if !record.passed || (self.strict && comparison.outcomeDiffers) { throw ExitStatus.gateFailed }
+        if !record.passed { throw ExitStatus.of(record.verdict) }
+        if self.strict && comparison.outcomeDiffers { throw ExitStatus.gateFailed }
     }
 
     private func printDifferences(_ comparison: RunComparison) {

@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
             if record.interrupted { break }
         }
         try session.writeCombinedJUnit(records)
-        if records.contains(where: \.interrupted) { throw ExitStatus.interrupted }
-        if records.contains(where: { !$0.passed }) { throw ExitStatus.gateFailed }
+        let exit = ExitStatus.of(records.map(\.verdict))
+        if exit != ExitStatus.success { throw exit }
     }
 }

@@ -53,19 +53,12 @@ struct RunFiles {
         return found
     }
 
-    /// Reads a stored event log into a record (metrics and gates recomputed).
+    /// Reads a stored event log into a record (metrics and gates recomputed); a log cut off by a kill reads as
+    /// incomplete.
     ///
     /// - Throws: ``ScenarioError/invalidRecord(path:reason:)`` naming the bad line.
     static func record(events path: String) throws(ScenarioError) -> RunRecord {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadable(path: path, reason: "cannot open the file")
-        }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        do {
-            return try RunRecord(lines: lines)
-        } catch {
-            throw .invalidRecord(path: path, reason: "\(error)")
-        }
+        try RunRecord(contentsOf: path)
     }
 
     /// Reads a stored `report.json`.

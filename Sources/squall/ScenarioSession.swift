@@ -47,7 +47,17 @@ struct ScenarioSession {
                 print("  " + snapshot.line)
             }
         }
-        let runner = ScenarioRunner(scenario: scenario, progress: progress)
+        let folder: String
+        do {
+            folder = try ReportWriter.createFolder(scenario: scenario.name, under: self.output)
+        } catch {
+            printError("\(self.command): \(error)")
+            throw ExitStatus.internalError
+        }
+        var runner = ScenarioRunner(
+            scenario: scenario, eventLogPath: (folder as NSString).appendingPathComponent("events.ndjson"), progress: progress
+        )
+        runner.harnessStall = Self.harnessStallForTests
         let running = Task { () async -> Result<RunRecord, ScenarioError> in
             do throws(ScenarioError) {
                 return .success(try await runner.run())
@@ -70,11 +80,14 @@ struct ScenarioSession {
         case .success(let finished): record = finished
         case .failure(let error):
             printError("\(self.command): \(scenario.name): \(error)")
+            if case .beyondHarness = error {
+                try? FileManager.default.removeItem(atPath: folder)
+                throw ExitStatus.inconclusive
+            }
             throw ExitStatus.internalError
         }
-        let folder = ReportWriter.folder(for: record, under: self.output)
         do {
-            try ReportWriter.write(record, to: folder)
+            try ReportWriter.write(record, to: folder, includeEvents: false)
         } catch {
             printError("\(self.command): \(error)")
             throw ExitStatus.internalError
@@ -83,17 +96,34 @@ struct ScenarioSession {
         return (record, folder)
     }
 
-    /// Prints a run's verdict line, its failed gates and faults that were never injected.
+    /// Prints a run's verdict line, its failed gates, faults that were never injected and, when it matters, the
+    /// harness's health.
     static func printVerdict(_ record: RunRecord, folder: String) {
-        let verdict = record.passed ? "passed" : (record.interrupted ? "INTERRUPTED" : "FAILED")
+        let verdict = record.verdict
         let failed = record.gates.filter { !$0.passed }
-        print("\(record.passed ? "✔" : "✘") \(record.scenario.name): \(verdict) (\(record.gates.count - failed.count)/\(record.gates.count) gates) → \(folder)")
+        let mark = verdict == .passed ? "✔" : (verdict == .inconclusive ? "?" : "✘")
+        print("\(mark) \(record.scenario.name): \(verdict.label) (\(record.gates.count - failed.count)/\(record.gates.count) gates) → \(folder)")
         for result in failed {
             print("    \(result.summary)")
         }
         if !record.metrics.faultsNotInjected.isEmpty {
             print("    never injected: \(record.metrics.faultsNotInjected.joined(separator: ", "))")
         }
+        if verdict == .inconclusive {
+            print("    the harness was overloaded, so these failures may be its own, not the app's: \(record.harness.summary)")
+            print("    to get a verdict: \(record.harness.advice)")
+        } else if record.harness.overloaded {
+            print("    harness: \(record.harness.summary)")
+        }
+    }
+
+    /// Test hook: `SQUALL_TEST_HARNESS_STALL_MS` blocks every event loop that long once a second, so the tests can
+    /// starve the harness of a real `squall run` on purpose. Not a user feature.
+    private static var harnessStallForTests: Duration? {
+        guard let text = ProcessInfo.processInfo.environment["SQUALL_TEST_HARNESS_STALL_MS"], let milliseconds = Int(text) else {
+            return nil
+        }
+        return .milliseconds(milliseconds)
     }
 
     /// Writes the combined `junit.xml` of the session's runs.

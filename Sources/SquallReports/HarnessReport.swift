@@ -1,0 +1,36 @@
+import SquallFaults
+import SquallScenarios
+
+/// The harness-health part of every report: the lag percentiles against the bound, CPU and writer backlog, and —
+/// for an inconclusive run — what happened and what to do.
+enum HarnessReport {
+    /// The `harness` member of `report.json`.
+    static func json(_ record: RunRecord) -> JSONValue {
+        let health = record.harness
+        func number(_ value: Double?) -> JSONValue {
+            value.map { .number(MetricSummary.round($0)) } ?? .null
+        }
+        return .object([
+            "measured": .bool(health.measured),
+            "overloaded": .bool(health.overloaded),
+            "boundMs": .number(MetricSummary.round(health.bound.milliseconds)),
+            "boundReason": .string(health.bound.reason),
+            "lagSamples": .number(Double(health.lagSamples)),
+            "samplesOverBound": .number(Double(health.samplesOverBound)),
+            "lagMs": .object(["p50": number(health.lagP50), "p95": number(health.lagP95), "p99": number(health.lagP99), "max": number(health.lagMax)]),
+            "worstProbe": health.worstProbe.map { .string($0) } ?? .null,
+            "cpuCores": .object(["median": number(health.cpuMedian), "max": number(health.cpuMax)]),
+            "writerBacklogMax": .number(Double(health.writerBacklogMax)),
+            "cores": health.cores.map { .number(Double($0)) } ?? .null,
+            "build": health.build.map { .string($0) } ?? .null,
+        ])
+    }
+
+    /// The sentences a report shows for an inconclusive run (empty otherwise).
+    static func explanation(_ record: RunRecord) -> String? {
+        guard record.verdict == .inconclusive else { return nil }
+        return "Inconclusive: a gate failed while the harness itself was overloaded (\(record.harness.summary)), so the "
+            + "failure may be the harness's, not the app's. The gates below are computed as usual but are no verdict on "
+            + "the system under test. To get one: \(record.harness.advice)."
+    }
+}

@@ -1,0 +1,141 @@
+import NIOCore
+import NIOPosix
+import SquallFaults
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Measures the harness's own health while a run goes on and records it in the run's log.
+///
+/// A probe timer every ``probeInterval`` on each event loop of the group the sockets run on, and one on the Swift
+/// concurrency executor the clients, jobs and timeline run on, records how late it fired. Once a second a
+/// `harness_lag` run event carries those samples (`lagMs`, by probe), the event writer's largest backlog
+/// (`writerBacklog`, lines not yet on disk) and the process's CPU use (`cpu`, CPU seconds per wall second).
+/// ``HarnessHealth`` judges them against the scenario's ``HarnessBound``.
+final class HarnessMonitor: Sendable {
+    /// How often each probe fires.
+    static let probeInterval: Duration = .milliseconds(50)
+    /// How often samples are recorded.
+    static let reportInterval: Duration = .seconds(1)
+
+    private struct Window {
+        var lags: [String: [Double]] = [:]
+        var backlog = 0
+    }
+
+    private let log: EventLog
+    private let loops: [any EventLoop]
+    private let window = Mutex(Window())
+    private let stopped = Atomic(false)
+    /// Test hook: block every event loop this long once a second (nil: never).
+    private let stall: Duration?
+
+    /// Creates a monitor for the loops of `eventLoopGroup`.
+    ///
+    /// - Parameters:
+    ///   - log: where samples go.
+    ///   - eventLoopGroup: the loops to probe.
+    ///   - stall: for tests of the verdict only: block every loop this long once a second.
+    init(log: EventLog, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, stall: Duration? = nil) {
+        self.log = log
+        var loops: [any EventLoop] = []
+        for loop in eventLoopGroup.makeIterator() { loops.append(loop) }
+        self.loops = loops
+        self.stall = stall
+    }
+
+    /// Probes until the task is cancelled, then records the last samples.
+    func run() async {
+        for (index, loop) in self.loops.enumerated() {
+            self.probe(loop, name: "loop-\(index)")
+        }
+        let clock = ContinuousClock()
+        var due = clock.now + Self.probeInterval
+        var reported = (at: clock.now, cpu: Self.cpuSeconds())
+        var stalled = clock.now
+        while !Task.isCancelled {
+            do {
+                try await clock.sleep(until: due)
+            } catch {
+                break
+            }
+            let now = clock.now
+            self.add("executor", lag: now - due)
+            self.window.withLock { $0.backlog = max($0.backlog, self.log.backlog) }
+            due = now + Self.probeInterval
+            if let stall = self.stall, now - stalled >= Self.reportInterval {
+                stalled = now
+                for loop in self.loops {
+                    loop.execute { Self.block(for: stall) }
+                }
+            }
+            if now - reported.at >= Self.reportInterval {
+                let cpu = Self.cpuSeconds()
+                self.report(cpu: (cpu - reported.cpu) / (now - reported.at).seconds)
+                reported = (now, cpu)
+            }
+        }
+        self.stopped.store(true, ordering: .relaxed)
+        let now = clock.now
+        if now - reported.at > Self.probeInterval {
+            self.report(cpu: (Self.cpuSeconds() - reported.cpu) / (now - reported.at).seconds)
+        }
+    }
+
+    private func probe(_ loop: any EventLoop, name: String) {
+        guard !self.stopped.load(ordering: .relaxed) else { return }
+        let due = NIODeadline.now() + TimeAmount(Self.probeInterval)
+        loop.scheduleTask(deadline: due) {
+            self.add(name, lag: .nanoseconds((NIODeadline.now() - due).nanoseconds))
+            self.probe(loop, name: name)
+        }
+    }
+
+    private func add(_ probe: String, lag: Duration) {
+        let milliseconds = max(0, (lag.milliseconds * 100).rounded() / 100)
+        self.window.withLock { $0.lags[probe, default: []].append(milliseconds) }
+    }
+
+    private func report(cpu: Double) {
+        let window = self.window.withLock { window in
+            defer { window = Window() }
+            return window
+        }
+        let lags = JSONValue.object(window.lags.mapValues { .array($0.map { .number($0) }) })
+        self.log.recordRun("harness_lag", [
+            ("lagMs", lags),
+            ("writerBacklog", .number(Double(window.backlog))),
+            ("cpu", .number((cpu * 100).rounded() / 100)),
+        ])
+    }
+
+    /// The process's user and system CPU time so far, in seconds.
+    private static func cpuSeconds() -> Double {
+        var usage = rusage()
+        #if canImport(Glibc)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1_000_000
+        let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1_000_000
+        return user + system
+    }
+
+    private static func block(for duration: Duration) {
+        let clock = ContinuousClock()
+        let end = clock.now + duration
+        while clock.now < end {}
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    fileprivate var seconds: Double {
+        Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18
+    }
+}
