@@ -88,6 +88,11 @@ public enum ReportWriter {
         ReportJSON.document(record)
     }
 
+    /// The JUnit XML of one or more runs (one suite each).
+    public static func junit(_ records: [RunRecord]) -> String {
+        JUnitReport.xml(records)
+    }
+
     /// The Markdown summary, for printing.
     public static func summary(_ record: RunRecord) -> String {
         MarkdownSummary.text(record)

@@ -56,7 +56,7 @@ final class HarnessMonitor: Sendable {
         let clock = ContinuousClock()
         var due = clock.now + Self.probeInterval
         var reported = (at: clock.now, cpu: Self.cpuSeconds())
-        var stalled = clock.now
+        var stalled = clock.now - Self.reportInterval
         while !Task.isCancelled {
             do {
                 try await clock.sleep(until: due)

@@ -25,10 +25,13 @@ public final class SquallProcess: @unchecked Sendable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
     }
 
-    /// Starts `squall` with `arguments`.
-    public init(_ arguments: [String]) throws {
+    /// Starts `squall` with `arguments`, and `environment` added to this process's.
+    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
         self.process.executableURL = URL(fileURLWithPath: Self.executablePath)
         self.process.arguments = arguments
+        if !environment.isEmpty {
+            self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        }
         self.process.standardOutput = self.output
         self.process.standardError = self.errors
         self.output.fileHandleForReading.readabilityHandler = { [weak self] handle in
@@ -46,6 +49,11 @@ public final class SquallProcess: @unchecked Sendable {
         self.lock.lock()
         defer { self.lock.unlock() }
         return String(decoding: self.collectedOutput, as: UTF8.self)
+    }
+
+    /// The child's process id.
+    public var processIdentifier: Int32 {
+        self.process.processIdentifier
     }
 
     /// Sends a signal, e.g. `SIGTERM`.
@@ -72,8 +80,12 @@ public final class SquallProcess: @unchecked Sendable {
     }
 
     /// Runs `squall` to completion.
-    public static func run(_ arguments: [String], timeout: Double = 60) async throws -> (status: Int32, output: String, errors: String) {
-        let process = try SquallProcess(arguments)
+    public static func run(
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        timeout: Double = 60
+    ) async throws -> (status: Int32, output: String, errors: String) {
+        let process = try SquallProcess(arguments, environment: environment)
         let (status, errors) = await process.waitForExit(timeout: timeout)
         try? await Task.sleep(for: .milliseconds(50))
         return (status, process.standardOutput, errors)

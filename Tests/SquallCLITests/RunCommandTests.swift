@@ -35,6 +35,66 @@ import Testing
         #expect(result.output.contains("polling_requests count>0: observed 0 — FAILED"), "\(result.output)")
     }
 
+    @Test func aFailedGateOnAStarvedHarnessIsInconclusiveWithExit75() async throws {
+        // The same failing gate as above, but every event loop is blocked 300 ms once a second (a test hook), so
+        // the harness lags far beyond its bound: the failure cannot be blamed on the app.
+        let file = try self.write(self.scenario(gate: #""polling_requests": ["count>0"]"#))
+        let output = (file as NSString).deletingLastPathComponent + "/reports"
+        let result = try await SquallProcess.run(["run", file, "--output", output], environment: ["SQUALL_TEST_HARNESS_STALL_MS": "300"])
+        #expect(result.status == 75, "\(result.output)\(result.errors)")
+        #expect(result.output.contains("? cli: INCONCLUSIVE"), "\(result.output)")
+        #expect(result.output.contains("polling_requests count>0: observed 0 — FAILED"), "the gate is still computed and shown")
+        #expect(result.output.contains("the harness was overloaded"), "\(result.output)")
+        let run = try FileManager.default.contentsOfDirectory(atPath: output + "/cli")[0]
+        let junit = try String(contentsOfFile: output + "/cli/" + run + "/junit.xml", encoding: .utf8)
+        #expect(junit.contains(#"<error type="inconclusive""#), "\(junit)")
+        let summary = try String(contentsOfFile: output + "/cli/" + run + "/summary.md", encoding: .utf8)
+        #expect(summary.contains("Inconclusive: a gate failed while the harness itself was overloaded"))
+        let html = try String(contentsOfFile: output + "/cli/" + run + "/report.html", encoding: .utf8)
+        #expect(html.contains(#"class="inconclusive""#))
+    }
+
+    @Test func passingGatesOnAStarvedHarnessStillPass() async throws {
+        let file = try self.write(self.scenario(gate: #""completion_rate": ["rate==1"]"#))
+        let output = (file as NSString).deletingLastPathComponent + "/reports"
+        let result = try await SquallProcess.run(["run", file, "--output", output], environment: ["SQUALL_TEST_HARNESS_STALL_MS": "300"])
+        #expect(result.status == 0, "\(result.output)\(result.errors)")
+        #expect(result.output.contains("harness: OVERLOADED"), "the overload is still reported: \(result.output)")
+    }
+
+    @Test func aKilledRunLeavesAReadableLogThatRechecksAsIncomplete() async throws {
+        let file = try self.write(#"{"name": "killed", "timeScale": 0.1, "duration": "300s", "server": {"job": {"totalItems": 1000, "itemInterval": "1s"}}, "clients": [{"count": 3}], "gates": {"completion_rate": ["rate==1"]}}"#)
+        let output = (file as NSString).deletingLastPathComponent + "/reports"
+        let process = try SquallProcess(["run", file, "--output", output])
+        var events = ""
+        let logged = await Eventually.wait(timeout: 20) {
+            guard let run = try? FileManager.default.contentsOfDirectory(atPath: output + "/killed").first,
+                let text = try? String(contentsOfFile: output + "/killed/" + run + "/events.ndjson", encoding: .utf8)
+            else { return false }
+            events = output + "/killed/" + run + "/events.ndjson"
+            return text.contains(#""event":"harness_lag""#) && text.contains(#""event":"delivered""#)
+        }
+        #expect(logged, "the log reaches the disk while the run goes on")
+        process.signal(SIGKILL)
+        _ = await process.waitForExit()
+        let text = try String(contentsOfFile: events, encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count > 3)
+        for line in lines {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "every line parses: \(line)")
+        }
+        #expect(!text.contains(#""event":"run_ended""#))
+        let recheck = try await SquallProcess.run(["replay", "--recheck", events])
+        #expect(recheck.status == 130, "\(recheck.output)\(recheck.errors)")
+        #expect(recheck.output.contains("INTERRUPTED"), "\(recheck.output)")
+        #expect(recheck.output.contains("incomplete"), "\(recheck.output)")
+        let report = try await SquallProcess.run(["report", (events as NSString).deletingLastPathComponent])
+        #expect(report.status == 0, "\(report.output)\(report.errors)")
+        let summary = try String(contentsOfFile: (events as NSString).deletingLastPathComponent + "/summary.md", encoding: .utf8)
+        #expect(summary.contains("INTERRUPTED"))
+        #expect(summary.contains("incomplete log"))
+    }
+
     @Test func anInvalidScenarioExits64WithItsJSONPath() async throws {
         let file = try self.write(#"{"name": "bad", "duration": "10s", "clients": [{"count": 1, "strategy": "yolo"}]}"#)
         for command in ["run", "validate"] {

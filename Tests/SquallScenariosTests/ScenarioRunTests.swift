@@ -42,10 +42,24 @@ import Testing
         let gate = try #require(record.gates.first { $0.gate.metric == .duplicateMessages })
         #expect(!gate.passed)
         #expect((gate.observed ?? 0) > 0)
+        #expect(!record.harness.overloaded, "\(record.harness.summary)")
+        #expect(record.verdict == .failed, "a healthy harness: the broken client is to blame")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-report-\(UUID().uuidString)").path
         try ReportWriter.write(record, to: folder)
         let junit = try String(contentsOfFile: folder + "/junit.xml", encoding: .utf8)
         #expect(junit.contains("<failure message=\"observed \(MetricText.format(gate.observed!)), expected count==0\""), "\(junit)")
+    }
+
+    @Test func theSameBrokenClientOnAStarvedHarnessIsInconclusive() async throws {
+        var runner = ScenarioRunner(
+            scenario: try Scenario(bytes: Array(self.restart(strategy: "broken-no-dedup", gates: #"{"duplicate_messages": ["count==0"]}"#).utf8))
+        )
+        runner.harnessStall = .milliseconds(300)
+        let record = try await runner.run()
+        #expect(record.gates.contains { !$0.passed && $0.gate.metric == .duplicateMessages }, "the gate is still computed")
+        #expect(record.harness.overloaded)
+        #expect((record.harness.lagMax ?? 0) >= 250, "the stall shows as lag: \(record.harness.summary)")
+        #expect(record.verdict == .inconclusive)
     }
 
     @Test func brokenNoResumeFailsTheLossOrDuplicateGate() async throws {
