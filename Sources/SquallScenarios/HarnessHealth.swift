@@ -112,7 +112,8 @@ public struct HarnessHealth: Sendable, Hashable {
         return steps.joined(separator: "; ")
     }
 
-    static func format(_ value: Double) -> String {
+    /// A figure rounded to one decimal, for reports.
+    package static func format(_ value: Double) -> String {
         JSONValue.format((value * 10).rounded() / 10)
     }
 }

@@ -6,7 +6,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (build with -c release).",
-        subcommands: [BenchProxyCommand.self]
+        subcommands: [BenchProxyCommand.self, BenchCapacityCommand.self]
     )
 }
 
