@@ -31,9 +31,23 @@ public enum JSONText {
     /// - Returns: its JSON text.
     public static func number(_ value: Double) -> String {
         guard value.isFinite else { return "0" }
-        var text = String(format: "%.3f", value)
-        while text.hasSuffix("0") { text.removeLast() }
-        if text.hasSuffix(".") { text.removeLast() }
-        return text == "-0" ? "0" : text
+        let thousandths = (value * 1_000).rounded()
+        guard abs(thousandths) < 9e18 else { return "\(value)" }
+        // Integer arithmetic, not `String(format:)`: event lines are written by the hundred thousand per run.
+        let scaled = Int64(thousandths)
+        let magnitude = scaled.magnitude
+        var text = scaled < 0 ? "-" : ""
+        text += String(magnitude / 1_000)
+        var fraction = magnitude % 1_000
+        if fraction != 0 {
+            var digits = 3
+            while fraction % 10 == 0 {
+                fraction /= 10
+                digits -= 1
+            }
+            let decimals = String(fraction)
+            text += "." + String(repeating: "0", count: digits - decimals.count) + decimals
+        }
+        return text
     }
 }
