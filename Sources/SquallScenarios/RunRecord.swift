@@ -45,7 +45,12 @@ public struct RunRecord: Sendable {
 
     /// What the outcome means: a failed gate counts against the system under test only when the harness kept up.
     public var verdict: RunVerdict {
-        if self.interrupted { return .interrupted }
+        self.interrupted ? .interrupted : self.verdictOfGates
+    }
+
+    /// The verdict of the gates on the events the log holds, interrupted or not: `passed`, `failed` or
+    /// `inconclusive`. A re-check of a partial log reports this one.
+    public var verdictOfGates: RunVerdict {
         if self.gates.allSatisfy(\.passed) { return .passed }
         return self.harness.overloaded ? .inconclusive : .failed
     }

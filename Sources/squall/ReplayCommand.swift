@@ -89,10 +89,12 @@ struct ReplayCommand: AsyncParsableCommand {
                 }
             }
         }
-        if !record.complete {
-            print("incomplete: \(record.endReason); the metrics cover the log up to its last line")
+        if record.interrupted {
+            let ending = record.complete ? "interrupted (\(record.endReason))" : "incomplete: \(record.endReason)"
+            print("\(ending); the verdict of the gates on the partial log: \(record.verdictOfGates.label)")
         }
-        if !record.passed { throw ExitStatus.of(record.verdict) }
+        let exit = ExitStatus.of(record.verdictOfGates)
+        if exit != ExitStatus.success { throw exit }
     }
 
     private func rerun(_ path: String) async throws {
