@@ -78,8 +78,19 @@ let package = Package(
             dependencies: ["SquallFaults", "SquallScenarios"]
         ),
         .target(
+            name: "SquallBenchmarks",
+            dependencies: [
+                "SquallFaults",
+                "SquallProxy",
+                "SquallScenarios",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "SquallTestSupport",
             dependencies: [
+                "SquallBenchmarks",
                 "SquallFaults",
                 "SquallProxy",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -99,7 +110,7 @@ let package = Package(
                 "SquallReferenceClient",
                 "SquallScenarios",
                 "SquallReports",
-                "SquallTestSupport",
+                "SquallBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -130,15 +141,16 @@ let package = Package(
         ),
         .testTarget(
             name: "EmbeddingExampleTests",
-            dependencies: ["SquallFaults", "SquallProxy", "SquallTestSupport"]
+            dependencies: ["SquallBenchmarks", "SquallFaults", "SquallProxy", "SquallTestSupport"]
         ),
         .testTarget(
             name: "SquallCLITests",
-            dependencies: ["SquallTestSupport"]
+            dependencies: ["SquallBenchmarks", "SquallTestSupport"]
         ),
         .testTarget(
             name: "SquallProxyTests",
             dependencies: [
+                "SquallBenchmarks",
                 "SquallFaults",
                 "SquallProxy",
                 "SquallTestSupport",

@@ -1,3 +1,4 @@
+import SquallBenchmarks
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1

@@ -1,3 +1,4 @@
+import SquallBenchmarks
 import ArgumentParser
 import SquallFaults
 import SquallScenarios

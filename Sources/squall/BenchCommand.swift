@@ -1,5 +1,5 @@
 import ArgumentParser
-import SquallTestSupport
+import SquallBenchmarks
 
 /// `squall bench`: benchmarks that print figures as ratios to a baseline measured in the same run.
 struct BenchCommand: AsyncParsableCommand {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import SquallFaults
 import SquallProxy
-import SquallTestSupport
+import SquallBenchmarks
 
 /// `squall proxy`: runs named fault-injecting proxies until SIGINT or SIGTERM.
 struct ProxyCommand: AsyncParsableCommand {

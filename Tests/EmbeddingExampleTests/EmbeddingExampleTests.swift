@@ -26,6 +26,7 @@ private func timeRoundTrip(port: Int) async throws -> Duration {
 }
 
 // README: begin
+import SquallBenchmarks
 import SquallFaults
 import SquallProxy
 

@@ -1,3 +1,4 @@
+import SquallBenchmarks
 import Foundation
 import SquallTestSupport
 import Testing

@@ -1,3 +1,4 @@
+import SquallBenchmarks
 import SquallFaults
 import SquallProxy
 import SquallTestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import SquallBenchmarks
 import SquallFaults
 import SquallProxy
 import SquallTestSupport

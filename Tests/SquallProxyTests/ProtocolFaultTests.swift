@@ -1,5 +1,6 @@
 import Foundation
 import NIOWebSocket
+import SquallBenchmarks
 import SquallFaults
 import SquallProxy
 import SquallTestSupport

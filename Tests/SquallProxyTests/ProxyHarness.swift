@@ -1,4 +1,5 @@
 import NIOCore
+import SquallBenchmarks
 import SquallFaults
 import SquallProxy
 import SquallTestSupport

@@ -1,3 +1,4 @@
+import SquallBenchmarks
 import Foundation
 import SquallReferenceProtocol
 import SquallReferenceServer

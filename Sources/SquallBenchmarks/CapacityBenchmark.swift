@@ -1,5 +1,6 @@
 import Foundation
 import SquallFaults
+import SquallScenarios
 
 /// How many reference clients this machine drives honestly: runs a handoff scenario (the shipped
 /// `thundering-herd`'s shape) with more and more clients until the harness crosses its lag bound, then narrows the
