@@ -137,7 +137,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SquallScenariosTests",
-            dependencies: ["SquallFaults", "SquallScenarios", "SquallReports", "SquallReferenceClient", "SquallTestSupport"]
+            dependencies: [
+                "SquallFaults", "SquallScenarios", "SquallReports", "SquallReferenceClient", "SquallTestSupport",
+            ]
         ),
         .testTarget(
             name: "EmbeddingExampleTests",

@@ -47,7 +47,13 @@ public struct ProxyBenchmark: Sendable {
         let result: Result<[Row], any Error>
         do {
             result = .success(
-                try await self.measure(sink: sink, echo: echo, sinkProxy: sinkProxy, echoProxy: echoProxy, progress: progress)
+                try await self.measure(
+                    sink: sink,
+                    echo: echo,
+                    sinkProxy: sinkProxy,
+                    echoProxy: echoProxy,
+                    progress: progress
+                )
             )
         } catch {
             result = .failure(error)
@@ -71,10 +77,21 @@ public struct ProxyBenchmark: Sendable {
         progress("bulk throughput, \(self.seconds) s each")
         let seconds = self.seconds
         let directRate = try await blocking { try Self.throughput(port: sink.port, seconds: seconds) }
-        let proxiedRate = try await blocking { try Self.throughput(port: sinkProxy.listenAddress!.port!, seconds: seconds) }
+        let proxiedRate = try await blocking {
+            try Self.throughput(port: sinkProxy.listenAddress!.port!, seconds: seconds)
+        }
         let ratio = proxiedRate / directRate
-        rows.append(Row(name: "bulk throughput, one stream", unit: "MB/s", direct: directRate / 1e6, proxied: proxiedRate / 1e6,
-                        comparison: String(format2(ratio)) + " × direct", target: "≥ 0.38 × direct", met: ratio >= 0.38))
+        rows.append(
+            Row(
+                name: "bulk throughput, one stream",
+                unit: "MB/s",
+                direct: directRate / 1e6,
+                proxied: proxiedRate / 1e6,
+                comparison: String(format2(ratio)) + " × direct",
+                target: "≥ 0.38 × direct",
+                met: ratio >= 0.38
+            )
+        )
 
         progress("64-byte ping-pong, \(self.roundTrips) round trips each")
         let trips = self.roundTrips
@@ -82,21 +99,47 @@ public struct ProxyBenchmark: Sendable {
         let proxied = try await blocking { try Self.pingPong(port: echoProxy.listenAddress!.port!, count: trips) }
         let addedP50 = (Self.percentile(proxied, 0.5) - Self.percentile(direct, 0.5)) * 1e6
         let addedP99 = (Self.percentile(proxied, 0.99) - Self.percentile(direct, 0.99)) * 1e6
-        rows.append(Row(name: "round trip p50", unit: "µs", direct: Self.percentile(direct, 0.5) * 1e6,
-                        proxied: Self.percentile(proxied, 0.5) * 1e6, comparison: "+\(format1(addedP50)) µs",
-                        target: "≤ +25 µs", met: addedP50 <= 25))
-        rows.append(Row(name: "round trip p99", unit: "µs", direct: Self.percentile(direct, 0.99) * 1e6,
-                        proxied: Self.percentile(proxied, 0.99) * 1e6, comparison: "+\(format1(addedP99)) µs",
-                        target: "(reported)", met: true))
+        rows.append(
+            Row(
+                name: "round trip p50",
+                unit: "µs",
+                direct: Self.percentile(direct, 0.5) * 1e6,
+                proxied: Self.percentile(proxied, 0.5) * 1e6,
+                comparison: "+\(format1(addedP50)) µs",
+                target: "≤ +25 µs",
+                met: addedP50 <= 25
+            )
+        )
+        rows.append(
+            Row(
+                name: "round trip p99",
+                unit: "µs",
+                direct: Self.percentile(direct, 0.99) * 1e6,
+                proxied: Self.percentile(proxied, 0.99) * 1e6,
+                comparison: "+\(format1(addedP99)) µs",
+                target: "(reported)",
+                met: true
+            )
+        )
 
         progress("new connection + first byte, \(self.connections) each")
         let count = self.connections
         let directConnect = try await blocking { try Self.connectFirstByte(port: echo.port, count: count) }
-        let proxiedConnect = try await blocking { try Self.connectFirstByte(port: echoProxy.listenAddress!.port!, count: count) }
+        let proxiedConnect = try await blocking {
+            try Self.connectFirstByte(port: echoProxy.listenAddress!.port!, count: count)
+        }
         let addedConnect = (Self.percentile(proxiedConnect, 0.5) - Self.percentile(directConnect, 0.5)) * 1e6
-        rows.append(Row(name: "connect + first byte p50", unit: "µs", direct: Self.percentile(directConnect, 0.5) * 1e6,
-                        proxied: Self.percentile(proxiedConnect, 0.5) * 1e6, comparison: "+\(format1(addedConnect)) µs",
-                        target: "≤ +100 µs", met: addedConnect <= 100))
+        rows.append(
+            Row(
+                name: "connect + first byte p50",
+                unit: "µs",
+                direct: Self.percentile(directConnect, 0.5) * 1e6,
+                proxied: Self.percentile(proxiedConnect, 0.5) * 1e6,
+                comparison: "+\(format1(addedConnect)) µs",
+                target: "≤ +100 µs",
+                met: addedConnect <= 100
+            )
+        )
 
         progress("latency fault accuracy, 50 ms × 100")
         let latencyProxy = try await Self.startProxy(
@@ -110,13 +153,40 @@ public struct ProxyBenchmark: Sendable {
         let errors = delayed.map { abs($0 - 0.050 - baseline) * 1e3 }
         let errorP50 = Self.percentile(errors, 0.5)
         let errorP99 = Self.percentile(errors, 0.99)
-        rows.append(Row(name: "50 ms latency error p50", unit: "ms", direct: nil, proxied: errorP50,
-                        comparison: "\(format3(errorP50)) ms", target: "≤ 0.3 ms", met: errorP50 <= 0.3))
-        rows.append(Row(name: "50 ms latency error p99", unit: "ms", direct: nil, proxied: errorP99,
-                        comparison: "\(format3(errorP99)) ms", target: "≤ 1 ms", met: errorP99 <= 1))
+        rows.append(
+            Row(
+                name: "50 ms latency error p50",
+                unit: "ms",
+                direct: nil,
+                proxied: errorP50,
+                comparison: "\(format3(errorP50)) ms",
+                target: "≤ 0.3 ms",
+                met: errorP50 <= 0.3
+            )
+        )
+        rows.append(
+            Row(
+                name: "50 ms latency error p99",
+                unit: "ms",
+                direct: nil,
+                proxied: errorP99,
+                comparison: "\(format3(errorP99)) ms",
+                target: "≤ 1 ms",
+                met: errorP99 <= 1
+            )
+        )
         let latenessP50 = Self.percentile(timerLateness, 0.5) * 1e3
-        rows.append(Row(name: "event-loop 50 ms timer lateness p50 (baseline)", unit: "ms", direct: nil, proxied: latenessP50,
-                        comparison: "\(format3(latenessP50)) ms", target: "(reported: the floor under the latency error)", met: true))
+        rows.append(
+            Row(
+                name: "event-loop 50 ms timer lateness p50 (baseline)",
+                unit: "ms",
+                direct: nil,
+                proxied: latenessP50,
+                comparison: "\(format3(latenessP50)) ms",
+                target: "(reported: the floor under the latency error)",
+                met: true
+            )
+        )
 
         progress("bandwidth fault accuracy, 1 MB/s for 5 s")
         let source = try await LoopbackServer.start(.send(count: 20_000_000))
@@ -130,10 +200,28 @@ public struct ProxyBenchmark: Sendable {
         let total = Double(samples.last?.bytes ?? 0)
         let overallError = abs(total - 5_000_000) / 5_000_000 * 100
         let worstWindow = Self.worstWindowError(samples, rate: 1_000_000, seconds: 5)
-        rows.append(Row(name: "1 MB/s bandwidth error, 5 s", unit: "%", direct: nil, proxied: overallError,
-                        comparison: "\(format3(overallError)) %", target: "≤ 0.5 %", met: overallError <= 0.5))
-        rows.append(Row(name: "1 MB/s bandwidth error, worst 1 s", unit: "%", direct: nil, proxied: worstWindow,
-                        comparison: "\(format3(worstWindow)) %", target: "≤ 2 %", met: worstWindow <= 2))
+        rows.append(
+            Row(
+                name: "1 MB/s bandwidth error, 5 s",
+                unit: "%",
+                direct: nil,
+                proxied: overallError,
+                comparison: "\(format3(overallError)) %",
+                target: "≤ 0.5 %",
+                met: overallError <= 0.5
+            )
+        )
+        rows.append(
+            Row(
+                name: "1 MB/s bandwidth error, worst 1 s",
+                unit: "%",
+                direct: nil,
+                proxied: worstWindow,
+                comparison: "\(format3(worstWindow)) %",
+                target: "≤ 2 %",
+                met: worstWindow <= 2
+            )
+        )
         return rows
     }
 
@@ -145,7 +233,9 @@ public struct ProxyBenchmark: Sendable {
         ]
         for row in rows {
             let direct = row.direct.map { "\(format1($0)) \(row.unit)" } ?? "—"
-            lines.append("| \(row.name) | \(direct) | \(format1(row.proxied)) \(row.unit) | \(row.comparison) | \(row.target) | \(row.met ? "yes" : "no") |")
+            lines.append(
+                "| \(row.name) | \(direct) | \(format1(row.proxied)) \(row.unit) | \(row.comparison) | \(row.target) | \(row.met ? "yes" : "no") |"
+            )
         }
         return lines.joined(separator: "\n")
     }
@@ -232,7 +322,11 @@ public struct ProxyBenchmark: Sendable {
         return samples
     }
 
-    private static func worstWindowError(_ samples: [(time: Double, bytes: Int)], rate: Double, seconds: Double) -> Double {
+    private static func worstWindowError(
+        _ samples: [(time: Double, bytes: Int)],
+        rate: Double,
+        seconds: Double
+    ) -> Double {
         func bytes(at time: Double) -> Double {
             Double(samples.last { $0.time <= time }?.bytes ?? 0)
         }

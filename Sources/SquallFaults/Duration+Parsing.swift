@@ -43,7 +43,10 @@ extension Duration {
     public var squallText: String {
         let nanoseconds = self.nanosecondCount
         if nanoseconds == 0 { return "0" }
-        for (suffix, size) in [("h", Int64(3_600_000_000_000)), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)]
+        for (suffix, size) in [
+            ("h", Int64(3_600_000_000_000)), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000),
+            ("us", 1_000),
+        ]
         where nanoseconds % size == 0 {
             return "\(nanoseconds / size)\(suffix)"
         }

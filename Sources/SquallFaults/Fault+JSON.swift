@@ -35,7 +35,11 @@ extension Fault {
         let toxicity = try reader.number("toxicity", in: 0...1, expected: "a probability in 0...1") ?? 1
         let name = try reader.string("name")
         if let name, name.isEmpty {
-            throw FaultError.invalidValue(path: reader.path(of: "name"), expected: "a non-empty name", found: "string \"\"")
+            throw FaultError.invalidValue(
+                path: reader.path(of: "name"),
+                expected: "a non-empty name",
+                found: "string \"\""
+            )
         }
         let attributes = reader.value("attributes") ?? .object([:])
         var connections: Set<UInt64>?

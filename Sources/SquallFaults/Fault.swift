@@ -42,7 +42,11 @@ public struct Fault: Sendable, Hashable {
         for (key, value) in attributes { json[key] = .number(value) }
         for (key, value) in text { json[key] = .string(value) }
         guard toxicity.isFinite, (0...1).contains(toxicity) else {
-            throw FaultError.invalidValue(path: "toxicity", expected: "a probability in 0...1", found: "number \(toxicity)")
+            throw FaultError.invalidValue(
+                path: "toxicity",
+                expected: "a probability in 0...1",
+                found: "number \(toxicity)"
+            )
         }
         let (values, texts) = try Fault.readAttributes(.object(json), type: type, path: "attributes")
         self.name = name ?? "\(type.rawValue)_\(direction.rawValue)"
@@ -57,14 +61,22 @@ public struct Fault: Sendable, Hashable {
     /// Returns a copy with some attributes changed (the others kept), as Toxiproxy's toxic update does.
     ///
     /// - Throws: ``FaultError`` when a new value is invalid.
-    public func updating(attributes changes: JSONValue?, toxicity: Double?, path: String = "") throws(FaultError) -> Fault {
+    public func updating(
+        attributes changes: JSONValue?,
+        toxicity: Double?,
+        path: String = ""
+    ) throws(FaultError) -> Fault {
         var merged: [String: JSONValue] = [:]
         for (key, value) in self.attributes { merged[key] = .number(value) }
         for (key, value) in self.textAttributes { merged[key] = .string(value) }
         let attributesPath = path.isEmpty ? "attributes" : "\(path).attributes"
         if let changes {
             guard case .object(let members) = changes else {
-                throw FaultError.invalidValue(path: attributesPath, expected: "an object", found: changes.typeDescription)
+                throw FaultError.invalidValue(
+                    path: attributesPath,
+                    expected: "an object",
+                    found: changes.typeDescription
+                )
             }
             for (key, value) in members where value != .null {
                 let canonical = self.type.attributes.first { $0.name.lowercased() == key.lowercased() }?.name ?? key
@@ -82,8 +94,17 @@ public struct Fault: Sendable, Hashable {
             }
             copy.toxicity = toxicity
         }
-        (copy.attributes, copy.textAttributes) = try Fault.readAttributes(.object(merged), type: self.type, path: attributesPath)
-        copy.effect = try FaultEffect(type: self.type, values: copy.attributes, text: copy.textAttributes, path: attributesPath)
+        (copy.attributes, copy.textAttributes) = try Fault.readAttributes(
+            .object(merged),
+            type: self.type,
+            path: attributesPath
+        )
+        copy.effect = try FaultEffect(
+            type: self.type,
+            values: copy.attributes,
+            text: copy.textAttributes,
+            path: attributesPath
+        )
         return copy
     }
 
@@ -114,9 +135,10 @@ public struct Fault: Sendable, Hashable {
         for attribute in type.attributes {
             let given = reader.value(attribute.name)
             if attribute.isText {
-                texts[attribute.name] = try given.map { value throws(FaultError) in
-                    try attribute.readText(value, path: reader.path(of: attribute.name))
-                } ?? attribute.defaultText
+                texts[attribute.name] =
+                    try given.map { value throws(FaultError) in
+                        try attribute.readText(value, path: reader.path(of: attribute.name))
+                    } ?? attribute.defaultText
             } else if let given {
                 values[attribute.name] = try attribute.read(given, path: reader.path(of: attribute.name))
             } else {

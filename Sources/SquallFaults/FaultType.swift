@@ -89,21 +89,54 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
                     choices: ["reject", "strip", "reset", "hang", "blackhole_after_101", "buffer_after_101"],
                     "what happens to a WebSocket upgrade request"
                 ),
-                FaultAttribute("status", .count, default: 403, minimum: 100, maximum: 599, "status answered in reject mode"),
+                FaultAttribute(
+                    "status",
+                    .count,
+                    default: 403,
+                    minimum: 100,
+                    maximum: 599,
+                    "status answered in reject mode"
+                ),
                 FaultAttribute("interval", .milliseconds, default: 1000, "burst period of buffer_after_101"),
             ]
         case .closeAfterFrames:
             return [
-                FaultAttribute("frames", .count, default: 10, "data frames let through (in this direction) before the close"),
-                FaultAttribute("code", .count, default: 1001, minimum: 1000, maximum: 4999, "close code sent both ways; 1006 cuts TCP without a close frame"),
+                FaultAttribute(
+                    "frames",
+                    .count,
+                    default: 10,
+                    "data frames let through (in this direction) before the close"
+                ),
+                FaultAttribute(
+                    "code",
+                    .count,
+                    default: 1001,
+                    minimum: 1000,
+                    maximum: 4999,
+                    "close code sent both ways; 1006 cuts TCP without a close frame"
+                ),
             ]
         case .delayFrames:
             return [FaultAttribute("delay", .milliseconds, "delay added to every frame")]
         case .failRequests:
             return [
-                FaultAttribute("status", .count, default: 503, minimum: 100, maximum: 599, "status of the injected answer"),
+                FaultAttribute(
+                    "status",
+                    .count,
+                    default: 503,
+                    minimum: 100,
+                    maximum: 599,
+                    "status of the injected answer"
+                ),
                 FaultAttribute("every", .count, default: 1, minimum: 1, "fail every Nth matching request (1: all)"),
-                FaultAttribute("rate", .number, default: 0, minimum: 0, maximum: 1, "fail matching requests with this probability instead (seeded)"),
+                FaultAttribute(
+                    "rate",
+                    .number,
+                    default: 0,
+                    minimum: 0,
+                    maximum: 1,
+                    "fail matching requests with this probability instead (seeded)"
+                ),
                 FaultAttribute("path", text: "", "path prefix to match; empty matches all"),
                 FaultAttribute("method", text: "", "method to match, e.g. GET; empty matches all"),
             ]
@@ -116,7 +149,11 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         case .latency:
             return [
                 FaultAttribute("latency", .milliseconds, "delay added to every chunk"),
-                FaultAttribute("jitter", .milliseconds, "the delay varies uniformly by up to ± this much; order is kept"),
+                FaultAttribute(
+                    "jitter",
+                    .milliseconds,
+                    "the delay varies uniformly by up to ± this much; order is kept"
+                ),
             ]
         case .bandwidth:
             return [
@@ -126,7 +163,11 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         case .slicer:
             return [
                 FaultAttribute("average_size", .bytes, default: 1, minimum: 1, "average piece size"),
-                FaultAttribute("size_variation", .bytes, "pieces vary by up to ± this much; must be below average_size"),
+                FaultAttribute(
+                    "size_variation",
+                    .bytes,
+                    "pieces vary by up to ± this much; must be below average_size"
+                ),
                 FaultAttribute("delay", .microseconds, "pause after each piece"),
             ]
         case .slowClose:
@@ -134,7 +175,9 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         case .limitData:
             return [FaultAttribute("bytes", .bytes, "bytes forwarded before the connection is closed")]
         case .timeout:
-            return [FaultAttribute("timeout", .milliseconds, "close after this long without incoming data; 0 never closes")]
+            return [
+                FaultAttribute("timeout", .milliseconds, "close after this long without incoming data; 0 never closes")
+            ]
         case .limitTime:
             return [FaultAttribute("lifetime", .milliseconds, "close a connection once it has been open this long")]
         case .resetPeer:
@@ -161,11 +204,13 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         case .refuse: return "accepts, then resets the connection at once without contacting the server"
         case .slowOpen: return "waits before connecting to the server"
         case .connectBlackhole: return "accepts and never connects to the server nor answers"
-        case .blockUpgrade: return "blocks WebSocket upgrade requests: reject, strip, reset, hang, blackhole or buffer after 101"
+        case .blockUpgrade:
+            return "blocks WebSocket upgrade requests: reject, strip, reset, hang, blackhole or buffer after 101"
         case .dropPings: return "swallows WebSocket ping and pong frames in both directions"
         case .closeAfterFrames: return "after N data frames, sends a close frame with a code (1006: cuts TCP)"
         case .delayFrames: return "delays each WebSocket frame, keeping the order"
-        case .failRequests: return "answers matching HTTP requests with an error status (every Nth, or at a seeded rate)"
+        case .failRequests:
+            return "answers matching HTTP requests with an error status (every Nth, or at a seeded rate)"
         case .delayRequests: return "holds matching HTTP requests before forwarding them"
         }
     }

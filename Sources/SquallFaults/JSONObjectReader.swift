@@ -13,7 +13,11 @@ public struct JSONObjectReader {
     /// - Throws: ``FaultError/invalidValue(path:expected:found:)`` when `value` is not an object.
     public init(_ value: JSONValue, path: String) throws(FaultError) {
         guard case .object(let members) = value else {
-            throw FaultError.invalidValue(path: path.isEmpty ? "(document)" : path, expected: "an object", found: value.typeDescription)
+            throw FaultError.invalidValue(
+                path: path.isEmpty ? "(document)" : path,
+                expected: "an object",
+                found: value.typeDescription
+            )
         }
         self.path = path
         self.members = members
@@ -63,13 +67,21 @@ public struct JSONObjectReader {
     public mutating func bool(_ key: String) throws(FaultError) -> Bool? {
         guard let value = self.value(key) else { return nil }
         guard case .bool(let flag) = value else {
-            throw FaultError.invalidValue(path: self.path(of: key), expected: "true or false", found: value.typeDescription)
+            throw FaultError.invalidValue(
+                path: self.path(of: key),
+                expected: "true or false",
+                found: value.typeDescription
+            )
         }
         return flag
     }
 
     /// Reads an optional number within `range`.
-    public mutating func number(_ key: String, in range: ClosedRange<Double>, expected: String) throws(FaultError)
+    public mutating func number(
+        _ key: String,
+        in range: ClosedRange<Double>,
+        expected: String
+    ) throws(FaultError)
         -> Double?
     {
         guard let value = self.value(key) else { return nil }

@@ -95,9 +95,12 @@ public enum JSONValue: Sendable, Hashable {
         let inner = indent + "  "
         switch self {
         case .array(let values) where !values.isEmpty:
-            return "[\n" + values.map { inner + $0.prettyText(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+            return "[\n" + values.map { inner + $0.prettyText(indent: inner) }.joined(separator: ",\n") + "\n" + indent
+                + "]"
         case .object(let members) where !members.isEmpty:
-            let body = members.keys.sorted().map { inner + JSONValue.quote($0) + ": " + members[$0]!.prettyText(indent: inner) }
+            let body = members.keys.sorted().map {
+                inner + JSONValue.quote($0) + ": " + members[$0]!.prettyText(indent: inner)
+            }
             return "{\n" + body.joined(separator: ",\n") + "\n" + indent + "}"
         default:
             return self.jsonText
@@ -123,7 +126,8 @@ public enum JSONValue: Sendable, Hashable {
             case "\r": result += "\\r"
             case "\t": result += "\\t"
             case _ where scalar.value < 0x20:
-                result += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                result +=
+                    "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
                     + String(scalar.value, radix: 16)
             default: result.unicodeScalars.append(scalar)
             }

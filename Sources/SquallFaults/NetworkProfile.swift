@@ -85,7 +85,8 @@ public struct NetworkProfile: Sendable, Hashable {
             upstream: Link(latency: .milliseconds(65), bytesPerSecond: 1_250_000),
             downstream: Link(latency: .milliseconds(50), bytesPerSecond: 6_250_000),
             approximate: true,
-            source: "Apple Network Link Conditioner \"LTE\" (50 Mbit/s down, 10 Mbit/s up, 50 ms down / 65 ms up), unverified"
+            source:
+                "Apple Network Link Conditioner \"LTE\" (50 Mbit/s down, 10 Mbit/s up, 50 ms down / 65 ms up), unverified"
         ),
         NetworkProfile(
             name: "chrome-fast-4g",
@@ -122,7 +123,8 @@ public struct NetworkProfile: Sendable, Hashable {
             upstream: Link(latency: .milliseconds(500), bytesPerSecond: 125_000),
             downstream: Link(latency: .milliseconds(500), bytesPerSecond: 125_000),
             approximate: true,
-            source: "Apple Network Link Conditioner \"Very Bad Network\" (1 Mbit/s, 500 ms each way, 10 % loss not modelled), unverified"
+            source:
+                "Apple Network Link Conditioner \"Very Bad Network\" (1 Mbit/s, 500 ms each way, 10 % loss not modelled), unverified"
         ),
         NetworkProfile(
             name: "offline",

@@ -11,7 +11,8 @@ public enum ToxicityDraw {
     }
 
     /// Whether a fault of `toxicity` acts on this connection.
-    public static func applies(toxicity: Double, seed: UInt64, proxy: String, fault: String, connection: UInt64) -> Bool {
+    public static func applies(toxicity: Double, seed: UInt64, proxy: String, fault: String, connection: UInt64) -> Bool
+    {
         if toxicity >= 1 { return true }
         if toxicity <= 0 { return false }
         return self.value(seed: seed, proxy: proxy, fault: fault, connection: connection) < toxicity

@@ -16,7 +16,11 @@ final class BlockUpgradeStage: FaultStage {
         case .reject:
             self.chain.discard(item)
             connection.answerClient(
-                HTTPWire.encodeResponse(status: status, message: "WebSocket upgrade blocked by proxy", keepAlive: false),
+                HTTPWire.encodeResponse(
+                    status: status,
+                    message: "WebSocket upgrade blocked by proxy",
+                    keepAlive: false
+                ),
                 thenClose: true
             )
         case .strip:

@@ -35,7 +35,11 @@ public struct ControlAPIError: Error, Sendable, CustomStringConvertible {
 
     /// 405 naming the methods the path takes.
     public static func methodNotAllowed(allowed: String) -> ControlAPIError {
-        ControlAPIError(status: .methodNotAllowed, message: "method not allowed; use \(allowed)", headers: ["Allow": allowed])
+        ControlAPIError(
+            status: .methodNotAllowed,
+            message: "method not allowed; use \(allowed)",
+            headers: ["Allow": allowed]
+        )
     }
 
     /// Maps a proxy failure to Toxiproxy's status and message.

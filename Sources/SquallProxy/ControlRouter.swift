@@ -173,7 +173,10 @@ public struct ControlRouter: Sendable {
         }
     }
 
-    private func updateProxy(_ proxy: ProxyServer, _ request: ControlRequest) async throws(ControlAPIError) -> ControlResponse {
+    private func updateProxy(
+        _ proxy: ProxyServer,
+        _ request: ControlRequest
+    ) async throws(ControlAPIError) -> ControlResponse {
         let body = try ControlAPIError.parseBody(request.body)
         let listen: HostAndPort?
         let upstream: HostAndPort?
@@ -187,7 +190,11 @@ public struct ControlRouter: Sendable {
                 } else if members[key] == .null {
                     profileChange = .some(nil)
                 } else {
-                    throw FaultError.invalidValue(path: "profile", expected: "a profile name or null", found: members[key]!.typeDescription)
+                    throw FaultError.invalidValue(
+                        path: "profile",
+                        expected: "a profile name or null",
+                        found: members[key]!.typeDescription
+                    )
                 }
             }
             let listenText = try reader.string("listen")
@@ -220,13 +227,19 @@ public struct ControlRouter: Sendable {
                 "status": .number(Double(error.status.code)),
                 "proxies": proxies.map { .array($0.map(\.json)) } ?? .null,
             ])
-            return ControlResponse(status: error.status, headers: ["Content-Type": "application/json"], body: body.jsonText + "\n")
+            return ControlResponse(
+                status: error.status,
+                headers: ["Content-Type": "application/json"],
+                body: body.jsonText + "\n"
+            )
         }
         var configurations: [ProxyConfiguration] = []
         do throws(ControlAPIError) {
             let body = try ControlAPIError.parseBody(request.body)
             guard case .array(let entries) = body else {
-                throw ControlAPIError.badRequest("bad request body: expected an array of proxies, found \(body.typeDescription)")
+                throw ControlAPIError.badRequest(
+                    "bad request body: expected an array of proxies, found \(body.typeDescription)"
+                )
             }
             for (index, entry) in entries.enumerated() {
                 configurations.append(try Self.proxyConfiguration(entry, path: "[\(index)]"))
@@ -244,7 +257,10 @@ public struct ControlRouter: Sendable {
 
     /// Reads a proxy entry leniently, as Toxiproxy does (unknown keys are ignored, so clients that send whole
     /// objects back work), but with Toxiproxy's messages for missing fields and Squall's for bad faults.
-    private static func proxyConfiguration(_ value: JSONValue, path: String) throws(ControlAPIError) -> ProxyConfiguration {
+    private static func proxyConfiguration(
+        _ value: JSONValue,
+        path: String
+    ) throws(ControlAPIError) -> ProxyConfiguration {
         do {
             var reader = try JSONObjectReader(value, path: path)
             guard let name = try reader.string("name"), !name.isEmpty else {
@@ -298,7 +314,10 @@ public struct ControlRouter: Sendable {
 
     // MARK: Faults
 
-    private func createFault(_ proxy: ProxyServer, _ request: ControlRequest) async throws(ControlAPIError) -> ControlResponse {
+    private func createFault(
+        _ proxy: ProxyServer,
+        _ request: ControlRequest
+    ) async throws(ControlAPIError) -> ControlResponse {
         let body = try ControlAPIError.parseBody(request.body)
         guard case .object(let members) = body else {
             throw ControlAPIError.badRequest("bad request body: expected an object, found \(body.typeDescription)")
@@ -330,7 +349,11 @@ public struct ControlRouter: Sendable {
         return .json(fault.json)
     }
 
-    private func updateFault(_ fault: Fault, of proxy: ProxyServer, _ request: ControlRequest) async throws(ControlAPIError) -> ControlResponse {
+    private func updateFault(
+        _ fault: Fault,
+        of proxy: ProxyServer,
+        _ request: ControlRequest
+    ) async throws(ControlAPIError) -> ControlResponse {
         let body = try ControlAPIError.parseBody(request.body)
         let updated: Fault
         do throws(FaultError) {

@@ -96,10 +96,18 @@ public final class ControlServer: Sendable {
                         guard let requestHead = head else { continue }
                         let response: ControlResponse
                         if tooLarge {
-                            response = .error(.payloadTooLarge, "request body larger than \(ControlRouter.maximumBodySize) bytes")
+                            response = .error(
+                                .payloadTooLarge,
+                                "request body larger than \(ControlRouter.maximumBodySize) bytes"
+                            )
                         } else {
                             response = await self.router.respond(
-                                to: ControlRequest(method: requestHead.method, uri: requestHead.uri, headers: requestHead.headers, body: body)
+                                to: ControlRequest(
+                                    method: requestHead.method,
+                                    uri: requestHead.uri,
+                                    headers: requestHead.headers,
+                                    body: body
+                                )
                             )
                         }
                         let keepAlive = requestHead.isKeepAlive && !tooLarge

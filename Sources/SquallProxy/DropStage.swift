@@ -49,7 +49,8 @@ final class DropStage: FaultStage {
         self.idleTimer?.cancel()
         self.idleTimer = nil
         guard case .timeout(let idle) = self.fault.effect, idle > .zero else { return }
-        self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(idle.nanosecondCount)) { [self] in
+        self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(idle.nanosecondCount)) {
+            [self] in
             self.idleTimer = nil
             self.chain.connection.close(mode: .fin, reason: "timeout \(self.fault.name)")
         }

@@ -16,7 +16,8 @@ final class FrameFaultStage: FaultStage {
         switch self.fault.effect {
         case .dropPings where opcode == .ping || opcode == .pong:
             self.chain.discard(item)
-        case .closeAfterFrames(let limit, let code) where opcode == .text || opcode == .binary || opcode == .continuation:
+        case .closeAfterFrames(let limit, let code)
+        where opcode == .text || opcode == .binary || opcode == .continuation:
             guard !self.closed else { return self.chain.discard(item) }
             if self.dataFrames < limit {
                 self.dataFrames += 1

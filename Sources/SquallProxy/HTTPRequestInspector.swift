@@ -155,7 +155,9 @@ final class HTTPRequestInspector {
     /// Removes the decoder and returns the bytes it had not parsed yet.
     private static func leftovers(of decoder: EmbeddedChannel) -> ByteBuffer {
         var result = ByteBuffer()
-        if let handler = try? decoder.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) {
+        if let handler = try? decoder.pipeline.syncOperations.handler(
+            type: ByteToMessageHandler<HTTPRequestDecoder>.self
+        ) {
             // An embedded loop runs queued work only when asked; never wait() on it.
             decoder.pipeline.syncOperations.removeHandler(handler, promise: nil)
             decoder.embeddedEventLoop.run()

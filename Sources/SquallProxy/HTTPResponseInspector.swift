@@ -45,7 +45,10 @@ final class HTTPResponseInspector {
             return ([.data(buffer, receivedAt: receivedAt)], nil)
         case .frames(let splitter):
             do {
-                return (try splitter.feed(buffer).map { .data($0.bytes, receivedAt: receivedAt, unit: .frame($0.opcode)) }, nil)
+                return (
+                    try splitter.feed(buffer).map { .data($0.bytes, receivedAt: receivedAt, unit: .frame($0.opcode)) },
+                    nil
+                )
             } catch {
                 throw HTTPRequestInspector.MalformedStream()
             }
@@ -65,7 +68,9 @@ final class HTTPResponseInspector {
                 self.state = .frames(splitter)
                 if held.readableBytes > 0 {
                     do {
-                        items += try splitter.feed(held).map { .data($0.bytes, receivedAt: receivedAt, unit: .frame($0.opcode)) }
+                        items += try splitter.feed(held).map {
+                            .data($0.bytes, receivedAt: receivedAt, unit: .frame($0.opcode))
+                        }
                     } catch {
                         throw HTTPRequestInspector.MalformedStream()
                     }

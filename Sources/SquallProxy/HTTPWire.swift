@@ -38,10 +38,14 @@ enum HTTPWire {
 
     /// The status of a response head given as raw bytes (up to and including the blank line).
     static func responseStatus(of head: ByteBuffer) -> Int? {
-        let channel = EmbeddedChannel(handler: ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+        let channel = EmbeddedChannel(
+            handler: ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes))
+        )
         defer { _ = try? channel.finish() }
         // NIO's response decoder pairs each response with a request it saw written; tell it about the GET.
-        _ = try? channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
+        _ = try? channel.writeOutbound(
+            HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"))
+        )
         _ = try? channel.readOutbound(as: HTTPClientRequestPart.self)
         _ = try? channel.writeInbound(head)
         while let part = try? channel.readInbound(as: HTTPClientResponsePart.self) {

@@ -31,7 +31,12 @@ public struct Handoff: Sendable, Hashable {
     public var profile: NetworkProfile?
 
     /// Creates a handoff.
-    public init(mode: CutMode = .reset, blackout: Duration = .zero, during: BlackoutMode = .refuse, to profile: NetworkProfile? = nil) {
+    public init(
+        mode: CutMode = .reset,
+        blackout: Duration = .zero,
+        during: BlackoutMode = .refuse,
+        to profile: NetworkProfile? = nil
+    ) {
         self.mode = mode
         self.blackout = blackout
         self.during = during
@@ -46,7 +51,11 @@ public struct Handoff: Sendable, Hashable {
         self.init()
         if let text = try reader.string("mode") {
             guard let mode = CutMode(rawValue: text.lowercased()) else {
-                throw FaultError.invalidValue(path: reader.path(of: "mode"), expected: "\"reset\", \"fin\" or \"blackhole\"", found: JSONValue.string(text).typeDescription)
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "mode"),
+                    expected: "\"reset\", \"fin\" or \"blackhole\"",
+                    found: JSONValue.string(text).typeDescription
+                )
             }
             self.mode = mode
         }
@@ -56,7 +65,11 @@ public struct Handoff: Sendable, Hashable {
         }
         if let text = try reader.string("during") {
             guard let during = BlackoutMode(rawValue: text.lowercased()) else {
-                throw FaultError.invalidValue(path: reader.path(of: "during"), expected: "\"refuse\" or \"blackhole\"", found: JSONValue.string(text).typeDescription)
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "during"),
+                    expected: "\"refuse\" or \"blackhole\"",
+                    found: JSONValue.string(text).typeDescription
+                )
             }
             self.during = during
         }

@@ -50,7 +50,11 @@ public struct ProxyConfiguration: Sendable, Hashable {
         var reader = try JSONObjectReader(json, path: path)
         let name = try reader.requiredString("name")
         guard !name.isEmpty else {
-            throw FaultError.invalidValue(path: reader.path(of: "name"), expected: "a non-empty name", found: "string \"\"")
+            throw FaultError.invalidValue(
+                path: reader.path(of: "name"),
+                expected: "a non-empty name",
+                found: "string \"\""
+            )
         }
         do throws(FaultError) {
             let upstreamText = try reader.requiredString("upstream")
@@ -113,7 +117,8 @@ public struct ProxyConfiguration: Sendable, Hashable {
         guard case .array(let entries) = document else {
             throw FaultError.invalidValue(
                 path: "(document)",
-                expected: "an array of proxies, e.g. [{\"name\": \"api\", \"listen\": \"127.0.0.1:8000\", \"upstream\": \"127.0.0.1:8080\"}]",
+                expected:
+                    "an array of proxies, e.g. [{\"name\": \"api\", \"listen\": \"127.0.0.1:8000\", \"upstream\": \"127.0.0.1:8080\"}]",
                 found: document.typeDescription
             )
         }

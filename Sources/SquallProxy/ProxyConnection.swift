@@ -119,7 +119,8 @@ final class ProxyConnection {
     /// faults, each group in creation order.
     private static func chainFaults(_ faults: [Fault], direction: FaultDirection) -> [Fault] {
         let mine = faults.filter { $0.direction == direction || $0.type.actsBothWays }
-        return mine.filter { $0.type.phase == .message } + mine.filter { $0.type.phase == .stream && $0.type != .limitTime }
+        return mine.filter { $0.type.phase == .message }
+            + mine.filter { $0.type.phase == .stream && $0.type != .limitTime }
     }
 
     /// Whether `fault` acts on this connection, by the seeded toxicity draw.
@@ -320,13 +321,15 @@ final class ProxyConnection {
         case .client:
             // While the server connect is in progress the client is still read (up to the held-bytes limit), so
             // its first bytes are ready to go the moment the server socket opens.
-            let serverReady = self.serverContext.map { $0.channel.isWritable } ?? (self.serverConnecting || self.deferredConnect)
-            allowed = self.silenced || (serverReady && self.upstream.heldBytes + self.pendingBytes < Self.heldBytesLimit)
+            let serverReady =
+                self.serverContext.map { $0.channel.isWritable } ?? (self.serverConnecting || self.deferredConnect)
+            allowed =
+                self.silenced || (serverReady && self.upstream.heldBytes + self.pendingBytes < Self.heldBytesLimit)
         case .server:
             allowed =
                 self.silenced
                 || self.clientContext != nil && self.clientContext!.channel.isWritable
-                && self.downstream.heldBytes < Self.heldBytesLimit
+                    && self.downstream.heldBytes < Self.heldBytesLimit
         }
         if !allowed {
             switch side {

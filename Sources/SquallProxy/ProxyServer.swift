@@ -38,6 +38,8 @@ public actor ProxyServer {
         var faultsVersion: UInt64 = 0
         var connections: [UInt64: ConnectionHandle] = [:]
         var nextConnectionID: UInt64 = 1
+        /// Ids given at accept, in accept order, until the connection is set up on its own loop.
+        var acceptedIDs: [ObjectIdentifier: UInt64] = [:]
         var boundAddress: SocketAddress?
         var upstreamAddress: SocketAddress?
         var blackout: Handoff.BlackoutMode?
@@ -98,7 +100,10 @@ public actor ProxyServer {
         self.shared.withLock { shared in
             shared.upstreamAddress = resolved
             if let profile = shared.configuration.profile {
-                shared.configuration.faults = Self.replacingProfileFaults(in: shared.configuration.faults, with: profile)
+                shared.configuration.faults = Self.replacingProfileFaults(
+                    in: shared.configuration.faults,
+                    with: profile
+                )
             }
         }
         do {
@@ -164,9 +169,10 @@ public actor ProxyServer {
         let current = self.configuration
         var effectiveListen = current.listen
         if let port = self.listenAddress?.port { effectiveListen.port = port }
-        let listenChanged = listen.map { requested in
-            requested != effectiveListen && !(requested.port == 0 && requested.host == current.listen.host)
-        } ?? false
+        let listenChanged =
+            listen.map { requested in
+                requested != effectiveListen && !(requested.port == 0 && requested.host == current.listen.host)
+            } ?? false
         let upstreamChanged = upstream.map { $0 != current.upstream } ?? false
         if listenChanged || upstreamChanged {
             if let listener = self.listener {
@@ -226,7 +232,9 @@ public actor ProxyServer {
                 throw ProxyError.faultNotFound(proxy: self.name, fault: fault.name)
             }
             guard faults[index].type == fault.type, faults[index].direction == fault.direction else {
-                throw ProxyError.immutable("the type and direction of fault \"\(fault.name)\" cannot change; remove it and add a new one")
+                throw ProxyError.immutable(
+                    "the type and direction of fault \"\(fault.name)\" cannot change; remove it and add a new one"
+                )
             }
             faults[index] = fault
         }
@@ -450,6 +458,18 @@ public actor ProxyServer {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.recvAllocator, value: Self.receiveAllocator)
             .childChannelOption(.writeBufferWaterMark, value: Self.writeWaterMark)
+            .serverChannelInitializer { [self] listener in
+                listener.eventLoop.makeCompletedFuture {
+                    try listener.pipeline.syncOperations.addHandler(
+                        AcceptOrderHandler { child in
+                            self.shared.withLock { shared in
+                                shared.acceptedIDs[ObjectIdentifier(child)] = shared.nextConnectionID
+                                shared.nextConnectionID += 1
+                            }
+                        }
+                    )
+                }
+            }
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try self.acceptConnection(channel)
@@ -468,8 +488,13 @@ public actor ProxyServer {
     /// handler, so no byte or EOF can be missed.
     private nonisolated func acceptConnection(_ channel: any Channel) throws {
         let (id, faults, version, context, blackHoled) = self.shared.withLock { shared in
-            let id = shared.nextConnectionID
-            shared.nextConnectionID += 1
+            let id: UInt64
+            if let accepted = shared.acceptedIDs.removeValue(forKey: ObjectIdentifier(channel)) {
+                id = accepted
+            } else {
+                id = shared.nextConnectionID
+                shared.nextConnectionID += 1
+            }
             let context = LoopContext(
                 name: self.name,
                 seed: self.seed,
@@ -481,7 +506,13 @@ public actor ProxyServer {
             )
             return (id, shared.configuration.faults, shared.faultsVersion, context, shared.blackout == .blackhole)
         }
-        let connection = ProxyConnection(id: id, eventLoop: channel.eventLoop, proxy: context, faults: faults, version: version)
+        let connection = ProxyConnection(
+            id: id,
+            eventLoop: channel.eventLoop,
+            proxy: context,
+            faults: faults,
+            version: version
+        )
         if blackHoled {
             connection.silenceBeforeConnect()
         }

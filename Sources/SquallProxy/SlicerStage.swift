@@ -50,7 +50,8 @@ final class SlicerStage: FaultStage {
         while let head = self.queue.popFirst() {
             self.emit(head)
             if delay > .zero, case .data = head {
-                self.timer = self.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay.nanosecondCount)) { [self] in
+                self.timer = self.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay.nanosecondCount)) {
+                    [self] in
                     self.timer = nil
                     self.pump()
                 }

@@ -41,7 +41,12 @@ public struct ClientEvent: Sendable, Hashable {
         case recovered
         /// `delivered`: message `seq` reached the app, via WebSocket or polling, `latencyMs` after the server
         /// stamped it.
-        case delivered(seq: Int, via: HybridClientStateMachine.Transport, latencyMs: Double, type: ProgressMessage.MessageType)
+        case delivered(
+            seq: Int,
+            via: HybridClientStateMachine.Transport,
+            latencyMs: Double,
+            type: ProgressMessage.MessageType
+        )
         /// `duplicate_dropped`: message `seq` arrived again and was not delivered.
         case duplicateDropped(seq: Int)
         /// `finished`: the job is over for this client (`completed` or `failed`).
@@ -86,7 +91,8 @@ public struct ClientEvent: Sendable, Hashable {
     /// The event as one NDJSON line (without the newline), keys in a fixed order.
     public var jsonLine: String {
         var fields = [
-            "\"time\":\(JSONText.number(self.time))", "\"source\":\"client\"", "\"client\":\(JSONText.quote(self.clientId))",
+            "\"time\":\(JSONText.number(self.time))", "\"source\":\"client\"",
+            "\"client\":\(JSONText.quote(self.clientId))",
             "\"event\":\"\(self.name)\"", "\"jobId\":\(JSONText.quote(self.jobId))",
         ]
         func optional(_ value: Int?) -> String { value.map(String.init) ?? "null" }

@@ -35,7 +35,12 @@ struct HTTPExchange: Sendable {
     ///   - token: a bearer token, if any.
     ///   - body: a JSON body, if any.
     /// - Returns: the answer, or a short reason it did not come (`timed out`, `connection refused`, …).
-    func send(_ method: HTTPMethod, _ target: String, token: String?, body: [UInt8]? = nil) async -> Result<Answer, ExchangeFailure> {
+    func send(
+        _ method: HTTPMethod,
+        _ target: String,
+        token: String?,
+        body: [UInt8]? = nil
+    ) async -> Result<Answer, ExchangeFailure> {
         let timedOut = Atomic(false)
         do {
             let channel = try await ClientBootstrap(group: self.eventLoopGroup)
@@ -44,7 +49,9 @@ struct HTTPExchange: Sendable {
                 .connect(host: self.server.host, port: self.server.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                            wrappingChannelSynchronously: channel
+                        )
                     }
                 }
             let deadline = channel.channel.eventLoop.scheduleTask(in: TimeAmount(self.timeout)) {
@@ -62,7 +69,9 @@ struct HTTPExchange: Sendable {
                     headers.add(name: "Content-Type", value: "application/json")
                     headers.add(name: "Content-Length", value: String(body.count))
                 }
-                try await outbound.write(.head(HTTPRequestHead(version: .http1_1, method: method, uri: target, headers: headers)))
+                try await outbound.write(
+                    .head(HTTPRequestHead(version: .http1_1, method: method, uri: target, headers: headers))
+                )
                 if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
                 try await outbound.write(.end(nil))
                 var status: HTTPResponseStatus?
@@ -72,7 +81,9 @@ struct HTTPExchange: Sendable {
                     case .head(let head):
                         status = head.status
                     case .body(let chunk):
-                        guard received.count + chunk.readableBytes <= Self.maximumBodySize else { throw ExchangeFailure.tooLarge }
+                        guard received.count + chunk.readableBytes <= Self.maximumBodySize else {
+                            throw ExchangeFailure.tooLarge
+                        }
                         received += chunk.readableBytesView
                     case .end:
                         return status.map { Answer(status: $0, body: received) }

@@ -57,7 +57,10 @@ public struct HybridClient: Sendable {
     /// - Parameters:
     ///   - configuration: server, job, strategy.
     ///   - eventLoopGroup: the loops its sockets run on.
-    public init(configuration: Configuration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(
+        configuration: Configuration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
     }
@@ -150,11 +153,18 @@ extension HybridClient {
         var heartbeatDeadline: ContinuousClock.Instant?
         var heartbeatWatcherPending = false
 
-        init(client: HybridClient, input: AsyncStream<Input>.Continuation, emit: @escaping @Sendable (ClientEvent) -> Void) {
+        init(
+            client: HybridClient,
+            input: AsyncStream<Input>.Continuation,
+            emit: @escaping @Sendable (ClientEvent) -> Void
+        ) {
             self.client = client
             self.input = input
             self.emit = emit
-            self.machine = HybridClientStateMachine(strategy: client.configuration.strategy, seed: client.configuration.seed)
+            self.machine = HybridClientStateMachine(
+                strategy: client.configuration.strategy,
+                seed: client.configuration.seed
+            )
         }
 
         var configuration: Configuration { self.client.configuration }
@@ -232,7 +242,11 @@ extension HybridClient {
             }
         }
 
-        mutating func perform(_ actions: [HybridClientStateMachine.Action], closing reason: String, group: inout TaskGroup<Void>) {
+        mutating func perform(
+            _ actions: [HybridClientStateMachine.Action],
+            closing reason: String,
+            group: inout TaskGroup<Void>
+        ) {
             for action in actions {
                 switch action {
                 case .connectWebSocket(let attempt, let probe):
@@ -244,7 +258,10 @@ extension HybridClient {
                     let (id, input, client) = (self.linkCount, self.input, self.client)
                     group.addTask { await client.runLink(id: id, input: input) }
                 case .sendReady(let lastSeq):
-                    let ready = String(decoding: ProtocolJSON.encode(HandshakeMessage.ready(lastSeq: lastSeq)), as: UTF8.self)
+                    let ready = String(
+                        decoding: ProtocolJSON.encode(HandshakeMessage.ready(lastSeq: lastSeq)),
+                        as: UTF8.self
+                    )
                     self.commands?.yield(.sendText(ready))
                 case .closeWebSocket:
                     if self.commands != nil {
@@ -273,7 +290,9 @@ extension HybridClient {
                     self.report(.recovered)
                 case .fetchState(let since, let attempt):
                     let (request, jobId, input) = (self.jobStateRequest, self.configuration.jobId, self.input)
-                    group.addTask { input.yield(.synced(attempt: attempt, await request.fetch(jobId: jobId, since: since))) }
+                    group.addTask {
+                        input.yield(.synced(attempt: attempt, await request.fetch(jobId: jobId, since: since)))
+                    }
                 case .deliver(let message, let via):
                     let latency = ReferenceTime.now() - Double(message.timestamp)
                     self.report(.delivered(seq: message.seq, via: via, latencyMs: latency, type: message.type))
@@ -287,7 +306,14 @@ extension HybridClient {
         }
 
         func report(_ kind: ClientEvent.Kind) {
-            self.emit(ClientEvent(time: ReferenceTime.now(), clientId: self.configuration.clientId, jobId: self.configuration.jobId, kind: kind))
+            self.emit(
+                ClientEvent(
+                    time: ReferenceTime.now(),
+                    clientId: self.configuration.clientId,
+                    jobId: self.configuration.jobId,
+                    kind: kind
+                )
+            )
         }
 
         /// Closes the current WebSocket (if open) and forgets it: its later events are ignored.
@@ -360,13 +386,24 @@ extension HybridClient {
                     for await command in commands {
                         switch command {
                         case .sendText(let text):
-                            try? await outbound.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text)))
+                            try? await outbound.write(
+                                WebSocketFrame(
+                                    fin: true,
+                                    opcode: .text,
+                                    maskKey: .random(),
+                                    data: ByteBuffer(string: text)
+                                )
+                            )
                         case .pong(let data):
-                            try? await outbound.write(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: data))
+                            try? await outbound.write(
+                                WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: data)
+                            )
                         case .close:
                             var data = ByteBuffer()
                             data.write(webSocketErrorCode: .normalClosure)
-                            try? await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data))
+                            try? await outbound.write(
+                                WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data)
+                            )
                             channel.channel.close(promise: nil)
                             return
                         }

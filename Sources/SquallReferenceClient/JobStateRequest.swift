@@ -20,7 +20,11 @@ public struct JobStateRequest: Sendable {
 
     /// Creates a request straight to `server` (the scenario runner's view, not through a proxy).
     public init(server: ServerAddress, token: String, timeout: Duration = .seconds(10)) {
-        self.exchange = HTTPExchange(server: server, timeout: timeout, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        self.exchange = HTTPExchange(
+            server: server,
+            timeout: timeout,
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton
+        )
         self.token = token
     }
 
@@ -31,7 +35,11 @@ public struct JobStateRequest: Sendable {
 
     /// Fetches the job state after `since`.
     public func fetch(jobId: String, since: Int) async -> Outcome {
-        switch await self.exchange.send(.GET, self.exchange.server.jobStateTarget(jobId: jobId, since: since), token: self.token) {
+        switch await self.exchange.send(
+            .GET,
+            self.exchange.server.jobStateTarget(jobId: jobId, since: since),
+            token: self.token
+        ) {
         case .failure(let failure):
             return .failed(status: nil, reason: failure.description)
         case .success(let answer) where answer.status != .ok:

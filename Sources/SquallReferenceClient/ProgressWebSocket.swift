@@ -79,7 +79,9 @@ struct ProgressWebSocket: Sendable {
                             }
                         )
                         return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                            configuration: NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration)
+                            configuration: NIOUpgradableHTTPClientPipelineConfiguration(
+                                upgradeConfiguration: configuration
+                            )
                         )
                     }
                 }
@@ -97,7 +99,9 @@ struct ProgressWebSocket: Sendable {
     }
 
     /// Reads the refusal's status (and error code, when the body is the server's JSON error).
-    private static func refusal(_ channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>) async -> String {
+    private static func refusal(
+        _ channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+    ) async -> String {
         let answer = try? await channel.executeThenClose { inbound, _ -> String in
             var status: HTTPResponseStatus?
             var body: [UInt8] = []

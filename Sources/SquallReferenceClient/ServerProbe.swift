@@ -18,7 +18,11 @@ public struct ServerProbe: Sendable {
     ///
     /// - Returns: the status, or nil and the reason no answer came (`connection refused`, `timed out`).
     public func status(of path: String) async -> (status: Int?, failure: String?) {
-        let exchange = HTTPExchange(server: self.server, timeout: self.timeout, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let exchange = HTTPExchange(
+            server: self.server,
+            timeout: self.timeout,
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton
+        )
         switch await exchange.send(.GET, self.server.pathPrefix + path, token: nil) {
         case .success(let answer): return (Int(answer.status.code), nil)
         case .failure(let failure): return (nil, failure.description)

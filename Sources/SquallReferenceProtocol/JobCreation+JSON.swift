@@ -3,7 +3,9 @@ import Foundation
 extension JobCreation {
     /// The request body as JSON, e.g. `{"itemInterval":"250ms","totalItems":20}`.
     public var jsonBody: String {
-        var fields = ["\"itemInterval\":\"\(IntervalText.format(self.itemInterval))\"", "\"totalItems\":\(self.totalItems)"]
+        var fields = [
+            "\"itemInterval\":\"\(IntervalText.format(self.itemInterval))\"", "\"totalItems\":\(self.totalItems)",
+        ]
         if let failAfterItems = self.failAfterItems {
             fields.insert("\"failAfterItems\":\(failAfterItems)", at: 0)
         }
@@ -22,7 +24,12 @@ extension JobCreation {
         }
         let known: Set<String> = ["totalItems", "itemInterval", "failAfterItems"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            return .failure(JobCreationError(field: unknown, message: "unknown field; expected one of failAfterItems, itemInterval, totalItems"))
+            return .failure(
+                JobCreationError(
+                    field: unknown,
+                    message: "unknown field; expected one of failAfterItems, itemInterval, totalItems"
+                )
+            )
         }
         if let value = object["totalItems"] {
             guard let number = Self.integer(value), (1...1_000_000).contains(number) else {
@@ -31,8 +38,14 @@ extension JobCreation {
             creation.totalItems = number
         }
         if let value = object["itemInterval"] {
-            guard case .text(let text) = value, let interval = IntervalText.parse(text), interval <= .seconds(3_600) else {
-                return .failure(JobCreationError(field: "itemInterval", message: "expected a duration such as \"250ms\" or \"2s\", at most 1h"))
+            guard case .text(let text) = value, let interval = IntervalText.parse(text), interval <= .seconds(3_600)
+            else {
+                return .failure(
+                    JobCreationError(
+                        field: "itemInterval",
+                        message: "expected a duration such as \"250ms\" or \"2s\", at most 1h"
+                    )
+                )
             }
             creation.itemInterval = interval
         }

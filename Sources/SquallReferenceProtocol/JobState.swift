@@ -25,7 +25,14 @@ public struct JobState: Codable, Sendable, Hashable {
     }
 
     /// Creates a job state.
-    public init(jobId: String, status: Status, processedItems: Int, totalItems: Int, lastSeq: Int, messages: [ProgressMessage]) {
+    public init(
+        jobId: String,
+        status: Status,
+        processedItems: Int,
+        totalItems: Int,
+        lastSeq: Int,
+        messages: [ProgressMessage]
+    ) {
         self.jobId = jobId
         self.status = status
         self.processedItems = processedItems

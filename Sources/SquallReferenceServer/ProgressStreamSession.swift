@@ -66,7 +66,13 @@ struct ProgressStreamSession: Sendable {
         if let id = liveness.subscription.withLock({ $0 }) {
             self.store.unsubscribe(jobId: self.jobId, id: id)
         }
-        self.events(ReferenceServerEvent(time: ReferenceServerEvent.now(), jobId: self.jobId, kind: .streamClosed(reason: reason)))
+        self.events(
+            ReferenceServerEvent(
+                time: ReferenceServerEvent.now(),
+                jobId: self.jobId,
+                kind: .streamClosed(reason: reason)
+            )
+        )
     }
 }
 
@@ -92,7 +98,9 @@ extension ProgressStreamSession {
                         break writing
                     }
                 case .ping:
-                    try await outbound.write(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "squall")))
+                    try await outbound.write(
+                        WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "squall"))
+                    )
                 case .pong(let data):
                     try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: data))
                 case .close(let code, let text):
@@ -137,22 +145,34 @@ extension ProgressStreamSession {
                 switch frame.opcode {
                 case .text where !liveness.isReady.load(ordering: .relaxed):
                     let text = String(buffer: frame.unmaskedData)
-                    guard let ready = try? ProtocolJSON.decode(HandshakeMessage.self, from: text.utf8), ready.type == .ready,
+                    guard let ready = try? ProtocolJSON.decode(HandshakeMessage.self, from: text.utf8),
+                        ready.type == .ready,
                         ready.lastSeq >= 0
                     else {
                         // Keep reading: the client's close (or EOF) ends the session without waiting out the timeout.
-                        queue.yield(.close(code: .policyViolation, reason: "expected {\"type\":\"ready\",\"lastSeq\":N} first"))
+                        queue.yield(
+                            .close(code: .policyViolation, reason: "expected {\"type\":\"ready\",\"lastSeq\":N} first")
+                        )
                         continue
                     }
                     liveness.isReady.store(true, ordering: .relaxed)
                     queue.yield(.readyAck(lastSeq: ready.lastSeq))
-                    self.events(ReferenceServerEvent(time: ReferenceServerEvent.now(), jobId: self.jobId, kind: .streamOpened(lastSeq: ready.lastSeq)))
+                    self.events(
+                        ReferenceServerEvent(
+                            time: ReferenceServerEvent.now(),
+                            jobId: self.jobId,
+                            kind: .streamOpened(lastSeq: ready.lastSeq)
+                        )
+                    )
                     let subscriber = JobStore.Subscriber(
                         send: { queue.yield(.message($0)) },
                         end: { end in
                             switch end {
                             case .shutdown: queue.yield(.close(code: .goingAway, reason: "server shutting down"))
-                            case .restart: queue.yield(.close(code: WebSocketErrorCode(codeNumber: 1012), reason: "service restart"))
+                            case .restart:
+                                queue.yield(
+                                    .close(code: WebSocketErrorCode(codeNumber: 1012), reason: "service restart")
+                                )
                             }
                         }
                     )
@@ -189,7 +209,12 @@ extension ProgressStreamSession {
             }
             let now = ContinuousClock.now
             if !liveness.isReady.load(ordering: .relaxed), now - opened >= self.configuration.readyTimeout {
-                queue.yield(.close(code: .policyViolation, reason: "no ready within \(IntervalText.format(self.configuration.readyTimeout))"))
+                queue.yield(
+                    .close(
+                        code: .policyViolation,
+                        reason: "no ready within \(IntervalText.format(self.configuration.readyTimeout))"
+                    )
+                )
                 return
             }
             if now - liveness.lastPong.withLock({ $0 }) >= self.configuration.pongTimeout {

@@ -37,7 +37,10 @@ enum ReferenceAPIError: Error, CustomStringConvertible {
         case .badRequest(let message):
             ErrorBody(error: "bad_request", message: message)
         case .unauthorized:
-            ErrorBody(error: "unauthorized", message: "send the job's token as 'Authorization: Bearer <token>' or '?token=<token>'")
+            ErrorBody(
+                error: "unauthorized",
+                message: "send the job's token as 'Authorization: Bearer <token>' or '?token=<token>'"
+            )
         case .notFound(let message):
             ErrorBody(error: "not_found", message: message)
         case .methodNotAllowed(let allowed):
@@ -47,7 +50,10 @@ enum ReferenceAPIError: Error, CustomStringConvertible {
         case .serviceUnavailable(let message):
             ErrorBody(error: "service_unavailable", message: message)
         case .upgradeRequired:
-            ErrorBody(error: "upgrade_required", message: "/ws/progress needs a WebSocket upgrade; poll /api/job-state/{jobId} instead")
+            ErrorBody(
+                error: "upgrade_required",
+                message: "/ws/progress needs a WebSocket upgrade; poll /api/job-state/{jobId} instead"
+            )
         }
     }
 

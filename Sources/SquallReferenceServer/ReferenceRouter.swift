@@ -51,7 +51,9 @@ struct ReferenceRouter: Sendable {
                 throw .badRequest("missing query parameter 'jobId'")
             }
             try self.authorize(jobId: jobId, token: target.token)
-            if self.store.streamsAreDown { throw .serviceUnavailable("the WebSocket side is restarting; retry shortly or poll") }
+            if self.store.streamsAreDown {
+                throw .serviceUnavailable("the WebSocket side is restarting; retry shortly or poll")
+            }
             throw .upgradeRequired
         case ["healthz"]:
             guard head.method == .GET else { throw .methodNotAllowed(allowed: .GET) }
@@ -74,11 +76,13 @@ struct ReferenceRouter: Sendable {
     /// Creates a job and reports `job_created`: the one path for `POST /api/jobs` and in-process creation.
     func create(_ creation: JobCreation) -> JobCreation.Created {
         let created = self.store.create(creation)
-        self.events(ReferenceServerEvent(
-            time: ReferenceServerEvent.now(),
-            jobId: created.jobId,
-            kind: .jobCreated(totalItems: creation.totalItems, itemInterval: creation.itemInterval)
-        ))
+        self.events(
+            ReferenceServerEvent(
+                time: ReferenceServerEvent.now(),
+                jobId: created.jobId,
+                kind: .jobCreated(totalItems: creation.totalItems, itemInterval: creation.itemInterval)
+            )
+        )
         return created
     }
 
@@ -94,11 +98,13 @@ struct ReferenceRouter: Sendable {
         guard let state = self.store.jobState(jobId: jobId, since: since) else {
             throw .notFound("no job '\(jobId)' (finished jobs are kept for the server's retention, then forgotten)")
         }
-        self.events(ReferenceServerEvent(
-            time: ReferenceServerEvent.now(),
-            jobId: jobId,
-            kind: .stateServed(since: since, messages: state.messages.count)
-        ))
+        self.events(
+            ReferenceServerEvent(
+                time: ReferenceServerEvent.now(),
+                jobId: jobId,
+                kind: .stateServed(since: since, messages: state.messages.count)
+            )
+        )
         return .json(.ok, state)
     }
 
@@ -106,7 +112,8 @@ struct ReferenceRouter: Sendable {
         switch self.store.access(jobId: jobId, token: token) {
         case .granted: return
         case .unauthorized: throw .unauthorized
-        case .notFound: throw .notFound("no job '\(jobId)' (finished jobs are kept for the server's retention, then forgotten)")
+        case .notFound:
+            throw .notFound("no job '\(jobId)' (finished jobs are kept for the server's retention, then forgotten)")
         }
     }
 }

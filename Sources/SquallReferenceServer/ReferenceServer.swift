@@ -86,7 +86,13 @@ public final class ReferenceServer: Sendable {
                     try Self.configure(channel, router: router)
                 }
             }
-        return ReferenceServer(listener: listener, configuration: configuration, store: store, router: router, events: events)
+        return ReferenceServer(
+            listener: listener,
+            configuration: configuration,
+            store: store,
+            router: router,
+            events: events
+        )
     }
 
     /// Creates a job in-process, as `POST /api/jobs` does; it starts once ``run()`` runs.
@@ -137,7 +143,8 @@ public final class ReferenceServer: Sendable {
 }
 
 extension ReferenceServer {
-    private static func configure(_ channel: any Channel, router: ReferenceRouter) throws -> EventLoopFuture<Negotiated> {
+    private static func configure(_ channel: any Channel, router: ReferenceRouter) throws -> EventLoopFuture<Negotiated>
+    {
         let refusedUpgrade = NIOLoopBoundBox<HTTPRequestHead?>(nil, eventLoop: channel.eventLoop)
         let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
             maxFrameSize: 1 << 16,
@@ -166,7 +173,10 @@ extension ReferenceServer {
             upgraders: [upgrader],
             notUpgradingCompletionHandler: { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    .http(try NIOAsyncChannel(wrappingChannelSynchronously: channel), refusedUpgrade: refusedUpgrade.value)
+                    .http(
+                        try NIOAsyncChannel(wrappingChannelSynchronously: channel),
+                        refusedUpgrade: refusedUpgrade.value
+                    )
                 }
             }
         )
@@ -226,7 +236,9 @@ extension ReferenceServer {
                     case .end:
                         guard let requestHead = head else { continue }
                         let response =
-                            tooLarge ? ReferenceResponse.error(.payloadTooLarge(limit: limit)) : self.router.respond(to: requestHead, body: body)
+                            tooLarge
+                            ? ReferenceResponse.error(.payloadTooLarge(limit: limit))
+                            : self.router.respond(to: requestHead, body: body)
                         // A refused upgrade leaves the connection in an unknown protocol state: close it.
                         let keepAlive = requestHead.isKeepAlive && !tooLarge && requestHead != pendingHead
                         try await Self.write(response, version: requestHead.version, keepAlive: keepAlive, to: outbound)
@@ -269,7 +281,13 @@ extension ReferenceServer {
             }
             let time = ReferenceServerEvent.now()
             guard let message = self.store.publish(jobId: ticket.jobId, item: item, time: time) else { return }
-            self.events(ReferenceServerEvent(time: time, jobId: ticket.jobId, kind: .published(seq: message.seq, type: message.type)))
+            self.events(
+                ReferenceServerEvent(
+                    time: time,
+                    jobId: ticket.jobId,
+                    kind: .published(seq: message.seq, type: message.type)
+                )
+            )
             if message.isFinal { break }
         }
         do {

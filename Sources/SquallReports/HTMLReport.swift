@@ -30,28 +30,35 @@ enum HTMLReport {
             """
         for result in record.gates {
             let observed = result.observed.map { MetricSummary.format($0) } ?? "no samples"
-            html += "<tr><td><code>\(Self.escape(result.gate.key))</code></td><td><code>\(Self.escape(result.gate.expression))</code></td><td class=\"num\">\(observed)</td><td class=\"\(result.passed ? "" : "fail")\">\(result.passed ? "pass" : "FAIL")</td></tr>\n"
+            html +=
+                "<tr><td><code>\(Self.escape(result.gate.key))</code></td><td><code>\(Self.escape(result.gate.expression))</code></td><td class=\"num\">\(observed)</td><td class=\"\(result.passed ? "" : "fail")\">\(result.passed ? "pass" : "FAIL")</td></tr>\n"
         }
         html += "</table>\n"
         if !metrics.faultsNotInjected.isEmpty {
-            html += "<p class=\"fail\">Never injected: \(metrics.faultsNotInjected.map(Self.escape).joined(separator: ", "))</p>\n"
+            html +=
+                "<p class=\"fail\">Never injected: \(metrics.faultsNotInjected.map(Self.escape).joined(separator: ", "))</p>\n"
         }
         html += "<h2>Client timeline</h2>\n"
-        html += "<p class=\"legend\"><span style=\"background:#43a047\"></span>WebSocket<span style=\"background:#fb8c00\"></span>connecting / reconnecting<span style=\"background:#1e88e5\"></span>polling<span style=\"background:#8e24aa\"></span>suspended<span style=\"background:rgba(229,57,53,.18)\"></span>fault window</p>\n"
+        html +=
+            "<p class=\"legend\"><span style=\"background:#43a047\"></span>WebSocket<span style=\"background:#fb8c00\"></span>connecting / reconnecting<span style=\"background:#1e88e5\"></span>polling<span style=\"background:#8e24aa\"></span>suspended<span style=\"background:rgba(229,57,53,.18)\"></span>fault window</p>\n"
         html += Self.timeline(records, record: record)
         html += "<h2>Update latency</h2>\n" + Self.histogram(metrics.samples(.updateLatency))
-        html += "<h2>Per group</h2><table><tr><th>group</th><th>clients</th><th>fell back</th><th>completed</th><th>delivered (WebSocket)</th><th>delivered (polling)</th><th>duplicates</th><th>lost</th></tr>\n"
+        html +=
+            "<h2>Per group</h2><table><tr><th>group</th><th>clients</th><th>fell back</th><th>completed</th><th>delivered (WebSocket)</th><th>delivered (polling)</th><th>duplicates</th><th>lost</th></tr>\n"
         for group in Set(metrics.clients.map(\.group)).sorted() {
             let clients = metrics.clients(matching: ["group": group])
             let polling = clients.reduce(0) { $0 + $1.deliveredByPolling }
             let total = clients.reduce(0) { $0 + $1.delivered }
-            html += "<tr><td>\(Self.escape(group))</td><td class=\"num\">\(clients.count)</td><td class=\"num\">\(clients.filter(\.fellBack).count)</td><td class=\"num\">\(clients.filter { $0.outcome == "completed" }.count)</td><td class=\"num\">\(total - polling)</td><td class=\"num\">\(polling)</td><td class=\"num\">\(clients.reduce(0) { $0 + $1.duplicates })</td><td class=\"num\">\(clients.reduce(0) { $0 + $1.lost })</td></tr>\n"
+            html +=
+                "<tr><td>\(Self.escape(group))</td><td class=\"num\">\(clients.count)</td><td class=\"num\">\(clients.filter(\.fellBack).count)</td><td class=\"num\">\(clients.filter { $0.outcome == "completed" }.count)</td><td class=\"num\">\(total - polling)</td><td class=\"num\">\(polling)</td><td class=\"num\">\(clients.reduce(0) { $0 + $1.duplicates })</td><td class=\"num\">\(clients.reduce(0) { $0 + $1.lost })</td></tr>\n"
         }
         html += "</table>\n" + Self.groupBars(metrics)
-        html += "<h2>Harness</h2><p>\(Self.escape(record.harness.summary)). Bound: \(Self.escape(record.harness.bound.reason)).</p>\n"
+        html +=
+            "<h2>Harness</h2><p>\(Self.escape(record.harness.summary)). Bound: \(Self.escape(record.harness.bound.reason)).</p>\n"
         html += "<h2>Metrics</h2><table><tr><th>metric</th><th>value</th></tr>\n"
         for metric in Metric.allCases {
-            html += "<tr><td><code>\(metric.rawValue)</code></td><td>\(Self.escape(MetricSummary.text(metric, metrics)))</td></tr>\n"
+            html +=
+                "<tr><td><code>\(metric.rawValue)</code></td><td>\(Self.escape(MetricSummary.text(metric, metrics)))</td></tr>\n"
         }
         html += "</table>\n</body></html>\n"
         return html
@@ -70,10 +77,13 @@ enum HTMLReport {
         let span = max(1, record.endedAt - start)
         let clients = Array(record.metrics.clients.prefix(200))
         let rowHeight = clients.count > 60 ? 3.0 : 10.0
-        let width = 1000.0, left = 110.0, top = 10.0
+        let width = 1000.0
+        let left = 110.0
+        let top = 10.0
         let height = top + Double(clients.count) * rowHeight + 30
         func x(_ time: Double) -> Double { left + (time - start) / span * (width - left - 10) }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
+        var svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
         var openFaults: [String: Double] = [:]
         for event in records where event.source == "run" {
             switch event.event {
@@ -81,10 +91,12 @@ enum HTMLReport {
                 if let name = event.string("name") { openFaults[name] = event.time }
             case "fault_lifted":
                 if let name = event.string("name"), let since = openFaults.removeValue(forKey: name) {
-                    svg += "<rect x=\"\(Self.f(x(since)))\" y=\"\(top)\" width=\"\(Self.f(max(1, x(event.time) - x(since))))\" height=\"\(Self.f(Double(clients.count) * rowHeight))\" fill=\"rgba(229,57,53,.18)\"><title>\(Self.escape(name))</title></rect>\n"
+                    svg +=
+                        "<rect x=\"\(Self.f(x(since)))\" y=\"\(top)\" width=\"\(Self.f(max(1, x(event.time) - x(since))))\" height=\"\(Self.f(Double(clients.count) * rowHeight))\" fill=\"rgba(229,57,53,.18)\"><title>\(Self.escape(name))</title></rect>\n"
                 }
             case "handoff", "server_restart":
-                svg += "<line x1=\"\(Self.f(x(event.time)))\" x2=\"\(Self.f(x(event.time)))\" y1=\"\(top)\" y2=\"\(Self.f(top + Double(clients.count) * rowHeight))\" stroke=\"#e53935\" stroke-width=\"2\"><title>\(event.event)</title></line>\n"
+                svg +=
+                    "<line x1=\"\(Self.f(x(event.time)))\" x2=\"\(Self.f(x(event.time)))\" y1=\"\(top)\" y2=\"\(Self.f(top + Double(clients.count) * rowHeight))\" stroke=\"#e53935\" stroke-width=\"2\"><title>\(event.event)</title></line>\n"
             default:
                 break
             }
@@ -95,7 +107,8 @@ enum HTMLReport {
         func close(_ id: String, at time: Double) {
             guard let (state, since) = lane.removeValue(forKey: id), let row = index[id] else { return }
             let y = top + Double(row) * rowHeight
-            svg += "<rect x=\"\(Self.f(x(since)))\" y=\"\(Self.f(y))\" width=\"\(Self.f(max(0.5, x(time) - x(since))))\" height=\"\(Self.f(max(1, rowHeight - 1)))\" fill=\"\(state.rawValue)\"/>\n"
+            svg +=
+                "<rect x=\"\(Self.f(x(since)))\" y=\"\(Self.f(y))\" width=\"\(Self.f(max(0.5, x(time) - x(since))))\" height=\"\(Self.f(max(1, rowHeight - 1)))\" fill=\"\(state.rawValue)\"/>\n"
         }
         func enter(_ id: String, _ state: Lane, at time: Double) {
             if lane[id]?.0 == state { return }
@@ -122,13 +135,15 @@ enum HTMLReport {
         for id in Array(lane.keys) { close(id, at: record.endedAt) }
         if rowHeight >= 10 {
             for (row, client) in clients.enumerated() {
-                svg += "<text x=\"4\" y=\"\(Self.f(top + Double(row) * rowHeight + rowHeight - 2))\" font-size=\"9\">\(Self.escape(client.id))</text>\n"
+                svg +=
+                    "<text x=\"4\" y=\"\(Self.f(top + Double(row) * rowHeight + rowHeight - 2))\" font-size=\"9\">\(Self.escape(client.id))</text>\n"
             }
         }
         let axis = top + Double(clients.count) * rowHeight + 14
         for tick in 0...5 {
             let time = start + span * Double(tick) / 5
-            svg += "<text x=\"\(Self.f(x(time)))\" y=\"\(Self.f(axis))\" font-size=\"10\" text-anchor=\"middle\">\(MetricSummary.format((time - start) / record.scenario.timeScale / 1_000)) s</text>\n"
+            svg +=
+                "<text x=\"\(Self.f(x(time)))\" y=\"\(Self.f(axis))\" font-size=\"10\" text-anchor=\"middle\">\(MetricSummary.format((time - start) / record.scenario.timeScale / 1_000)) s</text>\n"
         }
         svg += "</svg>\n"
         if record.metrics.clients.count > clients.count {
@@ -148,9 +163,11 @@ enum HTMLReport {
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"220\" viewBox=\"0 0 640 220\">\n"
         for (bin, count) in counts.enumerated() {
             let height = Double(count) / tallest * 170
-            svg += "<rect x=\"\(Self.f(40 + Double(bin) * 19.5))\" y=\"\(Self.f(185 - height))\" width=\"17\" height=\"\(Self.f(height))\" fill=\"#1e88e5\"><title>\(MetricSummary.format(Double(bin) * width))–\(MetricSummary.format(Double(bin + 1) * width)) ms: \(count)</title></rect>\n"
+            svg +=
+                "<rect x=\"\(Self.f(40 + Double(bin) * 19.5))\" y=\"\(Self.f(185 - height))\" width=\"17\" height=\"\(Self.f(height))\" fill=\"#1e88e5\"><title>\(MetricSummary.format(Double(bin) * width))–\(MetricSummary.format(Double(bin + 1) * width)) ms: \(count)</title></rect>\n"
         }
-        svg += "<text x=\"40\" y=\"205\" font-size=\"10\">0 ms</text><text x=\"620\" y=\"205\" font-size=\"10\" text-anchor=\"end\">\(MetricSummary.format(maximum)) ms</text>\n"
+        svg +=
+            "<text x=\"40\" y=\"205\" font-size=\"10\">0 ms</text><text x=\"620\" y=\"205\" font-size=\"10\" text-anchor=\"end\">\(MetricSummary.format(maximum)) ms</text>\n"
         svg += "<text x=\"36\" y=\"20\" font-size=\"10\" text-anchor=\"end\">\(Int(tallest))</text></svg>\n"
         return svg
     }
@@ -164,10 +181,14 @@ enum HTMLReport {
             let completion = metrics.value(.completionRate, .rate, tags: ["group": group]) ?? 0
             let y = 10 + Double(row) * 40
             svg += "<text x=\"4\" y=\"\(Self.f(y + 12))\" font-size=\"11\">\(Self.escape(group))</text>\n"
-            svg += "<rect x=\"140\" y=\"\(Self.f(y))\" width=\"\(Self.f(fallback * 400))\" height=\"14\" fill=\"#1e88e5\"><title>fallback \(MetricSummary.format(fallback))</title></rect>"
-            svg += "<text x=\"\(Self.f(146 + fallback * 400))\" y=\"\(Self.f(y + 11))\" font-size=\"10\">fallback \(MetricSummary.format(fallback))</text>\n"
-            svg += "<rect x=\"140\" y=\"\(Self.f(y + 16))\" width=\"\(Self.f(completion * 400))\" height=\"14\" fill=\"#43a047\"><title>completion \(MetricSummary.format(completion))</title></rect>"
-            svg += "<text x=\"\(Self.f(146 + completion * 400))\" y=\"\(Self.f(y + 27))\" font-size=\"10\">completed \(MetricSummary.format(completion))</text>\n"
+            svg +=
+                "<rect x=\"140\" y=\"\(Self.f(y))\" width=\"\(Self.f(fallback * 400))\" height=\"14\" fill=\"#1e88e5\"><title>fallback \(MetricSummary.format(fallback))</title></rect>"
+            svg +=
+                "<text x=\"\(Self.f(146 + fallback * 400))\" y=\"\(Self.f(y + 11))\" font-size=\"10\">fallback \(MetricSummary.format(fallback))</text>\n"
+            svg +=
+                "<rect x=\"140\" y=\"\(Self.f(y + 16))\" width=\"\(Self.f(completion * 400))\" height=\"14\" fill=\"#43a047\"><title>completion \(MetricSummary.format(completion))</title></rect>"
+            svg +=
+                "<text x=\"\(Self.f(146 + completion * 400))\" y=\"\(Self.f(y + 27))\" font-size=\"10\">completed \(MetricSummary.format(completion))</text>\n"
         }
         return svg + "</svg>\n"
     }

@@ -17,7 +17,10 @@ enum HarnessReport {
             "boundReason": .string(health.bound.reason),
             "lagSamples": .number(Double(health.lagSamples)),
             "samplesOverBound": .number(Double(health.samplesOverBound)),
-            "lagMs": .object(["p50": number(health.lagP50), "p95": number(health.lagP95), "p99": number(health.lagP99), "max": number(health.lagMax)]),
+            "lagMs": .object([
+                "p50": number(health.lagP50), "p95": number(health.lagP95), "p99": number(health.lagP99),
+                "max": number(health.lagMax),
+            ]),
             "worstProbe": health.worstProbe.map { .string($0) } ?? .null,
             "cpuCores": .object(["median": number(health.cpuMedian), "max": number(health.cpuMax)]),
             "writerBacklogMax": .number(Double(health.writerBacklogMax)),
@@ -29,7 +32,8 @@ enum HarnessReport {
     /// The sentences a report shows for an inconclusive run (empty otherwise).
     static func explanation(_ record: RunRecord) -> String? {
         guard record.verdict == .inconclusive else { return nil }
-        return "Inconclusive: a gate failed while the harness itself was overloaded (\(record.harness.summary)), so the "
+        return
+            "Inconclusive: a gate failed while the harness itself was overloaded (\(record.harness.summary)), so the "
             + "failure may be the harness's, not the app's. The gates below are computed as usual but are no verdict on "
             + "the system under test. To get one: \(record.harness.advice)."
     }

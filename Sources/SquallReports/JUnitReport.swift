@@ -12,7 +12,8 @@ enum JUnitReport {
         xml += "<testsuites name=\"squall\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
         for record in records {
             let seconds = (record.endedAt - record.startedAt) / 1_000
-            xml += "  <testsuite name=\"\(Self.escape(record.scenario.name))\" tests=\"\(record.gates.count + (record.interrupted ? 1 : 0))\" failures=\"\(Self.failures(record))\" errors=\"\(Self.errors(record))\" time=\"\(MetricSummary.format(seconds))\">\n"
+            xml +=
+                "  <testsuite name=\"\(Self.escape(record.scenario.name))\" tests=\"\(record.gates.count + (record.interrupted ? 1 : 0))\" failures=\"\(Self.failures(record))\" errors=\"\(Self.errors(record))\" time=\"\(MetricSummary.format(seconds))\">\n"
             xml += "    <properties>\n"
             xml += "      <property name=\"seed\" value=\"\(record.scenario.seed)\"/>\n"
             xml += "      <property name=\"planDigest\" value=\"\(record.planDigest)\"/>\n"
@@ -21,13 +22,16 @@ enum JUnitReport {
             xml += "      <property name=\"harness\" value=\"\(Self.escape(record.harness.summary))\"/>\n"
             xml += "    </properties>\n"
             if record.interrupted {
-                xml += "    <testcase classname=\"squall.\(Self.escape(record.scenario.name))\" name=\"run completed\">\n"
-                xml += "      <failure message=\"the run was interrupted (\(Self.escape(record.endReason))); metrics are partial\"/>\n"
+                xml +=
+                    "    <testcase classname=\"squall.\(Self.escape(record.scenario.name))\" name=\"run completed\">\n"
+                xml +=
+                    "      <failure message=\"the run was interrupted (\(Self.escape(record.endReason))); metrics are partial\"/>\n"
                 xml += "    </testcase>\n"
             }
             for result in record.gates {
                 let name = "\(result.gate.key) \(result.gate.expression)"
-                xml += "    <testcase classname=\"squall.\(Self.escape(record.scenario.name))\" name=\"\(Self.escape(name))\">\n"
+                xml +=
+                    "    <testcase classname=\"squall.\(Self.escape(record.scenario.name))\" name=\"\(Self.escape(name))\">\n"
                 if !result.passed {
                     let observed = result.observed.map { MetricSummary.format($0) } ?? "no samples"
                     var message = "observed \(observed), expected \(result.gate.expression)"
@@ -35,7 +39,8 @@ enum JUnitReport {
                         message += ": never injected: " + record.metrics.faultsNotInjected.joined(separator: ", ")
                     }
                     if record.verdict == .inconclusive {
-                        message += " — inconclusive: the harness was overloaded (\(record.harness.summary)); \(record.harness.advice)"
+                        message +=
+                            " — inconclusive: the harness was overloaded (\(record.harness.summary)); \(record.harness.advice)"
                         xml += "      <error type=\"inconclusive\" message=\"\(Self.escape(message))\"/>\n"
                     } else {
                         xml += "      <failure message=\"\(Self.escape(message))\"/>\n"

@@ -9,17 +9,21 @@ enum MarkdownSummary {
         var text = "# \(record.scenario.name): \(record.verdict.label)\n\n"
         if !record.scenario.description.isEmpty { text += "\(record.scenario.description)\n\n" }
         if let explanation = HarnessReport.explanation(record) { text += "> **\(explanation)**\n\n" }
-        text += "Seed \(record.scenario.seed), timeScale \(MetricSummary.format(record.scenario.timeScale)), \(metrics.clients.count) clients, "
+        text +=
+            "Seed \(record.scenario.seed), timeScale \(MetricSummary.format(record.scenario.timeScale)), \(metrics.clients.count) clients, "
         text += "\(MetricSummary.format(metrics.durationMilliseconds / 1_000)) s scenario time (\(record.endReason)); "
         text += "plan \(record.planDigest), Squall \(record.version). Times are in scenario time.\n\n"
         text += "## Gates\n\n| metric | gate | observed | result |\n|---|---|---:|---|\n"
         for result in record.gates {
             let observed = result.observed.map { MetricSummary.format($0) } ?? "no samples"
-            let verdict = result.passed ? "pass" : (record.verdict == .inconclusive ? "**fail (inconclusive)**" : "**FAIL**")
+            let verdict =
+                result.passed ? "pass" : (record.verdict == .inconclusive ? "**fail (inconclusive)**" : "**FAIL**")
             text += "| `\(result.gate.key)` | `\(result.gate.expression)` | \(observed) | \(verdict) |\n"
         }
         if !metrics.faultsNotInjected.isEmpty {
-            text += "\nNever injected (hit no connection): " + metrics.faultsNotInjected.map { "`\($0)`" }.joined(separator: ", ") + "\n"
+            text +=
+                "\nNever injected (hit no connection): "
+                + metrics.faultsNotInjected.map { "`\($0)`" }.joined(separator: ", ") + "\n"
         }
         text += "\n## Harness\n\n\(record.harness.summary). Bound: \(record.harness.bound.reason).\n"
         text += "\n## Metrics\n\n| metric | value |\n|---|---|\n"
@@ -28,7 +32,9 @@ enum MarkdownSummary {
         }
         let groups = Set(metrics.clients.map(\.group)).sorted()
         if groups.count > 1 {
-            let columns: [Metric] = [.fallbackRate, .completionRate, .duplicateMessages, .lostMessages, .reconnectAttempts]
+            let columns: [Metric] = [
+                .fallbackRate, .completionRate, .duplicateMessages, .lostMessages, .reconnectAttempts,
+            ]
             text += "\n## By group\n\n| group | clients | " + columns.map(\.rawValue).joined(separator: " | ") + " |\n"
             text += "|---|---:|" + columns.map { _ in "---:|" }.joined() + "\n"
             for group in groups {
@@ -37,12 +43,16 @@ enum MarkdownSummary {
                 text += columns.map { MetricSummary.text($0, metrics, tags: tags) }.joined(separator: " | ") + " |\n"
             }
         }
-        let troubled = metrics.clients.filter { $0.outcome != "completed" || $0.process != nil || $0.malformedLines > 0 || $0.lost > 0 || $0.duplicates > 0 }
+        let troubled = metrics.clients.filter {
+            $0.outcome != "completed" || $0.process != nil || $0.malformedLines > 0 || $0.lost > 0 || $0.duplicates > 0
+        }
         if !troubled.isEmpty {
             let shown = 20
-            text += "\n## Clients to look at\n\n| client | outcome | lost | duplicates | malformed lines | process |\n|---|---|---:|---:|---:|---|\n"
+            text +=
+                "\n## Clients to look at\n\n| client | outcome | lost | duplicates | malformed lines | process |\n|---|---|---:|---:|---:|---|\n"
             for client in troubled.prefix(shown) {
-                text += "| \(client.id) | \(client.outcome) | \(client.lost) | \(client.duplicates) | \(client.malformedLines) | \(client.process ?? "") |\n"
+                text +=
+                    "| \(client.id) | \(client.outcome) | \(client.lost) | \(client.duplicates) | \(client.malformedLines) | \(client.process ?? "") |\n"
             }
             if troubled.count > shown {
                 text += "\n… and \(troubled.count - shown) more (see `events.ndjson`).\n"

@@ -6,7 +6,11 @@ import SquallScenarios
 public enum ReportWriter {
     /// The folder for a run: `<output>/<scenario>/<UTC start time>/`, e.g. `reports/baseline/2026-11-23T10-54-29Z`.
     public static func folder(for record: RunRecord, under output: String) -> String {
-        Self.folder(scenario: record.scenario.name, startedAt: Date(timeIntervalSince1970: record.startedAt / 1_000), under: output)
+        Self.folder(
+            scenario: record.scenario.name,
+            startedAt: Date(timeIntervalSince1970: record.startedAt / 1_000),
+            under: output
+        )
     }
 
     /// The folder for a run of `scenario` starting at `startedAt`.
@@ -60,7 +64,10 @@ public enum ReportWriter {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             for (name, text) in files {
                 let path = (folder as NSString).appendingPathComponent(name)
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent,
+                    withIntermediateDirectories: true
+                )
                 try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             }
         } catch {
@@ -71,7 +78,10 @@ public enum ReportWriter {
     /// Writes the combined `junit.xml` of several runs (one suite each), for CI systems that read one file.
     public static func writeCombinedJUnit(_ records: [RunRecord], to path: String) throws(ScenarioError) {
         do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true
+            )
             try Data(JUnitReport.xml(records).utf8).write(to: URL(fileURLWithPath: path))
         } catch {
             throw .reportFailed(path: path, reason: "\(error.localizedDescription)")

@@ -47,7 +47,8 @@ public struct RunComparison: Sendable {
 
     /// Outcome metrics, compared exactly: two runs of a sound system under the same plan should agree on them.
     static let outcomeMetrics: Set<Metric> = [
-        .fallbackRate, .completionRate, .duplicateMessages, .lostMessages, .unexpectedMessages, .malformedOutput, .faultEvents,
+        .fallbackRate, .completionRate, .duplicateMessages, .lostMessages, .unexpectedMessages, .malformedOutput,
+        .faultEvents,
         .faultsNotInjected,
     ]
 
@@ -59,20 +60,37 @@ public struct RunComparison: Sendable {
     ///   - rerun: this run.
     ///   - tolerance: how far (as a fraction of the larger value) a behaviour metric may move before it is reported;
     ///     0 reports any change (a re-check of a stored log must be identical).
-    public init(recordedReport: JSONValue, recordedClients: [ClientOutcome]?, rerun: RunRecord, tolerance: Double = 0.5) {
+    public init(recordedReport: JSONValue, recordedClients: [ClientOutcome]?, rerun: RunRecord, tolerance: Double = 0.5)
+    {
         let current = ReportJSON.document(rerun)
         var differences: [Difference] = []
         let recordedPlan = recordedReport["planDigest"]?.stringValue ?? "none"
         if recordedPlan != rerun.planDigest {
-            differences.append(Difference(kind: .plan, subject: "planned timeline digest", recorded: recordedPlan, rerun: rerun.planDigest))
+            differences.append(
+                Difference(
+                    kind: .plan,
+                    subject: "planned timeline digest",
+                    recorded: recordedPlan,
+                    rerun: rerun.planDigest
+                )
+            )
         }
         differences += Self.gates(recordedReport["gates"], current["gates"])
-        differences += Self.metrics(recordedReport["metrics"], current["metrics"], prefix: "metrics", tolerance: tolerance)
+        differences += Self.metrics(
+            recordedReport["metrics"],
+            current["metrics"],
+            prefix: "metrics",
+            tolerance: tolerance
+        )
         for section in ["byStrategy", "byGroup"] {
-            let names = Set(recordedReport[section]?.objectKeys ?? []).union(current[section]?.objectKeys ?? []).sorted()
+            let names = Set(recordedReport[section]?.objectKeys ?? []).union(current[section]?.objectKeys ?? [])
+                .sorted()
             for name in names {
                 differences += Self.metrics(
-                    recordedReport[section]?[name], current[section]?[name], prefix: "\(section).\(name)", tolerance: tolerance
+                    recordedReport[section]?[name],
+                    current[section]?[name],
+                    prefix: "\(section).\(name)",
+                    tolerance: tolerance
                 )
             }
         }
@@ -103,12 +121,24 @@ public struct RunComparison: Sendable {
             return "\(verdict.passed ? "passed" : "FAILED") (\(verdict.observed))"
         }
         return Set(before.keys).union(after.keys).sorted().compactMap { key in
-            guard before[key]?.passed != after[key]?.passed || before[key] == nil || after[key] == nil else { return nil }
-            return Difference(kind: .gate, subject: "gate \(key)", recorded: describe(before[key]), rerun: describe(after[key]))
+            guard before[key]?.passed != after[key]?.passed || before[key] == nil || after[key] == nil else {
+                return nil
+            }
+            return Difference(
+                kind: .gate,
+                subject: "gate \(key)",
+                recorded: describe(before[key]),
+                rerun: describe(after[key])
+            )
         }
     }
 
-    private static func metrics(_ recorded: JSONValue?, _ current: JSONValue?, prefix: String, tolerance: Double) -> [Difference] {
+    private static func metrics(
+        _ recorded: JSONValue?,
+        _ current: JSONValue?,
+        prefix: String,
+        tolerance: Double
+    ) -> [Difference] {
         var differences: [Difference] = []
         for metric in Metric.allCases {
             let before = recorded?[metric.rawValue]
@@ -133,10 +163,14 @@ public struct RunComparison: Sendable {
                 } else if let old, let new {
                     let scale = max(abs(old), abs(new))
                     if abs(old - new) > tolerance * scale {
-                        differences.append(Difference(kind: .behaviour, subject: subject, recorded: oldText, rerun: newText))
+                        differences.append(
+                            Difference(kind: .behaviour, subject: subject, recorded: oldText, rerun: newText)
+                        )
                     }
                 } else {
-                    differences.append(Difference(kind: .behaviour, subject: subject, recorded: oldText, rerun: newText))
+                    differences.append(
+                        Difference(kind: .behaviour, subject: subject, recorded: oldText, rerun: newText)
+                    )
                 }
             }
         }
@@ -148,7 +182,9 @@ public struct RunComparison: Sendable {
         var differences: [Difference] = []
         for old in recorded {
             guard let new = after[old.id] else {
-                differences.append(Difference(kind: .client, subject: "client \(old.id)", recorded: "ran", rerun: "absent"))
+                differences.append(
+                    Difference(kind: .client, subject: "client \(old.id)", recorded: "ran", rerun: "absent")
+                )
                 continue
             }
             let aspects: [(String, String, String)] = [
@@ -159,7 +195,9 @@ public struct RunComparison: Sendable {
                 ("unexpected", "\(old.unexpected)", "\(new.unexpected)"),
             ]
             for (aspect, before, now) in aspects where before != now {
-                differences.append(Difference(kind: .client, subject: "client \(old.id) \(aspect)", recorded: before, rerun: now))
+                differences.append(
+                    Difference(kind: .client, subject: "client \(old.id) \(aspect)", recorded: before, rerun: now)
+                )
             }
         }
         let recordedIds = Set(recorded.map(\.id))

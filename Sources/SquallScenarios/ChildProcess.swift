@@ -38,7 +38,10 @@ final class ChildProcess: Sendable {
     init(arguments: [String], environment: [String: String], part: String) throws(ScenarioError) {
         let commandLine = arguments.joined(separator: " ")
         guard let program = Self.resolve(arguments[0]) else {
-            throw .startFailed(part: part, reason: "\(arguments[0]) is not an executable file, nor a program on PATH (command: \(commandLine))")
+            throw .startFailed(
+                part: part,
+                reason: "\(arguments[0]) is not an executable file, nor a program on PATH (command: \(commandLine))"
+            )
         }
         guard let output = Self.makePipe() else {
             throw .startFailed(part: part, reason: "no pipe for \(commandLine): errno \(errno)")
@@ -67,13 +70,17 @@ final class ChildProcess: Sendable {
         sigemptyset(&noSignal)
         posix_spawnattr_setsigmask(&attributes, &noSignal)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-        let variables = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.map { "\($0.key)=\($0.value)" }
+        posix_spawnattr_setflags(
+            &attributes,
+            Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP)
+        )
+        let variables = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.map {
+            "\($0.key)=\($0.value)"
+        }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         var envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0) } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv + envp { free(pointer) }
         }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, program, &actions, &attributes, &argv, &envp)
@@ -122,7 +129,9 @@ final class ChildProcess: Sendable {
             return FileManager.default.isExecutableFile(atPath: program) ? program : nil
         }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return path.split(separator: ":").map { "\($0)/\(program)" }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 
     /// How it ended, nil while it runs (reaps it with `waitpid` the first time it has ended).

@@ -73,7 +73,8 @@ public final class EventLog: Sendable {
 
     /// Records a run event: `{"time":…,"source":"run","event":name, …fields}`.
     public func recordRun(_ name: String, _ fields: [(String, JSONValue)] = [], time: Double = EventLog.now()) {
-        var text = "{\"time\":\(JSONValue.format((time * 1_000).rounded() / 1_000)),\"source\":\"run\",\"event\":\(JSONValue.quote(name))"
+        var text =
+            "{\"time\":\(JSONValue.format((time * 1_000).rounded() / 1_000)),\"source\":\"run\",\"event\":\(JSONValue.quote(name))"
         for (key, value) in fields {
             text += ",\(JSONValue.quote(key)):\(value.jsonText)"
         }

@@ -23,10 +23,18 @@ public struct EventRecord: Sendable, Hashable {
             throw FaultError.invalidValue(path: "(line)", expected: "a JSON object", found: value.typeDescription)
         }
         guard case .number(let time)? = fields["time"] else {
-            throw FaultError.invalidValue(path: "time", expected: "milliseconds since the Unix epoch", found: fields["time"]?.typeDescription ?? "nothing")
+            throw FaultError.invalidValue(
+                path: "time",
+                expected: "milliseconds since the Unix epoch",
+                found: fields["time"]?.typeDescription ?? "nothing"
+            )
         }
         guard case .string(let event)? = fields["event"] else {
-            throw FaultError.invalidValue(path: "event", expected: "an event name", found: fields["event"]?.typeDescription ?? "nothing")
+            throw FaultError.invalidValue(
+                path: "event",
+                expected: "an event name",
+                found: fields["event"]?.typeDescription ?? "nothing"
+            )
         }
         let source: String
         if case .string(let text)? = fields["source"] { source = text } else { source = "client" }

@@ -19,12 +19,22 @@ struct ExternalClient: Sendable {
 
     /// The events of the client contract.
     static let eventNames: Set<String> = [
-        "connect_attempt", "connected", "connect_failed", "closed", "reconnect_attempt", "fallback", "poll", "state_sync",
+        "connect_attempt", "connected", "connect_failed", "closed", "reconnect_attempt", "fallback", "poll",
+        "state_sync",
         "recovered", "delivered", "duplicate_dropped", "finished", "stopped", "suspended", "resumed",
     ]
 
     /// Creates the client's parameters.
-    init(id: String, group: String, command: ExternalCommand, serverURL: String, jobId: String, token: String, seed: UInt64, timeScale: Double) {
+    init(
+        id: String,
+        group: String,
+        command: ExternalCommand,
+        serverURL: String,
+        jobId: String,
+        token: String,
+        seed: UInt64,
+        timeScale: Double
+    ) {
         self.id = id
         self.group = group
         self.command = command
@@ -45,13 +55,23 @@ struct ExternalClient: Sendable {
     func run(log: EventLog, board: ClientBoard) async -> String {
         let process: ChildProcess
         do {
-            process = try ChildProcess(arguments: self.command.arguments, environment: self.environment, part: "client \(self.id)")
+            process = try ChildProcess(
+                arguments: self.command.arguments,
+                environment: self.environment,
+                part: "client \(self.id)"
+            )
         } catch {
             log.recordRun("client_failed_to_start", [("client", .string(self.id)), ("reason", .string("\(error)"))])
             board.finished(self.id)
             return ""
         }
-        log.recordRun("client_process", [("client", .string(self.id)), ("pid", .number(Double(process.pid))), ("command", .string(process.commandLine))])
+        log.recordRun(
+            "client_process",
+            [
+                ("client", .string(self.id)), ("pid", .number(Double(process.pid))),
+                ("command", .string(process.commandLine)),
+            ]
+        )
         let errors = Task { await process.collectErrors(limit: 64 * 1024) }
         let reading = Task {
             await process.readOutputLines { number, bytes in
@@ -61,21 +81,33 @@ struct ExternalClient: Sendable {
         if let ended = await process.waitForExit() {
             await reading.value
             let finished = board.isDone(self.id)
-            log.recordRun("client_exited", [
-                ("client", .string(self.id)), ("status", .string("\(ended)")), ("finished", .bool(finished)),
-                ("early", .bool(!finished)),
-            ])
+            log.recordRun(
+                "client_exited",
+                [
+                    ("client", .string(self.id)), ("status", .string("\(ended)")), ("finished", .bool(finished)),
+                    ("early", .bool(!finished)),
+                ]
+            )
             board.finished(self.id)
         } else {
             let finished = board.isDone(self.id)
-            log.recordRun("client_terminated", [
-                ("client", .string(self.id)),
-                ("reason", .string(finished ? "still running after its job finished" : "still running when the run ended")),
-                ("finished", .bool(finished)),
-            ])
+            log.recordRun(
+                "client_terminated",
+                [
+                    ("client", .string(self.id)),
+                    (
+                        "reason",
+                        .string(finished ? "still running after its job finished" : "still running when the run ended")
+                    ),
+                    ("finished", .bool(finished)),
+                ]
+            )
             let killed = await process.stop(grace: .seconds(2))
             if killed {
-                log.recordRun("client_killed", [("client", .string(self.id)), ("reason", .string("ignored SIGTERM for 2 s"))])
+                log.recordRun(
+                    "client_killed",
+                    [("client", .string(self.id)), ("reason", .string("ignored SIGTERM for 2 s"))]
+                )
             }
             await reading.value
         }
@@ -98,8 +130,10 @@ struct ExternalClient: Sendable {
                     let event = fields.removeValue(forKey: "event")?.stringValue ?? ""
                     let jobId = fields.removeValue(forKey: "jobId") ?? .string(self.jobId)
                     for key in ["source", "client"] { fields.removeValue(forKey: key) }
-                    var line = "{\"time\":\(JSONValue.format((received * 1_000).rounded() / 1_000)),\"source\":\"client\""
-                    line += ",\"client\":\(JSONValue.quote(self.id)),\"event\":\(JSONValue.quote(event)),\"jobId\":\(jobId.jsonText)"
+                    var line =
+                        "{\"time\":\(JSONValue.format((received * 1_000).rounded() / 1_000)),\"source\":\"client\""
+                    line +=
+                        ",\"client\":\(JSONValue.quote(self.id)),\"event\":\(JSONValue.quote(event)),\"jobId\":\(jobId.jsonText)"
                     for key in fields.keys.sorted() {
                         line += ",\(JSONValue.quote(key)):\(fields[key]!.jsonText)"
                     }
@@ -114,10 +148,14 @@ struct ExternalClient: Sendable {
             problem = "\(error)"
         }
         let text = String(decoding: bytes.prefix(200), as: UTF8.self)
-        log.recordRun("client_output_malformed", [
-            ("client", .string(self.id)), ("line", .number(Double(number))), ("reason", .string(problem)),
-            ("text", .string(text)),
-        ], time: received)
+        log.recordRun(
+            "client_output_malformed",
+            [
+                ("client", .string(self.id)), ("line", .number(Double(number))), ("reason", .string(problem)),
+                ("text", .string(text)),
+            ],
+            time: received
+        )
     }
 
     /// Why an event object breaks the contract, nil when it is fine.

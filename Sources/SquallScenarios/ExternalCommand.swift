@@ -20,18 +20,30 @@ public struct ExternalCommand: Sendable, Hashable {
     static func read(_ reader: inout JSONObjectReader) throws(FaultError) -> ExternalCommand? {
         guard let value = reader.value("command") else {
             if reader.value("env") != nil {
-                throw FaultError.invalidValue(path: reader.path(of: "env"), expected: "\"env\" only beside a \"command\"", found: "no \"command\"")
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "env"),
+                    expected: "\"env\" only beside a \"command\"",
+                    found: "no \"command\""
+                )
             }
             return nil
         }
         let expected = "a non-empty array of strings, program first, such as [\"python3\", \"client.py\"]"
         guard case .array(let values) = value, !values.isEmpty else {
-            throw FaultError.invalidValue(path: reader.path(of: "command"), expected: expected, found: value.typeDescription)
+            throw FaultError.invalidValue(
+                path: reader.path(of: "command"),
+                expected: expected,
+                found: value.typeDescription
+            )
         }
         var arguments: [String] = []
         for (index, element) in values.enumerated() {
             guard case .string(let text) = element, index > 0 || !text.isEmpty else {
-                throw FaultError.invalidValue(path: "\(reader.path(of: "command"))[\(index)]", expected: "a string (the program name may not be empty)", found: element.typeDescription)
+                throw FaultError.invalidValue(
+                    path: "\(reader.path(of: "command"))[\(index)]",
+                    expected: "a string (the program name may not be empty)",
+                    found: element.typeDescription
+                )
             }
             arguments.append(text)
         }
@@ -40,7 +52,11 @@ public struct ExternalCommand: Sendable, Hashable {
             var envReader = try JSONObjectReader(env, path: reader.path(of: "env"))
             for key in envReader.unknownKeys {
                 guard !key.isEmpty, !key.contains("=") else {
-                    throw FaultError.invalidValue(path: envReader.path(of: key), expected: "a variable name without '='", found: JSONValue.string(key).typeDescription)
+                    throw FaultError.invalidValue(
+                        path: envReader.path(of: key),
+                        expected: "a variable name without '='",
+                        found: JSONValue.string(key).typeDescription
+                    )
                 }
                 environment[key] = try envReader.requiredString(key)
             }

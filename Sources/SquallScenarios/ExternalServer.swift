@@ -36,11 +36,21 @@ struct ExternalServer: Sendable {
         var output: Task<String, Never>?
         var errors: Task<String, Never>?
         if let command {
-            let started = try ChildProcess(arguments: command.arguments, environment: command.environment, part: "the external server")
+            let started = try ChildProcess(
+                arguments: command.arguments,
+                environment: command.environment,
+                part: "the external server"
+            )
             process = started
             output = Task { await started.collectOutput(limit: 1 << 20) }
             errors = Task { await started.collectErrors(limit: 1 << 20) }
-            log.recordRun("server_started", [("command", .string(started.commandLine)), ("pid", .number(Double(started.pid))), ("url", .string(url))])
+            log.recordRun(
+                "server_started",
+                [
+                    ("command", .string(started.commandLine)), ("pid", .number(Double(started.pid))),
+                    ("url", .string(url)),
+                ]
+            )
         }
         let server = ExternalServer(address: address, process: process, output: output, errors: errors)
         let probe = ServerProbe(server: address, timeout: .seconds(2))
@@ -50,11 +60,21 @@ struct ExternalServer: Sendable {
         while clock.now < deadline {
             if let ended = process?.exited {
                 let logs = await server.stop()
-                throw .startFailed(part: "the external server", reason: "\(process!.commandLine) ended (\(ended)) before \(url)\(spec.readyPath) answered\(Self.tail(logs))")
+                throw .startFailed(
+                    part: "the external server",
+                    reason:
+                        "\(process!.commandLine) ended (\(ended)) before \(url)\(spec.readyPath) answered\(Self.tail(logs))"
+                )
             }
             let answer = await probe.status(of: spec.readyPath)
             if let status = answer.status, status < 500 {
-                log.recordRun("server_ready", [("url", .string(url)), ("readyPath", .string(spec.readyPath)), ("status", .number(Double(status)))])
+                log.recordRun(
+                    "server_ready",
+                    [
+                        ("url", .string(url)), ("readyPath", .string(spec.readyPath)),
+                        ("status", .number(Double(status))),
+                    ]
+                )
                 return server
             }
             lastFailure = answer.status.map { "HTTP \($0)" } ?? answer.failure ?? "no answer"
@@ -64,7 +84,8 @@ struct ExternalServer: Sendable {
         let logs = await server.stop()
         throw .startFailed(
             part: "the external server",
-            reason: "\(url)\(spec.readyPath) did not answer within \(spec.readyTimeout.squallText) (last: \(lastFailure))\(Self.tail(logs))"
+            reason:
+                "\(url)\(spec.readyPath) did not answer within \(spec.readyTimeout.squallText) (last: \(lastFailure))\(Self.tail(logs))"
         )
     }
 

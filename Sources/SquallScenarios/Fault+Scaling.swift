@@ -14,14 +14,16 @@ extension Fault {
                 continue
             }
         }
-        guard var scaled = try? Fault(
-            name: self.name,
-            type: self.type,
-            direction: self.direction,
-            toxicity: self.toxicity,
-            attributes: attributes,
-            text: self.textAttributes
-        ) else { return self }
+        guard
+            var scaled = try? Fault(
+                name: self.name,
+                type: self.type,
+                direction: self.direction,
+                toxicity: self.toxicity,
+                attributes: attributes,
+                text: self.textAttributes
+            )
+        else { return self }
         scaled.connections = self.connections
         return scaled
     }

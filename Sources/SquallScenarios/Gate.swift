@@ -84,14 +84,22 @@ public struct Gate: Sendable, Hashable {
         var tags: [String: String] = [:]
         if let open = key.firstIndex(of: "{") {
             guard key.hasSuffix("}") else {
-                throw FaultError.invalidValue(path: path, expected: "a metric with tags like fallback_rate{strategy:resilient}", found: "\"\(key)\"")
+                throw FaultError.invalidValue(
+                    path: path,
+                    expected: "a metric with tags like fallback_rate{strategy:resilient}",
+                    found: "\"\(key)\""
+                )
             }
             name = key[..<open]
             let inner = key[key.index(after: open)..<key.index(before: key.endIndex)]
             for pair in inner.split(separator: ",") {
                 let parts = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingSpaces }
                 guard parts.count == 2, ["strategy", "group", "client"].contains(parts[0]), !parts[1].isEmpty else {
-                    throw FaultError.invalidValue(path: path, expected: "tags strategy:…, group:… or client:…", found: "\"\(pair)\"")
+                    throw FaultError.invalidValue(
+                        path: path,
+                        expected: "tags strategy:…, group:… or client:…",
+                        found: "\"\(pair)\""
+                    )
                 }
                 tags[parts[0]] = parts[1]
             }
@@ -104,7 +112,11 @@ public struct Gate: Sendable, Hashable {
             )
         }
         if !tags.isEmpty && !metric.isPerClient {
-            throw FaultError.invalidValue(path: path, expected: "no tags: \(metric.rawValue) is run-wide", found: "\"\(key)\"")
+            throw FaultError.invalidValue(
+                path: path,
+                expected: "no tags: \(metric.rawValue) is run-wide",
+                found: "\"\(key)\""
+            )
         }
         self.metric = metric
         self.tags = tags
@@ -112,12 +124,20 @@ public struct Gate: Sendable, Hashable {
         guard let comparison = Comparison.allCases.first(where: { text.contains($0.rawValue) }),
             let range = text.range(of: comparison.rawValue)
         else {
-            throw FaultError.invalidValue(path: path, expected: "an expression like \"rate<0.05\", \"count==0\" or \"p(95)<500\"", found: "\"\(expression)\"")
+            throw FaultError.invalidValue(
+                path: path,
+                expected: "an expression like \"rate<0.05\", \"count==0\" or \"p(95)<500\"",
+                found: "\"\(expression)\""
+            )
         }
         let left = String(text[..<range.lowerBound])
         let right = String(text[range.upperBound...])
         guard let threshold = Double(right), threshold.isFinite else {
-            throw FaultError.invalidValue(path: path, expected: "a number after \(comparison.rawValue)", found: "\"\(right)\"")
+            throw FaultError.invalidValue(
+                path: path,
+                expected: "a number after \(comparison.rawValue)",
+                found: "\"\(right)\""
+            )
         }
         let aggregation: Aggregation
         switch left {
@@ -128,8 +148,14 @@ public struct Gate: Sendable, Hashable {
         case "max": aggregation = .maximum
         case "med": aggregation = .median
         default:
-            guard left.hasPrefix("p("), left.hasSuffix(")"), let p = Double(left.dropFirst(2).dropLast()), (0...100).contains(p) else {
-                throw FaultError.invalidValue(path: path, expected: "rate, count, avg, min, max, med or p(N) before the operator", found: "\"\(left)\"")
+            guard left.hasPrefix("p("), left.hasSuffix(")"), let p = Double(left.dropFirst(2).dropLast()),
+                (0...100).contains(p)
+            else {
+                throw FaultError.invalidValue(
+                    path: path,
+                    expected: "rate, count, avg, min, max, med or p(N) before the operator",
+                    found: "\"\(left)\""
+                )
             }
             aggregation = .percentile(p)
         }
@@ -143,7 +169,11 @@ public struct Gate: Sendable, Hashable {
         case (.trend, _): allowed = "p(N), avg, min, max, med or count"
         }
         guard allowed.isEmpty else {
-            throw FaultError.invalidValue(path: path, expected: "\(allowed) for the \(metric.kind.rawValue) metric \(metric.rawValue)", found: "\"\(left)\"")
+            throw FaultError.invalidValue(
+                path: path,
+                expected: "\(allowed) for the \(metric.kind.rawValue) metric \(metric.rawValue)",
+                found: "\"\(left)\""
+            )
         }
         self.aggregation = aggregation
         self.comparison = comparison

@@ -48,19 +48,22 @@ public struct HarnessBound: Sendable, Hashable {
         guard let shortest = timings.min(by: { $0.scenarioMs < $1.scenarioMs }) else {
             self.milliseconds = Self.ceiling
             self.shortestTiming = nil
-            self.reason = "no timing of the scenario is known to Squall: the \(JSONValue.format(Self.ceiling)) ms ceiling"
+            self.reason =
+                "no timing of the scenario is known to Squall: the \(JSONValue.format(Self.ceiling)) ms ceiling"
             return
         }
         let real = shortest.scenarioMs * scale
         let tenth = real / 10
         self.shortestTiming = real
-        let timing = "\(shortest.name) \(Self.text(shortest.scenarioMs)) × timeScale \(JSONValue.format(scale)) = \(Self.text(real))"
+        let timing =
+            "\(shortest.name) \(Self.text(shortest.scenarioMs)) × timeScale \(JSONValue.format(scale)) = \(Self.text(real))"
         if tenth > Self.ceiling {
             self.milliseconds = Self.ceiling
             self.reason = "the \(JSONValue.format(Self.ceiling)) ms ceiling (a tenth of \(timing) is looser)"
         } else if tenth < Self.floor {
             self.milliseconds = Self.floor
-            self.reason = "the \(JSONValue.format(Self.floor)) ms floor (a tenth of \(timing) is tighter than a loaded machine can promise)"
+            self.reason =
+                "the \(JSONValue.format(Self.floor)) ms floor (a tenth of \(timing) is tighter than a loaded machine can promise)"
         } else {
             self.milliseconds = (tenth * 1_000).rounded() / 1_000
             self.reason = "a tenth of \(timing)"
@@ -74,6 +77,7 @@ public struct HarnessBound: Sendable, Hashable {
 
     private static func text(_ milliseconds: Double) -> String {
         milliseconds >= 1_000 && milliseconds.truncatingRemainder(dividingBy: 1_000) == 0
-            ? "\(JSONValue.format(milliseconds / 1_000))s" : "\(JSONValue.format((milliseconds * 1_000).rounded() / 1_000)) ms"
+            ? "\(JSONValue.format(milliseconds / 1_000))s"
+            : "\(JSONValue.format((milliseconds * 1_000).rounded() / 1_000)) ms"
     }
 }

@@ -107,7 +107,9 @@ public struct HarnessHealth: Sendable, Hashable {
         var steps: [String] = []
         if self.build == "debug" { steps.append("use a release build (`swift run -c release squall …`)") }
         steps.append("run fewer clients (see `squall bench capacity` for what this machine carries)")
-        steps.append("raise `timeScale` (slower timings give the harness more room: the bound is a tenth of the shortest)")
+        steps.append(
+            "raise `timeScale` (slower timings give the harness more room: the bound is a tenth of the shortest)"
+        )
         steps.append("give the run a quieter machine or more cores")
         return steps.joined(separator: "; ")
     }

@@ -40,7 +40,11 @@ final class HarnessMonitor: Sendable {
     ///   - log: where samples go.
     ///   - eventLoopGroup: the loops to probe.
     ///   - stall: for tests of the verdict only: block every loop this long once a second.
-    init(log: EventLog, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, stall: Duration? = nil) {
+    init(
+        log: EventLog,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        stall: Duration? = nil
+    ) {
         self.log = log
         var loops: [any EventLoop] = []
         for loop in eventLoopGroup.makeIterator() { loops.append(loop) }
@@ -106,11 +110,14 @@ final class HarnessMonitor: Sendable {
             return window
         }
         let lags = JSONValue.object(window.lags.mapValues { .array($0.map { .number($0) }) })
-        self.log.recordRun("harness_lag", [
-            ("lagMs", lags),
-            ("writerBacklog", .number(Double(window.backlog))),
-            ("cpu", .number((cpu * 100).rounded() / 100)),
-        ])
+        self.log.recordRun(
+            "harness_lag",
+            [
+                ("lagMs", lags),
+                ("writerBacklog", .number(Double(window.backlog))),
+                ("cpu", .number((cpu * 100).rounded() / 100)),
+            ]
+        )
     }
 
     /// The process's user and system CPU time so far, in seconds.

@@ -43,7 +43,8 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
     public var kind: Kind {
         switch self {
         case .fallbackRate, .websocketSuccessRate, .completionRate: .rate
-        case .duplicateMessages, .lostMessages, .unexpectedMessages, .reconnectAttempts, .pollingRequests, .malformedOutput,
+        case .duplicateMessages, .lostMessages, .unexpectedMessages, .reconnectAttempts, .pollingRequests,
+            .malformedOutput,
             .faultEvents, .faultsNotInjected:
             .counter
         case .updateLatency, .timeToFirstUpdate, .timeToRecover: .trend

@@ -87,10 +87,21 @@ public struct PlannedTimeline: Sendable, Hashable {
                     if let end, end < scenario.duration { add(end, .profile(scenario.network), entry.target.groups) }
                 case .suspend:
                     let candidates = clients.filter { entry.target.groups?.contains($0.group) ?? true }.map(\.id)
-                    var random = SeededRandom(seed: scenario.seed, labels: ["timeline", String(entryIndex), String(repetition)])
-                    let picked = Array(candidates.shuffled(using: &random).prefix(Int((Double(candidates.count) * entry.target.clients).rounded())))
+                    var random = SeededRandom(
+                        seed: scenario.seed,
+                        labels: ["timeline", String(entryIndex), String(repetition)]
+                    )
+                    let picked = Array(
+                        candidates.shuffled(using: &random).prefix(
+                            Int((Double(candidates.count) * entry.target.clients).rounded())
+                        )
+                    )
                     let order = Dictionary(uniqueKeysWithValues: candidates.enumerated().map { ($1, $0) })
-                    add(at, .suspend(clients: picked.sorted { order[$0]! < order[$1]! }, lasting: entry.lasting ?? .zero), entry.target.groups)
+                    add(
+                        at,
+                        .suspend(clients: picked.sorted { order[$0]! < order[$1]! }, lasting: entry.lasting ?? .zero),
+                        entry.target.groups
+                    )
                 case .serverRestart:
                     add(at, .serverRestart(downtime: entry.lasting ?? .zero), nil)
                 }

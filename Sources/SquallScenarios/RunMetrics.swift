@@ -42,11 +42,28 @@ public struct RunMetrics: Sendable, Hashable {
             if let existing = outcomes[id] { return existing }
             order.append(id)
             return ClientOutcome(
-                id: id, group: record.string("group") ?? "external", strategy: record.string("strategy") ?? "external",
-                jobId: record.string("jobId") ?? "", startTime: record.time, endTime: end, outcome: "stopped",
-                fellBack: false, connectAttempts: 0, connections: 0, delivered: 0, deliveredByPolling: 0, duplicates: 0,
-                lost: 0, unexpected: 0, latencies: [], timeToFirstUpdate: nil, reconnectAttempts: 0, recoveries: [],
-                polls: 0, malformedLines: 0, process: nil
+                id: id,
+                group: record.string("group") ?? "external",
+                strategy: record.string("strategy") ?? "external",
+                jobId: record.string("jobId") ?? "",
+                startTime: record.time,
+                endTime: end,
+                outcome: "stopped",
+                fellBack: false,
+                connectAttempts: 0,
+                connections: 0,
+                delivered: 0,
+                deliveredByPolling: 0,
+                duplicates: 0,
+                lost: 0,
+                unexpected: 0,
+                latencies: [],
+                timeToFirstUpdate: nil,
+                reconnectAttempts: 0,
+                recoveries: [],
+                polls: 0,
+                malformedLines: 0,
+                process: nil
             )
         }
 
@@ -58,7 +75,8 @@ public struct RunMetrics: Sendable, Hashable {
                 }
             case ("run", "client_started"):
                 if let id = record.client { outcomes[id] = outcome(id, record) }
-            case ("run", "client_failed_to_start"), ("run", "client_exited"), ("run", "client_terminated"), ("run", "client_killed"):
+            case ("run", "client_failed_to_start"), ("run", "client_exited"), ("run", "client_terminated"),
+                ("run", "client_killed"):
                 // External client processes: how they ended. An exit before `finished` ends the client there
                 // (its job is incomplete, messages published before the exit are lost).
                 guard let id = record.client else { continue }
@@ -73,12 +91,15 @@ public struct RunMetrics: Sendable, Hashable {
                         client.outcome = "exited"
                         client.endTime = record.time
                     }
-                    client.process = "exited (\(record.string("status") ?? "?"))\(client.outcome == "exited" ? " before its job finished" : "")"
+                    client.process =
+                        "exited (\(record.string("status") ?? "?"))\(client.outcome == "exited" ? " before its job finished" : "")"
                 case "client_terminated":
                     if client.outcome == "stopped" { client.endTime = record.time }
                     client.process = record.string("reason") ?? "terminated at the end of the run"
                 default:
-                    client.process = (client.process.map { $0 + "; " } ?? "") + "killed: \(record.string("reason") ?? "ignored SIGTERM")"
+                    client.process =
+                        (client.process.map { $0 + "; " } ?? "")
+                        + "killed: \(record.string("reason") ?? "ignored SIGTERM")"
                 }
                 outcomes[id] = client
             case ("run", "client_output_malformed"):
@@ -149,11 +170,13 @@ public struct RunMetrics: Sendable, Hashable {
             guard var client = outcomes[id] else { continue }
             let delivered = seen[id] ?? [:]
             let grace = client.outcome == "stopped" ? Self.lossGrace * timeScale : 0
-            for (seq, time) in published[client.jobId] ?? [:] where delivered[seq] == nil && time <= client.endTime - grace {
+            for (seq, time) in published[client.jobId] ?? [:]
+            where delivered[seq] == nil && time <= client.endTime - grace {
                 client.lost += 1
             }
             // Unexpected: a seq the client's job never published, or a message of another job (cross-talk).
-            client.unexpected = delivered.keys.filter { published[client.jobId]?[$0] == nil }.count + crossJob[id, default: 0]
+            client.unexpected =
+                delivered.keys.filter { published[client.jobId]?[$0] == nil }.count + crossJob[id, default: 0]
             outcomes[id] = client
         }
         self.clients = order.compactMap { outcomes[$0] }

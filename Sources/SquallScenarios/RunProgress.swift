@@ -23,7 +23,8 @@ public struct RunProgress: Sendable, Hashable {
     public var line: String {
         let elapsed = Double(self.elapsed.components.seconds) + Double(self.elapsed.components.attoseconds) / 1e18
         let total = Double(self.total.components.seconds) + Double(self.total.components.attoseconds) / 1e18
-        var text = "\(String(format: "%5.1f", elapsed))s/\(String(format: "%.0f", total))s  ws \(self.websocket)  reconnecting \(self.reconnecting)  polling \(self.polling)  done \(self.done)"
+        var text =
+            "\(String(format: "%5.1f", elapsed))s/\(String(format: "%.0f", total))s  ws \(self.websocket)  reconnecting \(self.reconnecting)  polling \(self.polling)  done \(self.done)"
         if self.pending > 0 { text += "  waiting \(self.pending)" }
         text += "  faults: " + (self.activeFaults.isEmpty ? "none" : self.activeFaults.joined(separator: ", "))
         return text

@@ -74,7 +74,10 @@ public struct RunRecord: Sendable {
         guard let header = records.first(where: { $0.source == "run" && $0.event == "scenario" }),
             let source = header.fields["scenario"]
         else {
-            throw FaultError.missingField(path: "(log)", field: "a run event \"scenario\" (the first line of events.ndjson)")
+            throw FaultError.missingField(
+                path: "(log)",
+                field: "a run event \"scenario\" (the first line of events.ndjson)"
+            )
         }
         self.scenario = try Scenario(json: source)
         self.planDigest = header.string("planDigest") ?? ""
@@ -107,9 +110,13 @@ public struct RunRecord: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path: path, reason: "cannot open the file")
         }
-        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(
+            String.init
+        )
         var torn = false
-        if let last = lines.last, !last.isEmpty, data.last != UInt8(ascii: "\n"), (try? EventRecord(line: Array(last.utf8))) == nil {
+        if let last = lines.last, !last.isEmpty, data.last != UInt8(ascii: "\n"),
+            (try? EventRecord(line: Array(last.utf8))) == nil
+        {
             lines.removeLast()
             torn = true
         }

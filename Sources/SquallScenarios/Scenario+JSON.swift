@@ -13,20 +13,34 @@ extension Scenario {
         var reader = try JSONObjectReader(json, path: "")
         self.source = json
         self.name = try reader.requiredString("name")
-        guard !self.name.isEmpty, self.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
-            throw FaultError.invalidValue(path: "name", expected: "letters, digits, '-', '_' or '.' (it names the report folder)", found: JSONValue.string(self.name).typeDescription)
+        guard !self.name.isEmpty,
+            self.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        else {
+            throw FaultError.invalidValue(
+                path: "name",
+                expected: "letters, digits, '-', '_' or '.' (it names the report folder)",
+                found: JSONValue.string(self.name).typeDescription
+            )
         }
         self.description = try reader.string("description") ?? ""
-        self.seed = UInt64(try reader.number("seed", in: 0...9_007_199_254_740_991, expected: "a non-negative integer") ?? 1)
+        self.seed = UInt64(
+            try reader.number("seed", in: 0...9_007_199_254_740_991, expected: "a non-negative integer") ?? 1
+        )
         self.timeScale = try reader.number("timeScale", in: 0.001...100, expected: "a number from 0.001 to 100") ?? 1
         guard let duration = try Self.duration(&reader, "duration") else {
             throw FaultError.missingField(path: "", field: "duration")
         }
         guard duration > .zero else {
-            throw FaultError.invalidValue(path: "duration", expected: "a duration above 0", found: "\"\(duration.squallText)\"")
+            throw FaultError.invalidValue(
+                path: "duration",
+                expected: "a duration above 0",
+                found: "\"\(duration.squallText)\""
+            )
         }
         self.duration = duration
-        self.server = try reader.value("server").map { value throws(FaultError) in try Self.server(value, path: "server") } ?? ServerSpec()
+        self.server =
+            try reader.value("server").map { value throws(FaultError) in try Self.server(value, path: "server") }
+            ?? ServerSpec()
         guard let groups = try reader.array("clients"), !groups.isEmpty else {
             throw FaultError.missingField(path: "", field: "clients")
         }
@@ -35,7 +49,12 @@ extension Scenario {
             let parsed = try Self.clientGroup(group, path: "clients[\(index)]")
             var named = parsed
             if clients.contains(where: { $0.name == parsed.name }) {
-                guard (try? JSONObjectReader(group, path: "")).flatMap({ var r = $0; return try? r.string("name") }) == nil else {
+                guard
+                    (try? JSONObjectReader(group, path: "")).flatMap({
+                        var r = $0
+                        return try? r.string("name")
+                    }) == nil
+                else {
                     throw FaultError.duplicateName(path: "clients[\(index)].name", name: parsed.name)
                 }
                 named.name = "\(parsed.name)-\(index + 1)"
@@ -43,7 +62,11 @@ extension Scenario {
             clients.append(named)
         }
         guard clients.reduce(0, { $0 + $1.count }) <= 5_000 else {
-            throw FaultError.invalidValue(path: "clients", expected: "at most 5000 clients in all", found: "\(clients.reduce(0) { $0 + $1.count })")
+            throw FaultError.invalidValue(
+                path: "clients",
+                expected: "at most 5000 clients in all",
+                found: "\(clients.reduce(0) { $0 + $1.count })"
+            )
         }
         self.clients = clients
         if let name = try reader.string("network") {
@@ -53,18 +76,28 @@ extension Scenario {
         }
         var timeline: [TimelineEntry] = []
         for (index, entry) in (try reader.array("timeline") ?? []).enumerated() {
-            let entry = try Self.timelineEntry(entry, path: "timeline[\(index)]", groups: clients.map(\.name), duration: duration)
+            let entry = try Self.timelineEntry(
+                entry,
+                path: "timeline[\(index)]",
+                groups: clients.map(\.name),
+                duration: duration
+            )
             if entry.action == .serverRestart, self.server.external != nil {
                 throw FaultError.invalidValue(
-                    path: "timeline[\(index)].action", expected: "an action an external server allows (server_restart restarts the reference server only)",
+                    path: "timeline[\(index)].action",
+                    expected: "an action an external server allows (server_restart restarts the reference server only)",
                     found: "\"server_restart\""
                 )
             }
             timeline.append(entry)
         }
-        let faultNames = timeline.compactMap { entry -> String? in if case .fault(let fault) = entry.action { fault.name } else { nil } }
+        let faultNames = timeline.compactMap { entry -> String? in
+            if case .fault(let fault) = entry.action { fault.name } else { nil }
+        }
         if let duplicate = faultNames.first(where: { name in faultNames.filter { $0 == name }.count > 1 }) {
-            let index = timeline.firstIndex { if case .fault(let fault) = $0.action { fault.name == duplicate } else { false } }!
+            let index = timeline.firstIndex {
+                if case .fault(let fault) = $0.action { fault.name == duplicate } else { false }
+            }!
             throw FaultError.duplicateName(path: "timeline[\(index)].fault.name", name: duplicate)
         }
         self.timeline = timeline
@@ -74,18 +107,30 @@ extension Scenario {
             for key in gateReader.unknownKeys {
                 let path = "gates[\(JSONValue.quote(key))]"
                 guard case .array(let expressions)? = gateReader.value(key), !expressions.isEmpty else {
-                    throw FaultError.invalidValue(path: path, expected: "an array of expressions like [\"rate<0.05\"]", found: gateReader.value(key)?.typeDescription ?? "null")
+                    throw FaultError.invalidValue(
+                        path: path,
+                        expected: "an array of expressions like [\"rate<0.05\"]",
+                        found: gateReader.value(key)?.typeDescription ?? "null"
+                    )
                 }
                 for (index, expression) in expressions.enumerated() {
                     guard case .string(let text) = expression else {
-                        throw FaultError.invalidValue(path: "\(path)[\(index)]", expected: "a string like \"rate<0.05\"", found: expression.typeDescription)
+                        throw FaultError.invalidValue(
+                            path: "\(path)[\(index)]",
+                            expected: "a string like \"rate<0.05\"",
+                            found: expression.typeDescription
+                        )
                     }
                     gates.append(try Gate(key: key, expression: text, path: "\(path)[\(index)]"))
                 }
             }
             gates.sort { ($0.key, $0.expression) < ($1.key, $1.expression) }
             for gate in gates where gate.tags["group"].map({ name in !clients.contains { $0.name == name } }) == true {
-                throw FaultError.invalidValue(path: "gates[\(JSONValue.quote(gate.key))]", expected: "a group of this scenario (\(clients.map(\.name).joined(separator: ", ")))", found: "\"\(gate.tags["group"]!)\"")
+                throw FaultError.invalidValue(
+                    path: "gates[\(JSONValue.quote(gate.key))]",
+                    expected: "a group of this scenario (\(clients.map(\.name).joined(separator: ", ")))",
+                    found: "\"\(gate.tags["group"]!)\""
+                )
             }
         }
         self.gates = gates
@@ -102,7 +147,11 @@ extension Scenario {
     static func duration(_ reader: inout JSONObjectReader, _ key: String) throws(FaultError) -> Duration? {
         guard let value = reader.value(key) else { return nil }
         guard case .string(let text) = value, let duration = Duration(parsing: text) else {
-            throw FaultError.invalidValue(path: reader.path(of: key), expected: "a duration such as \"250ms\" or \"2s\"", found: value.typeDescription)
+            throw FaultError.invalidValue(
+                path: reader.path(of: key),
+                expected: "a duration such as \"250ms\" or \"2s\"",
+                found: value.typeDescription
+            )
         }
         return duration
     }
@@ -112,26 +161,43 @@ extension Scenario {
         var spec = ServerSpec()
         if let job = reader.value("job") {
             var jobReader = try JSONObjectReader(job, path: reader.path(of: "job"))
-            if let items = try jobReader.number("totalItems", in: 1...100_000, expected: "an integer from 1 to 100000") {
+            if let items = try jobReader.number("totalItems", in: 1...100_000, expected: "an integer from 1 to 100000")
+            {
                 guard items == items.rounded() else {
-                    throw FaultError.invalidValue(path: jobReader.path(of: "totalItems"), expected: "an integer from 1 to 100000", found: "number \(JSONValue.format(items))")
+                    throw FaultError.invalidValue(
+                        path: jobReader.path(of: "totalItems"),
+                        expected: "an integer from 1 to 100000",
+                        found: "number \(JSONValue.format(items))"
+                    )
                 }
                 spec.job.totalItems = Int(items)
             }
             if let interval = try Self.duration(&jobReader, "itemInterval") {
                 guard interval > .zero else {
-                    throw FaultError.invalidValue(path: jobReader.path(of: "itemInterval"), expected: "a duration above 0", found: "\"0\"")
+                    throw FaultError.invalidValue(
+                        path: jobReader.path(of: "itemInterval"),
+                        expected: "a duration above 0",
+                        found: "\"0\""
+                    )
                 }
                 spec.job.itemInterval = interval
             }
-            if let failAt = try jobReader.number("failAfterItems", in: 1...100_000, expected: "an integer from 1 to 100000") {
+            if let failAt = try jobReader.number(
+                "failAfterItems",
+                in: 1...100_000,
+                expected: "an integer from 1 to 100000"
+            ) {
                 spec.job.failAfterItems = Int(failAt)
             }
             try jobReader.rejectUnknownKeys()
         }
         if let ping = try Self.duration(&reader, "pingInterval") {
             guard ping > .zero else {
-                throw FaultError.invalidValue(path: reader.path(of: "pingInterval"), expected: "a duration above 0", found: "\"0\"")
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "pingInterval"),
+                    expected: "a duration above 0",
+                    found: "\"0\""
+                )
             }
             spec.pingInterval = ping
         }
@@ -139,7 +205,11 @@ extension Scenario {
         spec.external = try Self.externalServer(&reader)
         if spec.external != nil {
             for key in ["pingInterval", "pongTimeout"] where reader.value(key) != nil {
-                throw FaultError.invalidValue(path: reader.path(of: key), expected: "no \(key) beside \"url\" (it sets the reference server's)", found: "\(key)")
+                throw FaultError.invalidValue(
+                    path: reader.path(of: key),
+                    expected: "no \(key) beside \"url\" (it sets the reference server's)",
+                    found: "\(key)"
+                )
             }
         }
         try reader.rejectUnknownKeys()
@@ -152,24 +222,48 @@ extension Scenario {
         let readyTimeout = try Self.duration(&reader, "readyTimeout")
         guard let url = try reader.string("url") else {
             if command != nil || readyPath != nil || readyTimeout != nil {
-                throw FaultError.missingField(path: reader.path, field: "url (where the external server listens, e.g. \"http://127.0.0.1:{port}\")")
+                throw FaultError.missingField(
+                    path: reader.path,
+                    field: "url (where the external server listens, e.g. \"http://127.0.0.1:{port}\")"
+                )
             }
             return nil
         }
         guard ServerAddress(url: url.replacingOccurrences(of: "{port}", with: "1")) != nil else {
-            throw FaultError.invalidValue(path: reader.path(of: "url"), expected: "http://host:port[/prefix] ({port}: a free port Squall picks)", found: JSONValue.string(url).typeDescription)
+            throw FaultError.invalidValue(
+                path: reader.path(of: "url"),
+                expected: "http://host:port[/prefix] ({port}: a free port Squall picks)",
+                found: JSONValue.string(url).typeDescription
+            )
         }
         if url.contains("{port}") && command == nil {
-            throw FaultError.invalidValue(path: reader.path(of: "url"), expected: "a fixed port, since Squall does not start this server (no \"command\")", found: JSONValue.string(url).typeDescription)
+            throw FaultError.invalidValue(
+                path: reader.path(of: "url"),
+                expected: "a fixed port, since Squall does not start this server (no \"command\")",
+                found: JSONValue.string(url).typeDescription
+            )
         }
         let path = readyPath ?? "/"
         guard path.hasPrefix("/"), !path.contains(" ") else {
-            throw FaultError.invalidValue(path: reader.path(of: "readyPath"), expected: "a path starting with '/'", found: JSONValue.string(path).typeDescription)
+            throw FaultError.invalidValue(
+                path: reader.path(of: "readyPath"),
+                expected: "a path starting with '/'",
+                found: JSONValue.string(path).typeDescription
+            )
         }
         if let readyTimeout, readyTimeout <= .zero {
-            throw FaultError.invalidValue(path: reader.path(of: "readyTimeout"), expected: "a duration above 0", found: "\"\(readyTimeout.squallText)\"")
+            throw FaultError.invalidValue(
+                path: reader.path(of: "readyTimeout"),
+                expected: "a duration above 0",
+                found: "\"\(readyTimeout.squallText)\""
+            )
         }
-        return ExternalServerSpec(url: url, command: command, readyPath: path, readyTimeout: readyTimeout ?? .seconds(30))
+        return ExternalServerSpec(
+            url: url,
+            command: command,
+            readyPath: path,
+            readyTimeout: readyTimeout ?? .seconds(30)
+        )
     }
 
     private static func clientGroup(_ value: JSONValue, path: String) throws(FaultError) -> ClientGroup {
@@ -178,12 +272,20 @@ extension Scenario {
             throw FaultError.missingField(path: path, field: "count")
         }
         guard count == count.rounded() else {
-            throw FaultError.invalidValue(path: reader.path(of: "count"), expected: "an integer from 1 to 5000", found: "number \(JSONValue.format(count))")
+            throw FaultError.invalidValue(
+                path: reader.path(of: "count"),
+                expected: "an integer from 1 to 5000",
+                found: "number \(JSONValue.format(count))"
+            )
         }
         let command = try ExternalCommand.read(&reader)
         if command != nil {
             for key in ["strategy", "overrides"] where reader.value(key) != nil {
-                throw FaultError.invalidValue(path: reader.path(of: key), expected: "no \(key) beside \"command\" (the group runs its own client)", found: "\(key)")
+                throw FaultError.invalidValue(
+                    path: reader.path(of: key),
+                    expected: "no \(key) beside \"command\" (the group runs its own client)",
+                    found: "\(key)"
+                )
             }
         }
         let presetName = try reader.string("strategy") ?? "resilient"
@@ -199,7 +301,11 @@ extension Scenario {
         }
         let name = try reader.string("name") ?? (command == nil ? presetName : "external")
         guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
-            throw FaultError.invalidValue(path: reader.path(of: "name"), expected: "letters, digits, '-' or '_'", found: JSONValue.string(name).typeDescription)
+            throw FaultError.invalidValue(
+                path: reader.path(of: "name"),
+                expected: "letters, digits, '-' or '_'",
+                found: JSONValue.string(name).typeDescription
+            )
         }
         let group = ClientGroup(
             name: name,
@@ -213,13 +319,31 @@ extension Scenario {
         return group
     }
 
-    private static func override(_ preset: ClientStrategy, with value: JSONValue, path: String) throws(FaultError) -> ClientStrategy {
+    private static func override(
+        _ preset: ClientStrategy,
+        with value: JSONValue,
+        path: String
+    ) throws(FaultError) -> ClientStrategy {
         var strategy = preset
         var reader = try JSONObjectReader(value, path: path)
-        func count(_ key: String, _ range: ClosedRange<Double>, _ reader: inout JSONObjectReader) throws(FaultError) -> Int? {
-            guard let value = try reader.number(key, in: range, expected: "an integer from \(Int(range.lowerBound)) to \(Int(range.upperBound))") else { return nil }
+        func count(
+            _ key: String,
+            _ range: ClosedRange<Double>,
+            _ reader: inout JSONObjectReader
+        ) throws(FaultError) -> Int? {
+            guard
+                let value = try reader.number(
+                    key,
+                    in: range,
+                    expected: "an integer from \(Int(range.lowerBound)) to \(Int(range.upperBound))"
+                )
+            else { return nil }
             guard value == value.rounded() else {
-                throw FaultError.invalidValue(path: reader.path(of: key), expected: "an integer", found: "number \(JSONValue.format(value))")
+                throw FaultError.invalidValue(
+                    path: reader.path(of: key),
+                    expected: "an integer",
+                    found: "number \(JSONValue.format(value))"
+                )
             }
             return Int(value)
         }
@@ -230,23 +354,37 @@ extension Scenario {
             }
             if case .string(let text) = value, text == "never" { return .some(nil) }
             guard case .string(let text) = value, let duration = Duration(parsing: text), duration > .zero else {
-                throw FaultError.invalidValue(path: reader.path(of: key), expected: "a duration above 0 or \"never\"", found: value.typeDescription)
+                throw FaultError.invalidValue(
+                    path: reader.path(of: key),
+                    expected: "a duration above 0 or \"never\"",
+                    found: value.typeDescription
+                )
             }
             return .some(duration)
         }
         if let value = try count("reconnectAttempts", 0...100, &reader) { strategy.reconnectAttempts = value }
         if let value = try Self.duration(&reader, "initialBackoff") { strategy.initialBackoff = value }
-        if let value = try reader.number("backoffMultiplier", in: 1...10, expected: "a number from 1 to 10") { strategy.backoffMultiplier = value }
+        if let value = try reader.number("backoffMultiplier", in: 1...10, expected: "a number from 1 to 10") {
+            strategy.backoffMultiplier = value
+        }
         if let value = try Self.duration(&reader, "maximumBackoff") { strategy.maximumBackoff = value }
-        if let value = try reader.number("backoffJitter", in: 0...1, expected: "a fraction from 0 to 1") { strategy.backoffJitter = value }
+        if let value = try reader.number("backoffJitter", in: 0...1, expected: "a fraction from 0 to 1") {
+            strategy.backoffJitter = value
+        }
         if let value = try Self.duration(&reader, "pollInterval") {
             guard value > .zero else {
-                throw FaultError.invalidValue(path: reader.path(of: "pollInterval"), expected: "a duration above 0", found: "\"0\"")
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "pollInterval"),
+                    expected: "a duration above 0",
+                    found: "\"0\""
+                )
             }
             strategy.pollInterval = value
         }
         if case .some(let value) = try optionalDuration("probeInterval", &reader) { strategy.probeInterval = value }
-        if case .some(let value) = try optionalDuration("heartbeatTimeout", &reader) { strategy.heartbeatTimeout = value }
+        if case .some(let value) = try optionalDuration("heartbeatTimeout", &reader) {
+            strategy.heartbeatTimeout = value
+        }
         if let value = try reader.bool("stateSync") { strategy.stateSync = value }
         if let value = try count("stateSyncAttempts", 0...100, &reader) { strategy.stateSyncAttempts = value }
         if let value = try reader.bool("deduplicate") { strategy.deduplicate = value }
@@ -257,21 +395,38 @@ extension Scenario {
         return strategy
     }
 
-    private static func timelineEntry(_ value: JSONValue, path: String, groups: [String], duration: Duration) throws(FaultError) -> TimelineEntry {
+    private static func timelineEntry(
+        _ value: JSONValue,
+        path: String,
+        groups: [String],
+        duration: Duration
+    ) throws(FaultError) -> TimelineEntry {
         var reader = try JSONObjectReader(value, path: path)
         guard let at = try Self.duration(&reader, "at") else {
             throw FaultError.missingField(path: path, field: "at")
         }
         guard at <= duration else {
-            throw FaultError.invalidValue(path: reader.path(of: "at"), expected: "a time within the scenario's duration (\(duration.squallText))", found: "\"\(at.squallText)\"")
+            throw FaultError.invalidValue(
+                path: reader.path(of: "at"),
+                expected: "a time within the scenario's duration (\(duration.squallText))",
+                found: "\"\(at.squallText)\""
+            )
         }
         let lasting = try Self.duration(&reader, "for")
         let every = try Self.duration(&reader, "every")
         if let every, let lasting, every <= lasting {
-            throw FaultError.invalidValue(path: reader.path(of: "every"), expected: "a period longer than \"for\" (\(lasting.squallText))", found: "\"\(every.squallText)\"")
+            throw FaultError.invalidValue(
+                path: reader.path(of: "every"),
+                expected: "a period longer than \"for\" (\(lasting.squallText))",
+                found: "\"\(every.squallText)\""
+            )
         }
         if let every, every <= .zero {
-            throw FaultError.invalidValue(path: reader.path(of: "every"), expected: "a duration above 0", found: "\"0\"")
+            throw FaultError.invalidValue(
+                path: reader.path(of: "every"),
+                expected: "a duration above 0",
+                found: "\"0\""
+            )
         }
         var target = TimelineEntry.Target.all
         if let value = reader.value("target") {
@@ -283,18 +438,31 @@ extension Scenario {
                 case .array(let values):
                     names = values.compactMap { if case .string(let name) = $0 { name } else { nil } }
                     guard names.count == values.count, !names.isEmpty else {
-                        throw FaultError.invalidValue(path: targetReader.path(of: "group"), expected: "a group name or an array of them", found: group.typeDescription)
+                        throw FaultError.invalidValue(
+                            path: targetReader.path(of: "group"),
+                            expected: "a group name or an array of them",
+                            found: group.typeDescription
+                        )
                     }
                 default:
-                    throw FaultError.invalidValue(path: targetReader.path(of: "group"), expected: "a group name or an array of them", found: group.typeDescription)
+                    throw FaultError.invalidValue(
+                        path: targetReader.path(of: "group"),
+                        expected: "a group name or an array of them",
+                        found: group.typeDescription
+                    )
                 }
                 if let unknown = names.first(where: { !groups.contains($0) }) {
-                    throw FaultError.invalidValue(path: targetReader.path(of: "group"), expected: "a client group (\(groups.joined(separator: ", ")))", found: "\"\(unknown)\"")
+                    throw FaultError.invalidValue(
+                        path: targetReader.path(of: "group"),
+                        expected: "a client group (\(groups.joined(separator: ", ")))",
+                        found: "\"\(unknown)\""
+                    )
                 }
                 target.groups = names
             }
             target.clients = try targetReader.number("clients", in: 0...1, expected: "a fraction from 0 to 1") ?? 1
-            target.connections = try targetReader.number("connections", in: 0...1, expected: "a fraction from 0 to 1") ?? 1
+            target.connections =
+                try targetReader.number("connections", in: 0...1, expected: "a fraction from 0 to 1") ?? 1
             try targetReader.rejectUnknownKeys()
         }
         let kinds = ["fault", "handoff", "profile", "action"].filter { reader.value($0) != nil }
@@ -317,7 +485,11 @@ extension Scenario {
             action = .handoff(try Handoff(json: reader.value("handoff")!, path: reader.path(of: "handoff")))
         case "profile":
             guard case .string(let name) = reader.value("profile")! else {
-                throw FaultError.invalidValue(path: reader.path(of: "profile"), expected: "a profile name or \"none\"", found: reader.value("profile")!.typeDescription)
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "profile"),
+                    expected: "a profile name or \"none\"",
+                    found: reader.value("profile")!.typeDescription
+                )
             }
             action = .profile(name == "none" ? nil : try NetworkProfile.parse(name, path: reader.path(of: "profile")))
         default:
@@ -329,7 +501,11 @@ extension Scenario {
             case "server_restart":
                 action = .serverRestart
             default:
-                throw FaultError.invalidValue(path: reader.path(of: "action"), expected: "\"suspend\" or \"server_restart\"", found: JSONValue.string(name).typeDescription)
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "action"),
+                    expected: "\"suspend\" or \"server_restart\"",
+                    found: JSONValue.string(name).typeDescription
+                )
             }
         }
         try reader.rejectUnknownKeys()

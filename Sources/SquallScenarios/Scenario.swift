@@ -48,7 +48,11 @@ public struct ServerSpec: Sendable, Hashable {
     public var external: ExternalServerSpec?
 
     /// Creates a reference-server spec.
-    public init(job: JobCreation = JobCreation(), pingInterval: Duration = .seconds(10), pongTimeout: Duration = .seconds(25)) {
+    public init(
+        job: JobCreation = JobCreation(),
+        pingInterval: Duration = .seconds(10),
+        pongTimeout: Duration = .seconds(25)
+    ) {
         self.job = job
         self.pingInterval = pingInterval
         self.pongTimeout = pongTimeout

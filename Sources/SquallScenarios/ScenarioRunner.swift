@@ -47,20 +47,24 @@ public struct ScenarioRunner: Sendable {
         let scale = scenario.timeScale
         try DescriptorBudget.check(scenario)
         let plan = PlannedTimeline(scenario)
-        let log = try self.eventLogPath.map { path throws(ScenarioError) in try EventLog(writingTo: path) } ?? EventLog()
+        let log =
+            try self.eventLogPath.map { path throws(ScenarioError) in try EventLog(writingTo: path) } ?? EventLog()
         defer { log.close() }
         let board = ClientBoard(plan.clients.map(\.id))
-        log.recordRun("scenario", [
-            ("name", .string(scenario.name)),
-            ("seed", .number(Double(scenario.seed))),
-            ("timeScale", .number(scale)),
-            ("version", .string(SquallVersion.current)),
-            ("scenarioDigest", .string(Digest.fnv1a64(scenario.source.jsonText))),
-            ("planDigest", .string(plan.digest)),
-            ("scenario", scenario.source),
-            ("cores", .number(Double(System.coreCount))),
-            ("build", .string(Self.build)),
-        ])
+        log.recordRun(
+            "scenario",
+            [
+                ("name", .string(scenario.name)),
+                ("seed", .number(Double(scenario.seed))),
+                ("timeScale", .number(scale)),
+                ("version", .string(SquallVersion.current)),
+                ("scenarioDigest", .string(Digest.fnv1a64(scenario.source.jsonText))),
+                ("planDigest", .string(plan.digest)),
+                ("scenario", scenario.source),
+                ("cores", .number(Double(System.coreCount))),
+                ("build", .string(Self.build)),
+            ]
+        )
 
         let server = try await ServerUnderTest.start(scenario.server, scale: scale, log: log)
         var proxies: [String: ProxyServer] = [:]
@@ -107,26 +111,45 @@ public struct ScenarioRunner: Sendable {
                         do {
                             job = try await server.createJob(creation)
                         } catch {
-                            log.recordRun("client_started", [
-                                ("client", .string(planned.id)), ("group", .string(planned.group)),
-                                ("strategy", .string(spec.strategyName)), ("jobId", .string("")),
-                            ])
-                            log.recordRun("client_failed_to_start", [("client", .string(planned.id)), ("reason", .string("\(error)"))])
+                            log.recordRun(
+                                "client_started",
+                                [
+                                    ("client", .string(planned.id)), ("group", .string(planned.group)),
+                                    ("strategy", .string(spec.strategyName)), ("jobId", .string("")),
+                                ]
+                            )
+                            log.recordRun(
+                                "client_failed_to_start",
+                                [("client", .string(planned.id)), ("reason", .string("\(error)"))]
+                            )
                             board.finished(planned.id)
                             continue
                         }
                         jobs.withLock { $0.append(job) }
                         let proxy = proxiesByGroup[planned.group]!
-                        let address = ServerAddress(host: "127.0.0.1", port: proxy.listenAddress?.port ?? 0, pathPrefix: server.pathPrefix)
-                        log.recordRun("client_started", [
-                            ("client", .string(planned.id)), ("group", .string(planned.group)),
-                            ("strategy", .string(spec.strategyName)), ("jobId", .string(job.jobId)),
-                        ])
+                        let address = ServerAddress(
+                            host: "127.0.0.1",
+                            port: proxy.listenAddress?.port ?? 0,
+                            pathPrefix: server.pathPrefix
+                        )
+                        log.recordRun(
+                            "client_started",
+                            [
+                                ("client", .string(planned.id)), ("group", .string(planned.group)),
+                                ("strategy", .string(spec.strategyName)), ("jobId", .string(job.jobId)),
+                            ]
+                        )
                         board.started(planned.id)
                         if let command = spec.command {
                             let client = ExternalClient(
-                                id: planned.id, group: planned.group, command: command, serverURL: address.description,
-                                jobId: job.jobId, token: job.token, seed: planned.seed, timeScale: scale
+                                id: planned.id,
+                                group: planned.group,
+                                command: command,
+                                serverURL: address.description,
+                                jobId: job.jobId,
+                                token: job.token,
+                                seed: planned.seed,
+                                timeScale: scale
                             )
                             clients.addTask {
                                 let errors = await client.run(log: log, board: board)
@@ -164,7 +187,14 @@ public struct ScenarioRunner: Sendable {
             group.addTask {
                 for step in plan.steps {
                     guard (try? await clock.sleep(until: start + step.at * scale)) != nil else { return }
-                    await Self.perform(step, scale: scale, proxies: proxiesByGroup, server: server, log: log, activeFaults: activeFaults) { ids, lasting in
+                    await Self.perform(
+                        step,
+                        scale: scale,
+                        proxies: proxiesByGroup,
+                        server: server,
+                        log: log,
+                        activeFaults: activeFaults
+                    ) { ids, lasting in
                         let continuations = controls.withLock { all in ids.compactMap { all[$0] } }
                         for continuation in continuations { continuation.yield(.suspend(lasting)) }
                     }
@@ -174,7 +204,13 @@ public struct ScenarioRunner: Sendable {
             if let progress = self.progress {
                 group.addTask {
                     while (try? await Task.sleep(for: .seconds(1))) != nil {
-                        progress(board.snapshot(elapsed: (clock.now - start) / scale, total: scenario.duration, faults: activeFaults.withLock { $0.keys.sorted() }))
+                        progress(
+                            board.snapshot(
+                                elapsed: (clock.now - start) / scale,
+                                total: scenario.duration,
+                                faults: activeFaults.withLock { $0.keys.sorted() }
+                            )
+                        )
                     }
                 }
             }
@@ -194,10 +230,17 @@ public struct ScenarioRunner: Sendable {
             if ending.withLock({ $0 }) == nil { ending.withLock { $0 = "duration reached" } }
             // Heal every fault, then stop the clients (they report `stopped`), then the proxies and the server.
             for (name, groups) in activeFaults.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
-                await Self.lift(name, groups: groups, proxies: proxiesByGroup, log: log, activeFaults: activeFaults, healing: true)
+                await Self.lift(
+                    name,
+                    groups: groups,
+                    proxies: proxiesByGroup,
+                    log: log,
+                    activeFaults: activeFaults,
+                    healing: true
+                )
             }
             for proxy in proxiesByGroup.values { try? await proxy.removeAllFaults() }
-            controls.withLock { all in all.values.forEach { $0.finish() } }
+            for control in controls.withLock({ Array($0.values) }) { control.finish() }
             group.cancelAll()
             // Clients are stopping: read back what an external server published, then close everything.
             await server.recordPublications(of: jobs.withLock { $0 }, log: log)
@@ -248,31 +291,54 @@ public struct ScenarioRunner: Sendable {
             let scaled = fault.scaled(by: scale)
             for proxy in targets { try? await proxy.addFault(scaled) }
             activeFaults.withLock { $0[fault.name] = groups }
-            log.recordRun("fault_applied", [
-                ("at", at), ("name", .string(fault.name)), ("type", .string(fault.type.rawValue)),
-                ("direction", .string(fault.direction.rawValue)), ("toxicity", .number(fault.toxicity)),
-                ("groups", .array(groups.map { .string($0) })), ("fault", fault.json),
-            ])
+            log.recordRun(
+                "fault_applied",
+                [
+                    ("at", at), ("name", .string(fault.name)), ("type", .string(fault.type.rawValue)),
+                    ("direction", .string(fault.direction.rawValue)), ("toxicity", .number(fault.toxicity)),
+                    ("groups", .array(groups.map { .string($0) })), ("fault", fault.json),
+                ]
+            )
         case .liftFault(let name):
-            await Self.lift(name, groups: groups, proxies: proxies, log: log, activeFaults: activeFaults, healing: false)
+            await Self.lift(
+                name,
+                groups: groups,
+                proxies: proxies,
+                log: log,
+                activeFaults: activeFaults,
+                healing: false
+            )
         case .handoff(var handoff):
             handoff.blackout = handoff.blackout * scale
             handoff.profile = handoff.profile?.scaled(by: scale)
             var cut = 0
             for proxy in targets { cut += await proxy.handoff(handoff).connectionsCut }
-            log.recordRun("handoff", [
-                ("at", at), ("mode", .string(handoff.mode.rawValue)), ("blackout", .string(step.blackoutText)),
-                ("to", handoff.profile.map { .string($0.name) } ?? .null), ("groups", .array(groups.map { .string($0) })),
-                ("connectionsCut", .number(Double(cut))),
-            ])
+            log.recordRun(
+                "handoff",
+                [
+                    ("at", at), ("mode", .string(handoff.mode.rawValue)), ("blackout", .string(step.blackoutText)),
+                    ("to", handoff.profile.map { .string($0.name) } ?? .null),
+                    ("groups", .array(groups.map { .string($0) })),
+                    ("connectionsCut", .number(Double(cut))),
+                ]
+            )
         case .profile(let profile):
             for proxy in targets { try? await proxy.setProfile(profile?.scaled(by: scale)) }
-            log.recordRun("profile", [("at", at), ("profile", profile.map { .string($0.name) } ?? .null), ("groups", .array(groups.map { .string($0) }))])
+            log.recordRun(
+                "profile",
+                [
+                    ("at", at), ("profile", profile.map { .string($0.name) } ?? .null),
+                    ("groups", .array(groups.map { .string($0) })),
+                ]
+            )
         case .suspend(let clients, let lasting):
             suspend(clients, lasting * scale)
-            log.recordRun("clients_suspended", [
-                ("at", at), ("clients", .array(clients.map { .string($0) })), ("for", .string(lasting.squallText)),
-            ])
+            log.recordRun(
+                "clients_suspended",
+                [
+                    ("at", at), ("clients", .array(clients.map { .string($0) })), ("for", .string(lasting.squallText)),
+                ]
+            )
         case .serverRestart(let downtime):
             server.restartStreams(downtime: downtime * scale)
             log.recordRun("server_restart", [("at", at), ("downtime", .string(downtime.squallText))])
@@ -294,7 +360,10 @@ public struct ScenarioRunner: Sendable {
             hits += proxy.metrics.faultsApplied(named: name)
         }
         activeFaults.withLock { _ = $0.removeValue(forKey: name) }
-        log.recordRun("fault_lifted", [("name", .string(name)), ("connectionsHit", .number(Double(hits))), ("healing", .bool(healing))])
+        log.recordRun(
+            "fault_lifted",
+            [("name", .string(name)), ("connectionsHit", .number(Double(hits))), ("healing", .bool(healing))]
+        )
     }
 }
 

@@ -97,15 +97,20 @@ enum ServerUnderTest: Sendable {
                         time: time,
                         line: JSONValue.object([
                             "time": .number(time), "source": .string("server"), "event": .string("published"),
-                            "jobId": .string(job.jobId), "seq": .number(Double(message.seq)), "type": .string(message.type.rawValue),
+                            "jobId": .string(job.jobId), "seq": .number(Double(message.seq)),
+                            "type": .string(message.type.rawValue),
                             "observedVia": .string("job-state"),
                         ]).jsonText
                     )
                 }
             case .failed(let status, let reason):
-                log.recordRun("publications_unknown", [
-                    ("jobId", .string(job.jobId)), ("status", status.map { .number(Double($0)) } ?? .null), ("reason", .string(reason)),
-                ])
+                log.recordRun(
+                    "publications_unknown",
+                    [
+                        ("jobId", .string(job.jobId)), ("status", status.map { .number(Double($0)) } ?? .null),
+                        ("reason", .string(reason)),
+                    ]
+                )
             }
         }
     }

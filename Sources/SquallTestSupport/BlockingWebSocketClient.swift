@@ -1,8 +1,8 @@
-import SquallBenchmarks
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import NIOWebSocket
+import SquallBenchmarks
 
 /// A blocking HTTP/WebSocket client for tests, speaking through NIO's own encoders and decoders over a
 /// ``BlockingSocket``, so tests see exactly what a real client would (statuses, frames, close codes, silence).
@@ -29,8 +29,12 @@ public final class BlockingWebSocketClient: @unchecked Sendable {
 
     /// The socket underneath.
     public let socket: BlockingSocket
-    private let responseDecoder = EmbeddedChannel(handler: ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)))
-    private let frameDecoder = EmbeddedChannel(handler: ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
+    private let responseDecoder = EmbeddedChannel(
+        handler: ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
+    )
+    private let frameDecoder = EmbeddedChannel(
+        handler: ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20))
+    )
     private var leftover: [UInt8] = []
 
     /// Connects to `127.0.0.1:port`.
@@ -55,10 +59,13 @@ public final class BlockingWebSocketClient: @unchecked Sendable {
 
     /// Sends a WebSocket upgrade request for `uri`.
     public func sendUpgrade(uri: String = "/ws") throws {
-        try self.sendRequest(uri: uri, headers: [
-            ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
-        ])
+        try self.sendRequest(
+            uri: uri,
+            headers: [
+                ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
+            ]
+        )
     }
 
     /// Reads one HTTP response: its status and body, or nil when the connection ended or stayed silent first.
@@ -86,9 +93,11 @@ public final class BlockingWebSocketClient: @unchecked Sendable {
     public func upgrade(uri: String = "/ws", timeout: Double = 5) throws -> Int? {
         try self.sendUpgrade(uri: uri)
         guard let (status, _) = self.readResponse(timeout: timeout) else { return nil }
-        if status == 101, let handler = try? self.responseDecoder.pipeline.syncOperations.handler(
-            type: ByteToMessageHandler<HTTPResponseDecoder>.self
-        ) {
+        if status == 101,
+            let handler = try? self.responseDecoder.pipeline.syncOperations.handler(
+                type: ByteToMessageHandler<HTTPResponseDecoder>.self
+            )
+        {
             self.responseDecoder.pipeline.syncOperations.removeHandler(handler, promise: nil)
             self.responseDecoder.embeddedEventLoop.run()
             while let extra = try? self.responseDecoder.readInbound(as: ByteBuffer.self) {

@@ -32,7 +32,12 @@ public struct HTTPTestClient: Sendable {
     }
 
     /// Sends a request and returns the answer.
-    public func request(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> Answer {
+    public func request(
+        _ method: String,
+        _ path: String,
+        body: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> Answer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(self.port)\(path)")!)
         request.httpMethod = method
         if let body { request.httpBody = Data(body.utf8) }
@@ -41,6 +46,11 @@ public struct HTTPTestClient: Sendable {
         let http = response as! HTTPURLResponse
         var fields: [String: String] = [:]
         for (key, value) in http.allHeaderFields { fields["\(key)".lowercased()] = "\(value)" }
-        return Answer(status: http.statusCode, contentType: fields["content-type"] ?? "", body: String(decoding: data, as: UTF8.self), headers: fields)
+        return Answer(
+            status: http.statusCode,
+            contentType: fields["content-type"] ?? "",
+            body: String(decoding: data, as: UTF8.self),
+            headers: fields
+        )
     }
 }

@@ -65,9 +65,12 @@ public final class LoopbackWebSocketServer: Sendable {
                     let httpHandler = PlainHTTPHandler(log: log)
                     let boundHandler = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                            context.pipeline.syncOperations.removeHandler(boundHandler.value, promise: nil)
-                        })
+                        withServerUpgrade: (
+                            upgraders: [upgrader],
+                            completionHandler: { context in
+                                context.pipeline.syncOperations.removeHandler(boundHandler.value, promise: nil)
+                            }
+                        )
                     )
                     try channel.pipeline.syncOperations.addHandler(httpHandler)
                 }
@@ -123,7 +126,10 @@ private final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHan
             var headers = HTTPHeaders()
             headers.add(name: "Content-Length", value: String(body.readableBytes))
             headers.add(name: "Connection", value: head.isKeepAlive ? "keep-alive" : "close")
-            context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+            context.write(
+                self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))),
+                promise: nil
+            )
             context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
             let keepAlive = head.isKeepAlive
             let channel = context.channel
@@ -145,23 +151,38 @@ private final class WebSocketBehaviorHandler: ChannelInboundHandler {
             let text = String(buffer: frame.unmaskedData)
             if text.hasPrefix("send:"), let count = Int(text.dropFirst(5)) {
                 for index in 1...max(1, count) {
-                    context.write(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "m\(index)"))), promise: nil)
+                    context.write(
+                        self.wrapOutboundOut(
+                            WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "m\(index)"))
+                        ),
+                        promise: nil
+                    )
                 }
                 context.flush()
             } else if text == "ping" {
-                context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "srv"))), promise: nil)
+                context.writeAndFlush(
+                    self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "srv"))),
+                    promise: nil
+                )
             } else {
-                context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: frame.unmaskedData)), promise: nil)
+                context.writeAndFlush(
+                    self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: frame.unmaskedData)),
+                    promise: nil
+                )
             }
         case .ping:
-            context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+            context.writeAndFlush(
+                self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)),
+                promise: nil
+            )
         case .connectionClose:
             var data = frame.unmaskedData
             let code = data.readSlice(length: 2) ?? ByteBuffer()
             let channel = context.channel
-            context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code))).whenComplete { _ in
-                channel.close(promise: nil)
-            }
+            context.writeAndFlush(self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code)))
+                .whenComplete { _ in
+                    channel.close(promise: nil)
+                }
         default:
             break
         }

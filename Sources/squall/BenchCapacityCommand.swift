@@ -1,5 +1,5 @@
-import SquallBenchmarks
 import ArgumentParser
+import SquallBenchmarks
 import SquallFaults
 import SquallScenarios
 
@@ -29,7 +29,9 @@ struct BenchCapacityCommand: AsyncParsableCommand {
     var refinements: Int = 3
 
     func validate() throws {
-        guard (0.001...100).contains(self.timeScale) else { throw ValidationError("--time-scale must be from 0.001 to 100") }
+        guard (0.001...100).contains(self.timeScale) else {
+            throw ValidationError("--time-scale must be from 0.001 to 100")
+        }
         guard (1...5_000).contains(self.start), (self.start...5_000).contains(self.maximum) else {
             throw ValidationError("--start must be from 1 to 5000 and --maximum from --start to 5000")
         }
@@ -39,11 +41,20 @@ struct BenchCapacityCommand: AsyncParsableCommand {
     func run() async throws {
         StandardOutput.useLineBuffering()
         #if DEBUG
-        print("note: this is a debug build; `swift run -c release squall bench capacity` measures what CI runs should use")
+        print(
+            "note: this is a debug build; `swift run -c release squall bench capacity` measures what CI runs should use"
+        )
         #endif
-        let benchmark = CapacityBenchmark(timeScale: self.timeScale, start: self.start, maximum: self.maximum, refinements: self.refinements)
+        let benchmark = CapacityBenchmark(
+            timeScale: self.timeScale,
+            start: self.start,
+            maximum: self.maximum,
+            refinements: self.refinements
+        )
         let bound = HarnessBound(try benchmark.scenario(clients: self.start))
-        print("harness bound at timeScale \(JSONValue.format(self.timeScale)): \(JSONValue.format(bound.milliseconds)) ms (\(bound.reason))")
+        print(
+            "harness bound at timeScale \(JSONValue.format(self.timeScale)): \(JSONValue.format(bound.milliseconds)) ms (\(bound.reason))"
+        )
         print("clients  harness     lag p99   lag max   CPU cores  gates     wall")
         let (_, capacity) = try await benchmark.run { trial in
             guard let record = trial.record else {
@@ -57,15 +68,23 @@ struct BenchCapacityCommand: AsyncParsableCommand {
                 Self.pad(health.lagP99.map { HarnessHealth.format($0) + " ms" } ?? "-", 8),
                 Self.pad(health.lagMax.map { HarnessHealth.format($0) + " ms" } ?? "-", 8),
                 Self.pad(health.cpuMax.map { HarnessHealth.format($0) } ?? "-", 9),
-                "\(record.gates.filter(\.passed).count)/\(record.gates.count)".padding(toLength: 8, withPad: " ", startingAt: 0),
+                "\(record.gates.filter(\.passed).count)/\(record.gates.count)".padding(
+                    toLength: 8,
+                    withPad: " ",
+                    startingAt: 0
+                ),
                 HarnessHealth.format(trial.seconds) + " s",
             ]
             print(columns.joined(separator: "  "))
         }
         if capacity > 0 {
-            print("this machine drives \(capacity) reference clients honestly at timeScale \(JSONValue.format(self.timeScale)) (harness lag within \(JSONValue.format(bound.milliseconds)) ms through the handoff)")
+            print(
+                "this machine drives \(capacity) reference clients honestly at timeScale \(JSONValue.format(self.timeScale)) (harness lag within \(JSONValue.format(bound.milliseconds)) ms through the handoff)"
+            )
         } else {
-            print("even \(self.start) clients overloaded the harness at timeScale \(JSONValue.format(self.timeScale)): try a release build or a larger --time-scale")
+            print(
+                "even \(self.start) clients overloaded the harness at timeScale \(JSONValue.format(self.timeScale)): try a release build or a larger --time-scale"
+            )
         }
     }
 

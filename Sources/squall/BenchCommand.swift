@@ -37,7 +37,11 @@ struct BenchProxyCommand: AsyncParsableCommand {
         #if DEBUG
         print("note: this is a debug build; run `swift run -c release squall bench proxy` for real figures")
         #endif
-        let benchmark = ProxyBenchmark(seconds: self.seconds, roundTrips: self.roundTrips, connections: self.connections)
+        let benchmark = ProxyBenchmark(
+            seconds: self.seconds,
+            roundTrips: self.roundTrips,
+            connections: self.connections
+        )
         let rows = try await benchmark.run { print("… \($0)") }
         print(ProxyBenchmark.table(rows))
     }

@@ -1,5 +1,5 @@
-import SquallScenarios
 import ArgumentParser
+import SquallScenarios
 
 /// The exit codes Squall documents, shared by every command.
 enum ExitStatus {

@@ -12,7 +12,9 @@ struct FaultsCommand: ParsableCommand {
         for type in FaultType.allCases {
             print("\(type.rawValue): \(type.summary)")
             for attribute in type.attributes {
-                print("    \(attribute.name) (\(attribute.unitName), default \(attribute.isText ? "\"" + attribute.defaultText + "\"" : JSONValue.format(attribute.defaultValue))): \(attribute.summary)")
+                print(
+                    "    \(attribute.name) (\(attribute.unitName), default \(attribute.isText ? "\"" + attribute.defaultText + "\"" : JSONValue.format(attribute.defaultValue))): \(attribute.summary)"
+                )
             }
         }
     }

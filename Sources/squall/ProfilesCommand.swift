@@ -14,7 +14,9 @@ struct ProfilesCommand: ParsableCommand {
             if profile.offline {
                 print("\(profile.name)\(marker): offline")
             } else {
-                print("\(profile.name)\(marker): down \(Self.describe(profile.downstream)), up \(Self.describe(profile.upstream))")
+                print(
+                    "\(profile.name)\(marker): down \(Self.describe(profile.downstream)), up \(Self.describe(profile.upstream))"
+                )
             }
             print("    source: \(profile.source)")
         }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import SquallBenchmarks
 import SquallFaults
 import SquallProxy
-import SquallBenchmarks
 
 /// `squall proxy`: runs named fault-injecting proxies until SIGINT or SIGTERM.
 struct ProxyCommand: AsyncParsableCommand {
@@ -81,7 +81,11 @@ struct ProxyCommand: AsyncParsableCommand {
                         + (faults.isEmpty ? "" : ", faults: " + faults.joined(separator: ", "))
                 )
             }
-            api = try await ControlServer.bind(host: self.host, port: self.port, router: ControlRouter(collection: collection))
+            api = try await ControlServer.bind(
+                host: self.host,
+                port: self.port,
+                router: ControlRouter(collection: collection)
+            )
         } catch {
             printError("squall proxy: \(error)")
             await collection.stopAll()

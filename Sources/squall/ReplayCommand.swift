@@ -23,7 +23,10 @@ struct ReplayCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("A stored events.ndjson (or its run folder) to re-check.", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A stored events.ndjson (or its run folder) to re-check.", valueName: "path")
+    )
     var recheck: String?
 
     @Option(name: .long, help: ArgumentHelp("A recorded report.json (or its run folder) to re-run.", valueName: "path"))
@@ -32,7 +35,10 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where the re-run's report folder goes.")
     var output: String = "reports"
 
-    @Option(name: .long, help: "How far a behaviour metric may move (fraction of the larger value) before it is listed.")
+    @Option(
+        name: .long,
+        help: "How far a behaviour metric may move (fraction of the larger value) before it is listed."
+    )
     var tolerance: Double = 0.5
 
     @Flag(name: .long, help: "Exit 99 when the re-run's outcome differs from the recording, even if its gates pass.")
@@ -65,7 +71,10 @@ struct ReplayCommand: AsyncParsableCommand {
         do {
             files = try RunFiles(locating: path)
             guard let events = files.events else {
-                throw ScenarioError.unreadable(path: path, reason: "no events.ndjson: only a stored event log can be re-checked")
+                throw ScenarioError.unreadable(
+                    path: path,
+                    reason: "no events.ndjson: only a stored event log can be re-checked"
+                )
             }
             record = try RunFiles.record(events: events)
         } catch {
@@ -80,7 +89,10 @@ struct ReplayCommand: AsyncParsableCommand {
             } else {
                 do {
                     let comparison = RunComparison(
-                        recordedReport: try RunFiles.report(reportPath), recordedClients: nil, rerun: record, tolerance: 0
+                        recordedReport: try RunFiles.report(reportPath),
+                        recordedClients: nil,
+                        rerun: record,
+                        tolerance: 0
                     )
                     print("DIFFERENT from \(reportPath) (\(comparison.differences.count) differences):")
                     self.printDifferences(comparison)
@@ -105,7 +117,8 @@ struct ReplayCommand: AsyncParsableCommand {
         let scenario: Scenario
         do {
             files = try RunFiles(locating: path)
-            let recordedRun = try files.events.map { events throws(ScenarioError) in try RunFiles.record(events: events) }
+            let recordedRun = try files.events.map { events throws(ScenarioError) in try RunFiles.record(events: events)
+            }
             recordedClients = recordedRun?.metrics.clients
             if let report = files.report {
                 recordedReport = try RunFiles.report(report)
@@ -115,7 +128,10 @@ struct ReplayCommand: AsyncParsableCommand {
                 throw ScenarioError.unreadable(path: path, reason: "neither report.json nor events.ndjson")
             }
             guard let source = recordedReport["scenario"] else {
-                throw ScenarioError.invalidRecord(path: files.report ?? path, reason: "no \"scenario\" member to re-run")
+                throw ScenarioError.invalidRecord(
+                    path: files.report ?? path,
+                    reason: "no \"scenario\" member to re-run"
+                )
             }
             do {
                 scenario = try Scenario(json: source)
@@ -130,16 +146,28 @@ struct ReplayCommand: AsyncParsableCommand {
         let plan = PlannedTimeline(scenario)
         let recordedPlan = recordedReport["planDigest"]?.stringValue ?? "none"
         if !self.quiet {
-            print("re-running \(scenario.name) from \(recordedName): seed \(scenario.seed), plan \(plan.digest) (recorded \(recordedPlan)\(plan.digest == recordedPlan ? ", identical" : ", DIFFERENT"))")
+            print(
+                "re-running \(scenario.name) from \(recordedName): seed \(scenario.seed), plan \(plan.digest) (recorded \(recordedPlan)\(plan.digest == recordedPlan ? ", identical" : ", DIFFERENT"))"
+            )
         }
-        let session = ScenarioSession(output: self.output, quiet: self.quiet, command: "squall replay", signals: signals)
+        let session = ScenarioSession(
+            output: self.output,
+            quiet: self.quiet,
+            command: "squall replay",
+            signals: signals
+        )
         let (record, folder) = try await session.run(scenario)
         let comparison = RunComparison(
-            recordedReport: recordedReport, recordedClients: recordedClients, rerun: record, tolerance: self.tolerance
+            recordedReport: recordedReport,
+            recordedClients: recordedClients,
+            rerun: record,
+            tolerance: self.tolerance
         )
         do {
             let text = comparison.json(recordedPath: recordedName).prettyText + "\n"
-            try Data(text.utf8).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("rerun.json")))
+            try Data(text.utf8).write(
+                to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("rerun.json"))
+            )
         } catch {
             printError("squall replay: could not write rerun.json: \(error.localizedDescription)")
             throw ExitStatus.internalError

@@ -41,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
             guard failures.isEmpty else {
-                failures.forEach { printError("squall run: invalid \($0)") }
+                for failure in failures { printError("squall run: invalid \(failure)") }
                 throw ExitStatus.usage
             }
             scenarios = loaded

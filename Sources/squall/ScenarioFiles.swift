@@ -16,8 +16,12 @@ enum ScenarioFiles {
                 throw .unreadable(path: path, reason: "no such file or folder")
             }
             if isDirectory.boolValue {
-                let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
-                guard !names.isEmpty else { throw .unreadable(path: path, reason: "the folder has no *.json scenarios") }
+                let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter {
+                    $0.hasSuffix(".json")
+                }.sorted()
+                guard !names.isEmpty else {
+                    throw .unreadable(path: path, reason: "the folder has no *.json scenarios")
+                }
                 files += names.map { (path as NSString).appendingPathComponent($0) }
             } else {
                 files.append(path)

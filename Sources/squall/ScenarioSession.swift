@@ -35,7 +35,9 @@ struct ScenarioSession {
     ///   be written.
     func run(_ scenario: Scenario) async throws -> (record: RunRecord, folder: String) {
         if !self.quiet {
-            print("▶ \(scenario.name): \(scenario.clientCount) clients, \(scenario.duration.squallText) at timeScale \(scenario.timeScale)")
+            print(
+                "▶ \(scenario.name): \(scenario.clientCount) clients, \(scenario.duration.squallText) at timeScale \(scenario.timeScale)"
+            )
         }
         let quiet = self.quiet
         let terminal = self.terminal
@@ -55,7 +57,9 @@ struct ScenarioSession {
             throw ExitStatus.internalError
         }
         var runner = ScenarioRunner(
-            scenario: scenario, eventLogPath: (folder as NSString).appendingPathComponent("events.ndjson"), progress: progress
+            scenario: scenario,
+            eventLogPath: (folder as NSString).appendingPathComponent("events.ndjson"),
+            progress: progress
         )
         runner.harnessStall = Self.harnessStallForTests
         let running = Task { () async -> Result<RunRecord, ScenarioError> in
@@ -102,7 +106,9 @@ struct ScenarioSession {
         let verdict = record.verdict
         let failed = record.gates.filter { !$0.passed }
         let mark = verdict == .passed ? "✔" : (verdict == .inconclusive ? "?" : "✘")
-        print("\(mark) \(record.scenario.name): \(verdict.label) (\(record.gates.count - failed.count)/\(record.gates.count) gates) → \(folder)")
+        print(
+            "\(mark) \(record.scenario.name): \(verdict.label) (\(record.gates.count - failed.count)/\(record.gates.count) gates) → \(folder)"
+        )
         for result in failed {
             print("    \(result.summary)")
         }
@@ -110,7 +116,9 @@ struct ScenarioSession {
             print("    never injected: \(record.metrics.faultsNotInjected.joined(separator: ", "))")
         }
         if verdict == .inconclusive {
-            print("    the harness was overloaded, so these failures may be its own, not the app's: \(record.harness.summary)")
+            print(
+                "    the harness was overloaded, so these failures may be its own, not the app's: \(record.harness.summary)"
+            )
             print("    to get a verdict: \(record.harness.advice)")
         } else if record.harness.overloaded {
             print("    harness: \(record.harness.summary)")
@@ -120,7 +128,9 @@ struct ScenarioSession {
     /// Test hook: `SQUALL_TEST_HARNESS_STALL_MS` blocks every event loop that long once a second, so the tests can
     /// starve the harness of a real `squall run` on purpose. Not a user feature.
     private static var harnessStallForTests: Duration? {
-        guard let text = ProcessInfo.processInfo.environment["SQUALL_TEST_HARNESS_STALL_MS"], let milliseconds = Int(text) else {
+        guard let text = ProcessInfo.processInfo.environment["SQUALL_TEST_HARNESS_STALL_MS"],
+            let milliseconds = Int(text)
+        else {
             return nil
         }
         return .milliseconds(milliseconds)
@@ -129,7 +139,10 @@ struct ScenarioSession {
     /// Writes the combined `junit.xml` of the session's runs.
     func writeCombinedJUnit(_ records: [RunRecord]) throws {
         do {
-            try ReportWriter.writeCombinedJUnit(records, to: (self.output as NSString).appendingPathComponent("junit.xml"))
+            try ReportWriter.writeCombinedJUnit(
+                records,
+                to: (self.output as NSString).appendingPathComponent("junit.xml")
+            )
         } catch {
             printError("\(self.command): \(error)")
             throw ExitStatus.internalError

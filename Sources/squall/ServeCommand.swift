@@ -32,7 +32,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How long finished jobs stay readable.")
     var retention: String = "5m"
 
-    @Option(name: .long, help: "Start this many jobs at once and print their ids and tokens (handy with `squall client`).")
+    @Option(
+        name: .long,
+        help: "Start this many jobs at once and print their ids and tokens (handy with `squall client`)."
+    )
     var jobs: Int = 0
 
     @Option(name: .long, help: "Items in each job started by --jobs.")
@@ -52,7 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--port must be in 0...65535, found \(self.port)")
         }
         for (name, text) in [
-            ("--ping-interval", self.pingInterval), ("--pong-timeout", self.pongTimeout), ("--retention", self.retention),
+            ("--ping-interval", self.pingInterval), ("--pong-timeout", self.pongTimeout),
+            ("--retention", self.retention),
             ("--item-interval", self.itemInterval), ("--duration", self.duration ?? "1s"),
         ] where Duration(parsing: text) == nil {
             throw ValidationError("\(name): expected a duration such as \"10s\" or \"250ms\", found \"\(text)\"")
@@ -90,7 +94,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         print("job-progress server: \(server.baseURL)")
         for _ in 0..<self.jobs {
-            let job = server.createJob(JobCreation(totalItems: self.totalItems, itemInterval: Duration(parsing: self.itemInterval)!))
+            let job = server.createJob(
+                JobCreation(totalItems: self.totalItems, itemInterval: Duration(parsing: self.itemInterval)!)
+            )
             print("job \(job.jobId) token \(job.token)")
         }
         print("running; SIGINT or SIGTERM stops")

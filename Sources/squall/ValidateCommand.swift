@@ -24,7 +24,9 @@ struct ValidateCommand: ParsableCommand {
             do {
                 let scenario = try ScenarioFiles.load(file)
                 let plan = PlannedTimeline(scenario)
-                print("ok \(file): \(scenario.name), \(scenario.clientCount) clients, \(plan.steps.count) timeline steps, \(scenario.gates.count) gates, plan \(plan.digest)")
+                print(
+                    "ok \(file): \(scenario.name), \(scenario.clientCount) clients, \(plan.steps.count) timeline steps, \(scenario.gates.count) gates, plan \(plan.digest)"
+                )
             } catch {
                 printError("invalid \(error)")
                 invalid += 1

@@ -1,4 +1,7 @@
 import Foundation
+import SquallBenchmarks
+import SquallFaults
+import SquallProxy
 import SquallTestSupport
 import Testing
 
@@ -26,13 +29,12 @@ private func timeRoundTrip(port: Int) async throws -> Duration {
 }
 
 // README: begin
-import SquallBenchmarks
-import SquallFaults
-import SquallProxy
-
 @Test func myClientSeesTheInjectedLatency() async throws {
     let proxy = ProxyServer(
-        configuration: ProxyConfiguration(name: "api", upstream: HostAndPort(host: "127.0.0.1", port: try await serverPort)),
+        configuration: ProxyConfiguration(
+            name: "api",
+            upstream: HostAndPort(host: "127.0.0.1", port: try await serverPort)
+        ),
         seed: 42
     )
     try await proxy.start()
@@ -47,11 +49,16 @@ import SquallProxy
 
 /// The README shows exactly the code above.
 @Test func theReadmeShowsThisExample() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
     let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
     let begin = try #require(source.range(of: "// README: begin\n"))
     let end = try #require(source.range(of: "// README: end"))
-    let example = String(source[begin.upperBound..<end.lowerBound])
-    #expect(readme.contains("```swift\n" + example + "```"), "README.md's example differs from EmbeddingExampleTests.swift")
+    // The example imports only these two (the imports of this file are at its top, as swift-format keeps them).
+    let example = "import SquallFaults\nimport SquallProxy\n\n" + String(source[begin.upperBound..<end.lowerBound])
+    #expect(
+        readme.contains("```swift\n" + example + "```"),
+        "README.md's example differs from EmbeddingExampleTests.swift"
+    )
 }

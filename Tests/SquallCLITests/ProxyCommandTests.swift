@@ -1,12 +1,13 @@
-import SquallBenchmarks
 import Foundation
+import SquallBenchmarks
 import SquallTestSupport
 import Testing
 
 /// The `squall` binary as a user runs it.
 @Suite struct ProxyCommandTests {
     private func writeConfig(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("squall-\(UUID().uuidString).json").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("squall-\(UUID().uuidString).json")
+            .path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -47,7 +48,10 @@ import Testing
         )
         let result = try await SquallProcess.run(["proxy", "--config", config])
         #expect(result.status == 64)
-        #expect(result.errors.contains(#"proxy "api": fault "slow": [0].toxics[0].attributes.rate"#), "\(result.errors)")
+        #expect(
+            result.errors.contains(#"proxy "api": fault "slow": [0].toxics[0].attributes.rate"#),
+            "\(result.errors)"
+        )
     }
 
     @Test func missingConfigFileExits64() async throws {
@@ -65,7 +69,10 @@ import Testing
     @Test func faultsCommandListsEveryType() async throws {
         let result = try await SquallProcess.run(["faults"])
         #expect(result.status == 0)
-        for type in ["latency", "bandwidth", "slicer", "slow_close", "limit_data", "timeout", "limit_time", "reset_peer", "blackhole", "down", "refuse", "slow_open", "connect_blackhole"] {
+        for type in [
+            "latency", "bandwidth", "slicer", "slow_close", "limit_data", "timeout", "limit_time", "reset_peer",
+            "blackhole", "down", "refuse", "slow_open", "connect_blackhole",
+        ] {
             #expect(result.output.contains("\(type):"))
         }
     }

@@ -5,11 +5,14 @@ import Testing
 /// `squall replay --recheck/--rerun` and `squall report` on a run recorded by `squall run`.
 @Suite(.serialized) struct ReplayCommandTests {
     /// Runs a small scenario once and returns its run folder.
-    private func recordedRun(gate: String = #""completion_rate": ["rate==1"], "lost_messages": ["count==0"]"#) async throws -> (folder: String, output: String) {
+    private func recordedRun(
+        gate: String = #""completion_rate": ["rate==1"], "lost_messages": ["count==0"]"#
+    ) async throws -> (folder: String, output: String) {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("squall-replay-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let file = root.appendingPathComponent("s.json").path
-        let scenario = #"{"name": "replayed", "seed": 11, "timeScale": 0.05, "duration": "20s", "server": {"job": {"totalItems": 6, "itemInterval": "500ms"}}, "clients": [{"count": 3}], "timeline": [{"at": "1s", "for": "1s", "fault": {"type": "latency", "attributes": {"latency": 200}}}], "gates": {\#(gate)}}"#
+        let scenario =
+            #"{"name": "replayed", "seed": 11, "timeScale": 0.05, "duration": "20s", "server": {"job": {"totalItems": 6, "itemInterval": "500ms"}}, "clients": [{"count": 3}], "timeline": [{"at": "1s", "for": "1s", "fault": {"type": "latency", "attributes": {"latency": 200}}}], "gates": {\#(gate)}}"#
         try scenario.write(toFile: file, atomically: true, encoding: .utf8)
         let output = root.appendingPathComponent("reports").path
         let result = try await SquallProcess.run(["run", file, "--output", output])
@@ -30,7 +33,9 @@ import Testing
         let events = folder + "/events.ndjson"
         let lines = try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n").map(String.init)
         // Drop one client's last delivery: the log now shows a lost message the report did not have.
-        let dropped = try #require(lines.lastIndex { $0.contains(#""event":"delivered""#) && $0.contains(#""client":"resilient-1""#) })
+        let dropped = try #require(
+            lines.lastIndex { $0.contains(#""event":"delivered""#) && $0.contains(#""client":"resilient-1""#) }
+        )
         var tampered = lines
         tampered.remove(at: dropped)
         try (tampered.joined(separator: "\n") + "\n").write(toFile: events, atomically: true, encoding: .utf8)
@@ -42,8 +47,14 @@ import Testing
     }
 
     @Test func recheckRefusesAnInvalidLogNamingTheLine() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("squall-replay-\(UUID().uuidString).ndjson").path
-        try "{\"time\":1,\"source\":\"run\",\"event\":\"x\"}\nnot json\n".write(toFile: root, atomically: true, encoding: .utf8)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "squall-replay-\(UUID().uuidString).ndjson"
+        ).path
+        try "{\"time\":1,\"source\":\"run\",\"event\":\"x\"}\nnot json\n".write(
+            toFile: root,
+            atomically: true,
+            encoding: .utf8
+        )
         let result = try await SquallProcess.run(["replay", "--recheck", root])
         #expect(result.status == 64)
         #expect(result.errors.contains("line 2"), "\(result.errors)")
@@ -61,7 +72,10 @@ import Testing
         #expect(result.output.contains("same outcome") || result.output.contains("OUTCOME DIFFERS"), "\(result.output)")
         let runs = try FileManager.default.contentsOfDirectory(atPath: output + "/replayed")
         let comparison = try String(contentsOfFile: output + "/replayed/" + runs[0] + "/rerun.json", encoding: .utf8)
-        #expect(comparison.contains(#""outcomeDiffers": false"#), "a sound client completes and loses nothing both times: \(comparison)")
+        #expect(
+            comparison.contains(#""outcomeDiffers": false"#),
+            "a sound client completes and loses nothing both times: \(comparison)"
+        )
     }
 
     @Test func rerunReportsAGateWhoseVerdictChanged() async throws {
@@ -71,10 +85,15 @@ import Testing
         let report = try String(contentsOfFile: reportPath, encoding: .utf8)
         let edited = report.replacingOccurrences(of: #""passed": true"#, with: #""passed": false"#)
         try edited.write(toFile: reportPath, atomically: true, encoding: .utf8)
-        let result = try await SquallProcess.run(["replay", "--rerun", reportPath, "--output", root + "/rerun", "--strict"])
+        let result = try await SquallProcess.run([
+            "replay", "--rerun", reportPath, "--output", root + "/rerun", "--strict",
+        ])
         #expect(result.status == 99, "--strict fails on a changed outcome: \(result.output)\(result.errors)")
         #expect(result.output.contains("OUTCOME DIFFERS"), "\(result.output)")
-        #expect(result.output.contains("[gate] gate completion_rate rate==1: recorded FAILED (1), rerun passed (1)"), "\(result.output)")
+        #expect(
+            result.output.contains("[gate] gate completion_rate rate==1: recorded FAILED (1), rerun passed (1)"),
+            "\(result.output)"
+        )
     }
 
     @Test func reportReRendersEveryRunFromItsLog() async throws {
@@ -89,7 +108,10 @@ import Testing
         for name in ["report.json", "junit.xml", "summary.md", "report.html"] {
             #expect(FileManager.default.fileExists(atPath: folder + "/" + name), "\(name) re-rendered")
         }
-        #expect(try String(contentsOfFile: folder + "/events.ndjson", encoding: .utf8) == events, "the log is never rewritten")
+        #expect(
+            try String(contentsOfFile: folder + "/events.ndjson", encoding: .utf8) == events,
+            "the log is never rewritten"
+        )
         let recheck = try await SquallProcess.run(["replay", "--recheck", folder])
         #expect(recheck.output.contains("identical"), "the re-rendered report.json is the one a recheck computes")
         let missing = try await SquallProcess.run(["report", root + "/nothing-here"])

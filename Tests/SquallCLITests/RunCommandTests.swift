@@ -5,7 +5,9 @@ import Testing
 /// `squall run` and `squall validate` exit codes, as CI sees them.
 @Suite struct RunCommandTests {
     private func write(_ text: String) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-scenarios-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "squall-scenarios-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let path = folder.appendingPathComponent("s.json").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -40,10 +42,16 @@ import Testing
         // the harness lags far beyond its bound: the failure cannot be blamed on the app.
         let file = try self.write(self.scenario(gate: #""polling_requests": ["count>0"]"#))
         let output = (file as NSString).deletingLastPathComponent + "/reports"
-        let result = try await SquallProcess.run(["run", file, "--output", output], environment: ["SQUALL_TEST_HARNESS_STALL_MS": "300"])
+        let result = try await SquallProcess.run(
+            ["run", file, "--output", output],
+            environment: ["SQUALL_TEST_HARNESS_STALL_MS": "300"]
+        )
         #expect(result.status == 75, "\(result.output)\(result.errors)")
         #expect(result.output.contains("? cli: INCONCLUSIVE"), "\(result.output)")
-        #expect(result.output.contains("polling_requests count>0: observed 0 — FAILED"), "the gate is still computed and shown")
+        #expect(
+            result.output.contains("polling_requests count>0: observed 0 — FAILED"),
+            "the gate is still computed and shown"
+        )
         #expect(result.output.contains("the harness was overloaded"), "\(result.output)")
         let run = try FileManager.default.contentsOfDirectory(atPath: output + "/cli")[0]
         let junit = try String(contentsOfFile: output + "/cli/" + run + "/junit.xml", encoding: .utf8)
@@ -57,13 +65,18 @@ import Testing
     @Test func passingGatesOnAStarvedHarnessStillPass() async throws {
         let file = try self.write(self.scenario(gate: #""completion_rate": ["rate==1"]"#))
         let output = (file as NSString).deletingLastPathComponent + "/reports"
-        let result = try await SquallProcess.run(["run", file, "--output", output], environment: ["SQUALL_TEST_HARNESS_STALL_MS": "300"])
+        let result = try await SquallProcess.run(
+            ["run", file, "--output", output],
+            environment: ["SQUALL_TEST_HARNESS_STALL_MS": "300"]
+        )
         #expect(result.status == 0, "\(result.output)\(result.errors)")
         #expect(result.output.contains("harness: OVERLOADED"), "the overload is still reported: \(result.output)")
     }
 
     @Test func aKilledRunLeavesAReadableLogThatRechecksAsIncomplete() async throws {
-        let file = try self.write(#"{"name": "killed", "timeScale": 0.1, "duration": "300s", "server": {"job": {"totalItems": 1000, "itemInterval": "1s"}}, "clients": [{"count": 3}], "gates": {"completion_rate": ["rate==1"]}}"#)
+        let file = try self.write(
+            #"{"name": "killed", "timeScale": 0.1, "duration": "300s", "server": {"job": {"totalItems": 1000, "itemInterval": "1s"}}, "clients": [{"count": 3}], "gates": {"completion_rate": ["rate==1"]}}"#
+        )
         let output = (file as NSString).deletingLastPathComponent + "/reports"
         let process = try SquallProcess(["run", file, "--output", output])
         var events = ""
@@ -93,7 +106,10 @@ import Testing
         #expect(recheck.output.contains("the verdict of the gates on the partial log: FAILED"), "\(recheck.output)")
         let report = try await SquallProcess.run(["report", (events as NSString).deletingLastPathComponent])
         #expect(report.status == 0, "\(report.output)\(report.errors)")
-        let summary = try String(contentsOfFile: (events as NSString).deletingLastPathComponent + "/summary.md", encoding: .utf8)
+        let summary = try String(
+            contentsOfFile: (events as NSString).deletingLastPathComponent + "/summary.md",
+            encoding: .utf8
+        )
         #expect(summary.contains("INTERRUPTED"))
         #expect(summary.contains("incomplete log"))
     }
@@ -108,14 +124,17 @@ import Testing
     }
 
     @Test func validateAcceptsTheShippedScenarios() async throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scenarios").path
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scenarios").path
         let result = try await SquallProcess.run(["validate", folder])
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.output.split(separator: "\n").count >= 13)
     }
 
     @Test func sigintWritesAPartialReportAndExits130() async throws {
-        let file = try self.write(#"{"name": "long", "timeScale": 0.1, "duration": "300s", "server": {"job": {"totalItems": 1000, "itemInterval": "1s"}}, "clients": [{"count": 2}], "gates": {"completion_rate": ["rate==1"]}}"#)
+        let file = try self.write(
+            #"{"name": "long", "timeScale": 0.1, "duration": "300s", "server": {"job": {"totalItems": 1000, "itemInterval": "1s"}}, "clients": [{"count": 2}], "gates": {"completion_rate": ["rate==1"]}}"#
+        )
         let output = (file as NSString).deletingLastPathComponent + "/reports"
         let process = try SquallProcess(["run", file, "--output", output])
         _ = await Eventually.wait(timeout: 20) { process.standardOutput.contains("▶ long") }

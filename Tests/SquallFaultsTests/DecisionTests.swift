@@ -11,7 +11,9 @@ import Testing
             switch bucket.take(wanted: 65_536, now: now) {
             case .send(let count): sent += count
             case .wait(let nanoseconds): now += nanoseconds
-            case .paused: Issue.record("a positive rate never pauses"); return
+            case .paused:
+                Issue.record("a positive rate never pauses")
+                return
             }
         }
         // 5 s at 1 MB/s plus the initial 10 ms piece.
@@ -48,16 +50,24 @@ import Testing
     @Test func latencyJitterIsBoundedAndSeeded() {
         var first = SeededRandom(seed: 5, labels: ["a"])
         var second = SeededRandom(seed: 5, labels: ["a"])
-        let one = (0..<100).map { _ in LatencyPlan.delayNanoseconds(delay: .milliseconds(50), jitter: .milliseconds(20), random: &first) }
-        let two = (0..<100).map { _ in LatencyPlan.delayNanoseconds(delay: .milliseconds(50), jitter: .milliseconds(20), random: &second) }
+        let one = (0..<100).map { _ in
+            LatencyPlan.delayNanoseconds(delay: .milliseconds(50), jitter: .milliseconds(20), random: &first)
+        }
+        let two = (0..<100).map { _ in
+            LatencyPlan.delayNanoseconds(delay: .milliseconds(50), jitter: .milliseconds(20), random: &second)
+        }
         #expect(one == two)
         #expect(one.allSatisfy { (30_000_000...70_000_000).contains($0) })
         #expect(Set(one).count > 50)
     }
 
     @Test func toxicityDrawsAreStableAndMonotone() {
-        let low = (1...1000).filter { ToxicityDraw.applies(toxicity: 0.3, seed: 1, proxy: "p", fault: "f", connection: UInt64($0)) }
-        let high = (1...1000).filter { ToxicityDraw.applies(toxicity: 0.6, seed: 1, proxy: "p", fault: "f", connection: UInt64($0)) }
+        let low = (1...1000).filter {
+            ToxicityDraw.applies(toxicity: 0.3, seed: 1, proxy: "p", fault: "f", connection: UInt64($0))
+        }
+        let high = (1...1000).filter {
+            ToxicityDraw.applies(toxicity: 0.6, seed: 1, proxy: "p", fault: "f", connection: UInt64($0))
+        }
         #expect(Set(low).isSubset(of: Set(high)), "raising toxicity only adds connections")
         #expect(abs(low.count - 300) < 60)
         #expect(abs(high.count - 600) < 60)

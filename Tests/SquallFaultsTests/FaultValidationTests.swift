@@ -6,12 +6,21 @@ import Testing
     @Test(arguments: [
         (#"{"type":"latency","attributes":{"latency":-5}}"#, "attributes.latency: expected a duration ≥ 0 ms"),
         (#"{"type":"bandwidth","attributes":{"rate":-1}}"#, "attributes.rate: expected a rate in KB/s ≥ 0"),
-        (#"{"type":"slicer","attributes":{"average_size":0}}"#, "attributes.average_size: expected a whole number of bytes ≥ 1"),
-        (#"{"type":"slicer","attributes":{"average_size":10,"size_variation":10}}"#, "size_variation: expected a whole number of bytes below average_size"),
+        (
+            #"{"type":"slicer","attributes":{"average_size":0}}"#,
+            "attributes.average_size: expected a whole number of bytes ≥ 1"
+        ),
+        (
+            #"{"type":"slicer","attributes":{"average_size":10,"size_variation":10}}"#,
+            "size_variation: expected a whole number of bytes below average_size"
+        ),
         (#"{"type":"latency","toxicity":1.5}"#, "toxicity: expected a probability in 0...1, found number 1.5"),
         (#"{"type":"latency","toxicity":-0.1}"#, "toxicity: expected a probability in 0...1"),
         (#"{"type":"teleport"}"#, "type: unknown fault type \"teleport\""),
-        (#"{"type":"latency","attributes":{"latnecy":5}}"#, "attributes.latnecy: expected an attribute of latency (latency, jitter), found unknown attribute"),
+        (
+            #"{"type":"latency","attributes":{"latnecy":5}}"#,
+            "attributes.latnecy: expected an attribute of latency (latency, jitter), found unknown attribute"
+        ),
         (#"{"type":"latency","attributes":{"latency":"fast"}}"#, "attributes.latency: expected a duration ≥ 0 ms"),
         (#"{"type":"latency","stream":"sideways"}"#, "stream: expected \"upstream\" or \"downstream\""),
         (#"{"type":"limit_data","attributes":{"bytes":1.5}}"#, "attributes.bytes: expected a whole number of bytes"),
@@ -37,7 +46,9 @@ import Testing
     }
 
     @Test func toxiproxyShapeIsAcceptedCaseInsensitively() throws {
-        let value = try JSONValue.parse(Array(#"{"Name":"l","Type":"latency","Stream":"UPSTREAM","Attributes":{"Latency":7}}"#.utf8))
+        let value = try JSONValue.parse(
+            Array(#"{"Name":"l","Type":"latency","Stream":"UPSTREAM","Attributes":{"Latency":7}}"#.utf8)
+        )
         let fault = try Fault(json: value, path: "")
         #expect(fault.name == "l")
         #expect(fault.direction == .upstream)
@@ -45,7 +56,10 @@ import Testing
     }
 
     @Test func defaultsFollowToxiproxy() throws {
-        let fault = try Fault(json: try JSONValue.parse(Array(#"{"type":"slow_close","attributes":null}"#.utf8)), path: "")
+        let fault = try Fault(
+            json: try JSONValue.parse(Array(#"{"type":"slow_close","attributes":null}"#.utf8)),
+            path: ""
+        )
         #expect(fault.name == "slow_close_downstream")
         #expect(fault.direction == .downstream)
         #expect(fault.toxicity == 1)
@@ -53,7 +67,9 @@ import Testing
     }
 
     @Test func durationStringsAreAcceptedForTimeAttributes() throws {
-        let value = try JSONValue.parse(Array(#"{"type":"slicer","attributes":{"average_size":10,"delay":"2ms"}}"#.utf8))
+        let value = try JSONValue.parse(
+            Array(#"{"type":"slicer","attributes":{"average_size":10,"delay":"2ms"}}"#.utf8)
+        )
         let fault = try Fault(json: value, path: "")
         #expect(fault.attributes["delay"] == 2000)
         #expect(fault.effect == .slicer(averageSize: 10, sizeVariation: 0, delay: .milliseconds(2)))
@@ -82,7 +98,10 @@ import Testing
 }
 
 @Suite struct DurationParsingTests {
-    @Test(arguments: [("250ms", 250_000_000), ("2s", 2_000_000_000), ("1.5s", 1_500_000_000), ("1m", 60_000_000_000), ("500us", 500_000), ("0", 0)])
+    @Test(arguments: [
+        ("250ms", 250_000_000), ("2s", 2_000_000_000), ("1.5s", 1_500_000_000), ("1m", 60_000_000_000),
+        ("500us", 500_000), ("0", 0),
+    ])
     func parses(text: String, nanoseconds: Int64) {
         #expect(Duration(parsing: text)?.nanosecondCount == nanoseconds)
     }

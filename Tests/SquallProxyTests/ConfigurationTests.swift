@@ -18,16 +18,29 @@ import Testing
 
     /// Bad configuration is refused with a message naming the proxy, the fault and the attribute.
     @Test(arguments: [
-        (#"[{"name":"api","upstream":"127.0.0.1:1","toxics":[{"name":"slow","type":"bandwidth","attributes":{"rate":-100}}]}]"#,
-         #"proxy "api": fault "slow": [0].toxics[0].attributes.rate: expected a rate in KB/s ≥ 0, found number -100"#),
-        (#"[{"name":"api","upstream":"127.0.0.1:1","toxics":[{"type":"slicer","attributes":{"average_size":0}}]}]"#,
-         #"proxy "api": [0].toxics[0].attributes.average_size: expected a whole number of bytes ≥ 1, found number 0"#),
+        (
+            #"[{"name":"api","upstream":"127.0.0.1:1","toxics":[{"name":"slow","type":"bandwidth","attributes":{"rate":-100}}]}]"#,
+            #"proxy "api": fault "slow": [0].toxics[0].attributes.rate: expected a rate in KB/s ≥ 0, found number -100"#
+        ),
+        (
+            #"[{"name":"api","upstream":"127.0.0.1:1","toxics":[{"type":"slicer","attributes":{"average_size":0}}]}]"#,
+            #"proxy "api": [0].toxics[0].attributes.average_size: expected a whole number of bytes ≥ 1, found number 0"#
+        ),
         (#"[{"name":"api","upstream":"nowhere"}]"#, #"proxy "api": [0].upstream: expected "host:port""#),
-        (#"[{"name":"api","upstream":"127.0.0.1:70000"}]"#, #"[0].upstream: expected "host:port" with a port in 0...65535"#),
+        (
+            #"[{"name":"api","upstream":"127.0.0.1:70000"}]"#,
+            #"[0].upstream: expected "host:port" with a port in 0...65535"#
+        ),
         (#"[{"upstream":"127.0.0.1:1"}]"#, #"[0]: missing required field "name""#),
         (#"[{"name":"api","upstream":"127.0.0.1:1","colour":1}]"#, #"proxy "api": [0]: unknown key "colour""#),
-        (#"[{"name":"a","upstream":"127.0.0.1:1"},{"name":"a","upstream":"127.0.0.1:2"}]"#, #"[1].name: the name "a" is already used"#),
-        (#"[{"name":"a","upstream":"127.0.0.1:1","toxics":[{"type":"latency"},{"type":"latency"}]}]"#, #"the name "latency_downstream" is already used"#),
+        (
+            #"[{"name":"a","upstream":"127.0.0.1:1"},{"name":"a","upstream":"127.0.0.1:2"}]"#,
+            #"[1].name: the name "a" is already used"#
+        ),
+        (
+            #"[{"name":"a","upstream":"127.0.0.1:1","toxics":[{"type":"latency"},{"type":"latency"}]}]"#,
+            #"the name "latency_downstream" is already used"#
+        ),
         (#"{"name":"api"}"#, "(document): expected an array of proxies"),
         ("not json", "invalid JSON"),
     ])

@@ -130,7 +130,8 @@ import Testing
 
     @Test func sameSeedDrawsTheSameToxicityOutcomes() async throws {
         func outcomes(seed: UInt64, addSecondFault: Bool) async throws -> [[String]] {
-            try await withProxy(faults: [try fault(.latency, name: "half", toxicity: 0.5, ["latency": 1])], seed: seed) {
+            try await withProxy(faults: [try fault(.latency, name: "half", toxicity: 0.5, ["latency": 1])], seed: seed)
+            {
                 proxy,
                 _ in
                 var sockets: [BlockingSocket] = []

@@ -14,7 +14,11 @@ struct ControlAPIHarness {
 
     static func start(seed: UInt64 = 1) async throws -> ControlAPIHarness {
         let collection = ProxyCollection(seed: seed)
-        let server = try await ControlServer.bind(host: "127.0.0.1", port: 0, router: ControlRouter(collection: collection))
+        let server = try await ControlServer.bind(
+            host: "127.0.0.1",
+            port: 0,
+            router: ControlRouter(collection: collection)
+        )
         let runner = Task { await server.run() }
         let client = HTTPTestClient(port: server.localAddress.port!)
         return ControlAPIHarness(collection: collection, server: server, runner: runner, client: client)
@@ -28,13 +32,22 @@ struct ControlAPIHarness {
         await self.collection.stopAll()
     }
 
-    func request(_ method: String, _ path: String, _ body: String? = nil, headers: [String: String] = [:]) async throws -> Answer {
+    func request(
+        _ method: String,
+        _ path: String,
+        _ body: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> Answer {
         try await self.client.request(method, path, body: body, headers: headers)
     }
 
     /// Creates a proxy in front of `upstream` and returns its bound port.
     func createProxy(_ name: String, upstream: Int) async throws -> Int {
-        let answer = try await self.request("POST", "/proxies", #"{"name": "\#(name)", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:\#(upstream)"}"#)
+        let answer = try await self.request(
+            "POST",
+            "/proxies",
+            #"{"name": "\#(name)", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:\#(upstream)"}"#
+        )
         guard case .object(let members)? = answer.json, case .string(let listen)? = members["listen"],
             let port = Int(listen.split(separator: ":").last ?? "")
         else { throw HarnessError.unexpected(answer.body) }

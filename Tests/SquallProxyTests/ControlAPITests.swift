@@ -20,11 +20,18 @@ import Testing
     @Test func proxyLifecycle() async throws {
         let api = try await ControlAPIHarness.start()
         let echo = try await LoopbackServer.start(.echo)
-        let created = try await api.request("POST", "/proxies", #"{"name": "echo", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:\#(echo.port)"}"#)
+        let created = try await api.request(
+            "POST",
+            "/proxies",
+            #"{"name": "echo", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:\#(echo.port)"}"#
+        )
         #expect(created.status == 201)
         #expect(created.contentType == "application/json")
         let listen = try #require(created.json?["listen"])
-        guard case .string(let listenText) = listen else { Issue.record("listen not a string"); return }
+        guard case .string(let listenText) = listen else {
+            Issue.record("listen not a string")
+            return
+        }
         let port = try #require(Int(listenText.split(separator: ":").last!))
         #expect(port != 0, "listen echoes the real bound port")
         #expect(created.json?["enabled"] == .bool(true))
@@ -32,7 +39,10 @@ import Testing
 
         let all = try await api.request("GET", "/proxies")
         #expect(all.status == 200)
-        #expect(all.json?["echo"]?["upstream"] == .string("127.0.0.1:\(echo.port)"), "GET /proxies is an object keyed by name")
+        #expect(
+            all.json?["echo"]?["upstream"] == .string("127.0.0.1:\(echo.port)"),
+            "GET /proxies is an object keyed by name"
+        )
 
         let one = try await api.request("GET", "/proxies/echo")
         #expect(one.json?["name"] == .string("echo"))
@@ -86,7 +96,8 @@ import Testing
         }
         #expect(try await blocking { try roundTrip() } < 0.1)
         let created = try await api.request(
-            "POST", "/proxies/echo/toxics",
+            "POST",
+            "/proxies/echo/toxics",
             #"{"name": "slow", "type": "latency", "stream": "downstream", "toxicity": 1.0, "attributes": {"latency": 150}}"#
         )
         #expect(created.status == 200, "toxic create answers 200 as Toxiproxy does")
@@ -102,10 +113,18 @@ import Testing
     @Test func toxicEndpoints() async throws {
         let api = try await ControlAPIHarness.start()
         _ = try await api.createProxy("p", upstream: 9)
-        let nullAttributes = try await api.request("POST", "/proxies/p/toxics", #"{"name": "r", "type": "reset_peer", "attributes": null}"#)
+        let nullAttributes = try await api.request(
+            "POST",
+            "/proxies/p/toxics",
+            #"{"name": "r", "type": "reset_peer", "attributes": null}"#
+        )
         #expect(nullAttributes.status == 200)
         #expect(nullAttributes.json?["attributes"] == .object(["timeout": .number(0)]))
-        let caseInsensitive = try await api.request("POST", "/proxies/p/toxics", #"{"Type": "latency", "Stream": "upstream", "Attributes": {"Latency": 7}}"#)
+        let caseInsensitive = try await api.request(
+            "POST",
+            "/proxies/p/toxics",
+            #"{"Type": "latency", "Stream": "upstream", "Attributes": {"Latency": 7}}"#
+        )
         #expect(caseInsensitive.json?["name"] == .string("latency_upstream"))
         #expect(caseInsensitive.json?["attributes"]?["latency"] == .number(7))
 
@@ -116,16 +135,27 @@ import Testing
         let fetched = try await api.request("GET", "/proxies/p/toxics/r")
         #expect(fetched.json?["type"] == .string("reset_peer"))
 
-        let patched = try await api.request("PATCH", "/proxies/p/toxics/latency_upstream", #"{"attributes": {"jitter": 3}}"#)
+        let patched = try await api.request(
+            "PATCH",
+            "/proxies/p/toxics/latency_upstream",
+            #"{"attributes": {"jitter": 3}}"#
+        )
         #expect(patched.status == 200)
-        #expect(patched.json?["attributes"] == .object(["latency": .number(7), "jitter": .number(3)]), "attributes are merged")
+        #expect(
+            patched.json?["attributes"] == .object(["latency": .number(7), "jitter": .number(3)]),
+            "attributes are merged"
+        )
         let posted = try await api.request("POST", "/proxies/p/toxics/latency_upstream", #"{"toxicity": 0.5}"#)
         #expect(posted.json?["toxicity"] == .number(0.5))
 
         let duplicate = try await api.request("POST", "/proxies/p/toxics", #"{"name": "r", "type": "latency"}"#)
         #expect(duplicate.status == 409)
         #expect(duplicate.json?["error"] == .string("toxic already exists"))
-        let badStream = try await api.request("POST", "/proxies/p/toxics", #"{"type": "latency", "stream": "sideways"}"#)
+        let badStream = try await api.request(
+            "POST",
+            "/proxies/p/toxics",
+            #"{"type": "latency", "stream": "sideways"}"#
+        )
         #expect(badStream.status == 400)
         #expect(badStream.json?["error"] == .string("stream was invalid, can be either upstream or downstream"))
         let badType = try await api.request("POST", "/proxies/p/toxics", #"{"type": "teleport"}"#)
@@ -136,8 +166,15 @@ import Testing
         #expect(missingToxic.json?["error"] == .string("toxic not found"))
         let missingProxy = try await api.request("POST", "/proxies/nope/toxics", #"{"type": "latency"}"#)
         #expect(missingProxy.json?["error"] == .string("proxy not found"))
-        let squallFault = try await api.request("POST", "/proxies/p/toxics", #"{"type": "limit_time", "attributes": {"lifetime": "2s"}}"#)
-        #expect(squallFault.json?["attributes"]?["lifetime"] == .number(2000), "Squall's own faults use the same endpoint")
+        let squallFault = try await api.request(
+            "POST",
+            "/proxies/p/toxics",
+            #"{"type": "limit_time", "attributes": {"lifetime": "2s"}}"#
+        )
+        #expect(
+            squallFault.json?["attributes"]?["lifetime"] == .number(2000),
+            "Squall's own faults use the same endpoint"
+        )
 
         let reset = try await api.request("POST", "/reset")
         #expect(reset.status == 204)
@@ -148,10 +185,14 @@ import Testing
 
     @Test func populateAppliesFaultsAndReportsErrorsWithProxies() async throws {
         let api = try await ControlAPIHarness.start()
-        let body = #"[{"name": "a", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9", "toxics": [{"type": "latency", "attributes": {"latency": 5}}]}, {"name": "b", "upstream": "127.0.0.1:10", "enabled": false}]"#
+        let body =
+            #"[{"name": "a", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9", "toxics": [{"type": "latency", "attributes": {"latency": 5}}]}, {"name": "b", "upstream": "127.0.0.1:10", "enabled": false}]"#
         let populated = try await api.request("POST", "/populate", body)
         #expect(populated.status == 201)
-        #expect(populated.json?["proxies"]?[0]?["toxics"]?[0]?["type"] == .string("latency"), "toxics in populate entries are applied")
+        #expect(
+            populated.json?["proxies"]?[0]?["toxics"]?[0]?["type"] == .string("latency"),
+            "toxics in populate entries are applied"
+        )
         #expect(populated.json?["proxies"]?[1]?["enabled"] == .bool(false))
         let bad = try await api.request("POST", "/populate", #"[{"name": "c"}]"#)
         #expect(bad.status == 400)
@@ -165,7 +206,11 @@ import Testing
         let api = try await ControlAPIHarness.start()
         let source = try await LoopbackServer.start(.send(count: 400_000))
         let port = try await api.createProxy("slow", upstream: source.port)
-        _ = try await api.request("POST", "/proxies/slow/toxics", #"{"type": "bandwidth", "attributes": {"rate": 200}}"#)
+        _ = try await api.request(
+            "POST",
+            "/proxies/slow/toxics",
+            #"{"type": "bandwidth", "attributes": {"rate": 200}}"#
+        )
         let socket = try await blocking { try BlockingSocket(port: port) }
         func sentBytes() async throws -> Int {
             let metrics = try await api.request("GET", "/metrics")
@@ -199,9 +244,11 @@ import Testing
         let second = try await blocking { try BlockingSocket(port: port) }
         try await blocking { try first.send("12345") }
         _ = try await blocking { first.read(timeout: 5) }
-        #expect(await Eventually.wait {
-            (try? await api.request("GET", "/proxies/echo/connections").json?[1]) != nil
-        })
+        #expect(
+            await Eventually.wait {
+                (try? await api.request("GET", "/proxies/echo/connections").json?[1]) != nil
+            }
+        )
         let listed = try await api.request("GET", "/proxies/echo/connections")
         #expect(listed.json?[0]?["id"] == .number(1))
         #expect(listed.json?[0]?["bytes_from_client"] == .number(5))
@@ -209,7 +256,11 @@ import Testing
         #expect(listed.json?[1]?["id"] == .number(2))
 
         // A fault with a connection selector acts on the chosen connection only.
-        let targeted = try await api.request("POST", "/proxies/echo/toxics", #"{"name": "only2", "type": "latency", "connections": [2], "attributes": {"latency": 200}}"#)
+        let targeted = try await api.request(
+            "POST",
+            "/proxies/echo/toxics",
+            #"{"name": "only2", "type": "latency", "connections": [2], "attributes": {"latency": 200}}"#
+        )
         #expect(targeted.json?["connections"] == .array([.number(2)]))
         let (fast, slow) = try await blocking { () -> (Double, Double) in
             var start = Date()
@@ -240,35 +291,70 @@ import Testing
 
     @Test func browsersAreRefused() async throws {
         let api = try await ControlAPIHarness.start()
-        let byAgent = try await api.request("POST", "/reset", headers: ["User-Agent": "Mozilla/5.0 (X11; Linux x86_64)"])
+        let byAgent = try await api.request(
+            "POST",
+            "/reset",
+            headers: ["User-Agent": "Mozilla/5.0 (X11; Linux x86_64)"]
+        )
         #expect(byAgent.status == 403)
         #expect(byAgent.json?["error"] == .string("User agent not allowed"))
-        let byOrigin = try await api.request("POST", "/proxies", #"{"name":"x","upstream":"127.0.0.1:1"}"#, headers: ["Origin": "https://evil.example"])
+        let byOrigin = try await api.request(
+            "POST",
+            "/proxies",
+            #"{"name":"x","upstream":"127.0.0.1:1"}"#,
+            headers: ["Origin": "https://evil.example"]
+        )
         #expect(byOrigin.status == 403)
         #expect(try await api.request("GET", "/proxies").json == .object([:]), "nothing was created")
         await api.stop()
     }
 
     /// Each malformed request gets a 4xx with the JSON error body, and the server keeps serving.
-    @Test(arguments: [
-        ("POST", "/proxies", "not json", 400, "bad request body: invalid JSON"),
-        ("POST", "/proxies", #"{"name": 5, "upstream": "127.0.0.1:1"}"#, 400, "expected a string, found number 5"),
-        ("POST", "/proxies", #"[1, 2]"#, 400, "bad request body"),
-        ("POST", "/proxies", #"{"name": "x", "upstream": "nowhere"}"#, 400, "expected \"host:port\""),
-        ("POST", "/proxies", #"{"name": "x", "upstream": "127.0.0.1:1", "enabled": "yes"}"#, 400, "expected true or false"),
-        ("POST", "/proxies/target/toxics", #"{"type": "bandwidth", "attributes": {"rate": -1}}"#, 400, "attributes.rate: expected a rate in KB/s ≥ 0"),
-        ("POST", "/proxies/target/toxics", #"{"type": "slicer", "attributes": {"average_size": 0}}"#, 400, "average_size"),
-        ("POST", "/proxies/target/toxics", #"{"type": "latency", "toxicity": 2.5}"#, 400, "toxicity: expected a probability in 0...1"),
-        ("POST", "/proxies/target/toxics", #"{"type": "latency", "attributes": {"latency": "soon"}}"#, 400, "attributes.latency"),
-        ("POST", "/proxies/target/toxics", #"{"type": "latency", "attributes": {"latency": 1e300}}"#, 400, "attributes.latency"),
-        ("POST", "/proxies/target/toxics", #"{"type": "latency", "connections": ["one"]}"#, 400, "connections[0]"),
-        ("POST", "/proxies/target/toxics", #"{"type": "latency""#, 400, "invalid JSON"),
-        ("PATCH", "/proxies/target", "", 400, "bad request body: EOF"),
-        ("GET", "/nowhere", nil, 404, "404 page not found"),
-        ("PUT", "/proxies", #"{}"#, 405, "method not allowed"),
-        ("DELETE", "/version", nil, 405, "method not allowed"),
-    ] as [(String, String, String?, Int, String)])
-    func malformedRequestsGet4xxWithAJSONError(method: String, path: String, body: String?, status: Int, message: String) async throws {
+    @Test(
+        arguments: [
+            ("POST", "/proxies", "not json", 400, "bad request body: invalid JSON"),
+            ("POST", "/proxies", #"{"name": 5, "upstream": "127.0.0.1:1"}"#, 400, "expected a string, found number 5"),
+            ("POST", "/proxies", #"[1, 2]"#, 400, "bad request body"),
+            ("POST", "/proxies", #"{"name": "x", "upstream": "nowhere"}"#, 400, "expected \"host:port\""),
+            (
+                "POST", "/proxies", #"{"name": "x", "upstream": "127.0.0.1:1", "enabled": "yes"}"#, 400,
+                "expected true or false"
+            ),
+            (
+                "POST", "/proxies/target/toxics", #"{"type": "bandwidth", "attributes": {"rate": -1}}"#, 400,
+                "attributes.rate: expected a rate in KB/s ≥ 0"
+            ),
+            (
+                "POST", "/proxies/target/toxics", #"{"type": "slicer", "attributes": {"average_size": 0}}"#, 400,
+                "average_size"
+            ),
+            (
+                "POST", "/proxies/target/toxics", #"{"type": "latency", "toxicity": 2.5}"#, 400,
+                "toxicity: expected a probability in 0...1"
+            ),
+            (
+                "POST", "/proxies/target/toxics", #"{"type": "latency", "attributes": {"latency": "soon"}}"#, 400,
+                "attributes.latency"
+            ),
+            (
+                "POST", "/proxies/target/toxics", #"{"type": "latency", "attributes": {"latency": 1e300}}"#, 400,
+                "attributes.latency"
+            ),
+            ("POST", "/proxies/target/toxics", #"{"type": "latency", "connections": ["one"]}"#, 400, "connections[0]"),
+            ("POST", "/proxies/target/toxics", #"{"type": "latency""#, 400, "invalid JSON"),
+            ("PATCH", "/proxies/target", "", 400, "bad request body: EOF"),
+            ("GET", "/nowhere", nil, 404, "404 page not found"),
+            ("PUT", "/proxies", #"{}"#, 405, "method not allowed"),
+            ("DELETE", "/version", nil, 405, "method not allowed"),
+        ] as [(String, String, String?, Int, String)]
+    )
+    func malformedRequestsGet4xxWithAJSONError(
+        method: String,
+        path: String,
+        body: String?,
+        status: Int,
+        message: String
+    ) async throws {
         let api = try await ControlAPIHarness.start()
         _ = try await api.createProxy("target", upstream: 9)
         let answer = try await api.request(method, path, body)

@@ -4,6 +4,7 @@ import SquallFaults
 import SquallProxy
 import SquallTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,13 +27,18 @@ import Glibc
         try await withProxy { proxy, _ in
             let port = proxy.port
             let sockets = try await self.openConnections(20, port: port)
-            let report = await proxy.handoff(Handoff(mode: mode, blackout: .milliseconds(600), to: NetworkProfile.named("lte")))
+            let report = await proxy.handoff(
+                Handoff(mode: mode, blackout: .milliseconds(600), to: NetworkProfile.named("lte"))
+            )
             #expect(report.connectionsCut == 20)
             let ends = try await blocking { sockets.map { $0.readToEnd(timeout: 5).end } }
             #expect(ends == Array(repeating: mode == .reset ? .reset : .endOfFile, count: 20))
             let refusedDuringBlackout = try await blocking { (try? BlockingSocket(port: port)) == nil }
             #expect(refusedDuringBlackout)
-            #expect(await Eventually.wait { (try? BlockingSocket(port: port)) != nil }, "accepting again after the blackout")
+            #expect(
+                await Eventually.wait { (try? BlockingSocket(port: port)) != nil },
+                "accepting again after the blackout"
+            )
             #expect(proxy.faults.map(\.name).contains("profile.lte.latency_downstream"), "the new profile applies")
             let (reply, elapsed) = try await blocking {
                 let socket = try BlockingSocket(port: port)
@@ -56,7 +62,10 @@ import Glibc
                 try socket.send("hello")
                 return socket.read(timeout: 0.3)
             }
-            #expect(duringBlackout == .timedOut, "a connect during a black-holing blackout is accepted and never answered")
+            #expect(
+                duringBlackout == .timedOut,
+                "a connect during a black-holing blackout is accepted and never answered"
+            )
             let outcomes = try await blocking { () -> [BlockingSocket.ReadOutcome] in
                 for socket in sockets { try? socket.send("anyone?") }
                 usleep(300_000)
@@ -99,15 +108,22 @@ import Glibc
     }
 
     @Test func profilesAndHandoffsAreValidated() throws {
-        let good = try ProxyConfiguration.list(fromJSON: Array(#"[{"name":"a","upstream":"127.0.0.1:1","profile":"lte"}]"#.utf8))
+        let good = try ProxyConfiguration.list(
+            fromJSON: Array(#"[{"name":"a","upstream":"127.0.0.1:1","profile":"lte"}]"#.utf8)
+        )
         #expect(good[0].profile?.name == "lte")
         do {
-            _ = try ProxyConfiguration.list(fromJSON: Array(#"[{"name":"a","upstream":"127.0.0.1:1","profile":"5g"}]"#.utf8))
+            _ = try ProxyConfiguration.list(
+                fromJSON: Array(#"[{"name":"a","upstream":"127.0.0.1:1","profile":"5g"}]"#.utf8)
+            )
             Issue.record("accepted an unknown profile")
         } catch {
             #expect("\(error)".contains("[0].profile: expected a network profile (wifi, lte"))
         }
-        let handoff = try Handoff(json: try JSONValue.parse(Array(#"{"mode":"blackhole","blackout":"2s","to":"nlc-edge"}"#.utf8)), path: "")
+        let handoff = try Handoff(
+            json: try JSONValue.parse(Array(#"{"mode":"blackhole","blackout":"2s","to":"nlc-edge"}"#.utf8)),
+            path: ""
+        )
         #expect(handoff.mode == .blackhole && handoff.blackout == .seconds(2) && handoff.profile?.name == "nlc-edge")
         #expect(throws: FaultError.self) {
             try Handoff(json: try JSONValue.parse(Array(#"{"mode":"teleport"}"#.utf8)), path: "")
@@ -122,7 +138,11 @@ import Glibc
         let echo = try await LoopbackServer.start(.echo)
         let port = try await api.createProxy("echo", upstream: echo.port)
         let sockets = try await self.openConnections(3, port: port)
-        let answer = try await api.request("POST", "/proxies/echo/handoff", #"{"mode": "reset", "blackout": "300ms", "to": "nlc-3g"}"#)
+        let answer = try await api.request(
+            "POST",
+            "/proxies/echo/handoff",
+            #"{"mode": "reset", "blackout": "300ms", "to": "nlc-3g"}"#
+        )
         #expect(answer.status == 200)
         #expect(answer.json?["connections_cut"] == .number(3))
         #expect(answer.json?["to"] == .string("nlc-3g"))

@@ -14,7 +14,11 @@ import Testing
     ) async throws {
         let server = try await LoopbackWebSocketServer.start()
         let proxy = ProxyServer(
-            configuration: ProxyConfiguration(name: "ws", upstream: HostAndPort(host: "127.0.0.1", port: server.port), faults: faults),
+            configuration: ProxyConfiguration(
+                name: "ws",
+                upstream: HostAndPort(host: "127.0.0.1", port: server.port),
+                faults: faults
+            ),
             seed: 5
         )
         try await proxy.start()
@@ -30,7 +34,13 @@ import Testing
     }
 
     private func blockUpgrade(_ mode: String, _ attributes: [String: Double] = [:]) throws -> Fault {
-        try Fault(name: "block", type: .blockUpgrade, direction: .upstream, attributes: attributes, text: ["mode": mode])
+        try Fault(
+            name: "block",
+            type: .blockUpgrade,
+            direction: .upstream,
+            attributes: attributes,
+            text: ["mode": mode]
+        )
     }
 
     @Test func upgradeWorksThroughTheProxyWithoutFaults() async throws {
@@ -48,7 +58,9 @@ import Testing
 
     @Test(arguments: [403, 426, 502])
     func rejectAnswersTheStatusWithoutContactingTheServer(status: Int) async throws {
-        try await self.withWebSocketProxy([try self.blockUpgrade("reject", ["status": Double(status)])]) { proxy, server in
+        try await self.withWebSocketProxy([try self.blockUpgrade("reject", ["status": Double(status)])]) {
+            proxy,
+            server in
             let (answer, end) = try await blocking { () -> ((status: Int, body: String)?, BlockingSocket.ReadOutcome) in
                 let client = try BlockingWebSocketClient(port: proxy.port)
                 try client.sendUpgrade()
@@ -233,7 +245,10 @@ import Testing
                 statuses.append(client.readResponse()?.status ?? 0)
                 return statuses
             }
-            #expect(statuses == [200, 200, 503, 200, 200, 503, 200], "the 3rd and 6th matching requests fail; others pass")
+            #expect(
+                statuses == [200, 200, 503, 200, 200, 503, 200],
+                "the 3rd and 6th matching requests fail; others pass"
+            )
             #expect(server.requests.count == 5, "failed requests never reach the server")
         }
     }
@@ -260,7 +275,12 @@ import Testing
     }
 
     @Test func delayRequestsHoldsMatchingRequests() async throws {
-        let fault = try Fault(type: .delayRequests, direction: .upstream, attributes: ["delay": 200], text: ["path": "/slow"])
+        let fault = try Fault(
+            type: .delayRequests,
+            direction: .upstream,
+            attributes: ["delay": 200],
+            text: ["path": "/slow"]
+        )
         try await self.withWebSocketProxy([fault]) { proxy, _ in
             let (fast, slow) = try await blocking { () -> (Double, Double) in
                 let client = try BlockingWebSocketClient(port: proxy.port)
@@ -282,7 +302,10 @@ import Testing
         try await self.withWebSocketProxy([try self.blockUpgrade("reject")]) { proxy, _ in
             let port = proxy.port
             try await blocking {
-                for garbage in [[UInt8](repeating: 0xFF, count: 300), Array("GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".utf8), Array("\u{0}\u{1}\u{2}".utf8)] {
+                for garbage in [
+                    [UInt8](repeating: 0xFF, count: 300), Array("GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".utf8),
+                    Array("\u{0}\u{1}\u{2}".utf8),
+                ] {
                     let socket = try BlockingSocket(port: port)
                     try? socket.send(garbage)
                     _ = socket.readToEnd(timeout: 1)

@@ -3,6 +3,7 @@ import SquallFaults
 import SquallProxy
 import SquallTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -229,7 +230,9 @@ import Glibc
             let (bytes, end) = try await blocking {
                 let socket = try BlockingSocket(port: proxy.port)
                 try socket.send("hello")
-                guard case .data(let bytes) = socket.read(timeout: 5) else { return ([UInt8](), BlockingSocket.ReadOutcome.timedOut) }
+                guard case .data(let bytes) = socket.read(timeout: 5) else {
+                    return ([UInt8](), BlockingSocket.ReadOutcome.timedOut)
+                }
                 socket.shutdownWrite()
                 return (bytes, socket.readToEnd(timeout: 5).end)
             }

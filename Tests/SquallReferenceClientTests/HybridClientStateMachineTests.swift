@@ -9,13 +9,25 @@ private func message(_ seq: Int, _ type: ProgressMessage.MessageType = .progress
         jobId: "job",
         seq: seq,
         timestamp: 1_000 + Int64(seq),
-        data: ProgressData(progress: Double(seq) / 10, processedItems: seq, totalItems: 10, currentStatus: "item \(seq)")
+        data: ProgressData(
+            progress: Double(seq) / 10,
+            processedItems: seq,
+            totalItems: 10,
+            currentStatus: "item \(seq)"
+        )
     )
 }
 
 private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
     let messages = seqs.map { message($0, final && $0 == seqs.upperBound ? .complete : .progress) }
-    return JobState(jobId: "job", status: final ? .completed : .running, processedItems: seqs.upperBound, totalItems: 10, lastSeq: seqs.upperBound, messages: messages)
+    return JobState(
+        jobId: "job",
+        status: final ? .completed : .running,
+        processedItems: seqs.upperBound,
+        totalItems: 10,
+        lastSeq: seqs.upperBound,
+        messages: messages
+    )
 }
 
 /// Every transition of the hybrid client, without sockets.
@@ -24,11 +36,18 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         var machine = HybridClientStateMachine(strategy: .resilient, seed: 1)
         #expect(machine.handle(.start) == [.connectWebSocket(attempt: 0, probe: false)])
         #expect(machine.handle(.webSocketOpened) == [.sendReady(lastSeq: 0), .armHeartbeat(.seconds(30))])
-        #expect(machine.handle(.received(message(1))) == [.armHeartbeat(.seconds(30)), .deliver(message(1), via: .websocket)])
+        #expect(
+            machine.handle(.received(message(1))) == [
+                .armHeartbeat(.seconds(30)), .deliver(message(1), via: .websocket),
+            ]
+        )
         #expect(machine.handle(.received(message(1))) == [.armHeartbeat(.seconds(30)), .dropDuplicate(seq: 1)])
-        #expect(machine.handle(.received(message(2, .complete))) == [
-            .armHeartbeat(.seconds(30)), .deliver(message(2, .complete), via: .websocket), .closeWebSocket, .finish(.completed),
-        ])
+        #expect(
+            machine.handle(.received(message(2, .complete))) == [
+                .armHeartbeat(.seconds(30)), .deliver(message(2, .complete), via: .websocket), .closeWebSocket,
+                .finish(.completed),
+            ]
+        )
         #expect(machine.isFinished)
         #expect(machine.handle(.webSocketClosed(code: 1000, reason: "done")) == [])
     }
@@ -54,7 +73,10 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         strategy.backoffJitter = 0
         strategy.reconnectAttempts = 8
         strategy.timeScale = 0.1
-        #expect((1...8).map { strategy.scaled(strategy.backoff(attempt: $0)) } == [0.1, 0.2, 0.4, 0.8, 1.6, 3.0, 3.0, 3.0].map { Duration.milliseconds(Int($0 * 1000)) })
+        #expect(
+            (1...8).map { strategy.scaled(strategy.backoff(attempt: $0)) }
+                == [0.1, 0.2, 0.4, 0.8, 1.6, 3.0, 3.0, 3.0].map { Duration.milliseconds(Int($0 * 1000)) }
+        )
     }
 
     @Test func jitterIsSeededAndBounded() {
@@ -91,10 +113,21 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
             return
         }
         _ = machine.handle(.reconnectTimerFired)
-        #expect(machine.handle(.webSocketOpened) == [.sendReady(lastSeq: 2), .armHeartbeat(.seconds(30)), .fetchState(since: 2, attempt: 1)])
+        #expect(
+            machine.handle(.webSocketOpened) == [
+                .sendReady(lastSeq: 2), .armHeartbeat(.seconds(30)), .fetchState(since: 2, attempt: 1),
+            ]
+        )
         #expect(machine.handle(.stateSyncFailed(reason: "503")) == [.fetchState(since: 2, attempt: 2)])
-        #expect(machine.handle(.stateSyncAnswered(state(3...4))) == [.deliver(message(3), via: .polling), .deliver(message(4), via: .polling)])
-        #expect(machine.handle(.received(message(4))) == [.armHeartbeat(.seconds(30)), .dropDuplicate(seq: 4)], "the replay is de-duplicated")
+        #expect(
+            machine.handle(.stateSyncAnswered(state(3...4))) == [
+                .deliver(message(3), via: .polling), .deliver(message(4), via: .polling),
+            ]
+        )
+        #expect(
+            machine.handle(.received(message(4))) == [.armHeartbeat(.seconds(30)), .dropDuplicate(seq: 4)],
+            "the replay is de-duplicated"
+        )
     }
 
     @Test func aGapTriggersAStateSyncInsteadOfOutOfOrderDelivery() {
@@ -102,8 +135,14 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         _ = machine.handle(.start)
         _ = machine.handle(.webSocketOpened)
         _ = machine.handle(.received(message(1)))
-        #expect(machine.handle(.received(message(3))) == [.armHeartbeat(.seconds(30)), .fetchState(since: 1, attempt: 1)])
-        #expect(machine.handle(.stateSyncAnswered(state(2...3))) == [.deliver(message(2), via: .polling), .deliver(message(3), via: .polling)])
+        #expect(
+            machine.handle(.received(message(3))) == [.armHeartbeat(.seconds(30)), .fetchState(since: 1, attempt: 1)]
+        )
+        #expect(
+            machine.handle(.stateSyncAnswered(state(2...3))) == [
+                .deliver(message(2), via: .polling), .deliver(message(3), via: .polling),
+            ]
+        )
     }
 
     @Test func heartbeatTimeoutClosesAndReconnects() {
@@ -124,14 +163,30 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         strategy.reconnectAttempts = 0
         var machine = HybridClientStateMachine(strategy: strategy, seed: 1)
         _ = machine.handle(.start)
-        #expect(machine.handle(.webSocketFailed(reason: "403")) == [.fallBackToPolling(reason: "403"), .poll(since: 0), .scheduleProbe(after: .seconds(30))])
-        #expect(machine.handle(.pollAnswered(state(1...2))) == [.deliver(message(1), via: .polling), .deliver(message(2), via: .polling), .schedulePoll(after: .seconds(2))])
+        #expect(
+            machine.handle(.webSocketFailed(reason: "403")) == [
+                .fallBackToPolling(reason: "403"), .poll(since: 0), .scheduleProbe(after: .seconds(30)),
+            ]
+        )
+        #expect(
+            machine.handle(.pollAnswered(state(1...2))) == [
+                .deliver(message(1), via: .polling), .deliver(message(2), via: .polling),
+                .schedulePoll(after: .seconds(2)),
+            ]
+        )
         #expect(machine.handle(.pollFailed(reason: "timeout")) == [.schedulePoll(after: .seconds(2))])
         #expect(machine.handle(.pollTimerFired) == [.poll(since: 2)])
         #expect(machine.handle(.probeTimerFired) == [.connectWebSocket(attempt: 0, probe: true)])
-        #expect(machine.handle(.webSocketFailed(reason: "403")) == [.scheduleProbe(after: .seconds(30))], "a failed probe keeps polling")
+        #expect(
+            machine.handle(.webSocketFailed(reason: "403")) == [.scheduleProbe(after: .seconds(30))],
+            "a failed probe keeps polling"
+        )
         _ = machine.handle(.probeTimerFired)
-        #expect(machine.handle(.webSocketOpened) == [.recoveredToWebSocket, .sendReady(lastSeq: 2), .armHeartbeat(.seconds(30))])
+        #expect(
+            machine.handle(.webSocketOpened) == [
+                .recoveredToWebSocket, .sendReady(lastSeq: 2), .armHeartbeat(.seconds(30)),
+            ]
+        )
         #expect(machine.handle(.pollTimerFired) == [], "polling stopped")
         #expect(!machine.isPolling)
     }
@@ -139,18 +194,27 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
     @Test func pollingDeliversTheEndOfTheJob() {
         var machine = HybridClientStateMachine(strategy: .booktrackScanner, seed: 1)
         _ = machine.handle(.start)
-        #expect(machine.handle(.webSocketFailed(reason: "upgrade rejected")) == [.fallBackToPolling(reason: "upgrade rejected"), .poll(since: 0)])
-        #expect(machine.handle(.pollAnswered(state(1...3, final: true))) == [
-            .deliver(message(1), via: .polling), .deliver(message(2), via: .polling), .deliver(message(3, .complete), via: .polling), .finish(.completed),
-        ])
+        #expect(
+            machine.handle(.webSocketFailed(reason: "upgrade rejected")) == [
+                .fallBackToPolling(reason: "upgrade rejected"), .poll(since: 0),
+            ]
+        )
+        #expect(
+            machine.handle(.pollAnswered(state(1...3, final: true))) == [
+                .deliver(message(1), via: .polling), .deliver(message(2), via: .polling),
+                .deliver(message(3, .complete), via: .polling), .finish(.completed),
+            ]
+        )
     }
 
     /// Each preset's documented numbers.
     @Test func presets() {
-        #expect(ClientStrategy.presets.map(\.name) == [
-            "resilient", "booktrack-scanner", "andi-hybrid", "booktrack-phase1", "lume-chat",
-            "broken-no-dedup", "broken-no-resume", "broken-no-heartbeat",
-        ])
+        #expect(
+            ClientStrategy.presets.map(\.name) == [
+                "resilient", "booktrack-scanner", "andi-hybrid", "booktrack-phase1", "lume-chat",
+                "broken-no-dedup", "broken-no-resume", "broken-no-heartbeat",
+            ]
+        )
         let andi = ClientStrategy.andiHybrid
         #expect((1...5).map { andi.backoff(attempt: $0) } == Array(repeating: .seconds(3), count: 5))
         #expect(andi.heartbeatTimeout == .seconds(15) && andi.pollInterval == .seconds(5))
@@ -184,12 +248,18 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
     @Test func messagesRoundTripAsJSON() throws {
         let encoded = try JSONEncoder().encode(message(3))
         let text = String(decoding: encoded, as: UTF8.self)
-        for key in ["\"type\":\"progress\"", "\"jobId\":\"job\"", "\"seq\":3", "\"processedItems\":3", "\"currentStatus\":\"item 3\""] {
+        for key in [
+            "\"type\":\"progress\"", "\"jobId\":\"job\"", "\"seq\":3", "\"processedItems\":3",
+            "\"currentStatus\":\"item 3\"",
+        ] {
             #expect(text.contains(key))
         }
         #expect(try JSONDecoder().decode(ProgressMessage.self, from: encoded) == message(3))
         let ready = try JSONEncoder().encode(HandshakeMessage.ready(lastSeq: 7))
         #expect(String(decoding: ready, as: UTF8.self).contains("\"lastSeq\":7"))
-        #expect(String(decoding: try JSONEncoder().encode(HandshakeMessage.readyAck(jobId: "j", lastSeq: 0)), as: UTF8.self).contains("ready_ack"))
+        #expect(
+            String(decoding: try JSONEncoder().encode(HandshakeMessage.readyAck(jobId: "j", lastSeq: 0)), as: UTF8.self)
+                .contains("ready_ack")
+        )
     }
 }

@@ -41,7 +41,13 @@ import Testing
 
     @Test func completesByPollingWhenAProxyRejectsTheUpgrade() async throws {
         try await withReferenceServer { server, _ in
-            let reject = try Fault(name: "firewall", type: .blockUpgrade, direction: .upstream, attributes: ["status": 403], text: ["mode": "reject"])
+            let reject = try Fault(
+                name: "firewall",
+                type: .blockUpgrade,
+                direction: .upstream,
+                attributes: ["status": 403],
+                text: ["mode": "reject"]
+            )
             try await withProxy(to: server, faults: [reject]) { proxy in
                 let job = server.createJob(JobCreation(totalItems: 30, itemInterval: .milliseconds(40)))
                 let run = try await follow(job, at: proxy.address, strategy: ClientStrategy.resilient.fast())
@@ -77,7 +83,12 @@ import Testing
         try await withReferenceServer { server, _ in
             try await withProxy(to: server) { proxy in
                 let job = server.createJob(JobCreation(totalItems: 40, itemInterval: .milliseconds(50)))
-                let run = try await follow(job, at: proxy.address, strategy: ClientStrategy.brokenNoHeartbeat.fast(), limit: .seconds(4)) {
+                let run = try await follow(
+                    job,
+                    at: proxy.address,
+                    strategy: ClientStrategy.brokenNoHeartbeat.fast(),
+                    limit: .seconds(4)
+                ) {
                     try await Task.sleep(for: .milliseconds(300))
                     _ = await proxy.handoff(Handoff(mode: .blackhole))
                 }

@@ -7,7 +7,6 @@ import SquallReferenceServer
 import SquallTestSupport
 import Synchronization
 
-
 /// Collects events from many tasks, in arrival order: the in-memory recorder the tests assert on.
 final class Recorder<Element: Sendable>: Sendable {
     private let elements = Mutex<[Element]>([])
@@ -22,7 +21,11 @@ final class Recorder<Element: Sendable>: Sendable {
 }
 
 /// Fast keep-alive timings for tests: pings every 100 ms, a silent client closed after 400 ms.
-let fastServer = ReferenceServerConfiguration(pingInterval: .milliseconds(100), pongTimeout: .milliseconds(400), readyTimeout: .seconds(2))
+let fastServer = ReferenceServerConfiguration(
+    pingInterval: .milliseconds(100),
+    pongTimeout: .milliseconds(400),
+    readyTimeout: .seconds(2)
+)
 
 /// Runs a reference server for the body, recording its events.
 func withReferenceServer<Result>(
@@ -45,7 +48,11 @@ func withReferenceServer<Result>(
 }
 
 /// Runs a proxy in front of the server for the body.
-func withProxy<Result>(to server: ReferenceServer, faults: [Fault] = [], _ body: (ProxyServer) async throws -> Result) async throws -> Result {
+func withProxy<Result>(
+    to server: ReferenceServer,
+    faults: [Fault] = [],
+    _ body: (ProxyServer) async throws -> Result
+) async throws -> Result {
     let proxy = ProxyServer(
         configuration: ProxyConfiguration(
             name: "reference",
@@ -101,7 +108,14 @@ func follow(
 ) async throws -> ClientRun {
     let events = Recorder<ClientEvent>()
     let client = HybridClient(
-        configuration: HybridClient.Configuration(server: address, jobId: job.jobId, token: job.token, clientId: "c1", strategy: strategy, seed: 7)
+        configuration: HybridClient.Configuration(
+            server: address,
+            jobId: job.jobId,
+            token: job.token,
+            clientId: "c1",
+            strategy: strategy,
+            seed: 7
+        )
     )
     let outcome = await withTaskGroup(of: HybridClientStateMachine.Outcome??.self) { group in
         group.addTask { .some(await client.run { events.record($0) }) }

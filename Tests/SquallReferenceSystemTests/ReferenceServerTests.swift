@@ -1,5 +1,5 @@
-import SquallBenchmarks
 import Foundation
+import SquallBenchmarks
 import SquallReferenceProtocol
 import SquallReferenceServer
 import SquallTestSupport
@@ -10,11 +10,19 @@ import Testing
     @Test func createsAJobThatPublishesEveryItemThenCompletes() async throws {
         try await withReferenceServer { server, events in
             let api = APIClient(port: server.localAddress.port!)
-            let created = try await api.request("POST", "/api/jobs", body: #"{"totalItems": 4, "itemInterval": "20ms"}"#)
+            let created = try await api.request(
+                "POST",
+                "/api/jobs",
+                body: #"{"totalItems": 4, "itemInterval": "20ms"}"#
+            )
             #expect(created.status == 201)
             let job = try ProtocolJSON.decode(JobCreation.Created.self, from: created.body.utf8)
             #expect(await Eventually.wait { events.all.contains { $0.kind == .published(seq: 4, type: .complete) } })
-            let state = try await api.request("GET", "/api/job-state/\(job.jobId)?since=1", headers: ["Authorization": "Bearer \(job.token)"])
+            let state = try await api.request(
+                "GET",
+                "/api/job-state/\(job.jobId)?since=1",
+                headers: ["Authorization": "Bearer \(job.token)"]
+            )
             #expect(state.status == 200)
             let decoded = try ProtocolJSON.decode(JobState.self, from: state.body.utf8)
             #expect(decoded.status == .completed)
@@ -39,9 +47,17 @@ import Testing
             let missing = try await api.request("GET", "/api/job-state/\(job.jobId)")
             #expect(missing.status == 401)
             #expect(missing.error?.error == "unauthorized")
-            let wrong = try await api.request("GET", "/api/job-state/\(job.jobId)", headers: ["Authorization": "Bearer \(other.token)"])
+            let wrong = try await api.request(
+                "GET",
+                "/api/job-state/\(job.jobId)",
+                headers: ["Authorization": "Bearer \(other.token)"]
+            )
             #expect(wrong.status == 401, "another job's token")
-            let probe = try await api.request("GET", "/api/job-state/job-nope", headers: ["Authorization": "Bearer not-a-token"])
+            let probe = try await api.request(
+                "GET",
+                "/api/job-state/job-nope",
+                headers: ["Authorization": "Bearer not-a-token"]
+            )
             #expect(probe.status == 401, "a wrong token on an unknown job is 401, so ids cannot be probed")
             let unknown = try await api.request("GET", "/api/job-state/job-nope", headers: bearer)
             #expect(unknown.status == 404)
@@ -65,7 +81,10 @@ import Testing
             let noEndpoint = try await api.request("GET", "/nothing/here")
             #expect(noEndpoint.status == 404)
             let notUpgraded = try await api.request("GET", "/ws/progress?jobId=\(job.jobId)", headers: bearer)
-            #expect(notUpgraded.status == 426, "a plain GET on the stream endpoint (e.g. an upgrade stripped by a proxy)")
+            #expect(
+                notUpgraded.status == 426,
+                "a plain GET on the stream endpoint (e.g. an upgrade stripped by a proxy)"
+            )
             let noJobId = try await api.request("GET", "/ws/progress", headers: bearer)
             #expect(noJobId.status == 400)
             let health = try await api.request("GET", "/healthz")
@@ -121,7 +140,9 @@ import Testing
             let ack = try ProtocolJSON.decode(HandshakeMessage.self, from: texts[0].utf8)
             #expect(ack.type == .readyAck)
             #expect(ack.jobId == job.jobId)
-            let seqs = texts.dropFirst().compactMap { try? ProtocolJSON.decode(ProgressMessage.self, from: $0.utf8).seq }
+            let seqs = texts.dropFirst().compactMap {
+                try? ProtocolJSON.decode(ProgressMessage.self, from: $0.utf8).seq
+            }
             #expect(seqs == [3, 4, 5, 6], "everything after lastSeq 2, replayed then live, no gaps")
         }
     }

@@ -17,30 +17,56 @@ import Testing
         // At timeScale 0.01 a tenth of 20 ms is 2 ms: the floor applies.
         (#"{"name":"a","timeScale":0.01,"duration":"10s","clients":[{"count":1}]}"#, 10.0, "floor"),
         // A latency gate is a timing too: p(95)<300 at timeScale 1 → 30 ms.
-        (#"{"name":"a","duration":"10s","clients":[{"count":1}],"gates":{"update_latency_ms":["p(95)<300"]}}"#, 30.0, "gate update_latency_ms"),
+        (
+            #"{"name":"a","duration":"10s","clients":[{"count":1}],"gates":{"update_latency_ms":["p(95)<300"]}}"#, 30.0,
+            "gate update_latency_ms"
+        ),
         // An override shortens the poll interval: 500 ms × 1 → 50 ms.
-        (#"{"name":"a","duration":"10s","clients":[{"count":1,"overrides":{"pollInterval":"500ms"}}]}"#, 50.0, "pollInterval"),
+        (
+            #"{"name":"a","duration":"10s","clients":[{"count":1,"overrides":{"pollInterval":"500ms"}}]}"#, 50.0,
+            "pollInterval"
+        ),
         // The server's ping interval, when it is the shortest: 300 ms → 30 ms.
-        (#"{"name":"a","duration":"10s","server":{"pingInterval":"300ms","pongTimeout":"1s"},"clients":[{"count":1}]}"#, 30.0, "server pingInterval"),
+        (
+            #"{"name":"a","duration":"10s","server":{"pingInterval":"300ms","pongTimeout":"1s"},"clients":[{"count":1}]}"#,
+            30.0, "server pingInterval"
+        ),
         // Nothing Squall knows the timing of (an external client against an external server): the ceiling.
-        (#"{"name":"a","duration":"10s","server":{"url":"http://127.0.0.1:9"},"clients":[{"count":1,"command":["true"]}]}"#, 100.0, "no timing"),
+        (
+            #"{"name":"a","duration":"10s","server":{"url":"http://127.0.0.1:9"},"clients":[{"count":1,"command":["true"]}]}"#,
+            100.0, "no timing"
+        ),
     ])
-    func theBoundIsATenthOfTheShortestTimingWithinFloorAndCeiling(text: String, milliseconds: Double, reason: String) throws {
+    func theBoundIsATenthOfTheShortestTimingWithinFloorAndCeiling(
+        text: String,
+        milliseconds: Double,
+        reason: String
+    ) throws {
         let bound = HarnessBound(try self.scenario(text))
         #expect(bound.milliseconds == milliseconds, "\(bound.reason)")
         #expect(bound.reason.contains(reason), "\(bound.reason)")
     }
 
-    private static let header = #"{"time":1000,"source":"run","event":"scenario","name":"h","seed":1,"timeScale":1,"version":"t","scenarioDigest":"x","planDigest":"y","cores":2,"build":"debug","scenario":{"name":"h","duration":"10s","clients":[{"count":1}],"gates":{"polling_requests":["count>0"]}}}"#
+    private static let header =
+        #"{"time":1000,"source":"run","event":"scenario","name":"h","seed":1,"timeScale":1,"version":"t","scenarioDigest":"x","planDigest":"y","cores":2,"build":"debug","scenario":{"name":"h","duration":"10s","clients":[{"count":1}],"gates":{"polling_requests":["count>0"]}}}"#
 
     private static func log(lags: [Double], polls: Int) -> [String] {
-        var lines = [Self.header, #"{"time":1001,"source":"run","event":"client_started","client":"a","group":"g","strategy":"resilient","jobId":"j"}"#]
+        var lines = [
+            Self.header,
+            #"{"time":1001,"source":"run","event":"client_started","client":"a","group":"g","strategy":"resilient","jobId":"j"}"#,
+        ]
         for index in 0..<polls {
-            lines.append(#"{"time":\#(1100 + index),"source":"client","client":"a","event":"poll","jobId":"j","status":200,"messages":0}"#)
+            lines.append(
+                #"{"time":\#(1100 + index),"source":"client","client":"a","event":"poll","jobId":"j","status":200,"messages":0}"#
+            )
         }
         let samples = lags.map { JSONValue.format($0) }.joined(separator: ",")
-        lines.append(#"{"time":2000,"source":"run","event":"harness_lag","lagMs":{"executor":[0.1,0.2],"loop-0":[\#(samples)]},"writerBacklog":12,"cpu":1.5}"#)
-        lines.append(#"{"time":9000,"source":"run","event":"run_ended","reason":"duration reached","interrupted":false}"#)
+        lines.append(
+            #"{"time":2000,"source":"run","event":"harness_lag","lagMs":{"executor":[0.1,0.2],"loop-0":[\#(samples)]},"writerBacklog":12,"cpu":1.5}"#
+        )
+        lines.append(
+            #"{"time":9000,"source":"run","event":"run_ended","reason":"duration reached","interrupted":false}"#
+        )
         return lines
     }
 
@@ -62,7 +88,10 @@ import Testing
         #expect(record.harness.advice.contains("release build"), "a debug build is named as the first thing to change")
         let junit = ReportWriter.junit([record])
         #expect(junit.contains(#"<error type="inconclusive""#), "\(junit)")
-        #expect(!junit.contains("<failure"), "an inconclusive gate is an error of the harness, not a failure of the app")
+        #expect(
+            !junit.contains("<failure"),
+            "an inconclusive gate is an error of the harness, not a failure of the app"
+        )
         let summary = ReportWriter.summary(record)
         #expect(summary.contains("# h: INCONCLUSIVE"))
         #expect(summary.contains("To get one:"))

@@ -5,9 +5,11 @@ import Testing
 
 /// `RunComparison` on hand-made logs: identical runs compare clean, and each kind of change is named.
 @Suite struct RunComparisonTests {
-    private static let header = #"{"time":1000,"source":"run","event":"scenario","name":"c","seed":1,"timeScale":1,"version":"t","scenarioDigest":"x","planDigest":"PLAN","scenario":{"name":"c","duration":"10s","clients":[{"count":2}],"gates":{"duplicate_messages":["count==0"]}}}"#
+    private static let header =
+        #"{"time":1000,"source":"run","event":"scenario","name":"c","seed":1,"timeScale":1,"version":"t","scenarioDigest":"x","planDigest":"PLAN","scenario":{"name":"c","duration":"10s","clients":[{"count":2}],"gates":{"duplicate_messages":["count==0"]}}}"#
 
-    private static func record(plan: String = "PLAN", duplicate: Bool = false, latency: Double = 10) throws -> RunRecord {
+    private static func record(plan: String = "PLAN", duplicate: Bool = false, latency: Double = 10) throws -> RunRecord
+    {
         var lines = [
             header.replacingOccurrences(of: "PLAN", with: plan),
             #"{"time":1001,"source":"run","event":"client_started","client":"a","group":"g","strategy":"resilient","jobId":"j1"}"#,
@@ -18,7 +20,9 @@ import Testing
             #"{"time":1020,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":1,"via":"websocket"}"#,
         ]
         if duplicate {
-            lines.append(#"{"time":1021,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":1,"via":"websocket"}"#)
+            lines.append(
+                #"{"time":1021,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":1,"via":"websocket"}"#
+            )
         }
         lines += [
             #"{"time":1030,"source":"client","client":"a","event":"finished","jobId":"j1","outcome":"completed"}"#,
@@ -31,7 +35,10 @@ import Testing
     @Test func theSameRunComparesClean() throws {
         let recorded = try Self.record()
         let comparison = RunComparison(
-            recordedReport: ReportWriter.reportDocument(recorded), recordedClients: recorded.metrics.clients, rerun: try Self.record(), tolerance: 0
+            recordedReport: ReportWriter.reportDocument(recorded),
+            recordedClients: recorded.metrics.clients,
+            rerun: try Self.record(),
+            tolerance: 0
         )
         #expect(comparison.differences.isEmpty, "\(comparison.differences.map(\.line))")
         #expect(!comparison.outcomeDiffers)
@@ -40,7 +47,9 @@ import Testing
     @Test func aDuplicateIsAGateAMetricAndAClientDifference() throws {
         let recorded = try Self.record()
         let comparison = RunComparison(
-            recordedReport: ReportWriter.reportDocument(recorded), recordedClients: recorded.metrics.clients, rerun: try Self.record(duplicate: true)
+            recordedReport: ReportWriter.reportDocument(recorded),
+            recordedClients: recorded.metrics.clients,
+            rerun: try Self.record(duplicate: true)
         )
         #expect(comparison.outcomeDiffers)
         let lines = comparison.differences.map(\.line)
@@ -54,10 +63,26 @@ import Testing
     @Test func aDifferentPlanIsNamedAndTimingHonoursTheTolerance() throws {
         let recorded = try Self.record()
         let slower = try Self.record(plan: "OTHER", latency: 12)
-        let tolerant = RunComparison(recordedReport: ReportWriter.reportDocument(recorded), recordedClients: nil, rerun: slower, tolerance: 0.5)
-        #expect(tolerant.differences.map(\.kind) == [.plan], "20% slower latency is within a 50% tolerance: \(tolerant.differences.map(\.line))")
+        let tolerant = RunComparison(
+            recordedReport: ReportWriter.reportDocument(recorded),
+            recordedClients: nil,
+            rerun: slower,
+            tolerance: 0.5
+        )
+        #expect(
+            tolerant.differences.map(\.kind) == [.plan],
+            "20% slower latency is within a 50% tolerance: \(tolerant.differences.map(\.line))"
+        )
         #expect(tolerant.outcomeDiffers, "another planned timeline is not the same experiment")
-        let strict = RunComparison(recordedReport: ReportWriter.reportDocument(recorded), recordedClients: nil, rerun: slower, tolerance: 0)
-        #expect(strict.differences.contains { $0.kind == .behaviour && $0.subject.hasPrefix("metrics.update_latency_ms") }, "\(strict.differences.map(\.line))")
+        let strict = RunComparison(
+            recordedReport: ReportWriter.reportDocument(recorded),
+            recordedClients: nil,
+            rerun: slower,
+            tolerance: 0
+        )
+        #expect(
+            strict.differences.contains { $0.kind == .behaviour && $0.subject.hasPrefix("metrics.update_latency_ms") },
+            "\(strict.differences.map(\.line))"
+        )
     }
 }

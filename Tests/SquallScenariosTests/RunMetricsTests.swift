@@ -4,10 +4,13 @@ import Testing
 
 /// Metrics computed from hand-made event logs with known answers.
 @Suite struct RunMetricsTests {
-    private static let header = #"{"time":1000,"source":"run","event":"scenario","name":"m","seed":1,"timeScale":0.5,"version":"t","scenarioDigest":"x","planDigest":"y","scenario":{"name":"m","duration":"10s","timeScale":0.5,"clients":[{"count":2}],"gates":{"duplicate_messages":["count==0"],"lost_messages":["count==0"],"fallback_rate":["rate<0.5"],"update_latency_ms":["p(50)<=20"]}}}"#
+    private static let header =
+        #"{"time":1000,"source":"run","event":"scenario","name":"m","seed":1,"timeScale":0.5,"version":"t","scenarioDigest":"x","planDigest":"y","scenario":{"name":"m","duration":"10s","timeScale":0.5,"clients":[{"count":2}],"gates":{"duplicate_messages":["count==0"],"lost_messages":["count==0"],"fallback_rate":["rate<0.5"],"update_latency_ms":["p(50)<=20"]}}}"#
 
     private static func lines(_ body: [String]) -> [String] {
-        [header] + body + [#"{"time":9000,"source":"run","event":"run_ended","reason":"duration reached","interrupted":false}"#]
+        [header] + body + [
+            #"{"time":9000,"source":"run","event":"run_ended","reason":"duration reached","interrupted":false}"#
+        ]
     }
 
     private static let log = lines([
@@ -28,7 +31,9 @@ import Testing
     ])
 
     @Test func computesTheTotalQueueCheckersAndRates() throws {
-        let record = try RunRecord(lines: Self.log.sorted { $0.contains("\"time\":1000,") && !$1.contains("\"time\":1000,") })
+        let record = try RunRecord(
+            lines: Self.log.sorted { $0.contains("\"time\":1000,") && !$1.contains("\"time\":1000,") }
+        )
         let metrics = record.metrics
         #expect(metrics.value(.duplicateMessages, .count) == 1, "b delivered seq 1 twice")
         #expect(metrics.value(.lostMessages, .count) == 1, "b never delivered seq 2")
@@ -40,7 +45,9 @@ import Testing
         #expect(metrics.samples(.updateLatency, tags: ["client": "a"]) == [10, 20])
         #expect(metrics.samples(.updateLatency, tags: ["client": "b"]) == [8])
         #expect(metrics.value(.updateLatency, .median) == 10)
-        let verdicts = Dictionary(uniqueKeysWithValues: record.gates.map { ("\($0.gate.key) \($0.gate.expression)", $0.passed) })
+        let verdicts = Dictionary(
+            uniqueKeysWithValues: record.gates.map { ("\($0.gate.key) \($0.gate.expression)", $0.passed) }
+        )
         #expect(verdicts["duplicate_messages count==0"] == false)
         #expect(verdicts["lost_messages count==0"] == false)
         #expect(verdicts["fallback_rate rate<0.5"] == false, "0.5 is not below 0.5")
@@ -50,10 +57,12 @@ import Testing
     }
 
     @Test func aFaultThatHitNothingFailsTheRun() throws {
-        let record = try RunRecord(lines: Self.lines([
-            #"{"time":1001,"source":"run","event":"fault_applied","name":"slow","type":"latency"}"#,
-            #"{"time":1500,"source":"run","event":"fault_lifted","name":"slow","connectionsHit":0}"#,
-        ]))
+        let record = try RunRecord(
+            lines: Self.lines([
+                #"{"time":1001,"source":"run","event":"fault_applied","name":"slow","type":"latency"}"#,
+                #"{"time":1500,"source":"run","event":"fault_lifted","name":"slow","connectionsHit":0}"#,
+            ])
+        )
         #expect(record.metrics.faultsNotInjected == ["slow"])
         #expect(record.gates.first { $0.gate.metric == .faultsNotInjected }?.passed == false)
     }

@@ -21,13 +21,20 @@ import Testing
     }
 
     @Test func aSoundClientPassesAndTheRecordRechecksIdentically() async throws {
-        let record = try await self.run(self.restart(strategy: "resilient", gates: #"{"duplicate_messages": ["count==0"], "lost_messages": ["count==0"], "completion_rate": ["rate==1"]}"#))
+        let record = try await self.run(
+            self.restart(
+                strategy: "resilient",
+                gates:
+                    #"{"duplicate_messages": ["count==0"], "lost_messages": ["count==0"], "completion_rate": ["rate==1"]}"#
+            )
+        )
         #expect(record.passed, "\(record.gates.map(\.summary))")
         #expect(record.metrics.value(.reconnectAttempts, .count)! > 0, "the restart was felt")
         let recheck = try RunRecord(lines: record.lines)
         #expect(recheck.gates == record.gates, "re-checking the stored log gives the identical verdicts")
         #expect(recheck.metrics == record.metrics)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-report-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-report-\(UUID().uuidString)")
+            .path
         try ReportWriter.write(record, to: folder)
         for name in ["events.ndjson", "report.json", "junit.xml", "summary.md", "report.html"] {
             #expect(FileManager.default.fileExists(atPath: folder + "/" + name), "\(name)")
@@ -38,44 +45,68 @@ import Testing
     }
 
     @Test func brokenNoDedupFailsTheDuplicateGate() async throws {
-        let record = try await self.run(self.restart(strategy: "broken-no-dedup", gates: #"{"duplicate_messages": ["count==0"]}"#))
+        let record = try await self.run(
+            self.restart(strategy: "broken-no-dedup", gates: #"{"duplicate_messages": ["count==0"]}"#)
+        )
         let gate = try #require(record.gates.first { $0.gate.metric == .duplicateMessages })
         #expect(!gate.passed)
         #expect((gate.observed ?? 0) > 0)
         #expect(!record.harness.overloaded, "\(record.harness.summary)")
         #expect(record.verdict == .failed, "a healthy harness: the broken client is to blame")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-report-\(UUID().uuidString)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-report-\(UUID().uuidString)")
+            .path
         try ReportWriter.write(record, to: folder)
         let junit = try String(contentsOfFile: folder + "/junit.xml", encoding: .utf8)
-        #expect(junit.contains("<failure message=\"observed \(MetricText.format(gate.observed!)), expected count==0\""), "\(junit)")
+        #expect(
+            junit.contains("<failure message=\"observed \(MetricText.format(gate.observed!)), expected count==0\""),
+            "\(junit)"
+        )
     }
 
     @Test func theSameBrokenClientOnAStarvedHarnessIsInconclusive() async throws {
         var runner = ScenarioRunner(
-            scenario: try Scenario(bytes: Array(self.restart(strategy: "broken-no-dedup", gates: #"{"duplicate_messages": ["count==0"]}"#).utf8))
+            scenario: try Scenario(
+                bytes: Array(
+                    self.restart(strategy: "broken-no-dedup", gates: #"{"duplicate_messages": ["count==0"]}"#).utf8
+                )
+            )
         )
         runner.harnessStall = .milliseconds(300)
         let record = try await runner.run()
-        #expect(record.gates.contains { !$0.passed && $0.gate.metric == .duplicateMessages }, "the gate is still computed")
+        #expect(
+            record.gates.contains { !$0.passed && $0.gate.metric == .duplicateMessages },
+            "the gate is still computed"
+        )
         #expect(record.harness.overloaded)
         #expect((record.harness.lagMax ?? 0) >= 250, "the stall shows as lag: \(record.harness.summary)")
         #expect(record.verdict == .inconclusive)
     }
 
     @Test func brokenNoResumeFailsTheLossOrDuplicateGate() async throws {
-        let record = try await self.run(self.restart(strategy: "broken-no-resume", gates: #"{"duplicate_messages": ["count==0"], "lost_messages": ["count==0"]}"#))
+        let record = try await self.run(
+            self.restart(
+                strategy: "broken-no-resume",
+                gates: #"{"duplicate_messages": ["count==0"], "lost_messages": ["count==0"]}"#
+            )
+        )
         #expect(!record.passed)
-        #expect(record.gates.contains { !$0.passed && ($0.gate.metric == .duplicateMessages || $0.gate.metric == .lostMessages) })
+        #expect(
+            record.gates.contains {
+                !$0.passed && ($0.gate.metric == .duplicateMessages || $0.gate.metric == .lostMessages)
+            }
+        )
     }
 
     @Test func theScannerPresetFailsTheFallbackGateUnderFlapping() async throws {
-        let record = try await self.run(#"""
+        let record = try await self.run(
+            #"""
             {"name": "flap", "seed": 4, "timeScale": 0.05, "duration": "40s",
              "server": {"job": {"totalItems": 30, "itemInterval": "500ms"}},
              "clients": [{"count": 4, "strategy": "resilient"}, {"count": 4, "strategy": "booktrack-scanner"}],
              "timeline": [{"at": "3s", "every": "8s", "handoff": {"mode": "reset", "blackout": "1s"}}],
              "gates": {"fallback_rate{strategy:resilient}": ["rate<0.05"], "fallback_rate{strategy:booktrack-scanner}": ["rate<0.05"]}}
-            """#)
+            """#
+        )
         let verdicts = Dictionary(uniqueKeysWithValues: record.gates.map { ($0.gate.key, $0) })
         #expect(verdicts["fallback_rate{strategy:resilient}"]?.passed == true)
         #expect(verdicts["fallback_rate{strategy:booktrack-scanner}"]?.passed == false)
@@ -83,12 +114,14 @@ import Testing
     }
 
     @Test func aFaultOnAGroupWithNoTrafficIsFlaggedNotInjected() async throws {
-        let record = try await self.run(#"""
+        let record = try await self.run(
+            #"""
             {"name": "idle-fault", "timeScale": 0.05, "duration": "10s",
              "server": {"job": {"totalItems": 4, "itemInterval": "500ms"}},
              "clients": [{"name": "early", "count": 2}, {"name": "late", "count": 1, "startAt": "9s"}],
              "timeline": [{"at": "1s", "for": "2s", "target": {"group": "late"}, "fault": {"name": "unused", "type": "latency", "attributes": {"latency": 100}}}]}
-            """#)
+            """#
+        )
         #expect(record.metrics.faultsNotInjected == ["unused"])
         #expect(!record.passed)
     }

@@ -25,28 +25,91 @@ private func scenario(_ text: String) throws -> Scenario {
         (#"{"name": "t", "duration": "ten", "clients": [{"count": 2}]}"#, "duration", "a duration"),
         (#"{"name": "t", "duration": "10s"}"#, "clients", "missing"),
         (#"{"name": "t", "duration": "10s", "clients": [{"count": "2"}]}"#, "clients[0].count", "an integer"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "strategy": "optimistic"}]}"#, "clients[0].strategy", "a strategy preset"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "overrides": {"reconnectAttempts": -1}}]}"#, "clients[0].overrides.reconnectAttempts", "an integer"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s", "fault": {"type": "latency", "attributes": {"latency": -5}}}]}"#, "timeline[0].fault.attributes.latency", "found number -5"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s"}, {"at": "2s", "fault": {"type": "lag"}}]}"#, "timeline[0]", "exactly one of"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s", "fault": {"type": "lag"}}]}"#, "timeline[0].fault", "lag"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "20s", "handoff": {}}]}"#, "timeline[0].at", "within the scenario's duration"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s", "handoff": {}, "target": {"group": "nobody"}}]}"#, "timeline[0].target.group", "a client group"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"fallback_rate": ["rate<<0.05"]}}"#, #"gates["fallback_rate"][0]"#, "a number after <"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"happiness": ["rate>0.9"]}}"#, #"gates["happiness"][0]"#, "a metric"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"fallback_rate": ["p(95)<3"]}}"#, #"gates["fallback_rate"][0]"#, "rate for the rate metric"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"duplicate_messages": "count==0"}}"#, #"gates["duplicate_messages"]"#, "an array"),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "strategy": "optimistic"}]}"#,
+            "clients[0].strategy", "a strategy preset"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "overrides": {"reconnectAttempts": -1}}]}"#,
+            "clients[0].overrides.reconnectAttempts", "an integer"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s", "fault": {"type": "latency", "attributes": {"latency": -5}}}]}"#,
+            "timeline[0].fault.attributes.latency", "found number -5"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s"}, {"at": "2s", "fault": {"type": "lag"}}]}"#,
+            "timeline[0]", "exactly one of"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s", "fault": {"type": "lag"}}]}"#,
+            "timeline[0].fault", "lag"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "20s", "handoff": {}}]}"#,
+            "timeline[0].at", "within the scenario's duration"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "timeline": [{"at": "1s", "handoff": {}, "target": {"group": "nobody"}}]}"#,
+            "timeline[0].target.group", "a client group"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"fallback_rate": ["rate<<0.05"]}}"#,
+            #"gates["fallback_rate"][0]"#, "a number after <"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"happiness": ["rate>0.9"]}}"#,
+            #"gates["happiness"][0]"#, "a metric"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"fallback_rate": ["p(95)<3"]}}"#,
+            #"gates["fallback_rate"][0]"#, "rate for the rate metric"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "gates": {"duplicate_messages": "count==0"}}"#,
+            #"gates["duplicate_messages"]"#, "an array"
+        ),
         (#"{"name": "t", "duration": "10s", "clients": [{"count": 2}], "network": "5g-dream"}"#, "network", "5g-dream"),
-        (#"{"name": "t", "duration": "10s", "server": {"url": "http://127.0.0.1:9"}, "clients": [{"count": 2}], "timeline": [{"at": "1s", "action": "server_restart"}]}"#, "timeline[0].action", "reference server only"),
-        (#"{"name": "t", "duration": "10s", "server": {"url": "https://example.com"}, "clients": [{"count": 2}]}"#, "server.url", "http://host:port"),
-        (#"{"name": "t", "duration": "10s", "server": {"url": "http://127.0.0.1:{port}"}, "clients": [{"count": 2}]}"#, "server.url", "a fixed port"),
-        (#"{"name": "t", "duration": "10s", "server": {"command": ["./srv"]}, "clients": [{"count": 2}]}"#, "server", "url"),
-        (#"{"name": "t", "duration": "10s", "server": {"url": "http://127.0.0.1:9", "pingInterval": "1s"}, "clients": [{"count": 2}]}"#, "server.pingInterval", "reference server"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": []}]}"#, "clients[0].command", "a non-empty array"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": ["python3", 7]}]}"#, "clients[0].command[1]", "a string"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": ["./c"], "strategy": "resilient"}]}"#, "clients[0].strategy", "no strategy beside"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": ["./c"], "env": {"A": 1}}]}"#, "clients[0].env.A", "a string"),
-        (#"{"name": "t", "duration": "10s", "clients": [{"count": 2, "env": {"A": "1"}}]}"#, "clients[0].env", "beside a \"command\""),
+        (
+            #"{"name": "t", "duration": "10s", "server": {"url": "http://127.0.0.1:9"}, "clients": [{"count": 2}], "timeline": [{"at": "1s", "action": "server_restart"}]}"#,
+            "timeline[0].action", "reference server only"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "server": {"url": "https://example.com"}, "clients": [{"count": 2}]}"#,
+            "server.url", "http://host:port"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "server": {"url": "http://127.0.0.1:{port}"}, "clients": [{"count": 2}]}"#,
+            "server.url", "a fixed port"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "server": {"command": ["./srv"]}, "clients": [{"count": 2}]}"#, "server",
+            "url"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "server": {"url": "http://127.0.0.1:9", "pingInterval": "1s"}, "clients": [{"count": 2}]}"#,
+            "server.pingInterval", "reference server"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": []}]}"#, "clients[0].command",
+            "a non-empty array"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": ["python3", 7]}]}"#,
+            "clients[0].command[1]", "a string"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": ["./c"], "strategy": "resilient"}]}"#,
+            "clients[0].strategy", "no strategy beside"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": ["./c"], "env": {"A": 1}}]}"#,
+            "clients[0].env.A", "a string"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "env": {"A": "1"}}]}"#, "clients[0].env",
+            "beside a \"command\""
+        ),
     ])
     func invalidScenariosNameTheirPath(text: String, path: String, expected: String) throws {
         let error = try #require(throws: FaultError.self) { try scenario(text) }
@@ -71,7 +134,11 @@ private func scenario(_ text: String) throws -> Scenario {
         #expect(applies.map(\.at) == [.seconds(5), .seconds(25), .seconds(45)], "every 20 s within the duration")
         let lifts = first.steps.filter { if case .liftFault = $0.kind { true } else { false } }
         #expect(lifts.map(\.at) == [.seconds(7), .seconds(27), .seconds(47)])
-        guard case .suspend(let clients, let lasting)? = first.steps.first(where: { if case .suspend = $0.kind { true } else { false } })?.kind else {
+        guard
+            case .suspend(let clients, let lasting)? = first.steps.first(where: {
+                if case .suspend = $0.kind { true } else { false }
+            })?.kind
+        else {
             Issue.record("no suspend step")
             return
         }
