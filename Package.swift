@@ -5,6 +5,12 @@ import PackageDescription
 ///
 /// Module layering follows DESIGN.md §2: the fault model knows nothing of sockets, the proxy knows nothing of
 /// scenarios, and only the executable prints or exits.
+/// Every target: `any` spelled out for existentials, and members visible only from modules a file imports.
+let upcomingFeatures: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
 let package = Package(
     name: "Squall",
     platforms: [.macOS(.v15)],
@@ -25,9 +31,7 @@ let package = Package(
     targets: [
         .target(
             name: "SquallFaults",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio")
-            ]
+            swiftSettings: upcomingFeatures
         ),
         .target(
             name: "SquallProxy",
@@ -38,9 +42,10 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: upcomingFeatures
         ),
-        .target(name: "SquallReferenceProtocol"),
+        .target(name: "SquallReferenceProtocol", swiftSettings: upcomingFeatures),
         .target(
             name: "SquallReferenceServer",
             dependencies: [
@@ -49,7 +54,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: upcomingFeatures
         ),
         .target(
             name: "SquallReferenceClient",
@@ -59,7 +65,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: upcomingFeatures
         ),
         .target(
             name: "SquallScenarios",
@@ -71,11 +78,13 @@ let package = Package(
                 "SquallReferenceClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: upcomingFeatures
         ),
         .target(
             name: "SquallReports",
-            dependencies: ["SquallFaults", "SquallScenarios"]
+            dependencies: ["SquallFaults", "SquallScenarios"],
+            swiftSettings: upcomingFeatures
         ),
         .target(
             name: "SquallBenchmarks",
@@ -85,20 +94,20 @@ let package = Package(
                 "SquallScenarios",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: upcomingFeatures
         ),
         .target(
             name: "SquallTestSupport",
             dependencies: [
                 "SquallBenchmarks",
-                "SquallFaults",
-                "SquallProxy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: upcomingFeatures
         ),
         .executableTarget(
             name: "squall",
@@ -113,16 +122,18 @@ let package = Package(
                 "SquallBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: upcomingFeatures
         ),
         .testTarget(
             name: "SquallFaultsTests",
-            dependencies: ["SquallFaults"]
+            dependencies: ["SquallFaults"],
+            swiftSettings: upcomingFeatures
         ),
         .testTarget(
             name: "SquallReferenceClientTests",
-            dependencies: ["SquallReferenceClient", "SquallReferenceProtocol"]
+            dependencies: ["SquallReferenceClient", "SquallReferenceProtocol"],
+            swiftSettings: upcomingFeatures
         ),
         .testTarget(
             name: "SquallReferenceSystemTests",
@@ -132,22 +143,32 @@ let package = Package(
                 "SquallReferenceProtocol",
                 "SquallReferenceServer",
                 "SquallReferenceClient",
+                "SquallBenchmarks",
                 "SquallTestSupport",
-            ]
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: upcomingFeatures
         ),
         .testTarget(
             name: "SquallScenariosTests",
             dependencies: [
                 "SquallFaults", "SquallScenarios", "SquallReports", "SquallReferenceClient", "SquallTestSupport",
-            ]
+            ],
+            swiftSettings: upcomingFeatures
         ),
         .testTarget(
             name: "EmbeddingExampleTests",
-            dependencies: ["SquallBenchmarks", "SquallFaults", "SquallProxy", "SquallTestSupport"]
+            dependencies: [
+                "SquallBenchmarks", "SquallFaults", "SquallProxy", "SquallTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: upcomingFeatures
         ),
         .testTarget(
             name: "SquallCLITests",
-            dependencies: ["SquallBenchmarks", "SquallTestSupport"]
+            dependencies: ["SquallBenchmarks", "SquallTestSupport"],
+            swiftSettings: upcomingFeatures
         ),
         .testTarget(
             name: "SquallProxyTests",
@@ -157,8 +178,9 @@ let package = Package(
                 "SquallProxy",
                 "SquallTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: upcomingFeatures
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -16,7 +16,7 @@ public struct Fault: Sendable, Hashable {
     /// Every text attribute of the type (defaults filled in), e.g. `block_upgrade`'s `mode`.
     public private(set) var textAttributes: [String: String]
     /// The typed view of the attributes.
-    public private(set) var effect: FaultEffect
+    package private(set) var effect: FaultEffect
     /// When set, the fault acts only on these connections (by their serial number within the proxy, as listed by
     /// the proxy's connections), and toxicity is drawn among them. Nil means every connection.
     public var connections: Set<UInt64>?

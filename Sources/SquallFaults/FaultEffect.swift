@@ -1,7 +1,7 @@
 /// What a fault does, with its attributes in typed form.
 ///
 /// ``Fault`` keeps the attributes as the user gave them (in their units); the proxy works from this typed view.
-public enum FaultEffect: Sendable, Hashable {
+package enum FaultEffect: Sendable, Hashable {
     /// Passes everything through.
     case noop
     /// Delays each chunk by `delay` plus a uniform draw in `-jitter...jitter`.
@@ -45,7 +45,7 @@ public enum FaultEffect: Sendable, Hashable {
 }
 
 /// What `block_upgrade` does to a WebSocket upgrade request.
-public enum UpgradeBlockMode: String, Sendable, Hashable, CaseIterable {
+package enum UpgradeBlockMode: String, Sendable, Hashable, CaseIterable {
     /// Answer with a status and close, without forwarding the request.
     case reject
     /// Forward the request without its upgrade headers, so the server answers as plain HTTP.
@@ -61,20 +61,20 @@ public enum UpgradeBlockMode: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Which HTTP requests a request fault matches.
-public struct RequestMatch: Sendable, Hashable {
+package struct RequestMatch: Sendable, Hashable {
     /// A path prefix; empty matches every path.
-    public var pathPrefix: String
+    package var pathPrefix: String
     /// A method such as `GET`; empty matches every method.
-    public var method: String
+    package var method: String
 
     /// Creates a matcher.
-    public init(pathPrefix: String = "", method: String = "") {
+    package init(pathPrefix: String = "", method: String = "") {
         self.pathPrefix = pathPrefix
         self.method = method
     }
 
     /// Whether a request with this method and target matches.
-    public func matches(method: String, uri: String) -> Bool {
+    package func matches(method: String, uri: String) -> Bool {
         (self.method.isEmpty || self.method.uppercased() == method.uppercased())
             && (self.pathPrefix.isEmpty || uri.hasPrefix(self.pathPrefix))
     }

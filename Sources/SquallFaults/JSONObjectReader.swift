@@ -2,16 +2,16 @@
 ///
 /// Keys match case-insensitively, as Toxiproxy's Go decoder does, so `{"Type": "latency"}` works. Call
 /// ``rejectUnknownKeys()`` last: any key nobody asked for is an error naming the known keys.
-public struct JSONObjectReader {
+package struct JSONObjectReader {
     /// The JSON path of the object, e.g. `[0].toxics[1]`.
-    public let path: String
+    package let path: String
     private let members: [String: JSONValue]
     private var knownKeys: [String] = []
 
     /// Starts reading `value`, which must be an object.
     ///
     /// - Throws: ``FaultError/invalidValue(path:expected:found:)`` when `value` is not an object.
-    public init(_ value: JSONValue, path: String) throws(FaultError) {
+    package init(_ value: JSONValue, path: String) throws(FaultError) {
         guard case .object(let members) = value else {
             throw FaultError.invalidValue(
                 path: path.isEmpty ? "(document)" : path,
@@ -24,12 +24,12 @@ public struct JSONObjectReader {
     }
 
     /// The path of a member key.
-    public func path(of key: String) -> String {
+    package func path(of key: String) -> String {
         self.path.isEmpty ? key : "\(self.path).\(key)"
     }
 
     /// The raw value of `key`, or nil when absent. `null` counts as absent.
-    public mutating func value(_ key: String) -> JSONValue? {
+    package mutating func value(_ key: String) -> JSONValue? {
         self.knownKeys.append(key)
         if let exact = self.members[key] {
             return exact == .null ? nil : exact
@@ -42,12 +42,12 @@ public struct JSONObjectReader {
     }
 
     /// Declares `key` as known without reading it.
-    public mutating func allow(_ key: String) {
+    package mutating func allow(_ key: String) {
         self.knownKeys.append(key)
     }
 
     /// Reads an optional string.
-    public mutating func string(_ key: String) throws(FaultError) -> String? {
+    package mutating func string(_ key: String) throws(FaultError) -> String? {
         guard let value = self.value(key) else { return nil }
         guard case .string(let text) = value else {
             throw FaultError.invalidValue(path: self.path(of: key), expected: "a string", found: value.typeDescription)
@@ -56,7 +56,7 @@ public struct JSONObjectReader {
     }
 
     /// Reads a required string.
-    public mutating func requiredString(_ key: String) throws(FaultError) -> String {
+    package mutating func requiredString(_ key: String) throws(FaultError) -> String {
         guard let text = try self.string(key) else {
             throw FaultError.missingField(path: self.path, field: key)
         }
@@ -64,7 +64,7 @@ public struct JSONObjectReader {
     }
 
     /// Reads an optional boolean.
-    public mutating func bool(_ key: String) throws(FaultError) -> Bool? {
+    package mutating func bool(_ key: String) throws(FaultError) -> Bool? {
         guard let value = self.value(key) else { return nil }
         guard case .bool(let flag) = value else {
             throw FaultError.invalidValue(
@@ -77,7 +77,7 @@ public struct JSONObjectReader {
     }
 
     /// Reads an optional number within `range`.
-    public mutating func number(
+    package mutating func number(
         _ key: String,
         in range: ClosedRange<Double>,
         expected: String
@@ -92,7 +92,7 @@ public struct JSONObjectReader {
     }
 
     /// Reads an optional array.
-    public mutating func array(_ key: String) throws(FaultError) -> [JSONValue]? {
+    package mutating func array(_ key: String) throws(FaultError) -> [JSONValue]? {
         guard let value = self.value(key) else { return nil }
         guard case .array(let values) = value else {
             throw FaultError.invalidValue(path: self.path(of: key), expected: "an array", found: value.typeDescription)
@@ -101,13 +101,13 @@ public struct JSONObjectReader {
     }
 
     /// The keys present in the object that no read asked for.
-    public var unknownKeys: [String] {
+    package var unknownKeys: [String] {
         let known = Set(self.knownKeys.map { $0.lowercased() })
         return self.members.keys.filter { !known.contains($0.lowercased()) }.sorted()
     }
 
     /// Throws for the first key present in the object that no read asked for.
-    public func rejectUnknownKeys() throws(FaultError) {
+    package func rejectUnknownKeys() throws(FaultError) {
         if let key = self.unknownKeys.first {
             throw FaultError.unknownKey(path: self.path, key: key, known: Array(Set(self.knownKeys)))
         }

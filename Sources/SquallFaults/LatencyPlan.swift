@@ -1,5 +1,5 @@
 /// How long the `latency` fault holds one chunk.
-public enum LatencyPlan {
+package enum LatencyPlan {
     /// The delay for one chunk: `delay` plus a uniform draw in `-jitter...jitter`, never below zero.
     ///
     /// - Parameters:
@@ -7,7 +7,7 @@ public enum LatencyPlan {
     ///   - jitter: the largest deviation.
     ///   - random: the generator for the deviation.
     /// - Returns: the delay in nanoseconds.
-    public static func delayNanoseconds<Random: RandomNumberGenerator>(
+    package static func delayNanoseconds<Random: RandomNumberGenerator>(
         delay: Duration,
         jitter: Duration,
         random: inout Random

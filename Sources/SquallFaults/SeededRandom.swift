@@ -3,11 +3,11 @@
 /// Every random choice Squall makes (jitter, toxicity draws, slicer cut points, backoff jitter) comes from a
 /// `SeededRandom` derived from the run seed and a label naming the subsystem and object, so the same seed yields the
 /// same choices whatever order connections arrive in.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
+package struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// Creates a generator from a seed.
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         self.state = seed
     }
 
@@ -16,19 +16,19 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     /// - Parameters:
     ///   - seed: the run seed.
     ///   - labels: what the generator is for; different labels give independent streams.
-    public init(seed: UInt64, labels: [String]) {
+    package init(seed: UInt64, labels: [String]) {
         var hash = SeededRandom.fnv1a(seed: seed, labels: labels)
         self.state = SeededRandom.mix(&hash)
     }
 
     /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         SeededRandom.mix(&self.state)
     }
 
     /// A uniform draw in `0..<1` that depends only on the seed and the labels: the same inputs always give the same
     /// number.
-    public static func unitDraw(seed: UInt64, labels: [String]) -> Double {
+    package static func unitDraw(seed: UInt64, labels: [String]) -> Double {
         var generator = SeededRandom(seed: seed, labels: labels)
         return Double(generator.next() >> 11) * 0x1.0p-53
     }

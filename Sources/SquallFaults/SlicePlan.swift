@@ -3,7 +3,7 @@
 /// Unlike Toxiproxy's recursive bisection (which yields pieces near half the average and overflows the stack for an
 /// average of 0), the cuts are sequential: each piece is `averageSize` plus a uniform variation in
 /// `-sizeVariation...sizeVariation`, so the average piece really is `averageSize`.
-public enum SlicePlan {
+package enum SlicePlan {
     /// The piece sizes for a chunk of `length` bytes; they add up to `length`.
     ///
     /// - Parameters:
@@ -11,7 +11,7 @@ public enum SlicePlan {
     ///   - averageSize: the average piece size, at least 1.
     ///   - sizeVariation: the largest deviation from the average, below `averageSize`.
     ///   - random: the generator for the variation.
-    public static func pieces<Random: RandomNumberGenerator>(
+    package static func pieces<Random: RandomNumberGenerator>(
         length: Int,
         averageSize: Int,
         sizeVariation: Int,

@@ -5,9 +5,9 @@
 /// Data leaves in pieces of at most `pieceSize` (10 ms worth of rate) so the output is smooth rather than a burst
 /// and a long silence. Because refills use the real elapsed time, timer lateness never accumulates into rate error.
 /// A rate of zero is a pause: nothing passes until the rate changes.
-public struct TokenBucket: Sendable, Hashable {
+package struct TokenBucket: Sendable, Hashable {
     /// What the caller should do with the data it holds.
-    public enum Decision: Sendable, Hashable {
+    package enum Decision: Sendable, Hashable {
         /// Send this many bytes now.
         case send(Int)
         /// Wait this many nanoseconds, then ask again.
@@ -29,7 +29,7 @@ public struct TokenBucket: Sendable, Hashable {
     ///   - bytesPerSecond: the sustained rate; 0 pauses.
     ///   - burst: the extra allowance in bytes.
     ///   - now: the current time in nanoseconds on a monotonic clock.
-    public init(bytesPerSecond: Double, burst: Int, now: Int64) {
+    package init(bytesPerSecond: Double, burst: Int, now: Int64) {
         self.bytesPerSecond = bytesPerSecond
         self.burst = burst
         self.tokens = 0
@@ -38,7 +38,7 @@ public struct TokenBucket: Sendable, Hashable {
     }
 
     /// The largest piece handed out at once: 10 ms worth of rate, between 1 byte and 64 KiB.
-    public var pieceSize: Int {
+    package var pieceSize: Int {
         Int(min(65_536, max(1, (self.bytesPerSecond / 100).rounded(.down))))
     }
 
@@ -49,7 +49,7 @@ public struct TokenBucket: Sendable, Hashable {
     }
 
     /// Changes the rate and burst, keeping the tokens already earned (capped at the new capacity).
-    public mutating func reconfigure(bytesPerSecond: Double, burst: Int, now: Int64) {
+    package mutating func reconfigure(bytesPerSecond: Double, burst: Int, now: Int64) {
         self.refill(now: now)
         self.bytesPerSecond = bytesPerSecond
         self.burst = burst
@@ -57,7 +57,7 @@ public struct TokenBucket: Sendable, Hashable {
     }
 
     /// Decides how much of `wanted` bytes may leave now.
-    public mutating func take(wanted: Int, now: Int64) -> Decision {
+    package mutating func take(wanted: Int, now: Int64) -> Decision {
         guard self.bytesPerSecond > 0 else { return .paused }
         self.refill(now: now)
         let needed = Double(min(wanted, self.pieceSize))

@@ -2,18 +2,18 @@ import NIOCore
 import NIOHTTP1
 
 /// One complete request to the control API: head and body.
-public struct ControlRequest: Sendable {
+package struct ControlRequest: Sendable {
     /// The HTTP method.
-    public var method: HTTPMethod
+    package var method: HTTPMethod
     /// The request target, path and query.
-    public var uri: String
+    package var uri: String
     /// The request headers.
-    public var headers: HTTPHeaders
+    package var headers: HTTPHeaders
     /// The body (empty when none was sent).
-    public var body: ByteBuffer
+    package var body: ByteBuffer
 
     /// Creates a request.
-    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
+    package init(method: HTTPMethod, uri: String, headers: HTTPHeaders = [:], body: ByteBuffer = ByteBuffer()) {
         self.method = method
         self.uri = uri
         self.headers = headers

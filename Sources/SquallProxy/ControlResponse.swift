@@ -2,23 +2,23 @@ import NIOHTTP1
 import SquallFaults
 
 /// An answer of the control API: status, headers and body.
-public struct ControlResponse: Sendable {
+package struct ControlResponse: Sendable {
     /// The HTTP status.
-    public var status: HTTPResponseStatus
+    package var status: HTTPResponseStatus
     /// Extra headers; `Content-Length` is added when sent.
-    public var headers: HTTPHeaders
+    package var headers: HTTPHeaders
     /// The body bytes as text.
-    public var body: String
+    package var body: String
 
     /// Creates a response.
-    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: String = "") {
+    package init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: String = "") {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// A JSON body with `Content-Type: application/json`.
-    public static func json(_ value: JSONValue, status: HTTPResponseStatus = .ok) -> ControlResponse {
+    package static func json(_ value: JSONValue, status: HTTPResponseStatus = .ok) -> ControlResponse {
         ControlResponse(status: status, headers: ["Content-Type": "application/json"], body: value.jsonText + "\n")
     }
 
@@ -26,7 +26,7 @@ public struct ControlResponse: Sendable {
     ///
     /// Like Toxiproxy (which uses Go's `http.Error`), the content type is `text/plain; charset=utf-8` with
     /// `X-Content-Type-Options: nosniff`, although the body is JSON; clients parse the body whatever the type.
-    public static func error(_ status: HTTPResponseStatus, _ message: String) -> ControlResponse {
+    package static func error(_ status: HTTPResponseStatus, _ message: String) -> ControlResponse {
         let body = JSONValue.object(["error": .string(message), "status": .number(Double(status.code))])
         return ControlResponse(
             status: status,
@@ -36,5 +36,5 @@ public struct ControlResponse: Sendable {
     }
 
     /// 204 with no body, as deletes and reset answer.
-    public static let noContent = ControlResponse(status: .noContent)
+    package static let noContent = ControlResponse(status: .noContent)
 }

@@ -7,22 +7,22 @@ import Synchronization
 /// extensions (`/metrics`, per-connection listing and cutting, `connections` selectors on faults).
 ///
 /// Pure request → response logic over a ``ProxyCollection``; ``ControlServer`` carries it over HTTP.
-public struct ControlRouter: Sendable {
+package struct ControlRouter: Sendable {
     /// The version `GET /version` reports.
-    public static let version = "squall-0.1.0"
+    package static let version = "squall-0.1.0"
     /// The largest accepted request body.
-    public static let maximumBodySize = 1 << 20
+    package static let maximumBodySize = 1 << 20
 
     private let collection: ProxyCollection
     private let requestCounter = RequestCounter()
 
     /// Creates a router over `collection`.
-    public init(collection: ProxyCollection) {
+    package init(collection: ProxyCollection) {
         self.collection = collection
     }
 
     /// Answers one request; never throws: every failure becomes a 4xx or 5xx response with a JSON error body.
-    public func respond(to request: ControlRequest) async -> ControlResponse {
+    package func respond(to request: ControlRequest) async -> ControlResponse {
         if request.isFromBrowser {
             return .error(.forbidden, "User agent not allowed")
         }

@@ -8,11 +8,11 @@ import Synchronization
 /// One accept loop in a discarding task group; each connection reads whole requests (bodies up to
 /// ``ControlRouter/maximumBodySize``), asks the ``ControlRouter`` and writes the answer, with keep-alive. A malformed
 /// request gets a 400 with a JSON error body; nothing a client sends can stop the listener.
-public final class ControlServer: Sendable {
+package final class ControlServer: Sendable {
     private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     /// The address the API listens on.
-    public let localAddress: SocketAddress
+    package let localAddress: SocketAddress
     private let listener: NIOAsyncChannel<Connection, Never>
     private let router: ControlRouter
     /// Open client connections, so ``close()`` can end idle keep-alive connections instead of waiting them out.
@@ -30,7 +30,7 @@ public final class ControlServer: Sendable {
     ///   - host: where to listen; `127.0.0.1` keeps it off the network.
     ///   - port: the port, 0 for a free one.
     ///   - router: answers the requests.
-    public static func bind(
+    package static func bind(
         host: String,
         port: Int,
         router: ControlRouter,
@@ -50,7 +50,7 @@ public final class ControlServer: Sendable {
     }
 
     /// Serves connections until ``close()`` is called.
-    public func run() async {
+    package func run() async {
         try? await withThrowingDiscardingTaskGroup { group in
             try await self.listener.executeThenClose { inbound in
                 for try await connection in inbound {
@@ -63,7 +63,7 @@ public final class ControlServer: Sendable {
     }
 
     /// Stops accepting connections; ``run()`` then returns.
-    public func close() async {
+    package func close() async {
         try? await self.listener.channel.close()
         let connections = self.openConnections.withLock { $0.values }
         for channel in connections {

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 import SquallFaults
 
 /// `fail_requests`: answers matching HTTP requests itself with an error status instead of forwarding them — every

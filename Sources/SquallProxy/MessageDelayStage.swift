@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 import SquallFaults
 
 /// `delay_requests` and `delay_frames`: holds each matching request or frame for a delay, measured from when the

@@ -5,9 +5,9 @@ import SquallFaults
 ///
 /// Squall's own series are `squall_proxy_*`; Toxiproxy's `toxiproxy_proxy_received_bytes_total` and
 /// `toxiproxy_proxy_sent_bytes_total` are emitted too, with its labels, so existing dashboards keep working.
-public enum PrometheusText {
+package enum PrometheusText {
     /// The metrics document for `proxies`.
-    public static func render(_ proxies: [ProxyServer]) -> String {
+    package static func render(_ proxies: [ProxyServer]) -> String {
         var lines: [String] = []
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Int)]) {
             lines.append("# HELP \(name) \(help)")

@@ -2,16 +2,16 @@
 ///
 /// The reference client must not import Squall's chaos side (the system under test does not know it is tested),
 /// so it carries its own few lines rather than `SquallFaults.SeededRandom`.
-public struct ClientRandom: RandomNumberGenerator, Sendable {
+package struct ClientRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// Creates a generator from a seed.
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         self.state = seed
     }
 
     /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         self.state &+= 0x9E37_79B9_7F4A_7C15
         var value = self.state
         value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9

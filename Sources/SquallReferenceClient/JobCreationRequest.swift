@@ -1,17 +1,18 @@
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import SquallReferenceProtocol
 
 /// `POST /api/jobs`: starts a job on a job-progress server (the reference one or a team's own), for the
 /// `squall client --new-job` shortcut and for scenarios against external servers.
-public struct JobCreationRequest: Sendable {
+package struct JobCreationRequest: Sendable {
     /// The server.
-    public var server: ServerAddress
+    package var server: ServerAddress
     /// The bound on the request; default 10 s.
-    public var timeout: Duration
+    package var timeout: Duration
 
     /// Creates a request.
-    public init(server: ServerAddress, timeout: Duration = .seconds(10)) {
+    package init(server: ServerAddress, timeout: Duration = .seconds(10)) {
         self.server = server
         self.timeout = timeout
     }
@@ -24,7 +25,7 @@ public struct JobCreationRequest: Sendable {
     /// - Returns: the job id and token.
     /// - Throws: ``ReferenceClientError/jobCreationFailed(server:reason:)`` when the server does not answer 201 with
     ///   a job.
-    public func send(
+    package func send(
         _ creation: JobCreation,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(ReferenceClientError) -> JobCreation.Created {

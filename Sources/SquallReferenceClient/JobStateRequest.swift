@@ -1,12 +1,13 @@
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import SquallReferenceProtocol
 
 /// `GET /api/job-state/{jobId}?since=N`: the poll and the state sync, and how the scenario runner reads what an
 /// external server published.
-public struct JobStateRequest: Sendable {
+package struct JobStateRequest: Sendable {
     /// What a request came to.
-    public enum Outcome: Sendable {
+    package enum Outcome: Sendable {
         /// 200 with a job state.
         case answered(JobState)
         /// Anything else: a status other than 200 (with `status`), or no answer (status nil).
@@ -19,7 +20,7 @@ public struct JobStateRequest: Sendable {
     let token: String
 
     /// Creates a request straight to `server` (the scenario runner's view, not through a proxy).
-    public init(server: ServerAddress, token: String, timeout: Duration = .seconds(10)) {
+    package init(server: ServerAddress, token: String, timeout: Duration = .seconds(10)) {
         self.exchange = HTTPExchange(
             server: server,
             timeout: timeout,
@@ -34,7 +35,7 @@ public struct JobStateRequest: Sendable {
     }
 
     /// Fetches the job state after `since`.
-    public func fetch(jobId: String, since: Int) async -> Outcome {
+    package func fetch(jobId: String, since: Int) async -> Outcome {
         switch await self.exchange.send(
             .GET,
             self.exchange.server.jobStateTarget(jobId: jobId, since: since),

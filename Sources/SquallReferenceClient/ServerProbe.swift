@@ -1,15 +1,16 @@
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 /// `GET path` on a server until it answers: how the scenario runner waits for an external server it started.
-public struct ServerProbe: Sendable {
+package struct ServerProbe: Sendable {
     /// The server.
-    public var server: ServerAddress
+    package var server: ServerAddress
     /// The bound on one request.
-    public var timeout: Duration
+    package var timeout: Duration
 
     /// Creates a probe.
-    public init(server: ServerAddress, timeout: Duration = .seconds(2)) {
+    package init(server: ServerAddress, timeout: Duration = .seconds(2)) {
         self.server = server
         self.timeout = timeout
     }
@@ -17,7 +18,7 @@ public struct ServerProbe: Sendable {
     /// Sends one `GET`.
     ///
     /// - Returns: the status, or nil and the reason no answer came (`connection refused`, `timed out`).
-    public func status(of path: String) async -> (status: Int?, failure: String?) {
+    package func status(of path: String) async -> (status: Int?, failure: String?) {
         let exchange = HTTPExchange(
             server: self.server,
             timeout: self.timeout,

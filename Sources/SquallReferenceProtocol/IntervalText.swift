@@ -2,12 +2,12 @@
 ///
 /// The reference system must not import Squall's chaos side, so it reads its own (small) duration syntax; it is the
 /// same syntax scenarios use.
-public enum IntervalText {
+package enum IntervalText {
     /// Parses `"<number><unit>"` with unit `ms`, `s` or `m`, or a bare `"0"`.
     ///
     /// - Parameter text: the duration text.
     /// - Returns: the duration, or nil when the text is not a non-negative duration in those units.
-    public static func parse(_ text: String) -> Duration? {
+    package static func parse(_ text: String) -> Duration? {
         if text == "0" { return .zero }
         for (suffix, milliseconds) in [("ms", 1.0), ("s", 1_000.0), ("m", 60_000.0)] where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
@@ -23,7 +23,7 @@ public enum IntervalText {
     ///
     /// - Parameter duration: the duration.
     /// - Returns: its text.
-    public static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let milliseconds = Double(seconds) * 1_000 + Double(attoseconds) / 1e15
         if milliseconds == milliseconds.rounded() { return "\(Int64(milliseconds))ms" }

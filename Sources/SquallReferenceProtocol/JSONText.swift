@@ -2,12 +2,12 @@ import Foundation
 
 /// Small helpers for writing NDJSON lines by hand, so event lines keep a fixed key order (diffable logs) without a
 /// dictionary round trip.
-public enum JSONText {
+package enum JSONText {
     /// A JSON string literal for `text`, escaped as RFC 8259 requires (slashes left alone).
     ///
     /// - Parameter text: any text.
     /// - Returns: the quoted literal, e.g. `"a\"b"`.
-    public static func quote(_ text: String) -> String {
+    package static func quote(_ text: String) -> String {
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -29,7 +29,7 @@ public enum JSONText {
     ///
     /// - Parameter value: a finite number (non-finite values are written as 0, which JSON can hold).
     /// - Returns: its JSON text.
-    public static func number(_ value: Double) -> String {
+    package static func number(_ value: Double) -> String {
         guard value.isFinite else { return "0" }
         let thousandths = (value * 1_000).rounded()
         guard abs(thousandths) < 9e18 else { return "\(value)" }

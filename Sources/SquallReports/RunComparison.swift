@@ -5,11 +5,11 @@ import SquallScenarios
 /// outcome metrics (exactly), behaviour metrics such as latencies and poll counts (beyond a tolerance, since two
 /// runs over real sockets never time things identically), and each client's outcome when the recorded events are
 /// at hand. `squall replay --rerun` prints it and writes it as `rerun.json`.
-public struct RunComparison: Sendable {
+package struct RunComparison: Sendable {
     /// One difference.
-    public struct Difference: Sendable, Hashable {
+    package struct Difference: Sendable, Hashable {
         /// What kind of thing differs.
-        public enum Kind: String, Sendable, CaseIterable {
+        package enum Kind: String, Sendable, CaseIterable {
             /// The planned-timeline digest: the rerun did not play the same timeline.
             case plan
             /// A gate passed in one run and failed in the other.
@@ -23,25 +23,25 @@ public struct RunComparison: Sendable {
         }
 
         /// What kind.
-        public var kind: Kind
+        package var kind: Kind
         /// What differs: `gate fallback_rate rate<0.05`, `metrics.lost_messages`, `client flapping-3 fell back`.
-        public var subject: String
+        package var subject: String
         /// The recorded run's value.
-        public var recorded: String
+        package var recorded: String
         /// This run's value.
-        public var rerun: String
+        package var rerun: String
 
         /// `gate fallback_rate rate<0.05: recorded passed (0.02), rerun FAILED (0.08)`.
-        public var line: String {
+        package var line: String {
             "\(self.subject): recorded \(self.recorded), rerun \(self.rerun)"
         }
     }
 
     /// Every difference, plan first, then gates, metrics, behaviour and clients.
-    public var differences: [Difference]
+    package var differences: [Difference]
 
     /// Whether the outcome differs (anything but behaviour metrics within their nature of varying).
-    public var outcomeDiffers: Bool {
+    package var outcomeDiffers: Bool {
         self.differences.contains { $0.kind != .behaviour }
     }
 
@@ -60,8 +60,12 @@ public struct RunComparison: Sendable {
     ///   - rerun: this run.
     ///   - tolerance: how far (as a fraction of the larger value) a behaviour metric may move before it is reported;
     ///     0 reports any change (a re-check of a stored log must be identical).
-    public init(recordedReport: JSONValue, recordedClients: [ClientOutcome]?, rerun: RunRecord, tolerance: Double = 0.5)
-    {
+    package init(
+        recordedReport: JSONValue,
+        recordedClients: [ClientOutcome]?,
+        rerun: RunRecord,
+        tolerance: Double = 0.5
+    ) {
         let current = ReportJSON.document(rerun)
         var differences: [Difference] = []
         let recordedPlan = recordedReport["planDigest"]?.stringValue ?? "none"
@@ -208,7 +212,7 @@ public struct RunComparison: Sendable {
     }
 
     /// The comparison as JSON (`rerun.json`): whether the outcome differs and every difference.
-    public func json(recordedPath: String) -> JSONValue {
+    package func json(recordedPath: String) -> JSONValue {
         .object([
             "recorded": .string(recordedPath),
             "outcomeDiffers": .bool(self.outcomeDiffers),

@@ -17,7 +17,7 @@ import Darwin
 /// order they arrived; readers order them by `time` (``RunRecord`` does, stably).
 ///
 /// Without a file (tests) every line stays in memory.
-public final class EventLog: Sendable {
+package final class EventLog: Sendable {
     private struct Queue {
         var lines: [String] = []
         var recorded = 0
@@ -25,17 +25,17 @@ public final class EventLog: Sendable {
     }
 
     /// How often the writer appends queued lines to the file.
-    public static let flushInterval: Duration = .milliseconds(200)
+    package static let flushInterval: Duration = .milliseconds(200)
 
     private let queue = Mutex(Queue())
     /// The file being written, or nil for an in-memory log. Only the writer (under `writing`) touches it.
     private let writing: Mutex<Int32?>
     private let stopped = Atomic(false)
     /// The file's path, or nil for an in-memory log.
-    public let path: String?
+    package let path: String?
 
     /// Creates an in-memory log.
-    public init() {
+    package init() {
         self.path = nil
         self.writing = Mutex(nil)
     }
@@ -43,7 +43,7 @@ public final class EventLog: Sendable {
     /// Creates a log streamed to `path` (created, or truncated), and starts its writer thread.
     ///
     /// - Throws: ``ScenarioError/reportFailed(path:reason:)`` when the file cannot be created.
-    public init(writingTo path: String) throws(ScenarioError) {
+    package init(writingTo path: String) throws(ScenarioError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw .reportFailed(path: path, reason: String(cString: strerror(errno)))
@@ -64,7 +64,7 @@ public final class EventLog: Sendable {
     }
 
     /// Records a line whose `time` field is `time` (ms since the epoch).
-    public func record(time: Double, line: String) {
+    package func record(time: Double, line: String) {
         self.queue.withLock { queue in
             queue.lines.append(line)
             queue.recorded += 1
@@ -72,7 +72,7 @@ public final class EventLog: Sendable {
     }
 
     /// Records a run event: `{"time":…,"source":"run","event":name, …fields}`.
-    public func recordRun(_ name: String, _ fields: [(String, JSONValue)] = [], time: Double = EventLog.now()) {
+    package func recordRun(_ name: String, _ fields: [(String, JSONValue)] = [], time: Double = EventLog.now()) {
         var text =
             "{\"time\":\(JSONValue.format((time * 1_000).rounded() / 1_000)),\"source\":\"run\",\"event\":\(JSONValue.quote(name))"
         for (key, value) in fields {
@@ -82,24 +82,24 @@ public final class EventLog: Sendable {
     }
 
     /// Lines recorded but not yet on disk (0 for an in-memory log): the writer's backlog.
-    public var backlog: Int {
+    package var backlog: Int {
         guard self.path != nil else { return 0 }
         return self.queue.withLock { $0.recorded - $0.written }
     }
 
     /// The number of lines recorded so far.
-    public var count: Int {
+    package var count: Int {
         self.queue.withLock { $0.recorded }
     }
 
     /// An in-memory log's lines, in arrival order; empty for a log streamed to a file (read the file).
-    public var lines: [String] {
+    package var lines: [String] {
         guard self.path == nil else { return [] }
         return self.queue.withLock { $0.lines }
     }
 
     /// Appends every queued line to the file now (nothing for an in-memory log).
-    public func flush() {
+    package func flush() {
         guard self.path != nil else { return }
         self.writing.withLock { descriptor in
             guard let open = descriptor else { return }
@@ -126,7 +126,7 @@ public final class EventLog: Sendable {
     }
 
     /// Flushes the last lines, closes the file and stops the writer. Later records are kept in memory only.
-    public func close() {
+    package func close() {
         self.stopped.store(true, ordering: .releasing)
         self.flush()
         self.writing.withLock { descriptor in
@@ -136,7 +136,7 @@ public final class EventLog: Sendable {
     }
 
     /// Now, in milliseconds since the Unix epoch.
-    public static func now() -> Double {
+    package static func now() -> Double {
         Date().timeIntervalSince1970 * 1_000
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SquallFaults
 
 /// One pass/fail check in k6's threshold grammar: `"fallback_rate{strategy:resilient}": ["rate<0.05"]` is one gate

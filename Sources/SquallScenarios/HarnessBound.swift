@@ -1,4 +1,5 @@
 import SquallFaults
+import SquallReferenceClient
 
 /// How late the harness may be before its verdict stops meaning anything: derived from the scenario's own timings.
 ///

@@ -1,3 +1,4 @@
+import NIOCore
 import SquallFaults
 import SquallProxy
 import SquallReferenceClient

@@ -1,4 +1,5 @@
 import Foundation
+import SquallFaults
 import SquallReports
 import SquallScenarios
 

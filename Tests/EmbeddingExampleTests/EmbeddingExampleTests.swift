@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore  // `SocketAddress.port`, for `proxy.listenAddress?.port` under MemberImportVisibility
 import SquallBenchmarks
 import SquallFaults
 import SquallProxy

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOWebSocket
 import SquallBenchmarks
 import SquallReferenceProtocol
 import SquallReferenceServer

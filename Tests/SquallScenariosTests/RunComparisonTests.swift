@@ -1,3 +1,4 @@
+import Foundation
 import SquallFaults
 import SquallReports
 import SquallScenarios

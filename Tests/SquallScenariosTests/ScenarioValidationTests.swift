@@ -1,4 +1,6 @@
+import Foundation
 import SquallFaults
+import SquallReferenceClient
 import SquallScenarios
 import Testing
 
