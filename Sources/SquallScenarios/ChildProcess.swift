@@ -1,10 +1,21 @@
 import Foundation
-import NIOCore
-import NIOPosix
-import Synchronization
+import Subprocess
+import SystemPackage
 
-/// A program Squall started for a scenario (a team's server or client): its output read through NIO pipe channels,
-/// its exit awaited, signals sent to it. Only immutable values and `Locked` state are shared between tasks.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A program Squall runs for a scenario — an external server or an external client — started with
+/// swift-subprocess in a process group of its own.
+///
+/// swift-subprocess spawns it with every other descriptor of Squall closed (the app under test never inherits a
+/// proxy's socket), signal dispositions reset, and watches its exit without polling. Squall adds the rule that the
+/// whole group lives no longer than the program: stopping sends SIGTERM to the group and SIGKILL to whatever is
+/// left after the grace period, and when the program exits on its own, workers it left behind get the same. A
+/// worker that ignores SIGTERM or keeps the output pipe open can therefore neither hold up a run nor outlive it.
 final class ChildProcess: Sendable {
     /// How a process ended.
     enum Termination: Sendable, Hashable, CustomStringConvertible {
@@ -12,266 +23,235 @@ final class ChildProcess: Sendable {
         case exited(Int32)
         /// A signal ended it.
         case signalled(Int32)
+        /// It ended, but its status was lost (watching it failed: the reason).
+        case unknown(String)
 
         var description: String {
             switch self {
             case .exited(let status): "exit status \(status)"
             case .signalled(let number): "signal \(number)"
+            case .unknown(let reason): "ended, status unknown (\(reason))"
             }
         }
     }
 
-    /// The process id (also its process group's: signals go to the whole group, so a shell wrapper's children
-    /// stop with it).
+    /// Its process id (also its process group id).
     let pid: pid_t
-    /// The command line, for messages.
+    /// The command line, for logs.
     let commandLine: String
-    private let standardOutput: Locked<CInt?>
-    private let standardError: Locked<CInt?>
+    private let killed: Locked<Bool>
     private let termination: Locked<Termination?>
+    private let finished: Task<(output: String, errors: String), Never>
 
-    /// Starts `arguments` (program first: a path, or a name looked up on `PATH`) with `environment` added to
-    /// Squall's own, standard input from `/dev/null`, in its own process group, with every signal at its default
-    /// action (Squall ignores SIGINT/SIGTERM to shut down in order; its children must not inherit that).
-    ///
-    /// - Throws: ``ScenarioError/startFailed(part:reason:)`` when the program cannot be found or started.
-    init(arguments: [String], environment: [String: String], part: String) throws(ScenarioError) {
-        let commandLine = arguments.joined(separator: " ")
-        guard let program = Self.resolve(arguments[0]) else {
-            throw .startFailed(
-                part: part,
-                reason: "\(arguments[0]) is not an executable file, nor a program on PATH (command: \(commandLine))"
-            )
-        }
-        guard let output = Self.makePipe() else {
-            throw .startFailed(part: part, reason: "no pipe for \(commandLine): errno \(errno)")
-        }
-        guard let errors = Self.makePipe() else {
-            close(output[0])
-            close(output[1])
-            throw .startFailed(part: part, reason: "no pipe for \(commandLine): errno \(errno)")
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        // Nothing else of Squall's may leak into the child: an inherited listening socket would keep accepting
-        // (into a queue nobody reads) after the proxy closed it for a blackout.
-        Self.closeOtherDescriptors(&actions)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var everySignal = sigset_t()
-        sigfillset(&everySignal)
-        posix_spawnattr_setsigdefault(&attributes, &everySignal)
-        var noSignal = sigset_t()
-        sigemptyset(&noSignal)
-        posix_spawnattr_setsigmask(&attributes, &noSignal)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes,
-            Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP)
-        )
-        let variables = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }.map {
-            "\($0.key)=\($0.value)"
-        }
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        var envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0) } + [nil]
-        defer {
-            for pointer in argv + envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, program, &actions, &attributes, &argv, &envp)
-        close(output[1])
-        close(errors[1])
-        guard spawned == 0 else {
-            close(output[0])
-            close(errors[0])
-            throw .startFailed(part: part, reason: "\(commandLine): \(String(cString: strerror(spawned)))")
-        }
+    private init(
+        pid: pid_t,
+        commandLine: String,
+        killed: Locked<Bool>,
+        termination: Locked<Termination?>,
+        finished: Task<(output: String, errors: String), Never>
+    ) {
         self.pid = pid
         self.commandLine = commandLine
-        self.standardOutput = Locked(output[0])
-        self.standardError = Locked(errors[0])
-        self.termination = Locked(nil)
+        self.killed = killed
+        self.termination = termination
+        self.finished = finished
     }
 
-    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, CInt) -> CInt
-
-    /// Adds "close every descriptor from 3 up" to the spawn: glibc's `posix_spawn_file_actions_addclosefrom_np`
-    /// (2.34+, looked up at run time since Swift's Glibc module does not declare it), else one close per open
-    /// descriptor listed in `/proc/self/fd`.
-    private static func closeOtherDescriptors(_ actions: inout posix_spawn_file_actions_t) {
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
-            let closeFrom = unsafeBitCast(symbol, to: CloseFrom.self)
-            if closeFrom(&actions, 3) == 0 { return }
-        }
-        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for descriptor in open.compactMap({ CInt($0) }) where descriptor > 2 {
-            posix_spawn_file_actions_addclose(&actions, descriptor)
-        }
-    }
-
-    /// A pipe whose ends close on exec, so no other child inherits them (`dup2` onto 1 and 2 clears the flag).
-    private static func makePipe() -> [CInt]? {
-        var ends: [CInt] = [-1, -1]
-        guard pipe(&ends) == 0 else { return nil }
-        for end in ends {
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-        }
-        return ends
-    }
-
-    private static func resolve(_ program: String) -> String? {
-        if program.contains("/") {
-            return FileManager.default.isExecutableFile(atPath: program) ? program : nil
-        }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(program)" }.first {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }
-    }
-
-    /// How it ended, nil while it runs (reaps it with `waitpid` the first time it has ended).
-    var exited: Termination? {
-        self.termination.withLock { termination in
-            if termination == nil {
-                var status: CInt = 0
-                if waitpid(self.pid, &status, WNOHANG) == self.pid {
-                    let signal = status & 0x7F
-                    termination = signal == 0 ? .exited((status >> 8) & 0xFF) : .signalled(signal)
-                }
-            }
-            return termination
-        }
-    }
-
-    /// Waits until it ends; nil when the task is cancelled first (the run ended). Polls every 20 ms: cheap, and
-    /// unlike a stream it can be awaited again after a cancelled wait.
-    func waitForExit() async -> Termination? {
-        while true {
-            if let done = self.exited { return done }
-            do {
-                try await Task.sleep(for: .milliseconds(20))
-            } catch {
-                return self.exited
-            }
-        }
-    }
-
-    /// Sends a signal to its process group (nothing once it has ended and been reaped).
-    func signal(_ number: Int32) {
-        guard self.exited == nil else { return }
-        kill(-self.pid, number)
-    }
-
-    /// Asks it to stop (SIGTERM), then kills it (SIGKILL) if it has not ended after `grace`. Runs to the end even
-    /// when the calling task is cancelled, since that is when a run stops its processes.
+    /// Starts `arguments` (argv, no shell; the first is looked up on `PATH` unless it holds a `/`) with
+    /// `environment` added to Squall's own.
     ///
-    /// - Returns: whether it had to be killed.
-    @discardableResult
-    func stop(grace: Duration) async -> Bool {
-        await Task {
-            guard self.exited == nil else { return false }
-            self.signal(SIGTERM)
-            let deadline = ContinuousClock.now + grace
-            while self.exited == nil && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-            guard self.exited == nil else { return false }
-            self.signal(SIGKILL)
-            while self.exited == nil {
-                try? await Task.sleep(for: .milliseconds(20))
-            }
-            return true
-        }.value
-    }
-
-    /// Reads standard output line by line until it closes, calling `body` with each line's number (from 1) and
-    /// bytes (without the newline). A line longer than `maximumLength` is cut there and passed on as it is.
-    func readOutputLines(maximumLength: Int = 1 << 20, _ body: (Int, [UInt8]) async -> Void) async {
-        guard let descriptor = Self.take(self.standardOutput) else { return }
-        var pending: [UInt8] = []
-        var number = 0
-        await Self.read(descriptor) { chunk in
-            for byte in chunk.readableBytesView {
-                if byte == UInt8(ascii: "\n") {
-                    number += 1
-                    if pending.last == UInt8(ascii: "\r") { pending.removeLast() }
-                    await body(number, pending)
-                    pending.removeAll(keepingCapacity: true)
-                } else if pending.count < maximumLength {
-                    pending.append(byte)
-                }
-            }
+    /// - Parameters:
+    ///   - arguments: the program and its arguments.
+    ///   - environment: variables to add.
+    ///   - part: what it is, for errors (`the external server`, `client web-3`).
+    ///   - grace: how long a stop waits after SIGTERM before SIGKILL.
+    ///   - outputLimit: the last bytes of standard output kept for ``output()`` when `lines` is nil.
+    ///   - lines: called with each line of standard output (its number from 1, its bytes without the newline)
+    ///     instead of keeping it.
+    /// - Throws: ``ScenarioError/startFailed(part:reason:)`` when it cannot be started.
+    static func start(
+        arguments: [String],
+        environment: [String: String],
+        part: String,
+        grace: Duration,
+        outputLimit: Int = 1 << 20,
+        lines: (@Sendable (Int, [UInt8]) -> Void)? = nil
+    ) async throws(ScenarioError) -> ChildProcess {
+        let commandLine = arguments.joined(separator: " ")
+        guard let program = arguments.first, !program.isEmpty else {
+            throw .startFailed(part: part, reason: "an empty command")
         }
-        if !pending.isEmpty {
-            await body(number + 1, pending)
-        }
-    }
-
-    /// Reads standard output until it closes, keeping the last `limit` bytes (for a server's log).
-    func collectOutput(limit: Int) async -> String {
-        guard let descriptor = Self.take(self.standardOutput) else { return "" }
-        return await Self.collect(descriptor, limit: limit)
-    }
-
-    /// Reads standard error until it closes, keeping the last `limit` bytes.
-    func collectErrors(limit: Int = 256 * 1024) async -> String {
-        guard let descriptor = Self.take(self.standardError) else { return "" }
-        return await Self.collect(descriptor, limit: limit)
-    }
-
-    /// Takes a pipe's read end out for reading (once: NIO then owns and closes it).
-    private static func take(_ descriptor: Locked<CInt?>) -> CInt? {
-        descriptor.withLock { value in
-            defer { value = nil }
-            return value
-        }
-    }
-
-    /// Reads a descriptor until it closes, keeping the last `limit` bytes (with a note when some were dropped).
-    static func collect(_ descriptor: CInt, limit: Int) async -> String {
-        var kept: [UInt8] = []
-        var dropped = 0
-        await Self.read(descriptor) { chunk in
-            kept += chunk.readableBytesView
-            if kept.count > limit {
-                dropped += kept.count - limit
-                kept.removeFirst(kept.count - limit)
-            }
-        }
-        let text = String(decoding: kept, as: UTF8.self)
-        return dropped > 0 ? "[… \(dropped) earlier bytes dropped]\n" + text : text
-    }
-
-    /// Reads a pipe descriptor through a NIO pipe channel until end of file, giving each chunk to `body`.
-    private static func read(_ descriptor: CInt, _ body: (ByteBuffer) async -> Void) async {
-        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-        do {
-            channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .channelOption(.allowRemoteHalfClosure, value: true)
-                .takingOwnershipOfDescriptor(input: descriptor) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+        var options = PlatformOptions()
+        options.processGroupID = 0
+        // A stop cancels the run: swift-subprocess sends SIGTERM to the group, waits `grace` for the program to
+        // end, then sends SIGKILL to the group.
+        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: grace)]
+        let variables = Dictionary(
+            uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) }
+        )
+        let (starts, started) = AsyncStream<Result<pid_t, ScenarioError>>.makeStream()
+        let killed = Locked(false)
+        let termination = Locked<Termination?>(nil)
+        let finished = Task { () -> (output: String, errors: String) in
+            let leader = Locked<pid_t>(0)
+            let captured = Locked((output: "", errors: ""))
+            do {
+                let result = try await Subprocess.run(
+                    executable,
+                    arguments: Arguments(Array(arguments.dropFirst())),
+                    environment: .inherit.updating(variables),
+                    platformOptions: options,
+                    input: .none,
+                    output: .sequence,
+                    error: .sequence
+                ) { execution in
+                    let pid = execution.processIdentifier.value
+                    leader.withLock { $0 = pid }
+                    started.yield(.success(pid))
+                    started.finish()
+                    async let errors = Self.collect(execution.standardError, limit: outputLimit)
+                    var output = ""
+                    if let lines {
+                        await Self.readLines(execution.standardOutput, lines)
+                    } else {
+                        output = await Self.collect(execution.standardOutput, limit: outputLimit)
                     }
+                    let read = (output: output, errors: await errors)
+                    captured.withLock { $0 = read }
                 }
+                let ended = Self.termination(result.terminationStatus)
+                if ended == .signalled(SIGKILL) { killed.withLock { $0 = true } }
+                termination.withLock { $0 = ended }
+            } catch {
+                guard leader.withLock({ $0 }) > 0 else {
+                    started.yield(.failure(.startFailed(part: part, reason: "\(commandLine): \(error)")))
+                    started.finish()
+                    termination.withLock { $0 = .exited(127) }
+                    return ("", "")
+                }
+                // It started; watching it failed (or was cancelled by a stop at the wrong moment).
+                termination.withLock { $0 = $0 ?? .unknown("\(error)") }
+            }
+            // The program has ended; members of its group it left behind do not outlive it. (In a task of its own:
+            // a stop cancelled this one, and the grace period must still be waited out.)
+            let group = leader.withLock { $0 }
+            if await Task(operation: { await Self.stopStragglers(of: group, grace: grace) }).value {
+                killed.withLock { $0 = true }
+            }
+            return captured.withLock { $0 }
+        }
+        var iterator = starts.makeAsyncIterator()
+        switch await iterator.next() {
+        case .success(let pid)?:
+            return ChildProcess(
+                pid: pid,
+                commandLine: commandLine,
+                killed: killed,
+                termination: termination,
+                finished: finished
+            )
+        case .failure(let error)?:
+            throw error
+        case nil:
+            throw .startFailed(part: part, reason: "\(commandLine): did not start")
+        }
+    }
+
+    /// How it ended, nil while it (or its output) is still running.
+    var exited: Termination? {
+        self.termination.withLock { $0 }
+    }
+
+    /// Waits until it has ended and its output is read; nil when the calling task is cancelled first (the run
+    /// ended), in which case it keeps running until ``stop()``.
+    func waitForExit() async -> Termination? {
+        let (ended, signal) = AsyncStream<Void>.makeStream()
+        let finished = self.finished
+        let watcher = Task {
+            _ = await finished.value
+            signal.finish()
+        }
+        // Iterating an AsyncStream ends when the task is cancelled, unlike awaiting another task's value.
+        for await _ in ended {}
+        watcher.cancel()
+        return Task.isCancelled && self.exited == nil ? nil : self.exited
+    }
+
+    /// Stops it and its whole process group: SIGTERM, then SIGKILL to whatever is left after the grace period.
+    /// Runs to the end even when the calling task is cancelled, since that is when a run stops its processes.
+    ///
+    /// - Returns: whether something had to be killed.
+    @discardableResult
+    func stop() async -> Bool {
+        self.finished.cancel()
+        _ = await self.finished.value
+        return self.killed.withLock { $0 }
+    }
+
+    /// Standard output (the last bytes up to the limit; empty when it was read line by line) and standard error,
+    /// once it has ended.
+    func output() async -> (output: String, errors: String) {
+        await self.finished.value
+    }
+}
+
+extension ChildProcess {
+    /// After the program was reaped: SIGTERM to what is left of its group, SIGKILL after `grace`; true when
+    /// SIGKILL was needed.
+    private static func stopStragglers(of leader: pid_t, grace: Duration) async -> Bool {
+        guard leader > 0, Self.groupExists(leader) else { return false }
+        kill(-leader, SIGTERM)
+        let clock = ContinuousClock()
+        let deadline = clock.now + grace
+        // Bounded by the grace period, and only when the program left processes behind.
+        while clock.now < deadline, Self.groupExists(leader) {
+            try? await clock.sleep(for: .milliseconds(20))
+        }
+        guard Self.groupExists(leader) else { return false }
+        kill(-leader, SIGKILL)
+        return true
+    }
+
+    /// Whether any process of the group (a zombie leader not yet reaped counts) is still there.
+    private static func groupExists(_ pid: pid_t) -> Bool {
+        kill(-pid, 0) == 0
+    }
+
+    private static func termination(_ status: TerminationStatus) -> Termination {
+        switch status {
+        case .exited(let code): .exited(Int32(code))
+        case .signaled(let signal): .signalled(Int32(signal))
+        }
+    }
+
+    /// Reads lines until the pipe closes (every writer gone).
+    private static func readLines(_ output: SubprocessOutputSequence, _ body: @Sendable (Int, [UInt8]) -> Void) async {
+        var number = 0
+        do {
+            for try await line in output.strings(bufferingPolicy: .maxLineLength(1 << 20)) {
+                number += 1
+                body(number, Array(line.utf8))
+            }
         } catch {
-            close(descriptor)
             return
         }
-        try? await channel.executeThenClose { inbound, _ in
-            for try await chunk in inbound {
-                await body(chunk)
-            }
-        }
     }
 
-    deinit {
-        for descriptor in [self.standardOutput.withLock { $0 }, self.standardError.withLock { $0 }].compactMap({ $0 }) {
-            close(descriptor)
-        }
+    /// Reads until the pipe closes, keeping the last `limit` bytes (with a note when some were dropped).
+    private static func collect(_ output: SubprocessOutputSequence, limit: Int) async -> String {
+        var kept: [UInt8] = []
+        var dropped = 0
+        do {
+            for try await buffer in output {
+                buffer.withUnsafeBytes { kept += $0 }
+                if kept.count > limit {
+                    dropped += kept.count - limit
+                    kept.removeFirst(kept.count - limit)
+                }
+            }
+        } catch {}
+        let text = String(decoding: kept, as: UTF8.self)
+        return dropped > 0 ? "[… \(dropped) earlier bytes dropped]\n" + text : text
     }
 }

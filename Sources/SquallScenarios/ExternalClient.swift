@@ -55,11 +55,15 @@ struct ExternalClient: Sendable {
     func run(log: EventLog, board: ClientBoard) async -> String {
         let process: ChildProcess
         do {
-            process = try ChildProcess(
+            process = try await ChildProcess.start(
                 arguments: self.command.arguments,
                 environment: self.environment,
-                part: "client \(self.id)"
-            )
+                part: "client \(self.id)",
+                grace: .seconds(2),
+                outputLimit: 64 * 1024
+            ) { number, bytes in
+                self.accept(number: number, bytes: bytes, log: log, board: board)
+            }
         } catch {
             log.recordRun("client_failed_to_start", [("client", .string(self.id)), ("reason", .string("\(error)"))])
             board.finished(self.id)
@@ -72,14 +76,7 @@ struct ExternalClient: Sendable {
                 ("command", .string(process.commandLine)),
             ]
         )
-        let errors = Task { await process.collectErrors(limit: 64 * 1024) }
-        let reading = Task {
-            await process.readOutputLines { number, bytes in
-                self.accept(number: number, bytes: bytes, log: log, board: board)
-            }
-        }
         if let ended = await process.waitForExit() {
-            await reading.value
             let finished = board.isDone(self.id)
             log.recordRun(
                 "client_exited",
@@ -102,16 +99,18 @@ struct ExternalClient: Sendable {
                     ("finished", .bool(finished)),
                 ]
             )
-            let killed = await process.stop(grace: .seconds(2))
+            let killed = await process.stop()
             if killed {
                 log.recordRun(
                     "client_killed",
-                    [("client", .string(self.id)), ("reason", .string("ignored SIGTERM for 2 s"))]
+                    [
+                        ("client", .string(self.id)),
+                        ("reason", .string("it or a process of its group ignored SIGTERM for 2 s")),
+                    ]
                 )
             }
-            await reading.value
         }
-        return await errors.value
+        return await process.output().errors
     }
 
     /// Takes one line of the client's output.

@@ -11,8 +11,6 @@ struct ExternalServer: Sendable {
     let address: ServerAddress
     /// The process Squall started, if any.
     let process: ChildProcess?
-    private let output: Task<String, Never>?
-    private let errors: Task<String, Never>?
 
     /// Starts (when there is a command) and waits for the server.
     ///
@@ -34,17 +32,14 @@ struct ExternalServer: Sendable {
             throw .startFailed(part: "the external server", reason: "\(url) is not an http://host:port URL")
         }
         var process: ChildProcess?
-        var output: Task<String, Never>?
-        var errors: Task<String, Never>?
         if let command {
-            let started = try ChildProcess(
+            let started = try await ChildProcess.start(
                 arguments: command.arguments,
                 environment: command.environment,
-                part: "the external server"
+                part: "the external server",
+                grace: .seconds(5)
             )
             process = started
-            output = Task { await started.collectOutput(limit: 1 << 20) }
-            errors = Task { await started.collectErrors(limit: 1 << 20) }
             log.recordRun(
                 "server_started",
                 [
@@ -53,7 +48,7 @@ struct ExternalServer: Sendable {
                 ]
             )
         }
-        let server = ExternalServer(address: address, process: process, output: output, errors: errors)
+        let server = ExternalServer(address: address, process: process)
         let probe = ServerProbe(server: address, timeout: .seconds(2))
         let clock = ContinuousClock()
         let deadline = clock.now + spec.readyTimeout
@@ -95,11 +90,9 @@ struct ExternalServer: Sendable {
     @discardableResult
     func stop() async -> [String: String] {
         guard let process = self.process else { return [:] }
-        await process.stop(grace: .seconds(5))
-        var files: [String: String] = [:]
-        files["server-stdout.log"] = await self.output?.value ?? ""
-        files["server-stderr.log"] = await self.errors?.value ?? ""
-        return files
+        await process.stop()
+        let (output, errors) = await process.output()
+        return ["server-stdout.log": output, "server-stderr.log": errors]
     }
 
     private static func tail(_ logs: [String: String]) -> String {

@@ -114,6 +114,22 @@ import Testing
         #expect(summary.contains("incomplete log"))
     }
 
+    @Test func sigintInterruptsARunWhoseClientIgnoresSigterm() async throws {
+        let file = try self.write(
+            #"{"name": "stubborn", "duration": "60s", "server": {"job": {"totalItems": 100, "itemInterval": "1s"}}, "clients": [{"count": 1, "command": ["/bin/bash", "-c", "trap '' TERM; (exec sleep 60) & sleep 60"]}]}"#
+        )
+        let output = (file as NSString).deletingLastPathComponent + "/reports"
+        let process = try SquallProcess(["run", file, "--output", output])
+        _ = await Eventually.wait(timeout: 20) { process.standardOutput.contains("▶ stubborn") }
+        try await Task.sleep(for: .milliseconds(500))
+        let signalled = ContinuousClock.now
+        process.signal(SIGINT)
+        let (status, _) = await process.waitForExit(timeout: 30)
+        #expect(status == 130, "\(process.standardOutput)")
+        #expect(ContinuousClock.now - signalled < .seconds(10), "the 2 s grace, then SIGKILL to the group")
+        #expect(process.standardOutput.contains("INTERRUPTED"))
+    }
+
     @Test func anInvalidScenarioExits64WithItsJSONPath() async throws {
         let file = try self.write(#"{"name": "bad", "duration": "10s", "clients": [{"count": 1, "strategy": "yolo"}]}"#)
         for command in ["run", "validate"] {

@@ -5,6 +5,10 @@ import SquallScenarios
 import SquallTestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
 private let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first {
@@ -162,5 +166,58 @@ private let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first {
         let crash = await #expect(throws: ScenarioError.self) { try await ScenarioRunner(scenario: crashing).run() }
         #expect("\(crash!)".contains("exit status 2"), "\(crash!)")
         #expect("\(crash!)".contains("port taken"), "\(crash!)")
+    }
+
+    /// A client whose process group holds a worker that ignores SIGTERM: `(worker) & sleep 20`.
+    private func stubbornWorker(_ shell: String, pidFile: String) throws -> Scenario {
+        try Scenario(
+            bytes: Array(
+                #"""
+                {"name": "stubborn-worker", "duration": "1s", "server": {"job": {"totalItems": 2, "itemInterval": "100ms"}},
+                 "clients": [{"name": "worker", "count": 1, "command": ["/bin/bash", "-c", \#(JSONValue.quote(shell.replacingOccurrences(of: "PIDFILE", with: pidFile)))]}]}
+                """#.utf8
+            )
+        )
+    }
+
+    private func alive(_ pidFile: String) throws -> Bool {
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = try #require(Int32(text))
+        // A killed worker may stay a zombie until whatever adopted it (pid 1 here) reaps it: that is not alive.
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {
+            return false
+        }
+        let state = stat.split(separator: ")").last?.split(separator: " ").first
+        return state != "Z"
+    }
+
+    @Test func aWorkerThatIgnoresSigtermIsKilledWithItsGroupAfterTheGracePeriod() async throws {
+        let pidFile = NSTemporaryDirectory() + "squall-worker-\(UUID().uuidString)"
+        let scenario = try self.stubbornWorker(
+            "(trap '' TERM; exec sleep 20) & echo $! > PIDFILE; sleep 20",
+            pidFile: pidFile
+        )
+        let started = ContinuousClock.now
+        let record = try await ScenarioRunner(scenario: scenario).run()
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .seconds(3), "1 s of run, then the 2 s grace the worker ignored: \(elapsed)")
+        #expect(elapsed < .seconds(15), "not the worker's 20 s: \(elapsed)")
+        let outcome = try #require(record.metrics.clients.first)
+        #expect(outcome.process?.contains("killed") == true, "\(outcome.process ?? "nil")")
+        // SIGKILL is delivered asynchronously: give the kernel a moment to finish the worker off.
+        let gone = try await Eventually.wait(timeout: 2) { try !self.alive(pidFile) }
+        #expect(gone, "no orphan: the worker died with its group (\(outcome.process ?? "nil"))")
+    }
+
+    @Test func aWorkerLeftBehindByAClientThatExitedIsKilledToo() async throws {
+        // The client exits at once; its worker closes its output, ignores SIGTERM and would otherwise be orphaned.
+        let pidFile = NSTemporaryDirectory() + "squall-worker-\(UUID().uuidString)"
+        let scenario = try self.stubbornWorker(
+            "(trap '' TERM; exec sleep 20 >/dev/null 2>&1) & echo $! > PIDFILE; exit 0",
+            pidFile: pidFile
+        )
+        _ = try await ScenarioRunner(scenario: scenario).run()
+        let gone = try await Eventually.wait(timeout: 2) { try !self.alive(pidFile) }
+        #expect(gone, "no orphan")
     }
 }
