@@ -39,17 +39,20 @@ public final class ReferenceServer: Sendable {
     private let store: JobStore
     private let router: ReferenceRouter
     private let events: @Sendable (ReferenceServerEvent) -> Void
-    /// Open connections, so ``close()`` ends them instead of waiting for their clients.
-    private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    /// Open connections from the moment they are accepted, so ``close()`` ends them instead of waiting for their
+    /// clients — also one that connected and never sent a byte.
+    private let connections: ConnectionRegistry
 
     private init(
         listener: NIOAsyncChannel<EventLoopFuture<Negotiated>, Never>,
+        connections: ConnectionRegistry,
         configuration: ReferenceServerConfiguration,
         store: JobStore,
         router: ReferenceRouter,
         events: @escaping @Sendable (ReferenceServerEvent) -> Void
     ) {
         self.listener = listener
+        self.connections = connections
         self.localAddress = listener.channel.localAddress!
         self.configuration = configuration
         self.store = store
@@ -76,6 +79,8 @@ public final class ReferenceServer: Sendable {
     ) async throws -> ReferenceServer {
         let store = JobStore()
         let router = ReferenceRouter(store: store, events: events, maximumBodySize: configuration.maximumBodySize)
+        let connections = ConnectionRegistry()
+        let idleTimeout = TimeAmount(configuration.idleTimeout)
         let listener = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: Int32(clamping: configuration.listenBacklog))
@@ -83,11 +88,15 @@ public final class ReferenceServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.configure(channel, router: router)
+                    connections.register(channel)
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
+                    return try Self.configure(channel, router: router)
                 }
             }
         return ReferenceServer(
             listener: listener,
+            connections: connections,
             configuration: configuration,
             store: store,
             router: router,
@@ -135,10 +144,7 @@ public final class ReferenceServer: Sendable {
     public func close() async {
         try? await self.listener.channel.close()
         self.store.shutDown()
-        let connections = self.openConnections.withLock { $0.values }
-        for channel in connections {
-            channel.close(promise: nil)
-        }
+        self.connections.closeAll()
     }
 }
 
@@ -189,26 +195,15 @@ extension ReferenceServer {
         guard let negotiated = try? await negotiation.get() else { return }
         switch negotiated {
         case .webSocket(let channel, let jobId):
-            await self.tracking(channel.channel) {
-                await ProgressStreamSession(
-                    jobId: jobId,
-                    store: self.store,
-                    configuration: self.configuration,
-                    events: self.events
-                ).serve(channel)
-            }
+            await ProgressStreamSession(
+                jobId: jobId,
+                store: self.store,
+                configuration: self.configuration,
+                events: self.events
+            ).serve(channel)
         case .http(let channel, let refusedUpgrade):
-            await self.tracking(channel.channel) {
-                await self.serveHTTP(channel, pendingHead: refusedUpgrade)
-            }
+            await self.serveHTTP(channel, pendingHead: refusedUpgrade)
         }
-    }
-
-    private func tracking(_ channel: any Channel, _ body: () async -> Void) async {
-        let key = ObjectIdentifier(channel)
-        self.openConnections.withLock { $0[key] = channel }
-        defer { self.openConnections.withLock { _ = $0.removeValue(forKey: key) } }
-        await body()
     }
 
     private func serveHTTP(

@@ -23,6 +23,11 @@ public struct ReferenceServerConfiguration: Sendable, Hashable {
     /// production servers ask for). A short queue drops the SYNs of a reconnect storm, and a dropped SYN is retried
     /// only after a second.
     public var listenBacklog: Int = 4_096
+    /// A connection that sends nothing for this long is closed — one that connected and never spoke, an idle
+    /// keep-alive connection, a WebSocket whose client stopped answering pings (pongs count); default 60 s, longer
+    /// than the default pong timeout so that one decides first. ``scaled(by:)`` keeps it at least twice the pong
+    /// timeout.
+    public var idleTimeout: Duration = .seconds(60)
 
     /// Creates a configuration; every value has the default documented on its property.
     public init(
@@ -56,6 +61,7 @@ public struct ReferenceServerConfiguration: Sendable, Hashable {
         scaled.pongTimeout = self.pongTimeout * factor
         scaled.readyTimeout = self.readyTimeout * factor
         scaled.closeTimeout = self.closeTimeout * factor
+        scaled.idleTimeout = max(self.idleTimeout, scaled.pongTimeout * 2)
         return scaled
     }
 }

@@ -61,7 +61,7 @@ public final class SquallProcess: @unchecked Sendable {
         kill(self.process.processIdentifier, number)
     }
 
-    /// Waits up to `timeout` seconds for the process to exit; kills it if it does not.
+    /// Waits up to `timeout` seconds for the process to exit; kills it (SIGKILL) if it does not.
     ///
     /// - Returns: the exit status and standard error.
     public func waitForExit(timeout: Double = 20) async -> (status: Int32, standardError: String) {
@@ -70,7 +70,8 @@ public final class SquallProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if self.process.isRunning {
-            self.process.terminate()
+            // SIGKILL, not SIGTERM: a process that did not stop in time may be the very one ignoring SIGTERM.
+            kill(self.process.processIdentifier, SIGKILL)
             self.process.waitUntilExit()
             return (-1, "timed out")
         }
