@@ -67,25 +67,30 @@ public struct ClientEvent: Sendable, Hashable {
         self.kind = kind
     }
 
+    /// The event's name in the contract.
+    public var eventName: ClientEventName {
+        switch self.kind {
+        case .connectAttempt: .connectAttempt
+        case .connected: .connected
+        case .connectFailed: .connectFailed
+        case .closed: .closed
+        case .reconnectAttempt: .reconnectAttempt
+        case .fallback: .fallback
+        case .poll: .poll
+        case .stateSync: .stateSync
+        case .recovered: .recovered
+        case .delivered: .delivered
+        case .duplicateDropped: .duplicateDropped
+        case .finished: .finished
+        case .stopped: .stopped
+        case .suspended: .suspended
+        case .resumed: .resumed
+        }
+    }
+
     /// The event's name in NDJSON.
     public var name: String {
-        switch self.kind {
-        case .connectAttempt: "connect_attempt"
-        case .connected: "connected"
-        case .connectFailed: "connect_failed"
-        case .closed: "closed"
-        case .reconnectAttempt: "reconnect_attempt"
-        case .fallback: "fallback"
-        case .poll: "poll"
-        case .stateSync: "state_sync"
-        case .recovered: "recovered"
-        case .delivered: "delivered"
-        case .duplicateDropped: "duplicate_dropped"
-        case .finished: "finished"
-        case .stopped: "stopped"
-        case .suspended: "suspended"
-        case .resumed: "resumed"
-        }
+        self.eventName.rawValue
     }
 
     /// The event as one NDJSON line (without the newline), keys in a fixed order.

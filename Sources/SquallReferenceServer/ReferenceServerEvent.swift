@@ -34,12 +34,15 @@ public struct ReferenceServerEvent: Sendable, Hashable {
         self.kind = kind
     }
 
+    /// The name of a publication event, which a run's metrics are computed against.
+    public static let publishedName = "published"
+
     /// The event's name in NDJSON: `job_created`, `published`, `stream_opened`, `stream_closed`, `state_served`,
     /// `job_expired`.
     public var name: String {
         switch self.kind {
         case .jobCreated: "job_created"
-        case .published: "published"
+        case .published: Self.publishedName
         case .streamOpened: "stream_opened"
         case .streamClosed: "stream_closed"
         case .stateServed: "state_served"

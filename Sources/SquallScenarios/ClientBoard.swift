@@ -19,21 +19,21 @@ final class ClientBoard: Sendable {
     }
 
     func update(_ event: ClientEvent) {
-        self.update(client: event.clientId, event: event.name)
+        self.update(client: event.clientId, event: event.eventName)
     }
 
     /// Moves a client on by the name of its event (the NDJSON contract's), as external clients report them.
-    func update(client: String, event: String) {
+    func update(client: String, event: ClientEventName) {
         self.states.withLock { states in
             let current = states[client] ?? .connecting
             guard current != .done else { return }
             switch event {
-            case "connected", "recovered": states[client] = .websocket
-            case "closed", "reconnect_attempt", "connect_failed":
+            case .connected, .recovered: states[client] = .websocket
+            case .closed, .reconnectAttempt, .connectFailed:
                 if current != .polling { states[client] = .reconnecting }
-            case "fallback": states[client] = .polling
-            case "finished", "stopped": states[client] = .done
-            default: break
+            case .fallback: states[client] = .polling
+            case .finished, .stopped: states[client] = .done
+            case .connectAttempt, .poll, .stateSync, .delivered, .duplicateDropped, .suspended, .resumed: break
             }
         }
     }

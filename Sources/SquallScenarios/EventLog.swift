@@ -72,9 +72,9 @@ package final class EventLog: Sendable {
     }
 
     /// Records a run event: `{"time":…,"source":"run","event":name, …fields}`.
-    package func recordRun(_ name: String, _ fields: [(String, JSONValue)] = [], time: Double = EventLog.now()) {
+    package func recordRun(_ name: RunEventName, _ fields: [(String, JSONValue)] = [], time: Double = EventLog.now()) {
         var text =
-            "{\"time\":\(JSONValue.format((time * 1_000).rounded() / 1_000)),\"source\":\"run\",\"event\":\(JSONValue.quote(name))"
+            "{\"time\":\(JSONValue.format((time * 1_000).rounded() / 1_000)),\"source\":\"run\",\"event\":\"\(name.rawValue)\""
         for (key, value) in fields {
             text += ",\(JSONValue.quote(key)):\(value.jsonText)"
         }

@@ -1,4 +1,6 @@
 import SquallFaults
+import SquallReferenceClient
+import SquallReferenceServer
 
 /// One line of a run's event log, read back: its common fields and the rest as JSON.
 ///
@@ -60,6 +62,21 @@ public struct EventRecord: Sendable, Hashable {
     public func integer(_ key: String) -> Int? {
         guard let value = self.number(key), value == value.rounded(), abs(value) < 1e15 else { return nil }
         return Int(value)
+    }
+
+    /// The run event this is (`"source":"run"` with a known name), nil otherwise.
+    public var runEvent: RunEventName? {
+        self.source == "run" ? RunEventName(rawValue: self.event) : nil
+    }
+
+    /// The client event this is (`"source":"client"` with a name of the contract), nil otherwise.
+    public var clientEvent: ClientEventName? {
+        self.source == "client" ? ClientEventName(rawValue: self.event) : nil
+    }
+
+    /// Whether this is the server's record of a publication (`"source":"server","event":"published"`).
+    public var isPublication: Bool {
+        self.source == "server" && self.event == ReferenceServerEvent.publishedName
     }
 
     /// The client id (`client`).

@@ -1,4 +1,5 @@
 import SquallFaults
+import SquallReferenceClient
 
 /// One client of a `command` group: a team's own client program, started with its run parameters in the
 /// environment. Its standard output must follow the client event contract (NDJSON, one event per line); each
@@ -18,11 +19,8 @@ struct ExternalClient: Sendable {
     let jobId: String
 
     /// The events of the client contract.
-    static let eventNames: Set<String> = [
-        "connect_attempt", "connected", "connect_failed", "closed", "reconnect_attempt", "fallback", "poll",
-        "state_sync",
-        "recovered", "delivered", "duplicate_dropped", "finished", "stopped", "suspended", "resumed",
-    ]
+    /// Every name the contract knows, for error messages.
+    static let eventNames = ClientEventName.allCases.map(\.rawValue).sorted()
 
     /// Creates the client's parameters.
     init(
@@ -65,12 +63,12 @@ struct ExternalClient: Sendable {
                 self.accept(number: number, bytes: bytes, log: log, board: board)
             }
         } catch {
-            log.recordRun("client_failed_to_start", [("client", .string(self.id)), ("reason", .string("\(error)"))])
+            log.recordRun(.clientFailedToStart, [("client", .string(self.id)), ("reason", .string("\(error)"))])
             board.finished(self.id)
             return ""
         }
         log.recordRun(
-            "client_process",
+            .clientProcess,
             [
                 ("client", .string(self.id)), ("pid", .number(Double(process.pid))),
                 ("command", .string(process.commandLine)),
@@ -79,7 +77,7 @@ struct ExternalClient: Sendable {
         if let ended = await process.waitForExit() {
             let finished = board.isDone(self.id)
             log.recordRun(
-                "client_exited",
+                .clientExited,
                 [
                     ("client", .string(self.id)), ("status", .string("\(ended)")), ("finished", .bool(finished)),
                     ("early", .bool(!finished)),
@@ -89,7 +87,7 @@ struct ExternalClient: Sendable {
         } else {
             let finished = board.isDone(self.id)
             log.recordRun(
-                "client_terminated",
+                .clientTerminated,
                 [
                     ("client", .string(self.id)),
                     (
@@ -102,7 +100,7 @@ struct ExternalClient: Sendable {
             let killed = await process.stop()
             if killed {
                 log.recordRun(
-                    "client_killed",
+                    .clientKilled,
                     [
                         ("client", .string(self.id)),
                         ("reason", .string("it or a process of its group ignored SIGTERM for 2 s")),
@@ -121,23 +119,24 @@ struct ExternalClient: Sendable {
         do {
             let value = try JSONValue.parse(bytes)
             if case .object(var fields) = value {
-                if let reason = Self.problem(in: fields) {
-                    problem = reason
-                } else {
+                switch Self.check(fields) {
+                case .failure(let reason):
+                    problem = reason.text
+                case .success(let name):
                     // Squall's receipt time and the client's id are authoritative; the client's own clock is kept.
                     if let own = fields.removeValue(forKey: "time") { fields["clientTime"] = own }
-                    let event = fields.removeValue(forKey: "event")?.stringValue ?? ""
+                    fields.removeValue(forKey: "event")
                     let jobId = fields.removeValue(forKey: "jobId") ?? .string(self.jobId)
                     for key in ["source", "client"] { fields.removeValue(forKey: key) }
                     var line =
                         "{\"time\":\(JSONValue.format((received * 1_000).rounded() / 1_000)),\"source\":\"client\""
                     line +=
-                        ",\"client\":\(JSONValue.quote(self.id)),\"event\":\(JSONValue.quote(event)),\"jobId\":\(jobId.jsonText)"
+                        ",\"client\":\(JSONValue.quote(self.id)),\"event\":\"\(name.rawValue)\",\"jobId\":\(jobId.jsonText)"
                     for key in fields.keys.sorted() {
                         line += ",\(JSONValue.quote(key)):\(fields[key]!.jsonText)"
                     }
                     log.record(time: received, line: line + "}")
-                    board.update(client: self.id, event: event)
+                    board.update(client: self.id, event: name)
                     return
                 }
             } else {
@@ -148,7 +147,7 @@ struct ExternalClient: Sendable {
         }
         let text = String(decoding: bytes.prefix(200), as: UTF8.self)
         log.recordRun(
-            "client_output_malformed",
+            .clientOutputMalformed,
             [
                 ("client", .string(self.id)), ("line", .number(Double(number))), ("reason", .string(problem)),
                 ("text", .string(text)),
@@ -157,26 +156,34 @@ struct ExternalClient: Sendable {
         )
     }
 
-    /// Why an event object breaks the contract, nil when it is fine.
-    private static func problem(in fields: [String: JSONValue]) -> String? {
+    /// Why an event object breaks the contract.
+    private struct ContractBreach: Error {
+        var text: String
+    }
+
+    /// The event's name when the object keeps the contract, or why it does not.
+    private static func check(_ fields: [String: JSONValue]) -> Result<ClientEventName, ContractBreach> {
         guard case .string(let event)? = fields["event"] else {
-            return "no \"event\" string"
+            return .failure(ContractBreach(text: "no \"event\" string"))
         }
-        guard Self.eventNames.contains(event) else {
-            return "unknown event \"\(event)\" (known: \(Self.eventNames.sorted().joined(separator: ", ")))"
+        guard let name = ClientEventName(rawValue: event) else {
+            return .failure(
+                ContractBreach(text: "unknown event \"\(event)\" (known: \(Self.eventNames.joined(separator: ", ")))")
+            )
         }
-        switch event {
-        case "delivered":
+        switch name {
+        case .delivered:
             guard case .number(let seq)? = fields["seq"], seq >= 1, seq == seq.rounded() else {
-                return "\"delivered\" needs an integer \"seq\" ≥ 1"
+                return .failure(ContractBreach(text: "\"delivered\" needs an integer \"seq\" ≥ 1"))
             }
-        case "finished":
+        case .finished:
             guard let outcome = fields["outcome"]?.stringValue, outcome == "completed" || outcome == "failed" else {
-                return "\"finished\" needs \"outcome\": \"completed\" or \"failed\""
+                return .failure(ContractBreach(text: "\"finished\" needs \"outcome\": \"completed\" or \"failed\""))
             }
-        default:
+        case .connectAttempt, .connected, .connectFailed, .closed, .reconnectAttempt, .fallback, .poll, .stateSync,
+            .recovered, .duplicateDropped, .stopped, .suspended, .resumed:
             break
         }
-        return nil
+        return .success(name)
     }
 }

@@ -41,7 +41,7 @@ struct ExternalServer: Sendable {
             )
             process = started
             log.recordRun(
-                "server_started",
+                .serverStarted,
                 [
                     ("command", .string(started.commandLine)), ("pid", .number(Double(started.pid))),
                     ("url", .string(url)),
@@ -65,7 +65,7 @@ struct ExternalServer: Sendable {
             let answer = await probe.status(of: spec.readyPath)
             if let status = answer.status, status < 500 {
                 log.recordRun(
-                    "server_ready",
+                    .serverReady,
                     [
                         ("url", .string(url)), ("readyPath", .string(spec.readyPath)),
                         ("status", .number(Double(status))),

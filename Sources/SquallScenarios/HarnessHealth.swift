@@ -53,7 +53,7 @@ public struct HarnessHealth: Sendable, Hashable {
         var cpu: [Double] = []
         var backlog = 0
         var worst: (lag: Double, probe: String, at: Double)?
-        for record in records where record.source == "run" && record.event == "harness_lag" {
+        for record in records where record.runEvent == .harnessLag {
             if case .object(let probes)? = record.fields["lagMs"] {
                 for (probe, value) in probes.sorted(by: { $0.key < $1.key }) {
                     guard case .array(let samples) = value else { continue }

@@ -111,7 +111,7 @@ final class HarnessMonitor: Sendable {
         }
         let lags = JSONValue.object(window.lags.mapValues { .array($0.map { .number($0) }) })
         self.log.recordRun(
-            "harness_lag",
+            .harnessLag,
             [
                 ("lagMs", lags),
                 ("writerBacklog", .number(Double(window.backlog))),

@@ -1,4 +1,5 @@
 import SquallFaults
+import SquallReferenceClient
 
 /// Every metric of a run, computed from its event log alone (the Jepsen total-queue view: server publications
 /// against client deliveries), with the per-client samples gates filter by tag.
@@ -22,7 +23,7 @@ public struct RunMetrics: Sendable, Hashable {
     ///
     /// - Parameter records: the log, in time order.
     public init(records: [EventRecord]) {
-        let scenario = records.first { $0.source == "run" && $0.event == "scenario" }
+        let scenario = records.first { $0.runEvent == .scenario }
         let timeScale = scenario?.number("timeScale") ?? 1
         self.timeScale = timeScale
         let start = records.first?.time ?? 0
@@ -68,102 +69,108 @@ public struct RunMetrics: Sendable, Hashable {
         }
 
         for record in records {
-            switch (record.source, record.event) {
-            case ("server", "published"):
+            if record.isPublication {
                 if let job = record.string("jobId"), let seq = record.integer("seq") {
                     published[job, default: [:]][seq] = record.time
                 }
-            case ("run", "client_started"):
-                if let id = record.client { outcomes[id] = outcome(id, record) }
-            case ("run", "client_failed_to_start"), ("run", "client_exited"), ("run", "client_terminated"),
-                ("run", "client_killed"):
-                // External client processes: how they ended. An exit before `finished` ends the client there
-                // (its job is incomplete, messages published before the exit are lost).
-                guard let id = record.client else { continue }
-                var client = outcome(id, record)
-                switch record.event {
-                case "client_failed_to_start":
-                    client.outcome = "not started"
-                    client.endTime = record.time
-                    client.process = "failed to start: \(record.string("reason") ?? "?")"
-                case "client_exited":
-                    if record.fields["early"] == .bool(true) && client.outcome == "stopped" {
-                        client.outcome = "exited"
-                        client.endTime = record.time
-                    }
-                    client.process =
-                        "exited (\(record.string("status") ?? "?"))\(client.outcome == "exited" ? " before its job finished" : "")"
-                case "client_terminated":
-                    if client.outcome == "stopped" { client.endTime = record.time }
-                    client.process = record.string("reason") ?? "terminated at the end of the run"
-                default:
-                    client.process =
-                        (client.process.map { $0 + "; " } ?? "")
-                        + "killed: \(record.string("reason") ?? "ignored SIGTERM")"
-                }
-                outcomes[id] = client
-            case ("run", "client_output_malformed"):
-                if let id = record.client {
+                continue
+            }
+            if let event = record.runEvent {
+                switch event {
+                case .clientStarted:
+                    if let id = record.client { outcomes[id] = outcome(id, record) }
+                case .clientFailedToStart, .clientExited, .clientTerminated, .clientKilled:
+                    // External client processes: how they ended. An exit before `finished` ends the client there
+                    // (its job is incomplete, messages published before the exit are lost).
+                    guard let id = record.client else { continue }
                     var client = outcome(id, record)
-                    client.malformedLines += 1
+                    switch event {
+                    case .clientFailedToStart:
+                        client.outcome = "not started"
+                        client.endTime = record.time
+                        client.process = "failed to start: \(record.string("reason") ?? "?")"
+                    case .clientExited:
+                        if record.fields["early"] == .bool(true) && client.outcome == "stopped" {
+                            client.outcome = "exited"
+                            client.endTime = record.time
+                        }
+                        client.process =
+                            "exited (\(record.string("status") ?? "?"))\(client.outcome == "exited" ? " before its job finished" : "")"
+                    case .clientTerminated:
+                        if client.outcome == "stopped" { client.endTime = record.time }
+                        client.process = record.string("reason") ?? "terminated at the end of the run"
+                    default:
+                        client.process =
+                            (client.process.map { $0 + "; " } ?? "")
+                            + "killed: \(record.string("reason") ?? "ignored SIGTERM")"
+                    }
                     outcomes[id] = client
-                }
-            case ("run", "fault_applied"), ("run", "handoff"), ("run", "clients_suspended"), ("run", "server_restart"):
-                faultEvents += 1
-                if record.event == "handoff", record.integer("connectionsCut") == 0 {
-                    notInjected.append("handoff at \(record.string("at") ?? "?")")
-                }
-            case ("run", "fault_lifted"):
-                if record.integer("connectionsHit") == 0, let name = record.string("name") { notInjected.append(name) }
-            case ("client", _):
-                guard let id = record.client else { continue }
-                var client = outcome(id, record)
-                if client.jobId.isEmpty { client.jobId = record.string("jobId") ?? "" }
-                switch record.event {
-                case "connect_attempt": client.connectAttempts += 1
-                case "connected":
-                    client.connections += 1
-                    if let since = openSince.removeValue(forKey: id) {
-                        client.recoveries.append((record.time - since) / timeScale)
+                case .clientOutputMalformed:
+                    if let id = record.client {
+                        var client = outcome(id, record)
+                        client.malformedLines += 1
+                        outcomes[id] = client
                     }
-                case "closed":
-                    if !(record.string("reason") ?? "").hasPrefix("client closed: job") && openSince[id] == nil {
-                        openSince[id] = record.time
+                case .faultApplied, .handoff, .clientsSuspended, .serverRestart:
+                    faultEvents += 1
+                    if event == .handoff, record.integer("connectionsCut") == 0 {
+                        notInjected.append("handoff at \(record.string("at") ?? "?")")
                     }
-                case "reconnect_attempt": client.reconnectAttempts += 1
-                case "fallback": client.fellBack = true
-                case "poll": client.polls += 1
-                case "delivered":
-                    guard let seq = record.integer("seq") else { break }
-                    let job = record.string("jobId") ?? client.jobId
-                    let count = seen[id, default: [:]][seq, default: 0]
-                    seen[id, default: [:]][seq] = count + 1
-                    if count > 0 {
-                        client.duplicates += 1
-                        break
+                case .faultLifted:
+                    if record.integer("connectionsHit") == 0, let name = record.string("name") {
+                        notInjected.append(name)
                     }
-                    client.delivered += 1
-                    if record.string("via") == "polling" { client.deliveredByPolling += 1 }
-                    if job == client.jobId, let publishedAt = published[job]?[seq] {
-                        client.latencies.append(max(0, record.time - publishedAt) / timeScale)
-                    } else if job != client.jobId {
-                        crossJob[id, default: 0] += 1
-                    }
-                    if client.timeToFirstUpdate == nil {
-                        client.timeToFirstUpdate = (record.time - client.startTime) / timeScale
-                    }
-                case "finished":
-                    client.outcome = record.string("outcome") ?? "completed"
-                    client.endTime = record.time
-                case "stopped":
-                    client.endTime = record.time
-                default:
+                case .scenario, .clientProcess, .profile, .serverStarted, .serverReady, .serverExited,
+                    .publicationsUnknown, .harnessLag, .runEnded:
                     break
                 }
-                outcomes[id] = client
-            default:
+                continue
+            }
+            guard let event = record.clientEvent, let id = record.client else { continue }
+            var client = outcome(id, record)
+            if client.jobId.isEmpty { client.jobId = record.string("jobId") ?? "" }
+            switch event {
+            case .connectAttempt: client.connectAttempts += 1
+            case .connected:
+                client.connections += 1
+                if let since = openSince.removeValue(forKey: id) {
+                    client.recoveries.append((record.time - since) / timeScale)
+                }
+            case .closed:
+                if !(record.string("reason") ?? "").hasPrefix("client closed: job") && openSince[id] == nil {
+                    openSince[id] = record.time
+                }
+            case .reconnectAttempt: client.reconnectAttempts += 1
+            case .fallback: client.fellBack = true
+            case .poll: client.polls += 1
+            case .delivered:
+                guard let seq = record.integer("seq") else { break }
+                let job = record.string("jobId") ?? client.jobId
+                let count = seen[id, default: [:]][seq, default: 0]
+                seen[id, default: [:]][seq] = count + 1
+                if count > 0 {
+                    client.duplicates += 1
+                    break
+                }
+                client.delivered += 1
+                if record.string("via") == "polling" { client.deliveredByPolling += 1 }
+                if job == client.jobId, let publishedAt = published[job]?[seq] {
+                    client.latencies.append(max(0, record.time - publishedAt) / timeScale)
+                } else if job != client.jobId {
+                    crossJob[id, default: 0] += 1
+                }
+                if client.timeToFirstUpdate == nil {
+                    client.timeToFirstUpdate = (record.time - client.startTime) / timeScale
+                }
+            case .finished:
+                client.outcome = record.string("outcome") ?? "completed"
+                client.endTime = record.time
+            case .stopped:
+                client.endTime = record.time
+            case .connectFailed, .stateSync, .recovered, .duplicateDropped, .suspended, .resumed:
                 break
             }
+            outcomes[id] = client
         }
         // Messages published after a delivery was recorded can only be judged once every publication is known.
         for id in order {

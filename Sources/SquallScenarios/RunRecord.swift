@@ -71,7 +71,7 @@ public struct RunRecord: Sendable {
         // Order by time on read: the log is written in arrival order, a few microseconds apart from time order.
         read.sort { $0.record.time < $1.record.time }
         let records = read.map(\.record)
-        guard let header = records.first(where: { $0.source == "run" && $0.event == "scenario" }),
+        guard let header = records.first(where: { $0.runEvent == .scenario }),
             let source = header.fields["scenario"]
         else {
             throw FaultError.missingField(
@@ -83,7 +83,7 @@ public struct RunRecord: Sendable {
         self.planDigest = header.string("planDigest") ?? ""
         self.scenarioDigest = header.string("scenarioDigest") ?? ""
         self.version = header.string("version") ?? ""
-        let ending = records.last { $0.source == "run" && $0.event == "run_ended" }
+        let ending = records.last { $0.runEvent == .runEnded }
         self.complete = ending != nil
         self.interrupted = ending?.fields["interrupted"] == .bool(true) || ending == nil
         self.endReason = ending?.string("reason") ?? "incomplete log: it ends without run_ended (the run was killed)"

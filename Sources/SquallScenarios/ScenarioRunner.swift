@@ -52,7 +52,7 @@ public struct ScenarioRunner: Sendable {
         defer { log.close() }
         let board = ClientBoard(plan.clients.map(\.id))
         log.recordRun(
-            "scenario",
+            .scenario,
             [
                 ("name", .string(scenario.name)),
                 ("seed", .number(Double(scenario.seed))),
@@ -112,14 +112,14 @@ public struct ScenarioRunner: Sendable {
                             job = try await server.createJob(creation)
                         } catch {
                             log.recordRun(
-                                "client_started",
+                                .clientStarted,
                                 [
                                     ("client", .string(planned.id)), ("group", .string(planned.group)),
                                     ("strategy", .string(spec.strategyName)), ("jobId", .string("")),
                                 ]
                             )
                             log.recordRun(
-                                "client_failed_to_start",
+                                .clientFailedToStart,
                                 [("client", .string(planned.id)), ("reason", .string("\(error)"))]
                             )
                             board.finished(planned.id)
@@ -133,7 +133,7 @@ public struct ScenarioRunner: Sendable {
                             pathPrefix: server.pathPrefix
                         )
                         log.recordRun(
-                            "client_started",
+                            .clientStarted,
                             [
                                 ("client", .string(planned.id)), ("group", .string(planned.group)),
                                 ("strategy", .string(spec.strategyName)), ("jobId", .string(job.jobId)),
@@ -249,7 +249,7 @@ public struct ScenarioRunner: Sendable {
             attachments.withLock { $0.merge(serverFiles) { first, _ in first } }
         }
         let reason = ending.withLock { $0 } ?? "duration reached"
-        log.recordRun("run_ended", [("reason", .string(reason)), ("interrupted", .bool(reason == "interrupted"))])
+        log.recordRun(.runEnded, [("reason", .string(reason)), ("interrupted", .bool(reason == "interrupted"))])
         log.close()
         var record: RunRecord
         if let path = log.path {
@@ -292,7 +292,7 @@ public struct ScenarioRunner: Sendable {
             for proxy in targets { try? await proxy.addFault(scaled) }
             activeFaults.withLock { $0[fault.name] = groups }
             log.recordRun(
-                "fault_applied",
+                .faultApplied,
                 [
                     ("at", at), ("name", .string(fault.name)), ("type", .string(fault.type.rawValue)),
                     ("direction", .string(fault.direction.rawValue)), ("toxicity", .number(fault.toxicity)),
@@ -314,7 +314,7 @@ public struct ScenarioRunner: Sendable {
             var cut = 0
             for proxy in targets { cut += await proxy.handoff(handoff).connectionsCut }
             log.recordRun(
-                "handoff",
+                .handoff,
                 [
                     ("at", at), ("mode", .string(handoff.mode.rawValue)), ("blackout", .string(step.blackoutText)),
                     ("to", handoff.profile.map { .string($0.name) } ?? .null),
@@ -325,7 +325,7 @@ public struct ScenarioRunner: Sendable {
         case .profile(let profile):
             for proxy in targets { try? await proxy.setProfile(profile?.scaled(by: scale)) }
             log.recordRun(
-                "profile",
+                .profile,
                 [
                     ("at", at), ("profile", profile.map { .string($0.name) } ?? .null),
                     ("groups", .array(groups.map { .string($0) })),
@@ -334,14 +334,14 @@ public struct ScenarioRunner: Sendable {
         case .suspend(let clients, let lasting):
             suspend(clients, lasting * scale)
             log.recordRun(
-                "clients_suspended",
+                .clientsSuspended,
                 [
                     ("at", at), ("clients", .array(clients.map { .string($0) })), ("for", .string(lasting.squallText)),
                 ]
             )
         case .serverRestart(let downtime):
             server.restartStreams(downtime: downtime * scale)
-            log.recordRun("server_restart", [("at", at), ("downtime", .string(downtime.squallText))])
+            log.recordRun(.serverRestart, [("at", at), ("downtime", .string(downtime.squallText))])
         }
     }
 
@@ -361,7 +361,7 @@ public struct ScenarioRunner: Sendable {
         }
         activeFaults.withLock { _ = $0.removeValue(forKey: name) }
         log.recordRun(
-            "fault_lifted",
+            .faultLifted,
             [("name", .string(name)), ("connectionsHit", .number(Double(hits))), ("healing", .bool(healing))]
         )
     }

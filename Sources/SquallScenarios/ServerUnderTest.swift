@@ -61,7 +61,7 @@ enum ServerUnderTest: Sendable {
             await server.run()
         case .external(let server):
             guard let process = server.process, let ended = await process.waitForExit() else { return }
-            log.recordRun("server_exited", [("status", .string("\(ended)")), ("early", .bool(true))])
+            log.recordRun(.serverExited, [("status", .string("\(ended)")), ("early", .bool(true))])
         }
     }
 
@@ -97,7 +97,8 @@ enum ServerUnderTest: Sendable {
                     log.record(
                         time: time,
                         line: JSONValue.object([
-                            "time": .number(time), "source": .string("server"), "event": .string("published"),
+                            "time": .number(time), "source": .string("server"),
+                            "event": .string(ReferenceServerEvent.publishedName),
                             "jobId": .string(job.jobId), "seq": .number(Double(message.seq)),
                             "type": .string(message.type.rawValue),
                             "observedVia": .string("job-state"),
@@ -106,7 +107,7 @@ enum ServerUnderTest: Sendable {
                 }
             case .failed(let status, let reason):
                 log.recordRun(
-                    "publications_unknown",
+                    .publicationsUnknown,
                     [
                         ("jobId", .string(job.jobId)), ("status", status.map { .number(Double($0)) } ?? .null),
                         ("reason", .string(reason)),

@@ -95,6 +95,11 @@ import Testing
             let first = try await blocking { try BlockingSocket(port: proxy.port) }
             try await blocking { try first.send("first") }
             #expect(await Eventually.wait { proxy.connections.count == 1 }, "the proxy has accepted the first client")
+            // Connections are set up on their own event loop: wait until the stall has really taken the first one.
+            #expect(
+                await Eventually.wait { proxy.metrics.faultsApplied(named: "stall") == 1 },
+                "the stall acts on the first client"
+            )
             // The first client's connect to the server is stalled for 10 s; a second client that arrives after the
             // stall is lifted must be served at once.
             try await proxy.removeFault(named: "stall")
