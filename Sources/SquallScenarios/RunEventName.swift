@@ -19,6 +19,8 @@ public enum RunEventName: String, Sendable, Hashable, CaseIterable {
     case clientOutputMalformed = "client_output_malformed"
     /// A timeline fault was applied.
     case faultApplied = "fault_applied"
+    /// A timeline fault could not be applied (a proxy refused it); it counts as never injected.
+    case faultNotApplied = "fault_not_applied"
     /// A timeline fault was lifted (or healed at the end).
     case faultLifted = "fault_lifted"
     /// A network handoff.

@@ -120,6 +120,8 @@ public struct RunMetrics: Sendable, Hashable {
                     if record.integer("connectionsHit") == 0, let name = record.string("name") {
                         notInjected.append(name)
                     }
+                case .faultNotApplied:
+                    notInjected.append("\(record.string("name") ?? "?") (not applied)")
                 case .scenario, .clientProcess, .profile, .serverStarted, .serverReady, .serverExited,
                     .publicationsUnknown, .harnessLag, .runEnded:
                     break

@@ -1,0 +1,132 @@
+import SquallFaults
+import SquallProxy
+
+/// Plays a run's planned timeline against the clock: applies and lifts faults on the groups' proxies, hands off,
+/// switches profiles, suspends clients, restarts the server — each logged as it happens — and heals whatever is
+/// still active when the run ends.
+struct TimelinePlayer: Sendable {
+    let plan: PlannedTimeline
+    let scale: Double
+    let proxies: [String: ProxyServer]
+    let server: ServerUnderTest
+    let log: EventLog
+    /// Freezes the given clients for a real-time duration.
+    let suspend: @Sendable ([String], Duration) -> Void
+    /// Faults in force now, by name, with the groups they were applied to.
+    let activeFaults = Locked<[String: [String]]>([:])
+
+    /// Plays every step at its time from `start`; returns early when cancelled.
+    func run(from start: ContinuousClock.Instant) async {
+        for step in self.plan.steps {
+            guard (try? await ContinuousClock().sleep(until: start + step.at * self.scale)) != nil else { return }
+            await self.perform(step)
+        }
+    }
+
+    /// The names of the faults in force, for the progress line.
+    var activeFaultNames: [String] {
+        self.activeFaults.withLock { $0.keys.sorted() }
+    }
+
+    /// Lifts every fault still in force (logged with `healing: true`), then clears every proxy.
+    func heal() async {
+        for (name, groups) in self.activeFaults.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+            await self.lift(name, groups: groups, healing: true)
+        }
+        for proxy in self.proxies.values { try? await proxy.removeAllFaults() }
+    }
+
+    /// Performs one step of the plan.
+    private func perform(_ step: PlannedTimeline.Step) async {
+        let (scale, proxies, server, log) = (self.scale, self.proxies, self.server, self.log)
+        let groups = step.groups ?? proxies.keys.sorted()
+        let targets = groups.compactMap { proxies[$0] }
+        let at = JSONValue.string(step.at.squallText)
+        switch step.kind {
+        case .applyFault(let fault):
+            let scaled = fault.scaled(by: scale)
+            var failures: [JSONValue] = []
+            for (group, proxy) in zip(groups, targets) {
+                do {
+                    try await proxy.addFault(scaled)
+                } catch {
+                    failures.append(.string("\(group): \(error)"))
+                }
+            }
+            guard failures.isEmpty else {
+                // Never logged as applied: the run fails on `faults_not_injected` and says why.
+                log.recordRun(
+                    .faultNotApplied,
+                    [("at", at), ("name", .string(fault.name)), ("errors", .array(failures)), ("fault", fault.json)]
+                )
+                return
+            }
+            self.activeFaults.withLock { $0[fault.name] = groups }
+            log.recordRun(
+                .faultApplied,
+                [
+                    ("at", at), ("name", .string(fault.name)), ("type", .string(fault.type.rawValue)),
+                    ("direction", .string(fault.direction.rawValue)), ("toxicity", .number(fault.toxicity)),
+                    ("groups", .array(groups.map { .string($0) })), ("fault", fault.json),
+                ]
+            )
+        case .liftFault(let name):
+            await self.lift(name, groups: groups, healing: false)
+        case .handoff(var handoff):
+            handoff.blackout = handoff.blackout * scale
+            handoff.profile = handoff.profile?.scaled(by: scale)
+            var cut = 0
+            for proxy in targets { cut += await proxy.handoff(handoff).connectionsCut }
+            log.recordRun(
+                .handoff,
+                [
+                    ("at", at), ("mode", .string(handoff.mode.rawValue)), ("blackout", .string(step.blackoutText)),
+                    ("to", handoff.profile.map { .string($0.name) } ?? .null),
+                    ("groups", .array(groups.map { .string($0) })),
+                    ("connectionsCut", .number(Double(cut))),
+                ]
+            )
+        case .profile(let profile):
+            for proxy in targets { try? await proxy.setProfile(profile?.scaled(by: scale)) }
+            log.recordRun(
+                .profile,
+                [
+                    ("at", at), ("profile", profile.map { .string($0.name) } ?? .null),
+                    ("groups", .array(groups.map { .string($0) })),
+                ]
+            )
+        case .suspend(let clients, let lasting):
+            self.suspend(clients, lasting * scale)
+            log.recordRun(
+                .clientsSuspended,
+                [
+                    ("at", at), ("clients", .array(clients.map { .string($0) })), ("for", .string(lasting.squallText)),
+                ]
+            )
+        case .serverRestart(let downtime):
+            server.restartStreams(downtime: downtime * scale)
+            log.recordRun(.serverRestart, [("at", at), ("downtime", .string(downtime.squallText))])
+        }
+    }
+
+    private func lift(_ name: String, groups: [String], healing: Bool) async {
+        var hits = 0
+        for group in groups {
+            guard let proxy = self.proxies[group] else { continue }
+            try? await proxy.removeFault(named: name)
+            hits += proxy.metrics.faultsApplied(named: name)
+        }
+        guard self.activeFaults.withLock({ $0.removeValue(forKey: name) }) != nil else { return }
+        self.log.recordRun(
+            .faultLifted,
+            [("name", .string(name)), ("connectionsHit", .number(Double(hits))), ("healing", .bool(healing))]
+        )
+    }
+}
+
+extension PlannedTimeline.Step {
+    fileprivate var blackoutText: String {
+        if case .handoff(let handoff) = self.kind { return handoff.blackout.squallText }
+        return "0"
+    }
+}
