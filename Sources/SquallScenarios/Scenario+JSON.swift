@@ -14,12 +14,14 @@ extension Scenario {
         var reader = try JSONObjectReader(json, path: "")
         self.source = json
         self.name = try reader.requiredString("name")
-        guard !self.name.isEmpty,
+        // It names the report folder: a safe file name, never `.` or `..`, well under the 255-byte limit.
+        guard !self.name.isEmpty, self.name.utf8.count <= Self.maximumNameLength, self.name != ".", self.name != "..",
             self.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
         else {
             throw FaultError.invalidValue(
                 path: "name",
-                expected: "letters, digits, '-', '_' or '.' (it names the report folder)",
+                expected:
+                    "1 to \(Self.maximumNameLength) letters, digits, '-', '_' or '.', not \".\" or \"..\" (it names the report folder)",
                 found: JSONValue.string(self.name).typeDescription
             )
         }
@@ -137,6 +139,11 @@ extension Scenario {
         self.gates = gates
         try reader.rejectUnknownKeys()
     }
+
+    /// The longest scenario or group name, in bytes.
+    public static let maximumNameLength = 100
+    /// The most times one timeline entry may repeat (`every`).
+    public static let maximumRepetitions = 10_000
 
     /// Reads a scenario file's bytes.
     ///
@@ -301,10 +308,13 @@ extension Scenario {
             strategy = try Self.override(strategy, with: overrides, path: reader.path(of: "overrides"))
         }
         let name = try reader.string("name") ?? (command == nil ? presetName : "external")
-        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
+        guard !name.isEmpty, name.utf8.count <= Self.maximumNameLength,
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) })
+        else {
             throw FaultError.invalidValue(
                 path: reader.path(of: "name"),
-                expected: "letters, digits, '-' or '_'",
+                expected:
+                    "1 to \(Self.maximumNameLength) letters, digits, '-' or '_' (client ids and file names derive from it)",
                 found: JSONValue.string(name).typeDescription
             )
         }
@@ -427,6 +437,15 @@ extension Scenario {
                 path: reader.path(of: "every"),
                 expected: "a duration above 0",
                 found: "\"0\""
+            )
+        }
+        // Checked before anything is planned: a tiny period would otherwise expand into billions of steps.
+        if let every, (duration - at) / every >= Double(Self.maximumRepetitions) {
+            throw FaultError.invalidValue(
+                path: reader.path(of: "every"),
+                expected:
+                    "a period that repeats at most \(Self.maximumRepetitions) times before the end (at least \(((duration - at) / Self.maximumRepetitions).squallText))",
+                found: "\"\(every.squallText)\""
             )
         }
         var target = TimelineEntry.Target.all

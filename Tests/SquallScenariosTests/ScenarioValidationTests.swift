@@ -147,4 +147,41 @@ private func scenario(_ text: String) throws -> Scenario {
         #expect(clients.count == 9, "30 % of 30 clients")
         #expect(lasting == .seconds(10))
     }
+
+    @Test(arguments: [
+        (#"{"name": "..", "duration": "10s", "clients": [{"count": 1}]}"#, "name"),
+        (#"{"name": ".", "duration": "10s", "clients": [{"count": 1}]}"#, "name"),
+        (#"{"name": "\#(String(repeating: "a", count: 101))", "duration": "10s", "clients": [{"count": 1}]}"#, "name"),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1, "name": "\#(String(repeating: "g", count: 101))"}]}"#,
+            "clients[0].name"
+        ),
+    ])
+    func namesThatWouldEscapeOrBreakTheReportFolderAreRefused(text: String, path: String) {
+        let error = #expect(throws: FaultError.self) { try scenario(text) }
+        #expect("\(error!)".hasPrefix(path + ":"), "\(error!)")
+    }
+
+    @Test func aTinyRepeatPeriodIsRefusedBeforeAnythingIsPlanned() {
+        let started = ContinuousClock.now
+        let error = #expect(throws: FaultError.self) {
+            try scenario(
+                #"{"name":"a","duration":"10s","clients":[{"count":1}],"timeline":[{"at":"0s","every":"1ns","fault":{"type":"noop"}}]}"#
+            )
+        }
+        #expect("\(error!)".hasPrefix("timeline[0].every:"), "\(error!)")
+        #expect("\(error!)".contains("at most 10000 times"), "\(error!)")
+        #expect(ContinuousClock.now - started < .seconds(5), "refused at once, not after planning billions of steps")
+        // The cap itself still plans: 10 s every 1 ms is 10 000 repetitions, refused; every 2 ms is 5 000, accepted.
+        #expect(throws: FaultError.self) {
+            try scenario(
+                #"{"name":"a","duration":"10s","clients":[{"count":1}],"timeline":[{"at":"0s","every":"1ms","fault":{"type":"noop"}}]}"#
+            )
+        }
+        #expect(throws: Never.self) {
+            try scenario(
+                #"{"name":"a","duration":"10s","clients":[{"count":1}],"timeline":[{"at":"0s","every":"2ms","fault":{"type":"noop"}}]}"#
+            )
+        }
+    }
 }
