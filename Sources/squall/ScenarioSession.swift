@@ -86,7 +86,12 @@ struct ScenarioSession {
         case .failure(let error):
             printError("\(self.command): \(scenario.name): \(error)")
             if case .beyondHarness = error {
+                // Nothing ran: leave no empty report folder behind (nor an empty scenario folder).
                 try? FileManager.default.removeItem(atPath: folder)
+                let parent = (folder as NSString).deletingLastPathComponent
+                if (try? FileManager.default.contentsOfDirectory(atPath: parent))?.isEmpty == true {
+                    try? FileManager.default.removeItem(atPath: parent)
+                }
                 throw ExitStatus.inconclusive
             }
             throw ExitStatus.internalError

@@ -130,6 +130,30 @@ import Testing
         #expect(process.standardOutput.contains("INTERRUPTED"))
     }
 
+    @Test func aRunBeyondTheDescriptorLimitIsRefusedUpFrontWithExit75() async throws {
+        // 200 reference clients need about 1 456 descriptors; the shell lowers this run's limit to 1 000.
+        let file = try self.write(
+            #"{"name": "crowd", "duration": "10s", "clients": [{"count": 200}], "gates": {"completion_rate": ["rate==1"]}}"#
+        )
+        let output = (file as NSString).deletingLastPathComponent + "/reports"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [
+            "-c", "ulimit -Sn 1000 && ulimit -Hn 1000 && exec \"$0\" run \"$1\" --output \"$2\"",
+            SquallProcess.executablePath, file, output,
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 75, "\(text)")
+        #expect(text.contains("200 clients need about 1456 file descriptors"), "\(text)")
+        #expect(text.contains("the limit is 1000"), "\(text)")
+        #expect(!FileManager.default.fileExists(atPath: output + "/crowd"), "nothing ran, no report folder is left")
+    }
+
     @Test func anInvalidScenarioExits64WithItsJSONPath() async throws {
         let file = try self.write(#"{"name": "bad", "duration": "10s", "clients": [{"count": 1, "strategy": "yolo"}]}"#)
         for command in ["run", "validate"] {
