@@ -28,6 +28,38 @@ final class ConnectionRegistry: Sendable {
         self.channels.withLock { $0.count }
     }
 
+    /// Stops taking connections, waits up to `deadline` for the open ones to close by themselves, then closes the
+    /// rest.
+    func drain(deadline: Duration) async {
+        let open = self.closed.withLock { closed in
+            closed = true
+            return self.channels.withLock { Array($0.values) }
+        }
+        if !open.isEmpty {
+            // Each close is announced on a stream, which (unlike a future) a cancelled waiter stops reading.
+            let (closures, closed) = AsyncStream<Void>.makeStream()
+            for channel in open {
+                channel.closeFuture.whenComplete { _ in closed.yield() }
+            }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var count = 0
+                    for await _ in closures {
+                        count += 1
+                        if count == open.count { return }
+                    }
+                }
+                group.addTask { try? await Task.sleep(for: deadline) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        for channel in self.channels.withLock({ Array($0.values) }) {
+            channel.close(promise: nil)
+        }
+        for channel in open { try? await channel.closeFuture.get() }
+    }
+
     /// Closes every registered connection, and every one registered from now on.
     func closeAll() {
         let open = self.closed.withLock { closed in

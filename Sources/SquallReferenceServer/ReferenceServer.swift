@@ -42,6 +42,10 @@ public final class ReferenceServer: Sendable {
     /// Open connections from the moment they are accepted, so ``close()`` ends them instead of waiting for their
     /// clients — also one that connected and never sent a byte.
     private let connections: ConnectionRegistry
+    /// Where the server is in its lifecycle.
+    private let lifecycle = Mutex(ServerLifecycleStateMachine())
+    /// The shutdown under way, which every ``close()`` call awaits.
+    private let shutdown = Mutex<Task<Void, Never>?>(nil)
 
     private init(
         listener: NIOAsyncChannel<EventLoopFuture<Negotiated>, Never>,
@@ -112,8 +116,20 @@ public final class ReferenceServer: Sendable {
         self.router.create(creation)
     }
 
-    /// Serves connections and runs jobs until ``close()`` is called.
+    /// Serves connections and runs jobs until ``close()`` is called or the task running it is cancelled (the
+    /// swift-service-lifecycle `run()` shape): then it stops accepting, ends every stream (close 1001), gives open
+    /// connections ``ReferenceServerConfiguration/drainDeadline`` to finish and closes the rest. A second call returns
+    /// at once.
     public func run() async {
+        guard self.lifecycle.withLock({ $0.run() }) == .serve else { return }
+        await withTaskCancellationHandler {
+            await self.serve()
+        } onCancel: {
+            Task { await self.close() }
+        }
+    }
+
+    private func serve() async {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await withDiscardingTaskGroup { jobs in
@@ -140,11 +156,34 @@ public final class ReferenceServer: Sendable {
         self.store.restartStreams(downtime: downtime)
     }
 
-    /// Stops listening, ends every stream (close 1001) and connection, and stops the jobs; ``run()`` then returns.
+    /// Stops listening, ends every stream (close 1001), gives open connections the drain deadline to close, then
+    /// closes the rest and stops the jobs; ``run()`` then returns. Returns once all of that is done, however many
+    /// times it is called.
     public func close() async {
-        try? await self.listener.channel.close()
-        self.store.shutDown()
-        self.connections.closeAll()
+        let shutdown = self.shutdown.withLock { shutdown -> Task<Void, Never> in
+            if let existing = shutdown { return existing }
+            let action = self.lifecycle.withLock { $0.shutDown() }
+            let task = Task { await self.shutDown(action) }
+            shutdown = task
+            return task
+        }
+        await shutdown.value
+    }
+
+    private func shutDown(_ action: ServerLifecycleStateMachine.ShutdownAction) async {
+        switch action {
+        case .none:
+            return
+        case .closeListener:
+            try? await self.listener.channel.close()
+            self.store.shutDown()
+            self.connections.closeAll()
+        case .drainThenClose:
+            try? await self.listener.channel.close()
+            self.store.shutDown()
+            await self.connections.drain(deadline: self.configuration.drainDeadline)
+            self.lifecycle.withLock { $0.drained() }
+        }
     }
 }
 

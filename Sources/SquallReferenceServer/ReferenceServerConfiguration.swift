@@ -28,6 +28,9 @@ public struct ReferenceServerConfiguration: Sendable, Hashable {
     /// than the default pong timeout so that one decides first. ``scaled(by:)`` keeps it at least twice the pong
     /// timeout.
     public var idleTimeout: Duration = .seconds(60)
+    /// On shutdown, how long open connections get to finish (a stream's close handshake) before they are closed;
+    /// default 1 s.
+    public var drainDeadline: Duration = .seconds(1)
 
     /// Creates a configuration; every value has the default documented on its property.
     public init(
