@@ -49,16 +49,21 @@ package final class ControlServer: Sendable {
         return ControlServer(listener: listener, router: router)
     }
 
-    /// Serves connections until ``close()`` is called.
+    /// Serves connections until ``close()`` is called or the task running it is cancelled (the swift-service-lifecycle
+    /// `run()` shape: cancellation closes the listener and every connection, then it returns).
     package func run() async {
-        try? await withThrowingDiscardingTaskGroup { group in
-            try await self.listener.executeThenClose { inbound in
-                for try await connection in inbound {
-                    group.addTask {
-                        await self.serve(connection)
+        await withTaskCancellationHandler {
+            try? await withThrowingDiscardingTaskGroup { group in
+                try await self.listener.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask {
+                            await self.serve(connection)
+                        }
                     }
                 }
             }
+        } onCancel: {
+            Task { await self.close() }
         }
     }
 

@@ -114,6 +114,19 @@ public actor ProxyServer {
         }
     }
 
+    /// Starts the proxy, serves until the task running this is cancelled, then stops it — the swift-service-lifecycle
+    /// `run()` shape, for running a proxy beside other services in one task group.
+    ///
+    /// - Throws: ``ProxyError/listenFailed(proxy:address:reason:)`` when the address cannot be bound.
+    public func run() async throws(ProxyError) {
+        try await self.start()
+        let (cancelled, keepOpen) = AsyncStream<Never>.makeStream()
+        // Iterating an AsyncStream ends when the task is cancelled.
+        for await _ in cancelled {}
+        keepOpen.finish()
+        await self.stop()
+    }
+
     /// Closes the listener and every connection, and waits until they are closed.
     public func stop() async {
         self.running = false
