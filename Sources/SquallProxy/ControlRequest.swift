@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -42,6 +43,20 @@ package struct ControlRequest: Sendable {
     /// Whether the request comes from a web browser: a `User-Agent` starting with `Mozilla/`, as Toxiproxy
     /// checks, or any `Origin` header (browsers send it on cross-site requests). Such requests are refused so a web
     /// page cannot reconfigure a developer's proxy.
+    /// The host named by the `Host` header, lowercased, without its port (`[::1]:8474` → `::1`); nil without one.
+    var hostName: String? {
+        guard let value = self.headers["Host"].first?.trimmingCharacters(in: .whitespaces).lowercased(),
+            !value.isEmpty
+        else { return nil }
+        if value.hasPrefix("["), let end = value.firstIndex(of: "]") {
+            return String(value[value.index(after: value.startIndex)..<end])
+        }
+        if value.filter({ $0 == ":" }).count == 1, let colon = value.firstIndex(of: ":") {
+            return String(value[..<colon])
+        }
+        return value
+    }
+
     var isFromBrowser: Bool {
         self.headers["User-Agent"].contains { $0.hasPrefix("Mozilla/") } || !self.headers["Origin"].isEmpty
     }

@@ -13,18 +13,36 @@ package struct ControlRouter: Sendable {
     /// The largest accepted request body.
     package static let maximumBodySize = 1 << 20
 
+    /// The host names a request's `Host` may name by default: loopback only, so a web page that rebinds its own
+    /// DNS name to 127.0.0.1 cannot drive the API (Toxiproxy does not check this).
+    package static let loopbackHosts: Set<String> = ["127.0.0.1", "localhost", "::1"]
+
     private let collection: ProxyCollection
     private let requestCounter = RequestCounter()
+    /// Host names accepted in `Host` (lowercased, without port); nil accepts any.
+    private let allowedHosts: Set<String>?
 
     /// Creates a router over `collection`.
-    package init(collection: ProxyCollection) {
+    ///
+    /// - Parameters:
+    ///   - collection: the proxies.
+    ///   - allowedHosts: the host names a request's `Host` header may name besides loopback ones (the address the
+    ///     API listens on, `--allow-host` values); nil accepts any host.
+    package init(collection: ProxyCollection, allowedHosts: Set<String>? = []) {
         self.collection = collection
+        self.allowedHosts = allowedHosts.map { Set($0.map { $0.lowercased() }).union(Self.loopbackHosts) }
     }
 
     /// Answers one request; never throws: every failure becomes a 4xx or 5xx response with a JSON error body.
     package func respond(to request: ControlRequest) async -> ControlResponse {
         if request.isFromBrowser {
             return .error(.forbidden, "User agent not allowed")
+        }
+        if let allowed = self.allowedHosts, let host = request.hostName, !allowed.contains(host) {
+            return .error(
+                .forbidden,
+                "Host \"\(host)\" not allowed: the control API answers \(allowed.sorted().joined(separator: ", ")) (start squall proxy with --allow-host \(host) to allow it)"
+            )
         }
         var response: ControlResponse
         do {

@@ -32,6 +32,12 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port of the control API (Toxiproxy's 8474 by default; 0 picks a free port).")
     var port: Int = 8474
 
+    @Option(
+        name: .long,
+        help: "A host name the control API accepts in Host besides loopback and --host (repeatable; * accepts any)."
+    )
+    var allowHost: [String] = []
+
     func validate() throws {
         guard (0...65535).contains(self.port) else {
             throw ValidationError("--port must be in 0...65535, found \(self.port)")
@@ -85,7 +91,10 @@ struct ProxyCommand: AsyncParsableCommand {
             api = try await ControlServer.bind(
                 host: self.host,
                 port: self.port,
-                router: ControlRouter(collection: collection)
+                router: ControlRouter(
+                    collection: collection,
+                    allowedHosts: self.allowHost.contains("*") ? nil : Set(self.allowHost + [self.host])
+                )
             )
         } catch {
             printError("squall proxy: \(error)")

@@ -399,3 +399,32 @@ import Testing
         await api.stop()
     }
 }
+
+/// DNS rebinding: a request naming a foreign host is refused; loopback names pass.
+@Suite struct ControlAPIHostTests {
+    private func status(port: Int, host: String) async throws -> (Int, String) {
+        try await blocking {
+            let socket = try BlockingSocket(port: port)
+            try socket.send("GET /proxies HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")
+            let text = String(decoding: socket.readToEnd(timeout: 5).bytes, as: UTF8.self)
+            let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
+            return (status, text)
+        }
+    }
+
+    @Test func aForeignHostIsRefusedWith403AndAJSONBody() async throws {
+        let api = try await ControlAPIHarness.start()
+        let (status, text) = try await self.status(port: api.port, host: "rebound.example:8474")
+        #expect(status == 403, "\(text)")
+        #expect(text.contains(#""error":"Host \"rebound.example\" not allowed"#), "\(text)")
+        await api.stop()
+    }
+
+    @Test(arguments: ["127.0.0.1:8474", "localhost", "LOCALHOST:1", "[::1]:8474"])
+    func loopbackHostsPass(host: String) async throws {
+        let api = try await ControlAPIHarness.start()
+        let (status, text) = try await self.status(port: api.port, host: host)
+        #expect(status == 200, "\(text)")
+        await api.stop()
+    }
+}
