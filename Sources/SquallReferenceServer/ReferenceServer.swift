@@ -202,6 +202,8 @@ extension ReferenceServer {
             },
             upgradePipelineHandler: { channel, head in
                 channel.eventLoop.makeCompletedFuture {
+                    // Frames, not HTTP, from here on.
+                    channel.pipeline.syncOperations.removeHandler(name: UpgradeHeadRecorder.name, promise: nil)
                     try channel.pipeline.syncOperations.addHandler(
                         NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 0,
@@ -225,9 +227,39 @@ extension ReferenceServer {
                 }
             }
         )
-        return try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+        let negotiation = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
             configuration: NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: configuration)
         )
+        let upgradeHandler = try channel.pipeline.syncOperations.context(
+            handlerType: NIOTypedHTTPServerUpgradeHandler<Negotiated>.self
+        )
+        try channel.pipeline.syncOperations.addHandler(
+            UpgradeHeadRecorder(head: refusedUpgrade),
+            name: UpgradeHeadRecorder.name,
+            position: .before(upgradeHandler.handler)
+        )
+        // NIO refused the upgrade itself (no key, an unsupported version): answer 400 and close, never leave the
+        // client waiting.
+        negotiation.whenFailure { _ in
+            // Only while the pipeline still speaks HTTP; past that point there is nothing to answer in.
+            guard (try? channel.pipeline.syncOperations.handler(type: HTTPResponseEncoder.self)) != nil else {
+                channel.close(promise: nil)
+                return
+            }
+            let body = ReferenceResponse.error(.badRequest("invalid WebSocket upgrade request")).body
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Length", value: String(body.count))
+            headers.add(name: "Connection", value: "close")
+            let version = refusedUpgrade.value?.version ?? .http1_1
+            channel.write(
+                HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: .badRequest, headers: headers)),
+                promise: nil
+            )
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil)
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+        }
+        return negotiation
     }
 
     private func serve(_ negotiation: EventLoopFuture<Negotiated>) async {

@@ -211,4 +211,28 @@ import Testing
             #expect(!events.all.contains { $0.kind == .published(seq: 4, type: .progress) }, "nothing after the error")
         }
     }
+
+    @Test(arguments: [
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13",  // no key
+        "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99",
+        "Upgrade: h2c\r\nConnection: Upgrade",
+    ])
+    func malformedOrForeignUpgradesAreAnsweredWithJSONAndClosed(headers: String) async throws {
+        try await withReferenceServer { server, _ in
+            let job = server.createJob(JobCreation(totalItems: 2))
+            let (text, end) = try await blocking {
+                let socket = try BlockingSocket(port: server.localAddress.port ?? 0)
+                try socket.send(
+                    "GET /ws/progress?jobId=\(job.jobId)&token=\(job.token) HTTP/1.1\r\nHost: x\r\n\(headers)\r\n\r\n"
+                )
+                let read = socket.readToEnd(timeout: 5)
+                return (String(decoding: read.bytes, as: UTF8.self), read.end)
+            }
+            let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
+            #expect((400..<500).contains(status), "\(text)")
+            #expect(text.contains("Content-Type: application/json"), "\(text)")
+            #expect(text.contains(#""error""#), "a JSON error body: \(text)")
+            #expect(end == .endOfFile, "and the connection is closed")
+        }
+    }
 }
