@@ -1,4 +1,5 @@
 import ArgumentParser
+import SquallFaults
 import SquallScenarios
 
 /// `squall validate`: checks scenario files without running anything.
@@ -24,9 +25,15 @@ struct ValidateCommand: ParsableCommand {
             do {
                 let scenario = try ScenarioFiles.load(file)
                 let plan = PlannedTimeline(scenario)
+                let bound = HarnessBound(scenario)
                 print(
-                    "ok \(file): \(scenario.name), \(scenario.clientCount) clients, \(plan.steps.count) timeline steps, \(scenario.gates.count) gates, plan \(plan.digest)"
+                    "ok \(file): \(scenario.name), \(scenario.clientCount) clients, \(plan.steps.count) timeline steps, \(scenario.gates.count) gates, plan \(plan.digest), harness bound \(JSONValue.format(bound.milliseconds)) ms"
                 )
+                if bound.isAtFloor {
+                    print(
+                        "  note: \(bound.reason); a larger timeScale lets the harness judge these timings more finely"
+                    )
+                }
             } catch {
                 printError("invalid \(error)")
                 invalid += 1
