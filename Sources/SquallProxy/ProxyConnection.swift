@@ -265,10 +265,16 @@ final class ProxyConnection {
         case .client:
             if !self.silenced {
                 self.upstream.receive(.end(.finished), batched: false)
+            } else {
+                // A silenced (black-holed, hung) connection tells neither peer about the other, but a peer that has
+                // closed is gone: close our socket to it rather than keep it in CLOSE-WAIT for ever.
+                self.clientContext?.close(promise: nil)
             }
         case .server:
             if !self.silenced {
                 self.downstream.receive(.end(.finished), batched: false)
+            } else {
+                self.serverContext?.close(promise: nil)
             }
         }
     }

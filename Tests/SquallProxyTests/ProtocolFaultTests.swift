@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOWebSocket
 import SquallBenchmarks
 import SquallFaults
@@ -129,6 +130,34 @@ import Testing
             #expect(outcome == .timedOut, "a client detects the hang only by its own timeout")
             #expect(server.requests.isEmpty)
         }
+    }
+
+    @Test(arguments: ["hang", "blackhole_after_101"])
+    func aSilencedConnectionReleasesTheSideWhosePeerClosed(mode: String) async throws {
+        try await self.withWebSocketProxy([try self.blockUpgrade(mode)]) { proxy, _ in
+            try await blocking {
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                if mode == "hang" { try client.sendUpgrade() } else { _ = try client.upgrade() }
+                _ = client.socket.read(timeout: 0.3)
+            }  // the client's socket closes here
+            // The client's side is closed, not left in CLOSE-WAIT; the server's stays open until the server closes
+            // (nobody tells it: that is the black hole). With the server never connected, nothing is left at all.
+            try await Task.sleep(for: .milliseconds(200))
+            let released = await Eventually.wait(timeout: 3) { Self.closeWaitSockets(of: proxy) == 0 }
+            #expect(released, "no socket of the proxy waits in CLOSE-WAIT for a peer that has gone")
+        }
+    }
+
+    /// Sockets of this process in CLOSE-WAIT whose local port is the proxy's (its client side).
+    private static func closeWaitSockets(of proxy: ProxyServer) -> Int {
+        guard let port = proxy.listenAddress?.port,
+            let table = try? String(contentsOfFile: "/proc/self/net/tcp", encoding: .utf8)
+        else { return 0 }
+        let hex = String(format: "%04X", port)
+        return table.split(separator: "\n").dropFirst().filter { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            return fields.count > 3 && fields[1].hasSuffix(":" + hex) && fields[3] == "08"
+        }.count
     }
 
     @Test func blackholeAfter101IsSilentButOpen() async throws {
