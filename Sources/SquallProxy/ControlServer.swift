@@ -88,17 +88,6 @@ package final class ControlServer: Sendable {
                 for try await part in inbound {
                     switch part {
                     case .head(let requestHead):
-                        // Refused from the declared length, before a byte of the body is read.
-                        if let declared = requestHead.headers["Content-Length"].first.flatMap({ Int($0) }),
-                            declared > ControlRouter.maximumBodySize
-                        {
-                            let response = ControlResponse.error(
-                                .payloadTooLarge,
-                                "request body larger than \(ControlRouter.maximumBodySize) bytes"
-                            )
-                            try await Self.write(response, version: requestHead.version, keepAlive: false, to: outbound)
-                            return
-                        }
                         head = requestHead
                         body.clear()
                         tooLarge = false
