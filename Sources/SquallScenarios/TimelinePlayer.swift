@@ -46,7 +46,8 @@ struct TimelinePlayer: Sendable {
         case .applyFault(let fault):
             let scaled = fault.scaled(by: scale)
             var failures: [JSONValue] = []
-            for (group, proxy) in zip(groups, targets) {
+            for group in groups {
+                guard let proxy = proxies[group] else { continue }
                 do {
                     try await proxy.addFault(scaled)
                 } catch {
