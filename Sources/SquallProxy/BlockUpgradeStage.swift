@@ -47,9 +47,10 @@ final class BlockUpgradeStage: FaultStage {
             connection.close(mode: .reset, reason: "block_upgrade reset")
         case .hang:
             self.chain.discard(item)
-            connection.silence()
+            connection.silence(by: self.fault.name)
         case .blackholeAfter101:
             connection.afterUpgrade = .blackhole
+            connection.afterUpgradeFault = self.fault.name
             self.emit(item)
         case .bufferAfter101:
             connection.afterUpgrade = .buffer(interval: interval)

@@ -41,6 +41,11 @@ final class ProxyConnection {
     /// Everything is dropped both ways and nothing is passed on, not even a close: a black-holed connect or a
     /// connection a `blackhole` handoff left half-open.
     private var silenced = false
+    /// The fault that silenced the connection (`block_upgrade` `hang` or `blackhole_after_101`), whose removal
+    /// releases it; nil when a handoff did, which lasts until the peers close.
+    private var silencedBy: String?
+    /// The `block_upgrade` fault whose `blackhole_after_101` will silence the connection once the 101 is delivered.
+    var afterUpgradeFault: String?
     private var pendingToServer: [StreamItem] = []
     private var pendingBytes = 0
     private var readHeld: (client: Bool, server: Bool) = (false, false)
@@ -92,6 +97,11 @@ final class ProxyConnection {
         guard version >= self.faultsVersion else { return }
         self.faultsVersion = version
         self.faults = faults
+        if self.silenced, !self.closing, let fault = self.silencedBy, !faults.contains(where: { $0.name == fault }) {
+            // The fault that hung or black-holed it is gone (removed, or `POST /reset`): release both sockets.
+            self.close(mode: .fin, reason: "fault \(fault) removed")
+            return
+        }
         guard !self.closing && !self.silenced else { return }
         var closeReason: String?
         for chain in [self.upstream!, self.downstream!] {
@@ -560,7 +570,7 @@ final class ProxyConnection {
         switch self.afterUpgrade {
         case .blackhole:
             self.clientContext?.flush()
-            self.silence()
+            self.silence(by: self.afterUpgradeFault)
         case .buffer(let interval):
             self.burstPeriod = TimeAmount.nanoseconds(max(1_000_000, interval.nanosecondCount))
             self.scheduleBurst()
@@ -591,9 +601,12 @@ final class ProxyConnection {
 
     /// Makes the connection half-open for good, as a network handoff leaves it: both sockets stay open, nothing
     /// more is delivered either way, and neither peer is told when the other closes.
-    func silence() {
+    ///
+    /// - Parameter fault: the fault that silences it, whose removal releases it (nil for a handoff).
+    func silence(by fault: String? = nil) {
         guard !self.closing, !self.silenced else { return }
         self.silenced = true
+        self.silencedBy = fault
         self.upstream.cancel()
         self.downstream.cancel()
         self.lifetimeTimer?.cancel()

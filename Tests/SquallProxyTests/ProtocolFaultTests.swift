@@ -148,6 +148,24 @@ import Testing
         }
     }
 
+    @Test func removingTheHangFaultReleasesTheConnectionsItHung() async throws {
+        try await self.withWebSocketProxy([try self.blockUpgrade("hang")]) { proxy, _ in
+            let client = try await blocking { () -> BlockingWebSocketClient in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                try client.sendUpgrade()
+                return client
+            }
+            #expect(try await blocking { client.socket.read(timeout: 0.3) } == .timedOut, "hung")
+            let name = try #require(proxy.faults.first?.name)
+            try await proxy.removeFault(named: name)
+            #expect(
+                try await blocking { client.socket.readToEnd(timeout: 3).end } == .endOfFile,
+                "released, not hung for ever"
+            )
+            #expect(await Eventually.wait(timeout: 3) { proxy.connections.isEmpty })
+        }
+    }
+
     /// Sockets of this process in CLOSE-WAIT whose local port is the proxy's (its client side).
     private static func closeWaitSockets(of proxy: ProxyServer) -> Int {
         guard let port = proxy.listenAddress?.port,
