@@ -76,7 +76,7 @@ public struct CapacityBenchmark: Sendable {
                 trial.failure = "\(error)"
             }
             let elapsed = ContinuousClock.now - started
-            trial.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            trial.seconds = elapsed.milliseconds / 1_000
             trials.append(trial)
             report(trial)
             return trial.healthy

@@ -23,18 +23,10 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
-    /// The connections open now.
-    var count: Int {
-        self.channels.withLock { $0.count }
-    }
-
     /// Stops taking connections, waits up to `deadline` for the open ones to close by themselves, then closes the
     /// rest.
     func drain(deadline: Duration) async {
-        let open = self.closed.withLock { closed in
-            closed = true
-            return self.channels.withLock { Array($0.values) }
-        }
+        let open = self.stopTaking()
         if !open.isEmpty {
             // Each close is announced on a stream, which (unlike a future) a cancelled waiter stops reading.
             let (closures, closed) = AsyncStream<Void>.makeStream()
@@ -62,12 +54,16 @@ final class ConnectionRegistry: Sendable {
 
     /// Closes every registered connection, and every one registered from now on.
     func closeAll() {
-        let open = self.closed.withLock { closed in
+        for channel in self.stopTaking() {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Refuses connections from now on; returns the open ones.
+    private func stopTaking() -> [any Channel] {
+        self.closed.withLock { closed in
             closed = true
             return self.channels.withLock { Array($0.values) }
-        }
-        for channel in open {
-            channel.close(promise: nil)
         }
     }
 }

@@ -246,18 +246,13 @@ extension ReferenceServer {
                 channel.close(promise: nil)
                 return
             }
-            let body = ReferenceResponse.error(.badRequest("invalid WebSocket upgrade request")).body
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: "application/json")
-            headers.add(name: "Content-Length", value: String(body.count))
-            headers.add(name: "Connection", value: "close")
-            let version = refusedUpgrade.value?.version ?? .http1_1
-            channel.write(
-                HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: .badRequest, headers: headers)),
-                promise: nil
+            let parts = Self.parts(
+                of: ReferenceResponse.error(.badRequest("invalid WebSocket upgrade request")),
+                version: refusedUpgrade.value?.version ?? .http1_1,
+                keepAlive: false
             )
-            channel.write(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil)
-            channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+            for part in parts.dropLast() { channel.write(part, promise: nil) }
+            channel.writeAndFlush(parts.last!).whenComplete { _ in channel.close(promise: nil) }
         }
         return negotiation
     }
@@ -325,13 +320,24 @@ extension ReferenceServer {
         keepAlive: Bool,
         to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
+        try await outbound.write(contentsOf: Self.parts(of: response, version: version, keepAlive: keepAlive))
+    }
+
+    /// A response as HTTP parts: its head (JSON content type, length, `Connection`), its body, the end.
+    private static func parts(
+        of response: ReferenceResponse,
+        version: HTTPVersion,
+        keepAlive: Bool
+    ) -> [HTTPServerResponsePart] {
         var headers = response.headers
         headers.replaceOrAdd(name: "Content-Type", value: "application/json")
         headers.replaceOrAdd(name: "Content-Length", value: String(response.body.count))
         headers.replaceOrAdd(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        try await outbound.write(.head(HTTPResponseHead(version: version, status: response.status, headers: headers)))
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
-        try await outbound.write(.end(nil))
+        return [
+            .head(HTTPResponseHead(version: version, status: response.status, headers: headers)),
+            .body(.byteBuffer(ByteBuffer(bytes: response.body))),
+            .end(nil),
+        ]
     }
 
     /// Publishes the job's items on schedule (deadline-based, so a late wake-up does not delay later items), then

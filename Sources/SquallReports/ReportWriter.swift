@@ -4,16 +4,8 @@ import SquallScenarios
 
 /// Writes a run's report folder: `events.ndjson`, `report.json`, `junit.xml`, `summary.md`, `report.html`.
 public enum ReportWriter {
-    /// The folder for a run: `<output>/<scenario>/<UTC start time>/`, e.g. `reports/baseline/2026-11-23T10-54-29Z`.
-    public static func folder(for record: RunRecord, under output: String) -> String {
-        Self.folder(
-            scenario: record.scenario.name,
-            startedAt: Date(timeIntervalSince1970: record.startedAt / 1_000),
-            under: output
-        )
-    }
-
-    /// The folder for a run of `scenario` starting at `startedAt`.
+    /// The folder for a run of `scenario` starting at `startedAt`: `<output>/<scenario>/<UTC start time>/`, e.g.
+    /// `reports/baseline/2026-11-23T10-54-29Z`.
     public static func folder(scenario: String, startedAt: Date, under output: String) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

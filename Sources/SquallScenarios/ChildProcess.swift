@@ -175,7 +175,7 @@ final class ChildProcess: Sendable {
         // Iterating an AsyncStream ends when the task is cancelled, unlike awaiting another task's value.
         for await _ in ended {}
         watcher.cancel()
-        return Task.isCancelled && self.exited == nil ? nil : self.exited
+        return self.exited
     }
 
     /// Stops it and its whole process group: SIGTERM, then SIGKILL to whatever is left after the grace period.

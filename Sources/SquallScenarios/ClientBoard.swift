@@ -8,19 +8,34 @@ final class ClientBoard: Sendable {
         case waiting, connecting, websocket, reconnecting, polling, done
     }
 
-    private let states: Mutex<[String: State]>
-    /// Who waits in ``allDone()``, and whether every client is done (then nobody waits again).
-    private let waiters = Mutex<(done: Bool, waiting: [Int: CheckedContinuation<Void, Never>], next: Int)>(
-        (false, [:], 0)
-    )
+    /// Every client's state, how many are not done yet, and who waits in ``allDone()``; one lock, so the count
+    /// and the waiters cannot disagree.
+    private struct Board {
+        var states: [String: State]
+        var remaining: Int
+        var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+
+        /// Sets a client's state, keeping `remaining`; returns the waiters to wake when the last one became done.
+        mutating func set(_ id: String, to state: State) -> [CheckedContinuation<Void, Never>] {
+            let previous = self.states.updateValue(state, forKey: id)
+            guard state == .done, let previous, previous != .done else { return [] }
+            self.remaining -= 1
+            guard self.remaining == 0 else { return [] }
+            defer { self.waiting = [:] }
+            return Array(self.waiting.values)
+        }
+    }
+
+    private let board: Mutex<Board>
 
     init(_ ids: [String]) {
-        self.states = Mutex(Dictionary(uniqueKeysWithValues: ids.map { ($0, State.waiting) }))
-        if ids.isEmpty { self.waiters.withLock { $0.done = true } }
+        let states = Dictionary(uniqueKeysWithValues: ids.map { ($0, State.waiting) })
+        self.board = Mutex(Board(states: states, remaining: states.count))
     }
 
     func started(_ id: String) {
-        self.states.withLock { $0[id] = .connecting }
+        self.wake(self.board.withLock { $0.set(id, to: .connecting) })
     }
 
     func update(_ event: ClientEvent) {
@@ -29,72 +44,59 @@ final class ClientBoard: Sendable {
 
     /// Moves a client on by the name of its event (the NDJSON contract's), as external clients report them.
     func update(client: String, event: ClientEventName) {
-        let nowDone = self.states.withLock { states -> Bool in
-            let current = states[client] ?? .connecting
-            guard current != .done else { return false }
+        let woken = self.board.withLock { board -> [CheckedContinuation<Void, Never>] in
+            let current = board.states[client] ?? .connecting
+            guard current != .done else { return [] }
             switch event {
-            case .connected, .recovered: states[client] = .websocket
+            case .connected, .recovered: return board.set(client, to: .websocket)
             case .closed, .reconnectAttempt, .connectFailed:
-                if current != .polling { states[client] = .reconnecting }
-            case .fallback: states[client] = .polling
-            case .finished, .stopped: states[client] = .done
-            case .connectAttempt, .poll, .stateSync, .delivered, .duplicateDropped, .suspended, .resumed: break
+                return current == .polling ? [] : board.set(client, to: .reconnecting)
+            case .fallback: return board.set(client, to: .polling)
+            case .finished, .stopped: return board.set(client, to: .done)
+            case .connectAttempt, .poll, .stateSync, .delivered, .duplicateDropped, .suspended, .resumed: return []
             }
-            return states[client] == .done
         }
-        if nowDone { self.checkAllDone() }
+        self.wake(woken)
     }
 
     /// Marks a client done without an event (its process exited, or it never started).
     func finished(_ id: String) {
-        self.states.withLock { $0[id] = .done }
-        self.checkAllDone()
+        self.wake(self.board.withLock { $0.set(id, to: .done) })
     }
 
     /// Whether a client reported the end of its job (or was marked done).
     func isDone(_ id: String) -> Bool {
-        self.states.withLock { $0[id] == .done }
-    }
-
-    var isAllDone: Bool {
-        self.states.withLock { $0.values.allSatisfy { $0 == .done } }
+        self.board.withLock { $0.states[id] == .done }
     }
 
     /// Returns once every client is done (or the calling task is cancelled): the run's end, driven by the
     /// clients' own events rather than by polling.
     func allDone() async {
-        let id = self.waiters.withLock { waiters in
-            defer { waiters.next += 1 }
-            return waiters.next
+        let id = self.board.withLock { board in
+            defer { board.nextWaiter += 1 }
+            return board.nextWaiter
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = self.waiters.withLock { waiters in
-                    if waiters.done || Task.isCancelled { return true }
-                    waiters.waiting[id] = continuation
+                let resumeNow = self.board.withLock { board in
+                    if board.remaining == 0 || Task.isCancelled { return true }
+                    board.waiting[id] = continuation
                     return false
                 }
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            self.waiters.withLock { $0.waiting.removeValue(forKey: id) }?.resume()
+            self.board.withLock { $0.waiting.removeValue(forKey: id) }?.resume()
         }
     }
 
-    /// Wakes the waiters once every client is done.
-    private func checkAllDone() {
-        guard self.isAllDone else { return }
-        let waiting = self.waiters.withLock { waiters in
-            waiters.done = true
-            defer { waiters.waiting = [:] }
-            return Array(waiters.waiting.values)
-        }
-        for continuation in waiting { continuation.resume() }
+    private func wake(_ continuations: [CheckedContinuation<Void, Never>]) {
+        for continuation in continuations { continuation.resume() }
     }
 
     func snapshot(elapsed: Duration, total: Duration, faults: [String]) -> RunProgress {
-        self.states.withLock { states in
-            let values = Array(states.values)
+        self.board.withLock { board in
+            let values = Array(board.states.values)
             return RunProgress(
                 elapsed: elapsed,
                 total: total,

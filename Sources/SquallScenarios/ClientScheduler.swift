@@ -20,22 +20,6 @@ struct ClientScheduler: Sendable {
     /// How to reach each running reference client (suspension).
     private let controls = Locked<[String: AsyncStream<HybridClient.Control>.Continuation]>([:])
 
-    init(
-        scenario: Scenario,
-        plan: PlannedTimeline,
-        server: ServerUnderTest,
-        proxies: [String: ProxyServer],
-        log: EventLog,
-        board: ClientBoard
-    ) {
-        self.scenario = scenario
-        self.plan = plan
-        self.server = server
-        self.proxies = proxies
-        self.log = log
-        self.board = board
-    }
-
     /// Starts the clients on schedule from `start` and waits for all of them; cancelling stops them.
     func run(from start: ContinuousClock.Instant) async {
         let scale = self.scenario.timeScale

@@ -24,8 +24,6 @@ public struct HarnessHealth: Sendable, Hashable {
     public var lagMax: Double?
     /// The probe with the largest lag (`executor`, `loop-0`, …).
     public var worstProbe: String?
-    /// When the largest lag was seen (ms since the epoch, the time of its `harness_lag` event).
-    public var worstAt: Double?
     /// Samples above the bound.
     public var samplesOverBound: Int
     /// The largest number of events waiting for the disk at a sample.
@@ -52,14 +50,14 @@ public struct HarnessHealth: Sendable, Hashable {
         var lags: [Double] = []
         var cpu: [Double] = []
         var backlog = 0
-        var worst: (lag: Double, probe: String, at: Double)?
+        var worst: (lag: Double, probe: String)?
         for record in records where record.runEvent == .harnessLag {
             if case .object(let probes)? = record.fields["lagMs"] {
                 for (probe, value) in probes.sorted(by: { $0.key < $1.key }) {
                     guard case .array(let samples) = value else { continue }
                     for case .number(let lag) in samples {
                         lags.append(lag)
-                        if lag > (worst?.lag ?? -1) { worst = (lag, probe, record.time) }
+                        if lag > (worst?.lag ?? -1) { worst = (lag, probe) }
                     }
                 }
             }
@@ -74,7 +72,6 @@ public struct HarnessHealth: Sendable, Hashable {
         self.lagP99 = sorted.isEmpty ? nil : RunMetrics.percentile(sorted, 99)
         self.lagMax = sorted.last
         self.worstProbe = worst?.probe
-        self.worstAt = worst?.at
         let limit = self.bound.milliseconds
         self.samplesOverBound = sorted.reversed().prefix { $0 > limit }.count
         self.writerBacklogMax = backlog

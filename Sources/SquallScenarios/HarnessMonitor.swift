@@ -79,14 +79,14 @@ final class HarnessMonitor: Sendable {
             }
             if now - reported.at >= Self.reportInterval {
                 let cpu = Self.cpuSeconds()
-                self.report(cpu: (cpu - reported.cpu) / (now - reported.at).seconds)
+                self.report(cpu: (cpu - reported.cpu) * 1_000 / (now - reported.at).milliseconds)
                 reported = (now, cpu)
             }
         }
         self.stopped.store(true, ordering: .relaxed)
         let now = clock.now
         if now - reported.at > Self.probeInterval {
-            self.report(cpu: (Self.cpuSeconds() - reported.cpu) / (now - reported.at).seconds)
+            self.report(cpu: (Self.cpuSeconds() - reported.cpu) * 1_000 / (now - reported.at).milliseconds)
         }
     }
 
@@ -137,12 +137,5 @@ final class HarnessMonitor: Sendable {
         let clock = ContinuousClock()
         let end = clock.now + duration
         while clock.now < end {}
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    fileprivate var seconds: Double {
-        Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18
     }
 }

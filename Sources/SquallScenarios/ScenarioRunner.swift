@@ -45,7 +45,7 @@ public struct ScenarioRunner: Sendable {
     public func run() async throws(ScenarioError) -> RunRecord {
         let scenario = self.scenario
         let scale = scenario.timeScale
-        try DescriptorBudget.check(scenario)
+        try Self.checkCapacity(for: scenario)
         let plan = PlannedTimeline(scenario)
         let log =
             try self.eventLogPath.map { path throws(ScenarioError) in try EventLog(writingTo: path) } ?? EventLog()
@@ -153,6 +153,14 @@ public struct ScenarioRunner: Sendable {
         }
         record.attachments = scheduler.attachments.withLock { $0 }
         return record
+    }
+
+    /// Refuses, before anything starts, a scenario whose sockets do not fit in this process's file descriptors (the
+    /// soft limit is raised to the hard one first). ``run()`` checks it too.
+    ///
+    /// - Throws: ``ScenarioError/beyondHarness(reason:)`` naming what is needed and what is allowed.
+    package static func checkCapacity(for scenario: Scenario) throws(ScenarioError) {
+        try DescriptorBudget.check(scenario)
     }
 
     /// How this Squall was compiled, for the reports' advice.

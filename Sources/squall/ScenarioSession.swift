@@ -50,6 +50,13 @@ struct ScenarioSession {
                 print("  " + snapshot.line)
             }
         }
+        do {
+            // Before the report folder exists: a run this process cannot hold leaves nothing behind.
+            try ScenarioRunner.checkCapacity(for: scenario)
+        } catch {
+            printError("\(self.command): \(scenario.name): \(error)")
+            throw ExitStatus.inconclusive
+        }
         let folder: String
         do {
             folder = try ReportWriter.createFolder(scenario: scenario.name, under: self.output)
@@ -85,15 +92,6 @@ struct ScenarioSession {
         case .success(let finished): record = finished
         case .failure(let error):
             printError("\(self.command): \(scenario.name): \(error)")
-            if case .beyondHarness = error {
-                // Nothing ran: leave no empty report folder behind (nor an empty scenario folder).
-                try? FileManager.default.removeItem(atPath: folder)
-                let parent = (folder as NSString).deletingLastPathComponent
-                if (try? FileManager.default.contentsOfDirectory(atPath: parent))?.isEmpty == true {
-                    try? FileManager.default.removeItem(atPath: parent)
-                }
-                throw ExitStatus.inconclusive
-            }
             throw ExitStatus.internalError
         }
         do {
