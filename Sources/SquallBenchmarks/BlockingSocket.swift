@@ -127,6 +127,13 @@ public final class BlockingSocket: Sendable {
         }
     }
 
+    /// Makes the socket's close abortive (SO_LINGER 0): when the last reference goes, the peer gets an RST instead
+    /// of a FIN.
+    public func resetOnClose() {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(self.descriptor, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+    }
+
     /// Shuts the write side (sends FIN) and keeps reading possible: a half-close.
     public func shutdownWrite() {
         shutdown(self.descriptor, Int32(SHUT_WR))

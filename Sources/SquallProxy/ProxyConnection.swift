@@ -10,16 +10,15 @@ import Darwin
 
 /// One client connection through a proxy: the client socket, the server socket and a fault chain per direction.
 ///
-/// Everything here runs on the client socket's event loop (the server socket is opened on the same loop), so the
-/// class needs no locks; other threads reach it only through `eventLoop.execute` with an `NIOLoopBound` handle.
+/// The link's lifecycle lives in a ``ProxyLinkStateMachine``; this class holds the sockets, chains and timers and
+/// performs the machine's actions. Everything runs on the client socket's event loop (the server socket is opened on
+/// the same loop), so the class needs no locks; other threads reach it only through `eventLoop.execute` with an
+/// `NIOLoopBound` handle.
 final class ProxyConnection {
     /// Which socket of the connection.
-    enum Side: Sendable {
-        /// The socket accepted from the client.
-        case client
-        /// The socket the proxy opened to the server.
-        case server
-    }
+    typealias Side = ProxyLinkStateMachine.Side
+    /// How a connection is closed.
+    typealias CloseMode = ProxyLinkStateMachine.CloseMode
 
     /// Bytes a chain may hold before the proxy stops reading from the source.
     static let heldBytesLimit = 1 << 20
@@ -31,36 +30,20 @@ final class ProxyConnection {
     let statistics: ConnectionStatistics
     let openedAt: NIODeadline
     private let proxy: ProxyServer.LoopContext
+    private var link = ProxyLinkStateMachine()
     private var clientContext: ChannelHandlerContext?
     private var serverContext: ChannelHandlerContext?
     private var upstream: FaultChain!
     private var downstream: FaultChain!
     private var faults: [Fault] = []
     private var faultsVersion: UInt64 = 0
-    private var started = false
-    /// Everything is dropped both ways and nothing is passed on, not even a close: a black-holed connect or a
-    /// connection a `blackhole` handoff left half-open.
-    private var silenced = false
-    /// The fault that silenced the connection (`block_upgrade` `hang` or `blackhole_after_101`), whose removal
-    /// releases it; nil when a handoff did, which lasts until the peers close.
-    private var silencedBy: String?
     /// The `block_upgrade` fault whose `blackhole_after_101` will silence the connection once the 101 is delivered.
     var afterUpgradeFault: String?
-    private var pendingToServer: [StreamItem] = []
-    private var pendingBytes = 0
-    private var readHeld: (client: Bool, server: Bool) = (false, false)
     private var needsFlush: (client: Bool, server: Bool) = (false, false)
-    private var finished: (upstream: Bool, downstream: Bool) = (false, false)
-    private var open: (client: Bool, server: Bool) = (true, false)
-    private var resetSeen: (client: Bool, server: Bool) = (false, false)
-    private var serverConnecting = false
-    private var closing = false
     private var lifetimeTimer: Scheduled<Void>?
     private var lifetimeFault: String?
     private let requestInspector = HTTPRequestInspector()
     private let responseInspector = HTTPResponseInspector()
-    /// The server connect waits for the first request, so a blocked upgrade never reaches the server.
-    private var deferredConnect = false
     private var burstQueue: [ByteBuffer] = []
     private var burstTimer: Scheduled<Void>?
     private var burstPeriod = TimeAmount.seconds(1)
@@ -97,12 +80,16 @@ final class ProxyConnection {
         guard version >= self.faultsVersion else { return }
         self.faultsVersion = version
         self.faults = faults
-        if self.silenced, !self.closing, let fault = self.silencedBy, !faults.contains(where: { $0.name == fault }) {
+        switch self.link.faultsChanged(isPresent: { name in faults.contains { $0.name == name } }) {
+        case .release(let action, let fault):
             // The fault that hung or black-holed it is gone (removed, or `POST /reset`): release both sockets.
-            self.close(mode: .fin, reason: "fault \(fault) removed")
+            self.perform(action, reason: "fault \(fault) removed")
             return
+        case .none:
+            return
+        case .apply:
+            break
         }
-        guard !self.closing && !self.silenced else { return }
         var closeReason: String?
         for chain in [self.upstream!, self.downstream!] {
             let lifted = chain.apply(
@@ -198,18 +185,67 @@ final class ProxyConnection {
     func channelActive(side: Side) {
         switch side {
         case .client:
-            self.startConnectPhase()
-        case .server:
-            self.open.server = true
-            self.serverConnecting = false
-            let pending = self.pendingToServer
-            self.pendingToServer = []
-            self.pendingBytes = 0
-            for item in pending {
-                self.deliver(item, direction: .upstream, batched: false)
+            var refusedBy: String?
+            let action = self.link.clientActivated { self.connectPlan(refusedBy: &refusedBy) }
+            switch action {
+            case .none:
+                break
+            case .readClient:
+                self.clientContext?.read()
+            case .silenceAndReadClient:
+                self.upstream.cancel()
+                self.downstream.cancel()
+                self.clientContext?.read()
+            case .connect(let delay):
+                if delay > .zero {
+                    self.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay.nanosecondCount)) { [self] in
+                        self.connectDue()
+                    }
+                } else {
+                    self.connectDue()
+                }
+            case .close(let close):
+                self.perform(close, reason: "refuse \(refusedBy ?? "")")
             }
-            self.resumeReads()
+        case .server:
+            switch self.link.serverActivated() {
+            case .deliverPending(let pending):
+                for item in pending {
+                    self.deliver(item, direction: .upstream, batched: false)
+                }
+                self.resumeReads()
+            case .closeServer(let mode):
+                if let context = self.serverContext {
+                    Self.close(context, mode: mode)
+                }
+            case .none:
+                break
+            }
         }
+    }
+
+    /// What the connect-phase faults acting on this connection decide; records each one applied.
+    private func connectPlan(refusedBy: inout String?) -> ProxyLinkStateMachine.ConnectPlan {
+        var delay = Duration.zero
+        for fault in self.faults where fault.type.phase == .connect && self.isActive(fault) {
+            self.proxy.metrics.recordApplied(fault)
+            switch fault.effect {
+            case .refuse:
+                refusedBy = fault.name
+                return .refuse
+            case .connectBlackhole:
+                return .blackhole
+            case .slowOpen(let wait):
+                delay += wait
+            default:
+                break
+            }
+        }
+        let blocksUpgrades = self.faults.contains { fault in
+            guard case .blockUpgrade(let mode, _, _) = fault.effect, self.isActive(fault) else { return false }
+            return mode == .reject || mode == .reset || mode == .hang
+        }
+        return blocksUpgrades && delay == .zero ? .connectOnFirstItem : .connect(after: delay)
     }
 
     func read(_ buffer: ByteBuffer, from side: Side) {
@@ -218,7 +254,7 @@ final class ProxyConnection {
         case .client:
             self.statistics.bytesFromClient.add(count)
             self.proxy.metrics.bytesUpstream.add(count)
-            if self.silenced || self.finished.upstream { return }
+            guard self.link.bytesRead(from: .client) == .forward else { return }
             if self.requestInspector.isPassThrough {
                 self.upstream.receive(.data(buffer, receivedAt: .now()), batched: true)
                 return
@@ -234,7 +270,7 @@ final class ProxyConnection {
         case .server:
             self.statistics.bytesFromServer.add(count)
             self.proxy.metrics.bytesDownstream.add(count)
-            if self.silenced || self.finished.downstream { return }
+            guard self.link.bytesRead(from: .server) == .forward else { return }
             if self.responseInspector.isPassThrough {
                 self.downstream.receive(.data(buffer, receivedAt: .now()), batched: true)
                 return
@@ -271,56 +307,36 @@ final class ProxyConnection {
     }
 
     func inputClosed(side: Side) {
-        switch side {
-        case .client:
-            if !self.silenced {
-                self.upstream.receive(.end(.finished), batched: false)
-            } else {
-                // A silenced (black-holed, hung) connection tells neither peer about the other, but a peer that has
-                // closed is gone: close our socket to it rather than keep it in CLOSE-WAIT for ever.
-                self.clientContext?.close(promise: nil)
-            }
-        case .server:
-            if !self.silenced {
-                self.downstream.receive(.end(.finished), batched: false)
-            } else {
-                self.serverContext?.close(promise: nil)
-            }
+        switch self.link.inputClosed(side: side) {
+        case .passEnd(let direction):
+            self.chain(direction).receive(.end(.finished), batched: false)
+        case .closeSocket(let side):
+            self.context(side)?.close(promise: nil)
+        case .none:
+            break
         }
     }
 
     func errorCaught(_ error: any Error, side: Side) {
-        if let error = error as? IOError, error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
-            switch side {
-            case .client: self.resetSeen.client = true
-            case .server: self.resetSeen.server = true
-            }
-        }
+        let isReset = (error as? IOError).map { $0.errnoCode == ECONNRESET || $0.errnoCode == EPIPE } ?? false
+        self.link.errorCaught(side: side, isReset: isReset)
     }
 
     func channelInactive(side: Side) {
         switch side {
-        case .client:
-            self.open.client = false
-            self.clientContext = nil
-            if !self.closing && !self.silenced {
-                self.downstream.cancel()
-                self.finished.downstream = true
-                if self.open.server || self.serverConnecting {
-                    self.upstream.receive(.end(self.resetSeen.client ? .reset : .closed), batched: false)
-                }
-            }
-        case .server:
-            self.open.server = false
-            self.serverContext = nil
-            if !self.closing && !self.silenced {
-                self.upstream.cancel()
-                self.finished.upstream = true
-                self.downstream.receive(.end(self.resetSeen.server ? .reset : .closed), batched: false)
-            }
+        case .client: self.clientContext = nil
+        case .server: self.serverContext = nil
         }
-        if !self.open.client && !self.open.server && !self.serverConnecting {
+        switch self.link.channelInactive(side: side) {
+        case .cancelAndPassEnd(let cancelled, let passed, let end):
+            self.chain(cancelled).cancel()
+            self.chain(passed).receive(.end(end), batched: false)
+        case .cancel(let cancelled):
+            self.chain(cancelled).cancel()
+        case .finish:
             self.finish()
+        case .none:
+            break
         }
     }
 
@@ -332,99 +348,50 @@ final class ProxyConnection {
 
     /// Whether the handler of `side` may ask its socket for more bytes now.
     func mayRead(side: Side) -> Bool {
-        let allowed: Bool
+        self.link.readRequested(side: side, flowAllows: self.flowAllowsRead(from: side))
+    }
+
+    /// Whether the destination of what `side` sends can take more: its socket is writable (or about to open) and
+    /// the chain holds less than the limit.
+    private func flowAllowsRead(from side: Side) -> Bool {
         switch side {
         case .client:
             // While the server connect is in progress the client is still read (up to the held-bytes limit), so
             // its first bytes are ready to go the moment the server socket opens.
-            let serverReady =
-                self.serverContext.map { $0.channel.isWritable } ?? (self.serverConnecting || self.deferredConnect)
-            allowed =
-                self.silenced || (serverReady && self.upstream.heldBytes + self.pendingBytes < Self.heldBytesLimit)
+            let serverReady = self.serverContext.map { $0.channel.isWritable } ?? self.link.serverIsComing
+            return serverReady && self.upstream.heldBytes + self.link.pendingBytes < Self.heldBytesLimit
         case .server:
-            allowed =
-                self.silenced
-                || self.clientContext != nil && self.clientContext!.channel.isWritable
-                    && self.downstream.heldBytes < Self.heldBytesLimit
+            guard let client = self.clientContext else { return false }
+            return client.channel.isWritable && self.downstream.heldBytes < Self.heldBytesLimit
         }
-        if !allowed {
-            switch side {
-            case .client: self.readHeld.client = true
-            case .server: self.readHeld.server = true
-            }
-        }
-        return allowed
     }
 
     func chainReleasedBytes(_ direction: FaultDirection) {
-        if direction == .upstream ? self.readHeld.client : self.readHeld.server {
+        if self.link.isReadHeld(side: direction == .upstream ? .client : .server) {
             self.resumeReads()
         }
     }
 
     private func resumeReads() {
-        if self.readHeld.client, let context = self.clientContext, self.mayRead(side: .client) {
-            self.readHeld.client = false
-            context.read()
-        }
-        if self.readHeld.server, let context = self.serverContext, self.mayRead(side: .server) {
-            self.readHeld.server = false
-            context.read()
+        for side in self.link.readsToResume(flowAllows: { self.flowAllowsRead(from: $0) }) {
+            self.context(side)?.read()
         }
     }
 
     // MARK: Connect phase
 
-    private func startConnectPhase() {
-        guard !self.started, let clientContext = self.clientContext else { return }
-        self.started = true
-        if self.silenced {
-            // Accepted during a handoff blackout that black-holes new connections: never connect, never answer.
-            clientContext.read()
-            return
-        }
-        var delay = Duration.zero
-        for fault in self.faults where fault.type.phase == .connect && self.isActive(fault) {
-            self.proxy.metrics.recordApplied(fault)
-            switch fault.effect {
-            case .refuse:
-                self.close(mode: .reset, reason: "refuse \(fault.name)")
-                return
-            case .connectBlackhole:
-                self.silenceBeforeConnect()
-                clientContext.read()
-                return
-            case .slowOpen(let wait):
-                delay += wait
-            default:
-                break
-            }
-        }
-        let blocksUpgrades = self.faults.contains { fault in
-            guard case .blockUpgrade(let mode, _, _) = fault.effect, self.isActive(fault) else { return false }
-            return mode == .reject || mode == .reset || mode == .hang
-        }
-        if blocksUpgrades && delay == .zero {
-            self.deferredConnect = true
-            clientContext.read()
-            return
-        }
-        self.serverConnecting = true
-        if delay > .zero {
-            self.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay.nanosecondCount)) { [self] in
-                self.connectToServer()
-            }
-        } else {
-            self.connectToServer()
+    private func connectDue() {
+        switch self.link.connectDue() {
+        case .openServerSocket:
+            self.openServerSocket()
+        case .finish:
+            self.finish()
+        case .none:
+            break
         }
     }
 
-    private func connectToServer() {
-        guard !self.closing, self.open.client else {
-            self.serverConnecting = false
-            if !self.open.client { self.finish() }
-            return
-        }
+    private func openServerSocket() {
         let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
         let bootstrap = ClientBootstrap(group: self.eventLoop)
             .connectTimeout(.nanoseconds(self.proxy.connectTimeout.nanosecondCount))
@@ -445,18 +412,18 @@ final class ProxyConnection {
         } else {
             future = bootstrap.connect(host: self.proxy.upstream.host, port: self.proxy.upstream.port)
         }
-        future.whenComplete { result in
+        future.whenFailure { _ in
+            // A connect that succeeded is handled by `channelActive(side: .server)`.
             let connection = loopBound.value
-            switch result {
-            case .success(let channel):
-                if connection.closing || !connection.open.client {
-                    channel.close(promise: nil)
-                }
-            case .failure:
-                connection.serverConnecting = false
+            connection.serverContext = nil
+            switch connection.link.serverConnectFailed() {
+            case .countFailureAndClose(let close):
                 connection.proxy.metrics.connectFailures.add(1)
-                connection.close(mode: .fin, reason: "upstream connect failed")
-                if !connection.open.client { connection.finish() }
+                connection.perform(close, reason: "upstream connect failed")
+            case .finish:
+                connection.finish()
+            case .none:
+                break
             }
         }
     }
@@ -465,18 +432,24 @@ final class ProxyConnection {
 
     /// Writes an item that left a chain to its destination socket.
     func deliver(_ item: StreamItem, direction: FaultDirection, batched: Bool) {
-        let destination = direction == .upstream ? self.serverContext : self.clientContext
-        guard let destination else {
-            if direction == .upstream && (self.serverConnecting || self.deferredConnect) {
-                self.pendingToServer.append(item)
-                self.pendingBytes += item.byteCount
-                if self.deferredConnect {
-                    self.deferredConnect = false
-                    self.serverConnecting = true
-                    self.connectToServer()
-                }
+        let destination: ChannelHandlerContext
+        switch direction {
+        case .upstream:
+            switch self.link.upstreamItemReady(item) {
+            case .write:
+                guard let server = self.serverContext else { return }
+                destination = server
+            case .held:
+                return
+            case .heldOpenServerSocket:
+                self.openServerSocket()
+                return
+            case .drop:
+                return
             }
-            return
+        case .downstream:
+            guard self.link.downstreamItemReady(), let client = self.clientContext else { return }
+            destination = client
         }
         switch item {
         case .data(let buffer, _, let unit):
@@ -507,18 +480,23 @@ final class ProxyConnection {
             } else {
                 destination.writeAndFlush(NIOAny(buffer), promise: nil)
             }
-        case .end(.finished):
-            destination.flush()
-            if direction == .upstream { self.finished.upstream = true } else { self.finished.downstream = true }
-            if self.finished.upstream && self.finished.downstream {
-                self.close(mode: .fin, reason: "both sides finished")
-            } else {
+        case .end(let end):
+            switch self.link.endReady(end, direction: direction) {
+            case .halfClose:
+                destination.flush()
                 destination.close(mode: .output, promise: nil)
+            case .close(let close):
+                destination.flush()
+                let reason: String
+                switch end {
+                case .finished: reason = "both sides finished"
+                case .closed: reason = "peer closed"
+                case .reset: reason = "peer reset"
+                }
+                self.perform(close, reason: reason)
+            case .none:
+                break
             }
-        case .end(.closed):
-            self.close(mode: .fin, reason: "peer closed")
-        case .end(.reset):
-            self.close(mode: .reset, reason: "peer reset")
         }
     }
 
@@ -582,7 +560,7 @@ final class ProxyConnection {
 
     private func scheduleBurst() {
         self.burstTimer = self.eventLoop.assumeIsolated().scheduleTask(in: self.burstPeriod) { [self] in
-            guard !self.closing else { return }
+            guard !self.link.isClosing else { return }
             self.releaseBurst()
             self.scheduleBurst()
         }
@@ -600,44 +578,61 @@ final class ProxyConnection {
     // MARK: Handoff
 
     /// Makes the connection half-open for good, as a network handoff leaves it: both sockets stay open, nothing
-    /// more is delivered either way, and neither peer is told when the other closes.
+    /// more is delivered either way, and neither peer is told when the other closes. Before the connect phase (a
+    /// connection accepted during a black-holing blackout) it never connects.
     ///
     /// - Parameter fault: the fault that silences it, whose removal releases it (nil for a handoff).
     func silence(by fault: String? = nil) {
-        guard !self.closing, !self.silenced else { return }
-        self.silenced = true
-        self.silencedBy = fault
-        self.upstream.cancel()
-        self.downstream.cancel()
-        self.lifetimeTimer?.cancel()
-        self.lifetimeTimer = nil
-        self.pendingToServer = []
-        self.pendingBytes = 0
-        self.resumeReads()
-    }
-
-    /// Drops everything from before the connect phase on: a `connect_blackhole` fault, or a connection accepted during
-    /// a black-holing blackout.
-    func silenceBeforeConnect() {
-        self.silenced = true
-        self.upstream.cancel()
-        self.downstream.cancel()
+        switch self.link.silence(releasedBy: fault) {
+        case .silence:
+            self.upstream.cancel()
+            self.downstream.cancel()
+            self.lifetimeTimer?.cancel()
+            self.lifetimeTimer = nil
+            self.resumeReads()
+        case .none:
+            break
+        }
     }
 
     // MARK: Closing
 
-    /// How a connection is closed.
-    enum CloseMode: String, Sendable {
-        /// A normal close: pending bytes are flushed, then FIN.
-        case fin
-        /// An abortive close: RST (SO_LINGER 0), pending bytes discarded.
-        case reset
-    }
-
     /// Closes both sockets.
     func close(mode: CloseMode, reason: String) {
-        guard !self.closing else { return }
-        self.closing = true
+        self.perform(self.link.close(mode: mode), reason: reason)
+    }
+
+    private func perform(_ action: ProxyLinkStateMachine.CloseAction, reason: String) {
+        switch action {
+        case .closeSockets(let mode, let client, let server):
+            self.tearDown()
+            if client, let context = self.clientContext { Self.close(context, mode: mode) }
+            if server, let context = self.serverContext { Self.close(context, mode: mode) }
+        case .finish:
+            self.finish()
+        case .none:
+            break
+        }
+    }
+
+    private static func close(_ context: ChannelHandlerContext, mode: CloseMode) {
+        let channel = context.channel
+        switch mode {
+        case .fin:
+            // Let bytes already written reach the socket, then FIN; a peer that never reads cannot keep the
+            // connection alive past the grace period.
+            context.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
+            channel.eventLoop.scheduleTask(in: Self.closeGracePeriod) { channel.close(promise: nil) }
+        case .reset:
+            if let provider = channel as? any SocketOptionProvider {
+                _ = provider.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+            }
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Stops everything that could still act: inspectors, chains and timers.
+    private func tearDown() {
         self.requestInspector.release()
         self.responseInspector.release()
         self.burstTimer?.cancel()
@@ -646,35 +641,19 @@ final class ProxyConnection {
         self.downstream.cancel()
         self.lifetimeTimer?.cancel()
         self.lifetimeTimer = nil
-        for context in [self.clientContext, self.serverContext].compactMap({ $0 }) {
-            let channel = context.channel
-            switch mode {
-            case .fin:
-                // Let bytes already written reach the socket, then FIN; a peer that never reads cannot keep the
-                // connection alive past the grace period.
-                context.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
-                channel.eventLoop.scheduleTask(in: Self.closeGracePeriod) { channel.close(promise: nil) }
-            case .reset:
-                if let provider = channel as? any SocketOptionProvider {
-                    _ = provider.setSoLinger(linger(l_onoff: 1, l_linger: 0))
-                }
-                channel.close(promise: nil)
-            }
-        }
-        if self.clientContext == nil && self.serverContext == nil && !self.serverConnecting {
-            self.finish()
-        }
     }
 
-    private var didFinish = false
-
+    /// Every socket is closed: stop everything and tell the proxy.
     private func finish() {
-        guard !self.didFinish else { return }
-        self.didFinish = true
-        self.closing = true
-        self.upstream.cancel()
-        self.downstream.cancel()
-        self.lifetimeTimer?.cancel()
+        self.tearDown()
         self.proxy.connectionFinished(self.id)
+    }
+
+    private func chain(_ direction: FaultDirection) -> FaultChain {
+        direction == .upstream ? self.upstream : self.downstream
+    }
+
+    private func context(_ side: Side) -> ChannelHandlerContext? {
+        side == .client ? self.clientContext : self.serverContext
     }
 }

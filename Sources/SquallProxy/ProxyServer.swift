@@ -527,7 +527,7 @@ public actor ProxyServer {
             version: version
         )
         if blackHoled {
-            connection.silenceBeforeConnect()
+            connection.silence()
         }
         let handle = ConnectionHandle(
             id: id,

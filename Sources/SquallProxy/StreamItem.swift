@@ -3,9 +3,9 @@ import NIOHTTP1
 import NIOWebSocket
 
 /// One thing travelling through a direction's fault chain: a chunk of bytes or the end of the stream.
-enum StreamItem {
+enum StreamItem: Equatable {
     /// How a direction's stream ended at its source.
-    enum End {
+    enum End: Equatable {
         /// The source half-closed (FIN): pass a FIN on and keep the other direction open.
         case finished
         /// The source closed completely: close the destination once the data before it is delivered.
@@ -30,7 +30,7 @@ enum StreamItem {
 }
 
 /// What a chunk of bytes is, when the proxy's protocol inspection recognised it.
-enum ProtocolUnit {
+enum ProtocolUnit: Equatable {
     /// Plain bytes.
     case bytes
     /// One whole HTTP request (re-encoded by NIO's encoder).

@@ -46,6 +46,28 @@ import Testing
         }
     }
 
+    @Test func clientsThatResetRightAfterConnectingAreNeitherKeptNorCountedAsConnectFailures() async throws {
+        try await withProxy { proxy, server in
+            let clients = 500
+            try await blocking {
+                for _ in 0..<clients {
+                    let socket = try BlockingSocket(port: proxy.port)
+                    socket.resetOnClose()
+                }
+            }
+            let settled = await Eventually.wait(timeout: 10) {
+                proxy.metrics.connectionsClosed.value == clients && proxy.connections.isEmpty
+            }
+            #expect(
+                settled,
+                "closed \(proxy.metrics.connectionsClosed.value) of \(clients), \(proxy.connections.count) kept"
+            )
+            #expect(proxy.metrics.connectFailures.value == 0, "the server was reachable all along")
+            #expect(proxy.metrics.connectionsAccepted.value == clients)
+            _ = server
+        }
+    }
+
     @Test func disablingRefusesNewConnectionsAndClosesLiveOnes() async throws {
         try await withProxy { proxy, _ in
             let live = try await blocking { try BlockingSocket(port: proxy.port) }
