@@ -10,13 +10,7 @@ extension Fault {
     /// - Throws: ``FaultError`` naming the path of the first problem.
     public init(json: JSONValue, path: String) throws(FaultError) {
         var reader = try JSONObjectReader(json, path: path)
-        let typeName = try reader.string("type")
-        guard let typeName else {
-            throw FaultError.missingField(path: path, field: "type")
-        }
-        guard let type = FaultType(rawValue: typeName.lowercased()) else {
-            throw FaultError.unknownFaultType(path: reader.path(of: "type"), found: typeName)
-        }
+        // The stream first, then the type: Toxiproxy's order, so its clients see the message they expect.
         var streamText = try reader.string("stream")
         if streamText == nil {
             streamText = try reader.string("direction")
@@ -31,6 +25,13 @@ extension Fault {
                 )
             }
             direction = parsed
+        }
+        let typeName = try reader.string("type")
+        guard let typeName else {
+            throw FaultError.missingField(path: path, field: "type")
+        }
+        guard let type = FaultType(rawValue: typeName.lowercased()) else {
+            throw FaultError.unknownFaultType(path: reader.path(of: "type"), found: typeName)
         }
         let toxicity = try reader.number("toxicity", in: 0...1, expected: "a probability in 0...1") ?? 1
         let name = try reader.string("name")
@@ -57,14 +58,16 @@ extension Fault {
             }
         }
         try reader.rejectUnknownKeys()
-        let (values, texts) = try Fault.readAttributes(attributes, type: type, path: reader.path(of: "attributes"))
+        let attributesPath = reader.path(of: "attributes")
+        let (values, texts) = try Fault.readAttributes(attributes, type: type, path: attributesPath)
         try self.init(
-            name: name ?? "\(type.rawValue)_\(streamText ?? direction.rawValue)",
+            validatedName: name ?? "\(type.rawValue)_\(streamText ?? direction.rawValue)",
             type: type,
             direction: direction,
             toxicity: toxicity,
-            attributes: values,
-            text: texts
+            values: values,
+            texts: texts,
+            attributesPath: attributesPath
         )
         self.connections = connections
     }

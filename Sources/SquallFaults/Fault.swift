@@ -49,13 +49,35 @@ public struct Fault: Sendable, Hashable {
             )
         }
         let (values, texts) = try Fault.readAttributes(.object(json), type: type, path: "attributes")
-        self.name = name ?? "\(type.rawValue)_\(direction.rawValue)"
+        try self.init(
+            validatedName: name ?? "\(type.rawValue)_\(direction.rawValue)",
+            type: type,
+            direction: direction,
+            toxicity: toxicity,
+            values: values,
+            texts: texts,
+            attributesPath: "attributes"
+        )
+    }
+
+    /// Creates a fault from attributes ``readAttributes(_:type:path:)`` has already validated; only the effect is
+    /// derived (and checked across attributes), so a fault read from JSON is validated once.
+    init(
+        validatedName name: String,
+        type: FaultType,
+        direction: FaultDirection,
+        toxicity: Double,
+        values: [String: Double],
+        texts: [String: String],
+        attributesPath: String
+    ) throws(FaultError) {
+        self.name = name
         self.type = type
         self.direction = direction
         self.toxicity = toxicity
         self.attributes = values
         self.textAttributes = texts
-        self.effect = try FaultEffect(type: type, values: values, text: texts, path: "attributes")
+        self.effect = try FaultEffect(type: type, values: values, text: texts, path: attributesPath)
     }
 
     /// Returns a copy with some attributes changed (the others kept), as Toxiproxy's toxic update does.

@@ -55,6 +55,29 @@ public struct ControlAPIError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Maps a validation failure to Toxiproxy's status and message where Toxiproxy has one (clients match on
+    /// them), and to Squall's message with the JSON path otherwise.
+    init(_ error: FaultError) {
+        switch error.underlying {
+        case .missingField(_, let field) where field == "name" || field == "upstream":
+            self = .badRequest("missing required field: \(field)")
+        case .missingField(_, "type"):
+            self = .badRequest("invalid toxic type: expected one of \(Self.faultTypes), found nothing")
+        case .unknownFaultType(_, let found):
+            self = .badRequest("invalid toxic type: expected one of \(Self.faultTypes), found \"\(found)\"")
+        case .invalidValue(let path, _, _) where path == "stream" || path.hasSuffix(".stream"):
+            self = .badRequest("stream was invalid, can be either upstream or downstream")
+        case .duplicateName(let path, _) where path.contains("toxics[") || path.contains("faults["):
+            self = .conflict("toxic already exists")
+        case .invalidJSON, .invalidValue, .missingField, .unknownKey, .duplicateName, .inContext:
+            self = .badRequest("bad request body: \(error)")
+        }
+    }
+
+    private static var faultTypes: String {
+        FaultType.allCases.map(\.rawValue).joined(separator: ", ")
+    }
+
     /// Parses a request body as JSON; an empty body is Toxiproxy's `bad request body: EOF`.
     static func parseBody(_ body: ByteBuffer) throws(ControlAPIError) -> JSONValue {
         guard body.readableBytes > 0 else { throw ControlAPIError.badRequest("bad request body: EOF") }

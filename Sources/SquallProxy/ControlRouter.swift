@@ -273,51 +273,16 @@ package struct ControlRouter: Sendable {
         }
     }
 
-    /// Reads a proxy entry leniently, as Toxiproxy does (unknown keys are ignored, so clients that send whole
-    /// objects back work), but with Toxiproxy's messages for missing fields and Squall's for bad faults.
+    /// Reads a proxy entry leniently (unknown keys ignored, as Toxiproxy does) with the one proxy reader, and
+    /// words its error as Toxiproxy would.
     private static func proxyConfiguration(
         _ value: JSONValue,
         path: String
     ) throws(ControlAPIError) -> ProxyConfiguration {
         do {
-            var reader = try JSONObjectReader(value, path: path)
-            guard let name = try reader.string("name"), !name.isEmpty else {
-                throw ControlAPIError.badRequest("missing required field: name")
-            }
-            guard let upstreamText = try reader.string("upstream"), !upstreamText.isEmpty else {
-                throw ControlAPIError.badRequest("missing required field: upstream")
-            }
-            let upstream = try HostAndPort(parsing: upstreamText, path: reader.path(of: "upstream"))
-            var listen = HostAndPort(host: "127.0.0.1", port: 0)
-            if let text = try reader.string("listen"), !text.isEmpty {
-                listen = try HostAndPort(parsing: text, path: reader.path(of: "listen"))
-            }
-            var faults: [Fault] = []
-            for key in ["toxics", "faults"] {
-                for (index, entry) in (try reader.array(key) ?? []).enumerated() {
-                    let fault = try Fault(json: entry, path: "\(reader.path(of: key))[\(index)]")
-                    guard !faults.contains(where: { $0.name == fault.name }) else {
-                        throw ControlAPIError.conflict("toxic already exists")
-                    }
-                    faults.append(fault)
-                }
-            }
-            var profile: NetworkProfile?
-            if let profileName = try reader.string("profile") {
-                profile = try NetworkProfile.parse(profileName, path: reader.path(of: "profile"))
-            }
-            return ProxyConfiguration(
-                name: name,
-                listen: listen,
-                upstream: upstream,
-                enabled: try reader.bool("enabled") ?? true,
-                faults: faults,
-                profile: profile
-            )
-        } catch let error as ControlAPIError {
-            throw error
+            return try ProxyConfiguration(json: value, path: path, strictness: .lenient)
         } catch {
-            throw ControlAPIError.badRequest("bad request body: \(error)")
+            throw ControlAPIError(error)
         }
     }
 
@@ -337,27 +302,11 @@ package struct ControlRouter: Sendable {
         _ request: ControlRequest
     ) async throws(ControlAPIError) -> ControlResponse {
         let body = try ControlAPIError.parseBody(request.body)
-        guard case .object(let members) = body else {
-            throw ControlAPIError.badRequest("bad request body: expected an object, found \(body.typeDescription)")
-        }
-        var lowered: [String: JSONValue] = [:]
-        for (key, value) in members { lowered[key.lowercased()] = value }
-        if let stream = lowered["stream"], stream != .null {
-            guard case .string(let text) = stream, FaultDirection(rawValue: text.lowercased()) != nil else {
-                throw ControlAPIError.badRequest("stream was invalid, can be either upstream or downstream")
-            }
-        }
-        guard case .string(let typeName)? = lowered["type"], FaultType(rawValue: typeName.lowercased()) != nil else {
-            let found = lowered["type"].map { $0.typeDescription } ?? "nothing"
-            throw ControlAPIError.badRequest(
-                "invalid toxic type: expected one of \(FaultType.allCases.map(\.rawValue).joined(separator: ", ")), found \(found)"
-            )
-        }
         let fault: Fault
         do {
             fault = try Fault(json: body, path: "")
         } catch {
-            throw ControlAPIError.badRequest("bad request body: \(error)")
+            throw ControlAPIError(error)
         }
         do {
             try await proxy.addFault(fault)

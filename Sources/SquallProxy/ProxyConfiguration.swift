@@ -40,24 +40,32 @@ public struct ProxyConfiguration: Sendable, Hashable {
         self.profile = profile
     }
 
-    /// Reads one proxy entry.
+    /// How strictly a proxy entry is read.
+    public enum Strictness: Sendable {
+        /// A file: every key must be known, so a typo cannot silently do nothing.
+        case strict
+        /// The control API: unknown keys are ignored, as Toxiproxy does, so clients that send whole objects back
+        /// (with `listen` resolved, `toxics` listed) still work.
+        case lenient
+    }
+
+    /// Reads one proxy entry. This is the only reader of the shape: files and the control API differ only in
+    /// `strictness`, and the control API maps the error to Toxiproxy's wording (see ``ControlAPIError``).
     ///
     /// - Parameters:
     ///   - json: the entry.
     ///   - path: its JSON path, e.g. `[2]`.
+    ///   - strictness: whether unknown keys are refused.
     /// - Throws: ``FaultError`` naming the proxy, the fault and the attribute at fault.
-    public init(json: JSONValue, path: String) throws(FaultError) {
+    public init(json: JSONValue, path: String, strictness: Strictness = .strict) throws(FaultError) {
         var reader = try JSONObjectReader(json, path: path)
-        let name = try reader.requiredString("name")
-        guard !name.isEmpty else {
-            throw FaultError.invalidValue(
-                path: reader.path(of: "name"),
-                expected: "a non-empty name",
-                found: "string \"\""
-            )
+        guard let name = try reader.string("name"), !name.isEmpty else {
+            throw FaultError.missingField(path: path, field: "name")
         }
         do throws(FaultError) {
-            let upstreamText = try reader.requiredString("upstream")
+            guard let upstreamText = try reader.string("upstream"), !upstreamText.isEmpty else {
+                throw FaultError.missingField(path: path, field: "upstream")
+            }
             let upstream = try HostAndPort(parsing: upstreamText, path: reader.path(of: "upstream"))
             var listen = HostAndPort(host: "127.0.0.1", port: 0)
             if let listenText = try reader.string("listen"), !listenText.isEmpty {
@@ -94,7 +102,9 @@ public struct ProxyConfiguration: Sendable, Hashable {
             if let profileName = try reader.string("profile") {
                 profile = try NetworkProfile.parse(profileName, path: reader.path(of: "profile"))
             }
-            try reader.rejectUnknownKeys()
+            if strictness == .strict {
+                try reader.rejectUnknownKeys()
+            }
             self.init(
                 name: name,
                 listen: listen,

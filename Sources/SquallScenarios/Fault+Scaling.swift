@@ -3,7 +3,9 @@ import SquallFaults
 extension Fault {
     /// The fault with its time attributes (milliseconds, microseconds) multiplied by `factor`, the scenario's
     /// `timeScale`; sizes and rates are left alone.
-    func scaled(by factor: Double) -> Fault {
+    ///
+    /// - Throws: ``FaultError`` when a scaled value leaves its attribute's range (a day at most for durations).
+    func scaled(by factor: Double) throws(FaultError) -> Fault {
         guard factor != 1 else { return self }
         var attributes = self.attributes
         for attribute in self.type.attributes {
@@ -14,16 +16,14 @@ extension Fault {
                 continue
             }
         }
-        guard
-            var scaled = try? Fault(
-                name: self.name,
-                type: self.type,
-                direction: self.direction,
-                toxicity: self.toxicity,
-                attributes: attributes,
-                text: self.textAttributes
-            )
-        else { return self }
+        var scaled = try Fault(
+            name: self.name,
+            type: self.type,
+            direction: self.direction,
+            toxicity: self.toxicity,
+            attributes: attributes,
+            text: self.textAttributes
+        )
         scaled.connections = self.connections
         return scaled
     }

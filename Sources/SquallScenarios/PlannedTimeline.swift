@@ -48,8 +48,13 @@ public struct PlannedTimeline: Sendable, Hashable {
     /// Every client's start.
     public var clients: [ClientStart]
 
-    /// Plans a scenario.
-    public init(_ scenario: Scenario) {
+    /// Plans a scenario. Faults and profiles are held as they will be applied: their times multiplied by
+    /// `timeScale`; step times and the durations of steps (`for`, blackouts, downtimes) stay in scenario time.
+    ///
+    /// - Throws: ``FaultError`` when a fault leaves its attribute's range once scaled (a parsed scenario has been
+    ///   checked for this already, so only a scenario changed in code can fail here).
+    public init(_ scenario: Scenario) throws(FaultError) {
+        let scale = scenario.timeScale
         var clients: [ClientStart] = []
         for group in scenario.clients {
             for index in 0..<group.count {
@@ -78,13 +83,16 @@ public struct PlannedTimeline: Sendable, Hashable {
                 case .fault(var fault):
                     if repetition > 1 { fault.name += "#\(repetition)" }
                     fault.toxicity *= entry.target.connections
-                    add(at, .applyFault(fault), entry.target.groups)
+                    add(at, .applyFault(try fault.scaled(by: scale)), entry.target.groups)
                     if let end, end < scenario.duration { add(end, .liftFault(name: fault.name), entry.target.groups) }
-                case .handoff(let handoff):
+                case .handoff(var handoff):
+                    handoff.profile = handoff.profile?.scaled(by: scale)
                     add(at, .handoff(handoff), entry.target.groups)
                 case .profile(let profile):
-                    add(at, .profile(profile), entry.target.groups)
-                    if let end, end < scenario.duration { add(end, .profile(scenario.network), entry.target.groups) }
+                    add(at, .profile(profile?.scaled(by: scale)), entry.target.groups)
+                    if let end, end < scenario.duration {
+                        add(end, .profile(scenario.network?.scaled(by: scale)), entry.target.groups)
+                    }
                 case .suspend:
                     let candidates = clients.filter { entry.target.groups?.contains($0.group) ?? true }.map(\.id)
                     var random = SeededRandom(

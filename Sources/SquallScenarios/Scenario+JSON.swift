@@ -83,7 +83,8 @@ extension Scenario {
                 entry,
                 path: "timeline[\(index)]",
                 groups: clients.map(\.name),
-                duration: duration
+                duration: duration,
+                timeScale: self.timeScale
             )
             if entry.action == .serverRestart, self.server.external != nil {
                 throw FaultError.invalidValue(
@@ -410,7 +411,8 @@ extension Scenario {
         _ value: JSONValue,
         path: String,
         groups: [String],
-        duration: Duration
+        duration: Duration,
+        timeScale: Double
     ) throws(FaultError) -> TimelineEntry {
         var reader = try JSONObjectReader(value, path: path)
         guard let at = try Self.duration(&reader, "at") else {
@@ -499,6 +501,13 @@ extension Scenario {
             var fault = try Fault(json: reader.value("fault")!, path: reader.path(of: "fault"))
             if fault.name == "\(fault.type.rawValue)_\(fault.direction.rawValue)" {
                 fault.name = "\(path.replacingBrackets).\(fault.type.rawValue)"
+            }
+            // The plan holds the fault as applied, times `timeScale`: refuse here, with the path, one that would
+            // leave its range once scaled.
+            do throws(FaultError) {
+                _ = try fault.scaled(by: timeScale)
+            } catch {
+                throw error.within("\(reader.path(of: "fault")) times timeScale \(JSONValue.format(timeScale))")
             }
             action = .fault(fault)
         case "handoff":

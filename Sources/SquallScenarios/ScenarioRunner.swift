@@ -40,13 +40,19 @@ public struct ScenarioRunner: Sendable {
     /// Runs the scenario.
     ///
     /// - Returns: the record (interrupted when the task was cancelled).
-    /// - Throws: ``ScenarioError/startFailed(part:reason:)`` when the server or a proxy cannot start,
+    /// - Throws: ``ScenarioError/invalid(file:_:)`` when a fault leaves its range once scaled by `timeScale`,
+    ///   ``ScenarioError/startFailed(part:reason:)`` when the server or a proxy cannot start,
     ///   ``ScenarioError/beyondHarness(reason:)`` when this process cannot hold the run's sockets.
     public func run() async throws(ScenarioError) -> RunRecord {
         let scenario = self.scenario
         let scale = scenario.timeScale
         try Self.checkCapacity(for: scenario)
-        let plan = PlannedTimeline(scenario)
+        let plan: PlannedTimeline
+        do {
+            plan = try PlannedTimeline(scenario)
+        } catch {
+            throw ScenarioError.invalid(file: scenario.name, error)
+        }
         let log =
             try self.eventLogPath.map { path throws(ScenarioError) in try EventLog(writingTo: path) } ?? EventLog()
         defer { log.close() }

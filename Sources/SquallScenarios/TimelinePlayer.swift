@@ -44,12 +44,11 @@ struct TimelinePlayer: Sendable {
         let at = JSONValue.string(step.at.squallText)
         switch step.kind {
         case .applyFault(let fault):
-            let scaled = fault.scaled(by: scale)
             var failures: [JSONValue] = []
             for group in groups {
                 guard let proxy = proxies[group] else { continue }
                 do {
-                    try await proxy.addFault(scaled)
+                    try await proxy.addFault(fault)
                 } catch {
                     failures.append(.string("\(group): \(error)"))
                 }
@@ -75,7 +74,6 @@ struct TimelinePlayer: Sendable {
             await self.lift(name, groups: groups, healing: false)
         case .handoff(var handoff):
             handoff.blackout = handoff.blackout * scale
-            handoff.profile = handoff.profile?.scaled(by: scale)
             var cut = 0
             for proxy in targets { cut += await proxy.handoff(handoff).connectionsCut }
             log.recordRun(
@@ -88,7 +86,25 @@ struct TimelinePlayer: Sendable {
                 ]
             )
         case .profile(let profile):
-            for proxy in targets { try? await proxy.setProfile(profile?.scaled(by: scale)) }
+            var failures: [JSONValue] = []
+            for group in groups {
+                guard let proxy = proxies[group] else { continue }
+                do {
+                    try await proxy.setProfile(profile)
+                } catch {
+                    failures.append(.string("\(group): \(error)"))
+                }
+            }
+            guard failures.isEmpty else {
+                log.recordRun(
+                    .faultNotApplied,
+                    [
+                        ("at", at), ("name", .string("profile \(profile?.name ?? "none")")),
+                        ("errors", .array(failures)),
+                    ]
+                )
+                return
+            }
             log.recordRun(
                 .profile,
                 [

@@ -143,7 +143,13 @@ struct ReplayCommand: AsyncParsableCommand {
             throw ExitStatus.usage
         }
         let recordedName = files.report ?? files.events ?? path
-        let plan = PlannedTimeline(scenario)
+        let plan: PlannedTimeline
+        do {
+            plan = try PlannedTimeline(scenario)
+        } catch {
+            printError("squall replay: \(recordedName) (member \"scenario\"): \(error)")
+            throw ExitStatus.usage
+        }
         let recordedPlan = recordedReport["planDigest"]?.stringValue ?? "none"
         if !self.quiet {
             print(

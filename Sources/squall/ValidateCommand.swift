@@ -24,7 +24,12 @@ struct ValidateCommand: ParsableCommand {
         for file in files {
             do {
                 let scenario = try ScenarioFiles.load(file)
-                let plan = PlannedTimeline(scenario)
+                let plan: PlannedTimeline
+                do {
+                    plan = try PlannedTimeline(scenario)
+                } catch {
+                    throw ScenarioError.invalid(file: file, error)
+                }
                 let bound = HarnessBound(scenario)
                 print(
                     "ok \(file): \(scenario.name), \(scenario.clientCount) clients, \(plan.steps.count) timeline steps, \(scenario.gates.count) gates, plan \(plan.digest), harness bound \(JSONValue.format(bound.milliseconds)) ms"

@@ -112,6 +112,10 @@ private func scenario(_ text: String) throws -> Scenario {
             #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "env": {"A": "1"}}]}"#, "clients[0].env",
             "beside a \"command\""
         ),
+        (
+            #"{"name": "t", "duration": "10s", "timeScale": 100, "clients": [{"count": 1}], "timeline": [{"at": "0s", "fault": {"type": "latency", "attributes": {"latency": "20h"}}}]}"#,
+            "timeline[0].fault times timeScale 100: attributes.latency", "≥ 0"
+        ),
     ])
     func invalidScenariosNameTheirPath(text: String, path: String, expected: String) throws {
         let error = try #require(throws: FaultError.self) { try scenario(text) }
@@ -120,17 +124,45 @@ private func scenario(_ text: String) throws -> Scenario {
         #expect(message.contains(expected), "\(message)")
     }
 
+    @Test func thePlanHoldsFaultsAndProfilesAsTheyWillBeApplied() throws {
+        let text = #"""
+            {"name": "scaled", "timeScale": 0.5, "duration": "10s", "clients": [{"count": 1}],
+             "timeline": [{"at": "2s", "fault": {"type": "latency", "attributes": {"latency": 300, "jitter": 40}}},
+                          {"at": "4s", "for": "2s", "profile": "nlc-3g"}]}
+            """#
+        let plan = try PlannedTimeline(try scenario(text))
+        guard case .applyFault(let fault)? = plan.steps.first?.kind else {
+            Issue.record("no fault step in \(plan.canonicalText)")
+            return
+        }
+        #expect(fault.attributes["latency"] == 150)
+        #expect(fault.attributes["jitter"] == 20)
+        #expect(plan.steps.first?.at == .seconds(2), "step times stay in scenario time")
+        let profiles = plan.steps.compactMap { step -> NetworkProfile?? in
+            if case .profile(let profile) = step.kind { profile } else { nil }
+        }
+        let threeG = try NetworkProfile.parse("nlc-3g", path: "")
+        #expect(profiles.first??.downstream.latency == threeG.downstream.latency * 0.5)
+        var changed = try scenario(text)
+        changed.timeScale = 1e9
+        #expect(throws: FaultError.self, "a scenario changed in code is still checked when planned") {
+            try PlannedTimeline(changed)
+        }
+    }
+
     @Test func theSamePlanForTheSameSeedAndADifferentOneOtherwise() throws {
         let text = #"""
             {"name": "plan", "seed": 9, "duration": "60s", "clients": [{"count": 30, "rampUp": "3s"}],
              "timeline": [{"at": "5s", "for": "2s", "every": "20s", "fault": {"type": "latency", "attributes": {"latency": 100}}},
                           {"at": "7s", "for": "10s", "action": "suspend", "target": {"clients": 0.3}}]}
             """#
-        let first = PlannedTimeline(try scenario(text))
-        let again = PlannedTimeline(try scenario(text))
+        let first = try PlannedTimeline(try scenario(text))
+        let again = try PlannedTimeline(try scenario(text))
         #expect(first.canonicalText == again.canonicalText, "byte-identical")
         #expect(first.digest == again.digest)
-        let other = PlannedTimeline(try scenario(text.replacingOccurrences(of: "\"seed\": 9", with: "\"seed\": 10")))
+        let other = try PlannedTimeline(
+            try scenario(text.replacingOccurrences(of: "\"seed\": 9", with: "\"seed\": 10"))
+        )
         #expect(other.digest != first.digest, "another seed picks other clients and other jitter seeds")
         let applies = first.steps.filter { if case .applyFault = $0.kind { true } else { false } }
         #expect(applies.map(\.at) == [.seconds(5), .seconds(25), .seconds(45)], "every 20 s within the duration")
