@@ -38,8 +38,13 @@ public final class BlockingSocket: Sendable {
 
     /// Connects to `127.0.0.1:port`.
     ///
+    /// - Parameters:
+    ///   - port: the port to connect to.
+    ///   - host: an IPv4 address literal.
+    ///   - beforeConnect: when set, the socket is bound to a free local port first and this is told the port
+    ///     before the connect (as a scenario's clients report theirs to the proxy).
     /// - Throws: ``SocketError`` when the connection is refused or fails.
-    public init(port: Int, host: String = "127.0.0.1") throws {
+    public init(port: Int, host: String = "127.0.0.1", beforeConnect: ((_ localPort: Int) -> Void)? = nil) throws {
         #if canImport(Glibc)
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -50,6 +55,22 @@ public final class BlockingSocket: Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         inet_pton(AF_INET, host, &address.sin_addr)
+        if let beforeConnect {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &local) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                    bind(descriptor, address, length) == 0 && getsockname(descriptor, address, &length) == 0
+                }
+            }
+            guard bound else {
+                let code = errno
+                close(descriptor)
+                throw SocketError(call: "bind", code: code)
+            }
+            beforeConnect(Int(UInt16(bigEndian: local.sin_port)))
+        }
         let result = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

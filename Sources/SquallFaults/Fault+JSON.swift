@@ -57,6 +57,20 @@ extension Fault {
                 connections?.insert(UInt64(number))
             }
         }
+        var clients: Set<String>?
+        if let selector = try reader.array("clients") {
+            clients = []
+            for (index, entry) in selector.enumerated() {
+                guard case .string(let client) = entry, !client.isEmpty else {
+                    throw FaultError.invalidValue(
+                        path: "\(reader.path(of: "clients"))[\(index)]",
+                        expected: "a client identity (a non-empty string such as \"web-3\")",
+                        found: entry.typeDescription
+                    )
+                }
+                clients?.insert(client)
+            }
+        }
         try reader.rejectUnknownKeys()
         let attributesPath = reader.path(of: "attributes")
         let (values, texts) = try Fault.readAttributes(attributes, type: type, path: attributesPath)
@@ -70,10 +84,11 @@ extension Fault {
             attributesPath: attributesPath
         )
         self.connections = connections
+        self.clients = clients
     }
 
-    /// The fault in Toxiproxy's toxic shape, every attribute of the type included, plus `connections` when a
-    /// selector is set.
+    /// The fault in Toxiproxy's toxic shape, every attribute of the type included, plus `connections` and `clients`
+    /// when those selectors are set.
     public var json: JSONValue {
         var attributes: [String: JSONValue] = [:]
         for (key, value) in self.attributes { attributes[key] = .number(value) }
@@ -87,6 +102,9 @@ extension Fault {
         ]
         if let connections = self.connections {
             members["connections"] = .array(connections.sorted().map { .number(Double($0)) })
+        }
+        if let clients = self.clients {
+            members["clients"] = .array(clients.sorted().map { .string($0) })
         }
         return .object(members)
     }

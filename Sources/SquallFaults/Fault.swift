@@ -1,7 +1,7 @@
 /// One configured fault: a named, typed disturbance on one direction of a proxy's connections.
 ///
 /// A fault acts on a given connection with probability `toxicity`, drawn once per connection from the run seed
-/// (see ``ToxicityDraw``) and never re-drawn when other faults change.
+/// (see ``acts(onConnection:origin:proxy:seeds:)``) and never re-drawn when other faults change.
 public struct Fault: Sendable, Hashable {
     /// Unique within its proxy, across both directions.
     public var name: String
@@ -20,6 +20,10 @@ public struct Fault: Sendable, Hashable {
     /// When set, the fault acts only on these connections (by their serial number within the proxy, as listed by
     /// the proxy's connections), and toxicity is drawn among them. Nil means every connection.
     public var connections: Set<UInt64>?
+    /// When set, the fault acts only on connections opened by these clients (by their identity in a scenario,
+    /// `group-n`; see ``ConnectionOrigin``), and toxicity is drawn among those. A connection whose client the proxy
+    /// does not know is left alone. Nil means every client.
+    public var clients: Set<String>?
 
     /// Creates a fault, validating its attributes.
     ///
@@ -130,19 +134,30 @@ public struct Fault: Sendable, Hashable {
         return copy
     }
 
-    /// Whether this fault acts on connection `connection` of proxy `proxy`: the connection selector first, then the
-    /// seeded toxicity draw (see ``ToxicityDraw``).
-    public func acts(onConnection connection: UInt64, proxy: String, seed: UInt64) -> Bool {
-        if let connections = self.connections, !connections.contains(connection) {
+    /// Whether this fault acts on a connection of proxy `proxy`: the connection and client selectors first, then
+    /// the seeded toxicity draw.
+    ///
+    /// The draw is a pure function of the seed, the proxy, the fault's name and the connection's key (its
+    /// ``ConnectionOrigin`` when known, else its serial number), so it never changes when other faults are added or
+    /// removed (unlike Toxiproxy, which re-rolls), and raising a fault's toxicity only adds connections: the draw is
+    /// compared with the threshold, not redrawn.
+    ///
+    /// - Parameters:
+    ///   - serial: the connection's serial number within the proxy.
+    ///   - origin: the client that opened it, when the proxy knows.
+    ///   - proxy: the proxy's name.
+    ///   - seeds: the run's seed tree.
+    public func acts(onConnection serial: UInt64, origin: ConnectionOrigin?, proxy: String, seeds: SeedTree) -> Bool {
+        if let connections = self.connections, !connections.contains(serial) {
             return false
         }
-        return ToxicityDraw.applies(
-            toxicity: self.toxicity,
-            seed: seed,
-            proxy: proxy,
-            fault: self.name,
-            connection: connection
-        )
+        if let clients = self.clients {
+            guard let origin, clients.contains(origin.client) else { return false }
+        }
+        if self.toxicity >= 1 { return true }
+        if self.toxicity <= 0 { return false }
+        let key = origin?.key ?? String(serial)
+        return seeds.toxicityDraw(proxy: proxy, fault: self.name, connection: key) < self.toxicity
     }
 
     /// Validates an `attributes` object for `type`, filling in defaults.

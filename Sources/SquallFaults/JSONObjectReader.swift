@@ -91,6 +91,21 @@ package struct JSONObjectReader {
         return number
     }
 
+    /// Reads an optional whole number within `range`; a fraction such as `1.5` is refused, not truncated.
+    package mutating func integer(
+        _ key: String,
+        in range: ClosedRange<Int64>,
+        expected: String
+    ) throws(FaultError) -> Int64? {
+        guard let value = self.value(key) else { return nil }
+        guard case .number(let number) = value, number.rounded() == number,
+            number >= Double(range.lowerBound), number <= Double(range.upperBound)
+        else {
+            throw FaultError.invalidValue(path: self.path(of: key), expected: expected, found: value.typeDescription)
+        }
+        return Int64(number)
+    }
+
     /// Reads an optional array.
     package mutating func array(_ key: String) throws(FaultError) -> [JSONValue]? {
         guard let value = self.value(key) else { return nil }

@@ -62,7 +62,7 @@ final class FaultChain {
 
     /// A generator for one fault's random choices on this connection, derived from the run seed.
     func makeRandom(for fault: Fault) -> SeededRandom {
-        self.connection.makeRandom(labels: [self.direction.rawValue, fault.name])
+        self.connection.makeRandom(direction: self.direction, fault: fault.name)
     }
 
     /// Rebuilds the chain for a new fault list: kept faults keep their state, new faults are appended, removed

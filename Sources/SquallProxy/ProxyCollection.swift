@@ -12,7 +12,10 @@ public actor ProxyCollection {
     private var proxies: [String: ProxyServer] = [:]
 
     /// Creates an empty collection.
-    public init(seed: UInt64 = 1, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(
+        seed: UInt64 = SeedTree.defaultSeed,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         self.seed = seed
         self.group = eventLoopGroup
     }

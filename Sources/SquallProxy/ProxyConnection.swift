@@ -26,6 +26,8 @@ final class ProxyConnection {
     static let closeGracePeriod = TimeAmount.seconds(5)
 
     let id: UInt64
+    /// The client that opened the connection, when it reported its port.
+    let origin: ConnectionOrigin?
     let eventLoop: any EventLoop
     let statistics: ConnectionStatistics
     let openedAt: NIODeadline
@@ -59,8 +61,16 @@ final class ProxyConnection {
     /// Set by `block_upgrade` for the upgrade in flight.
     var afterUpgrade: AfterUpgrade?
 
-    init(id: UInt64, eventLoop: any EventLoop, proxy: ProxyServer.LoopContext, faults: [Fault], version: UInt64) {
+    init(
+        id: UInt64,
+        origin: ConnectionOrigin?,
+        eventLoop: any EventLoop,
+        proxy: ProxyServer.LoopContext,
+        faults: [Fault],
+        version: UInt64
+    ) {
         self.id = id
+        self.origin = origin
         self.eventLoop = eventLoop
         self.proxy = proxy
         self.statistics = ConnectionStatistics()
@@ -120,14 +130,19 @@ final class ProxyConnection {
             + mine.filter { $0.type.phase == .stream && $0.type != .limitTime }
     }
 
-    /// Whether `fault` acts on this connection, by the seeded toxicity draw.
+    /// Whether `fault` acts on this connection, by its selectors and the seeded toxicity draw.
     func isActive(_ fault: Fault) -> Bool {
-        fault.acts(onConnection: self.id, proxy: self.proxy.name, seed: self.proxy.seed)
+        fault.acts(onConnection: self.id, origin: self.origin, proxy: self.proxy.name, seeds: self.proxy.seeds)
     }
 
-    /// A generator for this connection's random choices, derived from the run seed.
-    func makeRandom(labels: [String]) -> SeededRandom {
-        SeededRandom(seed: self.proxy.seed, labels: [self.proxy.name, String(self.id)] + labels)
+    /// The generator for one fault's random choices on one direction of this connection.
+    func makeRandom(direction: FaultDirection, fault: String) -> SeededRandom {
+        self.proxy.seeds.stream(
+            proxy: self.proxy.name,
+            connection: self.origin?.key ?? String(self.id),
+            direction: direction,
+            fault: fault
+        )
     }
 
     private static func makeStage(fault: Fault, isActive: Bool, chain: FaultChain) -> FaultStage {

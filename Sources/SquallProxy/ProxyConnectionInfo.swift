@@ -14,6 +14,8 @@ public struct ProxyConnectionInfo: Sendable, Hashable {
     public var bytesFromServer: Int
     /// Bytes written to the client so far.
     public var bytesToClient: Int
+    /// The client that opened the connection (`group-n`), when it reported its port; nil otherwise.
+    public var client: String?
     /// The names of the proxy's faults whose toxicity draw chose this connection.
     public var activeFaults: [String]
 }

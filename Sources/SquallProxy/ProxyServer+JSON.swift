@@ -22,11 +22,13 @@ extension ProxyServer {
 }
 
 extension ProxyConnectionInfo {
-    /// The connection as the control API lists it.
+    /// The connection as the control API lists it; `origin` is the client identity (`web-3`) when the client
+    /// reported its port, else null.
     public var json: JSONValue {
         .object([
             "id": .number(Double(self.id)),
             "client": .string(self.clientAddress),
+            "origin": self.client.map { .string($0) } ?? .null,
             "opened_at_ms": .number(Double(self.openedAtMilliseconds)),
             "bytes_from_client": .number(Double(self.bytesFromClient)),
             "bytes_to_server": .number(Double(self.bytesToServer)),

@@ -21,7 +21,11 @@ public actor ProxyServer {
     /// The proxy's name.
     public nonisolated let name: String
     /// The seed every random choice of this proxy derives from.
-    public nonisolated let seed: UInt64
+    public nonisolated var seed: UInt64 { self.seeds.seed }
+    /// The run's seed tree (see ``SeedTree``).
+    public nonisolated let seeds: SeedTree
+    /// Where the proxy learns which client opened a connection; nil when no client reports its ports.
+    public nonisolated let origins: ConnectionOriginRegistry?
     /// Live counters.
     public nonisolated let metrics = ProxyMetrics()
     private nonisolated let group: any EventLoopGroup
@@ -48,6 +52,7 @@ public actor ProxyServer {
     /// How another thread reaches a live connection.
     struct ConnectionHandle: Sendable {
         let id: UInt64
+        let origin: ConnectionOrigin?
         let clientAddress: String
         let openedAtMilliseconds: Int64
         let statistics: ConnectionStatistics
@@ -58,7 +63,7 @@ public actor ProxyServer {
     /// The part of the proxy a connection keeps: fixed when the connection is accepted.
     struct LoopContext: Sendable {
         let name: String
-        let seed: UInt64
+        let seeds: SeedTree
         let metrics: ProxyMetrics
         let upstream: HostAndPort
         let upstreamAddress: SocketAddress?
@@ -75,14 +80,18 @@ public actor ProxyServer {
     /// - Parameters:
     ///   - configuration: name, addresses and initial faults.
     ///   - seed: the seed for toxicity draws, jitter and slicing; the same seed gives the same choices.
+    ///   - origins: where clients report the local ports they connect from, so faults can target clients and draws
+    ///     are keyed by client (see ``ConnectionOrigin``); nil: connections are keyed by serial number.
     ///   - eventLoopGroup: where sockets run; the shared singleton by default.
     public init(
         configuration: ProxyConfiguration,
-        seed: UInt64 = 0,
+        seed: UInt64 = SeedTree.defaultSeed,
+        origins: ConnectionOriginRegistry? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.name = configuration.name
-        self.seed = seed
+        self.seeds = SeedTree(seed: seed)
+        self.origins = origins
         self.group = eventLoopGroup
         self.shared = Mutex(Shared(configuration: configuration))
     }
@@ -374,8 +383,11 @@ public actor ProxyServer {
                 bytesToServer: handle.statistics.bytesToServer.value,
                 bytesFromServer: handle.statistics.bytesFromServer.value,
                 bytesToClient: handle.statistics.bytesToClient.value,
-                activeFaults: faults.filter { $0.acts(onConnection: handle.id, proxy: self.name, seed: self.seed) }
-                    .map(\.name)
+                client: handle.origin?.client,
+                activeFaults: faults.filter {
+                    $0.acts(onConnection: handle.id, origin: handle.origin, proxy: self.name, seeds: self.seeds)
+                }
+                .map(\.name)
             )
         }
     }
@@ -510,7 +522,7 @@ public actor ProxyServer {
             }
             let context = LoopContext(
                 name: self.name,
-                seed: self.seed,
+                seeds: self.seeds,
                 metrics: self.metrics,
                 upstream: shared.configuration.upstream,
                 upstreamAddress: shared.upstreamAddress,
@@ -519,8 +531,10 @@ public actor ProxyServer {
             )
             return (id, shared.configuration.faults, shared.faultsVersion, context, shared.blackout == .blackhole)
         }
+        let origin = channel.remoteAddress?.port.flatMap { self.origins?.origin(ofPort: $0) }
         let connection = ProxyConnection(
             id: id,
+            origin: origin,
             eventLoop: channel.eventLoop,
             proxy: context,
             faults: faults,
@@ -531,6 +545,7 @@ public actor ProxyServer {
         }
         let handle = ConnectionHandle(
             id: id,
+            origin: origin,
             clientAddress: channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown",
             openedAtMilliseconds: WallClock.nowMilliseconds(),
             statistics: connection.statistics,

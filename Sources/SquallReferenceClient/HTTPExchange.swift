@@ -23,6 +23,8 @@ struct HTTPExchange: Sendable {
     let timeout: Duration
     /// The loops to run on.
     let eventLoopGroup: any EventLoopGroup
+    /// Told each connection's local port, when set.
+    var sourcePorts: SourcePortObserver? = nil
 
     /// The largest answer read.
     static let maximumBodySize = 16 << 20
@@ -46,8 +48,10 @@ struct HTTPExchange: Sendable {
             let channel = try await ClientBootstrap(group: self.eventLoopGroup)
                 .connectTimeout(TimeAmount(self.timeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bindingSourcePort(toward: self.server.host, for: self.sourcePorts)
                 .connect(host: self.server.host, port: self.server.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        self.sourcePorts?.report(channel)
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
                             wrappingChannelSynchronously: channel

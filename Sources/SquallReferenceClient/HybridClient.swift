@@ -29,6 +29,8 @@ public struct HybridClient: Sendable {
         public var strategy: ClientStrategy
         /// Seeds the backoff jitter; default 0.
         public var seed: UInt64
+        /// Told the local port of every connection the client opens (a test harness's hook); default none.
+        public var sourcePorts: SourcePortObserver?
 
         /// Creates a configuration.
         public init(
@@ -37,7 +39,8 @@ public struct HybridClient: Sendable {
             token: String,
             clientId: String = "client",
             strategy: ClientStrategy = .resilient,
-            seed: UInt64 = 0
+            seed: UInt64 = 0,
+            sourcePorts: SourcePortObserver? = nil
         ) {
             self.server = server
             self.jobId = jobId
@@ -45,6 +48,7 @@ public struct HybridClient: Sendable {
             self.clientId = clientId
             self.strategy = strategy
             self.seed = seed
+            self.sourcePorts = sourcePorts
         }
     }
 
@@ -333,7 +337,8 @@ extension HybridClient {
                 exchange: HTTPExchange(
                     server: self.configuration.server,
                     timeout: self.strategy.scaled(self.strategy.requestTimeout),
-                    eventLoopGroup: self.client.eventLoopGroup
+                    eventLoopGroup: self.client.eventLoopGroup,
+                    sourcePorts: self.configuration.sourcePorts
                 ),
                 token: self.configuration.token
             )
@@ -368,7 +373,8 @@ extension HybridClient {
             server: self.configuration.server,
             token: self.configuration.token,
             timeout: strategy.scaled(strategy.connectTimeout),
-            eventLoopGroup: self.eventLoopGroup
+            eventLoopGroup: self.eventLoopGroup,
+            sourcePorts: self.configuration.sourcePorts
         )
         let channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
         switch await socket.open(jobId: self.configuration.jobId) {

@@ -29,6 +29,8 @@ struct ProgressWebSocket: Sendable {
     let timeout: Duration
     /// The loops to run on.
     let eventLoopGroup: any EventLoopGroup
+    /// Told each connection's local port, when set.
+    var sourcePorts: SourcePortObserver? = nil
 
     /// Opens the stream for `jobId`.
     func open(jobId: String) async -> Opening {
@@ -46,8 +48,10 @@ struct ProgressWebSocket: Sendable {
             let negotiation = try await ClientBootstrap(group: self.eventLoopGroup)
                 .connectTimeout(TimeAmount(self.timeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bindingSourcePort(toward: self.server.host, for: self.sourcePorts)
                 .connect(host: self.server.host, port: self.server.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        self.sourcePorts?.report(channel)
                         let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(self.timeout)) {
                             timedOut.store(true, ordering: .relaxed)
                             channel.close(promise: nil)

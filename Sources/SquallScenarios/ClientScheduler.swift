@@ -11,6 +11,8 @@ struct ClientScheduler: Sendable {
     let plan: PlannedTimeline
     let server: ServerUnderTest
     let proxies: [String: ProxyServer]
+    /// Where reference clients report the ports they connect from (see ``ConnectionOriginRegistry``).
+    let origins: ConnectionOriginRegistry
     let log: EventLog
     let board: ClientBoard
     /// Every job created, for reading back what an external server published.
@@ -100,7 +102,11 @@ struct ClientScheduler: Sendable {
                 token: job.token,
                 clientId: planned.id,
                 strategy: strategy,
-                seed: planned.seed
+                seed: planned.seed,
+                sourcePorts: SourcePortObserver(
+                    opening: { [origins] port in origins.register(port: port, client: planned.id) },
+                    closed: { [origins] port in origins.unregister(port: port, client: planned.id) }
+                )
             )
         )
         let (control, continuation) = AsyncStream<HybridClient.Control>.makeStream()

@@ -25,6 +25,7 @@ extension Fault {
             text: self.textAttributes
         )
         scaled.connections = self.connections
+        scaled.clients = self.clients
         return scaled
     }
 }

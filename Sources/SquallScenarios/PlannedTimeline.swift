@@ -55,13 +55,15 @@ public struct PlannedTimeline: Sendable, Hashable {
     ///   checked for this already, so only a scenario changed in code can fail here).
     public init(_ scenario: Scenario) throws(FaultError) {
         let scale = scenario.timeScale
+        let seeds = SeedTree(seed: scenario.seed)
         var clients: [ClientStart] = []
         for group in scenario.clients {
             for index in 0..<group.count {
                 let offset = group.count > 1 ? group.rampUp * (Double(index) / Double(group.count)) : .zero
                 let id = "\(group.name)-\(index + 1)"
-                var random = SeededRandom(seed: scenario.seed, labels: ["client", id])
-                clients.append(ClientStart(id: id, group: group.name, at: group.startAt + offset, seed: random.next()))
+                clients.append(
+                    ClientStart(id: id, group: group.name, at: group.startAt + offset, seed: seeds.clientSeed(id))
+                )
             }
         }
         self.clients = clients
@@ -73,6 +75,15 @@ public struct PlannedTimeline: Sendable, Hashable {
             steps.append((order: rank * 1_000_000 + order, step: Step(at: at, kind: kind, groups: groups)))
             order += 1
         }
+        /// The clients a target picks on one repetition of an entry, by seed, in plan order.
+        func pick(_ entryIndex: Int, _ repetition: Int, _ target: TimelineEntry.Target) -> [String] {
+            let candidates = clients.filter { target.groups?.contains($0.group) ?? true }.map(\.id)
+            var random = seeds.timelinePick(entry: entryIndex, repetition: repetition)
+            let picked = Set(
+                candidates.shuffled(using: &random).prefix(Int((Double(candidates.count) * target.clients).rounded()))
+            )
+            return candidates.filter { picked.contains($0) }
+        }
         for (entryIndex, entry) in scenario.timeline.enumerated() {
             var repetition = 0
             var at = entry.at
@@ -83,6 +94,9 @@ public struct PlannedTimeline: Sendable, Hashable {
                 case .fault(var fault):
                     if repetition > 1 { fault.name += "#\(repetition)" }
                     fault.toxicity *= entry.target.connections
+                    if entry.target.clients < 1 {
+                        fault.clients = Set(pick(entryIndex, repetition, entry.target))
+                    }
                     add(at, .applyFault(try fault.scaled(by: scale)), entry.target.groups)
                     if let end, end < scenario.duration { add(end, .liftFault(name: fault.name), entry.target.groups) }
                 case .handoff(var handoff):
@@ -94,20 +108,9 @@ public struct PlannedTimeline: Sendable, Hashable {
                         add(end, .profile(scenario.network?.scaled(by: scale)), entry.target.groups)
                     }
                 case .suspend:
-                    let candidates = clients.filter { entry.target.groups?.contains($0.group) ?? true }.map(\.id)
-                    var random = SeededRandom(
-                        seed: scenario.seed,
-                        labels: ["timeline", String(entryIndex), String(repetition)]
-                    )
-                    let picked = Array(
-                        candidates.shuffled(using: &random).prefix(
-                            Int((Double(candidates.count) * entry.target.clients).rounded())
-                        )
-                    )
-                    let order = Dictionary(uniqueKeysWithValues: candidates.enumerated().map { ($1, $0) })
                     add(
                         at,
-                        .suspend(clients: picked.sorted { order[$0]! < order[$1]! }, lasting: entry.lasting ?? .zero),
+                        .suspend(clients: pick(entryIndex, repetition, entry.target), lasting: entry.lasting ?? .zero),
                         entry.target.groups
                     )
                 case .serverRestart:

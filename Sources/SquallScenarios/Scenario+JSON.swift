@@ -27,7 +27,8 @@ extension Scenario {
         }
         self.description = try reader.string("description") ?? ""
         self.seed = UInt64(
-            try reader.number("seed", in: 0...9_007_199_254_740_991, expected: "a non-negative integer") ?? 1
+            try reader.integer("seed", in: 0...9_007_199_254_740_991, expected: "a whole number from 0 to 2^53 - 1")
+                ?? Int64(SeedTree.defaultSeed)
         )
         self.timeScale = try reader.number("timeScale", in: 0.001...100, expected: "a number from 0.001 to 100") ?? 1
         guard let duration = try Self.duration(&reader, "duration") else {
@@ -91,6 +92,19 @@ extension Scenario {
                     path: "timeline[\(index)].action",
                     expected: "an action an external server allows (server_restart restarts the reference server only)",
                     found: "\"server_restart\""
+                )
+            }
+            if case .fault = entry.action, entry.target.clients < 1,
+                let external = clients.first(where: {
+                    $0.command != nil && (entry.target.groups?.contains($0.name) ?? true)
+                })
+            {
+                // Only reference clients report the ports they connect from; a proxy cannot tell an external
+                // client's connections apart, so a fault cannot pick among them.
+                throw FaultError.invalidValue(
+                    path: "timeline[\(index)].target.clients",
+                    expected: "1 for a fault on a group of external clients (\"\(external.name)\" runs a command)",
+                    found: "number \(JSONValue.format(entry.target.clients))"
                 )
             }
             timeline.append(entry)

@@ -73,6 +73,9 @@ public struct ScenarioRunner: Sendable {
         )
 
         let server = try await ServerUnderTest.start(scenario.server, scale: scale, log: log)
+        // Reference clients report the local port of each connection before connecting, so every proxy knows
+        // which client a connection belongs to: faults target clients and draws are keyed by client.
+        let origins = ConnectionOriginRegistry()
         var startedProxies: [String: ProxyServer] = [:]
         for group in scenario.clients {
             let proxy = ProxyServer(
@@ -81,7 +84,8 @@ public struct ScenarioRunner: Sendable {
                     upstream: server.upstream,
                     profile: scenario.network.map { $0.scaled(by: scale) }
                 ),
-                seed: scenario.seed
+                seed: scenario.seed,
+                origins: origins
             )
             do {
                 try await proxy.start()
@@ -101,6 +105,7 @@ public struct ScenarioRunner: Sendable {
             plan: plan,
             server: server,
             proxies: proxies,
+            origins: origins,
             log: log,
             board: board
         )

@@ -61,13 +61,14 @@ import Testing
         #expect(Set(one).count > 50)
     }
 
-    @Test func toxicityDrawsAreStableAndMonotone() {
-        let low = (1...1000).filter {
-            ToxicityDraw.applies(toxicity: 0.3, seed: 1, proxy: "p", fault: "f", connection: UInt64($0))
+    @Test func toxicityDrawsAreStableAndMonotone() throws {
+        let seeds = SeedTree(seed: 1)
+        func hits(_ toxicity: Double) throws -> [Int] {
+            let fault = try Fault(name: "f", type: .noop, toxicity: toxicity)
+            return (1...1000).filter { fault.acts(onConnection: UInt64($0), origin: nil, proxy: "p", seeds: seeds) }
         }
-        let high = (1...1000).filter {
-            ToxicityDraw.applies(toxicity: 0.6, seed: 1, proxy: "p", fault: "f", connection: UInt64($0))
-        }
+        let low = try hits(0.3)
+        let high = try hits(0.6)
         #expect(Set(low).isSubset(of: Set(high)), "raising toxicity only adds connections")
         #expect(abs(low.count - 300) < 60)
         #expect(abs(high.count - 600) < 60)

@@ -199,8 +199,9 @@ import Testing
                 }
                 if elapsed >= 0.2 { slow += 1 } else { fast += 1 }
             }
+            let half = try fault(.latency, name: "half", toxicity: 0.5)
             let expectedSlow = (1...12).filter {
-                ToxicityDraw.applies(toxicity: 0.5, seed: 3, proxy: "test", fault: "half", connection: UInt64($0))
+                half.acts(onConnection: UInt64($0), origin: nil, proxy: "test", seeds: SeedTree(seed: 3))
             }.count
             #expect(slow == expectedSlow)
             #expect(slow > 0 && fast > 0)

@@ -113,6 +113,43 @@ import Testing
         #expect(verdicts["fallback_rate{strategy:booktrack-scanner}"]?.observed == 1)
     }
 
+    @Test func theSameSeedTargetsTheSameClientsInEveryRun() async throws {
+        // Every client reconnects at once after the handoff; the fault refuses half of them (picked by seed) until
+        // it is lifted. Only those clients may see a connection fail, and the same ones in both runs.
+        let text = #"""
+            {"name": "targeted", "seed": 5, "timeScale": 0.05, "duration": "30s",
+             "server": {"job": {"totalItems": 40, "itemInterval": "500ms"}},
+             "clients": [{"count": 8, "strategy": "resilient"}],
+             "timeline": [{"at": "5s", "for": "10s", "fault": {"name": "cut", "type": "refuse"}, "target": {"clients": 0.5}},
+                          {"at": "6s", "handoff": {"mode": "reset"}}]}
+            """#
+        let plan = try PlannedTimeline(try Scenario(bytes: Array(text.utf8)))
+        guard
+            case .applyFault(let fault)? = plan.steps.first(where: {
+                if case .applyFault = $0.kind { true } else { false }
+            })?.kind,
+            let picked = fault.clients
+        else {
+            Issue.record("the plan holds no client-targeted fault: \(plan.canonicalText)")
+            return
+        }
+        #expect(picked.count == 4)
+        var failedByRun: [Set<String>] = []
+        for _ in 0..<2 {
+            let record = try await self.run(text)
+            var failed = Set<String>()
+            for line in record.lines {
+                guard let event = try? JSONValue.parse(Array(line.utf8)),
+                    event["event"]?.stringValue == "connect_failed", let client = event["client"]?.stringValue
+                else { continue }
+                failed.insert(client)
+            }
+            failedByRun.append(failed)
+        }
+        #expect(failedByRun[0] == picked, "the refused clients are the picked ones")
+        #expect(failedByRun[1] == picked, "and the same ones again")
+    }
+
     @Test func aFaultOnAGroupWithNoTrafficIsFlaggedNotInjected() async throws {
         let record = try await self.run(
             #"""

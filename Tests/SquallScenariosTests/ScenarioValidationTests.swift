@@ -112,6 +112,11 @@ private func scenario(_ text: String) throws -> Scenario {
             #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "env": {"A": "1"}}]}"#, "clients[0].env",
             "beside a \"command\""
         ),
+        (#"{"name": "t", "seed": 1.5, "duration": "10s", "clients": [{"count": 1}]}"#, "seed", "a whole number"),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"name": "ext", "count": 2, "command": ["/bin/true"]}], "timeline": [{"at": "1s", "fault": {"type": "refuse"}, "target": {"clients": 0.5}}]}"#,
+            "timeline[0].target.clients", "external clients"
+        ),
         (
             #"{"name": "t", "duration": "10s", "timeScale": 100, "clients": [{"count": 1}], "timeline": [{"at": "0s", "fault": {"type": "latency", "attributes": {"latency": "20h"}}}]}"#,
             "timeline[0].fault times timeScale 100: attributes.latency", "≥ 0"
