@@ -8,7 +8,7 @@ final class BandwidthStage: FaultStage {
     private var timer: Scheduled<Void>?
     private var bucket: TokenBucket
 
-    override init(fault: Fault, isActive: Bool, chain: FaultChain) {
+    override init(fault: Fault, isActive: Bool, context: StageContext) {
         guard case .bandwidth(let rate, let burst) = fault.effect else {
             preconditionFailure("BandwidthStage needs a bandwidth fault")
         }
@@ -17,7 +17,7 @@ final class BandwidthStage: FaultStage {
             burst: burst,
             now: Int64(NIODeadline.now().uptimeNanoseconds)
         )
-        super.init(fault: fault, isActive: isActive, chain: chain)
+        super.init(fault: fault, isActive: isActive, context: context)
     }
 
     override func process(_ item: StreamItem) {

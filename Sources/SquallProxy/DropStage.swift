@@ -10,8 +10,8 @@ import SquallFaults
 final class DropStage: FaultStage {
     private var idleTimer: Scheduled<Void>?
 
-    override init(fault: Fault, isActive: Bool, chain: FaultChain) {
-        super.init(fault: fault, isActive: isActive, chain: chain)
+    override init(fault: Fault, isActive: Bool, context: StageContext) {
+        super.init(fault: fault, isActive: isActive, context: context)
         if isActive {
             self.armIdleTimer()
         }

@@ -36,17 +36,9 @@ final class FaultChain {
         }
     }
 
-    /// Passes an item emitted by `stage` to the stage after it, or to the sink.
-    func forward(_ item: StreamItem, from stage: FaultStage) {
-        guard let index = self.stages.firstIndex(where: { $0 === stage }) else {
-            // A stage that was removed emitted late; its items were drained already.
-            return
-        }
-        if index + 1 < self.stages.count {
-            self.stages[index + 1].receive(item)
-        } else {
-            self.deliver(item, batched: false)
-        }
+    /// Takes an item the last stage emitted: it leaves the chain for the destination socket.
+    func leave(_ item: StreamItem) {
+        self.deliver(item, batched: false)
     }
 
     /// Forgets an item a stage dropped on purpose.
@@ -58,11 +50,6 @@ final class FaultChain {
     /// Accounts for an item a stage made itself (a re-encoded request), so the held-byte count stays exact.
     func adjustHeldBytes(by count: Int) {
         self.heldBytes += count
-    }
-
-    /// A generator for one fault's random choices on this connection, derived from the run seed.
-    func makeRandom(for fault: Fault) -> SeededRandom {
-        self.connection.makeRandom(direction: self.direction, fault: fault.name)
     }
 
     /// Rebuilds the chain for a new fault list: kept faults keep their state, new faults are appended, removed
@@ -97,8 +84,11 @@ final class FaultChain {
                 liftedFaults.append(stage.fault)
             }
             carried.append((index, stage.drain()))
+            stage.isLinked = false
+            stage.successor = nil
         }
         self.stages = newStages
+        self.link()
         // Update kept stages after the chain is rebuilt, so anything they release flows through the new chain.
         for stage in newStages where !created.contains(where: { $0 === stage }) {
             if let fault = faults.first(where: { $0.name == stage.fault.name }) {
@@ -123,9 +113,19 @@ final class FaultChain {
     func cancel() {
         for stage in self.stages {
             stage.cancel()
+            stage.isLinked = false
+            stage.successor = nil
         }
         self.stages = []
         self.hasActiveStage = false
+    }
+
+    /// Points each stage at the one after it; stages no longer in the chain are unlinked.
+    private func link() {
+        for (index, stage) in self.stages.enumerated() {
+            stage.isLinked = true
+            stage.successor = index + 1 < self.stages.count ? self.stages[index + 1] : nil
+        }
     }
 
     private func deliver(_ item: StreamItem, batched: Bool) {

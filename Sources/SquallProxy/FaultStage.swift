@@ -1,6 +1,16 @@
 import NIOCore
 import SquallFaults
 
+/// What a stage is given when it is built: its event loop, its seeded generator and the chain it belongs to.
+struct StageContext {
+    /// The connection's event loop, where the stage and its timers run.
+    let eventLoop: any EventLoop
+    /// The generator for this fault's choices on this direction of this connection (see ``SeedTree``).
+    let random: SeededRandom
+    /// The chain the stage belongs to (for discards and the connection's actions).
+    unowned let chain: FaultChain
+}
+
 /// One fault's place in a direction's chain on one connection: it receives items from the stage before it and
 /// emits them, possibly later, changed or not at all, to the stage after it.
 ///
@@ -14,17 +24,21 @@ class FaultStage {
     private(set) var isActive: Bool
     /// The chain this stage belongs to.
     unowned let chain: FaultChain
+    /// The event loop everything runs on.
+    let eventLoop: any EventLoop
+    /// Where emitted items go: the next stage, or the chain's destination when nil. Set by the chain whenever it
+    /// is rebuilt.
+    var successor: FaultStage?
+    /// False once the chain dropped the stage: a late emit (a timer that fired anyway) goes nowhere, its items
+    /// were drained already.
+    var isLinked = true
 
     /// Creates a stage.
-    init(fault: Fault, isActive: Bool, chain: FaultChain) {
+    init(fault: Fault, isActive: Bool, context: StageContext) {
         self.fault = fault
         self.isActive = isActive
-        self.chain = chain
-    }
-
-    /// The event loop everything runs on.
-    var eventLoop: any EventLoop {
-        self.chain.connection.eventLoop
+        self.chain = context.chain
+        self.eventLoop = context.eventLoop
     }
 
     /// Takes an item from the previous stage.
@@ -38,7 +52,12 @@ class FaultStage {
 
     /// Passes an item to the next stage.
     final func emit(_ item: StreamItem) {
-        self.chain.forward(item, from: self)
+        guard self.isLinked else { return }
+        if let successor = self.successor {
+            successor.receive(item)
+        } else {
+            self.chain.leave(item)
+        }
     }
 
     /// Applies a changed fault (same name and type) or toxicity outcome; items held by a stage that becomes

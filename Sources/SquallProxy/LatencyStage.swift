@@ -9,10 +9,10 @@ final class LatencyStage: FaultStage {
     private var random: SeededRandom
     private var queue: OrderedDelayQueue!
 
-    override init(fault: Fault, isActive: Bool, chain: FaultChain) {
-        self.random = chain.makeRandom(for: fault)
-        super.init(fault: fault, isActive: isActive, chain: chain)
-        self.queue = OrderedDelayQueue(eventLoop: chain.connection.eventLoop) { [unowned self] item, due in
+    override init(fault: Fault, isActive: Bool, context: StageContext) {
+        self.random = context.random
+        super.init(fault: fault, isActive: isActive, context: context)
+        self.queue = OrderedDelayQueue(eventLoop: context.eventLoop) { [unowned self] item, due in
             self.emit(Self.stamped(item, at: due))
         }
     }

@@ -7,9 +7,9 @@ import SquallFaults
 final class MessageDelayStage: FaultStage {
     private var queue: OrderedDelayQueue!
 
-    override init(fault: Fault, isActive: Bool, chain: FaultChain) {
-        super.init(fault: fault, isActive: isActive, chain: chain)
-        self.queue = OrderedDelayQueue(eventLoop: chain.connection.eventLoop) { [unowned self] item, _ in
+    override init(fault: Fault, isActive: Bool, context: StageContext) {
+        super.init(fault: fault, isActive: isActive, context: context)
+        self.queue = OrderedDelayQueue(eventLoop: context.eventLoop) { [unowned self] item, _ in
             self.emit(item)
         }
     }

@@ -107,7 +107,12 @@ final class ProxyConnection {
                 isActive: { self.isActive($0) },
                 makeStage: { fault, active, chain in
                     if active { self.proxy.metrics.recordApplied(fault) }
-                    return Self.makeStage(fault: fault, isActive: active, chain: chain)
+                    let context = StageContext(
+                        eventLoop: self.eventLoop,
+                        random: self.makeRandom(direction: chain.direction, fault: fault.name),
+                        chain: chain
+                    )
+                    return Self.makeStage(fault: fault, isActive: active, context: context)
                 }
             )
             if let closing = lifted.first(where: { $0.type.closesWhenLifted }) {
@@ -145,21 +150,21 @@ final class ProxyConnection {
         )
     }
 
-    private static func makeStage(fault: Fault, isActive: Bool, chain: FaultChain) -> FaultStage {
+    private static func makeStage(fault: Fault, isActive: Bool, context: StageContext) -> FaultStage {
         switch fault.type {
-        case .latency: return LatencyStage(fault: fault, isActive: isActive, chain: chain)
-        case .bandwidth: return BandwidthStage(fault: fault, isActive: isActive, chain: chain)
-        case .slicer: return SlicerStage(fault: fault, isActive: isActive, chain: chain)
-        case .slowClose: return SlowCloseStage(fault: fault, isActive: isActive, chain: chain)
-        case .limitData: return LimitDataStage(fault: fault, isActive: isActive, chain: chain)
-        case .timeout, .blackhole: return DropStage(fault: fault, isActive: isActive, chain: chain)
-        case .resetPeer: return ResetPeerStage(fault: fault, isActive: isActive, chain: chain)
-        case .blockUpgrade: return BlockUpgradeStage(fault: fault, isActive: isActive, chain: chain)
-        case .failRequests: return FailRequestsStage(fault: fault, isActive: isActive, chain: chain)
-        case .delayRequests, .delayFrames: return MessageDelayStage(fault: fault, isActive: isActive, chain: chain)
-        case .dropPings, .closeAfterFrames: return FrameFaultStage(fault: fault, isActive: isActive, chain: chain)
+        case .latency: return LatencyStage(fault: fault, isActive: isActive, context: context)
+        case .bandwidth: return BandwidthStage(fault: fault, isActive: isActive, context: context)
+        case .slicer: return SlicerStage(fault: fault, isActive: isActive, context: context)
+        case .slowClose: return SlowCloseStage(fault: fault, isActive: isActive, context: context)
+        case .limitData: return LimitDataStage(fault: fault, isActive: isActive, context: context)
+        case .timeout, .blackhole: return DropStage(fault: fault, isActive: isActive, context: context)
+        case .resetPeer: return ResetPeerStage(fault: fault, isActive: isActive, context: context)
+        case .blockUpgrade: return BlockUpgradeStage(fault: fault, isActive: isActive, context: context)
+        case .failRequests: return FailRequestsStage(fault: fault, isActive: isActive, context: context)
+        case .delayRequests, .delayFrames: return MessageDelayStage(fault: fault, isActive: isActive, context: context)
+        case .dropPings, .closeAfterFrames: return FrameFaultStage(fault: fault, isActive: isActive, context: context)
         case .noop, .limitTime, .down, .refuse, .slowOpen, .connectBlackhole:
-            return FaultStage(fault: fault, isActive: isActive, chain: chain)
+            return FaultStage(fault: fault, isActive: isActive, context: context)
         }
     }
 

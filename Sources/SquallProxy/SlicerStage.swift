@@ -7,9 +7,9 @@ final class SlicerStage: FaultStage {
     private var timer: Scheduled<Void>?
     private var random: SeededRandom
 
-    override init(fault: Fault, isActive: Bool, chain: FaultChain) {
-        self.random = chain.makeRandom(for: fault)
-        super.init(fault: fault, isActive: isActive, chain: chain)
+    override init(fault: Fault, isActive: Bool, context: StageContext) {
+        self.random = context.random
+        super.init(fault: fault, isActive: isActive, context: context)
     }
 
     override func process(_ item: StreamItem) {
