@@ -240,7 +240,7 @@ public struct ProxyBenchmark: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    private static func startProxy(upstream: Int, faults: [Fault] = []) async throws -> ProxyServer {
+    static func startProxy(upstream: Int, faults: [Fault] = []) async throws -> ProxyServer {
         let proxy = ProxyServer(
             configuration: ProxyConfiguration(
                 name: "bench",
@@ -264,7 +264,7 @@ public struct ProxyBenchmark: Sendable {
         return samples
     }
 
-    private static func throughput(port: Int, seconds: Double) throws -> Double {
+    static func throughput(port: Int, seconds: Double) throws -> Double {
         let socket = try BlockingSocket(port: port)
         let chunk = [UInt8](repeating: 0x5A, count: 256 * 1024)
         let start = monotonicSeconds()
@@ -276,7 +276,7 @@ public struct ProxyBenchmark: Sendable {
         return Double(sent) / (monotonicSeconds() - start)
     }
 
-    private static func pingPong(port: Int, count: Int) throws -> [Double] {
+    static func pingPong(port: Int, count: Int) throws -> [Double] {
         let socket = try BlockingSocket(port: port)
         let message = [UInt8](repeating: 0x42, count: 64)
         var samples: [Double] = []
@@ -291,7 +291,7 @@ public struct ProxyBenchmark: Sendable {
         return samples
     }
 
-    private static func connectFirstByte(port: Int, count: Int) throws -> [Double] {
+    static func connectFirstByte(port: Int, count: Int) throws -> [Double] {
         var samples: [Double] = []
         for index in 0..<(count + 50) {
             let start = monotonicSeconds()
@@ -340,7 +340,7 @@ public struct ProxyBenchmark: Sendable {
         return worst
     }
 
-    private static func percentile(_ values: [Double], _ fraction: Double) -> Double {
+    static func percentile(_ values: [Double], _ fraction: Double) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return .nan }
         return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * fraction + 0.5))]
@@ -351,11 +351,14 @@ public struct ProxyBenchmark: Sendable {
 public enum BenchmarkError: Error, CustomStringConvertible {
     /// A phase got no answer within its timeout.
     case stalled(String)
+    /// A peer proxy (haproxy, socat, Toxiproxy) could not be started.
+    case peerFailed(String)
 
-    /// What stalled.
+    /// What went wrong.
     public var description: String {
         switch self {
         case .stalled(let phase): return "the \(phase) phase got no answer within 5 s"
+        case .peerFailed(let reason): return "a peer proxy failed: \(reason)"
         }
     }
 }
@@ -364,9 +367,9 @@ private func monotonicSeconds() -> Double {
     Double(NIODeadline.now().uptimeNanoseconds) / 1e9
 }
 
-private func format1(_ value: Double) -> String { formatted(value, digits: 1) }
-private func format2(_ value: Double) -> String { formatted(value, digits: 2) }
-private func format3(_ value: Double) -> String { formatted(value, digits: 3) }
+func format1(_ value: Double) -> String { formatted(value, digits: 1) }
+func format2(_ value: Double) -> String { formatted(value, digits: 2) }
+func format3(_ value: Double) -> String { formatted(value, digits: 3) }
 
 private func formatted(_ value: Double, digits: Int) -> String {
     guard value.isFinite else { return "n/a" }

@@ -21,10 +21,16 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Parses UTF-8 JSON text.
     ///
-    /// - Parameter bytes: the document.
+    /// - Parameters:
+    ///   - bytes: the document.
+    ///   - strict: also refuse trailing commas and keys given twice (see ``StrictJSONCheck``), as every document a
+    ///     user writes is read; Squall's own logs, written by Squall, skip the extra pass.
     /// - Returns: the parsed tree.
     /// - Throws: ``FaultError/invalidJSON(_:)`` with the parser's explanation.
-    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(FaultError) -> JSONValue {
+    public static func parse<Bytes: Collection<UInt8>>(
+        _ bytes: Bytes,
+        strict: Bool = true
+    ) throws(FaultError) -> JSONValue {
         let data = Data(bytes)
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw FaultError.invalidJSON("the document is empty")
@@ -37,6 +43,9 @@ public enum JSONValue: Sendable, Hashable {
         } catch {
             let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
             throw FaultError.invalidJSON(reason)
+        }
+        if strict {
+            try StrictJSONCheck.check(data)
         }
         return Self.converting(object)
     }

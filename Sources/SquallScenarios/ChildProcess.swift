@@ -16,9 +16,9 @@ import Darwin
 /// whole group lives no longer than the program: stopping sends SIGTERM to the group and SIGKILL to whatever is
 /// left after the grace period, and when the program exits on its own, workers it left behind get the same. A
 /// worker that ignores SIGTERM or keeps the output pipe open can therefore neither hold up a run nor outlive it.
-final class ChildProcess: Sendable {
+package final class ChildProcess: Sendable {
     /// How a process ended.
-    enum Termination: Sendable, Hashable, CustomStringConvertible {
+    package enum Termination: Sendable, Hashable, CustomStringConvertible {
         /// It exited with this status.
         case exited(Int32)
         /// A signal ended it.
@@ -26,7 +26,7 @@ final class ChildProcess: Sendable {
         /// It ended, but its status was lost (watching it failed: the reason).
         case unknown(String)
 
-        var description: String {
+        package var description: String {
             switch self {
             case .exited(let status): "exit status \(status)"
             case .signalled(let number): "signal \(number)"
@@ -36,7 +36,7 @@ final class ChildProcess: Sendable {
     }
 
     /// Its process id (also its process group id).
-    let pid: pid_t
+    package let pid: pid_t
     /// The command line, for logs.
     let commandLine: String
     private let killed: Locked<Bool>
@@ -69,7 +69,7 @@ final class ChildProcess: Sendable {
     ///   - lines: called with each line of standard output (its number from 1, its bytes without the newline)
     ///     instead of keeping it.
     /// - Throws: ``ScenarioError/startFailed(part:reason:)`` when it cannot be started.
-    static func start(
+    package static func start(
         arguments: [String],
         environment: [String: String],
         part: String,
@@ -165,7 +165,7 @@ final class ChildProcess: Sendable {
 
     /// Waits until it has ended and its output is read; nil when the calling task is cancelled first (the run
     /// ended), in which case it keeps running until ``stop()``.
-    func waitForExit() async -> Termination? {
+    package func waitForExit() async -> Termination? {
         let (ended, signal) = AsyncStream<Void>.makeStream()
         let finished = self.finished
         let watcher = Task {
@@ -183,7 +183,7 @@ final class ChildProcess: Sendable {
     ///
     /// - Returns: whether something had to be killed.
     @discardableResult
-    func stop() async -> Bool {
+    package func stop() async -> Bool {
         self.finished.cancel()
         _ = await self.finished.value
         return self.killed.withLock { $0 }
@@ -191,7 +191,7 @@ final class ChildProcess: Sendable {
 
     /// Standard output (the last bytes up to the limit; empty when it was read line by line) and standard error,
     /// once it has ended.
-    func output() async -> (output: String, errors: String) {
+    package func output() async -> (output: String, errors: String) {
         await self.finished.value
     }
 }

@@ -20,7 +20,7 @@ public struct EventRecord: Sendable, Hashable {
     /// - Throws: ``FaultError`` when the line is not a JSON object with a numeric `time` and string `source` and
     ///   `event`.
     public init(line: some Collection<UInt8>) throws(FaultError) {
-        let value = try JSONValue.parse(line)
+        let value = try JSONValue.parse(line, strict: false)
         guard case .object(let fields) = value else {
             throw FaultError.invalidValue(path: "(line)", expected: "a JSON object", found: value.typeDescription)
         }

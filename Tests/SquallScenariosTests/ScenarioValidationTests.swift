@@ -112,6 +112,14 @@ private func scenario(_ text: String) throws -> Scenario {
             #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "env": {"A": "1"}}]}"#, "clients[0].env",
             "beside a \"command\""
         ),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 1,}]}"#, "clients[0]", "trailing comma"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 1}],}"#, "the document", "trailing comma"),
+        (#"{"name": "t", "duration": "10s", "clients": [{"count": 1}, ]}"#, "clients", "trailing comma"),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1}], "timeline": [{"at": "1s", "fault": {"type": "noop", "Type": "latency"}}]}"#,
+            "timeline[0].fault", "\"Type\" appears twice"
+        ),
+        (#"{"name": "t", "name": "u", "duration": "10s", "clients": [{"count": 1}]}"#, "the document", "appears twice"),
         (#"{"name": "t", "seed": 1.5, "duration": "10s", "clients": [{"count": 1}]}"#, "seed", "a whole number"),
         (
             #"{"name": "t", "duration": "10s", "clients": [{"name": "ext", "count": 2, "command": ["/bin/true"]}], "timeline": [{"at": "1s", "fault": {"type": "refuse"}, "target": {"clients": 0.5}}]}"#,
