@@ -204,6 +204,8 @@ extension ReferenceServer {
                 channel.eventLoop.makeCompletedFuture {
                     // Frames, not HTTP, from here on.
                     channel.pipeline.syncOperations.removeHandler(name: UpgradeHeadRecorder.name, promise: nil)
+                    // Checked frame by frame, before the aggregator drops each fragment's mask.
+                    try channel.pipeline.syncOperations.addHandler(ClientFrameValidator())
                     try channel.pipeline.syncOperations.addHandler(
                         NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 0,

@@ -109,8 +109,12 @@ public final class BlockingWebSocketClient: @unchecked Sendable {
 
     /// Sends a masked frame, as a client must.
     public func send(_ opcode: WebSocketOpcode, _ text: String = "") throws {
+        try self.send(WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: ByteBuffer(string: text)))
+    }
+
+    /// Sends `frame` as it is, even when it breaks the protocol (unmasked, reserved bits or opcodes).
+    public func send(_ frame: WebSocketFrame) throws {
         let encoder = EmbeddedChannel(handler: WebSocketFrameEncoder())
-        let frame = WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: ByteBuffer(string: text))
         try encoder.writeOutbound(frame)
         try self.socket.send(Self.drain(encoder, asIOData: false))
         _ = try? encoder.finish()

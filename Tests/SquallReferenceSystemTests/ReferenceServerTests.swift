@@ -187,6 +187,62 @@ import Testing
         }
     }
 
+    /// Frames a client may not send (RFC 6455), each answered with close code 1002.
+    private static let violations: [(name: String, frame: WebSocketFrame)] = {
+        func close(_ bytes: [UInt8]) -> WebSocketFrame {
+            WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: ByteBuffer(bytes: bytes))
+        }
+        return [
+            ("unmasked", WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "{}"))),
+            (
+                "reserved opcode",
+                WebSocketFrame(
+                    fin: true,
+                    opcode: WebSocketOpcode(encodedWebSocketOpcode: 0x3)!,
+                    maskKey: .random(),
+                    data: ByteBuffer()
+                )
+            ),
+            (
+                "reserved bit",
+                WebSocketFrame(fin: true, rsv1: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: "{}"))
+            ),
+            ("close code 999", close([0x03, 0xE7])),
+            ("close code 1005", close([0x03, 0xED])),
+            ("one-byte close", close([0x03])),
+        ]
+    }()
+
+    @Test(arguments: 0..<6)
+    func protocolViolationsCloseWith1002(index: Int) async throws {
+        let (name, frame) = Self.violations[index]
+        try await withReferenceServer { server, events in
+            let port = server.localAddress.port!
+            let job = server.createJob(JobCreation(totalItems: 10, itemInterval: .seconds(1)))
+            let event = try await blocking {
+                let client = try BlockingWebSocketClient(port: port)
+                _ = try client.upgrade(uri: "/ws/progress?jobId=\(job.jobId)&token=\(job.token)")
+                try client.send(frame)
+                var event = client.nextEvent(timeout: 5)
+                while event == .ping { event = client.nextEvent(timeout: 5) }
+                return event
+            }
+            #expect(event == .close(code: 1002), "\(name)")
+            #expect(
+                await Eventually.wait {
+                    events.all.contains {
+                        if case .streamClosed(let reason) = $0.kind {
+                            reason.contains("protocol violation")
+                        } else {
+                            false
+                        }
+                    }
+                },
+                "\(name): \(events.all.map(\.kind))"
+            )
+        }
+    }
+
     @Test func keepsFinishedJobsForTheRetentionThenForgetsThem() async throws {
         var configuration = fastServer
         configuration.retention = .milliseconds(300)
