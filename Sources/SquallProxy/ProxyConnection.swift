@@ -393,7 +393,11 @@ final class ProxyConnection {
     }
 
     private func resumeReads() {
-        for side in self.link.readsToResume(flowAllows: { self.flowAllowsRead(from: $0) }) {
+        // Both figures are taken before the machine is mutated: the flow reads the machine too, and Swift forbids
+        // reading a value while it is being modified.
+        let client = self.flowAllowsRead(from: .client)
+        let server = self.flowAllowsRead(from: .server)
+        for side in self.link.readsToResume(client: client, server: server) {
             self.context(side)?.read()
         }
     }

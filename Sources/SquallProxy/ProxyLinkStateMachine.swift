@@ -503,7 +503,7 @@ struct ProxyLinkStateMachine {
 
     /// Whether the handler of `side` may ask its socket for more bytes; `flowAllows` is whether the destination
     /// can take more (writable, chain below its limit). A refused read is remembered and resumed by
-    /// ``readsToResume(flowAllows:)``.
+    /// ``readsToResume(client:server:)``.
     mutating func readRequested(side: Side, flowAllows: Bool) -> Bool {
         if self.isSilenced { return true }
         if !flowAllows {
@@ -512,12 +512,13 @@ struct ProxyLinkStateMachine {
         return flowAllows
     }
 
-    /// The sides whose withheld read may go ahead now; they are marked as reading again.
-    mutating func readsToResume(flowAllows: (Side) -> Bool) -> [Side] {
+    /// The sides whose withheld read may go ahead now, given whether each side's destination can take more; they
+    /// are marked as reading again.
+    mutating func readsToResume(client: Bool, server: Bool) -> [Side] {
         guard let link = self.link else { return [] }
         var resumed: [Side] = []
         for side in [Side.client, .server] where link.endpoint(side).readHeld && link.endpoint(side).isOpen {
-            if self.isSilenced || flowAllows(side) {
+            if self.isSilenced || (side == .client ? client : server) {
                 resumed.append(side)
             }
         }

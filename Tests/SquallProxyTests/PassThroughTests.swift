@@ -18,6 +18,22 @@ import Testing
         }
     }
 
+    @Test func aSlowReaderHoldsTheServerBackThenGetsEveryByte() async throws {
+        // 32 MB is more than the proxy's write buffer and both kernels' socket buffers hold, so the proxy must stop
+        // reading the server while the client does not read, and resume once it does.
+        let count = 32 << 20
+        try await withProxy(server: .send(count: count, fill: 0x62)) { proxy, _ in
+            let socket = try await blocking { try BlockingSocket(port: proxy.port) }
+            #expect(await Eventually.wait { proxy.metrics.bytesDownstream.value >= 4 << 20 })
+            try await Task.sleep(for: .milliseconds(300))
+            let heldBack = proxy.metrics.bytesDownstream.value
+            #expect(heldBack < count, "the proxy stopped reading the server: \(heldBack) of \(count) bytes read")
+            let received = try await blocking { socket.read(exactly: count, timeout: 30).bytes }
+            #expect(received.count == count)
+            #expect(received.allSatisfy { $0 == 0x62 })
+        }
+    }
+
     @Test func halfCloseStillDeliversTheWholeReply() async throws {
         let reply = Array("the whole reply after your FIN".utf8)
         try await withProxy(server: .replyAfterEOF(reply: reply)) { proxy, _ in

@@ -222,10 +222,10 @@ import Testing
         let readAllowed = machine.readRequested(side: .client, flowAllows: false)
         #expect(!readAllowed)
         #expect(machine.isReadHeld(side: .client))
-        #expect(machine.readsToResume { _ in false }.isEmpty)
-        #expect(machine.readsToResume { $0 == .client } == [.client])
+        #expect(machine.readsToResume(client: false, server: true).isEmpty)
+        #expect(machine.readsToResume(client: true, server: false) == [.client])
         #expect(!machine.isReadHeld(side: .client))
-        #expect(machine.readsToResume { _ in true }.isEmpty)
+        #expect(machine.readsToResume(client: true, server: true).isEmpty)
     }
 
     @Test func eventsAfterTheLinkFinishedDoNothing() {
