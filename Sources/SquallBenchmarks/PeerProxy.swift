@@ -72,7 +72,7 @@ public struct PeerProxy: Sendable, Hashable {
         case .haproxy:
             var config = """
                 global
-                    maxconn 50000
+                    maxconn 8000
                 defaults
                     mode tcp
                     timeout connect 5s
@@ -122,6 +122,11 @@ public struct PeerProxy: Sendable, Hashable {
         let deadline = clock.now + .seconds(10)
         for port in ports.values {
             while (try? BlockingSocket(port: port)) == nil {
+                if let ended = processes.first(where: { $0.exited != nil }) {
+                    let errors = await ended.output().errors.split(separator: "\n").suffix(3).joined(separator: " ")
+                    await running.stop()
+                    throw BenchmarkError.peerFailed("\(self.kind.rawValue) ended (\(ended.exited!)): \(errors)")
+                }
                 guard clock.now < deadline else {
                     await running.stop()
                     throw BenchmarkError.peerFailed(

@@ -159,7 +159,7 @@ package final class ChildProcess: Sendable {
     }
 
     /// How it ended, nil while it (or its output) is still running.
-    var exited: Termination? {
+    package var exited: Termination? {
         self.termination.withLock { $0 }
     }
 
