@@ -31,7 +31,9 @@ public actor ProxyServer {
     private nonisolated let group: any EventLoopGroup
     private nonisolated let shared: Mutex<Shared>
     private nonisolated let requestCounters = Mutex<[String: Counter]>([:])
-    private var listener: (any Channel)?
+    /// One listening socket per event loop (`SO_REUSEPORT`), each accepting onto its own loop; empty while not
+    /// listening.
+    private var listeners: [any Channel] = []
     private var running = false
     private var blackoutTask: Task<Void, Never>?
     private var handoffReports: [HandoffReport] = []
@@ -197,10 +199,7 @@ public actor ProxyServer {
             } ?? false
         let upstreamChanged = upstream.map { $0 != current.upstream } ?? false
         if listenChanged || upstreamChanged {
-            if let listener = self.listener {
-                self.listener = nil
-                try? await listener.close()
-            }
+            await self.closeListeners()
             await self.closeAllConnections(mode: .fin)
             self.shared.withLock { shared in
                 if let listen, listenChanged {
@@ -325,9 +324,8 @@ public actor ProxyServer {
         self.blackoutTask?.cancel()
         if handoff.blackout > .zero {
             self.shared.withLock { $0.blackout = handoff.during }
-            if handoff.during == .refuse, let listener = self.listener {
-                self.listener = nil
-                try? await listener.close()
+            if handoff.during == .refuse {
+                await self.closeListeners()
             }
         }
         for handle in handles {
@@ -463,20 +461,55 @@ public actor ProxyServer {
 
     private func reconcileListener() async throws(ProxyError) {
         let wanted = self.running && self.isAccepting
-        if wanted && self.listener == nil {
+        if wanted && self.listeners.isEmpty {
             try await self.bind()
-        } else if !wanted, let listener = self.listener {
-            self.listener = nil
-            try? await listener.close()
+        } else if !wanted, !self.listeners.isEmpty {
+            await self.closeListeners()
             await self.closeAllConnections(mode: .fin)
         }
     }
 
+    private func closeListeners() async {
+        let listeners = self.listeners
+        self.listeners = []
+        for listener in listeners {
+            try? await listener.close()
+        }
+    }
+
+    /// Opens one listening socket per event loop on the same port (`SO_REUSEPORT`; the kernel spreads new
+    /// connections over them), each accepting connections onto its own loop: a connection never waits for another
+    /// thread to be woken before its connect phase starts.
     private func bind() async throws(ProxyError) {
         let (listen, bound) = self.shared.withLock { ($0.configuration.listen, $0.boundAddress) }
-        let port = bound?.port ?? listen.port
-        let bootstrap = ServerBootstrap(group: self.group.next(), childGroup: self.group)
+        var port = bound?.port ?? listen.port
+        let loops = Array(self.group.makeIterator())
+        var listeners: [any Channel] = []
+        do {
+            for loop in loops {
+                let channel = try await self.bootstrap(on: loop, sharingPort: loops.count > 1)
+                    .bind(host: listen.bindHost, port: port).get()
+                listeners.append(channel)
+                if port == 0, let bound = channel.localAddress?.port { port = bound }
+            }
+        } catch {
+            for listener in listeners { try? await listener.close() }
+            throw ProxyError.listenFailed(proxy: self.name, address: listen.description, reason: "\(error)")
+        }
+        self.listeners = listeners
+        self.shared.withLock { $0.boundAddress = listeners.first?.localAddress }
+    }
+
+    private func bootstrap(on loop: any EventLoop, sharingPort: Bool) -> ServerBootstrap {
+        ServerBootstrap(group: loop, childGroup: loop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(
+                ChannelOptions.Types.SocketOption(
+                    level: SocketOptionLevel(SOL_SOCKET),
+                    name: SocketOptionName(SO_REUSEPORT)
+                ),
+                value: sharingPort ? 1 : 0
+            )
             .serverChannelOption(.backlog, value: Self.listenBacklog)
             .serverChannelOption(.maxMessagesPerRead, value: Self.acceptsPerWakeUp)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -500,13 +533,6 @@ public actor ProxyServer {
                     try self.acceptConnection(channel)
                 }
             }
-        do {
-            let channel = try await bootstrap.bind(host: listen.bindHost, port: port).get()
-            self.listener = channel
-            self.shared.withLock { $0.boundAddress = channel.localAddress }
-        } catch {
-            throw ProxyError.listenFailed(proxy: self.name, address: listen.description, reason: "\(error)")
-        }
     }
 
     /// Runs on the new connection's event loop before any byte is read: registers the connection and installs the
