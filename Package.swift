@@ -36,9 +36,17 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .target(
+            name: "SquallServices",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio")
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
             name: "SquallProxy",
             dependencies: [
                 "SquallFaults",
+                "SquallServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -52,6 +60,7 @@ let package = Package(
             name: "SquallReferenceServer",
             dependencies: [
                 "SquallReferenceProtocol",
+                "SquallServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -127,6 +136,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "SquallServicesTests",
+            dependencies: ["SquallServices"],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

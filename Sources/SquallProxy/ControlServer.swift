@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SquallServices
 import Synchronization
 
 /// The control API over HTTP/1.1 (Toxiproxy's port 8474 by default), built on NIOHTTP1.
@@ -15,13 +16,28 @@ package final class ControlServer: Sendable {
     package let localAddress: SocketAddress
     private let listener: NIOAsyncChannel<Connection, Never>
     private let router: ControlRouter
-    /// Open client connections, so ``close()`` can end idle keep-alive connections instead of waiting them out.
-    private let openConnections = Mutex<[ObjectIdentifier: any Channel]>([:])
+    /// Open connections from the moment they are accepted, so ``close()`` ends them (idle keep-alive ones, or one
+    /// that never sent a byte) instead of waiting for their clients.
+    private let connections: ConnectionRegistry
+    /// Where the server is in its lifecycle (the reference server's shape: initial → running → shuttingDown →
+    /// shutdown).
+    private let lifecycle = Mutex(ServerLifecycleStateMachine())
+    /// The shutdown under way, which every ``close()`` call awaits.
+    private let shutdown = Mutex<Task<Void, Never>?>(nil)
+    /// Connections with a request in progress (head read, answer not yet written): the ones a shutdown waits for.
+    private let busy = Mutex<Set<ObjectIdentifier>>([])
 
-    private init(listener: NIOAsyncChannel<Connection, Never>, router: ControlRouter) {
+    /// How long ``close()`` lets a request in progress finish before closing its connection; connections between
+    /// requests are closed at once.
+    package static let drainDeadline = Duration.milliseconds(500)
+    /// How long a connection may stay silent before it is closed.
+    package static let idleTimeout = TimeAmount.seconds(30)
+
+    private init(listener: NIOAsyncChannel<Connection, Never>, router: ControlRouter, connections: ConnectionRegistry) {
         self.listener = listener
         self.localAddress = listener.channel.localAddress!
         self.router = router
+        self.connections = connections
     }
 
     /// Binds the control API; call ``run()`` to serve it.
@@ -36,22 +52,26 @@ package final class ControlServer: Sendable {
         router: ControlRouter,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> ControlServer {
+        let connections = ConnectionRegistry()
         let listener = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .seconds(30)))
+                    connections.register(channel)
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
                     try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
                     return try Connection(wrappingChannelSynchronously: channel)
                 }
             }
-        return ControlServer(listener: listener, router: router)
+        return ControlServer(listener: listener, router: router, connections: connections)
     }
 
     /// Serves connections until ``close()`` is called or the task running it is cancelled (the swift-service-lifecycle
-    /// `run()` shape: cancellation closes the listener and every connection, then it returns).
+    /// `run()` shape: cancellation closes the listener, gives answers in progress ``drainDeadline``, closes every
+    /// connection, then it returns). A second call returns at once.
     package func run() async {
+        guard self.lifecycle.withLock({ $0.run() }) == .serve else { return }
         await withTaskCancellationHandler {
             try? await withThrowingDiscardingTaskGroup { group in
                 try await self.listener.executeThenClose { inbound in
@@ -67,19 +87,38 @@ package final class ControlServer: Sendable {
         }
     }
 
-    /// Stops accepting connections; ``run()`` then returns.
+    /// Stops accepting connections, gives answers in progress ``drainDeadline``, then closes every connection;
+    /// ``run()`` then returns. Returns once all of that is done, however many times it is called.
     package func close() async {
-        try? await self.listener.channel.close()
-        let connections = self.openConnections.withLock { $0.values }
-        for channel in connections {
-            channel.close(promise: nil)
+        let shutdown = self.shutdown.withLock { shutdown -> Task<Void, Never> in
+            if let existing = shutdown { return existing }
+            let action = self.lifecycle.withLock { $0.shutDown() }
+            let task = Task { await self.shutDown(action) }
+            shutdown = task
+            return task
+        }
+        await shutdown.value
+    }
+
+    private func shutDown(_ action: ServerLifecycleStateMachine.ShutdownAction) async {
+        switch action {
+        case .none:
+            return
+        case .closeListener:
+            try? await self.listener.channel.close()
+            self.connections.closeAll()
+        case .drainThenClose:
+            try? await self.listener.channel.close()
+            await self.connections.drain(deadline: Self.drainDeadline) { channel in
+                !self.busy.withLock { $0.contains(ObjectIdentifier(channel)) }
+            }
+            self.lifecycle.withLock { $0.drained() }
         }
     }
 
     private func serve(_ connection: Connection) async {
         let key = ObjectIdentifier(connection.channel)
-        self.openConnections.withLock { $0[key] = connection.channel }
-        defer { self.openConnections.withLock { _ = $0.removeValue(forKey: key) } }
+        defer { self.busy.withLock { _ = $0.remove(key) } }
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body = ByteBuffer()
@@ -88,6 +127,7 @@ package final class ControlServer: Sendable {
                 for try await part in inbound {
                     switch part {
                     case .head(let requestHead):
+                        self.busy.withLock { _ = $0.insert(key) }
                         head = requestHead
                         body.clear()
                         tooLarge = false
@@ -117,6 +157,7 @@ package final class ControlServer: Sendable {
                         }
                         let keepAlive = requestHead.isKeepAlive && !tooLarge
                         try await Self.write(response, version: requestHead.version, keepAlive: keepAlive, to: outbound)
+                        self.busy.withLock { _ = $0.remove(key) }
                         if !keepAlive { return }
                         head = nil
                     }
@@ -147,19 +188,3 @@ package final class ControlServer: Sendable {
         try await outbound.write(.end(nil))
     }
 }
-
-/// Closes a control connection that sent nothing for the idle period, so slow or stuck clients cannot pile up.
-private final class IdleConnectionCloser: ChannelInboundHandler {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
-}
-
-@available(*, unavailable)
-extension IdleConnectionCloser: Sendable {}

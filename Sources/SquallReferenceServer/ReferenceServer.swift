@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 import SquallReferenceProtocol
+import SquallServices
 import Synchronization
 
 /// The job-progress server of the seeds: jobs that publish progress messages on a timer, pushed over WebSocket

@@ -27,4 +27,54 @@ import Testing
         #expect(throws: (any Error).self, "nothing listens any more") { try BlockingSocket(port: port) }
         await server.stop()
     }
+
+    @Test func closingTheControlAPIClosesIdlePeersAtOnceAndGivesARequestInProgressTheDrainDeadline() async throws {
+        let server = try await ControlServer.bind(
+            host: "127.0.0.1",
+            port: 0,
+            router: ControlRouter(collection: ProxyCollection())
+        )
+        let running = Task { await server.run() }
+        let port = try #require(server.localAddress.port)
+        let (silent, midRequest) = try await blocking {
+            let silent = try BlockingSocket(port: port)
+            let midRequest = try BlockingSocket(port: port)
+            // A whole head and half the body it announces: a request in progress.
+            try midRequest.send("POST /populate HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n[{")
+            return (silent, midRequest)
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        let closing = Task { await server.close() }
+        let silentEnd = try await blocking { silent.readToEnd(timeout: 2).end }
+        let silentClosedAfter = ContinuousClock.now - started
+        await closing.value
+        await running.value
+        let elapsed = ContinuousClock.now - started
+        #expect(silentEnd == .endOfFile)
+        #expect(silentClosedAfter < ControlServer.drainDeadline * 0.8, "an idle peer is closed at once")
+        #expect(elapsed >= ControlServer.drainDeadline * 0.8, "the request in progress had the deadline: \(elapsed)")
+        #expect(elapsed < .seconds(3), "then its connection was closed: \(elapsed)")
+        #expect(try await blocking { midRequest.readToEnd(timeout: 2).end } == .endOfFile)
+        await server.close()  // joins the finished shutdown at once
+        await server.run()  // and a shut-down server does not serve again
+        #expect(throws: (any Error).self, "nothing listens any more") { try BlockingSocket(port: port) }
+    }
+
+    @Test func cancellingTheControlAPIsRunClosesEveryConnectionAtOnce() async throws {
+        let server = try await ControlServer.bind(
+            host: "127.0.0.1",
+            port: 0,
+            router: ControlRouter(collection: ProxyCollection())
+        )
+        let running = Task { await server.run() }
+        let port = try #require(server.localAddress.port)
+        let silent = try await blocking { try BlockingSocket(port: port) }
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        running.cancel()
+        await running.value
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(try await blocking { silent.readToEnd(timeout: 2).end } == .endOfFile, "the server closed it")
+    }
 }

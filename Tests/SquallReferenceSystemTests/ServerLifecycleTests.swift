@@ -5,30 +5,8 @@ import SquallReferenceServer
 import SquallTestSupport
 import Testing
 
-/// The reference server's lifecycle: the state machine on its own, then the real server ended by cancellation with
-/// a silent peer connected.
+/// The reference server ended by cancellation with a silent peer connected.
 @Suite struct ServerLifecycleTests {
-    @Test func runThenShutDownDrainsOnceAndAnotherRunReturnsAtOnce() {
-        var machine = ServerLifecycleStateMachine()
-        #expect(machine.run() == .serve)
-        #expect(machine.isRunning)
-        #expect(machine.run() == .returnAtOnce, "a second run() does not serve again")
-        #expect(machine.shutDown() == .drainThenClose)
-        #expect(!machine.isRunning)
-        #expect(!machine.isShutDown, "shutting down until the drain ends")
-        #expect(machine.shutDown() == .none, "a second shutdown request joins the first")
-        machine.drained()
-        #expect(machine.isShutDown)
-        #expect(machine.run() == .returnAtOnce)
-    }
-
-    @Test func aShutdownBeforeRunOnlyClosesTheListener() {
-        var machine = ServerLifecycleStateMachine()
-        #expect(machine.shutDown() == .closeListener)
-        #expect(machine.isShutDown)
-        #expect(machine.run() == .returnAtOnce, "a server shut down before it ran never serves")
-    }
-
     @Test func cancellingRunEndsItWithinTheDrainDeadlineWhateverAPeerDoes() async throws {
         var configuration = ReferenceServerConfiguration()
         configuration.drainDeadline = .milliseconds(500)

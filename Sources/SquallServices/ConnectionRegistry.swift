@@ -3,12 +3,15 @@ import Synchronization
 
 /// Every connection a server has accepted and not yet closed, registered the moment it is accepted — before a
 /// byte is read — so shutting down closes a client that connected and never spoke as surely as one mid-stream.
-final class ConnectionRegistry: Sendable {
+package final class ConnectionRegistry: Sendable {
     private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let closed = Mutex(false)
 
+    /// An empty registry.
+    package init() {}
+
     /// Registers an accepted connection until it closes; one accepted after ``closeAll()`` is closed at once.
-    func register(_ channel: any Channel) {
+    package func register(_ channel: any Channel) {
         let key = ObjectIdentifier(channel)
         let refused = self.closed.withLock { closed in
             if !closed { self.channels.withLock { $0[key] = channel } }
@@ -23,10 +26,14 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
-    /// Stops taking connections, waits up to `deadline` for the open ones to close by themselves, then closes the
+    /// Stops taking connections, closes at once those `isIdle` says have nothing in progress (a keep-alive
+    /// connection between requests), waits up to `deadline` for the others to close by themselves, then closes the
     /// rest.
-    func drain(deadline: Duration) async {
+    package func drain(deadline: Duration, isIdle: (any Channel) -> Bool = { _ in false }) async {
         let open = self.stopTaking()
+        for channel in open where isIdle(channel) {
+            channel.close(promise: nil)
+        }
         if !open.isEmpty {
             // Each close is announced on a stream, which (unlike a future) a cancelled waiter stops reading.
             let (closures, closed) = AsyncStream<Void>.makeStream()
@@ -53,7 +60,7 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// Closes every registered connection, and every one registered from now on.
-    func closeAll() {
+    package func closeAll() {
         for channel in self.stopTaking() {
             channel.close(promise: nil)
         }
@@ -67,19 +74,3 @@ final class ConnectionRegistry: Sendable {
         }
     }
 }
-
-/// Closes a connection that has been silent for the idle timeout (an `IdleStateHandler` read timeout).
-final class IdleConnectionCloser: ChannelInboundHandler {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
-}
-
-@available(*, unavailable)
-extension IdleConnectionCloser: Sendable {}
