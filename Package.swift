@@ -103,6 +103,7 @@ let package = Package(
             name: "SquallBenchmarks",
             dependencies: [
                 "SquallFaults",
+                "SquallServices",
                 "SquallProxy",
                 "SquallScenarios",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import SquallServices
 import Synchronization
 
 #if canImport(Glibc)
@@ -29,6 +30,7 @@ public final class LoopbackServer: Sendable {
     /// The bound port.
     public let port: Int
     private let channel: any Channel
+    private let connections: ConnectionRegistry
     private let accepted: AcceptCounter
 
     /// Connections accepted so far.
@@ -36,8 +38,9 @@ public final class LoopbackServer: Sendable {
         self.accepted.count.load(ordering: .relaxed)
     }
 
-    private init(channel: any Channel, accepted: AcceptCounter) {
+    private init(channel: any Channel, accepted: AcceptCounter, connections: ConnectionRegistry) {
         self.channel = channel
+        self.connections = connections
         self.port = channel.localAddress!.port!
         self.accepted = accepted
     }
@@ -45,6 +48,7 @@ public final class LoopbackServer: Sendable {
     /// Starts a server.
     public static func start(_ behavior: Behavior) async throws -> LoopbackServer {
         let accepted = AcceptCounter()
+        let connections = ConnectionRegistry()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
@@ -53,17 +57,30 @@ public final class LoopbackServer: Sendable {
             .childChannelInitializer { channel in
                 accepted.count.add(1, ordering: .relaxed)
                 return channel.eventLoop.makeCompletedFuture {
+                    connections.register(channel)
                     try channel.pipeline.syncOperations.addHandler(BehaviorHandler(behavior: behavior))
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
             .get()
-        return LoopbackServer(channel: channel, accepted: accepted)
+        return LoopbackServer(channel: channel, accepted: accepted, connections: connections)
     }
 
-    /// Stops listening.
+    /// Serves until the calling task is cancelled, then stops (the `run()` shape every Squall server has).
+    public func run() async {
+        let (cancelled, cancel) = AsyncStream<Void>.makeStream()
+        await withTaskCancellationHandler {
+            for await _ in cancelled {}
+        } onCancel: {
+            cancel.finish()
+        }
+        await self.stop()
+    }
+
+    /// Stops listening and closes every connection it accepted.
     public func stop() async {
         try? await self.channel.close()
+        self.connections.closeAll()
     }
 }
 

@@ -77,4 +77,19 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(2))
         #expect(try await blocking { silent.readToEnd(timeout: 2).end } == .endOfFile, "the server closed it")
     }
+
+    @Test func cancellingTheLoopbackServersRunClosesItsConnections() async throws {
+        let server = try await LoopbackServer.start(.echo)
+        let running = Task { await server.run() }
+        let socket = try await blocking { try BlockingSocket(port: server.port) }
+        #expect(
+            try await blocking { () throws -> BlockingSocket.ReadOutcome in
+                try socket.send("x")
+                return socket.read(timeout: 5)
+            } == .data(Array("x".utf8))
+        )
+        running.cancel()
+        await running.value
+        #expect(try await blocking { socket.readToEnd(timeout: 5).end } == .endOfFile)
+    }
 }
