@@ -105,6 +105,8 @@ let package = Package(
                 "SquallFaults",
                 "SquallServices",
                 "SquallProxy",
+                "SquallReferenceProtocol",
+                "SquallReferenceServer",
                 "SquallScenarios",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

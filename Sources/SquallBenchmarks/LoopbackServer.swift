@@ -45,8 +45,8 @@ public final class LoopbackServer: Sendable {
         self.accepted = accepted
     }
 
-    /// Starts a server.
-    public static func start(_ behavior: Behavior) async throws -> LoopbackServer {
+    /// Starts a server on `127.0.0.1:port` (0: a free port).
+    public static func start(_ behavior: Behavior, port: Int = 0) async throws -> LoopbackServer {
         let accepted = AcceptCounter()
         let connections = ConnectionRegistry()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -61,7 +61,7 @@ public final class LoopbackServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(BehaviorHandler(behavior: behavior))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0)
+            .bind(host: "127.0.0.1", port: port)
             .get()
         return LoopbackServer(channel: channel, accepted: accepted, connections: connections)
     }

@@ -140,7 +140,7 @@ public struct PeerProxy: Sendable, Hashable {
     }
 
     /// A loopback port free now (bound to port 0, then released).
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(descriptor) }
         var address = sockaddr_in()

@@ -646,7 +646,10 @@ final class ProxyConnection {
             // Let bytes already written reach the socket, then FIN; a peer that never reads cannot keep the
             // connection alive past the grace period.
             context.writeAndFlush(NIOAny(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
-            channel.eventLoop.scheduleTask(in: Self.closeGracePeriod) { channel.close(promise: nil) }
+            // The backstop must not outlive the socket: a pending timer keeps the channel (and all it holds) in
+            // memory for the whole grace period, which under churn is thousands of closed connections.
+            let backstop = channel.eventLoop.scheduleTask(in: Self.closeGracePeriod) { channel.close(promise: nil) }
+            channel.closeFuture.whenComplete { _ in backstop.cancel() }
         case .reset:
             if let provider = channel as? any SocketOptionProvider {
                 _ = provider.setSoLinger(linger(l_onoff: 1, l_linger: 0))

@@ -6,7 +6,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (build with -c release).",
-        subcommands: [BenchProxyCommand.self, BenchCapacityCommand.self]
+        subcommands: [
+            BenchProxyCommand.self, BenchCapacityCommand.self, BenchSoakCommand.self, BenchSoakDriverCommand.self,
+        ]
     )
 }
 
