@@ -205,6 +205,7 @@ extension ReferenceServer {
                 channel.eventLoop.makeCompletedFuture {
                     // Frames, not HTTP, from here on.
                     channel.pipeline.syncOperations.removeHandler(name: UpgradeHeadRecorder.name, promise: nil)
+                    channel.pipeline.syncOperations.removeHandler(name: MalformedRequestResponder.name, promise: nil)
                     // Checked frame by frame, before the aggregator drops each fragment's mask.
                     try channel.pipeline.syncOperations.addHandler(ClientFrameValidator())
                     try channel.pipeline.syncOperations.addHandler(
@@ -230,27 +231,39 @@ extension ReferenceServer {
                 }
             }
         )
+        var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: configuration)
+        // Malformed HTTP is answered here, with the JSON error body every other error has, not by NIO's handler
+        // (an empty 400).
+        pipeline.enableErrorHandling = false
         let negotiation = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
-            configuration: NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: configuration)
+            configuration: pipeline
         )
         let upgradeHandler = try channel.pipeline.syncOperations.context(
             handlerType: NIOTypedHTTPServerUpgradeHandler<Negotiated>.self
+        )
+        try channel.pipeline.syncOperations.addHandler(
+            MalformedRequestResponder(),
+            name: MalformedRequestResponder.name,
+            position: .before(upgradeHandler.handler)
         )
         try channel.pipeline.syncOperations.addHandler(
             UpgradeHeadRecorder(head: refusedUpgrade),
             name: UpgradeHeadRecorder.name,
             position: .before(upgradeHandler.handler)
         )
-        // NIO refused the upgrade itself (no key, an unsupported version): answer 400 and close, never leave the
-        // client waiting.
-        negotiation.whenFailure { _ in
+        // NIO refused the upgrade itself (no key, an unsupported version), or the first request was not HTTP: answer
+        // 400 and close, never leave the client waiting.
+        negotiation.whenFailure { error in
             // Only while the pipeline still speaks HTTP; past that point there is nothing to answer in.
-            guard (try? channel.pipeline.syncOperations.handler(type: HTTPResponseEncoder.self)) != nil else {
+            guard channel.isActive,
+                (try? channel.pipeline.syncOperations.handler(type: HTTPResponseEncoder.self)) != nil
+            else {
                 channel.close(promise: nil)
                 return
             }
+            let message = error is HTTPParserError ? "malformed HTTP request" : "invalid WebSocket upgrade request"
             let parts = Self.parts(
-                of: ReferenceResponse.error(.badRequest("invalid WebSocket upgrade request")),
+                of: ReferenceResponse.error(.badRequest(message)),
                 version: refusedUpgrade.value?.version ?? .http1_1,
                 keepAlive: false
             )
@@ -327,7 +340,7 @@ extension ReferenceServer {
     }
 
     /// A response as HTTP parts: its head (JSON content type, length, `Connection`), its body, the end.
-    private static func parts(
+    static func parts(
         of response: ReferenceResponse,
         version: HTTPVersion,
         keepAlive: Bool

@@ -94,6 +94,42 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        "GARBAGE\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nBad Header\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n",
+    ])
+    func malformedHTTPGetsA400WithAJSONBodyAndTheConnectionClosed(request: String) async throws {
+        try await withReferenceServer { server, _ in
+            let port = server.localAddress.port!
+            let (bytes, end) = try await blocking {
+                let socket = try BlockingSocket(port: port)
+                try socket.send(request)
+                return socket.readToEnd(timeout: 5)
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let last = text.components(separatedBy: "HTTP/1.1 ").last ?? ""
+            #expect(last.hasPrefix("400"), "\(text)")
+            #expect(last.contains("\"error\":\"bad_request\""), "a JSON body: \(text)")
+            #expect(last.lowercased().contains("connection: close"), "\(text)")
+            #expect(end == .endOfFile, "and the connection is closed")
+        }
+    }
+
+    @Test func connectionCloseIsHonoured() async throws {
+        try await withReferenceServer { server, _ in
+            let port = server.localAddress.port!
+            let (bytes, end) = try await blocking {
+                let socket = try BlockingSocket(port: port)
+                try socket.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                return socket.readToEnd(timeout: 5)
+            }
+            #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+            #expect(end == .endOfFile)
+        }
+    }
+
     @Test func refusedUpgradesAreAnsweredWithTheirStatus() async throws {
         try await withReferenceServer { server, _ in
             let port = server.localAddress.port!
