@@ -33,6 +33,7 @@ let package = Package(
     targets: [
         .target(
             name: "SquallFaults",
+            dependencies: ["SquallReferenceProtocol"],
             swiftSettings: upcomingFeatures
         ),
         .target(

@@ -1,4 +1,5 @@
 import Foundation
+import SquallReferenceProtocol
 
 /// A parsed JSON document kept as a tree, so that validation can walk it and name the exact path of a bad value.
 ///
@@ -45,7 +46,11 @@ public enum JSONValue: Sendable, Hashable {
             throw FaultError.invalidJSON(reason)
         }
         if strict {
-            try StrictJSONCheck.check(data)
+            do {
+                try StrictJSONCheck.check(data)
+            } catch {
+                throw FaultError.invalidJSON(error.description)
+            }
         }
         return Self.converting(object)
     }

@@ -9,7 +9,8 @@ package enum IntervalText {
     /// - Returns: the duration, or nil when the text is not a non-negative duration in those units.
     package static func parse(_ text: String) -> Duration? {
         if text == "0" { return .zero }
-        for (suffix, milliseconds) in [("ms", 1.0), ("s", 1_000.0), ("m", 60_000.0)] where text.hasSuffix(suffix) {
+        for (suffix, milliseconds) in [("ms", 1.0), ("s", 1_000.0), ("m", 60_000.0), ("h", 3_600_000.0)]
+        where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
             guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
                 let value = Double(number), value.isFinite, value * milliseconds < 1e12

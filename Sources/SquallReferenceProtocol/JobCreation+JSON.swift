@@ -22,6 +22,11 @@ extension JobCreation {
         guard let object = try? JSONDecoder().decode([String: BodyField].self, from: Data(body)) else {
             return .failure(JobCreationError(field: nil, message: "the body must be a JSON object"))
         }
+        do {
+            try StrictJSONCheck.check(body)
+        } catch {
+            return .failure(JobCreationError(field: nil, message: error.description))
+        }
         let known: Set<String> = ["totalItems", "itemInterval", "failAfterItems"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             return .failure(
@@ -38,20 +43,26 @@ extension JobCreation {
             creation.totalItems = number
         }
         if let value = object["itemInterval"] {
-            guard case .text(let text) = value, let interval = IntervalText.parse(text), interval <= .seconds(3_600)
+            guard case .text(let text) = value, let interval = IntervalText.parse(text),
+                interval >= .milliseconds(1), interval <= .seconds(3_600)
             else {
                 return .failure(
                     JobCreationError(
                         field: "itemInterval",
-                        message: "expected a duration such as \"250ms\" or \"2s\", at most 1h"
+                        message: "expected a duration from 1ms to 1h, such as \"250ms\", \"2s\" or \"1h\""
                     )
                 )
             }
             creation.itemInterval = interval
         }
         if let value = object["failAfterItems"] {
-            guard let number = Self.integer(value), number >= 1 else {
-                return .failure(JobCreationError(field: "failAfterItems", message: "expected an integer of at least 1"))
+            guard let number = Self.integer(value), (1...creation.totalItems).contains(number) else {
+                return .failure(
+                    JobCreationError(
+                        field: "failAfterItems",
+                        message: "expected an integer from 1 to totalItems (\(creation.totalItems))"
+                    )
+                )
             }
             creation.failAfterItems = number
         }

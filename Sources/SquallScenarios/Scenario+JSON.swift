@@ -51,6 +51,14 @@ extension Scenario {
         var clients: [ClientGroup] = []
         for (index, group) in groups.enumerated() {
             let parsed = try Self.clientGroup(group, path: "clients[\(index)]")
+            // A group that starts (or finishes ramping up) after the end would never run all its clients.
+            guard parsed.startAt + parsed.rampUp < duration else {
+                throw FaultError.invalidValue(
+                    path: "clients[\(index)].\(parsed.rampUp > .zero ? "rampUp" : "startAt")",
+                    expected: "startAt + rampUp before the scenario's end (\(duration.squallText))",
+                    found: "\"\(parsed.startAt.squallText)\" + \"\(parsed.rampUp.squallText)\""
+                )
+            }
             var named = parsed
             if clients.contains(where: { $0.name == parsed.name }) {
                 guard
@@ -164,8 +172,17 @@ extension Scenario {
     ///
     /// - Throws: ``FaultError`` for invalid JSON or an invalid scenario.
     public init(bytes: [UInt8]) throws(FaultError) {
+        guard bytes.count <= Self.maximumDocumentSize else {
+            throw FaultError.invalidJSON(
+                "the scenario is \(bytes.count) bytes; at most \(Self.maximumDocumentSize) are read (1 MiB)"
+            )
+        }
         try self.init(json: try JSONValue.parse(bytes))
     }
+
+    /// The largest scenario document read: far above any real scenario (5 000 clients and 10 000 timeline steps
+    /// fit in a few kilobytes), far below what would cost real memory to parse.
+    public static let maximumDocumentSize = 1 << 20
 
     static func duration(_ reader: inout JSONObjectReader, _ key: String) throws(FaultError) -> Duration? {
         guard let value = reader.value(key) else { return nil }

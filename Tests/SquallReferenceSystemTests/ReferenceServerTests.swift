@@ -130,6 +130,38 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        (#"{"itemInterval": "0"}"#, "itemInterval"),
+        (#"{"itemInterval": "-1s"}"#, "itemInterval"),
+        (#"{"itemInterval": "2h"}"#, "itemInterval"),
+        (#"{"failAfterItems": 30}"#, "failAfterItems"),
+        (#"{"totalItems": 5, "failAfterItems": 6}"#, "failAfterItems"),
+        (#"{"failAfterItems": 0}"#, "failAfterItems"),
+        (#"{"totalItems": 1.5}"#, "totalItems"),
+        (#"{"totalItems": "5"}"#, "totalItems"),
+        (#"{"totalItems": 1e20}"#, "totalItems"),
+        (#"{"totalItems": 5,}"#, "trailing comma"),
+        (#"{"totalItems": 5, "totalItems": 6}"#, "appears twice"),
+        ("[]", "JSON object"),
+        ("null", "JSON object"),
+    ])
+    func invalidJobBodiesAreRefusedNamingTheField(body: String, named: String) async throws {
+        try await withReferenceServer { server, _ in
+            let api = APIClient(port: server.localAddress.port!)
+            let answer = try await api.request("POST", "/api/jobs", body: body)
+            #expect(answer.status == 400, "\(body)")
+            #expect(answer.error?.message.contains(named) == true, "\(body): \(answer.error?.message ?? "no message")")
+        }
+    }
+
+    @Test func anHourLongItemIntervalIsAccepted() async throws {
+        try await withReferenceServer { server, _ in
+            let api = APIClient(port: server.localAddress.port!)
+            let answer = try await api.request("POST", "/api/jobs", body: #"{"itemInterval": "1h", "totalItems": 2}"#)
+            #expect(answer.status == 201)
+        }
+    }
+
     @Test func refusedUpgradesAreAnsweredWithTheirStatus() async throws {
         try await withReferenceServer { server, _ in
             let port = server.localAddress.port!

@@ -112,6 +112,24 @@ private func scenario(_ text: String) throws -> Scenario {
             #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "env": {"A": "1"}}]}"#, "clients[0].env",
             "beside a \"command\""
         ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1, "startAt": "12s"}]}"#, "clients[0].startAt",
+            "before the scenario's end"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 3, "startAt": "5s", "rampUp": "5s"}]}"#,
+            "clients[0].rampUp", "before the scenario's end"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1}], "x": "# + String(repeating: "[", count: 40)
+                + String(repeating: "]", count: 40) + "}",
+            "x[0]", "nested deeper than 32"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1}], "description": ""#
+                + String(repeating: "a", count: 1 << 20)
+                + #""}"#, "1048", "at most 1048576"
+        ),
         (#"{"name": "t", "duration": "10s", "clients": [{"count": 1,}]}"#, "clients[0]", "trailing comma"),
         (#"{"name": "t", "duration": "10s", "clients": [{"count": 1}],}"#, "the document", "trailing comma"),
         (#"{"name": "t", "duration": "10s", "clients": [{"count": 1}, ]}"#, "clients", "trailing comma"),

@@ -1,14 +1,27 @@
-/// What a strict JSON reader refuses and Foundation's parser lets through: trailing commas, and a key given twice
-/// in one object (keys compared case-insensitively, since Squall matches keys that way — `{"type": …, "Type": …}`
-/// would be ambiguous).
+import Foundation
+
+/// What a strict JSON reader refuses and Foundation's parser lets through: trailing commas, a key given twice in one
+/// object (keys compared case-insensitively, since Squall matches keys that way — `{"type": …, "Type": …}` would be
+/// ambiguous), and nesting deeper than ``maximumDepth``.
 ///
 /// Runs over a document Foundation has already parsed, so the grammar is known to be sound and only these two
-/// faults are looked for; the error names the JSON path where each was found.
+/// faults are looked for; the problem names the JSON path where it was found. It lives with the wire messages
+/// because both sides read JSON strictly: the chaos side (scenarios, proxies files, the control API) and the
+/// reference server (job bodies).
 package enum StrictJSONCheck {
+    /// What a strict reader refuses, and where.
+    package struct Violation: Error, Sendable, Hashable, CustomStringConvertible {
+        /// A sentence naming the problem and its JSON path.
+        package var description: String
+    }
+
+    /// The deepest nesting of arrays and objects accepted; Squall's own documents need five levels.
+    package static let maximumDepth = 32
+
     /// Checks `bytes`, a document that parsed.
     ///
-    /// - Throws: ``FaultError/invalidJSON(_:)`` naming the path of the first trailing comma or repeated key.
-    package static func check<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(FaultError) {
+    /// - Throws: ``Violation`` naming the path of the first trailing comma or repeated key.
+    package static func check<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(Violation) {
         var scanner = Scanner(bytes: Array(bytes))
         scanner.skipSpace()
         try scanner.value(path: "")
@@ -32,17 +45,22 @@ package enum StrictJSONCheck {
             }
         }
 
-        mutating func value(path: String) throws(FaultError) {
+        mutating func value(path: String, depth: Int = 0) throws(Violation) {
+            if depth > StrictJSONCheck.maximumDepth {
+                throw Violation(
+                    description: "\(Self.describe(path)) is nested deeper than \(StrictJSONCheck.maximumDepth) levels"
+                )
+            }
             switch self.current {
-            case UInt8(ascii: "{"): try self.object(path: path)
-            case UInt8(ascii: "["): try self.array(path: path)
+            case UInt8(ascii: "{"): try self.object(path: path, depth: depth)
+            case UInt8(ascii: "["): try self.array(path: path, depth: depth)
             case UInt8(ascii: "\""): _ = self.string()
             default:
                 while let byte = self.current, !",]} \n\r\t".utf8.contains(byte) { self.index += 1 }
             }
         }
 
-        mutating func object(path: String) throws(FaultError) {
+        mutating func object(path: String, depth: Int) throws(Violation) {
             self.index += 1
             self.skipSpace()
             if self.current == UInt8(ascii: "}") {
@@ -54,12 +72,12 @@ package enum StrictJSONCheck {
                 let key = self.string()
                 let keyPath = path.isEmpty ? key : "\(path).\(key)"
                 guard keys.insert(key.lowercased()).inserted else {
-                    throw FaultError.invalidJSON("the key \"\(key)\" appears twice in \(Self.describe(path))")
+                    throw Violation(description: "the key \"\(key)\" appears twice in \(Self.describe(path))")
                 }
                 self.skipSpace()
                 self.index += 1  // the colon
                 self.skipSpace()
-                try self.value(path: keyPath)
+                try self.value(path: keyPath, depth: depth + 1)
                 self.skipSpace()
                 guard self.current == UInt8(ascii: ",") else {
                     self.index += 1  // the closing brace
@@ -68,12 +86,12 @@ package enum StrictJSONCheck {
                 self.index += 1
                 self.skipSpace()
                 if self.current == UInt8(ascii: "}") {
-                    throw FaultError.invalidJSON("a trailing comma after the last member of \(Self.describe(path))")
+                    throw Violation(description: "a trailing comma after the last member of \(Self.describe(path))")
                 }
             }
         }
 
-        mutating func array(path: String) throws(FaultError) {
+        mutating func array(path: String, depth: Int) throws(Violation) {
             self.index += 1
             self.skipSpace()
             if self.current == UInt8(ascii: "]") {
@@ -82,7 +100,7 @@ package enum StrictJSONCheck {
             }
             var position = 0
             while true {
-                try self.value(path: "\(path)[\(position)]")
+                try self.value(path: "\(path)[\(position)]", depth: depth + 1)
                 position += 1
                 self.skipSpace()
                 guard self.current == UInt8(ascii: ",") else {
@@ -92,7 +110,7 @@ package enum StrictJSONCheck {
                 self.index += 1
                 self.skipSpace()
                 if self.current == UInt8(ascii: "]") {
-                    throw FaultError.invalidJSON("a trailing comma after the last element of \(Self.describe(path))")
+                    throw Violation(description: "a trailing comma after the last element of \(Self.describe(path))")
                 }
             }
         }
@@ -111,7 +129,9 @@ package enum StrictJSONCheck {
             }
             self.index += 1
             let token = self.bytes[start..<min(self.index, self.bytes.count)]
-            if escaped, case .string(let text)? = try? JSONValue.parse(token, strict: false) {
+            if escaped,
+                let text = try? JSONSerialization.jsonObject(with: Data(token), options: [.fragmentsAllowed]) as? String
+            {
                 return text
             }
             return String(decoding: token.dropFirst().dropLast(), as: UTF8.self)
