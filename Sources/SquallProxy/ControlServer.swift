@@ -30,6 +30,8 @@ package final class ControlServer: Sendable {
     /// How long ``close()`` lets a request in progress finish before closing its connection; connections between
     /// requests are closed at once.
     package static let drainDeadline = Duration.milliseconds(500)
+    /// How much of an oversized body is read and thrown away after its 413, before the connection is cut.
+    static let discardLimit = 16 << 20
     /// How long a connection may stay silent before it is closed.
     package static let idleTimeout = TimeAmount.seconds(30)
 
@@ -123,6 +125,14 @@ package final class ControlServer: Sendable {
             var head: HTTPRequestHead?
             var body = ByteBuffer()
             var tooLarge = false
+            /// Bytes of an oversized body thrown away.
+            var discarded = 0
+            /// Whether the 413 went out already (from the announced length).
+            var answered = false
+            let tooLargeResponse = ControlResponse.error(
+                .payloadTooLarge,
+                "request body larger than \(ControlRouter.maximumBodySize) bytes"
+            )
             do {
                 for try await part in inbound {
                     switch part {
@@ -131,31 +141,55 @@ package final class ControlServer: Sendable {
                         head = requestHead
                         body.clear()
                         tooLarge = false
-                    case .body(var chunk):
-                        if body.readableBytes + chunk.readableBytes > ControlRouter.maximumBodySize {
+                        answered = false
+                        discarded = 0
+                        // Refused from the announced length, before any of the body is read. The body is then read
+                        // and thrown away (bounded), so the client gets the 413 rather than a reset for unread data.
+                        if let length = requestHead.headers.first(name: "Content-Length").flatMap(Int.init),
+                            length > ControlRouter.maximumBodySize
+                        {
                             tooLarge = true
-                        } else if !tooLarge {
+                            answered = true
+                            try await Self.write(
+                                tooLargeResponse,
+                                version: requestHead.version,
+                                keepAlive: false,
+                                to: outbound
+                            )
+                        }
+                    case .body(var chunk):
+                        if tooLarge {
+                            discarded += chunk.readableBytes
+                            if discarded > Self.discardLimit { return }
+                        } else if body.readableBytes + chunk.readableBytes > ControlRouter.maximumBodySize {
+                            tooLarge = true
+                            body.clear()
+                        } else {
                             body.writeBuffer(&chunk)
                         }
                     case .end:
                         guard let requestHead = head else { continue }
-                        let response: ControlResponse
                         if tooLarge {
-                            response = .error(
-                                .payloadTooLarge,
-                                "request body larger than \(ControlRouter.maximumBodySize) bytes"
-                            )
-                        } else {
-                            response = await self.router.respond(
-                                to: ControlRequest(
-                                    method: requestHead.method,
-                                    uri: requestHead.uri,
-                                    headers: requestHead.headers,
-                                    body: body
+                            if !answered {
+                                // A body without a length (chunked) that grew past the limit.
+                                try await Self.write(
+                                    tooLargeResponse,
+                                    version: requestHead.version,
+                                    keepAlive: false,
+                                    to: outbound
                                 )
-                            )
+                            }
+                            return
                         }
-                        let keepAlive = requestHead.isKeepAlive && !tooLarge
+                        let response = await self.router.respond(
+                            to: ControlRequest(
+                                method: requestHead.method,
+                                uri: requestHead.uri,
+                                headers: requestHead.headers,
+                                body: body
+                            )
+                        )
+                        let keepAlive = requestHead.isKeepAlive
                         try await Self.write(response, version: requestHead.version, keepAlive: keepAlive, to: outbound)
                         self.busy.withLock { _ = $0.remove(key) }
                         if !keepAlive { return }

@@ -371,6 +371,23 @@ import Testing
         await api.stop()
     }
 
+    @Test func anOversizedBodyIsRefusedFromItsAnnouncedLengthBeforeItIsSent() async throws {
+        let api = try await ControlAPIHarness.start()
+        let port = api.port
+        let answer = try await blocking { () throws -> String in
+            let socket = try BlockingSocket(port: port)
+            let announced = 64 << 20
+            try socket.send("POST /proxies HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(announced)\r\n\r\n[")
+            // Only one byte of the 64 MiB was sent: the answer comes from the head alone.
+            guard case .data(let bytes) = socket.read(timeout: 5) else { return "" }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer)")
+        #expect(answer.contains("\"status\":413"), "a JSON body: \(answer)")
+        #expect(try await api.request("GET", "/version").status == 200, "still serving")
+        await api.stop()
+    }
+
     @Test func hugeTruncatedAndGarbageRequestsLeaveTheServerServing() async throws {
         let api = try await ControlAPIHarness.start()
         let huge = try await api.request("POST", "/proxies", String(repeating: "x", count: 2 << 20))
