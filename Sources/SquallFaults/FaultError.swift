@@ -18,6 +18,8 @@ public enum FaultError: Error, Sendable, Hashable {
     case duplicateName(path: String, name: String)
     /// A value is wrong in the context of the proxy or fault it belongs to.
     indirect case inContext(subject: String, FaultError)
+    /// More than one problem in one document: the first ones found (up to a cap), and how many there were.
+    indirect case several([FaultError], total: Int)
 }
 
 extension FaultError {
@@ -55,6 +57,9 @@ extension FaultError: CustomStringConvertible {
             return "\(path): the name \"\(name)\" is already used"
         case .inContext(let subject, let inner):
             return "\(subject): \(inner.description)"
+        case .several(let errors, let total):
+            let more = total > errors.count ? "\n  … and \(total - errors.count) more" : ""
+            return "\(total) problems:\n" + errors.map { "  - \($0.description)" }.joined(separator: "\n") + more
         }
     }
 }

@@ -69,7 +69,7 @@ public struct ControlAPIError: Error, Sendable, CustomStringConvertible {
             self = .badRequest("stream was invalid, can be either upstream or downstream")
         case .duplicateName(let path, _) where path.contains("toxics[") || path.contains("faults["):
             self = .conflict("toxic already exists")
-        case .invalidJSON, .invalidValue, .missingField, .unknownKey, .duplicateName, .inContext:
+        case .invalidJSON, .invalidValue, .missingField, .unknownKey, .duplicateName, .inContext, .several:
             self = .badRequest("bad request body: \(error)")
         }
     }

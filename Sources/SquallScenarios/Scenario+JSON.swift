@@ -12,95 +12,141 @@ extension Scenario {
     ///   and what was found.
     public init(json: JSONValue) throws(FaultError) {
         var reader = try JSONObjectReader(json, path: "")
-        self.source = json
-        self.name = try reader.requiredString("name")
-        // It names the report folder: a safe file name, never `.` or `..`, well under the 255-byte limit.
-        guard !self.name.isEmpty, self.name.utf8.count <= Self.maximumNameLength, self.name != ".", self.name != "..",
-            self.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
-        else {
-            throw FaultError.invalidValue(
-                path: "name",
-                expected:
-                    "1 to \(Self.maximumNameLength) letters, digits, '-', '_' or '.', not \".\" or \"..\" (it names the report folder)",
-                found: JSONValue.string(self.name).typeDescription
+        // Every part is checked even after one fails, so a user sees all that is wrong at once (up to
+        // `maximumErrors`); parts that depend on a broken one (the timeline on the duration) are skipped.
+        var errors: [FaultError] = []
+        func check<T>(_ fallback: T, _ body: () throws(FaultError) -> T) -> T {
+            do {
+                return try body()
+            } catch {
+                errors.append(error)
+                return fallback
+            }
+        }
+        let name = check("") { () throws(FaultError) -> String in
+            let name = try reader.requiredString("name")
+            // It names the report folder: a safe file name, never `.` or `..`, well under the 255-byte limit.
+            guard !name.isEmpty, name.utf8.count <= Self.maximumNameLength, name != ".", name != "..",
+                name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+            else {
+                throw FaultError.invalidValue(
+                    path: "name",
+                    expected:
+                        "1 to \(Self.maximumNameLength) letters, digits, '-', '_' or '.', not \".\" or \"..\" (it names the report folder)",
+                    found: JSONValue.string(name).typeDescription
+                )
+            }
+            return name
+        }
+        let description = check("") { () throws(FaultError) -> String in try reader.string("description") ?? "" }
+        let seed = check(SeedTree.defaultSeed) { () throws(FaultError) -> UInt64 in
+            UInt64(
+                try reader.integer("seed", in: 0...9_007_199_254_740_991, expected: "a whole number from 0 to 2^53 - 1")
+                    ?? Int64(SeedTree.defaultSeed)
             )
         }
-        self.description = try reader.string("description") ?? ""
-        self.seed = UInt64(
-            try reader.integer("seed", in: 0...9_007_199_254_740_991, expected: "a whole number from 0 to 2^53 - 1")
-                ?? Int64(SeedTree.defaultSeed)
-        )
-        self.timeScale = try reader.number("timeScale", in: 0.001...100, expected: "a number from 0.001 to 100") ?? 1
-        guard let duration = try Self.duration(&reader, "duration") else {
-            throw FaultError.missingField(path: "", field: "duration")
+        let timeScale = check(1.0) { () throws(FaultError) -> Double in
+            try reader.number("timeScale", in: 0.001...100, expected: "a number from 0.001 to 100") ?? 1
         }
-        guard duration > .zero else {
-            throw FaultError.invalidValue(
-                path: "duration",
-                expected: "a duration above 0",
-                found: "\"\(duration.squallText)\""
-            )
+        let duration = check(nil) { () throws(FaultError) -> Duration? in
+            guard let duration = try Self.duration(&reader, "duration") else {
+                throw FaultError.missingField(path: "", field: "duration")
+            }
+            guard duration > .zero else {
+                throw FaultError.invalidValue(
+                    path: "duration",
+                    expected: "a duration above 0",
+                    found: "\"\(duration.squallText)\""
+                )
+            }
+            return duration
         }
-        self.duration = duration
-        self.server =
+        let server = check(ServerSpec()) { () throws(FaultError) -> ServerSpec in
             try reader.value("server").map { value throws(FaultError) in try Self.server(value, path: "server") }
-            ?? ServerSpec()
-        guard let groups = try reader.array("clients"), !groups.isEmpty else {
-            throw FaultError.missingField(path: "", field: "clients")
+                ?? ServerSpec()
+        }
+        let groups = check([]) { () throws(FaultError) -> [JSONValue] in
+            guard let groups = try reader.array("clients"), !groups.isEmpty else {
+                throw FaultError.missingField(path: "", field: "clients")
+            }
+            return groups
         }
         var clients: [ClientGroup] = []
         for (index, group) in groups.enumerated() {
-            let parsed = try Self.clientGroup(group, path: "clients[\(index)]")
-            // A group that starts (or finishes ramping up) after the end would never run all its clients.
-            guard parsed.startAt + parsed.rampUp < duration else {
-                throw FaultError.invalidValue(
-                    path: "clients[\(index)].\(parsed.rampUp > .zero ? "rampUp" : "startAt")",
-                    expected: "startAt + rampUp before the scenario's end (\(duration.squallText))",
-                    found: "\"\(parsed.startAt.squallText)\" + \"\(parsed.rampUp.squallText)\""
+            guard
+                let parsed = check(
+                    nil,
+                    { () throws(FaultError) -> ClientGroup? in
+                        try Self.clientGroup(group, path: "clients[\(index)]")
+                    }
                 )
+            else { continue }
+            if let duration {
+                check(()) { () throws(FaultError) in
+                    // A group that starts (or finishes ramping up) after the end would never run all its clients.
+                    guard parsed.startAt + parsed.rampUp < duration else {
+                        throw FaultError.invalidValue(
+                            path: "clients[\(index)].\(parsed.rampUp > .zero ? "rampUp" : "startAt")",
+                            expected: "startAt + rampUp before the scenario's end (\(duration.squallText))",
+                            found: "\"\(parsed.startAt.squallText)\" + \"\(parsed.rampUp.squallText)\""
+                        )
+                    }
+                }
             }
             var named = parsed
             if clients.contains(where: { $0.name == parsed.name }) {
-                guard
+                let explicitlyNamed =
                     (try? JSONObjectReader(group, path: "")).flatMap({
                         var r = $0
                         return try? r.string("name")
-                    }) == nil
-                else {
-                    throw FaultError.duplicateName(path: "clients[\(index)].name", name: parsed.name)
+                    }) != nil
+                if explicitlyNamed {
+                    errors.append(FaultError.duplicateName(path: "clients[\(index)].name", name: parsed.name))
+                    continue
                 }
                 named.name = "\(parsed.name)-\(index + 1)"
             }
             clients.append(named)
         }
-        guard clients.reduce(0, { $0 + $1.count }) <= 5_000 else {
-            throw FaultError.invalidValue(
-                path: "clients",
-                expected: "at most 5000 clients in all",
-                found: "\(clients.reduce(0) { $0 + $1.count })"
+        let total = clients.reduce(0) { $0 + $1.count }
+        if total > 5_000 {
+            errors.append(
+                FaultError.invalidValue(path: "clients", expected: "at most 5000 clients in all", found: "\(total)")
             )
         }
-        self.clients = clients
-        if let name = try reader.string("network") {
-            self.network = try NetworkProfile.parse(name, path: "network")
-        } else {
-            self.network = nil
+        let network = check(nil) { () throws(FaultError) -> NetworkProfile? in
+            try reader.string("network").map { name throws(FaultError) in
+                try NetworkProfile.parse(name, path: "network")
+            }
         }
         var timeline: [TimelineEntry] = []
-        for (index, entry) in (try reader.array("timeline") ?? []).enumerated() {
-            let entry = try Self.timelineEntry(
-                entry,
-                path: "timeline[\(index)]",
-                groups: clients.map(\.name),
-                duration: duration,
-                timeScale: self.timeScale
-            )
-            if entry.action == .serverRestart, self.server.external != nil {
-                throw FaultError.invalidValue(
-                    path: "timeline[\(index)].action",
-                    expected: "an action an external server allows (server_restart restarts the reference server only)",
-                    found: "\"server_restart\""
+        let entries = check([]) { () throws(FaultError) -> [JSONValue] in try reader.array("timeline") ?? [] }
+        for (index, value) in entries.enumerated() {
+            // Each entry is checked against the duration; without one there is nothing to check it against.
+            guard let duration,
+                let entry = check(
+                    nil,
+                    { () throws(FaultError) -> TimelineEntry? in
+                        try Self.timelineEntry(
+                            value,
+                            path: "timeline[\(index)]",
+                            groups: clients.map(\.name),
+                            duration: duration,
+                            timeScale: timeScale
+                        )
+                    }
                 )
+            else { continue }
+            if entry.action == .serverRestart, server.external != nil {
+                errors.append(
+                    FaultError.invalidValue(
+                        path: "timeline[\(index)].action",
+                        expected:
+                            "an action an external server allows (server_restart restarts the reference server only)",
+                        found: "\"server_restart\""
+                    )
+                )
+                continue
             }
             if case .fault = entry.action, entry.target.clients < 1,
                 let external = clients.first(where: {
@@ -109,11 +155,14 @@ extension Scenario {
             {
                 // Only reference clients report the ports they connect from; a proxy cannot tell an external
                 // client's connections apart, so a fault cannot pick among them.
-                throw FaultError.invalidValue(
-                    path: "timeline[\(index)].target.clients",
-                    expected: "1 for a fault on a group of external clients (\"\(external.name)\" runs a command)",
-                    found: "number \(JSONValue.format(entry.target.clients))"
+                errors.append(
+                    FaultError.invalidValue(
+                        path: "timeline[\(index)].target.clients",
+                        expected: "1 for a fault on a group of external clients (\"\(external.name)\" runs a command)",
+                        found: "number \(JSONValue.format(entry.target.clients))"
+                    )
                 )
+                continue
             }
             timeline.append(entry)
         }
@@ -124,44 +173,78 @@ extension Scenario {
             let index = timeline.firstIndex {
                 if case .fault(let fault) = $0.action { fault.name == duplicate } else { false }
             }!
-            throw FaultError.duplicateName(path: "timeline[\(index)].fault.name", name: duplicate)
+            errors.append(FaultError.duplicateName(path: "timeline[\(index)].fault.name", name: duplicate))
         }
-        self.timeline = timeline
         var gates: [Gate] = []
         if let value = reader.value("gates") {
-            var gateReader = try JSONObjectReader(value, path: "gates")
-            for key in gateReader.unknownKeys {
-                let path = "gates[\(JSONValue.quote(key))]"
-                guard case .array(let expressions)? = gateReader.value(key), !expressions.isEmpty else {
-                    throw FaultError.invalidValue(
-                        path: path,
-                        expected: "an array of expressions like [\"rate<0.05\"]",
-                        found: gateReader.value(key)?.typeDescription ?? "null"
-                    )
-                }
-                for (index, expression) in expressions.enumerated() {
-                    guard case .string(let text) = expression else {
-                        throw FaultError.invalidValue(
-                            path: "\(path)[\(index)]",
-                            expected: "a string like \"rate<0.05\"",
-                            found: expression.typeDescription
+            check(()) { () throws(FaultError) in
+                var gateReader = try JSONObjectReader(value, path: "gates")
+                for key in gateReader.unknownKeys {
+                    let path = "gates[\(JSONValue.quote(key))]"
+                    guard case .array(let expressions)? = gateReader.value(key), !expressions.isEmpty else {
+                        errors.append(
+                            FaultError.invalidValue(
+                                path: path,
+                                expected: "an array of expressions like [\"rate<0.05\"]",
+                                found: gateReader.value(key)?.typeDescription ?? "null"
+                            )
                         )
+                        continue
                     }
-                    gates.append(try Gate(key: key, expression: text, path: "\(path)[\(index)]"))
+                    for (index, expression) in expressions.enumerated() {
+                        guard case .string(let text) = expression else {
+                            errors.append(
+                                FaultError.invalidValue(
+                                    path: "\(path)[\(index)]",
+                                    expected: "a string like \"rate<0.05\"",
+                                    found: expression.typeDescription
+                                )
+                            )
+                            continue
+                        }
+                        if let gate = check(
+                            nil,
+                            { () throws(FaultError) -> Gate? in
+                                try Gate(key: key, expression: text, path: "\(path)[\(index)]")
+                            }
+                        ) {
+                            gates.append(gate)
+                        }
+                    }
                 }
             }
             gates.sort { ($0.key, $0.expression) < ($1.key, $1.expression) }
             for gate in gates where gate.tags["group"].map({ name in !clients.contains { $0.name == name } }) == true {
-                throw FaultError.invalidValue(
-                    path: "gates[\(JSONValue.quote(gate.key))]",
-                    expected: "a group of this scenario (\(clients.map(\.name).joined(separator: ", ")))",
-                    found: "\"\(gate.tags["group"]!)\""
+                errors.append(
+                    FaultError.invalidValue(
+                        path: "gates[\(JSONValue.quote(gate.key))]",
+                        expected: "a group of this scenario (\(clients.map(\.name).joined(separator: ", ")))",
+                        found: "\"\(gate.tags["group"]!)\""
+                    )
                 )
             }
         }
+        check(()) { () throws(FaultError) in try reader.rejectUnknownKeys() }
+        if errors.count == 1 {
+            throw errors[0]
+        } else if !errors.isEmpty {
+            throw FaultError.several(Array(errors.prefix(Self.maximumErrors)), total: errors.count)
+        }
+        self.source = json
+        self.name = name
+        self.description = description
+        self.seed = seed
+        self.timeScale = timeScale
+        self.duration = duration ?? .zero
+        self.server = server
+        self.clients = clients
+        self.network = network
+        self.timeline = timeline
         self.gates = gates
-        try reader.rejectUnknownKeys()
     }
+
+    /// The most problems one validation lists; the rest are counted.
+    public static let maximumErrors = 20
 
     /// The longest scenario or group name, in bytes.
     public static let maximumNameLength = 100

@@ -155,6 +155,40 @@ private func scenario(_ text: String) throws -> Scenario {
         #expect(message.contains(expected), "\(message)")
     }
 
+    @Test func everyMistakeIsListedNotOnlyTheFirst() throws {
+        let text = #"""
+            {"name": "t", "duration": "10s", "seed": -1, "clients": [{"count": 0}],
+             "timeline": [{"at": "1s", "fault": {"type": "latency", "attributes": {"latency": -5}}}],
+             "gates": {"fallback_rate": ["rate<"]}, "colour": "blue"}
+            """#
+        let error = try #require(throws: FaultError.self) { try scenario(text) }
+        guard case .several(let errors, let total) = error else {
+            Issue.record("one error only: \(error)")
+            return
+        }
+        #expect(total == 5)
+        #expect(errors.count == 5)
+        let message = "\(error)"
+        for path in ["seed", "clients[0].count", "timeline[0].fault.attributes.latency", "gates[", "colour"] {
+            #expect(message.contains(path), "\(path) in: \(message)")
+        }
+    }
+
+    @Test func aLongListOfMistakesIsCappedAndCounted() throws {
+        let entries = (0..<30).map { _ in #"{"at": "1s", "fault": {"type": "nonsense"}}"# }
+        let text =
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1}], "timeline": ["#
+            + entries.joined(separator: ",") + "]}"
+        let error = try #require(throws: FaultError.self) { try scenario(text) }
+        guard case .several(let errors, let total) = error else {
+            Issue.record("one error only: \(error)")
+            return
+        }
+        #expect(total == 30)
+        #expect(errors.count == Scenario.maximumErrors)
+        #expect("\(error)".contains("and 10 more"))
+    }
+
     @Test func thePlanHoldsFaultsAndProfilesAsTheyWillBeApplied() throws {
         let text = #"""
             {"name": "scaled", "timeScale": 0.5, "duration": "10s", "clients": [{"count": 1}],
