@@ -134,3 +134,18 @@ public struct TimelineEntry: Sendable, Hashable {
         public static let all = Target(groups: nil, clients: 1, connections: 1)
     }
 }
+
+extension Scenario {
+    /// The scenario with another seed, in its model and in the copy of its source that reports keep (so a replay
+    /// of the report runs the same seed).
+    public func seeded(_ seed: UInt64) -> Scenario {
+        var copy = self
+        copy.seed = seed
+        if case .object(var members) = self.source {
+            for key in members.keys where key.lowercased() == "seed" { members.removeValue(forKey: key) }
+            members["seed"] = .number(Double(seed))
+            copy.source = .object(members)
+        }
+        return copy
+    }
+}

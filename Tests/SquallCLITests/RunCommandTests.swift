@@ -188,4 +188,57 @@ import Testing
         #expect(events.contains(#""interrupted":true"#))
         #expect(events.contains(#""event":"stopped""#), "clients were stopped and said so")
     }
+
+    /// Half of the two clients (one per group, picked by seed) is refused for the whole run; the gate looks at group
+    /// `b` only, so the run fails exactly for the seeds that pick `b-1`.
+    private let seedDependent = #"""
+        {"name": "flaky", "timeScale": 0.05, "duration": "10s",
+         "server": {"job": {"totalItems": 4, "itemInterval": "500ms"}},
+         "clients": [{"name": "a", "count": 1}, {"name": "b", "count": 1}],
+         "timeline": [{"at": "0s", "fault": {"name": "cut", "type": "refuse"}, "target": {"clients": 0.5}}],
+         "gates": {"completion_rate{group:b}": ["rate==1"]}}
+        """#
+
+    @Test func seedsFindsTheFirstFailingSeedAndSaysHowToReproduceIt() async throws {
+        let file = try self.write(self.seedDependent)
+        let output = (file as NSString).deletingLastPathComponent + "/reports"
+        let result = try await SquallProcess.run(["run", file, "--seeds", "1..40", "--output", output, "--quiet"])
+        #expect(result.status == 99, "\(result.output)\(result.errors)")
+        let line = try #require(
+            result.output.split(separator: "\n").first { $0.hasPrefix("| flaky | ") },
+            "\(result.output)"
+        )
+        let seed = try #require(
+            line.split(separator: "|").dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) }
+        )
+        #expect(line.contains("`squall run \(file) --seed \(seed)`"), "\(line)")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: output + "/flaky")
+        #expect(runs.count == Int(seed)!, "stopped at the first failing seed, \(seed), after \(runs.count) runs")
+        #expect(runs.count > 0)
+
+        let again = try await SquallProcess.run(["run", file, "--seed", seed, "--output", output, "--quiet"])
+        #expect(again.status == 99, "the printed command reproduces the failure: \(again.output)")
+    }
+
+    @Test func keepGoingRunsEverySeedAndListsEachFailure() async throws {
+        let file = try self.write(self.seedDependent)
+        let output = (file as NSString).deletingLastPathComponent + "/reports"
+        let result = try await SquallProcess.run(
+            ["run", file, "--seeds", "1..6", "--keep-going", "--output", output, "--quiet"]
+        )
+        let failures = result.output.split(separator: "\n").filter { $0.hasPrefix("| flaky | ") }
+        #expect(result.output.contains("6 runs, \(failures.count) with failing gates"), "\(result.output)")
+        #expect(result.status == (failures.isEmpty ? 0 : 99))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: output + "/flaky").count == 6)
+    }
+
+    @Test func seedOptionsAreChecked() async throws {
+        let file = try self.write(self.seedDependent)
+        for arguments in [
+            ["--seed", "1", "--seeds", "1..2"], ["--keep-going"], ["--seeds", "5..1"], ["--seeds", "x"],
+        ] {
+            let result = try await SquallProcess.run(["run", file] + arguments)
+            #expect(result.status == 64, "\(arguments): \(result.errors)")
+        }
+    }
 }
