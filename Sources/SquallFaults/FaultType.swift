@@ -76,6 +76,13 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         self == .dropPings
     }
 
+    /// Whether the fault acts on HTTP requests, which only travel client → server: it acts on the upstream
+    /// direction whatever its `stream` says (a `block_upgrade` left at the default `downstream` would otherwise
+    /// never see an upgrade request).
+    public var actsOnRequests: Bool {
+        self == .blockUpgrade || self == .failRequests || self == .delayRequests
+    }
+
     /// The attributes this type accepts, in the order they are documented and echoed.
     public var attributes: [FaultAttribute] {
         switch self {

@@ -130,7 +130,10 @@ final class ProxyConnection {
     /// The faults of one direction's chain: message faults (on whole requests and frames) first, then byte-stream
     /// faults, each group in creation order.
     private static func chainFaults(_ faults: [Fault], direction: FaultDirection) -> [Fault] {
-        let mine = faults.filter { $0.direction == direction || $0.type.actsBothWays }
+        let mine = faults.filter { fault in
+            if fault.type.actsOnRequests { return direction == .upstream }
+            return fault.direction == direction || fault.type.actsBothWays
+        }
         return mine.filter { $0.type.phase == .message }
             + mine.filter { $0.type.phase == .stream && $0.type != .limitTime }
     }

@@ -38,6 +38,9 @@ public struct ClientOutcome: Sendable, Hashable {
     public var reconnectAttempts: Int
     /// Loss of an open WebSocket → next `connected`, scenario milliseconds.
     public var recoveries: [Double]
+    /// The start (WebSocket never opened) or the loss of an open WebSocket → the first poll after it, scenario
+    /// milliseconds: how long the client kept trying WebSocket before it fell back, once per fallback.
+    public var fallbackDelays: [Double] = []
     /// Polls sent.
     public var polls: Int
     /// Malformed lines an external client wrote (counted, never fatal).

@@ -20,6 +20,10 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
     case reconnectAttempts = "reconnect_attempts"
     /// Loss of an open WebSocket → the next `connected`, scenario milliseconds. Trend.
     case timeToRecover = "time_to_recover_ms"
+    /// The start (when WebSocket never opened) or the loss of an open WebSocket → the first poll after it,
+    /// scenario milliseconds, once per fallback: a client stuck retrying WebSocket shows here (or, never polling,
+    /// has no sample and fails a `count` gate). Trend.
+    case timeToFallback = "time_to_fallback_ms"
     /// `poll` requests. Counter.
     case pollingRequests = "polling_requests"
     /// Lines of an external client's output that broke the event contract. Counter.
@@ -47,7 +51,7 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
             .malformedOutput,
             .faultEvents, .faultsNotInjected:
             .counter
-        case .updateLatency, .timeToFirstUpdate, .timeToRecover: .trend
+        case .updateLatency, .timeToFirstUpdate, .timeToRecover, .timeToFallback: .trend
         }
     }
 

@@ -38,6 +38,10 @@ public struct RunMetrics: Sendable, Hashable {
         var faultEvents = 0
         var notInjected: [String] = []
         var crossJob: [String: Int] = [:]
+        /// Since when each client has been without an open WebSocket and not yet polling (its start, or the loss of
+        /// its WebSocket); nil while connected or polling.
+        var failingSince: [String: Double] = [:]
+        var polling: Set<String> = []
 
         func outcome(_ id: String, _ record: EventRecord) -> ClientOutcome {
             if let existing = outcomes[id] { return existing }
@@ -78,7 +82,10 @@ public struct RunMetrics: Sendable, Hashable {
             if let event = record.runEvent {
                 switch event {
                 case .clientStarted:
-                    if let id = record.client { outcomes[id] = outcome(id, record) }
+                    if let id = record.client {
+                        outcomes[id] = outcome(id, record)
+                        failingSince[id] = record.time
+                    }
                 case .clientFailedToStart, .clientExited, .clientTerminated, .clientKilled:
                     // External client processes: how they ended. An exit before `finished` ends the client there
                     // (its job is incomplete, messages published before the exit are lost).
@@ -135,16 +142,24 @@ public struct RunMetrics: Sendable, Hashable {
             case .connectAttempt: client.connectAttempts += 1
             case .connected:
                 client.connections += 1
+                failingSince[id] = nil
+                polling.remove(id)
                 if let since = openSince.removeValue(forKey: id) {
                     client.recoveries.append((record.time - since) / timeScale)
                 }
             case .closed:
                 if !(record.string("reason") ?? "").hasPrefix("client closed: job") && openSince[id] == nil {
                     openSince[id] = record.time
+                    if !polling.contains(id) && failingSince[id] == nil { failingSince[id] = record.time }
                 }
             case .reconnectAttempt: client.reconnectAttempts += 1
             case .fallback: client.fellBack = true
-            case .poll: client.polls += 1
+            case .poll:
+                client.polls += 1
+                if let since = failingSince.removeValue(forKey: id) {
+                    client.fallbackDelays.append((record.time - since) / timeScale)
+                }
+                polling.insert(id)
             case .delivered:
                 guard let seq = record.integer("seq") else { break }
                 let job = record.string("jobId") ?? client.jobId
@@ -227,6 +242,7 @@ public struct RunMetrics: Sendable, Hashable {
         case .updateLatency: return Self.aggregate(clients.flatMap(\.latencies), aggregation)
         case .timeToFirstUpdate: return Self.aggregate(clients.compactMap(\.timeToFirstUpdate), aggregation)
         case .timeToRecover: return Self.aggregate(clients.flatMap(\.recoveries), aggregation)
+        case .timeToFallback: return Self.aggregate(clients.flatMap(\.fallbackDelays), aggregation)
         }
     }
 
@@ -237,6 +253,7 @@ public struct RunMetrics: Sendable, Hashable {
         case .updateLatency: return clients.flatMap(\.latencies)
         case .timeToFirstUpdate: return clients.compactMap(\.timeToFirstUpdate)
         case .timeToRecover: return clients.flatMap(\.recoveries)
+        case .timeToFallback: return clients.flatMap(\.fallbackDelays)
         default: return []
         }
     }

@@ -56,6 +56,29 @@ import Testing
         #expect(!record.passed)
     }
 
+    @Test func timeToFallbackCountsFromTheStartOrFromTheLossOfAnOpenWebSocket() throws {
+        let record = try RunRecord(
+            lines: Self.lines([
+                #"{"time":1000,"source":"run","event":"client_started","client":"a","group":"g","strategy":"s","jobId":"j1"}"#,
+                #"{"time":1000,"source":"run","event":"client_started","client":"b","group":"g","strategy":"s","jobId":"j2"}"#,
+                #"{"time":1010,"source":"client","client":"a","event":"connect_failed","jobId":"j1","reason":"x"}"#,
+                #"{"time":1011,"source":"client","client":"a","event":"fallback","jobId":"j1","reason":"x"}"#,
+                #"{"time":1020,"source":"client","client":"a","event":"poll","jobId":"j1","since":0}"#,
+                #"{"time":1040,"source":"client","client":"a","event":"poll","jobId":"j1","since":0}"#,
+                #"{"time":1050,"source":"client","client":"a","event":"connect_failed","jobId":"j1","reason":"probe"}"#,
+                #"{"time":1100,"source":"client","client":"a","event":"connected","jobId":"j1","attempt":0,"probe":true}"#,
+                #"{"time":1200,"source":"client","client":"a","event":"closed","jobId":"j1","code":1006,"reason":"lost"}"#,
+                #"{"time":1300,"source":"client","client":"a","event":"poll","jobId":"j1","since":0}"#,
+                #"{"time":1010,"source":"client","client":"b","event":"connect_failed","jobId":"j2","reason":"x"}"#,
+            ])
+        )
+        // Scenario milliseconds (timeScale 0.5): a fell back 20 ms after its start (WebSocket never opened), then
+        // 100 ms after losing the WebSocket it had reopened; b never polled, so it has no sample.
+        #expect(record.metrics.samples(.timeToFallback, tags: ["client": "a"]) == [40, 200])
+        #expect(record.metrics.samples(.timeToFallback, tags: ["client": "b"]).isEmpty)
+        #expect(record.metrics.value(.timeToFallback, .count) == 2)
+    }
+
     @Test func aFaultThatHitNothingFailsTheRun() throws {
         let record = try RunRecord(
             lines: Self.lines([

@@ -113,6 +113,33 @@ import Testing
         #expect(verdicts["fallback_rate{strategy:booktrack-scanner}"]?.observed == 1)
     }
 
+    @Test func timeToFallbackSeparatesAClientThatGivesUpOnWebSocketFromOneThatKeepsRetrying() async throws {
+        // Every upgrade is rejected from before the clients start (the fault is left at the default stream: a request
+        // fault acts upstream whatever it says). The scanner preset tries WebSocket once and
+        // polls; the resilient preset told to retry 4 times backs off 1 + 2 + 4 + 8 s (± 20 %) first.
+        let record = try await self.run(
+            #"""
+            {"name": "ttf", "seed": 2, "timeScale": 0.05, "duration": "60s",
+             "server": {"job": {"totalItems": 10, "itemInterval": "1s"}},
+             "clients": [{"name": "quick", "count": 2, "strategy": "booktrack-scanner", "startAt": "2s"},
+                         {"name": "stubborn", "count": 2, "strategy": "resilient", "startAt": "2s",
+                          "overrides": {"reconnectAttempts": 4}}],
+             "timeline": [{"at": "0s", "fault": {"type": "block_upgrade", "attributes": {"mode": "reject"}}}],
+             "gates": {"time_to_fallback_ms{group:quick}": ["p(95)<5000"],
+                       "time_to_fallback_ms{group:stubborn}": ["p(95)<5000"]}}
+            """#
+        )
+        let quick = record.metrics.samples(.timeToFallback, tags: ["group": "quick"])
+        let stubborn = record.metrics.samples(.timeToFallback, tags: ["group": "stubborn"])
+        #expect(quick.count == 2, "\(quick)")
+        #expect(stubborn.count == 2, "\(stubborn)")
+        #expect(quick.allSatisfy { $0 < 5_000 }, "\(quick)")
+        #expect(stubborn.allSatisfy { $0 >= 12_000 }, "the backoff alone is at least 0.8 × 15 s: \(stubborn)")
+        let verdicts = Dictionary(uniqueKeysWithValues: record.gates.map { ($0.gate.key, $0.passed) })
+        #expect(verdicts["time_to_fallback_ms{group:quick}"] == true)
+        #expect(verdicts["time_to_fallback_ms{group:stubborn}"] == false)
+    }
+
     @Test func theSameSeedTargetsTheSameClientsInEveryRun() async throws {
         // Every client reconnects at once after the handoff; the fault refuses half of them (picked by seed) until
         // it is lifted. Only those clients may see a connection fail, and the same ones in both runs.
