@@ -18,6 +18,8 @@ package enum FaultEffect: Sendable, Hashable {
     case timeout(idle: Duration)
     /// Closes the connection when it is `lifetime` old.
     case limitTime(lifetime: Duration)
+    /// Closes the connection after `idle` without a byte either way, with an RST when `reset`.
+    case idleTimeout(idle: Duration, reset: Bool)
     /// Resets the connection `timeout` after its first data in this direction.
     case resetPeer(timeout: Duration)
     /// Delivers nothing and hides the close.
@@ -114,6 +116,9 @@ extension FaultEffect {
         case .limitData: self = .limitData(bytes: whole("bytes"))
         case .timeout: self = .timeout(idle: milliseconds("timeout"))
         case .limitTime: self = .limitTime(lifetime: milliseconds("lifetime"))
+        case .idleTimeout:
+            let preset = text["preset"].flatMap(IdleTimeoutPreset.init(rawValue:))
+            self = .idleTimeout(idle: preset?.timeout ?? milliseconds("timeout"), reset: text["close"] == "reset")
         case .resetPeer: self = .resetPeer(timeout: milliseconds("timeout"))
         case .blackhole: self = .blackhole
         case .down: self = .down

@@ -19,6 +19,9 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
     case timeout
     /// Closes the connection once it is `lifetime` old, whatever the traffic.
     case limitTime = "limit_time"
+    /// Closes the connection after `timeout` without a byte either way, as load balancers and proxies do; data
+    /// passes untouched.
+    case idleTimeout = "idle_timeout"
     /// Resets the connection (RST) on the first data in its direction, after `timeout`.
     case resetPeer = "reset_peer"
     /// Keeps the socket open and delivers nothing in its direction, no FIN either: a half-open connection.
@@ -59,7 +62,8 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
     /// When this type acts.
     public var phase: Phase {
         switch self {
-        case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .resetPeer, .blackhole:
+        case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
+            .resetPeer, .blackhole:
             return .stream
         case .refuse, .slowOpen, .connectBlackhole:
             return .connect
@@ -187,6 +191,23 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
             ]
         case .limitTime:
             return [FaultAttribute("lifetime", .milliseconds, "close a connection once it has been open this long")]
+        case .idleTimeout:
+            return [
+                FaultAttribute(
+                    "timeout",
+                    .milliseconds,
+                    default: 60_000,
+                    minimum: 1,
+                    "close after this long without a byte either way"
+                ),
+                FaultAttribute(
+                    "preset",
+                    text: "",
+                    choices: [""] + IdleTimeoutPreset.allCases.map(\.rawValue),
+                    "an intermediary's documented idle timeout, which replaces timeout"
+                ),
+                FaultAttribute("close", text: "fin", choices: ["fin", "reset"], "how the connection is closed"),
+            ]
         case .resetPeer:
             return [FaultAttribute("timeout", .milliseconds, "wait after the first data before the reset")]
         case .slowOpen:
@@ -205,6 +226,9 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         case .limitData: return "forwards a number of bytes, then closes the connection"
         case .timeout: return "drops all data; closes after a spell without incoming data (0: never); lifting it closes"
         case .limitTime: return "closes the connection once it is a given age, whatever the traffic"
+        case .idleTimeout:
+            return
+                "closes (FIN or RST) after a spell with no byte either way, as load balancers do; data passes untouched"
         case .resetPeer: return "resets (RST) the connection on its first data in this direction"
         case .blackhole: return "keeps the socket open but delivers nothing, no FIN (half-open); lifting it closes"
         case .down: return "refuses new connections and closes live ones while present"

@@ -44,6 +44,10 @@ final class ProxyConnection {
     private var needsFlush: (client: Bool, server: Bool) = (false, false)
     private var lifetimeTimer: Scheduled<Void>?
     private var lifetimeFault: String?
+    /// When a byte last arrived from either side, for `idle_timeout`.
+    private var lastActivity = NIODeadline.now()
+    private var idleTimer: Scheduled<Void>?
+    private var idleFault: String?
     private let requestInspector = HTTPRequestInspector()
     private let responseInspector = HTTPResponseInspector()
     private var burstQueue: [ByteBuffer] = []
@@ -120,6 +124,7 @@ final class ProxyConnection {
             }
         }
         self.applyLifetime()
+        self.applyIdleTimeout()
         if let closeReason {
             self.close(mode: .fin, reason: closeReason)
         } else {
@@ -135,7 +140,7 @@ final class ProxyConnection {
             return fault.direction == direction || fault.type.actsBothWays
         }
         return mine.filter { $0.type.phase == .message }
-            + mine.filter { $0.type.phase == .stream && $0.type != .limitTime }
+            + mine.filter { $0.type.phase == .stream && $0.type != .limitTime && $0.type != .idleTimeout }
     }
 
     /// Whether `fault` acts on this connection, by its selectors and the seeded toxicity draw.
@@ -166,7 +171,7 @@ final class ProxyConnection {
         case .failRequests: return FailRequestsStage(fault: fault, isActive: isActive, context: context)
         case .delayRequests, .delayFrames: return MessageDelayStage(fault: fault, isActive: isActive, context: context)
         case .dropPings, .closeAfterFrames: return FrameFaultStage(fault: fault, isActive: isActive, context: context)
-        case .noop, .limitTime, .down, .refuse, .slowOpen, .connectBlackhole:
+        case .noop, .limitTime, .idleTimeout, .down, .refuse, .slowOpen, .connectBlackhole:
             return FaultStage(fault: fault, isActive: isActive, context: context)
         }
     }
@@ -193,6 +198,41 @@ final class ProxyConnection {
         self.lifetimeTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             self.lifetimeTimer = nil
             self.close(mode: .fin, reason: "limit_time \(earliest.name)")
+        }
+    }
+
+    /// Arms the shortest `idle_timeout` acting on this connection (or disarms it when none is left). The timer
+    /// is not moved on every byte: when it fires it checks the last activity and, if there was some, sleeps again
+    /// until the new deadline.
+    private func applyIdleTimeout() {
+        let shortest = self.faults.filter { $0.type == .idleTimeout && self.isActive($0) }.min { lhs, rhs in
+            guard case .idleTimeout(let left, _) = lhs.effect, case .idleTimeout(let right, _) = rhs.effect else {
+                return false
+            }
+            return left < right
+        }
+        guard let shortest, case .idleTimeout(let idle, let reset) = shortest.effect else {
+            self.idleTimer?.cancel()
+            self.idleTimer = nil
+            self.idleFault = nil
+            return
+        }
+        if self.idleFault != shortest.name {
+            self.proxy.metrics.recordApplied(shortest)
+        }
+        self.idleFault = shortest.name
+        self.idleTimer?.cancel()
+        self.scheduleIdleCheck(idle: .nanoseconds(idle.nanosecondCount), reset: reset, fault: shortest.name)
+    }
+
+    private func scheduleIdleCheck(idle: TimeAmount, reset: Bool, fault: String) {
+        self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: self.lastActivity + idle) { [self] in
+            self.idleTimer = nil
+            if NIODeadline.now() >= self.lastActivity + idle {
+                self.close(mode: reset ? .reset : .fin, reason: "idle_timeout \(fault)")
+            } else {
+                self.scheduleIdleCheck(idle: idle, reset: reset, fault: fault)
+            }
         }
     }
 
@@ -273,6 +313,7 @@ final class ProxyConnection {
 
     func read(_ buffer: ByteBuffer, from side: Side) {
         let count = buffer.readableBytes
+        self.lastActivity = .now()
         switch side {
         case .client:
             self.statistics.bytesFromClient.add(count)
@@ -616,6 +657,8 @@ final class ProxyConnection {
             self.downstream.cancel()
             self.lifetimeTimer?.cancel()
             self.lifetimeTimer = nil
+            self.idleTimer?.cancel()
+            self.idleTimer = nil
             self.resumeReads()
         case .none:
             break
@@ -671,6 +714,8 @@ final class ProxyConnection {
         self.downstream.cancel()
         self.lifetimeTimer?.cancel()
         self.lifetimeTimer = nil
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
     }
 
     /// Every socket is closed: stop everything and tell the proxy.

@@ -8,6 +8,12 @@ extension Fault {
     func scaled(by factor: Double) throws(FaultError) -> Fault {
         guard factor != 1 else { return self }
         var attributes = self.attributes
+        var text = self.textAttributes
+        // A named intermediary's idle timeout is a duration too: spell it out so it scales like the others.
+        if self.type == .idleTimeout, let preset = text["preset"].flatMap(IdleTimeoutPreset.init(rawValue:)) {
+            attributes["timeout"] = preset.timeout.milliseconds
+            text["preset"] = ""
+        }
         for attribute in self.type.attributes {
             switch attribute.unit {
             case .milliseconds, .microseconds:
@@ -22,7 +28,7 @@ extension Fault {
             direction: self.direction,
             toxicity: self.toxicity,
             attributes: attributes,
-            text: self.textAttributes
+            text: text
         )
         scaled.connections = self.connections
         scaled.clients = self.clients

@@ -92,6 +92,58 @@ import Glibc
         }
     }
 
+    @Test(arguments: [("fin", BlockingSocket.ReadOutcome.endOfFile), ("reset", .reset)])
+    func idleTimeoutClosesASilentConnection(close: String, expected: BlockingSocket.ReadOutcome) async throws {
+        let idle = try Fault(type: .idleTimeout, attributes: ["timeout": 200], text: ["close": close])
+        try await withProxy(faults: [idle]) { proxy, _ in
+            let (echoed, end, elapsed) = try await blocking {
+                let socket = try BlockingSocket(port: proxy.port)
+                try socket.send("hi")
+                let echoed = socket.read(exactly: 2, timeout: 5).bytes
+                let start = now()
+                let end = socket.readToEnd(timeout: 5).end
+                return (echoed, end, now() - start)
+            }
+            #expect(echoed == Array("hi".utf8), "data passes untouched")
+            #expect(end == expected)
+            #expect(elapsed >= 0.19, "not before the timeout: \(elapsed)")
+            #expect(elapsed < 2, "\(elapsed)")
+        }
+    }
+
+    @Test func idleTimeoutIsKeptAliveByTrafficEitherWay() async throws {
+        let idle = try Fault(type: .idleTimeout, attributes: ["timeout": 300])
+        try await withProxy(faults: [idle]) { proxy, _ in
+            let (alive, end, silentFor) = try await blocking {
+                let socket = try BlockingSocket(port: proxy.port)
+                // A byte (and its echo) every 100 ms for 900 ms: three times the timeout, never idle.
+                var alive = true
+                for _ in 0..<9 {
+                    try socket.send("x")
+                    if socket.read(exactly: 1, timeout: 1).bytes != Array("x".utf8) { alive = false }
+                    usleep(100_000)
+                }
+                let start = now()
+                let end = socket.readToEnd(timeout: 5).end
+                return (alive, end, now() - start)
+            }
+            #expect(alive, "traffic kept it open past the timeout")
+            #expect(end == .endOfFile)
+            #expect(silentFor >= 0.19, "closed only once silent for the timeout (less the last 100 ms): \(silentFor)")
+        }
+    }
+
+    @Test func idleTimeoutPresetsCarryTheirVendorsTimeouts() throws {
+        let alb = try Fault(type: .idleTimeout, text: ["preset": "aws-alb"])
+        let cloudflare = try Fault(type: .idleTimeout, text: ["preset": "cloudflare"])
+        #expect(alb.json["attributes"]?["preset"] == .string("aws-alb"))
+        #expect(IdleTimeoutPreset.awsALB.timeout == .seconds(60))
+        #expect(IdleTimeoutPreset.cloudflare.timeout == .seconds(100))
+        #expect(IdleTimeoutPreset.cloudfront.timeout == .seconds(600))
+        #expect(cloudflare.type == .idleTimeout)
+        #expect(throws: FaultError.self) { try Fault(type: .idleTimeout, text: ["preset": "haproxy"]) }
+    }
+
     @Test func bandwidthRateZeroPausesUntilLifted() async throws {
         try await withProxy(server: .send(count: 5), faults: [try fault(.bandwidth, name: "pause", ["rate": 0])]) {
             proxy,

@@ -189,6 +189,19 @@ private func scenario(_ text: String) throws -> Scenario {
         #expect("\(error)".contains("and 10 more"))
     }
 
+    @Test func anIdleTimeoutPresetIsScaledLikeAnyDuration() throws {
+        let plan = try PlannedTimeline(
+            try scenario(
+                #"{"name": "t", "timeScale": 0.1, "duration": "10s", "clients": [{"count": 1}], "timeline": [{"at": "1s", "fault": {"type": "idle_timeout", "attributes": {"preset": "cloudflare"}}}]}"#
+            )
+        )
+        guard case .applyFault(let fault)? = plan.steps.first?.kind else {
+            Issue.record("no fault in \(plan.canonicalText)")
+            return
+        }
+        #expect(fault.attributes["timeout"] == 10_000, "Cloudflare's 100 s at timeScale 0.1")
+    }
+
     @Test func thePlanHoldsFaultsAndProfilesAsTheyWillBeApplied() throws {
         let text = #"""
             {"name": "scaled", "timeScale": 0.5, "duration": "10s", "clients": [{"count": 1}],
