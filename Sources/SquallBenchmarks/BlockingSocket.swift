@@ -148,6 +148,18 @@ public final class BlockingSocket: Sendable {
         }
     }
 
+    /// The local port the socket is bound to.
+    public var localPort: Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let found = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getsockname(self.descriptor, $0, &length) == 0
+            }
+        }
+        return found ? Int(UInt16(bigEndian: address.sin_port)) : 0
+    }
+
     /// Makes the socket's close abortive (SO_LINGER 0): when the last reference goes, the peer gets an RST instead
     /// of a FIN.
     public func resetOnClose() {

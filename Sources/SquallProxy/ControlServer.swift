@@ -21,9 +21,7 @@ package final class ControlServer: Sendable {
     private let connections: ConnectionRegistry
     /// Where the server is in its lifecycle (the reference server's shape: initial → running → shuttingDown →
     /// shutdown).
-    private let lifecycle = Mutex(ServerLifecycleStateMachine())
-    /// The shutdown under way, which every ``close()`` call awaits.
-    private let shutdown = Mutex<Task<Void, Never>?>(nil)
+    private let lifecycle = ServerLifecycle()
     /// Connections with a request in progress (head read, answer not yet written): the ones a shutdown waits for.
     private let busy = Mutex<Set<ObjectIdentifier>>([])
 
@@ -73,7 +71,7 @@ package final class ControlServer: Sendable {
     /// `run()` shape: cancellation closes the listener, gives answers in progress ``drainDeadline``, closes every
     /// connection, then it returns). A second call returns at once.
     package func run() async {
-        guard self.lifecycle.withLock({ $0.run() }) == .serve else { return }
+        guard self.lifecycle.run() == .serve else { return }
         await withTaskCancellationHandler {
             try? await withThrowingDiscardingTaskGroup { group in
                 try await self.listener.executeThenClose { inbound in
@@ -92,14 +90,7 @@ package final class ControlServer: Sendable {
     /// Stops accepting connections, gives answers in progress ``drainDeadline``, then closes every connection;
     /// ``run()`` then returns. Returns once all of that is done, however many times it is called.
     package func close() async {
-        let shutdown = self.shutdown.withLock { shutdown -> Task<Void, Never> in
-            if let existing = shutdown { return existing }
-            let action = self.lifecycle.withLock { $0.shutDown() }
-            let task = Task { await self.shutDown(action) }
-            shutdown = task
-            return task
-        }
-        await shutdown.value
+        await self.lifecycle.shutDown { action in await self.shutDown(action) }
     }
 
     private func shutDown(_ action: ServerLifecycleStateMachine.ShutdownAction) async {
@@ -114,7 +105,7 @@ package final class ControlServer: Sendable {
             await self.connections.drain(deadline: Self.drainDeadline) { channel in
                 !self.busy.withLock { $0.contains(ObjectIdentifier(channel)) }
             }
-            self.lifecycle.withLock { $0.drained() }
+            self.lifecycle.drained()
         }
     }
 

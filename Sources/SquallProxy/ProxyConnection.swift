@@ -655,10 +655,7 @@ final class ProxyConnection {
         case .silence:
             self.upstream.cancel()
             self.downstream.cancel()
-            self.lifetimeTimer?.cancel()
-            self.lifetimeTimer = nil
-            self.idleTimer?.cancel()
-            self.idleTimer = nil
+            self.stopConnectionTimers()
             self.resumeReads()
         case .none:
             break
@@ -712,6 +709,11 @@ final class ProxyConnection {
         self.burstTimer = nil
         self.upstream.cancel()
         self.downstream.cancel()
+        self.stopConnectionTimers()
+    }
+
+    /// Stops the faults' connection-wide timers (`limit_time`, `idle_timeout`).
+    private func stopConnectionTimers() {
         self.lifetimeTimer?.cancel()
         self.lifetimeTimer = nil
         self.idleTimer?.cancel()

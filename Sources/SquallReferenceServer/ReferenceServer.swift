@@ -44,9 +44,7 @@ public final class ReferenceServer: Sendable {
     /// clients — also one that connected and never sent a byte.
     private let connections: ConnectionRegistry
     /// Where the server is in its lifecycle.
-    private let lifecycle = Mutex(ServerLifecycleStateMachine())
-    /// The shutdown under way, which every ``close()`` call awaits.
-    private let shutdown = Mutex<Task<Void, Never>?>(nil)
+    private let lifecycle = ServerLifecycle()
 
     private init(
         listener: NIOAsyncChannel<EventLoopFuture<Negotiated>, Never>,
@@ -122,7 +120,7 @@ public final class ReferenceServer: Sendable {
     /// connections ``ReferenceServerConfiguration/drainDeadline`` to finish and closes the rest. A second call returns
     /// at once.
     public func run() async {
-        guard self.lifecycle.withLock({ $0.run() }) == .serve else { return }
+        guard self.lifecycle.run() == .serve else { return }
         await withTaskCancellationHandler {
             await self.serve()
         } onCancel: {
@@ -161,14 +159,7 @@ public final class ReferenceServer: Sendable {
     /// closes the rest and stops the jobs; ``run()`` then returns. Returns once all of that is done, however many
     /// times it is called.
     public func close() async {
-        let shutdown = self.shutdown.withLock { shutdown -> Task<Void, Never> in
-            if let existing = shutdown { return existing }
-            let action = self.lifecycle.withLock { $0.shutDown() }
-            let task = Task { await self.shutDown(action) }
-            shutdown = task
-            return task
-        }
-        await shutdown.value
+        await self.lifecycle.shutDown { action in await self.shutDown(action) }
     }
 
     private func shutDown(_ action: ServerLifecycleStateMachine.ShutdownAction) async {
@@ -183,7 +174,7 @@ public final class ReferenceServer: Sendable {
             try? await self.listener.channel.close()
             self.store.shutDown()
             await self.connections.drain(deadline: self.configuration.drainDeadline)
-            self.lifecycle.withLock { $0.drained() }
+            self.lifecycle.drained()
         }
     }
 }

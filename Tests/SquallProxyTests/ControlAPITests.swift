@@ -249,19 +249,28 @@ import Testing
                 (try? await api.request("GET", "/proxies/echo/connections").json?[1]) != nil
             }
         )
+        // The proxy listens on every event loop, so two connections opened at once may be numbered either way:
+        // find each by its client address, as a user of the listing does.
         let listed = try await api.request("GET", "/proxies/echo/connections")
-        #expect(listed.json?[0]?["id"] == .number(1))
-        #expect(listed.json?[0]?["bytes_from_client"] == .number(5))
-        #expect(listed.json?[0]?["bytes_to_client"] == .number(5))
-        #expect(listed.json?[1]?["id"] == .number(2))
+        let entries = listed.json?.arrayValue ?? []
+        func entry(of socket: BlockingSocket) -> JSONValue? {
+            entries.first { $0["client"]?.stringValue == "127.0.0.1:\(socket.localPort)" }
+        }
+        let firstEntry = try #require(entry(of: first), "\(entries)")
+        let secondEntry = try #require(entry(of: second), "\(entries)")
+        #expect(Set([firstEntry["id"], secondEntry["id"]]) == [.number(1), .number(2)])
+        #expect(firstEntry["bytes_from_client"] == .number(5))
+        #expect(firstEntry["bytes_to_client"] == .number(5))
+        let firstID = Int(firstEntry["id"]?.numberValue ?? 0)
+        let secondID = Int(secondEntry["id"]?.numberValue ?? 0)
 
         // A fault with a connection selector acts on the chosen connection only.
         let targeted = try await api.request(
             "POST",
             "/proxies/echo/toxics",
-            #"{"name": "only2", "type": "latency", "connections": [2], "attributes": {"latency": 200}}"#
+            #"{"name": "only2", "type": "latency", "connections": [\#(secondID)], "attributes": {"latency": 200}}"#
         )
-        #expect(targeted.json?["connections"] == .array([.number(2)]))
+        #expect(targeted.json?["connections"] == .array([.number(Double(secondID))]))
         let (fast, slow) = try await blocking { () -> (Double, Double) in
             var start = Date()
             try first.send("a")
@@ -275,10 +284,10 @@ import Testing
         #expect(fast < 0.15)
         #expect(slow >= 0.2)
 
-        let cut = try await api.request("DELETE", "/proxies/echo/connections/1?mode=reset")
+        let cut = try await api.request("DELETE", "/proxies/echo/connections/\(firstID)?mode=reset")
         #expect(cut.status == 204)
         #expect(try await blocking { first.readToEnd(timeout: 5).end } == .reset)
-        let fin = try await api.request("DELETE", "/proxies/echo/connections/2")
+        let fin = try await api.request("DELETE", "/proxies/echo/connections/\(secondID)")
         #expect(fin.status == 204)
         #expect(try await blocking { second.readToEnd(timeout: 5).end } == .endOfFile)
         let missing = try await api.request("DELETE", "/proxies/echo/connections/99")
