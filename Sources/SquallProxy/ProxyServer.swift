@@ -486,6 +486,14 @@ public actor ProxyServer {
         let loops = Array(self.group.makeIterator())
         var listeners: [any Channel] = []
         do {
+            if port != 0 && loops.count > 1 {
+                // SO_REUSEPORT would let this bind share a port another process (of the same user) already
+                // listens on, stealing part of its connections: first bind it alone, which fails if it is taken.
+                let probe = try await ServerBootstrap(group: loops[0])
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .bind(host: listen.bindHost, port: port).get()
+                try await probe.close()
+            }
             for loop in loops {
                 let channel = try await self.bootstrap(on: loop, sharingPort: loops.count > 1)
                     .bind(host: listen.bindHost, port: port).get()

@@ -92,4 +92,26 @@ import Testing
         await running.value
         #expect(try await blocking { socket.readToEnd(timeout: 5).end } == .endOfFile)
     }
+
+    @Test func aPortAnotherProxyListensOnIsRefusedNotShared() async throws {
+        let server = try await LoopbackServer.start(.echo)
+        let first = ProxyServer(
+            configuration: ProxyConfiguration(name: "one", upstream: HostAndPort(host: "127.0.0.1", port: server.port))
+        )
+        try await first.start()
+        let port = try #require(first.listenAddress?.port)
+        let second = ProxyServer(
+            configuration: ProxyConfiguration(
+                name: "two",
+                listen: HostAndPort(host: "127.0.0.1", port: port),
+                upstream: HostAndPort(host: "127.0.0.1", port: server.port)
+            )
+        )
+        await #expect(throws: ProxyError.self, "two proxies cannot split one port's connections") {
+            try await second.start()
+        }
+        await second.stop()
+        await first.stop()
+        await server.stop()
+    }
 }
