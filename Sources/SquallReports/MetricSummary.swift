@@ -19,7 +19,11 @@ enum MetricSummary {
             let value = metrics.value(metric, .rate, tags: tags)
             return .object(["rate": value.map { .number(Self.round($0)) } ?? .null])
         case .counter:
-            return .object(["count": .number(metrics.value(metric, .count, tags: tags) ?? 0)])
+            var members: [String: JSONValue] = ["count": .number(metrics.value(metric, .count, tags: tags) ?? 0)]
+            if let peak = metrics.peak(metric, tags: tags), peak.count > 0 {
+                members["at_ms"] = .number(peak.at)
+            }
+            return .object(members)
         case .trend:
             let samples = metrics.samples(metric, tags: tags)
             var members: [String: JSONValue] = ["count": .number(Double(samples.count))]
@@ -42,7 +46,11 @@ enum MetricSummary {
         case .rate:
             return metrics.value(metric, .rate, tags: tags).map { Self.format($0) } ?? "no samples"
         case .counter:
-            return Self.format(metrics.value(metric, .count, tags: tags) ?? 0)
+            let count = Self.format(metrics.value(metric, .count, tags: tags) ?? 0)
+            if let peak = metrics.peak(metric, tags: tags), peak.count > 0 {
+                return "\(count) in the second from \(Self.format(peak.at / 1_000)) s"
+            }
+            return count
         case .trend:
             let samples = metrics.samples(metric, tags: tags)
             guard !samples.isEmpty else { return "no samples" }

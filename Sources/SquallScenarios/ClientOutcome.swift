@@ -41,6 +41,10 @@ public struct ClientOutcome: Sendable, Hashable {
     /// The start (WebSocket never opened) or the loss of an open WebSocket → the first poll after it, scenario
     /// milliseconds: how long the client kept trying WebSocket before it fell back, once per fallback.
     public var fallbackDelays: [Double] = []
+    /// When each WebSocket connect attempt was made, scenario milliseconds since the run started.
+    public var connectAttemptTimes: [Double] = []
+    /// When each poll was sent, scenario milliseconds since the run started.
+    public var pollTimes: [Double] = []
     /// Polls sent.
     public var polls: Int
     /// Malformed lines an external client wrote (counted, never fatal).

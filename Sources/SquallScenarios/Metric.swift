@@ -24,6 +24,11 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
     /// scenario milliseconds, once per fallback: a client stuck retrying WebSocket shows here (or, never polling,
     /// has no sample and fails a `count` gate). Trend.
     case timeToFallback = "time_to_fallback_ms"
+    /// The most WebSocket connect attempts the clients made in one second of scenario time: the reconnect storm a
+    /// handoff or a server restart sends at the server. Counter (use `count`).
+    case connectRatePeak = "server_connect_rate_peak"
+    /// The most polls the clients sent in one second of scenario time. Counter (use `count`).
+    case pollingRatePeak = "polling_rate_peak"
     /// `poll` requests. Counter.
     case pollingRequests = "polling_requests"
     /// Lines of an external client's output that broke the event contract. Counter.
@@ -48,7 +53,7 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
         switch self {
         case .fallbackRate, .websocketSuccessRate, .completionRate: .rate
         case .duplicateMessages, .lostMessages, .unexpectedMessages, .reconnectAttempts, .pollingRequests,
-            .malformedOutput,
+            .malformedOutput, .connectRatePeak, .pollingRatePeak,
             .faultEvents, .faultsNotInjected:
             .counter
         case .updateLatency, .timeToFirstUpdate, .timeToRecover, .timeToFallback: .trend

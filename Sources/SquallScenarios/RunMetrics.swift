@@ -139,7 +139,9 @@ public struct RunMetrics: Sendable, Hashable {
             var client = outcome(id, record)
             if client.jobId.isEmpty { client.jobId = record.string("jobId") ?? "" }
             switch event {
-            case .connectAttempt: client.connectAttempts += 1
+            case .connectAttempt:
+                client.connectAttempts += 1
+                client.connectAttemptTimes.append((record.time - start) / timeScale)
             case .connected:
                 client.connections += 1
                 failingSince[id] = nil
@@ -156,6 +158,7 @@ public struct RunMetrics: Sendable, Hashable {
             case .fallback: client.fellBack = true
             case .poll:
                 client.polls += 1
+                client.pollTimes.append((record.time - start) / timeScale)
                 if let since = failingSince.removeValue(forKey: id) {
                     client.fallbackDelays.append((record.time - since) / timeScale)
                 }
@@ -243,6 +246,7 @@ public struct RunMetrics: Sendable, Hashable {
         case .timeToFirstUpdate: return Self.aggregate(clients.compactMap(\.timeToFirstUpdate), aggregation)
         case .timeToRecover: return Self.aggregate(clients.flatMap(\.recoveries), aggregation)
         case .timeToFallback: return Self.aggregate(clients.flatMap(\.fallbackDelays), aggregation)
+        case .connectRatePeak, .pollingRatePeak: return Double(self.peak(metric, tags: tags)?.count ?? 0)
         }
     }
 
@@ -256,6 +260,26 @@ public struct RunMetrics: Sendable, Hashable {
         case .timeToFallback: return clients.flatMap(\.fallbackDelays)
         default: return []
         }
+    }
+
+    /// For the peak-rate metrics, the busiest second: how many events fell in it and when it began (scenario
+    /// milliseconds since the start); nil for other metrics.
+    public func peak(_ metric: Metric, tags: [String: String] = [:]) -> (count: Int, at: Double)? {
+        let clients = self.clients(matching: tags)
+        switch metric {
+        case .connectRatePeak: return Self.peakPerSecond(clients.flatMap(\.connectAttemptTimes))
+        case .pollingRatePeak: return Self.peakPerSecond(clients.flatMap(\.pollTimes))
+        default: return nil
+        }
+    }
+
+    /// The busiest second of scenario time among `times` (milliseconds since the start): how many fell in it and
+    /// when it began, in milliseconds.
+    public static func peakPerSecond(_ times: [Double]) -> (count: Int, at: Double) {
+        var perSecond: [Int: Int] = [:]
+        for time in times { perSecond[Int((time / 1_000).rounded(.down)), default: 0] += 1 }
+        guard let busiest = perSecond.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }) else { return (0, 0) }
+        return (busiest.value, Double(busiest.key) * 1_000)
     }
 
     /// Aggregates trend samples; nil when there are none (except `count`, which is 0).

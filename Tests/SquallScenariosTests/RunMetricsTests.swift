@@ -79,6 +79,40 @@ import Testing
         #expect(record.metrics.value(.timeToFallback, .count) == 2)
     }
 
+    @Test func peakRatesFindTheBusiestSecondAndFailAGate() throws {
+        let header =
+            #"{"time":1000,"source":"run","event":"scenario","name":"m","seed":1,"timeScale":0.5,"version":"t","scenarioDigest":"x","planDigest":"y","scenario":{"name":"m","duration":"10s","timeScale":0.5,"clients":[{"count":3}],"gates":{"server_connect_rate_peak":["count<3"],"polling_rate_peak":["count<3"]}}}"#
+        var lines = [header]
+        for client in ["a", "b", "c"] {
+            lines.append(
+                #"{"time":1000,"source":"run","event":"client_started","client":"\#(client)","group":"g","strategy":"s","jobId":"j"}"#
+            )
+        }
+        // Real milliseconds since the start at timeScale 0.5: 100 → scenario 200 ms (second 0); 1 600, 1 700, 1 900
+        // → 3 200, 3 400, 3 800 ms (second 3, the busiest, three attempts); 2 100 → 4 200 ms (second 4).
+        for (offset, client) in [(100, "a"), (1_600, "a"), (1_700, "b"), (1_900, "c"), (2_100, "a")] {
+            lines.append(
+                #"{"time":\#(1_000 + offset),"source":"client","client":"\#(client)","event":"connect_attempt","jobId":"j","attempt":1,"probe":false}"#
+            )
+        }
+        for offset in [200, 900] {
+            lines.append(
+                #"{"time":\#(1_000 + offset),"source":"client","client":"b","event":"poll","jobId":"j","since":0}"#
+            )
+        }
+        lines.append(
+            #"{"time":9000,"source":"run","event":"run_ended","reason":"duration reached","interrupted":false}"#
+        )
+        let record = try RunRecord(lines: lines)
+        #expect(record.metrics.value(.connectRatePeak, .count) == 3)
+        #expect(record.metrics.peak(.connectRatePeak)?.at == 3_000)
+        #expect(record.metrics.value(.connectRatePeak, .count, tags: ["client": "a"]) == 1)
+        #expect(record.metrics.value(.pollingRatePeak, .count) == 1, "400 and 1 800 ms fall in different seconds")
+        let verdicts = Dictionary(uniqueKeysWithValues: record.gates.map { ($0.gate.key, $0.passed) })
+        #expect(verdicts["server_connect_rate_peak"] == false, "3 in one second is not below 3")
+        #expect(verdicts["polling_rate_peak"] == true)
+    }
+
     @Test func aFaultThatHitNothingFailsTheRun() throws {
         let record = try RunRecord(
             lines: Self.lines([
