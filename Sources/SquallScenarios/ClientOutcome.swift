@@ -41,6 +41,13 @@ public struct ClientOutcome: Sendable, Hashable {
     /// The start (WebSocket never opened) or the loss of an open WebSocket → the first poll after it, scenario
     /// milliseconds: how long the client kept trying WebSocket before it fell back, once per fallback.
     public var fallbackDelays: [Double] = []
+    /// After each lift of a fault (or end of a handoff blackout) that found the client polling: how long until it
+    /// had a WebSocket again, scenario milliseconds.
+    public var pollingAfterRecovery: [Double] = []
+    /// Whether a lift found the client polling and it was still polling, its job unfinished, when the run ended.
+    public var stuckOnPolling = false
+    /// Whether any lift found the client polling.
+    public var pollingAtALift = false
     /// When each WebSocket connect attempt was made, scenario milliseconds since the run started.
     public var connectAttemptTimes: [Double] = []
     /// When each poll was sent, scenario milliseconds since the run started.

@@ -24,6 +24,12 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
     /// scenario milliseconds, once per fallback: a client stuck retrying WebSocket shows here (or, never polling,
     /// has no sample and fails a `count` gate). Trend.
     case timeToFallback = "time_to_fallback_ms"
+    /// After a fault is lifted (or a handoff's blackout ends) while a client polls: the time until it has a
+    /// WebSocket again, scenario milliseconds. Trend.
+    case timeOnPollingAfterRecovery = "time_on_polling_after_recovery_ms"
+    /// Clients a lift found polling that were still polling, job unfinished, when the run ended / clients a lift
+    /// found polling: sticky fallback. Rate.
+    case stuckOnPollingRate = "stuck_on_polling_rate"
     /// The most WebSocket connect attempts the clients made in one second of scenario time: the reconnect storm a
     /// handoff or a server restart sends at the server. Counter (use `count`).
     case connectRatePeak = "server_connect_rate_peak"
@@ -51,12 +57,12 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
     /// This metric's kind.
     public var kind: Kind {
         switch self {
-        case .fallbackRate, .websocketSuccessRate, .completionRate: .rate
+        case .fallbackRate, .websocketSuccessRate, .completionRate, .stuckOnPollingRate: .rate
         case .duplicateMessages, .lostMessages, .unexpectedMessages, .reconnectAttempts, .pollingRequests,
             .malformedOutput, .connectRatePeak, .pollingRatePeak,
             .faultEvents, .faultsNotInjected:
             .counter
-        case .updateLatency, .timeToFirstUpdate, .timeToRecover, .timeToFallback: .trend
+        case .updateLatency, .timeToFirstUpdate, .timeToRecover, .timeToFallback, .timeOnPollingAfterRecovery: .trend
         }
     }
 

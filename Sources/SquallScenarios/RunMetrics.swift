@@ -42,6 +42,23 @@ public struct RunMetrics: Sendable, Hashable {
         /// its WebSocket); nil while connected or polling.
         var failingSince: [String: Double] = [:]
         var polling: Set<String> = []
+        // The moments WebSocket was given back: each fault lifted during the run, and the end of each handoff's
+        // blackout. A client polling at one of them is timed until it has a WebSocket again.
+        var lifts: [Double] = []
+        for record in records {
+            switch record.runEvent {
+            case .faultLifted where record.fields["healing"] != .bool(true):
+                lifts.append(record.time)
+            case .handoff:
+                let blackout = record.string("blackout").flatMap(Duration.init(parsing:)) ?? .zero
+                lifts.append(record.time + blackout.milliseconds * timeScale)
+            default:
+                continue
+            }
+        }
+        lifts.sort()
+        var nextLift = 0
+        var pollingSinceLift: [String: Double] = [:]
 
         func outcome(_ id: String, _ record: EventRecord) -> ClientOutcome {
             if let existing = outcomes[id] { return existing }
@@ -73,6 +90,13 @@ public struct RunMetrics: Sendable, Hashable {
         }
 
         for record in records {
+            while nextLift < lifts.count, lifts[nextLift] <= record.time {
+                for id in polling where pollingSinceLift[id] == nil {
+                    pollingSinceLift[id] = lifts[nextLift]
+                    outcomes[id]?.pollingAtALift = true
+                }
+                nextLift += 1
+            }
             if record.isPublication {
                 if let job = record.string("jobId"), let seq = record.integer("seq") {
                     published[job, default: [:]][seq] = record.time
@@ -146,6 +170,9 @@ public struct RunMetrics: Sendable, Hashable {
                 client.connections += 1
                 failingSince[id] = nil
                 polling.remove(id)
+                if let since = pollingSinceLift.removeValue(forKey: id) {
+                    client.pollingAfterRecovery.append((record.time - since) / timeScale)
+                }
                 if let since = openSince.removeValue(forKey: id) {
                     client.recoveries.append((record.time - since) / timeScale)
                 }
@@ -195,6 +222,9 @@ public struct RunMetrics: Sendable, Hashable {
         // Messages published after a delivery was recorded can only be judged once every publication is known.
         for id in order {
             guard var client = outcomes[id] else { continue }
+            // A client whose job ended while it polled had no reason to return; one still polling when the run
+            // stopped it did.
+            client.stuckOnPolling = pollingSinceLift[id] != nil && client.outcome == "stopped"
             let delivered = seen[id] ?? [:]
             let grace = client.outcome == "stopped" ? Self.lossGrace * timeScale : 0
             for (seq, time) in published[client.jobId] ?? [:]
@@ -234,6 +264,8 @@ public struct RunMetrics: Sendable, Hashable {
         case .websocketSuccessRate:
             return rate(clients.reduce(0) { $0 + $1.connections }, clients.reduce(0) { $0 + $1.connectAttempts })
         case .completionRate: return rate(clients.filter { $0.outcome == "completed" }.count, clients.count)
+        case .stuckOnPollingRate:
+            return rate(clients.filter(\.stuckOnPolling).count, clients.filter(\.pollingAtALift).count)
         case .duplicateMessages: return Double(clients.reduce(0) { $0 + $1.duplicates })
         case .lostMessages: return Double(clients.reduce(0) { $0 + $1.lost })
         case .unexpectedMessages: return Double(clients.reduce(0) { $0 + $1.unexpected })
@@ -246,6 +278,7 @@ public struct RunMetrics: Sendable, Hashable {
         case .timeToFirstUpdate: return Self.aggregate(clients.compactMap(\.timeToFirstUpdate), aggregation)
         case .timeToRecover: return Self.aggregate(clients.flatMap(\.recoveries), aggregation)
         case .timeToFallback: return Self.aggregate(clients.flatMap(\.fallbackDelays), aggregation)
+        case .timeOnPollingAfterRecovery: return Self.aggregate(clients.flatMap(\.pollingAfterRecovery), aggregation)
         case .connectRatePeak, .pollingRatePeak: return Double(self.peak(metric, tags: tags)?.count ?? 0)
         }
     }
@@ -258,6 +291,7 @@ public struct RunMetrics: Sendable, Hashable {
         case .timeToFirstUpdate: return clients.compactMap(\.timeToFirstUpdate)
         case .timeToRecover: return clients.flatMap(\.recoveries)
         case .timeToFallback: return clients.flatMap(\.fallbackDelays)
+        case .timeOnPollingAfterRecovery: return clients.flatMap(\.pollingAfterRecovery)
         default: return []
         }
     }

@@ -140,6 +140,32 @@ import Testing
         #expect(verdicts["time_to_fallback_ms{group:stubborn}"] == false)
     }
 
+    @Test func aClientThatNeverLeavesPollingIsStuckAndOneThatProbesIsNot() async throws {
+        // Upgrades are rejected for the first 10 s, then allowed. The scanner preset never probes WebSocket again;
+        // the resilient preset probes every 30 s. The job outlasts the run, so nobody finishes while polling.
+        let record = try await self.run(
+            #"""
+            {"name": "sticky", "seed": 4, "timeScale": 0.05, "duration": "60s",
+             "server": {"job": {"totalItems": 200, "itemInterval": "1s"}},
+             "clients": [{"name": "scanner", "count": 2, "strategy": "booktrack-scanner", "startAt": "1s"},
+                         {"name": "prober", "count": 2, "strategy": "resilient", "startAt": "1s",
+                          "overrides": {"reconnectAttempts": 0}}],
+             "timeline": [{"at": "0s", "for": "10s", "fault": {"type": "block_upgrade", "attributes": {"mode": "reject"}}}],
+             "gates": {"stuck_on_polling_rate{group:scanner}": ["rate==0"],
+                       "stuck_on_polling_rate{group:prober}": ["rate==0"]}}
+            """#
+        )
+        let metrics = record.metrics
+        #expect(metrics.value(.stuckOnPollingRate, .rate, tags: ["group": "scanner"]) == 1)
+        #expect(metrics.value(.stuckOnPollingRate, .rate, tags: ["group": "prober"]) == 0)
+        let back = metrics.samples(.timeOnPollingAfterRecovery, tags: ["group": "prober"])
+        #expect(back.count == 2, "\(back)")
+        #expect(back.allSatisfy { $0 > 0 && $0 <= 31_000 }, "back within a probe interval of the lift: \(back)")
+        let verdicts = Dictionary(uniqueKeysWithValues: record.gates.map { ($0.gate.key, $0.passed) })
+        #expect(verdicts["stuck_on_polling_rate{group:scanner}"] == false)
+        #expect(verdicts["stuck_on_polling_rate{group:prober}"] == true)
+    }
+
     @Test func theSameSeedTargetsTheSameClientsInEveryRun() async throws {
         // Every client reconnects at once after the handoff; the fault refuses half of them (picked by seed) until
         // it is lifted. Only those clients may see a connection fail, and the same ones in both runs.
