@@ -305,10 +305,10 @@ extension Scenario {
                 }
                 spec.job.itemInterval = interval
             }
-            if let failAt = try jobReader.number(
+            if let failAt = try jobReader.integer(
                 "failAfterItems",
                 in: 1...100_000,
-                expected: "an integer from 1 to 100000"
+                expected: "a whole number from 1 to 100000"
             ) {
                 spec.job.failAfterItems = Int(failAt)
             }

@@ -138,6 +138,10 @@ private func scenario(_ text: String) throws -> Scenario {
             "timeline[0].fault", "\"Type\" appears twice"
         ),
         (#"{"name": "t", "name": "u", "duration": "10s", "clients": [{"count": 1}]}"#, "the document", "appears twice"),
+        (
+            #"{"name": "t", "duration": "10s", "server": {"job": {"failAfterItems": 2.5}}, "clients": [{"count": 1}]}"#,
+            "server.job.failAfterItems", "a whole number"
+        ),
         (#"{"name": "t", "seed": 1.5, "duration": "10s", "clients": [{"count": 1}]}"#, "seed", "a whole number"),
         (
             #"{"name": "t", "duration": "10s", "clients": [{"name": "ext", "count": 2, "command": ["/bin/true"]}], "timeline": [{"at": "1s", "fault": {"type": "refuse"}, "target": {"clients": 0.5}}]}"#,
