@@ -26,6 +26,7 @@ package final class ChildProcess: Sendable {
         /// It ended, but its status was lost (watching it failed: the reason).
         case unknown(String)
 
+        /// How it ended, in words (`exit status 3`, `signal 9`).
         package var description: String {
             switch self {
             case .exited(let status): "exit status \(status)"
