@@ -34,6 +34,21 @@ enum HTMLReport {
                 "<tr><td><code>\(Self.escape(result.gate.key))</code></td><td><code>\(Self.escape(result.gate.expression))</code></td><td class=\"num\">\(observed)</td><td class=\"\(result.passed ? "" : "fail")\">\(result.passed ? "pass" : "FAIL")</td></tr>\n"
         }
         html += "</table>\n"
+        for result in record.gates {
+            let failing = FailingClients.clients(for: result, in: metrics)
+            guard !failing.isEmpty else { continue }
+            html +=
+                "<h3>Clients that failed <code>\(Self.escape(result.gate.key))</code> <code>\(Self.escape(result.gate.expression))</code></h3><ul>\n"
+            for client in failing.prefix(FailingClients.shown) {
+                let events = FailingClients.timeline(of: client.id, in: record).map(Self.escape)
+                html +=
+                    "<li><b>\(Self.escape(client.id))</b> (\(Self.escape(client.outcome))): \(events.joined(separator: "; "))</li>\n"
+            }
+            if failing.count > FailingClients.shown {
+                html += "<li>… and \(failing.count - FailingClients.shown) more (see events.ndjson)</li>\n"
+            }
+            html += "</ul>\n"
+        }
         if !metrics.faultsNotInjected.isEmpty {
             html +=
                 "<p class=\"fail\">Never injected: \(metrics.faultsNotInjected.map(Self.escape).joined(separator: ", "))</p>\n"

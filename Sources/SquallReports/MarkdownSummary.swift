@@ -20,6 +20,18 @@ enum MarkdownSummary {
                 result.passed ? "pass" : (record.verdict == .inconclusive ? "**fail (inconclusive)**" : "**FAIL**")
             text += "| `\(result.gate.key)` | `\(result.gate.expression)` | \(observed) | \(verdict) |\n"
         }
+        for result in record.gates {
+            let failing = FailingClients.clients(for: result, in: metrics)
+            guard !failing.isEmpty else { continue }
+            text += "\n### Clients that failed `\(result.gate.key)` `\(result.gate.expression)`\n\n"
+            for client in failing.prefix(FailingClients.shown) {
+                text += "- **\(client.id)** (\(client.outcome)): "
+                text += FailingClients.timeline(of: client.id, in: record).joined(separator: "; ") + "\n"
+            }
+            if failing.count > FailingClients.shown {
+                text += "- … and \(failing.count - FailingClients.shown) more (see `events.ndjson`)\n"
+            }
+        }
         if !metrics.faultsNotInjected.isEmpty {
             text +=
                 "\nNever injected (hit no connection): "

@@ -61,6 +61,19 @@ import Testing
             junit.contains("<failure message=\"observed \(MetricText.format(gate.observed!)), expected count==0\""),
             "\(junit)"
         )
+        // The reports name the clients that failed the gate, each with its own short timeline.
+        let duplicated = record.metrics.clients.filter { $0.duplicates > 0 }.map(\.id)
+        #expect(!duplicated.isEmpty)
+        let summary = try String(contentsOfFile: folder + "/summary.md", encoding: .utf8)
+        let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
+        #expect(summary.contains("### Clients that failed `duplicate_messages` `count==0`"), "\(summary)")
+        for id in duplicated {
+            #expect(summary.contains("- **\(id)** ("), "\(id) in: \(summary)")
+            #expect(html.contains("<li><b>\(id)</b> ("), "\(id) in the HTML")
+        }
+        let clean = record.metrics.clients.filter { $0.duplicates == 0 }.map(\.id)
+        for id in clean { #expect(!summary.contains("- **\(id)** ("), "\(id) did not fail the gate") }
+        #expect(summary.contains("s connected #"), "a timeline with the client's events: \(summary)")
     }
 
     @Test func theSameBrokenClientOnAStarvedHarnessIsInconclusive() async throws {
