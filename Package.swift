@@ -97,7 +97,7 @@ let package = Package(
         ),
         .target(
             name: "SquallReports",
-            dependencies: ["SquallFaults", "SquallScenarios"],
+            dependencies: ["SquallFaults", "SquallReferenceClient", "SquallScenarios"],
             swiftSettings: upcomingFeatures
         ),
         .target(

@@ -1,4 +1,5 @@
 import SquallFaults
+import SquallReferenceClient
 import SquallScenarios
 
 /// The first question after a red run — which clients failed this gate, and what happened to them — answered from
@@ -39,24 +40,53 @@ enum FailingClients {
         }
     }
 
-    /// The client's first events, one line each: scenario seconds since the run started, the event, its detail.
+    /// The client's story in about ``eventsShown`` entries, scenario seconds since the run started: runs of
+    /// first deliveries are folded into one entry (`delivered seq 1…10 via websocket`), a delivery of a seq
+    /// already delivered is called out, every other event (connects, failures, closes, fallbacks, polls) is listed.
     static func timeline(of client: String, in record: RunRecord) -> [String] {
         let start = record.records.first?.time ?? 0
         let scale = record.scenario.timeScale
-        var lines: [String] = []
+        func seconds(_ time: Double) -> String { MetricSummary.format((time - start) / scale / 1_000) + " s" }
+        var entries: [String] = []
+        var seen = Set<Int>()
+        var run: (from: Int, to: Int, via: String, at: Double)?
+        func flush() {
+            guard let current = run else { return }
+            let range = current.from == current.to ? "\(current.from)" : "\(current.from)…\(current.to)"
+            entries.append("\(seconds(current.at)) delivered seq \(range) via \(current.via)")
+            run = nil
+        }
         for event in record.records where event.client == client && event.source == "client" {
-            let seconds = MetricSummary.format((event.time - start) / scale / 1_000)
+            if event.clientEvent == .delivered, let seq = event.integer("seq") {
+                let via = event.string("via") ?? "?"
+                if !seen.insert(seq).inserted {
+                    flush()
+                    entries.append("\(seconds(event.time)) delivered seq \(seq) again via \(via) (duplicate)")
+                } else if let current = run, current.via == via, current.to + 1 == seq {
+                    run?.to = seq
+                } else {
+                    flush()
+                    run = (seq, seq, via, event.time)
+                }
+                continue
+            }
+            flush()
             var detail = ""
             if let reason = event.string("reason") {
                 detail = " — \(reason)"
-            } else if let seq = event.integer("seq") {
-                detail = " seq \(seq)\(event.string("via").map { " via \($0)" } ?? "")"
             } else if let attempt = event.integer("attempt") {
                 detail = " #\(attempt)"
             }
-            lines.append("\(seconds) s \(event.event)\(detail)")
-            if lines.count == Self.eventsShown { break }
+            entries.append("\(seconds(event.time)) \(event.event)\(detail)")
         }
-        return lines
+        flush()
+        guard entries.count > Self.eventsShown else { return entries }
+        // Too long: its beginning, then the part that matters — up to the first duplicate when there is one, else
+        // the end (how it finished or was stopped).
+        let head = Self.eventsShown / 2
+        let tail = Self.eventsShown - head - 1
+        let firstDuplicate = entries.firstIndex { $0.hasSuffix("(duplicate)") }
+        let end = firstDuplicate.map { max($0 + 1, head + tail) } ?? entries.count
+        return Array(entries.prefix(head)) + ["…"] + Array(entries[(end - tail)..<end])
     }
 }

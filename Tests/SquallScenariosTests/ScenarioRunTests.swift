@@ -74,6 +74,7 @@ import Testing
         let clean = record.metrics.clients.filter { $0.duplicates == 0 }.map(\.id)
         for id in clean { #expect(!summary.contains("- **\(id)** ("), "\(id) did not fail the gate") }
         #expect(summary.contains("s connected #"), "a timeline with the client's events: \(summary)")
+        #expect(summary.contains("again via"), "and the duplicate delivery itself: \(summary)")
     }
 
     @Test func theSameBrokenClientOnAStarvedHarnessIsInconclusive() async throws {
