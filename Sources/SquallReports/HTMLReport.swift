@@ -55,7 +55,7 @@ enum HTMLReport {
         }
         html += "<h2>Client timeline</h2>\n"
         html +=
-            "<p class=\"legend\"><span style=\"background:#43a047\"></span>WebSocket<span style=\"background:#fb8c00\"></span>connecting / reconnecting<span style=\"background:#1e88e5\"></span>polling<span style=\"background:#8e24aa\"></span>suspended<span style=\"background:rgba(229,57,53,.18)\"></span>fault window</p>\n"
+            "<p class=\"legend\"><span style=\"background:#43a047\"></span>WebSocket<span style=\"background:#fb8c00\"></span>connecting / reconnecting<span style=\"background:#1e88e5\"></span>polling<span style=\"background:#8e24aa\"></span>suspended<span style=\"background:rgba(229,57,53,.18)\"></span>fault window, handoff blackout, server downtime</p>\n"
         html += Self.timeline(records, record: record)
         html += "<h2>Update latency</h2>\n" + Self.histogram(metrics.samples(.updateLatency))
         html +=
@@ -86,7 +86,8 @@ enum HTMLReport {
         case suspended = "#8e24aa"
     }
 
-    /// One row per client (up to 200), coloured by state over time, with fault windows shaded behind.
+    /// One row per client (up to 200), coloured by state over time, with fault windows, handoff blackouts and
+    /// server downtimes shaded over the lanes.
     private static func timeline(_ records: [EventRecord], record: RunRecord) -> String {
         let start = record.startedAt
         let span = max(1, record.endedAt - start)
@@ -99,6 +100,14 @@ enum HTMLReport {
         func x(_ time: Double) -> Double { left + (time - start) / span * (width - left - 10) }
         var svg =
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
+        // Fault windows, handoff blackouts and server downtimes go on top of the lanes, translucent, so they show
+        // whatever state the clients were in.
+        var overlay = ""
+        let laneHeight = Self.f(Double(clients.count) * rowHeight)
+        func shade(from since: Double, to until: Double, _ title: String) {
+            overlay +=
+                "<rect x=\"\(Self.f(x(since)))\" y=\"\(top)\" width=\"\(Self.f(max(1, x(until) - x(since))))\" height=\"\(laneHeight)\" fill=\"rgba(229,57,53,.18)\"><title>\(Self.escape(title))</title></rect>\n"
+        }
         var openFaults: [String: Double] = [:]
         for event in records where event.source == "run" {
             switch event.event {
@@ -106,16 +115,24 @@ enum HTMLReport {
                 if let name = event.string("name") { openFaults[name] = event.time }
             case "fault_lifted":
                 if let name = event.string("name"), let since = openFaults.removeValue(forKey: name) {
-                    svg +=
-                        "<rect x=\"\(Self.f(x(since)))\" y=\"\(top)\" width=\"\(Self.f(max(1, x(event.time) - x(since))))\" height=\"\(Self.f(Double(clients.count) * rowHeight))\" fill=\"rgba(229,57,53,.18)\"><title>\(Self.escape(name))</title></rect>\n"
+                    shade(from: since, to: event.time, name)
                 }
             case "handoff", "server_restart":
-                svg +=
+                overlay +=
                     "<line x1=\"\(Self.f(x(event.time)))\" x2=\"\(Self.f(x(event.time)))\" y1=\"\(top)\" y2=\"\(Self.f(top + Double(clients.count) * rowHeight))\" stroke=\"#e53935\" stroke-width=\"2\"><title>\(event.event)</title></line>\n"
+                // The blackout (handoff) or downtime (restart), logged in scenario time.
+                let window =
+                    event.string(event.event == "handoff" ? "blackout" : "downtime")
+                    .flatMap(Duration.init(parsing:)) ?? .zero
+                if window > .zero {
+                    let title = event.event == "handoff" ? "handoff blackout" : "server restart downtime"
+                    shade(from: event.time, to: event.time + window.milliseconds * record.scenario.timeScale, title)
+                }
             default:
                 break
             }
         }
+        for (name, since) in openFaults { shade(from: since, to: record.endedAt, name) }
         let index = Dictionary(uniqueKeysWithValues: clients.enumerated().map { ($1.id, $0) })
         var lane: [String: (Lane, Double)] = [:]
         var before: [String: Lane] = [:]
@@ -148,6 +165,7 @@ enum HTMLReport {
             }
         }
         for id in Array(lane.keys) { close(id, at: record.endedAt) }
+        svg += overlay
         if rowHeight >= 10 {
             for (row, client) in clients.enumerated() {
                 svg +=

@@ -41,6 +41,9 @@ import Testing
         }
         let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
         #expect(html.contains("<svg"), "charts are inline SVG")
+        let downtime = try #require(html.range(of: "<title>server restart downtime</title>"), "the restart is shaded")
+        let lane = try #require(html.range(of: "fill=\"#43a047\""), "a WebSocket lane")
+        #expect(lane.lowerBound < downtime.lowerBound, "the shading is drawn over the lanes, not hidden behind them")
         #expect(!html.contains("<script"), "self-contained, no scripts")
     }
 
