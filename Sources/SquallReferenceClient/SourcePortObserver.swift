@@ -21,10 +21,12 @@ public struct SourcePortObserver: Sendable {
 }
 
 extension ClientBootstrap {
-    /// Binds the socket to a free local port before connecting when `observer` is set and `host` is an IPv4 literal,
-    /// so ``SourcePortObserver/report(_:)`` knows the port in the channel initializer.
+    /// Binds the socket to a free local port (on 127.0.0.1 toward loopback) before connecting when `observer` is set
+    /// and `host` is an IPv4 literal, so ``SourcePortObserver/report(_:)`` knows the port in the channel initializer.
     func bindingSourcePort(toward host: String, for observer: SourcePortObserver?) -> ClientBootstrap {
-        guard observer != nil, let local = try? SocketAddress(ipAddress: "0.0.0.0", port: 0),
+        // Toward loopback the socket stays on loopback; toward another IPv4 address the kernel picks the interface.
+        let localHost = host.hasPrefix("127.") ? "127.0.0.1" : "0.0.0.0"
+        guard observer != nil, let local = try? SocketAddress(ipAddress: localHost, port: 0),
             (try? SocketAddress(ipAddress: host, port: 0))?.protocol == .inet
         else { return self }
         // SO_REUSEADDR: a port still in TIME_WAIT from an earlier connection may be bound again.
