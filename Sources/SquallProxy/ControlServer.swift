@@ -90,23 +90,12 @@ package final class ControlServer: Sendable {
     /// Stops accepting connections, gives answers in progress ``drainDeadline``, then closes every connection;
     /// ``run()`` then returns. Returns once all of that is done, however many times it is called.
     package func close() async {
-        await self.lifecycle.shutDown { action in await self.shutDown(action) }
-    }
-
-    private func shutDown(_ action: ServerLifecycleStateMachine.ShutdownAction) async {
-        switch action {
-        case .none:
-            return
-        case .closeListener:
-            try? await self.listener.channel.close()
-            self.connections.closeAll()
-        case .drainThenClose:
-            try? await self.listener.channel.close()
-            await self.connections.drain(deadline: Self.drainDeadline) { channel in
-                !self.busy.withLock { $0.contains(ObjectIdentifier(channel)) }
-            }
-            self.lifecycle.drained()
-        }
+        await self.lifecycle.shutDown(
+            listener: self.listener.channel,
+            connections: self.connections,
+            drainDeadline: Self.drainDeadline,
+            isIdle: { channel in !self.busy.withLock { $0.contains(ObjectIdentifier(channel)) } }
+        )
     }
 
     private func serve(_ connection: Connection) async {

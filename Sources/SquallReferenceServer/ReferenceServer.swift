@@ -159,23 +159,13 @@ public final class ReferenceServer: Sendable {
     /// closes the rest and stops the jobs; ``run()`` then returns. Returns once all of that is done, however many
     /// times it is called.
     public func close() async {
-        await self.lifecycle.shutDown { action in await self.shutDown(action) }
-    }
-
-    private func shutDown(_ action: ServerLifecycleStateMachine.ShutdownAction) async {
-        switch action {
-        case .none:
-            return
-        case .closeListener:
-            try? await self.listener.channel.close()
-            self.store.shutDown()
-            self.connections.closeAll()
-        case .drainThenClose:
-            try? await self.listener.channel.close()
-            self.store.shutDown()
-            await self.connections.drain(deadline: self.configuration.drainDeadline)
-            self.lifecycle.drained()
-        }
+        let store = self.store
+        await self.lifecycle.shutDown(
+            listener: self.listener.channel,
+            connections: self.connections,
+            drainDeadline: self.configuration.drainDeadline,
+            stopping: { store.shutDown() }
+        )
     }
 }
 

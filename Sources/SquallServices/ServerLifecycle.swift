@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// A server's lifecycle as it runs: the ``ServerLifecycleStateMachine`` behind a lock, and the one shutdown every
@@ -14,23 +15,45 @@ package final class ServerLifecycle: Sendable {
         self.machine.withLock { $0.run() }
     }
 
-    /// Runs `perform` with the machine's shutdown action for the first request only; every call returns once that
-    /// shutdown is over.
+    /// Shuts the server down once, however many callers ask; each returns once it is over. The first request
+    /// decides how: a server that ran stops accepting, `stopping` ends its own work (streams, jobs), connections
+    /// with nothing in progress (`isIdle`) are closed at once and the others get `drainDeadline`; a server that
+    /// never ran only closes its listener and whatever was accepted.
+    ///
+    /// - Parameters:
+    ///   - listener: the listening channel.
+    ///   - connections: every accepted connection.
+    ///   - drainDeadline: how long connections in progress may take to close by themselves.
+    ///   - isIdle: whether a connection has nothing in progress.
+    ///   - stopping: the server's own work to end once it stops accepting.
     package func shutDown(
-        _ perform: @escaping @Sendable (ServerLifecycleStateMachine.ShutdownAction) async -> Void
+        listener: any Channel,
+        connections: ConnectionRegistry,
+        drainDeadline: Duration,
+        isIdle: @escaping @Sendable (any Channel) -> Bool = { _ in false },
+        stopping: @escaping @Sendable () -> Void = {}
     ) async {
         let task = self.shutdown.withLock { shutdown -> Task<Void, Never> in
             if let existing = shutdown { return existing }
             let action = self.machine.withLock { $0.shutDown() }
-            let task = Task { await perform(action) }
+            let task = Task {
+                switch action {
+                case .none:
+                    return
+                case .closeListener:
+                    try? await listener.close()
+                    stopping()
+                    connections.closeAll()
+                case .drainThenClose:
+                    try? await listener.close()
+                    stopping()
+                    await connections.drain(deadline: drainDeadline, isIdle: isIdle)
+                    self.machine.withLock { $0.drained() }
+                }
+            }
             shutdown = task
             return task
         }
         await task.value
-    }
-
-    /// The drain ended and every connection is closed.
-    package func drained() {
-        self.machine.withLock { $0.drained() }
     }
 }
