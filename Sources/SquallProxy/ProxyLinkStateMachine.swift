@@ -227,22 +227,12 @@ struct ProxyLinkStateMachine {
     /// The connect delay (possibly zero) has passed.
     mutating func connectDue() -> ConnectDueAction {
         switch self.state {
-        case .connecting(var link, let pending):
-            if link.client.isOpen {
-                return .openServerSocket
-            }
-            link.connectInFlight = false
-            self.state = .connecting(link, pending: pending)
-            return self.finishIfGone(link) ? .finish : .none
-        case .silenced(var link, let fault):
-            // A silenced link never opens the server socket it had not opened yet.
-            link.connectInFlight = false
-            self.state = .silenced(link, releasedBy: fault)
-            return self.finishIfGone(link) ? .finish : .none
-        case .closing(var link, let mode):
-            link.connectInFlight = false
-            self.state = .closing(link, mode)
-            return self.finishIfGone(link) ? .finish : .none
+        case .connecting(let link, _) where link.client.isOpen:
+            return .openServerSocket
+        case .connecting(let link, _), .silenced(let link, _), .closing(let link, _):
+            // The client left, or the link went silent (it never opens the server socket it had not opened yet) or
+            // is closing: no connect.
+            return self.abandonConnect(link) ? .finish : .none
         case .accepted, .awaitingFirstItem, .open, .finished:
             return .none
         case .modifying:
@@ -306,14 +296,8 @@ struct ProxyLinkStateMachine {
                 return self.finishIfGone(link) ? .finish : .none
             }
             return .countFailureAndClose(self.close(mode: .fin))
-        case .silenced(var link, let fault):
-            link.connectInFlight = false
-            self.state = .silenced(link, releasedBy: fault)
-            return self.finishIfGone(link) ? .finish : .none
-        case .closing(var link, let mode):
-            link.connectInFlight = false
-            self.state = .closing(link, mode)
-            return self.finishIfGone(link) ? .finish : .none
+        case .silenced(let link, _), .closing(let link, _):
+            return self.abandonConnect(link) ? .finish : .none
         case .accepted, .awaitingFirstItem, .open, .finished:
             return .none
         case .modifying:
@@ -614,6 +598,15 @@ struct ProxyLinkStateMachine {
     }
 
     // MARK: Helpers
+
+    /// The connect attempt ended without a server socket: forget it, and finish when nothing else is open. Returns
+    /// whether the link finished.
+    private mutating func abandonConnect(_ link: Link) -> Bool {
+        var link = link
+        link.connectInFlight = false
+        self.replaceLink(link)
+        return self.finishIfGone(link)
+    }
 
     /// Moves to `finished` when nothing is open or being opened; returns whether it did.
     private mutating func finishIfGone(_ link: Link) -> Bool {
