@@ -284,15 +284,8 @@ extension Scenario {
         var spec = ServerSpec()
         if let job = reader.value("job") {
             var jobReader = try JSONObjectReader(job, path: reader.path(of: "job"))
-            if let items = try jobReader.number("totalItems", in: 1...100_000, expected: "an integer from 1 to 100000")
+            if let items = try jobReader.integer("totalItems", in: 1...100_000, expected: "an integer from 1 to 100000")
             {
-                guard items == items.rounded() else {
-                    throw FaultError.invalidValue(
-                        path: jobReader.path(of: "totalItems"),
-                        expected: "an integer from 1 to 100000",
-                        found: "number \(JSONValue.format(items))"
-                    )
-                }
                 spec.job.totalItems = Int(items)
             }
             if let interval = try Self.duration(&jobReader, "itemInterval") {
@@ -391,15 +384,8 @@ extension Scenario {
 
     private static func clientGroup(_ value: JSONValue, path: String) throws(FaultError) -> ClientGroup {
         var reader = try JSONObjectReader(value, path: path)
-        guard let count = try reader.number("count", in: 1...5_000, expected: "an integer from 1 to 5000") else {
+        guard let count = try reader.integer("count", in: 1...5_000, expected: "an integer from 1 to 5000") else {
             throw FaultError.missingField(path: path, field: "count")
-        }
-        guard count == count.rounded() else {
-            throw FaultError.invalidValue(
-                path: reader.path(of: "count"),
-                expected: "an integer from 1 to 5000",
-                found: "number \(JSONValue.format(count))"
-            )
         }
         let command = try ExternalCommand.read(&reader)
         if command != nil {

@@ -44,15 +44,7 @@ struct TimelinePlayer: Sendable {
         let at = JSONValue.string(step.at.squallText)
         switch step.kind {
         case .applyFault(let fault):
-            var failures: [JSONValue] = []
-            for group in groups {
-                guard let proxy = proxies[group] else { continue }
-                do {
-                    try await proxy.addFault(fault)
-                } catch {
-                    failures.append(.string("\(group): \(error)"))
-                }
-            }
+            let failures = await self.onEachProxy(of: groups) { try await $0.addFault(fault) }
             guard failures.isEmpty else {
                 // Never logged as applied: the run fails on `faults_not_injected` and says why.
                 log.recordRun(
@@ -86,15 +78,7 @@ struct TimelinePlayer: Sendable {
                 ]
             )
         case .profile(let profile):
-            var failures: [JSONValue] = []
-            for group in groups {
-                guard let proxy = proxies[group] else { continue }
-                do {
-                    try await proxy.setProfile(profile)
-                } catch {
-                    failures.append(.string("\(group): \(error)"))
-                }
-            }
+            let failures = await self.onEachProxy(of: groups) { try await $0.setProfile(profile) }
             guard failures.isEmpty else {
                 log.recordRun(
                     .faultNotApplied,
@@ -124,6 +108,23 @@ struct TimelinePlayer: Sendable {
             server.restartStreams(downtime: downtime * scale)
             log.recordRun(.serverRestart, [("at", at), ("downtime", .string(downtime.squallText))])
         }
+    }
+
+    /// Does `change` on each group's proxy; returns, for the log, each group where it failed and why.
+    private func onEachProxy(
+        of groups: [String],
+        _ change: (ProxyServer) async throws -> Void
+    ) async -> [JSONValue] {
+        var failures: [JSONValue] = []
+        for group in groups {
+            guard let proxy = self.proxies[group] else { continue }
+            do {
+                try await change(proxy)
+            } catch {
+                failures.append(.string("\(group): \(error)"))
+            }
+        }
+        return failures
     }
 
     private func lift(_ name: String, groups: [String], healing: Bool) async {
