@@ -19,11 +19,13 @@ enum MetricSummary {
             let value = metrics.value(metric, .rate, tags: tags)
             return .object(["rate": value.map { .number(Self.round($0)) } ?? .null])
         case .counter:
-            var members: [String: JSONValue] = ["count": .number(metrics.value(metric, .count, tags: tags) ?? 0)]
-            if let peak = metrics.peak(metric, tags: tags), peak.count > 0 {
-                members["at_ms"] = .number(peak.at)
+            // A peak-rate metric's count and its second come from one computation.
+            if let peak = metrics.peak(metric, tags: tags) {
+                var members: [String: JSONValue] = ["count": .number(Double(peak.count))]
+                if peak.count > 0 { members["at_ms"] = .number(peak.at) }
+                return .object(members)
             }
-            return .object(members)
+            return .object(["count": .number(metrics.value(metric, .count, tags: tags) ?? 0)])
         case .trend:
             let samples = metrics.samples(metric, tags: tags)
             var members: [String: JSONValue] = ["count": .number(Double(samples.count))]
@@ -46,11 +48,11 @@ enum MetricSummary {
         case .rate:
             return metrics.value(metric, .rate, tags: tags).map { Self.format($0) } ?? "no samples"
         case .counter:
-            let count = Self.format(metrics.value(metric, .count, tags: tags) ?? 0)
-            if let peak = metrics.peak(metric, tags: tags), peak.count > 0 {
-                return "\(count) in the second from \(Self.format(peak.at / 1_000)) s"
+            if let peak = metrics.peak(metric, tags: tags) {
+                guard peak.count > 0 else { return "0" }
+                return "\(peak.count) in the second from \(Self.format(peak.at / 1_000)) s"
             }
-            return count
+            return Self.format(metrics.value(metric, .count, tags: tags) ?? 0)
         case .trend:
             let samples = metrics.samples(metric, tags: tags)
             guard !samples.isEmpty else { return "no samples" }

@@ -7,6 +7,17 @@ import Testing
 
 /// The proxy in the `run()` shape: it serves until its task is cancelled, then every socket is closed.
 @Suite struct ProxyLifecycleTests {
+    /// A control API serving on a free loopback port, with the task running it.
+    private func runningControlServer() async throws -> (ControlServer, Task<Void, Never>, Int) {
+        let server = try await ControlServer.bind(
+            host: "127.0.0.1",
+            port: 0,
+            router: ControlRouter(collection: ProxyCollection())
+        )
+        let running = Task { await server.run() }
+        return (server, running, try #require(server.localAddress.port))
+    }
+
     @Test func cancellingRunStopsTheProxyAndClosesItsConnections() async throws {
         let server = try await LoopbackServer.start(.echo)
         let proxy = ProxyServer(
@@ -29,13 +40,7 @@ import Testing
     }
 
     @Test func closingTheControlAPIClosesIdlePeersAtOnceAndGivesARequestInProgressTheDrainDeadline() async throws {
-        let server = try await ControlServer.bind(
-            host: "127.0.0.1",
-            port: 0,
-            router: ControlRouter(collection: ProxyCollection())
-        )
-        let running = Task { await server.run() }
-        let port = try #require(server.localAddress.port)
+        let (server, running, port) = try await self.runningControlServer()
         let (silent, midRequest) = try await blocking {
             let silent = try BlockingSocket(port: port)
             let midRequest = try BlockingSocket(port: port)
@@ -62,13 +67,7 @@ import Testing
     }
 
     @Test func cancellingTheControlAPIsRunClosesEveryConnectionAtOnce() async throws {
-        let server = try await ControlServer.bind(
-            host: "127.0.0.1",
-            port: 0,
-            router: ControlRouter(collection: ProxyCollection())
-        )
-        let running = Task { await server.run() }
-        let port = try #require(server.localAddress.port)
+        let (_, running, port) = try await self.runningControlServer()
         let silent = try await blocking { try BlockingSocket(port: port) }
         try await Task.sleep(for: .milliseconds(100))
         let started = ContinuousClock.now
