@@ -486,9 +486,11 @@ public actor ProxyServer {
         let loops = Array(self.group.makeIterator())
         var listeners: [any Channel] = []
         do {
-            if port != 0 && loops.count > 1 {
+            if bound == nil && port != 0 && loops.count > 1 {
                 // SO_REUSEPORT would let this bind share a port another process (of the same user) already
                 // listens on, stealing part of its connections: first bind it alone, which fails if it is taken.
+                // Only before the proxy has held the port: on a re-bind (after a blackout or `down`) clients are
+                // already connecting, and the probe's accept queue would reset them when it closes.
                 let probe = try await ServerBootstrap(group: loops[0])
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .bind(host: listen.bindHost, port: port).get()
