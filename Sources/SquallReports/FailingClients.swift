@@ -36,6 +36,13 @@ enum FailingClients {
         case .timeToRecover: return worst(\.recoveries)
         case .timeToFallback: return worst(\.fallbackDelays)
         case .timeOnPollingAfterRecovery: return worst(\.pollingAfterRecovery)
+        case .stepRecovery: return worst { RunMetrics.stepSamples($0.stepRecoveries, gate.tags["step"]) }
+        case .stepFallback: return worst { RunMetrics.stepSamples($0.stepFallbacks, gate.tags["step"]) }
+        case .stepLostMessages:
+            let lost = { (client: ClientOutcome) in
+                client.stepLost.filter { gate.tags["step"] == nil || $0.key == gate.tags["step"] }.values.reduce(0, +)
+            }
+            return selected.filter { lost($0) > 0 }.sorted { lost($0) > lost($1) }
         case .connectRatePeak, .pollingRatePeak, .faultEvents, .faultsNotInjected: return []
         }
     }

@@ -29,6 +29,8 @@ enum MetricSummary {
         case .trend:
             let samples = metrics.samples(metric, tags: tags)
             var members: [String: JSONValue] = ["count": .number(Double(samples.count))]
+            let never = samples.filter { $0 == .infinity }.count
+            if never > 0 { members["never"] = .number(Double(never)) }
             for (name, aggregation) in Self.trendColumns {
                 members[name] = RunMetrics.aggregate(samples, aggregation).map { .number(Self.round($0)) } ?? .null
             }
@@ -67,7 +69,9 @@ enum MetricSummary {
         (value * 1_000).rounded() / 1_000
     }
 
+    /// A value for people: rounded to three decimals; an infinite duration (a client that never recovered or never
+    /// fell back) is "never".
     static func format(_ value: Double) -> String {
-        JSONValue.format(Self.round(value))
+        value == .infinity ? "never" : JSONValue.format(Self.round(value))
     }
 }

@@ -16,12 +16,15 @@ enum ReportJSON {
             strategies[strategy] = MetricSummary.json(metrics, tags: ["strategy": strategy])
         }
         let gates: [JSONValue] = record.gates.map { result in
-            .object([
+            var gate: [String: JSONValue] = [
                 "metric": .string(result.gate.key),
                 "expression": .string(result.gate.expression),
                 "observed": result.observed.map { .number(MetricSummary.round($0)) } ?? .null,
                 "passed": .bool(result.passed),
-            ])
+            ]
+            // JSON has no infinity: a client that never recovered (or never fell back) is `"never": true`.
+            if result.observed == .infinity { gate["never"] = .bool(true) }
+            return .object(gate)
         }
         return .object([
             "name": .string(record.scenario.name),
@@ -44,6 +47,26 @@ enum ReportJSON {
             "metrics": MetricSummary.json(metrics),
             "byGroup": .object(groups),
             "byStrategy": .object(strategies),
+            "bySteps": .object(
+                Dictionary(
+                    record.scenario.timeline.map { entry in
+                        (
+                            entry.name,
+                            JSONValue.object(
+                                Dictionary(
+                                    uniqueKeysWithValues: Metric.allCases.filter(\.isPerStep).map { metric in
+                                        (
+                                            metric.rawValue,
+                                            MetricSummary.json(metric, metrics, tags: ["step": entry.name])
+                                        )
+                                    }
+                                )
+                            )
+                        )
+                    },
+                    uniquingKeysWith: { first, _ in first }
+                )
+            ),
             "faultsNotInjected": .array(metrics.faultsNotInjected.map { .string($0) }),
             "gates": .array(gates),
             "scenario": record.scenario.source,

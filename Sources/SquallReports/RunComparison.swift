@@ -113,7 +113,9 @@ package struct RunComparison: Sendable {
             var result: [String: (passed: Bool, observed: String)] = [:]
             for gate in value?.arrayValue ?? [] {
                 let key = "\(gate["metric"]?.stringValue ?? "?") \(gate["expression"]?.stringValue ?? "?")"
-                let observed = gate["observed"].map { $0 == .null ? "no samples" : $0.jsonText } ?? "no samples"
+                let observed =
+                    gate["never"] == .bool(true)
+                    ? "never" : gate["observed"].map { $0 == .null ? "no samples" : $0.jsonText } ?? "no samples"
                 result[key] = (gate["passed"] == .bool(true), observed)
             }
             return result

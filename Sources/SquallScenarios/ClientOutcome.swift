@@ -52,6 +52,14 @@ public struct ClientOutcome: Sendable, Hashable {
     public var connectAttemptTimes: [Double] = []
     /// When each poll was sent, scenario milliseconds since the run started.
     public var pollTimes: [Double] = []
+    /// Per timeline step (by name): each of its ends that found the client running → the client on WebSocket
+    /// again or done, scenario ms (infinite: never).
+    public var stepRecoveries: [String: [Double]] = [:]
+    /// Per timeline step: each of its starts that found the client running → its first poll, scenario ms
+    /// (infinite: never; no sample when its job finished first).
+    public var stepFallbacks: [String: [Double]] = [:]
+    /// Per timeline step: messages published while it was in force that the client never delivered.
+    public var stepLost: [String: Int] = [:]
     /// Polls sent.
     public var polls: Int
     /// Malformed lines an external client wrote (counted, never fatal).

@@ -71,6 +71,25 @@ public struct Gate: Sendable, Hashable {
         }
     }
 
+    /// A gate built in code (a step's expectation).
+    init(
+        key: String,
+        expression: String,
+        metric: Metric,
+        tags: [String: String],
+        aggregation: Aggregation,
+        comparison: Comparison,
+        threshold: Double
+    ) {
+        self.key = key
+        self.expression = expression
+        self.metric = metric
+        self.tags = tags
+        self.aggregation = aggregation
+        self.comparison = comparison
+        self.threshold = threshold
+    }
+
     /// Reads one gate.
     ///
     /// - Parameters:
@@ -95,10 +114,11 @@ public struct Gate: Sendable, Hashable {
             let inner = key[key.index(after: open)..<key.index(before: key.endIndex)]
             for pair in inner.split(separator: ",") {
                 let parts = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingSpaces }
-                guard parts.count == 2, ["strategy", "group", "client"].contains(parts[0]), !parts[1].isEmpty else {
+                guard parts.count == 2, ["strategy", "group", "client", "step"].contains(parts[0]), !parts[1].isEmpty
+                else {
                     throw FaultError.invalidValue(
                         path: path,
-                        expected: "tags strategy:…, group:… or client:…",
+                        expected: "tags strategy:…, group:…, client:… or (on step metrics) step:…",
                         found: "\"\(pair)\""
                     )
                 }
@@ -110,6 +130,13 @@ public struct Gate: Sendable, Hashable {
                 path: path,
                 expected: "a metric (\(Metric.allCases.map(\.rawValue).joined(separator: ", ")))",
                 found: "\"\(name)\""
+            )
+        }
+        if tags["step"] != nil && !metric.isPerStep {
+            throw FaultError.invalidValue(
+                path: path,
+                expected: "a step tag only on step_recovery_ms, step_fallback_ms or step_lost_messages",
+                found: "\"\(key)\""
             )
         }
         if !tags.isEmpty && !metric.isPerClient {

@@ -24,7 +24,9 @@ public struct GateResult: Sendable, Hashable {
 
     /// `fallback_rate{strategy:resilient} rate<0.05: observed 0.12 — FAILED`.
     public var summary: String {
-        let value = self.observed.map { JSONValue.format(($0 * 1_000).rounded() / 1_000) } ?? "no samples"
+        let value =
+            self.observed.map { $0 == .infinity ? "never" : JSONValue.format(($0 * 1_000).rounded() / 1_000) }
+            ?? "no samples"
         return "\(self.gate.key) \(self.gate.expression): observed \(value) — \(self.passed ? "passed" : "FAILED")"
     }
 }

@@ -35,6 +35,16 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
     case connectRatePeak = "server_connect_rate_peak"
     /// The most polls the clients sent in one second of scenario time. Counter (use `count`).
     case pollingRatePeak = "polling_rate_peak"
+    /// Per timeline step (tag `step:NAME`; see ``StepExpectation``): for each client the step targeted that had
+    /// not finished when it ended, the step's end → the client on WebSocket again or done, scenario milliseconds
+    /// (infinite when it never was). Trend.
+    case stepRecovery = "step_recovery_ms"
+    /// Per timeline step: for each client the step targeted that was running when it started, the step's start →
+    /// its first poll, scenario milliseconds (infinite when it never polled; none when it finished first). Trend.
+    case stepFallback = "step_fallback_ms"
+    /// Per timeline step: messages published between the step's start and end that a client it targeted never
+    /// delivered. Counter.
+    case stepLostMessages = "step_lost_messages"
     /// `poll` requests. Counter.
     case pollingRequests = "polling_requests"
     /// Lines of an external client's output that broke the event contract. Counter.
@@ -60,14 +70,21 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
         case .fallbackRate, .websocketSuccessRate, .completionRate, .stuckOnPollingRate: .rate
         case .duplicateMessages, .lostMessages, .unexpectedMessages, .reconnectAttempts, .pollingRequests,
             .malformedOutput, .connectRatePeak, .pollingRatePeak,
-            .faultEvents, .faultsNotInjected:
+            .faultEvents, .faultsNotInjected, .stepLostMessages:
             .counter
-        case .updateLatency, .timeToFirstUpdate, .timeToRecover, .timeToFallback, .timeOnPollingAfterRecovery: .trend
+        case .updateLatency, .timeToFirstUpdate, .timeToRecover, .timeToFallback, .timeOnPollingAfterRecovery,
+            .stepRecovery, .stepFallback:
+            .trend
         }
     }
 
     /// Whether tag filters (`{strategy:…}`, `{group:…}`, `{client:…}`) apply: per-client metrics only.
     public var isPerClient: Bool {
         self != .faultEvents && self != .faultsNotInjected
+    }
+
+    /// Whether this is a per-step metric, which also takes the tag `{step:NAME}`.
+    public var isPerStep: Bool {
+        self == .stepRecovery || self == .stepFallback || self == .stepLostMessages
     }
 }

@@ -13,6 +13,9 @@ public struct PlannedTimeline: Sendable, Hashable {
         public var kind: Kind
         /// Which client groups' proxies (nil: all).
         public var groups: [String]?
+        /// The timeline entry's name (``TimelineEntry/name``), logged with the step so per-step metrics find it.
+        /// Not part of the plan's canonical text: it follows from the entry.
+        public var entryName: String = ""
     }
 
     /// The kinds of step.
@@ -69,10 +72,13 @@ public struct PlannedTimeline: Sendable, Hashable {
         self.clients = clients
         var steps: [(order: Int, step: Step)] = []
         var order = 0
+        var name = ""
         func add(_ at: Duration, _ kind: Kind, _ groups: [String]?) {
             // Lifts sort before applies at the same instant so a repeating fault is never doubled.
             let rank: Int = if case .liftFault = kind { 0 } else { 1 }
-            steps.append((order: rank * 1_000_000 + order, step: Step(at: at, kind: kind, groups: groups)))
+            steps.append(
+                (order: rank * 1_000_000 + order, step: Step(at: at, kind: kind, groups: groups, entryName: name))
+            )
             order += 1
         }
         /// The clients a target picks on one repetition of an entry, by seed, in plan order.
@@ -85,6 +91,7 @@ public struct PlannedTimeline: Sendable, Hashable {
             return candidates.filter { picked.contains($0) }
         }
         for (entryIndex, entry) in scenario.timeline.enumerated() {
+            name = entry.name
             var repetition = 0
             var at = entry.at
             while at <= scenario.duration {

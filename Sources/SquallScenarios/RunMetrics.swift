@@ -219,6 +219,7 @@ public struct RunMetrics: Sendable, Hashable {
             }
             outcomes[id] = client
         }
+        let steps = StepObserver(records: records, timeScale: timeScale)
         // Messages published after a delivery was recorded can only be judged once every publication is known.
         for id in order {
             guard var client = outcomes[id] else { continue }
@@ -227,9 +228,17 @@ public struct RunMetrics: Sendable, Hashable {
             client.stuckOnPolling = pollingSinceLift[id] != nil && client.outcome == "stopped"
             let delivered = seen[id] ?? [:]
             let grace = client.outcome == "stopped" ? Self.lossGrace * timeScale : 0
+            var lostAt: [Double] = []
             for (seq, time) in published[client.jobId] ?? [:]
             where delivered[seq] == nil && time <= client.endTime - grace {
                 client.lost += 1
+                lostAt.append(time)
+            }
+            client.stepRecoveries = steps.recoveries[id] ?? [:]
+            client.stepFallbacks = steps.fallbacks[id] ?? [:]
+            for step in Set(steps.windows.map(\.name)) {
+                let lost = steps.lost(by: id, publishedAt: lostAt, in: step, runEnd: end)
+                if lost > 0 { client.stepLost[step] = lost }
             }
             // Unexpected: a seq the client's job never published, or a message of another job (cross-talk).
             client.unexpected =
@@ -249,6 +258,8 @@ public struct RunMetrics: Sendable, Hashable {
                 case "strategy": client.strategy == value
                 case "group": client.group == value
                 case "client": client.id == value
+                // Selects a per-step metric's samples, not clients.
+                case "step": true
                 default: false
                 }
             }
@@ -280,6 +291,12 @@ public struct RunMetrics: Sendable, Hashable {
         case .timeToFallback: return Self.aggregate(clients.flatMap(\.fallbackDelays), aggregation)
         case .timeOnPollingAfterRecovery: return Self.aggregate(clients.flatMap(\.pollingAfterRecovery), aggregation)
         case .connectRatePeak, .pollingRatePeak: return Double(self.peak(metric, tags: tags)?.count ?? 0)
+        case .stepRecovery, .stepFallback: return Self.aggregate(self.samples(metric, tags: tags), aggregation)
+        case .stepLostMessages:
+            let step = tags["step"]
+            return Double(
+                clients.reduce(0) { $0 + $1.stepLost.filter { step == nil || $0.key == step }.values.reduce(0, +) }
+            )
         }
     }
 
@@ -292,8 +309,16 @@ public struct RunMetrics: Sendable, Hashable {
         case .timeToRecover: return clients.flatMap(\.recoveries)
         case .timeToFallback: return clients.flatMap(\.fallbackDelays)
         case .timeOnPollingAfterRecovery: return clients.flatMap(\.pollingAfterRecovery)
+        case .stepRecovery: return clients.flatMap { Self.stepSamples($0.stepRecoveries, tags["step"]) }
+        case .stepFallback: return clients.flatMap { Self.stepSamples($0.stepFallbacks, tags["step"]) }
         default: return []
         }
+    }
+
+    /// A client's samples of a per-step metric: of one step, or of every step when `step` is nil.
+    package static func stepSamples(_ samples: [String: [Double]], _ step: String?) -> [Double] {
+        guard let step else { return samples.keys.sorted().flatMap { samples[$0]! } }
+        return samples[step] ?? []
     }
 
     /// For the peak-rate metrics, the busiest second: how many events fell in it and when it began (scenario
@@ -337,6 +362,9 @@ public struct RunMetrics: Sendable, Hashable {
         let rank = p / 100 * Double(sorted.count - 1)
         let lower = Int(rank.rounded(.down))
         let upper = min(lower + 1, sorted.count - 1)
-        return sorted[lower] + (sorted[upper] - sorted[lower]) * (rank - Double(lower))
+        let fraction = rank - Double(lower)
+        // An infinite sample (a client that never recovered) must not turn the interpolation into NaN.
+        guard fraction > 0, sorted[upper].isFinite else { return fraction > 0 ? sorted[upper] : sorted[lower] }
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
     }
 }

@@ -213,7 +213,6 @@ extension Scenario {
                     }
                 }
             }
-            gates.sort { ($0.key, $0.expression) < ($1.key, $1.expression) }
             for gate in gates where gate.tags["group"].map({ name in !clients.contains { $0.name == name } }) == true {
                 errors.append(
                     FaultError.invalidValue(
@@ -224,6 +223,18 @@ extension Scenario {
                 )
             }
         }
+        for gate in gates where gate.tags["step"].map({ name in !timeline.contains { $0.name == name } }) == true {
+            errors.append(
+                FaultError.invalidValue(
+                    path: "gates[\(JSONValue.quote(gate.key))]",
+                    expected: "a timeline step of this scenario (\(timeline.map(\.name).joined(separator: ", ")))",
+                    found: "\"\(gate.tags["step"]!)\""
+                )
+            )
+        }
+        // Each step's expectations are gates named after the step.
+        gates += timeline.flatMap { entry in entry.expect?.gates(step: entry.name) ?? [] }
+        gates.sort { ($0.key, $0.expression) < ($1.key, $1.expression) }
         check(()) { () throws(FaultError) in try reader.rejectUnknownKeys() }
         if errors.count == 1 {
             throw errors[0]
@@ -637,8 +648,57 @@ extension Scenario {
                 )
             }
         }
+        let name: String
+        switch action {
+        case .fault(let fault): name = fault.name
+        case .handoff: name = "\(path.replacingBrackets).handoff"
+        case .profile: name = "\(path.replacingBrackets).profile"
+        case .suspend: name = "\(path.replacingBrackets).suspend"
+        case .serverRestart: name = "\(path.replacingBrackets).server_restart"
+        }
+        var entry = TimelineEntry(
+            at: at,
+            lasting: lasting,
+            every: every,
+            action: action,
+            target: target,
+            name: name,
+            expect: nil
+        )
+        if let value = reader.value("expect") {
+            let expectation = try StepExpectation(json: value, path: reader.path(of: "expect"))
+            // The last repetition must leave room to see the expectation met before the run ends; otherwise a
+            // client that never recovers could not be told from one the run stopped watching.
+            let last = every.map { at + $0 * ((duration - at) / $0).rounded(.down) } ?? at
+            if let within = expectation.recoveredWithin {
+                guard let length = entry.effectLength else {
+                    throw FaultError.invalidValue(
+                        path: reader.path(of: "expect") + ".recoveredWithin",
+                        expected: "a step that ends (\"for\", or a handoff's blackout) to recover from",
+                        found: "a step that lasts until the end of the run"
+                    )
+                }
+                guard last + length + within <= duration else {
+                    throw FaultError.invalidValue(
+                        path: reader.path(of: "expect") + ".recoveredWithin",
+                        expected:
+                            "at most \((duration - last - length).squallText): the step's last repetition ends at \((last + length).squallText) and the scenario at \(duration.squallText)",
+                        found: "\"\(within.squallText)\""
+                    )
+                }
+            }
+            if let within = expectation.fellBackWithin, last + within > duration {
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "expect") + ".fellBackWithin",
+                    expected:
+                        "at most \((duration - last).squallText): the step's last repetition starts at \(last.squallText) and the scenario ends at \(duration.squallText)",
+                    found: "\"\(within.squallText)\""
+                )
+            }
+            entry.expect = expectation
+        }
         try reader.rejectUnknownKeys()
-        return TimelineEntry(at: at, lasting: lasting, every: every, action: action, target: target)
+        return entry
     }
 }
 

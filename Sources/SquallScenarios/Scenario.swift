@@ -106,6 +106,17 @@ public struct TimelineEntry: Sendable, Hashable {
     public var action: Action
     /// Which groups (nil: all) and, for client actions, which fraction of their clients.
     public var target: Target
+    /// The step's name in logs and gates: the fault's name, or `timeline-N.<kind>` (`timeline-3.handoff`).
+    public var name: String
+    /// What the step expects of the clients it targets (nil: nothing).
+    public var expect: StepExpectation?
+
+    /// How long the step's effect lasts once it starts: `for`, or a handoff's blackout (possibly zero: the cut is
+    /// the whole effect); nil when it lasts until the end of the run.
+    public var effectLength: Duration? {
+        if case .handoff(let handoff) = self.action { return handoff.blackout }
+        return self.lasting
+    }
 
     /// The things a timeline can do.
     public enum Action: Sendable, Hashable {

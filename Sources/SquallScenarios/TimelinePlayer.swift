@@ -42,6 +42,7 @@ struct TimelinePlayer: Sendable {
         let groups = step.groups ?? proxies.keys.sorted()
         let targets = groups.compactMap { proxies[$0] }
         let at = JSONValue.string(step.at.squallText)
+        let name = JSONValue.string(step.entryName)
         switch step.kind {
         case .applyFault(let fault):
             let failures = await self.onEachProxy(of: groups) { try await $0.addFault(fault) }
@@ -57,7 +58,7 @@ struct TimelinePlayer: Sendable {
             log.recordRun(
                 .faultApplied,
                 [
-                    ("at", at), ("name", .string(fault.name)), ("type", .string(fault.type.rawValue)),
+                    ("at", at), ("step", name), ("name", .string(fault.name)), ("type", .string(fault.type.rawValue)),
                     ("direction", .string(fault.direction.rawValue)), ("toxicity", .number(fault.toxicity)),
                     ("groups", .array(groups.map { .string($0) })), ("fault", fault.json),
                 ]
@@ -71,7 +72,8 @@ struct TimelinePlayer: Sendable {
             log.recordRun(
                 .handoff,
                 [
-                    ("at", at), ("mode", .string(handoff.mode.rawValue)), ("blackout", .string(step.blackoutText)),
+                    ("at", at), ("step", name), ("mode", .string(handoff.mode.rawValue)),
+                    ("blackout", .string(step.blackoutText)),
                     ("to", handoff.profile.map { .string($0.name) } ?? .null),
                     ("groups", .array(groups.map { .string($0) })),
                     ("connectionsCut", .number(Double(cut))),
@@ -92,7 +94,7 @@ struct TimelinePlayer: Sendable {
             log.recordRun(
                 .profile,
                 [
-                    ("at", at), ("profile", profile.map { .string($0.name) } ?? .null),
+                    ("at", at), ("step", name), ("profile", profile.map { .string($0.name) } ?? .null),
                     ("groups", .array(groups.map { .string($0) })),
                 ]
             )
@@ -101,12 +103,13 @@ struct TimelinePlayer: Sendable {
             log.recordRun(
                 .clientsSuspended,
                 [
-                    ("at", at), ("clients", .array(clients.map { .string($0) })), ("for", .string(lasting.squallText)),
+                    ("at", at), ("step", name), ("clients", .array(clients.map { .string($0) })),
+                    ("for", .string(lasting.squallText)),
                 ]
             )
         case .serverRestart(let downtime):
             server.restartStreams(downtime: downtime * scale)
-            log.recordRun(.serverRestart, [("at", at), ("downtime", .string(downtime.squallText))])
+            log.recordRun(.serverRestart, [("at", at), ("step", name), ("downtime", .string(downtime.squallText))])
         }
     }
 

@@ -130,10 +130,57 @@ import Testing
         #expect("\(error!)".contains("line 2"))
     }
 
+    @Test func stepExpectationsAreCheckedPerTargetedClient() throws {
+        // timeScale 0.5: a real millisecond is two scenario milliseconds. The fault starts at real 1 500 and is lifted
+        // at 2 500. a falls back and comes back; b keeps its WebSocket throughout; c falls back and never returns.
+        let header =
+            #"{"time":1000,"source":"run","event":"scenario","name":"m","seed":1,"timeScale":0.5,"version":"t","scenarioDigest":"x","planDigest":"y","scenario":{"name":"m","duration":"10s","timeScale":0.5,"clients":[{"name":"g","count":3}],"timeline":[{"at":"1s","for":"2s","fault":{"name":"slow","type":"latency","attributes":{"latency":100}},"expect":{"recoveredWithin":"1s","fellBackWithin":"500ms","noLoss":true}}],"gates":{"step_recovery_ms{step:slow,client:a}":["max<=1000"]}}}"#
+        var lines = [header]
+        for (client, job) in [("a", "j1"), ("b", "j2"), ("c", "j3")] {
+            lines.append(
+                #"{"time":1000,"source":"run","event":"client_started","client":"\#(client)","group":"g","strategy":"s","jobId":"\#(job)"}"#
+            )
+        }
+        lines += [
+            #"{"time":1100,"source":"client","client":"b","event":"connected","jobId":"j2","attempt":1,"probe":false}"#,
+            #"{"time":1500,"source":"run","event":"fault_applied","step":"slow","name":"slow","type":"latency","groups":["g"]}"#,
+            #"{"time":1510,"source":"client","client":"a","event":"closed","jobId":"j1","code":1006,"reason":"lost"}"#,
+            #"{"time":1550,"source":"client","client":"a","event":"poll","jobId":"j1","since":0}"#,
+            #"{"time":1600,"source":"client","client":"c","event":"closed","jobId":"j3","code":1006,"reason":"lost"}"#,
+            #"{"time":1800,"source":"client","client":"c","event":"poll","jobId":"j3","since":0}"#,
+            #"{"time":2000,"source":"server","event":"published","jobId":"j3","seq":1,"type":"progress"}"#,
+            #"{"time":2500,"source":"run","event":"fault_lifted","name":"slow","connectionsHit":3,"healing":false}"#,
+            #"{"time":2700,"source":"client","client":"a","event":"connected","jobId":"j1","attempt":1,"probe":true}"#,
+            #"{"time":3000,"source":"server","event":"published","jobId":"j3","seq":2,"type":"progress"}"#,
+            #"{"time":9000,"source":"run","event":"run_ended","reason":"duration reached","interrupted":false}"#,
+        ]
+        let metrics = try RunRecord(lines: lines).metrics
+        #expect(metrics.samples(.stepRecovery, tags: ["step": "slow", "client": "a"]) == [400])
+        #expect(metrics.samples(.stepRecovery, tags: ["step": "slow", "client": "b"]) == [0], "never lost it")
+        #expect(metrics.samples(.stepRecovery, tags: ["step": "slow", "client": "c"]) == [.infinity])
+        #expect(metrics.samples(.stepFallback, tags: ["step": "slow", "client": "a"]) == [100])
+        #expect(metrics.samples(.stepFallback, tags: ["step": "slow", "client": "b"]) == [.infinity])
+        #expect(metrics.samples(.stepFallback, tags: ["step": "slow", "client": "c"]) == [600])
+        #expect(metrics.value(.lostMessages, .count) == 2)
+        #expect(metrics.value(.stepLostMessages, .count, tags: ["step": "slow"]) == 1, "seq 2 came after the lift")
+        #expect(metrics.samples(.stepRecovery, tags: ["step": "other"]).isEmpty)
+        let record = try RunRecord(lines: lines)
+        let verdicts = Dictionary(
+            uniqueKeysWithValues: record.gates.map { ("\($0.gate.key) \($0.gate.expression)", $0) }
+        )
+        #expect(verdicts["step_recovery_ms{step:slow} max<=1000"]?.passed == false)
+        #expect(verdicts["step_recovery_ms{step:slow} max<=1000"]?.summary.contains("observed never") == true)
+        #expect(verdicts["step_fallback_ms{step:slow} max<=500"]?.passed == false)
+        #expect(verdicts["step_lost_messages{step:slow} count==0"]?.passed == false)
+        #expect(verdicts["step_recovery_ms{step:slow,client:a} max<=1000"]?.passed == true)
+    }
+
     @Test func percentilesInterpolateLikeK6() {
         #expect(RunMetrics.aggregate([1, 2, 3, 4], .percentile(50)) == 2.5)
         #expect(RunMetrics.aggregate([10], .percentile(95)) == 10)
         #expect(RunMetrics.aggregate([], .percentile(95)) == nil)
         #expect(RunMetrics.aggregate([], .count) == 0)
+        #expect(RunMetrics.aggregate([1, .infinity], .percentile(50)) == .infinity, "not NaN")
+        #expect(RunMetrics.aggregate([1, 2, .infinity], .percentile(50)) == 2)
     }
 }

@@ -183,6 +183,49 @@ import Testing
         #expect(verdicts["stuck_on_polling_rate{group:prober}"] == true)
     }
 
+    @Test func aStepsExpectationsPassForAClientThatReturnsAndFailForOneThatNeverDoes() async throws {
+        // At 3 s every socket is reset and upgrades are rejected for 10 s, one fault per group. Both presets poll at
+        // once; after the lift the resilient one probes WebSocket within 30 s, the scanner never does.
+        let record = try await self.run(
+            #"""
+            {"name": "expect", "seed": 4, "timeScale": 0.05, "duration": "60s",
+             "server": {"job": {"totalItems": 200, "itemInterval": "1s"}},
+             "clients": [{"name": "scanner", "count": 2, "strategy": "booktrack-scanner", "startAt": "1s"},
+                         {"name": "prober", "count": 2, "strategy": "resilient", "startAt": "1s",
+                          "overrides": {"reconnectAttempts": 0}}],
+             "timeline": [
+               {"at": "3s", "for": "10s", "target": {"group": "scanner"},
+                "fault": {"name": "wall-scanner", "type": "block_upgrade", "attributes": {"mode": "reject"}},
+                "expect": {"recoveredWithin": "35s", "fellBackWithin": "10s", "noLoss": true}},
+               {"at": "3s", "for": "10s", "target": {"group": "prober"},
+                "fault": {"name": "wall-prober", "type": "block_upgrade", "attributes": {"mode": "reject"}},
+                "expect": {"recoveredWithin": "35s", "fellBackWithin": "10s", "noLoss": true}},
+               {"at": "3s", "handoff": {"mode": "reset"}}]}
+            """#
+        )
+        let verdicts = Dictionary(uniqueKeysWithValues: record.gates.map { ($0.gate.key, $0) })
+        #expect(verdicts["step_recovery_ms{step:wall-prober}"]?.passed == true)
+        #expect(verdicts["step_recovery_ms{step:wall-scanner}"]?.passed == false)
+        #expect(verdicts["step_recovery_ms{step:wall-scanner}"]?.observed == .infinity)
+        #expect(verdicts["step_fallback_ms{step:wall-scanner}"]?.passed == true)
+        #expect(verdicts["step_fallback_ms{step:wall-prober}"]?.passed == true)
+        #expect(verdicts["step_lost_messages{step:wall-scanner}"]?.passed == true)
+        #expect(verdicts["step_lost_messages{step:wall-prober}"]?.passed == true)
+        let back = record.metrics.samples(.stepRecovery, tags: ["step": "wall-prober"])
+        #expect(back.count == 2 && back.allSatisfy { $0 > 0 && $0 <= 31_000 }, "\(back)")
+        #expect(record.verdict == .failed)
+        // The failing gate's clients are listed with their timelines, and "never" is written as such.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-expect-\(UUID().uuidString)")
+            .path
+        try ReportWriter.write(record, to: folder)
+        let summary = try String(contentsOfFile: folder + "/summary.md", encoding: .utf8)
+        #expect(summary.contains("Clients that failed `step_recovery_ms{step:wall-scanner}`"), "\(summary)")
+        #expect(summary.contains("scanner-1") && !summary.contains("**prober-1**"), "\(summary)")
+        #expect(summary.contains("| never |"), "\(summary)")
+        let json = try String(contentsOfFile: folder + "/report.json", encoding: .utf8)
+        #expect(json.replacingOccurrences(of: " ", with: "").contains("\"never\":true"))
+    }
+
     @Test func theSameSeedTargetsTheSameClientsInEveryRun() async throws {
         // Every client reconnects at once after the handoff; the fault refuses half of them (picked by seed) until
         // it is lifted. Only those clients may see a connection fail, and the same ones in both runs.

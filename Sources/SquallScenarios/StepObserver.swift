@@ -1,0 +1,211 @@
+import SquallFaults
+import SquallReferenceClient
+
+/// The per-step metrics (``Metric/stepRecovery``, ``Metric/stepFallback``, ``Metric/stepLostMessages``) read from
+/// the event log: each timeline step's window as the log shows it, the clients it targeted (running when it started,
+/// or started while it was in force), and per client how long after the step's end it was on WebSocket again and how
+/// long after the step's start (or its own, when later) it first polled.
+struct StepObserver {
+    /// One step as it happened.
+    struct Window {
+        /// The timeline entry's name (repetitions share it).
+        var name: String
+        /// When it started (log time, ms).
+        var start: Double
+        /// When its effect ended (log time, ms); nil when it lasted until the end of the run.
+        var end: Double?
+        /// The groups whose proxies it acted on (nil: every group).
+        var groups: Set<String>?
+        /// The clients it picked (nil: every client of the groups).
+        var clients: Set<String>?
+        /// The clients it targeted: those running when it started and those that started while it was in force.
+        var targeted: Set<String> = []
+
+        /// Whether the step acts on this client.
+        func targets(_ id: String, group: String) -> Bool {
+            (self.groups?.contains(group) ?? true) && (self.clients?.contains(id) ?? true)
+        }
+    }
+
+    /// Every step of the run, by start time.
+    private(set) var windows: [Window] = []
+    /// Client → step → the step's end → on WebSocket again or done, scenario ms (infinite: never).
+    private(set) var recoveries: [String: [String: [Double]]] = [:]
+    /// Client → step → the step's start → first poll, scenario ms (infinite: never).
+    private(set) var fallbacks: [String: [String: [Double]]] = [:]
+
+    /// Reads the steps and the clients' states from the log, in time order.
+    init(records: [EventRecord], timeScale: Double) {
+        self.windows = Self.windows(in: records, timeScale: timeScale)
+        // Moments where a window starts or ends, starts first at the same instant.
+        var moments: [(time: Double, isEnd: Bool, window: Int)] = []
+        for (index, window) in self.windows.enumerated() {
+            moments.append((window.start, false, index))
+            if let end = window.end { moments.append((end, true, index)) }
+        }
+        moments.sort { ($0.time, $0.isEnd ? 1 : 0, $0.window) < ($1.time, $1.isEnd ? 1 : 0, $1.window) }
+        var next = 0
+        var open: Set<Int> = []
+        var running: [String] = []
+        var group: [String: String] = [:]
+        var done: Set<String> = []
+        var onWebSocket: Set<String> = []
+        var awaitingRecovery: [String: [(step: String, since: Double)]] = [:]
+        var awaitingFallback: [String: [(step: String, since: Double)]] = [:]
+        func sample(_ store: inout [String: [String: [Double]]], _ id: String, _ step: String, _ value: Double) {
+            store[id, default: [:]][step, default: []].append(value)
+        }
+        func reach(_ time: Double) {
+            while next < moments.count, moments[next].time <= time {
+                let moment = moments[next]
+                next += 1
+                let window = self.windows[moment.window]
+                if !moment.isEnd {
+                    open.insert(moment.window)
+                    let targeted = running.filter { id in
+                        !done.contains(id) && window.targets(id, group: group[id] ?? "")
+                    }
+                    self.windows[moment.window].targeted = Set(targeted)
+                    for id in targeted { awaitingFallback[id, default: []].append((window.name, moment.time)) }
+                } else {
+                    open.remove(moment.window)
+                    for id in window.targeted.sorted() where !done.contains(id) {
+                        if onWebSocket.contains(id) {
+                            sample(&self.recoveries, id, window.name, 0)
+                        } else {
+                            awaitingRecovery[id, default: []].append((window.name, moment.time))
+                        }
+                    }
+                }
+            }
+        }
+        for record in records {
+            reach(record.time)
+            guard let id = record.client else { continue }
+            if record.runEvent == .clientStarted {
+                running.append(id)
+                group[id] = record.string("group") ?? "external"
+                // A client that starts while a step is in force is targeted from its start.
+                for index in open.sorted() where self.windows[index].targets(id, group: group[id]!) {
+                    self.windows[index].targeted.insert(id)
+                    awaitingFallback[id, default: []].append((self.windows[index].name, record.time))
+                }
+                continue
+            }
+            switch record.clientEvent {
+            case .connected:
+                onWebSocket.insert(id)
+                for pending in awaitingRecovery.removeValue(forKey: id) ?? [] {
+                    sample(&self.recoveries, id, pending.step, (record.time - pending.since) / timeScale)
+                }
+            case .closed:
+                onWebSocket.remove(id)
+            case .poll:
+                for pending in awaitingFallback.removeValue(forKey: id) ?? [] {
+                    sample(&self.fallbacks, id, pending.step, (record.time - pending.since) / timeScale)
+                }
+            case .finished:
+                // A client whose job ended had nothing left to recover for or to fall back to.
+                done.insert(id)
+                onWebSocket.remove(id)
+                for pending in awaitingRecovery.removeValue(forKey: id) ?? [] {
+                    sample(&self.recoveries, id, pending.step, (record.time - pending.since) / timeScale)
+                }
+                awaitingFallback.removeValue(forKey: id)
+            default:
+                break
+            }
+        }
+        reach(records.last?.time ?? 0)
+        for (id, pending) in awaitingRecovery {
+            for step in pending { sample(&self.recoveries, id, step.step, .infinity) }
+        }
+        for (id, pending) in awaitingFallback {
+            for step in pending { sample(&self.fallbacks, id, step.step, .infinity) }
+        }
+    }
+
+    /// The messages a client lost (their publication times) that fall in a window of `step` targeting it.
+    func lost(by client: String, publishedAt times: [Double], in step: String, runEnd: Double) -> Int {
+        var count = 0
+        for window in self.windows where window.name == step && window.targeted.contains(client) {
+            let end = window.end ?? runEnd
+            count += times.filter { $0 >= window.start && $0 <= end }.count
+        }
+        return count
+    }
+
+    /// Every step's window, read from the run's own events (each carries its timeline entry's name as `step`).
+    private static func windows(in records: [EventRecord], timeScale: Double) -> [Window] {
+        var windows: [Window] = []
+        var openFaults: [String: Int] = [:]
+        var openProfiles: [String: Int] = [:]
+        func groups(_ record: EventRecord) -> Set<String>? {
+            guard case .array(let values)? = record.fields["groups"] else { return nil }
+            return Set(values.compactMap { if case .string(let name) = $0 { name } else { nil } })
+        }
+        func clients(_ value: JSONValue?) -> Set<String>? {
+            guard case .array(let values)? = value else { return nil }
+            return Set(values.compactMap { if case .string(let name) = $0 { name } else { nil } })
+        }
+        func length(_ key: String, of record: EventRecord) -> Double {
+            (record.string(key).flatMap(Duration.init(parsing:)) ?? .zero).milliseconds * timeScale
+        }
+        for record in records where record.source == "run" {
+            guard let event = record.runEvent else { continue }
+            let step = record.string("step")
+            switch event {
+            case .faultApplied:
+                guard let step, let name = record.string("name") else { continue }
+                var fault: JSONValue? = nil
+                if case .object(let members)? = record.fields["fault"] { fault = members["clients"] }
+                openFaults[name] = windows.count
+                windows.append(
+                    Window(name: step, start: record.time, groups: groups(record), clients: clients(fault))
+                )
+            case .faultLifted:
+                guard let name = record.string("name"), let index = openFaults.removeValue(forKey: name),
+                    record.fields["healing"] != .bool(true)
+                else { continue }
+                windows[index].end = record.time
+            case .handoff:
+                guard let step else { continue }
+                windows.append(
+                    Window(
+                        name: step,
+                        start: record.time,
+                        end: record.time + length("blackout", of: record),
+                        groups: groups(record)
+                    )
+                )
+            case .serverRestart:
+                guard let step else { continue }
+                windows.append(
+                    Window(name: step, start: record.time, end: record.time + length("downtime", of: record))
+                )
+            case .clientsSuspended:
+                guard let step else { continue }
+                windows.append(
+                    Window(
+                        name: step,
+                        start: record.time,
+                        end: record.time + length("for", of: record),
+                        clients: clients(record.fields["clients"]) ?? []
+                    )
+                )
+            case .profile:
+                // A profile step is logged twice: when it is set and when the scenario's own comes back.
+                guard let step else { continue }
+                if let index = openProfiles.removeValue(forKey: step) {
+                    windows[index].end = record.time
+                } else {
+                    openProfiles[step] = windows.count
+                    windows.append(Window(name: step, start: record.time, groups: groups(record)))
+                }
+            default:
+                continue
+            }
+        }
+        return windows
+    }
+}
