@@ -1,13 +1,13 @@
 import SquallFaults
 import SquallScenarios
 
-/// `report.html`: one self-contained page (inline CSS and SVG, no scripts, no network) with the verdict, the gates,
-/// a per-client strategy timeline (WebSocket / reconnecting / polling) with the fault windows shaded, a latency
-/// histogram, and fallback and delivery counts per group.
+/// `report.html`: one self-contained page (inline CSS and SVG, no scripts, no network) with the verdict, the gates
+/// and the clients that failed each, clients by state over time and a per-client timeline (WebSocket /
+/// reconnecting / polling / suspended) with the fault windows shaded, connection attempts per second, latency as a
+/// histogram and a CDF, and fallback and delivery counts per group.
 enum HTMLReport {
     /// The page for one run.
     static func page(_ record: RunRecord) -> String {
-        let records = record.records
         let metrics = record.metrics
         let verdict = record.verdict.rawValue
         var html = """
@@ -19,7 +19,7 @@ enum HTMLReport {
             .passed{background:#2e7d32}.failed{background:#c62828}.interrupted{background:#ef6c00}.inconclusive{background:#6d4c41}.note{border-left:4px solid #6d4c41;padding:.4em .8em;background:#efebe9}
             table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ddd;padding:.3em .6em;text-align:left}
             td.num{text-align:right}.fail{color:#c62828;font-weight:600}.legend span{display:inline-block;width:1em;height:1em;vertical-align:middle;margin:0 .3em 0 1em}
-            svg{background:#fafafa;border:1px solid #eee}
+            svg{background:#fafafa;border:1px solid #eee}.row{display:flex;gap:1em;flex-wrap:wrap}
             </style></head><body>
             <h1>\(Self.escape(record.scenario.name)) <span class="\(verdict)">\(verdict)</span></h1>
             <p>\(Self.escape(record.scenario.description))</p>
@@ -53,11 +53,21 @@ enum HTMLReport {
             html +=
                 "<p class=\"fail\">Never injected: \(metrics.faultsNotInjected.map(Self.escape).joined(separator: ", "))</p>\n"
         }
-        html += "<h2>Client timeline</h2>\n"
+        let states = ClientStateTimeline(record)
+        let legend = ClientStateTimeline.State.allCases.map {
+            "<span style=\"background:\(Self.colour($0))\"></span>\(Self.label($0))"
+        }
         html +=
-            "<p class=\"legend\"><span style=\"background:#43a047\"></span>WebSocket<span style=\"background:#fb8c00\"></span>connecting / reconnecting<span style=\"background:#1e88e5\"></span>polling<span style=\"background:#8e24aa\"></span>suspended<span style=\"background:rgba(229,57,53,.18)\"></span>fault window, handoff blackout, server downtime</p>\n"
-        html += Self.timeline(records, record: record)
-        html += "<h2>Update latency</h2>\n" + Self.histogram(metrics.samples(.updateLatency))
+            "<h2>Clients by state</h2>\n<p class=\"legend\">\(legend.joined())<span style=\"background:rgba(229,57,53,.18)\"></span>fault window, handoff blackout, server downtime</p>\n"
+        html += HTMLCharts.clientsByState(states, record: record)
+        html += "<h2>Client timeline</h2>\n"
+        html += Self.timeline(states, record: record)
+        html +=
+            "<h2>Connection attempts per second</h2>\n<p class=\"legend\"><span style=\"background:#fb8c00\"></span>WebSocket connect attempts<span style=\"background:#e53935\"></span>the busiest second<span style=\"background:#1e88e5;height:.2em\"></span>polls</p>\n"
+        html += HTMLCharts.attemptsPerSecond(metrics)
+        let latencies = metrics.samples(.updateLatency)
+        html += "<h2>Update latency</h2>\n<div class=\"row\">"
+        html += HTMLCharts.histogram(latencies) + HTMLCharts.latencyCDF(latencies) + "</div>\n"
         html +=
             "<h2>Per group</h2><table><tr><th>group</th><th>clients</th><th>fell back</th><th>completed</th><th>delivered (WebSocket)</th><th>delivered (polling)</th><th>duplicates</th><th>lost</th></tr>\n"
         for group in Set(metrics.clients.map(\.group)).sorted() {
@@ -67,7 +77,7 @@ enum HTMLReport {
             html +=
                 "<tr><td>\(Self.escape(group))</td><td class=\"num\">\(clients.count)</td><td class=\"num\">\(clients.filter(\.fellBack).count)</td><td class=\"num\">\(clients.filter { $0.outcome == "completed" }.count)</td><td class=\"num\">\(total - polling)</td><td class=\"num\">\(polling)</td><td class=\"num\">\(clients.reduce(0) { $0 + $1.duplicates })</td><td class=\"num\">\(clients.reduce(0) { $0 + $1.lost })</td></tr>\n"
         }
-        html += "</table>\n" + Self.groupBars(metrics)
+        html += "</table>\n" + HTMLCharts.groupBars(metrics)
         html +=
             "<h2>Harness</h2><p>\(Self.escape(record.harness.summary)). Bound: \(Self.escape(record.harness.bound.reason)).</p>\n"
         html += "<h2>Metrics</h2><table><tr><th>metric</th><th>value</th></tr>\n"
@@ -79,16 +89,31 @@ enum HTMLReport {
         return html
     }
 
-    private enum Lane: String {
-        case connecting = "#fb8c00"
-        case websocket = "#43a047"
-        case polling = "#1e88e5"
-        case suspended = "#8e24aa"
+    /// The colour of each state, in the lanes, the legend and the clients-by-state chart.
+    static func colour(_ state: ClientStateTimeline.State) -> String {
+        switch state {
+        case .connecting: "#fb8c00"
+        case .websocket: "#43a047"
+        case .polling: "#1e88e5"
+        case .suspended: "#8e24aa"
+        case .done: "#bdbdbd"
+        }
+    }
+
+    /// A state's name in legends.
+    static func label(_ state: ClientStateTimeline.State) -> String {
+        switch state {
+        case .connecting: "connecting / reconnecting"
+        case .websocket: "WebSocket"
+        case .polling: "polling"
+        case .suspended: "suspended"
+        case .done: "done"
+        }
     }
 
     /// One row per client (up to 200), coloured by state over time, with fault windows, handoff blackouts and
     /// server downtimes shaded over the lanes.
-    private static func timeline(_ records: [EventRecord], record: RunRecord) -> String {
+    private static func timeline(_ states: ClientStateTimeline, record: RunRecord) -> String {
         let start = record.startedAt
         let span = max(1, record.endedAt - start)
         let clients = Array(record.metrics.clients.prefix(200))
@@ -100,16 +125,40 @@ enum HTMLReport {
         func x(_ time: Double) -> Double { left + (time - start) / span * (width - left - 10) }
         var svg =
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
+        for (row, client) in clients.enumerated() {
+            let y = top + Double(row) * rowHeight
+            for interval in states.intervals[client.id] ?? [] where interval.state != .done {
+                svg +=
+                    "<rect x=\"\(Self.f(x(interval.since)))\" y=\"\(Self.f(y))\" width=\"\(Self.f(max(0.5, x(interval.until) - x(interval.since))))\" height=\"\(Self.f(max(1, rowHeight - 1)))\" fill=\"\(Self.colour(interval.state))\"/>\n"
+            }
+        }
         // Fault windows, handoff blackouts and server downtimes go on top of the lanes, translucent, so they show
         // whatever state the clients were in.
+        svg += Self.shading(record, x: x, top: top, height: Double(clients.count) * rowHeight)
+        if rowHeight >= 10 {
+            for (row, client) in clients.enumerated() {
+                svg +=
+                    "<text x=\"4\" y=\"\(Self.f(top + Double(row) * rowHeight + rowHeight - 2))\" font-size=\"9\">\(Self.escape(client.id))</text>\n"
+            }
+        }
+        svg += Self.timeAxis(record, x: x, y: top + Double(clients.count) * rowHeight + 14)
+        svg += "</svg>\n"
+        if record.metrics.clients.count > clients.count {
+            svg += "<p>First \(clients.count) of \(record.metrics.clients.count) clients shown.</p>\n"
+        }
+        return svg
+    }
+
+    /// Translucent bands over a chart for every fault window, handoff blackout and server-restart downtime, with a
+    /// line at each handoff and restart.
+    static func shading(_ record: RunRecord, x: (Double) -> Double, top: Double, height: Double) -> String {
         var overlay = ""
-        let laneHeight = Self.f(Double(clients.count) * rowHeight)
         func shade(from since: Double, to until: Double, _ title: String) {
             overlay +=
-                "<rect x=\"\(Self.f(x(since)))\" y=\"\(top)\" width=\"\(Self.f(max(1, x(until) - x(since))))\" height=\"\(laneHeight)\" fill=\"rgba(229,57,53,.18)\"><title>\(Self.escape(title))</title></rect>\n"
+                "<rect x=\"\(Self.f(x(since)))\" y=\"\(Self.f(top))\" width=\"\(Self.f(max(1, x(until) - x(since))))\" height=\"\(Self.f(height))\" fill=\"rgba(229,57,53,.18)\"><title>\(Self.escape(title))</title></rect>\n"
         }
         var openFaults: [String: Double] = [:]
-        for event in records where event.source == "run" {
+        for event in record.records where event.source == "run" {
             switch event.event {
             case "fault_applied":
                 if let name = event.string("name") { openFaults[name] = event.time }
@@ -119,7 +168,7 @@ enum HTMLReport {
                 }
             case "handoff", "server_restart":
                 overlay +=
-                    "<line x1=\"\(Self.f(x(event.time)))\" x2=\"\(Self.f(x(event.time)))\" y1=\"\(top)\" y2=\"\(Self.f(top + Double(clients.count) * rowHeight))\" stroke=\"#e53935\" stroke-width=\"2\"><title>\(event.event)</title></line>\n"
+                    "<line x1=\"\(Self.f(x(event.time)))\" x2=\"\(Self.f(x(event.time)))\" y1=\"\(Self.f(top))\" y2=\"\(Self.f(top + height))\" stroke=\"#e53935\" stroke-width=\"2\"><title>\(event.event)</title></line>\n"
                 // The blackout (handoff) or downtime (restart), logged in scenario time.
                 let window =
                     event.string(event.event == "handoff" ? "blackout" : "downtime")
@@ -132,101 +181,23 @@ enum HTMLReport {
                 break
             }
         }
-        for (name, since) in openFaults { shade(from: since, to: record.endedAt, name) }
-        let index = Dictionary(uniqueKeysWithValues: clients.enumerated().map { ($1.id, $0) })
-        var lane: [String: (Lane, Double)] = [:]
-        var before: [String: Lane] = [:]
-        func close(_ id: String, at time: Double) {
-            guard let (state, since) = lane.removeValue(forKey: id), let row = index[id] else { return }
-            let y = top + Double(row) * rowHeight
-            svg +=
-                "<rect x=\"\(Self.f(x(since)))\" y=\"\(Self.f(y))\" width=\"\(Self.f(max(0.5, x(time) - x(since))))\" height=\"\(Self.f(max(1, rowHeight - 1)))\" fill=\"\(state.rawValue)\"/>\n"
-        }
-        func enter(_ id: String, _ state: Lane, at time: Double) {
-            if lane[id]?.0 == state { return }
-            close(id, at: time)
-            lane[id] = (state, time)
-        }
-        for event in records {
-            guard let id = event.client, index[id] != nil else { continue }
-            switch (event.source, event.event) {
-            case ("run", "client_started"), ("client", "connect_attempt"):
-                if lane[id]?.0 != .polling { enter(id, .connecting, at: event.time) }
-            case ("client", "connected"), ("client", "recovered"): enter(id, .websocket, at: event.time)
-            case ("client", "closed"), ("client", "connect_failed"), ("client", "reconnect_attempt"):
-                if lane[id]?.0 != .polling { enter(id, .connecting, at: event.time) }
-            case ("client", "fallback"): enter(id, .polling, at: event.time)
-            case ("client", "suspended"):
-                before[id] = lane[id]?.0
-                enter(id, .suspended, at: event.time)
-            case ("client", "resumed"): enter(id, before[id] ?? .connecting, at: event.time)
-            case ("client", "finished"), ("client", "stopped"): close(id, at: event.time)
-            default: break
-            }
-        }
-        for id in Array(lane.keys) { close(id, at: record.endedAt) }
-        svg += overlay
-        if rowHeight >= 10 {
-            for (row, client) in clients.enumerated() {
-                svg +=
-                    "<text x=\"4\" y=\"\(Self.f(top + Double(row) * rowHeight + rowHeight - 2))\" font-size=\"9\">\(Self.escape(client.id))</text>\n"
-            }
-        }
-        let axis = top + Double(clients.count) * rowHeight + 14
+        for (name, since) in openFaults.sorted(by: { $0.key < $1.key }) { shade(from: since, to: record.endedAt, name) }
+        return overlay
+    }
+
+    /// Six ticks of scenario seconds under a chart whose x axis is the run.
+    static func timeAxis(_ record: RunRecord, x: (Double) -> Double, y: Double) -> String {
+        let span = max(1, record.endedAt - record.startedAt)
+        var svg = ""
         for tick in 0...5 {
-            let time = start + span * Double(tick) / 5
+            let time = record.startedAt + span * Double(tick) / 5
             svg +=
-                "<text x=\"\(Self.f(x(time)))\" y=\"\(Self.f(axis))\" font-size=\"10\" text-anchor=\"middle\">\(MetricSummary.format((time - start) / record.scenario.timeScale / 1_000)) s</text>\n"
-        }
-        svg += "</svg>\n"
-        if record.metrics.clients.count > clients.count {
-            svg += "<p>First \(clients.count) of \(record.metrics.clients.count) clients shown.</p>\n"
+                "<text x=\"\(Self.f(x(time)))\" y=\"\(Self.f(y))\" font-size=\"10\" text-anchor=\"middle\">\(MetricSummary.format(((time - record.startedAt) / record.scenario.timeScale / 100).rounded() / 10)) s</text>\n"
         }
         return svg
     }
 
-    /// A 30-bin histogram of latencies.
-    private static func histogram(_ samples: [Double]) -> String {
-        guard let maximum = samples.max(), !samples.isEmpty else { return "<p>No deliveries.</p>\n" }
-        let bins = 30
-        let width = max(maximum, 1) / Double(bins)
-        var counts = Array(repeating: 0, count: bins)
-        for sample in samples { counts[min(bins - 1, Int(sample / width))] += 1 }
-        let tallest = Double(counts.max() ?? 1)
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"220\" viewBox=\"0 0 640 220\">\n"
-        for (bin, count) in counts.enumerated() {
-            let height = Double(count) / tallest * 170
-            svg +=
-                "<rect x=\"\(Self.f(40 + Double(bin) * 19.5))\" y=\"\(Self.f(185 - height))\" width=\"17\" height=\"\(Self.f(height))\" fill=\"#1e88e5\"><title>\(MetricSummary.format(Double(bin) * width))–\(MetricSummary.format(Double(bin + 1) * width)) ms: \(count)</title></rect>\n"
-        }
-        svg +=
-            "<text x=\"40\" y=\"205\" font-size=\"10\">0 ms</text><text x=\"620\" y=\"205\" font-size=\"10\" text-anchor=\"end\">\(MetricSummary.format(maximum)) ms</text>\n"
-        svg += "<text x=\"36\" y=\"20\" font-size=\"10\" text-anchor=\"end\">\(Int(tallest))</text></svg>\n"
-        return svg
-    }
-
-    /// Fallback and completion per group as bars.
-    private static func groupBars(_ metrics: RunMetrics) -> String {
-        let groups = Set(metrics.clients.map(\.group)).sorted()
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"\(30 + groups.count * 40)\">\n"
-        for (row, group) in groups.enumerated() {
-            let fallback = metrics.value(.fallbackRate, .rate, tags: ["group": group]) ?? 0
-            let completion = metrics.value(.completionRate, .rate, tags: ["group": group]) ?? 0
-            let y = 10 + Double(row) * 40
-            svg += "<text x=\"4\" y=\"\(Self.f(y + 12))\" font-size=\"11\">\(Self.escape(group))</text>\n"
-            svg +=
-                "<rect x=\"140\" y=\"\(Self.f(y))\" width=\"\(Self.f(fallback * 400))\" height=\"14\" fill=\"#1e88e5\"><title>fallback \(MetricSummary.format(fallback))</title></rect>"
-            svg +=
-                "<text x=\"\(Self.f(146 + fallback * 400))\" y=\"\(Self.f(y + 11))\" font-size=\"10\">fallback \(MetricSummary.format(fallback))</text>\n"
-            svg +=
-                "<rect x=\"140\" y=\"\(Self.f(y + 16))\" width=\"\(Self.f(completion * 400))\" height=\"14\" fill=\"#43a047\"><title>completion \(MetricSummary.format(completion))</title></rect>"
-            svg +=
-                "<text x=\"\(Self.f(146 + completion * 400))\" y=\"\(Self.f(y + 27))\" font-size=\"10\">completed \(MetricSummary.format(completion))</text>\n"
-        }
-        return svg + "</svg>\n"
-    }
-
-    private static func f(_ value: Double) -> String {
+    static func f(_ value: Double) -> String {
         JSONValue.format((value * 10).rounded() / 10)
     }
 

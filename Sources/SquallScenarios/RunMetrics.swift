@@ -357,7 +357,7 @@ public struct RunMetrics: Sendable, Hashable {
     }
 
     /// The nearest-rank-with-interpolation percentile k6 uses.
-    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    package static func percentile(_ sorted: [Double], _ p: Double) -> Double {
         guard sorted.count > 1 else { return sorted[0] }
         let rank = p / 100 * Double(sorted.count - 1)
         let lower = Int(rank.rounded(.down))

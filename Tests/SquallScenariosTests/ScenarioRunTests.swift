@@ -45,6 +45,16 @@ import Testing
         let lane = try #require(html.range(of: "fill=\"#43a047\""), "a WebSocket lane")
         #expect(lane.lowerBound < downtime.lowerBound, "the shading is drawn over the lanes, not hidden behind them")
         #expect(!html.contains("<script"), "self-contained, no scripts")
+        // Clients by state: a WebSocket layer and a reconnecting layer (the restart sent everyone reconnecting).
+        #expect(html.contains("fill=\"#43a047\"><title>websocket</title></polygon>"))
+        #expect(html.contains("fill=\"#fb8c00\"><title>connecting</title></polygon>"))
+        // Attempts per second: the busiest second is the one the metric names.
+        let peak = try #require(record.metrics.peak(.connectRatePeak))
+        #expect(html.contains("\(Int(peak.at / 1_000)) s: \(peak.count) connect attempts (peak)</title>"))
+        // Latency as a CDF next to the histogram, with its percentiles marked.
+        #expect(html.contains("<title>share of deliveries at or below a latency</title>"))
+        let p95 = try #require(record.metrics.value(.updateLatency, .percentile(95)))
+        #expect(html.contains("<title>p(95) \(MetricText.format(p95)) ms</title>"))
     }
 
     @Test func brokenNoDedupFailsTheDuplicateGate() async throws {
