@@ -107,10 +107,7 @@ public struct HybridClient: Sendable {
                 loop.handle(item, group: &group)
                 if loop.outcome != nil { break }
             }
-            if loop.outcome == nil {
-                loop.report(.stopped(reason: Task.isCancelled ? "client stopped" : "inputs ended"))
-            }
-            loop.closeLink()
+            loop.stop(reason: Task.isCancelled ? "client stopped" : "inputs ended", group: &group)
             input.finish()
             group.cancelAll()
             return loop.outcome
@@ -123,12 +120,8 @@ extension HybridClient {
     fileprivate enum Input: Sendable {
         case start
         case control(Control)
-        case ping(link: Int, ByteBuffer)
         case linkOpened(id: Int, commands: AsyncStream<LinkCommand>.Continuation)
-        case link(id: Int, HybridClientStateMachine.Event)
-        case timer(TimerKind, generation: Int)
-        case polled(JobStateRequest.Outcome)
-        case synced(attempt: Int, JobStateRequest.Outcome)
+        case driver(HybridClientDriver.Input)
     }
 
     /// What the loop tells an open WebSocket.
@@ -138,24 +131,18 @@ extension HybridClient {
         case close
     }
 
-    fileprivate enum TimerKind: Hashable, Sendable {
-        case reconnect, poll, probe, heartbeat
-    }
-
-    /// The client's state: the machine, the current WebSocket and the timers. Only ``run(events:)`` touches it.
+    /// The client's runtime: a ``HybridClientDriver`` whose effects become socket tasks and timers. Only
+    /// ``run(control:events:)`` touches it.
     fileprivate struct Loop {
         let client: HybridClient
         let input: AsyncStream<Input>.Continuation
         let emit: @Sendable (ClientEvent) -> Void
-        var machine: HybridClientStateMachine
-        var outcome: HybridClientStateMachine.Outcome?
-        var linkCount = 0
-        var currentLink: Int?
-        var currentAttempt = (attempt: 0, probe: false)
-        var commands: AsyncStream<LinkCommand>.Continuation?
-        var generations: [TimerKind: Int] = [:]
-        var heartbeatDeadline: ContinuousClock.Instant?
-        var heartbeatWatcherPending = false
+        var driver: HybridClientDriver
+        /// Each open link's command queue, by link id.
+        var links: [Int: AsyncStream<LinkCommand>.Continuation] = [:]
+        /// The driver's clock: milliseconds since the Unix epoch, advanced by the monotonic clock so a wall-clock
+        /// step never fires (or starves) a heartbeat.
+        let epoch = (wall: ReferenceTime.now(), instant: ContinuousClock.now)
 
         init(
             client: HybridClient,
@@ -165,7 +152,7 @@ extension HybridClient {
             self.client = client
             self.input = input
             self.emit = emit
-            self.machine = HybridClientStateMachine(
+            self.driver = HybridClientDriver(
                 strategy: client.configuration.strategy,
                 seed: client.configuration.seed
             )
@@ -173,138 +160,54 @@ extension HybridClient {
 
         var configuration: Configuration { self.client.configuration }
         var strategy: ClientStrategy { self.configuration.strategy }
+        var outcome: HybridClientStateMachine.Outcome? { self.driver.outcome }
+
+        /// Now, on the driver's clock.
+        var now: Double {
+            self.epoch.wall + (ContinuousClock.now - self.epoch.instant).milliseconds
+        }
 
         mutating func handle(_ item: Input, group: inout TaskGroup<Void>) {
             switch item {
             case .control:
                 return
-            case .ping(let id, let data):
-                // Answered from here, not the socket task, so a suspended client stops answering as a frozen app does.
-                guard id == self.currentLink else { return }
-                self.commands?.yield(.pong(data))
-                self.perform(self.machine.handle(.heartbeat), closing: "", group: &group)
             case .start:
-                self.perform(self.machine.handle(.start), closing: "", group: &group)
+                self.perform(self.driver.handle(.start, now: self.now), group: &group)
             case .linkOpened(let id, let commands):
-                guard id == self.currentLink else {
-                    commands.yield(.close)
-                    return
-                }
-                self.commands = commands
-                self.report(.connected(attempt: self.currentAttempt.attempt, probe: self.currentAttempt.probe))
-                self.perform(self.machine.handle(.webSocketOpened), closing: "not needed any more", group: &group)
-            case .link(let id, let event):
-                guard id == self.currentLink else { return }
-                switch event {
-                case .webSocketFailed(let reason):
-                    self.report(.connectFailed(reason: reason))
-                    self.dropLink()
-                case .webSocketClosed(let code, let reason):
-                    self.report(.closed(code: code, reason: reason))
-                    self.dropLink()
-                default:
-                    break
-                }
-                self.perform(self.machine.handle(event), closing: "job finished", group: &group)
-            case .timer(.heartbeat, let generation):
-                guard generation == self.generations[.heartbeat] else { return }
-                self.heartbeatWatcherPending = false
-                guard let deadline = self.heartbeatDeadline else { return }
-                if ContinuousClock.now >= deadline {
-                    self.heartbeatDeadline = nil
-                    self.perform(self.machine.handle(.heartbeatExpired), closing: "heartbeat timeout", group: &group)
-                } else {
-                    self.watchHeartbeat(until: deadline, group: &group)
-                }
-            case .timer(let kind, let generation):
-                guard generation == self.generations[kind] else { return }
-                let event: HybridClientStateMachine.Event =
-                    switch kind {
-                    case .reconnect: .reconnectTimerFired
-                    case .poll: .pollTimerFired
-                    case .probe, .heartbeat: .probeTimerFired
-                    }
-                self.perform(self.machine.handle(event), closing: "", group: &group)
-            case .polled(let outcome):
-                switch outcome {
-                case .answered(let state):
-                    self.report(.poll(status: 200, messages: state.messages.count, error: nil))
-                    self.perform(self.machine.handle(.pollAnswered(state)), closing: "job finished", group: &group)
-                case .failed(let status, let reason):
-                    self.report(.poll(status: status, messages: 0, error: reason))
-                    self.perform(self.machine.handle(.pollFailed(reason: reason)), closing: "", group: &group)
-                }
-            case .synced(let attempt, let outcome):
-                switch outcome {
-                case .answered(let state):
-                    self.report(.stateSync(attempt: attempt, status: 200, messages: state.messages.count, error: nil))
-                    self.perform(self.machine.handle(.stateSyncAnswered(state)), closing: "job finished", group: &group)
-                case .failed(let status, let reason):
-                    self.report(.stateSync(attempt: attempt, status: status, messages: 0, error: reason))
-                    self.perform(self.machine.handle(.stateSyncFailed(reason: reason)), closing: "", group: &group)
-                }
+                self.links[id] = commands
+                self.perform(self.driver.handle(.linkOpened(id: id), now: self.now), group: &group)
+            case .driver(let input):
+                self.perform(self.driver.handle(input, now: self.now), group: &group)
             }
         }
 
-        mutating func perform(
-            _ actions: [HybridClientStateMachine.Action],
-            closing reason: String,
-            group: inout TaskGroup<Void>
-        ) {
-            for action in actions {
-                switch action {
-                case .connectWebSocket(let attempt, let probe):
-                    self.closeLink()
-                    self.linkCount += 1
-                    self.currentLink = self.linkCount
-                    self.currentAttempt = (attempt, probe)
-                    self.report(.connectAttempt(attempt: attempt, probe: probe))
-                    let (id, input, client) = (self.linkCount, self.input, self.client)
+        mutating func perform(_ effects: [HybridClientDriver.Effect], group: inout TaskGroup<Void>) {
+            for effect in effects {
+                switch effect {
+                case .report(let kind):
+                    self.report(kind)
+                case .openLink(let id):
+                    let (input, client) = (self.input, self.client)
                     group.addTask { await client.runLink(id: id, input: input) }
-                case .sendReady(let lastSeq):
-                    let ready = String(
-                        decoding: ProtocolJSON.encode(HandshakeMessage.ready(lastSeq: lastSeq)),
-                        as: UTF8.self
-                    )
-                    self.commands?.yield(.sendText(ready))
-                case .closeWebSocket:
-                    if self.commands != nil {
-                        self.report(.closed(code: 1000, reason: "client closed: \(reason)"))
+                case .sendText(let id, let text):
+                    self.links[id]?.yield(.sendText(text))
+                case .sendPong(let id, let payload):
+                    self.links[id]?.yield(.pong(ByteBuffer(bytes: payload)))
+                case .closeLink(let id):
+                    self.links.removeValue(forKey: id)?.yield(.close)
+                case .startTimer(let timer, let generation, let delay):
+                    let input = self.input
+                    group.addTask {
+                        try? await Task.sleep(for: delay)
+                        input.yield(.driver(.timer(timer, generation: generation)))
                     }
-                    self.closeLink()
-                case .scheduleReconnect(let attempt, let delay):
-                    self.report(.reconnectAttempt(attempt: attempt, delayMs: delay.milliseconds))
-                    self.startTimer(.reconnect, after: delay, group: &group)
-                case .armHeartbeat(let timeout):
-                    let deadline = ContinuousClock.now + timeout
-                    self.heartbeatDeadline = deadline
-                    if !self.heartbeatWatcherPending {
-                        self.watchHeartbeat(until: deadline, group: &group)
-                    }
-                case .fallBackToPolling(let reason):
-                    self.report(.fallback(reason: reason))
-                case .poll(let since):
-                    let (request, jobId, input) = (self.jobStateRequest, self.configuration.jobId, self.input)
-                    group.addTask { input.yield(.polled(await request.fetch(jobId: jobId, since: since))) }
-                case .schedulePoll(let delay):
-                    self.startTimer(.poll, after: delay, group: &group)
-                case .scheduleProbe(let delay):
-                    self.startTimer(.probe, after: delay, group: &group)
-                case .recoveredToWebSocket:
-                    self.report(.recovered)
-                case .fetchState(let since, let attempt):
+                case .fetch(let fetch, let since):
                     let (request, jobId, input) = (self.jobStateRequest, self.configuration.jobId, self.input)
                     group.addTask {
-                        input.yield(.synced(attempt: attempt, await request.fetch(jobId: jobId, since: since)))
+                        input.yield(.driver(.fetched(fetch, await request.fetch(jobId: jobId, since: since))))
                     }
-                case .deliver(let message, let via):
-                    let latency = ReferenceTime.now() - Double(message.timestamp)
-                    self.report(.delivered(seq: message.seq, via: via, latencyMs: latency, type: message.type))
-                case .dropDuplicate(let seq):
-                    self.report(.duplicateDropped(seq: seq))
-                case .finish(let outcome):
-                    self.report(.finished(outcome: outcome))
-                    self.outcome = outcome
+                case .finished:
+                    break
                 }
             }
         }
@@ -312,7 +215,7 @@ extension HybridClient {
         func report(_ kind: ClientEvent.Kind) {
             self.emit(
                 ClientEvent(
-                    time: ReferenceTime.now(),
+                    time: self.now,
                     clientId: self.configuration.clientId,
                     jobId: self.configuration.jobId,
                     kind: kind
@@ -320,16 +223,11 @@ extension HybridClient {
             )
         }
 
-        /// Closes the current WebSocket (if open) and forgets it: its later events are ignored.
-        mutating func closeLink() {
-            self.commands?.yield(.close)
-            self.dropLink()
-        }
-
-        private mutating func dropLink() {
-            self.commands = nil
-            self.currentLink = nil
-            self.heartbeatDeadline = nil
+        /// Stops the client before its job ended: reports `stopped`, closes the current link.
+        mutating func stop(reason: String, group: inout TaskGroup<Void>) {
+            self.perform(self.driver.stop(reason: reason), group: &group)
+            for commands in self.links.values { commands.yield(.close) }
+            self.links = [:]
         }
 
         private var jobStateRequest: JobStateRequest {
@@ -342,27 +240,6 @@ extension HybridClient {
                 ),
                 token: self.configuration.token
             )
-        }
-
-        private mutating func startTimer(_ kind: TimerKind, after delay: Duration, group: inout TaskGroup<Void>) {
-            let generation = (self.generations[kind] ?? 0) + 1
-            self.generations[kind] = generation
-            let input = self.input
-            group.addTask {
-                try? await Task.sleep(for: delay)
-                input.yield(.timer(kind, generation: generation))
-            }
-        }
-
-        private mutating func watchHeartbeat(until deadline: ContinuousClock.Instant, group: inout TaskGroup<Void>) {
-            let generation = (self.generations[.heartbeat] ?? 0) + 1
-            self.generations[.heartbeat] = generation
-            self.heartbeatWatcherPending = true
-            let input = self.input
-            group.addTask {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                input.yield(.timer(.heartbeat, generation: generation))
-            }
         }
     }
 
@@ -379,7 +256,7 @@ extension HybridClient {
         let channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
         switch await socket.open(jobId: self.configuration.jobId) {
         case .failed(let reason):
-            input.yield(.link(id: id, .webSocketFailed(reason: reason)))
+            input.yield(.driver(.link(id: id, .webSocketFailed(reason: reason))))
             return
         case .opened(let opened):
             channel = opened
@@ -422,7 +299,7 @@ extension HybridClient {
             }
         }
         let (code, reason) = ending ?? (nil, "connection lost")
-        input.yield(.link(id: id, .webSocketClosed(code: code, reason: reason)))
+        input.yield(.driver(.link(id: id, .webSocketClosed(code: code, reason: reason))))
     }
 
     /// Reads frames until the stream ends; returns the close code and reason.
@@ -439,14 +316,14 @@ extension HybridClient {
                     let data = frame.unmaskedData
                     let bytes = data.readableBytesView
                     if let message = try? ProtocolJSON.decode(ProgressMessage.self, from: bytes) {
-                        input.yield(.link(id: id, .received(message)))
+                        input.yield(.driver(.link(id: id, .received(message))))
                     } else if (try? ProtocolJSON.decode(HandshakeMessage.self, from: bytes))?.type == .readyAck {
-                        input.yield(.link(id: id, .heartbeat))
+                        input.yield(.driver(.link(id: id, .heartbeat)))
                     }
                 case .ping:
-                    input.yield(.ping(link: id, frame.unmaskedData))
+                    input.yield(.driver(.ping(id: id, payload: Array(frame.unmaskedData.readableBytesView))))
                 case .pong:
-                    input.yield(.link(id: id, .heartbeat))
+                    input.yield(.driver(.link(id: id, .heartbeat)))
                 case .connectionClose:
                     var data = frame.unmaskedData
                     let code = data.readInteger(as: UInt16.self).map(Int.init)
