@@ -9,11 +9,8 @@ import Synchronization
 final class JobStore: Sendable {
     /// A job as the server holds it.
     private struct Job {
-        let id: String
         let token: String
-        let creation: JobCreation
-        var messages: [ProgressMessage] = []
-        var status = JobState.Status.running
+        var progress: JobProgress
         var subscribers: [Int: Subscriber] = [:]
     }
 
@@ -22,15 +19,7 @@ final class JobStore: Sendable {
         /// Called with each new message, in `seq` order.
         var send: @Sendable (ProgressMessage) -> Void
         /// Called when the server ends the stream while the job still runs.
-        var end: @Sendable (StreamEnd) -> Void
-    }
-
-    /// Why the server ends a stream early.
-    enum StreamEnd: Sendable {
-        /// The server is shutting down (close 1001).
-        case shutdown
-        /// The WebSocket side restarts (close 1012); clients should reconnect.
-        case restart
+        var end: @Sendable (ProgressStreamEnd) -> Void
     }
 
     /// A job waiting for the server to run it.
@@ -78,7 +67,10 @@ final class JobStore: Sendable {
             token: Self.randomHex(16, using: &generator)
         )
         self.state.withLock { state in
-            state.jobs[created.jobId] = Job(id: created.jobId, token: created.token, creation: creation)
+            state.jobs[created.jobId] = Job(
+                token: created.token,
+                progress: JobProgress(jobId: created.jobId, creation: creation)
+            )
             state.tokens[created.token] = created.jobId
         }
         self.ticketContinuation.yield(Ticket(jobId: created.jobId, creation: creation))
@@ -96,18 +88,7 @@ final class JobStore: Sendable {
 
     /// The job's status and every message after `since`, or nil for an unknown job.
     func jobState(jobId: String, since: Int) -> JobState? {
-        self.state.withLock { state in
-            guard let job = state.jobs[jobId] else { return nil }
-            let last = job.messages.last
-            return JobState(
-                jobId: jobId,
-                status: job.status,
-                processedItems: last?.data.processedItems ?? 0,
-                totalItems: job.creation.totalItems,
-                lastSeq: last?.seq ?? 0,
-                messages: Array(job.messages.drop { $0.seq <= since })
-            )
-        }
+        self.state.withLock { state in state.jobs[jobId]?.progress.state(since: since) }
     }
 
     /// Sends every message after `lastSeq` to `subscriber`, then each new one until the job ends.
@@ -117,11 +98,11 @@ final class JobStore: Sendable {
     func subscribe(jobId: String, after lastSeq: Int, _ subscriber: Subscriber) -> Int? {
         self.state.withLock { state in
             guard var job = state.jobs[jobId] else { return nil }
-            for message in job.messages where message.seq > lastSeq {
+            for message in job.progress.messages(after: lastSeq) {
                 subscriber.send(message)
             }
-            guard job.status == .running, !state.isShutDown else {
-                if job.status == .running { subscriber.end(.shutdown) }
+            guard job.progress.status == .running, !state.isShutDown else {
+                if job.progress.status == .running { subscriber.end(.shutdown) }
                 return nil
             }
             let id = state.nextSubscriber
@@ -145,40 +126,13 @@ final class JobStore: Sendable {
     /// - Returns: the message, or nil when the job is gone.
     func publish(jobId: String, item: Int, time: Double) -> ProgressMessage? {
         self.state.withLock { state -> ProgressMessage? in
-            guard var job = state.jobs[jobId], job.status == .running else { return nil }
-            let total = job.creation.totalItems
-            let type: ProgressMessage.MessageType
-            let status: String
-            if let failure = job.creation.failAfterItems, item >= failure {
-                type = .error
-                status = "Failed at item \(item)"
-            } else if item >= total {
-                type = .complete
-                status = "Completed \(total) items"
-            } else {
-                type = .progress
-                status = "Processing item \(item)"
+            guard var job = state.jobs[jobId], let message = job.progress.publish(item: item, time: time) else {
+                return nil
             }
-            let message = ProgressMessage(
-                type: type,
-                jobId: jobId,
-                seq: job.messages.count + 1,
-                timestamp: Int64(time.rounded(.down)),
-                data: ProgressData(
-                    progress: Double(item) / Double(total),
-                    processedItems: item,
-                    totalItems: total,
-                    currentStatus: status
-                )
-            )
-            job.messages.append(message)
             for subscriber in job.subscribers.values {
                 subscriber.send(message)
             }
-            if message.isFinal {
-                job.status = type == .complete ? .completed : .failed
-                job.subscribers = [:]
-            }
+            if message.isFinal { job.subscribers = [:] }
             state.jobs[jobId] = job
             return message
         }
@@ -211,7 +165,7 @@ final class JobStore: Sendable {
         }
     }
 
-    private func endStreams(_ end: StreamEnd) {
+    private func endStreams(_ end: ProgressStreamEnd) {
         let subscribers = self.state.withLock { state in
             if end == .shutdown { state.isShutDown = true }
             defer {

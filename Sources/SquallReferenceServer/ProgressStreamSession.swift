@@ -2,35 +2,13 @@ import Foundation
 import NIOCore
 import NIOWebSocket
 import SquallReferenceProtocol
-import Synchronization
 
-/// One client's WebSocket progress stream: waits for `ready`, answers `ready_ack`, sends every message after the
-/// client's `lastSeq` and then live ones, pings on an interval, and closes with 1000 after the job's last message.
+/// One client's WebSocket progress stream over a real socket: a ``ProgressStreamStateMachine`` fed by the client's
+/// frames, a keep-alive ticker and the job's subscription, whose actions this session performs.
 ///
-/// Three tasks share one outgoing queue: the reader (handshake, pongs, the client's close), the pinger (pings and
-/// the pong and ready timeouts) and the writer (this function's body), which alone writes to the socket.
+/// A reader task and a ticker feed one input stream; the session's loop alone runs the machine and writes to the
+/// socket, so nothing is shared but that stream.
 struct ProgressStreamSession: Sendable {
-    /// What the writer sends next.
-    private enum Outgoing: Sendable {
-        case readyAck(lastSeq: Int)
-        case message(ProgressMessage)
-        case ping
-        case pong(ByteBuffer)
-        case close(code: WebSocketErrorCode, reason: String)
-        case peerClosed(code: WebSocketErrorCode?)
-        case ended(String)
-    }
-
-    /// What the three tasks of a session share.
-    private final class Liveness: Sendable {
-        /// Whether the client's `ready` arrived.
-        let isReady = Atomic(false)
-        /// When the last pong arrived (or the stream opened).
-        let lastPong = Mutex(ContinuousClock.now)
-        /// The job subscription, once subscribed.
-        let subscription = Mutex<Int?>(nil)
-    }
-
     /// The job streamed.
     let jobId: String
     /// The jobs.
@@ -42,28 +20,75 @@ struct ProgressStreamSession: Sendable {
 
     /// Serves the stream until the job ends, the client leaves or a timeout closes it.
     func serve(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
-        let (outgoing, queue) = AsyncStream<Outgoing>.makeStream()
-        let liveness = Liveness()
+        let (inputs, input) = AsyncStream<ProgressStreamStateMachine.Event>.makeStream()
+        // The machine's keep-alive clock: milliseconds since the stream opened, on the monotonic clock.
+        let origin = ContinuousClock.now
+        let now: @Sendable () -> Double = {
+            let (seconds, attoseconds) = (ContinuousClock.now - origin).components
+            return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
+        }
         let reason: String
+        var subscription: Int?
         do {
-            reason = try await channel.executeThenClose { inbound, outbound in
-                await withTaskGroup(of: Void.self) { group in
+            (reason, subscription) = try await channel.executeThenClose { inbound, outbound in
+                await withTaskGroup(of: Void.self) { group -> (String, Int?) in
+                    var subscription: Int?
+                    var machine = ProgressStreamStateMachine(configuration: self.configuration, now: now())
+                    let tick = machine.tickInterval
+                    group.addTask { await Self.read(inbound, into: input, now: now) }
                     group.addTask {
-                        await self.read(inbound, queue: queue, liveness: liveness)
+                        while (try? await Task.sleep(for: tick)) != nil {
+                            input.yield(.tick(now: now()))
+                        }
                     }
-                    group.addTask {
-                        await self.keepAlive(queue: queue, liveness: liveness)
+                    var reason = "connection lost"
+                    loop: for await event in inputs {
+                        for action in machine.handle(event) {
+                            switch action {
+                            case .send(let frame):
+                                do {
+                                    try await outbound.write(Self.frame(frame, jobId: self.jobId))
+                                } catch {
+                                    reason = "write failed: \(error)"
+                                    break loop
+                                }
+                            case .subscribe(let lastSeq):
+                                self.events(
+                                    ReferenceServerEvent(
+                                        time: ReferenceServerEvent.now(),
+                                        jobId: self.jobId,
+                                        kind: .streamOpened(lastSeq: lastSeq)
+                                    )
+                                )
+                                subscription = self.store.subscribe(
+                                    jobId: self.jobId,
+                                    after: lastSeq,
+                                    JobStore.Subscriber(
+                                        send: { input.yield(.message($0)) },
+                                        end: { input.yield(.serverEnded($0)) }
+                                    )
+                                )
+                            case .startCloseTimer:
+                                let timeout = self.configuration.closeTimeout
+                                group.addTask {
+                                    try? await Task.sleep(for: timeout)
+                                    input.yield(.closeTimedOut)
+                                }
+                            case .finish(let why):
+                                reason = why
+                                break loop
+                            }
+                        }
                     }
-                    let reason = await self.write(outgoing, to: outbound, queue: queue)
+                    input.finish()
                     group.cancelAll()
-                    return reason
+                    return (reason, subscription)
                 }
             }
         } catch {
             reason = "close failed: \(error)"
         }
-        queue.finish()
-        if let id = liveness.subscription.withLock({ $0 }) {
+        if let id = subscription {
             self.store.unsubscribe(jobId: self.jobId, id: id)
         }
         self.events(
@@ -74,174 +99,55 @@ struct ProgressStreamSession: Sendable {
             )
         )
     }
-}
 
-extension ProgressStreamSession {
-    /// Writes queued items until the stream is over; returns why it ended.
-    private func write(
-        _ outgoing: AsyncStream<Outgoing>,
-        to outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
-        queue: AsyncStream<Outgoing>.Continuation
-    ) async -> String {
-        var iterator = outgoing.makeAsyncIterator()
-        var reason = "connection lost"
-        do {
-            writing: while let item = await iterator.next() {
-                switch item {
-                case .readyAck(let lastSeq):
-                    try await outbound.write(Self.text(HandshakeMessage.readyAck(jobId: self.jobId, lastSeq: lastSeq)))
-                case .message(let message):
-                    try await outbound.write(Self.text(message))
-                    if message.isFinal {
-                        reason = "job \(message.type == .complete ? "completed" : "failed")"
-                        try await outbound.write(Self.close(.normalClosure, reason))
-                        break writing
-                    }
-                case .ping:
-                    try await outbound.write(
-                        WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "squall"))
-                    )
-                case .pong(let data):
-                    try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: data))
-                case .close(let code, let text):
-                    reason = text
-                    try await outbound.write(Self.close(code, text))
-                    break writing
-                case .peerClosed(let code):
-                    reason = "client closed" + (code.map { " (\(Self.number(of: $0)))" } ?? "")
-                    try await outbound.write(Self.close(code ?? .normalClosure, ""))
-                    return reason
-                case .ended(let why):
-                    return why
-                }
-            }
-        } catch {
-            return "write failed: \(error)"
-        }
-        // Our close is out: wait (bounded) for the client's close or EOF.
-        let closeTimeout = self.configuration.closeTimeout
-        let timer = Task {
-            try? await Task.sleep(for: closeTimeout)
-            queue.yield(.ended("close timeout"))
-        }
-        defer { timer.cancel() }
-        while let item = await iterator.next() {
-            switch item {
-            case .peerClosed, .ended: return reason
-            case .readyAck, .message, .ping, .pong, .close: continue
-            }
-        }
-        return reason
-    }
-
-    /// Reads the client's frames: `ready` (then subscribes), pings, pongs and its close.
-    private func read(
+    /// Feeds the client's frames to the session until its side ends.
+    private static func read(
         _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
-        queue: AsyncStream<Outgoing>.Continuation,
-        liveness: Liveness
+        into input: AsyncStream<ProgressStreamStateMachine.Event>.Continuation,
+        now: @Sendable () -> Double
     ) async {
         do {
             for try await frame in inbound {
                 switch frame.opcode {
-                case .text where !liveness.isReady.load(ordering: .relaxed):
-                    let text = String(buffer: frame.unmaskedData)
-                    guard let ready = try? ProtocolJSON.decode(HandshakeMessage.self, from: text.utf8),
-                        ready.type == .ready,
-                        ready.lastSeq >= 0
-                    else {
-                        // Keep reading: the client's close (or EOF) ends the session without waiting out the timeout.
-                        queue.yield(
-                            .close(code: .policyViolation, reason: "expected {\"type\":\"ready\",\"lastSeq\":N} first")
-                        )
-                        continue
-                    }
-                    liveness.isReady.store(true, ordering: .relaxed)
-                    queue.yield(.readyAck(lastSeq: ready.lastSeq))
-                    self.events(
-                        ReferenceServerEvent(
-                            time: ReferenceServerEvent.now(),
-                            jobId: self.jobId,
-                            kind: .streamOpened(lastSeq: ready.lastSeq)
-                        )
-                    )
-                    let subscriber = JobStore.Subscriber(
-                        send: { queue.yield(.message($0)) },
-                        end: { end in
-                            switch end {
-                            case .shutdown: queue.yield(.close(code: .goingAway, reason: "server shutting down"))
-                            case .restart:
-                                queue.yield(
-                                    .close(code: WebSocketErrorCode(codeNumber: 1012), reason: "service restart")
-                                )
-                            }
-                        }
-                    )
-                    let id = self.store.subscribe(jobId: self.jobId, after: ready.lastSeq, subscriber)
-                    liveness.subscription.withLock { $0 = id }
+                case .text:
+                    input.yield(.text(String(buffer: frame.unmaskedData)))
                 case .ping:
-                    queue.yield(.pong(frame.unmaskedData))
+                    input.yield(.ping(payload: Array(frame.unmaskedData.readableBytesView)))
                 case .pong:
-                    liveness.lastPong.withLock { $0 = ContinuousClock.now }
+                    input.yield(.pong(now: now()))
                 case .connectionClose:
                     var data = frame.unmaskedData
-                    queue.yield(.peerClosed(code: data.readWebSocketErrorCode()))
+                    input.yield(.peerClose(code: data.readInteger(as: UInt16.self).map(Int.init)))
                     return
                 default:
                     continue
                 }
             }
-            queue.yield(.ended("client disconnected"))
+            input.yield(.peerGone(reason: "client disconnected"))
         } catch {
-            queue.yield(.ended("connection lost: \(error)"))
+            input.yield(.peerGone(reason: "connection lost: \(error)"))
         }
     }
 
-    /// Pings every interval; closes a stream that sent no `ready` in time or answered no ping for the pong timeout.
-    private func keepAlive(queue: AsyncStream<Outgoing>.Continuation, liveness: Liveness) async {
-        let opened = ContinuousClock.now
-        let tick = min(self.configuration.pingInterval, self.configuration.readyTimeout)
-        var nextPing = opened + self.configuration.pingInterval
-        while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: tick)
-            } catch {
-                return
-            }
-            let now = ContinuousClock.now
-            if !liveness.isReady.load(ordering: .relaxed), now - opened >= self.configuration.readyTimeout {
-                queue.yield(
-                    .close(
-                        code: .policyViolation,
-                        reason: "no ready within \(IntervalText.format(self.configuration.readyTimeout))"
-                    )
-                )
-                return
-            }
-            if now - liveness.lastPong.withLock({ $0 }) >= self.configuration.pongTimeout {
-                queue.yield(.close(code: .goingAway, reason: "pong timeout"))
-                return
-            }
-            if now >= nextPing {
-                queue.yield(.ping)
-                nextPing = now + self.configuration.pingInterval
-            }
+    private static func frame(_ frame: ProgressStreamStateMachine.Frame, jobId: String) -> WebSocketFrame {
+        switch frame {
+        case .readyAck(let lastSeq):
+            return Self.text(HandshakeMessage.readyAck(jobId: jobId, lastSeq: lastSeq))
+        case .message(let message):
+            return Self.text(message)
+        case .ping:
+            return WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "squall"))
+        case .pong(let payload):
+            return WebSocketFrame(fin: true, opcode: .pong, data: ByteBuffer(bytes: payload))
+        case .close(let code, let reason):
+            var data = ByteBuffer()
+            data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: code))
+            data.writeString(String(decoding: reason.utf8.prefix(120), as: UTF8.self))
+            return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
         }
     }
 
     private static func text(_ value: some Encodable) -> WebSocketFrame {
         WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: ProtocolJSON.encode(value)))
-    }
-
-    private static func close(_ code: WebSocketErrorCode, _ reason: String) -> WebSocketFrame {
-        var data = ByteBuffer()
-        data.write(webSocketErrorCode: code)
-        data.writeString(String(decoding: reason.utf8.prefix(120), as: UTF8.self))
-        return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
-    }
-
-    private static func number(of code: WebSocketErrorCode) -> Int {
-        var buffer = ByteBuffer()
-        buffer.write(webSocketErrorCode: code)
-        return Int(buffer.readInteger(as: UInt16.self) ?? 0)
     }
 }
