@@ -96,6 +96,18 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .target(
+            name: "SquallSimulation",
+            dependencies: [
+                "SquallFaults",
+                "SquallProxy",
+                "SquallReferenceProtocol",
+                "SquallReferenceServer",
+                "SquallReferenceClient",
+                "SquallScenarios",
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
             name: "SquallReports",
             dependencies: ["SquallFaults", "SquallReferenceClient", "SquallScenarios"],
             swiftSettings: upcomingFeatures
@@ -136,6 +148,7 @@ let package = Package(
                 "SquallReferenceClient",
                 "SquallScenarios",
                 "SquallReports",
+                "SquallSimulation",
                 "SquallBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -176,6 +189,13 @@ let package = Package(
             name: "SquallScenariosTests",
             dependencies: [
                 "SquallFaults", "SquallScenarios", "SquallReports", "SquallReferenceClient", "SquallTestSupport",
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "SquallSimulationTests",
+            dependencies: [
+                "SquallFaults", "SquallScenarios", "SquallSimulation", "SquallReports", "SquallReferenceClient",
             ],
             swiftSettings: upcomingFeatures
         ),

@@ -32,6 +32,7 @@ enum ReportJSON {
             "seed": .number(Double(record.scenario.seed)),
             "timeScale": .number(record.scenario.timeScale),
             "version": .string(record.version),
+            "mode": .string(record.mode),
             "scenarioDigest": .string(record.scenarioDigest),
             "planDigest": .string(record.planDigest),
             "startedAt": .number(record.startedAt.rounded()),

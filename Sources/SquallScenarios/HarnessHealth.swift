@@ -10,6 +10,8 @@ import SquallFaults
 public struct HarnessHealth: Sendable, Hashable {
     /// Whether the log has harness samples at all (older logs do not).
     public var measured: Bool
+    /// Whether the run was simulated (`squall sim`): virtual time waits for the harness, which cannot fall behind.
+    public var simulated: Bool
     /// The bound the lag is judged against.
     public var bound: HarnessBound
     /// Every lag sample (real ms), all probes pooled.
@@ -45,6 +47,7 @@ public struct HarnessHealth: Sendable, Hashable {
     /// Reads the harness samples of a run.
     public init(records: [EventRecord], scenario: Scenario, header: EventRecord?) {
         self.bound = HarnessBound(scenario)
+        self.simulated = header?.string("mode") == "sim"
         self.cores = header?.integer("cores")
         self.build = header?.string("build")
         var lags: [Double] = []
@@ -83,6 +86,7 @@ public struct HarnessHealth: Sendable, Hashable {
     /// One line for terminals and reports, e.g. `healthy: lag p99 1.2 ms, max 4.1 ms (bound 40 ms); CPU 0.9 cores`.
     public var summary: String {
         guard self.measured, let p99 = self.lagP99, let maximum = self.lagMax else {
+            if self.simulated { return "simulated: virtual time waits for the harness, so it never falls behind" }
             return "not measured (a log from an older Squall)"
         }
         var text = self.overloaded ? "OVERLOADED" : "healthy"

@@ -14,6 +14,8 @@ public struct RunRecord: Sendable {
     public var scenarioDigest: String
     /// The Squall version that ran it.
     public var version: String
+    /// `real` (sockets, `squall run`) or `sim` (virtual time, `squall sim`).
+    public var mode: String
     /// First and last event times (ms since the epoch).
     public var startedAt: Double
     /// Last event time.
@@ -79,7 +81,12 @@ public struct RunRecord: Sendable {
                 field: "a run event \"scenario\" (the first line of events.ndjson)"
             )
         }
-        self.scenario = try Scenario(json: source)
+        let simulated = header.string("mode") == "sim"
+        self.mode = simulated ? "sim" : "real"
+        self.scenario = try Scenario(
+            json: source,
+            clientLimit: simulated ? Scenario.maximumSimulatedClients : Scenario.maximumClients
+        )
         self.planDigest = header.string("planDigest") ?? ""
         self.scenarioDigest = header.string("scenarioDigest") ?? ""
         self.version = header.string("version") ?? ""

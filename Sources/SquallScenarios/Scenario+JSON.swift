@@ -7,10 +7,13 @@ import SquallReferenceProtocol
 extension Scenario {
     /// Reads and validates a scenario; nothing starts until this succeeds.
     ///
-    /// - Parameter json: the scenario document.
+    /// - Parameters:
+    ///   - json: the scenario document.
+    ///   - clientLimit: the most clients in all: ``maximumClients`` for a real run, ``maximumSimulatedClients``
+    ///     for `squall sim`.
     /// - Throws: ``FaultError`` naming the JSON path (`timeline[2].fault.attributes.latency`), what was expected
     ///   and what was found.
-    public init(json: JSONValue) throws(FaultError) {
+    public init(json: JSONValue, clientLimit: Int = Scenario.maximumClients) throws(FaultError) {
         var reader = try JSONObjectReader(json, path: "")
         // Every part is checked even after one fails, so a user sees all that is wrong at once (up to
         // `maximumErrors`); parts that depend on a broken one (the timeline on the duration) are skipped.
@@ -77,7 +80,7 @@ extension Scenario {
                 let parsed = check(
                     nil,
                     { () throws(FaultError) -> ClientGroup? in
-                        try Self.clientGroup(group, path: "clients[\(index)]")
+                        try Self.clientGroup(group, path: "clients[\(index)]", limit: clientLimit)
                     }
                 )
             else { continue }
@@ -109,9 +112,15 @@ extension Scenario {
             clients.append(named)
         }
         let total = clients.reduce(0) { $0 + $1.count }
-        if total > 5_000 {
+        if total > clientLimit {
             errors.append(
-                FaultError.invalidValue(path: "clients", expected: "at most 5000 clients in all", found: "\(total)")
+                FaultError.invalidValue(
+                    path: "clients",
+                    expected: "at most \(clientLimit) clients in all"
+                        + (clientLimit < Self.maximumSimulatedClients
+                            ? " (squall sim runs up to \(Self.maximumSimulatedClients))" : ""),
+                    found: "\(total)"
+                )
             )
         }
         let network = check(nil) { () throws(FaultError) -> NetworkProfile? in
@@ -262,16 +271,21 @@ extension Scenario {
     /// The most times one timeline entry may repeat (`every`).
     public static let maximumRepetitions = 10_000
 
+    /// The most clients a real run drives (the sockets of one machine).
+    public static let maximumClients = 5_000
+    /// The most clients `squall sim` runs.
+    public static let maximumSimulatedClients = 1_000_000
+
     /// Reads a scenario file's bytes.
     ///
     /// - Throws: ``FaultError`` for invalid JSON or an invalid scenario.
-    public init(bytes: [UInt8]) throws(FaultError) {
+    public init(bytes: [UInt8], clientLimit: Int = Scenario.maximumClients) throws(FaultError) {
         guard bytes.count <= Self.maximumDocumentSize else {
             throw FaultError.invalidJSON(
                 "the scenario is \(bytes.count) bytes; at most \(Self.maximumDocumentSize) are read (1 MiB)"
             )
         }
-        try self.init(json: try JSONValue.parse(bytes))
+        try self.init(json: try JSONValue.parse(bytes), clientLimit: clientLimit)
     }
 
     /// The largest scenario document read: far above any real scenario (5 000 clients and 10 000 timeline steps
@@ -393,9 +407,15 @@ extension Scenario {
         )
     }
 
-    private static func clientGroup(_ value: JSONValue, path: String) throws(FaultError) -> ClientGroup {
+    private static func clientGroup(_ value: JSONValue, path: String, limit: Int) throws(FaultError) -> ClientGroup {
         var reader = try JSONObjectReader(value, path: path)
-        guard let count = try reader.integer("count", in: 1...5_000, expected: "an integer from 1 to 5000") else {
+        guard
+            let count = try reader.integer(
+                "count",
+                in: 1...Int64(limit),
+                expected: "an integer from 1 to \(limit)"
+            )
+        else {
             throw FaultError.missingField(path: path, field: "count")
         }
         let command = try ExternalCommand.read(&reader)

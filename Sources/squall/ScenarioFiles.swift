@@ -33,12 +33,12 @@ enum ScenarioFiles {
     /// Reads and validates one scenario file.
     ///
     /// - Throws: ``ScenarioError/invalid(file:_:)`` naming the JSON path, or ``ScenarioError/unreadable(path:reason:)``.
-    static func load(_ file: String) throws(ScenarioError) -> Scenario {
+    static func load(_ file: String, clientLimit: Int = Scenario.maximumClients) throws(ScenarioError) -> Scenario {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw .unreadable(path: file, reason: "cannot open the file")
         }
         do {
-            return try Scenario(bytes: Array(data))
+            return try Scenario(bytes: Array(data), clientLimit: clientLimit)
         } catch {
             throw .invalid(file: file, error)
         }

@@ -1,0 +1,309 @@
+import SquallFaults
+import SquallProxy
+import SquallReferenceClient
+import SquallReferenceProtocol
+import SquallReferenceServer
+
+/// One reference client in the simulation: the same ``HybridClientDriver`` (and so the same
+/// ``HybridClientStateMachine``, strategy, timers and reports) as ``HybridClient``, its effects performed over
+/// simulated connections through its group's proxy on the virtual clock.
+final class SimulatedClient {
+    /// A WebSocket link of the client's.
+    private struct Link {
+        var connection: SimulatedConnection
+        var isOpen = false
+        var stream: SimulatedStream?
+    }
+
+    let id: String
+    let jobId: String
+    private var driver: HybridClientDriver
+    private let proxy: SimulatedProxy
+    private let server: SimulatedServer
+    private let log: SimulationLog
+    private let scheduler: SimulationScheduler
+    private var links: [Int: Link] = [:]
+    private var suspendedUntil: Double?
+    private var waiting: [HybridClientDriver.Input] = []
+    private var fetches = 0
+    /// Whether the job is over for the client (finished, or stopped by the end of the run).
+    private(set) var isDone = false
+
+    init(
+        id: String,
+        jobId: String,
+        strategy: ClientStrategy,
+        seed: UInt64,
+        proxy: SimulatedProxy,
+        server: SimulatedServer,
+        log: SimulationLog,
+        scheduler: SimulationScheduler
+    ) {
+        self.id = id
+        self.jobId = jobId
+        self.driver = HybridClientDriver(strategy: strategy, seed: seed)
+        self.proxy = proxy
+        self.server = server
+        self.log = log
+        self.scheduler = scheduler
+    }
+
+    private var strategy: ClientStrategy { self.driver.strategy }
+
+    /// Starts the client now.
+    func start() {
+        self.input(.start)
+    }
+
+    /// Freezes the client for `duration` ms, as iOS freezes a backgrounded app: what arrives meanwhile (frames,
+    /// answers, its own timers) is handled after.
+    func suspend(for duration: Double) {
+        guard !self.isDone, self.suspendedUntil == nil else { return }
+        self.log.client(self.id, jobId: self.jobId, .suspended(forMs: duration))
+        self.suspendedUntil = self.scheduler.now + duration
+        self.scheduler.after(duration) { [self] in
+            self.suspendedUntil = nil
+            guard !self.isDone else { return }
+            self.log.client(self.id, jobId: self.jobId, .resumed)
+            let queued = self.waiting
+            self.waiting = []
+            for input in queued { self.input(input) }
+        }
+    }
+
+    /// Stops the client at the end of the run (it reports `stopped` when its job had not ended).
+    func stop() {
+        guard !self.isDone else { return }
+        self.perform(self.driver.stop(reason: "client stopped"))
+        self.isDone = true
+    }
+
+    private func input(_ input: HybridClientDriver.Input) {
+        guard !self.isDone else { return }
+        if self.suspendedUntil != nil {
+            self.waiting.append(input)
+            return
+        }
+        self.perform(self.driver.handle(input, now: self.scheduler.now))
+    }
+
+    private func perform(_ effects: [HybridClientDriver.Effect]) {
+        for effect in effects {
+            switch effect {
+            case .report(let kind):
+                self.log.client(self.id, jobId: self.jobId, kind)
+            case .openLink(let id):
+                self.open(link: id)
+            case .sendText(let id, let text):
+                guard let link = self.links[id], let stream = link.stream else { break }
+                link.connection.send(.upstream, size: text.utf8.count + 6, .frame(.text)) {
+                    stream.receive(.text(text))
+                }
+            case .sendPong(let id, _):
+                guard let link = self.links[id], let stream = link.stream else { break }
+                link.connection.send(.upstream, size: 8, .frame(.pong)) { [scheduler] in
+                    stream.receive(.pong(now: scheduler.now))
+                }
+            case .closeLink(let id):
+                guard let link = self.links.removeValue(forKey: id) else { break }
+                if link.isOpen, let stream = link.stream {
+                    link.connection.send(.upstream, size: 8, .frame(.close)) { stream.receive(.peerClose(code: 1000)) }
+                } else {
+                    link.connection.close()
+                }
+            case .startTimer(let timer, let generation, let delay):
+                self.scheduler.after(delay.simulationMilliseconds) { [self] in
+                    self.input(.timer(timer, generation: generation))
+                }
+            case .fetch(let fetch, let since):
+                self.send(fetch, since: since)
+            case .finished:
+                self.isDone = true
+            }
+        }
+    }
+
+    // MARK: WebSocket
+
+    private func open(link id: Int) {
+        let (connection, establishment) = self.proxy.connect(client: self.id)
+        self.links[id] = Link(connection: connection)
+        let timeout = self.strategy.scaled(self.strategy.connectTimeout).simulationMilliseconds
+        self.scheduler.after(timeout) { [self] in
+            guard let link = self.links[id], !link.isOpen else { return }
+            self.links[id] = nil
+            link.connection.close()
+            self.input(.link(id: id, .webSocketFailed(reason: "upgrade timed out")))
+        }
+        connection.clientLost = { [unowned self] ending in
+            guard let link = self.links.removeValue(forKey: id) else { return }
+            let reason =
+                switch (link.isOpen, ending) {
+                case (true, .reset): "connection lost: connection reset"
+                case (true, .closed): "connection closed without a close frame"
+                case (false, .reset): "connection reset"
+                case (false, .closed): "connection closed"
+                }
+            self.input(
+                .link(
+                    id: id,
+                    link.isOpen ? .webSocketClosed(code: nil, reason: reason) : .webSocketFailed(reason: reason)
+                )
+            )
+        }
+        switch establishment {
+        case .refused:
+            self.failLink(id, "connection refused")
+        case .reset:
+            self.failLink(id, "connection reset")
+        case .hang:
+            break
+        case .open(let delay):
+            self.scheduler.after(delay) { [self] in self.sendUpgrade(link: id, over: connection) }
+        }
+    }
+
+    private func failLink(_ id: Int, _ reason: String) {
+        self.scheduler.after(0) { [self] in
+            guard let link = self.links.removeValue(forKey: id) else { return }
+            link.connection.close()
+            self.input(.link(id: id, .webSocketFailed(reason: reason)))
+        }
+    }
+
+    private func sendUpgrade(link id: Int, over connection: SimulatedConnection) {
+        guard self.links[id] != nil, connection.isOpen else { return }
+        let target = "/ws/progress?jobId=\(self.jobId)"
+        switch self.proxy.requestFate(connection, isUpgrade: true, method: "GET", target: target) {
+        case .answer(let status):
+            self.failLink(id, "upgrade rejected: HTTP \(status)")
+        case .reset:
+            self.failLink(id, "connection reset")
+        case .hang:
+            connection.silence(by: "block_upgrade hang")
+        case .forward(let delay, let stripped, let afterUpgrade):
+            self.scheduler.after(delay) { [self] in
+                connection.send(.upstream, size: 250, .request(isUpgrade: true, target: target)) { [self] in
+                    let status = stripped ? 426 : self.server.upgradeStatus(jobId: self.jobId)
+                    guard status == 101 else {
+                        connection.send(.downstream, size: 150, .response) { [self] in
+                            self.failLink(id, "upgrade rejected: HTTP \(status)")
+                        }
+                        return
+                    }
+                    self.accept(link: id, over: connection, silenceAfter: afterUpgrade == .blackhole)
+                }
+            }
+        }
+    }
+
+    /// The server accepted the upgrade: its stream starts, and the 101 travels back.
+    private func accept(link id: Int, over connection: SimulatedConnection, silenceAfter: Bool) {
+        let stream = SimulatedStream(
+            connection: connection,
+            server: self.server,
+            jobId: self.jobId,
+            log: self.log,
+            scheduler: self.scheduler
+        ) { [unowned self] frame in self.receive(frame, link: id, over: connection) }
+        connection.webSocketClose = { [unowned self] code in
+            // The proxy ends the WebSocket: a close frame to each end, then the connection closes.
+            self.receive(.close(code: code, reason: ""), link: id, over: connection)
+            stream.receive(.peerClose(code: code))
+            connection.close()
+        }
+        if self.links[id] != nil { self.links[id]?.stream = stream }
+        connection.send(.downstream, size: 130, .response) { [self] in
+            guard self.links[id] != nil else {
+                // The client gave up (timed out) before the 101 arrived.
+                connection.close()
+                return
+            }
+            self.links[id]?.isOpen = true
+            if silenceAfter { connection.silence(by: "block_upgrade blackhole_after_101") }
+            self.input(.linkOpened(id: id))
+        }
+    }
+
+    /// A frame from the server reached the client.
+    private func receive(_ frame: ProgressStreamStateMachine.Frame, link id: Int, over connection: SimulatedConnection)
+    {
+        switch frame {
+        case .readyAck:
+            self.input(.link(id: id, .heartbeat))
+        case .message(let message):
+            self.input(.link(id: id, .received(message)))
+        case .ping:
+            self.input(.ping(id: id, payload: Array("squall".utf8)))
+        case .pong:
+            self.input(.link(id: id, .heartbeat))
+        case .close(let code, let reason):
+            // The client answers the close and closes its socket, as the reference client's reader does.
+            if let link = self.links.removeValue(forKey: id), let stream = link.stream {
+                connection.send(.upstream, size: 8, .frame(.close)) { stream.receive(.peerClose(code: code)) }
+                self.links[id] = nil
+                self.input(
+                    .link(id: id, .webSocketClosed(code: code, reason: reason.isEmpty ? "server closed" : reason))
+                )
+            }
+        }
+    }
+
+    // MARK: Job-state requests
+
+    private func send(_ fetch: HybridClientDriver.Fetch, since: Int) {
+        self.fetches += 1
+        let number = self.fetches
+        var settled = false
+        let (connection, establishment) = self.proxy.connect(client: self.id)
+        let settle: (JobStateRequest.Outcome) -> Void = { [unowned self] outcome in
+            guard !settled else { return }
+            settled = true
+            connection.close()
+            self.input(.fetched(fetch, outcome))
+        }
+        _ = number
+        let timeout = self.strategy.scaled(self.strategy.requestTimeout).simulationMilliseconds
+        self.scheduler.after(timeout) { settle(.failed(status: nil, reason: "request timed out")) }
+        connection.clientLost = { ending in
+            settle(.failed(status: nil, reason: ending == .reset ? "connection reset" : "connection closed"))
+        }
+        let target = "/api/job-state/\(self.jobId)?since=\(since)"
+        switch establishment {
+        case .refused:
+            self.scheduler.after(0) { settle(.failed(status: nil, reason: "connection refused")) }
+            return
+        case .reset:
+            self.scheduler.after(0) { settle(.failed(status: nil, reason: "connection reset")) }
+            return
+        case .hang:
+            return
+        case .open(let delay):
+            self.scheduler.after(delay) { [self] in
+                guard connection.isOpen else { return }
+                switch self.proxy.requestFate(connection, isUpgrade: false, method: "GET", target: target) {
+                case .answer(let status):
+                    settle(.failed(status: status, reason: "HTTP \(status): request failed by squall fail_requests"))
+                case .reset:
+                    settle(.failed(status: nil, reason: "connection reset"))
+                case .hang:
+                    connection.silence(by: "request hang")
+                case .forward(let extra, _, _):
+                    self.scheduler.after(extra) { [self] in
+                        connection.send(.upstream, size: 200, .request(isUpgrade: false, target: target)) { [self] in
+                            guard let state = self.server.jobState(jobId: self.jobId, since: since) else {
+                                connection.send(.downstream, size: 150, .response) {
+                                    settle(.failed(status: 404, reason: "HTTP 404: job not found"))
+                                }
+                                return
+                            }
+                            connection.send(.downstream, size: 150 + 200 * state.messages.count, .response) {
+                                settle(.answered(state))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

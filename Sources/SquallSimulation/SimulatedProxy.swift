@@ -1,0 +1,314 @@
+import SquallFaults
+import SquallProxy
+
+/// A client group's proxy in the simulation: the same faults, profile and handoffs as ``ProxyServer``, given their
+/// meaning at the level of connects, HTTP requests and WebSocket frames on a virtual clock.
+final class SimulatedProxy {
+    /// What the faults make of a message.
+    enum Transit {
+        /// Delivered after this many milliseconds.
+        case after(Double)
+        /// Dropped.
+        case drop
+        /// Held until the faults change (a paused bandwidth).
+        case hold
+    }
+
+    /// What a new connection meets before its first byte reaches the server.
+    enum Establishment {
+        /// It reaches the server after this many milliseconds.
+        case open(after: Double)
+        /// Refused at once (`down`, an offline profile, a blackout that refuses).
+        case refused
+        /// Accepted, then reset (`refuse`).
+        case reset
+        /// Accepted and never answered (`connect_blackhole`, a blackout that black-holes).
+        case hang
+    }
+
+    /// The group's name.
+    let name: String
+    let scheduler: SimulationScheduler
+    let seeds: SeedTree
+    private(set) var faults: [Fault] = []
+    private(set) var profile: NetworkProfile?
+    private var blackout: (until: Double, mode: Handoff.BlackoutMode)?
+    private var connections: [UInt64: SimulatedConnection] = [:]
+    private var serial: UInt64 = 0
+    private var ordinals: [String: Int] = [:]
+    /// Per fault, the connections it acted on (for `connectionsHit`).
+    private var hits: [String: Set<UInt64>] = [:]
+    /// Per `fail_requests` fault, matching requests so far (its `every`).
+    private var requestCounts: [String: Int] = [:]
+
+    init(name: String, scheduler: SimulationScheduler, seeds: SeedTree, profile: NetworkProfile?) {
+        self.name = name
+        self.scheduler = scheduler
+        self.seeds = seeds
+        self.profile = profile
+    }
+
+    // MARK: Faults and profiles
+
+    /// Adds a fault (replacing one of the same name); it acts on live connections too.
+    func add(_ fault: Fault) {
+        self.faults.removeAll { $0.name == fault.name }
+        self.faults.append(fault)
+        self.hits[fault.name] = self.hits[fault.name] ?? []
+        for connection in self.liveConnections { self.armConnectionFaults(on: connection) }
+    }
+
+    /// Removes a fault; returns how many connections it acted on.
+    @discardableResult
+    func remove(named name: String) -> Int {
+        self.faults.removeAll { $0.name == name }
+        for connection in self.liveConnections { connection.releaseHeld() }
+        return self.hits.removeValue(forKey: name)?.count ?? 0
+    }
+
+    /// Switches the profile for everything after (nil: plain loopback).
+    func setProfile(_ profile: NetworkProfile?) {
+        self.profile = profile
+        for connection in self.liveConnections { connection.releaseHeld() }
+    }
+
+    /// Cuts every live connection, blacks out new ones for the blackout, then switches profile; returns how many
+    /// were cut.
+    func handoff(_ handoff: Handoff) -> Int {
+        let live = self.liveConnections
+        let blackout = handoff.blackout.simulationMilliseconds
+        if blackout > 0 { self.blackout = (self.scheduler.now + blackout, handoff.during) }
+        for connection in live {
+            switch handoff.mode {
+            case .reset: connection.cut(.reset)
+            case .fin: connection.cut(.closed)
+            case .blackhole: connection.silence(by: "handoff")
+            }
+        }
+        let profile = handoff.profile
+        self.scheduler.after(blackout) { [self] in
+            if let current = self.blackout, current.until <= self.scheduler.now { self.blackout = nil }
+            if let profile { self.setProfile(profile) }
+        }
+        return live.count
+    }
+
+    private var liveConnections: [SimulatedConnection] {
+        self.connections.keys.sorted().compactMap { self.connections[$0] }
+    }
+
+    /// The faults acting on `connection` now, in the order they were added, each counted as a hit.
+    private func acting(on connection: SimulatedConnection) -> [Fault] {
+        self.faults.filter { fault in
+            guard
+                fault.acts(
+                    onConnection: connection.serial,
+                    origin: connection.origin,
+                    proxy: self.name,
+                    seeds: self.seeds
+                )
+            else { return false }
+            self.hits[fault.name, default: []].insert(connection.serial)
+            return true
+        }
+    }
+
+    // MARK: Connections
+
+    /// Opens a connection for `client`; `establishment` says what it meets.
+    func connect(client: String) -> (SimulatedConnection, Establishment) {
+        self.serial += 1
+        self.ordinals[client, default: 0] += 1
+        let connection = SimulatedConnection(
+            serial: self.serial,
+            origin: ConnectionOrigin(client: client, ordinal: self.ordinals[client]!),
+            openedAt: self.scheduler.now,
+            proxy: self
+        )
+        if self.profile?.offline == true { return (connection, .refused) }
+        if let blackout = self.blackout, self.scheduler.now < blackout.until {
+            switch blackout.mode {
+            case .refuse: return (connection, .refused)
+            case .blackhole:
+                self.connections[connection.serial] = connection
+                connection.silence(by: "handoff blackout")
+                return (connection, .hang)
+            }
+        }
+        let faults = self.acting(on: connection)
+        if faults.contains(where: { $0.type == .down }) { return (connection, .refused) }
+        self.connections[connection.serial] = connection
+        if faults.contains(where: { $0.type == .refuse }) {
+            connection.close()
+            return (connection, .reset)
+        }
+        if let hang = faults.first(where: { $0.type == .connectBlackhole }) {
+            connection.silence(by: hang.name)
+            return (connection, .hang)
+        }
+        var delay = 0.0
+        for fault in faults {
+            if case .slowOpen(let wait) = fault.effect { delay += wait.simulationMilliseconds }
+        }
+        self.armConnectionFaults(on: connection)
+        return (connection, .open(after: delay))
+    }
+
+    /// Forgets a closed connection.
+    func forget(_ connection: SimulatedConnection) {
+        self.connections[connection.serial] = nil
+    }
+
+    /// Arms the connection-level closes of the faults acting on `connection`: `limit_time`, `idle_timeout`,
+    /// `timeout`.
+    private func armConnectionFaults(on connection: SimulatedConnection) {
+        for fault in self.acting(on: connection) where connection.arm(fault.name) {
+            switch fault.effect {
+            case .limitTime(let lifetime):
+                let name = fault.name
+                self.scheduler.schedule(at: connection.openedAt + lifetime.simulationMilliseconds) { [self] in
+                    guard self.faults.contains(where: { $0.name == name }) else { return }
+                    connection.cut(.closed)
+                }
+            case .idleTimeout(let idle, let reset):
+                self.watchIdle(connection, fault: fault.name, idle: idle.simulationMilliseconds, reset: reset)
+            case .timeout(let idle) where idle > .zero:
+                let name = fault.name
+                self.scheduler.after(idle.simulationMilliseconds) { [self] in
+                    guard self.faults.contains(where: { $0.name == name }) else { return }
+                    connection.cut(.closed)
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    private func watchIdle(_ connection: SimulatedConnection, fault: String, idle: Double, reset: Bool) {
+        let due = connection.lastActivity + idle
+        self.scheduler.schedule(at: due) { [self] in
+            guard connection.isOpen, self.faults.contains(where: { $0.name == fault }) else { return }
+            if self.scheduler.now >= connection.lastActivity + idle {
+                connection.cut(reset ? .reset : .closed)
+            } else {
+                self.watchIdle(connection, fault: fault, idle: idle, reset: reset)
+            }
+        }
+    }
+
+    // MARK: Traffic
+
+    /// What the faults and the profile make of `size` bytes of `traffic` going `direction` on `connection`.
+    func transit(
+        _ connection: SimulatedConnection,
+        _ direction: FaultDirection,
+        size: Int,
+        _ traffic: SimulatedTraffic
+    ) -> Transit {
+        if self.profile?.offline == true { return .drop }
+        var delay = 0.0
+        for fault in self.acting(on: connection) where fault.direction == direction {
+            switch fault.effect {
+            case .latency(let base, let jitter):
+                let spread = jitter.simulationMilliseconds
+                delay += base.simulationMilliseconds + connection.draw(-spread...spread, fault: fault.name, direction)
+            case .bandwidth(let rate, _):
+                guard rate > 0 else { return .hold }
+                delay = max(delay, connection.serialise(size, bytesPerSecond: rate, direction, fault: fault.name))
+            case .slicer(let average, _, let pause):
+                let pieces = max(1, (size + max(1, average) - 1) / max(1, average))
+                delay += Double(pieces - 1) * pause.simulationMilliseconds
+            case .slowClose(let wait):
+                if traffic == .frame(.close) { delay += wait.simulationMilliseconds }
+            case .limitData(let limit):
+                if connection.count(bytes: size, direction) > limit {
+                    self.scheduler.after(0) { connection.cut(.closed) }
+                    return .drop
+                }
+            case .timeout, .blackhole:
+                return .drop
+            case .resetPeer(let timeout):
+                if connection.arm(fault.name) {
+                    let name = fault.name
+                    self.scheduler.after(timeout.simulationMilliseconds) { [self] in
+                        guard self.faults.contains(where: { $0.name == name }) else { return }
+                        connection.cut(.reset)
+                    }
+                }
+            case .dropPings:
+                if traffic == .frame(.ping) || traffic == .frame(.pong) { return .drop }
+            case .delayFrames(let wait):
+                if case .frame = traffic { delay += wait.simulationMilliseconds }
+            case .closeAfterFrames(let count, let code):
+                guard traffic.isDataFrame else { break }
+                let seen = connection.countFrame(for: fault.name)
+                if seen > count { return .drop }
+                if seen == count {
+                    // The frame goes through; the WebSocket ends right behind it.
+                    let due = delay
+                    self.scheduler.after(due) { connection.endWebSocket(code: code) }
+                }
+            case .noop, .limitTime, .idleTimeout, .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade,
+                .failRequests, .delayRequests:
+                break
+            }
+        }
+        if let link = self.profile.map({ direction == .upstream ? $0.upstream : $0.downstream }) {
+            let spread = link.jitter.simulationMilliseconds
+            delay +=
+                link.latency.simulationMilliseconds + connection.draw(-spread...spread, fault: "profile", direction)
+            if let rate = link.bytesPerSecond, rate > 0 {
+                delay = max(delay, connection.serialise(size, bytesPerSecond: Double(rate), direction, fault: nil))
+            }
+        }
+        return .after(max(0, delay))
+    }
+
+    /// What the request faults do to a request (upgrade or job-state) on `connection`.
+    enum RequestFate {
+        /// It goes on to the server after this delay.
+        case forward(after: Double, stripped: Bool, afterUpgrade: Handoff.CutMode?)
+        /// The proxy answers with this status itself (and closes, for a rejected upgrade).
+        case answer(status: Int)
+        /// The client is reset.
+        case reset
+        /// It is never answered.
+        case hang
+    }
+
+    /// Runs the request faults (`block_upgrade`, `fail_requests`, `delay_requests`) on a request.
+    func requestFate(_ connection: SimulatedConnection, isUpgrade: Bool, method: String, target: String) -> RequestFate
+    {
+        var delay = 0.0
+        var stripped = false
+        var afterUpgrade: Handoff.CutMode?
+        for fault in self.acting(on: connection) {
+            switch fault.effect {
+            case .blockUpgrade(let mode, let status, _) where isUpgrade:
+                switch mode {
+                case .reject: return .answer(status: status)
+                case .strip: stripped = true
+                case .reset: return .reset
+                case .hang: return .hang
+                case .blackholeAfter101: afterUpgrade = .blackhole
+                case .bufferAfter101: break
+                }
+            case .failRequests(let status, let every, let rate, let match)
+            where match.matches(method: method, uri: target):
+                let fails: Bool
+                if rate > 0 {
+                    fails = connection.draw(0...1, fault: fault.name, .upstream) < rate
+                } else {
+                    self.requestCounts[fault.name, default: 0] += 1
+                    fails = self.requestCounts[fault.name]! % every == 0
+                }
+                if fails { return .answer(status: status) }
+            case .delayRequests(let wait, let match) where match.matches(method: method, uri: target):
+                delay += wait.simulationMilliseconds
+            default:
+                break
+            }
+        }
+        return .forward(after: delay, stripped: stripped, afterUpgrade: afterUpgrade)
+    }
+}

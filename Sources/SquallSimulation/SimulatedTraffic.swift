@@ -1,0 +1,17 @@
+/// What travels on a simulated connection, as far as faults care: its size and what protocol unit it is.
+enum SimulatedTraffic: Hashable {
+    /// Which WebSocket frame.
+    enum Frame: Hashable {
+        case text, ping, pong, close
+    }
+
+    /// An HTTP request: the upgrade (`isUpgrade`) or a job-state request, with its method and target.
+    case request(isUpgrade: Bool, target: String)
+    /// An HTTP response (a 101 or an answer).
+    case response
+    /// A WebSocket frame.
+    case frame(Frame)
+
+    /// Whether this is a WebSocket data frame (text), the frames `close_after_frames` counts.
+    var isDataFrame: Bool { self == .frame(.text) }
+}

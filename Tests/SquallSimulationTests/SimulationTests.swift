@@ -1,0 +1,122 @@
+import Foundation
+import SquallFaults
+import SquallScenarios
+import SquallSimulation
+import Testing
+
+/// `squall sim`: the reference system and the faults in virtual time, with answers known to the millisecond.
+@Suite struct SimulationTests {
+    private func simulate(_ text: String, seed: UInt64? = nil) throws -> RunRecord {
+        var scenario = try Scenario(bytes: Array(text.utf8), clientLimit: Scenario.maximumSimulatedClients)
+        if let seed { scenario = scenario.seeded(seed) }
+        return try SimulationRunner(scenario: scenario).run()
+    }
+
+    private func times(_ record: RunRecord, _ event: String, client: String) -> [Double] {
+        record.records.filter { $0.client == client && $0.event == event && $0.source == "client" }.map(\.time)
+    }
+
+    @Test func aRejectedUpgradeMakesTheResilientPresetFallBackAtTheTimesItsBackoffGives() throws {
+        // No jitter: tries at 1 s (the start), then 1, 2, 4, 8 and 16 s later; the fifth reconnect fails at 32 s and
+        // the client polls at once.
+        let record = try self.simulate(
+            #"""
+            {"name": "reject", "duration": "60s", "server": {"job": {"totalItems": 100, "itemInterval": "1s"}},
+             "clients": [{"count": 1, "startAt": "1s", "overrides": {"backoffJitter": 0}}],
+             "timeline": [{"at": "0s", "fault": {"type": "block_upgrade", "attributes": {"mode": "reject", "status": 403}}}],
+             "gates": {"time_to_fallback_ms": ["max<=31000"]}}
+            """#
+        )
+        #expect(
+            self.times(record, "connect_attempt", client: "resilient-1") == [
+                1_000, 2_000, 4_000, 8_000, 16_000, 32_000,
+            ]
+        )
+        #expect(self.times(record, "fallback", client: "resilient-1") == [32_000])
+        #expect(self.times(record, "poll", client: "resilient-1").first == 32_000)
+        let failures = record.records.filter { $0.event == "connect_failed" }.compactMap { $0.string("reason") }
+        #expect(Set(failures) == ["upgrade rejected: HTTP 403"])
+        #expect(record.metrics.samples(.timeToFallback) == [31_000])
+        #expect(record.passed)
+        #expect(record.mode == "sim")
+    }
+
+    @Test func oneSeedGivesAByteIdenticalLogAndAnotherSeedADifferentOne() throws {
+        let text = #"""
+            {"name": "herd", "seed": 3, "duration": "40s", "server": {"job": {"totalItems": 30, "itemInterval": "500ms"}},
+             "network": "wifi", "clients": [{"count": 50, "rampUp": "2s"}],
+             "timeline": [{"at": "5s", "handoff": {"mode": "reset", "blackout": "2s", "during": "refuse", "to": "lte"}}]}
+            """#
+        let first = try self.simulate(text)
+        let again = try self.simulate(text)
+        let other = try self.simulate(text, seed: 4)
+        #expect(first.lines == again.lines)
+        #expect(first.lines.count > 1_000)
+        #expect(first.lines != other.lines, "the backoff jitter and the profile's jitter come from the seed")
+        #expect(first.passed)
+    }
+
+    @Test func aBrokenPresetFailsItsGateInSimulationAsOnRealSockets() throws {
+        let restart = { (strategy: String) in
+            #"""
+            {"name": "restart", "seed": 3, "duration": "40s", "server": {"job": {"totalItems": 40, "itemInterval": "500ms"}},
+             "clients": [{"count": 4, "strategy": "\#(strategy)"}],
+             "timeline": [{"at": "8s", "for": "3s", "action": "server_restart"}],
+             "gates": {"duplicate_messages": ["count==0"], "lost_messages": ["count==0"], "completion_rate": ["rate==1"]}}
+            """#
+        }
+        let sound = try self.simulate(restart("resilient"))
+        #expect(sound.passed, "\(sound.gates.map(\.summary))")
+        #expect(sound.metrics.value(.reconnectAttempts, .count)! > 0, "the restart was felt")
+        let broken = try self.simulate(restart("broken-no-dedup"))
+        #expect(!broken.passed)
+        #expect(broken.metrics.value(.duplicateMessages, .count)! > 0)
+    }
+
+    @Test func latencyAndAHandoffBlackoutShowInTheMetrics() throws {
+        // 150 ms more on every frame toward the clients; every socket reset at 5 s with the network gone for 4 s.
+        let record = try self.simulate(
+            #"""
+            {"name": "slow", "duration": "40s", "server": {"job": {"totalItems": 20, "itemInterval": "500ms"}},
+             "clients": [{"count": 3}],
+             "timeline": [{"at": "0s", "fault": {"name": "slow", "type": "latency", "stream": "downstream", "attributes": {"latency": 150}}},
+                          {"at": "5s", "handoff": {"mode": "reset", "blackout": "4s", "during": "refuse"}, "expect": {"recoveredWithin": "10s"}}]}
+            """#
+        )
+        let latencies = record.metrics.samples(.updateLatency)
+        #expect(latencies.allSatisfy { $0 >= 150 }, "\(latencies.min() ?? 0)")
+        // Nobody is back on WebSocket before the blackout ends (9 s); every client is back within 10 s of it.
+        let recovered = record.metrics.samples(.stepRecovery)
+        #expect(recovered.count == 3 && recovered.allSatisfy { $0 > 0 && $0 <= 10_000 }, "\(recovered)")
+        let connected = record.records.filter { $0.event == "connected" && $0.time > 5_000 }.map(\.time)
+        #expect(!connected.isEmpty && connected.allSatisfy { $0 >= 9_000 }, "\(connected)")
+        #expect(record.metrics.value(.lostMessages, .count) == 0)
+    }
+
+    @Test func whatTheSimulatorCannotRunIsRefusedNamingEveryPath() throws {
+        let scenario = try Scenario(
+            bytes: Array(
+                #"""
+                {"name": "own", "duration": "10s", "server": {"url": "http://127.0.0.1:9/"},
+                 "clients": [{"count": 1, "command": ["/bin/true"]}],
+                 "timeline": [{"at": "1s", "fault": {"type": "block_upgrade", "attributes": {"mode": "buffer_after_101"}}}]}
+                """#.utf8
+            )
+        )
+        let error = try #require(throws: FaultError.self) { try SimulationRunner.check(scenario) }
+        let text = "\(error)"
+        for path in ["server.url", "clients[0].command", "timeline[0].fault.attributes.mode"] {
+            #expect(text.contains(path), "\(text)")
+        }
+    }
+
+    @Test func theSimulatorTakesFarMoreClientsThanARealRun() throws {
+        let text = #"{"name": "big", "duration": "5s", "clients": [{"count": 20000}]}"#
+        #expect(throws: FaultError.self) { try Scenario(bytes: Array(text.utf8)) }
+        let record = try self.simulate(
+            #"{"name": "big", "duration": "12s", "server": {"job": {"totalItems": 3, "itemInterval": "1s"}}, "clients": [{"count": 6000, "rampUp": "5s"}], "gates": {"completion_rate": ["rate==1"]}}"#
+        )
+        #expect(record.metrics.clients.count == 6_000)
+        #expect(record.passed)
+    }
+}
