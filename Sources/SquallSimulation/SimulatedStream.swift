@@ -76,8 +76,13 @@ final class SimulatedStream {
         }
     }
 
+    /// How late each keep-alive tick runs after the one before it, in virtual ms. The real ticker sleeps its
+    /// interval after handling the last tick, so it drifts behind the job's deadline-based publications and never
+    /// runs before one due at the same moment; a microsecond keeps that order in virtual time.
+    static let tickDrift = 0.001
+
     private func tick() {
-        self.scheduler.after(self.machine.tickInterval.simulationMilliseconds) { [self] in
+        self.scheduler.after(self.machine.tickInterval.simulationMilliseconds + Self.tickDrift) { [self] in
             guard !self.machine.isFinished else { return }
             self.receive(.tick(now: self.scheduler.now))
             self.tick()

@@ -37,6 +37,13 @@ struct SimCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Run each scenario twice and fail (exit 70) naming the first line where the logs differ.")
     var checkDeterminism = false
 
+    @Flag(
+        name: .long,
+        help:
+            "Also run each scenario on real sockets (as squall run) and print both side by side; exit 1 when they disagree."
+    )
+    var compare = false
+
     func validate() throws {
         if let seed = self.seed, seed > 9_007_199_254_740_991 {
             throw ValidationError("--seed must be at most 2^53 - 1 (scenario seeds are JSON numbers)")
@@ -70,7 +77,13 @@ struct SimCommand: AsyncParsableCommand {
             throw ExitStatus.usage
         }
         var records: [RunRecord] = []
+        var comparisons: [ModeComparison] = []
+        let session =
+            self.compare
+            ? ScenarioSession(output: self.output, quiet: self.quiet, command: "squall sim", signals: ShutdownSignal())
+            : nil
         for scenario in scenarios {
+            let real = try await session?.run(scenario).record
             if !self.quiet {
                 print(
                     "▶ \(scenario.name): \(scenario.clientCount) clients, \(scenario.duration.squallText) of virtual time"
@@ -99,6 +112,28 @@ struct SimCommand: AsyncParsableCommand {
                 print("    \(record.lines.count) events in \(String(format: "%.2f", seconds)) s wall")
             }
             records.append(record)
+            if let real {
+                let comparison = ModeComparison(real: real, simulated: record)
+                comparisons.append(comparison)
+                print(comparison.table)
+            }
+        }
+        if self.compare {
+            let path = (self.output as NSString).appendingPathComponent("sim-compare.md")
+            let text = comparisons.map(\.table).joined(separator: "\n")
+            do {
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                printError("squall sim: cannot write \(path): \(error)")
+                throw ExitStatus.internalError
+            }
+            let differing = comparisons.filter { !$0.agrees }.map(\.scenario)
+            print(
+                differing.isEmpty
+                    ? "real and simulated runs agree on every scenario (\(path))"
+                    : "real and simulated runs differ on: \(differing.joined(separator: ", ")) (\(path))"
+            )
+            if !differing.isEmpty { throw ExitCode(1) }
         }
         do {
             try ReportWriter.writeCombinedJUnit(

@@ -1,0 +1,111 @@
+import SquallFaults
+import SquallScenarios
+
+/// One scenario run both ways — on real sockets (`squall run`) and in virtual time (`squall sim`) — side by side:
+/// every gate's verdict, the outcome metrics (which must be equal), and the behaviour medians (which may differ by
+/// the real harness's own delays, within ``tolerance(real:simulated:)``). `squall sim --compare` prints it; it is
+/// how the simulator earns trust.
+package struct ModeComparison: Sendable {
+    /// One line of the comparison.
+    package struct Row: Sendable, Hashable {
+        /// What is compared: a gate, or a metric.
+        package var subject: String
+        /// The real run's value.
+        package var real: String
+        /// The simulation's value.
+        package var simulated: String
+        /// Whether they agree.
+        package var agrees: Bool
+    }
+
+    /// The scenario.
+    package var scenario: String
+    /// Gates first, then outcome metrics, then behaviour medians.
+    package var rows: [Row]
+
+    /// Whether every row agrees.
+    package var agrees: Bool { self.rows.allSatisfy(\.agrees) }
+
+    /// Outcome metrics: equal in both modes for the comparison to agree.
+    static let outcomeMetrics: [Metric] = [
+        .fallbackRate, .completionRate, .lostMessages, .duplicateMessages, .unexpectedMessages,
+    ]
+    /// Behaviour metrics compared by their median.
+    static let behaviourMetrics: [Metric] = [.updateLatency, .timeToRecover, .timeToFallback]
+
+    /// How far a behaviour median may be from the real run's: 250 ms plus a quarter of the larger value, in
+    /// scenario time. The real harness adds a few milliseconds per hop (loopback, scheduling, the proxy), and a
+    /// scenario at `timeScale` 0.1 turns 5 real milliseconds into 50 scenario ones; recoveries are dominated by
+    /// the same seeded backoff in both modes, so a quarter covers the rest.
+    package static func tolerance(real: Double, simulated: Double) -> Double {
+        250 + 0.25 * max(real, simulated)
+    }
+
+    /// Compares a real run with a simulated run of the same scenario.
+    package init(real: RunRecord, simulated: RunRecord) {
+        self.scenario = real.scenario.name
+        var rows: [Row] = []
+        let simulatedGates = Dictionary(
+            simulated.gates.map { ("\($0.gate.key) \($0.gate.expression)", $0) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        for gate in real.gates {
+            let key = "\(gate.gate.key) \(gate.gate.expression)"
+            let other = simulatedGates[key]
+            func text(_ result: GateResult?) -> String {
+                guard let result else { return "absent" }
+                let observed = result.observed.map { MetricSummary.format($0) } ?? "no samples"
+                return "\(result.passed ? "pass" : "FAIL") (\(observed))"
+            }
+            rows.append(
+                Row(
+                    subject: "gate \(key)",
+                    real: text(gate),
+                    simulated: text(other),
+                    agrees: other?.passed == gate.passed
+                )
+            )
+        }
+        for metric in Self.outcomeMetrics {
+            let aggregation: Gate.Aggregation = metric.kind == .rate ? .rate : .count
+            let left = real.metrics.value(metric, aggregation)
+            let right = simulated.metrics.value(metric, aggregation)
+            rows.append(
+                Row(
+                    subject: metric.rawValue,
+                    real: left.map { MetricSummary.format($0) } ?? "no samples",
+                    simulated: right.map { MetricSummary.format($0) } ?? "no samples",
+                    agrees: left.map { MetricSummary.round($0) } == right.map { MetricSummary.round($0) }
+                )
+            )
+        }
+        for metric in Self.behaviourMetrics {
+            let left = real.metrics.value(metric, .median)
+            let right = simulated.metrics.value(metric, .median)
+            let agrees: Bool
+            switch (left, right) {
+            case (nil, nil): agrees = true
+            case (let left?, let right?): agrees = abs(left - right) <= Self.tolerance(real: left, simulated: right)
+            default: agrees = false
+            }
+            rows.append(
+                Row(
+                    subject: "\(metric.rawValue) med",
+                    real: left.map { MetricSummary.format($0) } ?? "no samples",
+                    simulated: right.map { MetricSummary.format($0) } ?? "no samples",
+                    agrees: agrees
+                )
+            )
+        }
+        self.rows = rows
+    }
+
+    /// The comparison as a Markdown table.
+    package var table: String {
+        var text = "| \(self.scenario) | real | sim | |\n|---|---|---|---|\n"
+        for row in self.rows {
+            text += "| \(row.subject) | \(row.real) | \(row.simulated) | \(row.agrees ? "=" : "**differs**") |\n"
+        }
+        return text
+    }
+}
