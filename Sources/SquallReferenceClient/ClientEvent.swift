@@ -95,41 +95,45 @@ public struct ClientEvent: Sendable, Hashable {
 
     /// The event as one NDJSON line (without the newline), keys in a fixed order.
     public var jsonLine: String {
-        var fields = [
-            "\"time\":\(JSONText.number(self.time))", "\"source\":\"client\"",
-            "\"client\":\(JSONText.quote(self.clientId))",
-            "\"event\":\"\(self.name)\"", "\"jobId\":\(JSONText.quote(self.jobId))",
+        EventField.line(self.fields)
+    }
+
+    /// The line's fields, typed, in their order: `time`, `source`, `client`, `event`, `jobId`, then the event's own.
+    package var fields: [(String, EventField)] {
+        var fields: [(String, EventField)] = [
+            ("time", .number(self.time)), ("source", .string("client")), ("client", .string(self.clientId)),
+            ("event", .string(self.name)), ("jobId", .string(self.jobId)),
         ]
-        func optional(_ value: Int?) -> String { value.map(String.init) ?? "null" }
+        func optional(_ value: Int?) -> EventField { value.map { .integer($0) } ?? .null }
         switch self.kind {
         case .connectAttempt(let attempt, let probe), .connected(let attempt, let probe):
-            fields += ["\"attempt\":\(attempt)", "\"probe\":\(probe)"]
+            fields += [("attempt", .integer(attempt)), ("probe", .bool(probe))]
         case .connectFailed(let reason), .fallback(let reason), .stopped(let reason):
-            fields += ["\"reason\":\(JSONText.quote(reason))"]
+            fields += [("reason", .string(reason))]
         case .closed(let code, let reason):
-            fields += ["\"code\":\(optional(code))", "\"reason\":\(JSONText.quote(reason))"]
+            fields += [("code", optional(code)), ("reason", .string(reason))]
         case .reconnectAttempt(let attempt, let delayMs):
-            fields += ["\"attempt\":\(attempt)", "\"delayMs\":\(JSONText.number(delayMs))"]
+            fields += [("attempt", .integer(attempt)), ("delayMs", .number(delayMs))]
         case .poll(let status, let messages, let error):
-            fields += ["\"status\":\(optional(status))", "\"messages\":\(messages)"]
-            if let error { fields.append("\"error\":\(JSONText.quote(error))") }
+            fields += [("status", optional(status)), ("messages", .integer(messages))]
+            if let error { fields.append(("error", .string(error))) }
         case .stateSync(let attempt, let status, let messages, let error):
-            fields += ["\"attempt\":\(attempt)", "\"status\":\(optional(status))", "\"messages\":\(messages)"]
-            if let error { fields.append("\"error\":\(JSONText.quote(error))") }
+            fields += [("attempt", .integer(attempt)), ("status", optional(status)), ("messages", .integer(messages))]
+            if let error { fields.append(("error", .string(error))) }
         case .recovered, .resumed:
             break
         case .suspended(let forMs):
-            fields += ["\"forMs\":\(JSONText.number(forMs))"]
+            fields += [("forMs", .number(forMs))]
         case .delivered(let seq, let via, let latencyMs, let type):
             fields += [
-                "\"seq\":\(seq)", "\"via\":\"\(via.rawValue)\"", "\"latencyMs\":\(JSONText.number(latencyMs))",
-                "\"type\":\"\(type.rawValue)\"",
+                ("seq", .integer(seq)), ("via", .string(via.rawValue)), ("latencyMs", .number(latencyMs)),
+                ("type", .string(type.rawValue)),
             ]
         case .duplicateDropped(let seq):
-            fields += ["\"seq\":\(seq)"]
+            fields += [("seq", .integer(seq))]
         case .finished(let outcome):
-            fields += ["\"outcome\":\"\(outcome.rawValue)\""]
+            fields += [("outcome", .string(outcome.rawValue))]
         }
-        return "{" + fields.joined(separator: ",") + "}"
+        return fields
     }
 }

@@ -8,6 +8,10 @@ package enum JSONText {
     /// - Parameter text: any text.
     /// - Returns: the quoted literal, e.g. `"a\"b"`.
     package static func quote(_ text: String) -> String {
+        // Most text (ids, reasons) needs no escape: copy it whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

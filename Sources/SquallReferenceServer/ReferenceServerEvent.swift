@@ -53,25 +53,30 @@ public struct ReferenceServerEvent: Sendable, Hashable {
     /// The event as one NDJSON line (without the newline), keys in a fixed order:
     /// `{"time":1763900000123.456,"source":"server","event":"published","jobId":"…","seq":3,"type":"progress"}`.
     public var jsonLine: String {
-        var fields = [
-            "\"time\":\(JSONText.number(self.time))", "\"source\":\"server\"", "\"event\":\"\(self.name)\"",
-            "\"jobId\":\(JSONText.quote(self.jobId))",
+        EventField.line(self.fields)
+    }
+
+    /// The line's fields, typed, in their order: `time`, `source`, `event`, `jobId`, then the event's own.
+    package var fields: [(String, EventField)] {
+        var fields: [(String, EventField)] = [
+            ("time", .number(self.time)), ("source", .string("server")), ("event", .string(self.name)),
+            ("jobId", .string(self.jobId)),
         ]
         switch self.kind {
         case .jobCreated(let totalItems, let itemInterval):
-            fields += ["\"totalItems\":\(totalItems)", "\"itemInterval\":\"\(IntervalText.format(itemInterval))\""]
+            fields += [("totalItems", .integer(totalItems)), ("itemInterval", .string(IntervalText.format(itemInterval)))]
         case .published(let seq, let type):
-            fields += ["\"seq\":\(seq)", "\"type\":\"\(type.rawValue)\""]
+            fields += [("seq", .integer(seq)), ("type", .string(type.rawValue))]
         case .streamOpened(let lastSeq):
-            fields += ["\"lastSeq\":\(lastSeq)"]
+            fields += [("lastSeq", .integer(lastSeq))]
         case .streamClosed(let reason):
-            fields += ["\"reason\":\(JSONText.quote(reason))"]
+            fields += [("reason", .string(reason))]
         case .stateServed(let since, let messages):
-            fields += ["\"since\":\(since)", "\"messages\":\(messages)"]
+            fields += [("since", .integer(since)), ("messages", .integer(messages))]
         case .jobExpired:
             break
         }
-        return "{" + fields.joined(separator: ",") + "}"
+        return fields
     }
 
     /// Now, in milliseconds since the Unix epoch.

@@ -67,16 +67,26 @@ struct ClientStateTimeline {
         }
     }
 
-    /// How many clients were in each state at `time`.
-    func counts(at time: Double) -> [State: Int] {
-        var counts: [State: Int] = [:]
+    /// How many clients were in each state at each of `times` (ascending), in one sweep over every interval's start
+    /// and end: a report of a million-client simulation samples its chart without scanning every client per sample.
+    func counts(at times: [Double]) -> [[State: Int]] {
+        var changes: [(time: Double, state: State, delta: Int)] = []
         for intervals in self.intervals.values {
-            if let interval = intervals.first(where: { $0.since <= time && time < $0.until })
-                ?? intervals.last.flatMap({ $0.until <= time && $0.state == .done ? $0 : nil })
-            {
-                counts[interval.state, default: 0] += 1
+            for (index, interval) in intervals.enumerated() {
+                changes.append((interval.since, interval.state, 1))
+                // A client's last interval (done, or whatever it was in at the end) lasts to the end of the chart.
+                if index < intervals.count - 1 { changes.append((interval.until, interval.state, -1)) }
             }
         }
-        return counts
+        changes.sort { $0.time < $1.time || ($0.time == $1.time && $0.delta < $1.delta) }
+        var current: [State: Int] = [:]
+        var next = 0
+        return times.map { time in
+            while next < changes.count, changes[next].time <= time {
+                current[changes[next].state, default: 0] += changes[next].delta
+                next += 1
+            }
+            return current
+        }
     }
 }

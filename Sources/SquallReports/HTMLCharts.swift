@@ -17,7 +17,7 @@ enum HTMLCharts {
         let samples = 240
         func x(_ time: Double) -> Double { left + (time - record.startedAt) / span * (width - left - 10) }
         let times = (0...samples).map { record.startedAt + span * Double($0) / Double(samples) }
-        let counts = times.map { states.counts(at: $0) }
+        let counts = states.counts(at: times)
         var svg =
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(top + height + 30))\" viewBox=\"0 0 \(Int(width)) \(Int(top + height + 30))\">\n"
         var below = Array(repeating: 0, count: times.count)

@@ -1,19 +1,43 @@
 import SquallFaults
 import SquallReferenceClient
+import SquallReferenceProtocol
 import SquallReferenceServer
 
 /// One line of a run's event log, read back: its common fields and the rest as JSON.
 ///
-/// Every metric is computed from these alone, so a stored `events.ndjson` can be re-checked without a re-run.
+/// Every metric is computed from these alone, so a stored `events.ndjson` can be re-checked without a re-run. A run
+/// holds millions of them (`squall sim`), so the fields are a short array sorted by key, not a dictionary: a
+/// record of a delivery takes about a third of the memory, and a lookup scans half a dozen keys.
 public struct EventRecord: Sendable, Hashable {
+    /// One field of the line.
+    private struct Field: Sendable, Hashable {
+        var key: String
+        var value: JSONValue
+    }
+
     /// Milliseconds since the Unix epoch.
     public var time: Double
     /// `run`, `server` or `client`.
     public var source: String
     /// The event's name.
     public var event: String
+    /// Every field of the line (`time`, `source` and `event` included), sorted by key.
+    private var stored: [Field]
+
     /// Every field of the line.
-    public var fields: [String: JSONValue]
+    public var fields: [String: JSONValue] {
+        Dictionary(self.stored.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// A field's value.
+    public subscript(key: String) -> JSONValue? {
+        for field in self.stored where field.key == key { return field.value }
+        return nil
+    }
+
+    private static func sorted(_ fields: some Sequence<(String, JSONValue)>) -> [Field] {
+        fields.map { Field(key: $0.0, value: $0.1) }.sorted { $0.key < $1.key }
+    }
 
     /// Reads one NDJSON line.
     ///
@@ -43,18 +67,59 @@ public struct EventRecord: Sendable, Hashable {
         self.time = time
         self.source = source
         self.event = event
-        self.fields = fields
+        self.stored = Self.sorted(fields.map { ($0, $1) })
+    }
+
+    /// The record of a line written from typed fields (a client or server event of the simulator), exactly as
+    /// reading the line back would give it, without the text round trip.
+    package init(fields list: [(String, EventField)]) {
+        var time = 0.0
+        var source = "client"
+        var event = ""
+        var fields: [(String, JSONValue)] = []
+        fields.reserveCapacity(list.count)
+        for (key, field) in list {
+            let value: JSONValue
+            switch field {
+            case .string(let text): value = .string(text)
+            case .bool(let flag): value = .bool(flag)
+            case .null: value = .null
+            case .integer, .number: value = .number(field.writtenNumber ?? 0)
+            }
+            switch (key, value) {
+            case ("time", .number(let number)): time = number
+            case ("source", .string(let text)): source = text
+            case ("event", .string(let text)): event = text
+            default: break
+            }
+            fields.append((key, value))
+        }
+        self.time = time
+        self.source = source
+        self.event = event
+        self.stored = Self.sorted(fields.map { ($0, $1) })
+    }
+
+    /// The record of a run event as ``EventLog/recordRun(_:_:time:)`` writes it.
+    package init(run name: RunEventName, _ list: [(String, JSONValue)], time: Double) {
+        let written = (time * 1_000).rounded() / 1_000
+        var fields: [String: JSONValue] = ["time": .number(written), "source": .string("run"), "event": .string(name.rawValue)]
+        for (key, value) in list { fields[key] = value }
+        self.time = written
+        self.source = "run"
+        self.event = name.rawValue
+        self.stored = Self.sorted(fields.map { ($0, $1) })
     }
 
     /// A string field.
     public func string(_ key: String) -> String? {
-        if case .string(let text)? = self.fields[key] { return text }
+        if case .string(let text)? = self[key] { return text }
         return nil
     }
 
     /// A numeric field.
     public func number(_ key: String) -> Double? {
-        if case .number(let value)? = self.fields[key] { return value }
+        if case .number(let value)? = self[key] { return value }
         return nil
     }
 

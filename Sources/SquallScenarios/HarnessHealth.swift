@@ -55,7 +55,7 @@ public struct HarnessHealth: Sendable, Hashable {
         var backlog = 0
         var worst: (lag: Double, probe: String)?
         for record in records where record.runEvent == .harnessLag {
-            if case .object(let probes)? = record.fields["lagMs"] {
+            if case .object(let probes)? = record["lagMs"] {
                 for (probe, value) in probes.sorted(by: { $0.key < $1.key }) {
                     guard case .array(let samples) = value else { continue }
                     for case .number(let lag) in samples {

@@ -47,7 +47,7 @@ public struct RunMetrics: Sendable, Hashable {
         var lifts: [Double] = []
         for record in records {
             switch record.runEvent {
-            case .faultLifted where record.fields["healing"] != .bool(true):
+            case .faultLifted where record["healing"] != .bool(true):
                 lifts.append(record.time)
             case .handoff:
                 let blackout = record.string("blackout").flatMap(Duration.init(parsing:)) ?? .zero
@@ -121,7 +121,7 @@ public struct RunMetrics: Sendable, Hashable {
                         client.endTime = record.time
                         client.process = "failed to start: \(record.string("reason") ?? "?")"
                     case .clientExited:
-                        if record.fields["early"] == .bool(true) && client.outcome == "stopped" {
+                        if record["early"] == .bool(true) && client.outcome == "stopped" {
                             client.outcome = "exited"
                             client.endTime = record.time
                         }
@@ -252,7 +252,9 @@ public struct RunMetrics: Sendable, Hashable {
 
     /// The clients a tag filter selects.
     public func clients(matching tags: [String: String]) -> [ClientOutcome] {
-        self.clients.filter { client in
+        // No client filter (none, or only a step): every client, without copying each one.
+        if tags.keys.allSatisfy({ $0 == "step" }) { return self.clients }
+        return self.clients.filter { client in
             tags.allSatisfy { key, value in
                 switch key {
                 case "strategy": client.strategy == value

@@ -72,9 +72,16 @@ public struct RunRecord: Sendable {
         }
         // Order by time on read: the log is written in arrival order, a few microseconds apart from time order.
         read.sort { $0.record.time < $1.record.time }
-        let records = read.map(\.record)
+        try self.init(records: read.map(\.record), lines: read.map(\.line))
+    }
+
+    /// A run from records already read, in time order, with their lines (none when only the file holds them: the
+    /// simulator's records are built as it writes, so a big run is not read back).
+    ///
+    /// - Throws: ``FaultError`` when the records have no `scenario` event or its scenario is invalid.
+    package init(records: [EventRecord], lines: [String]) throws(FaultError) {
         guard let header = records.first(where: { $0.runEvent == .scenario }),
-            let source = header.fields["scenario"]
+            let source = header["scenario"]
         else {
             throw FaultError.missingField(
                 path: "(log)",
@@ -92,11 +99,11 @@ public struct RunRecord: Sendable {
         self.version = header.string("version") ?? ""
         let ending = records.last { $0.runEvent == .runEnded }
         self.complete = ending != nil
-        self.interrupted = ending?.fields["interrupted"] == .bool(true) || ending == nil
+        self.interrupted = ending?["interrupted"] == .bool(true) || ending == nil
         self.endReason = ending?.string("reason") ?? "incomplete log: it ends without run_ended (the run was killed)"
         self.startedAt = records.first?.time ?? 0
         self.endedAt = records.last?.time ?? 0
-        self.lines = read.map(\.line)
+        self.lines = lines
         self.records = records
         self.harness = HarnessHealth(records: records, scenario: self.scenario, header: header)
         let metrics = RunMetrics(records: records)

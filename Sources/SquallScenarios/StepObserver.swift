@@ -141,7 +141,7 @@ struct StepObserver {
         var openFaults: [String: Int] = [:]
         var openProfiles: [String: Int] = [:]
         func groups(_ record: EventRecord) -> Set<String>? {
-            guard case .array(let values)? = record.fields["groups"] else { return nil }
+            guard case .array(let values)? = record["groups"] else { return nil }
             return Set(values.compactMap { if case .string(let name) = $0 { name } else { nil } })
         }
         func clients(_ value: JSONValue?) -> Set<String>? {
@@ -158,14 +158,14 @@ struct StepObserver {
             case .faultApplied:
                 guard let step, let name = record.string("name") else { continue }
                 var fault: JSONValue? = nil
-                if case .object(let members)? = record.fields["fault"] { fault = members["clients"] }
+                if case .object(let members)? = record["fault"] { fault = members["clients"] }
                 openFaults[name] = windows.count
                 windows.append(
                     Window(name: step, start: record.time, groups: groups(record), clients: clients(fault))
                 )
             case .faultLifted:
                 guard let name = record.string("name"), let index = openFaults.removeValue(forKey: name),
-                    record.fields["healing"] != .bool(true)
+                    record["healing"] != .bool(true)
                 else { continue }
                 windows[index].end = record.time
             case .handoff:
@@ -190,7 +190,7 @@ struct StepObserver {
                         name: step,
                         start: record.time,
                         end: record.time + length("for", of: record),
-                        clients: clients(record.fields["clients"]) ?? []
+                        clients: clients(record["clients"]) ?? []
                     )
                 )
             case .profile:

@@ -1,28 +1,41 @@
 import SquallFaults
 import SquallReferenceClient
+import SquallReferenceProtocol
 import SquallReferenceServer
 import SquallScenarios
 
 /// Where the simulation writes: the run's ``EventLog``, stamped with virtual time (milliseconds since the
-/// simulation began), in the order events happen, so one seed gives one byte-identical log.
-struct SimulationLog {
+/// simulation began), in the order events happen, so one seed gives one byte-identical log. Each event's record is
+/// built from the same typed fields as its line, so the run's metrics need no read back of the file.
+final class SimulationLog {
     let log: EventLog
     let scheduler: SimulationScheduler
+    /// Every event's record, in time order.
+    private(set) var records: [EventRecord] = []
+
+    init(log: EventLog, scheduler: SimulationScheduler) {
+        self.log = log
+        self.scheduler = scheduler
+    }
 
     /// A client's event, now.
     func client(_ id: String, jobId: String, _ kind: ClientEvent.Kind) {
-        let event = ClientEvent(time: self.scheduler.now, clientId: id, jobId: jobId, kind: kind)
-        self.log.record(time: event.time, line: event.jsonLine)
+        self.record(ClientEvent(time: self.scheduler.now, clientId: id, jobId: jobId, kind: kind).fields)
     }
 
     /// A server event, now.
     func server(jobId: String, _ kind: ReferenceServerEvent.Kind) {
-        let event = ReferenceServerEvent(time: self.scheduler.now, jobId: jobId, kind: kind)
-        self.log.record(time: event.time, line: event.jsonLine)
+        self.record(ReferenceServerEvent(time: self.scheduler.now, jobId: jobId, kind: kind).fields)
     }
 
     /// A run event, now.
     func run(_ name: RunEventName, _ fields: [(String, JSONValue)] = []) {
         self.log.recordRun(name, fields, time: self.scheduler.now)
+        self.records.append(EventRecord(run: name, fields, time: self.scheduler.now))
+    }
+
+    private func record(_ fields: [(String, EventField)]) {
+        self.log.record(time: self.scheduler.now, line: EventField.line(fields))
+        self.records.append(EventRecord(fields: fields))
     }
 }

@@ -76,13 +76,11 @@ public struct SimulationRunner: Sendable {
         let reason = world.run()
         world.log.run(.runEnded, [("reason", .string(reason)), ("interrupted", .bool(false))])
         eventLog.close()
-        if let path = eventLog.path {
-            return try RunRecord(contentsOf: path)
-        }
         do {
-            return try RunRecord(lines: eventLog.lines)
+            // The lines are on disk when there is a file; only an in-memory log keeps them.
+            return try RunRecord(records: world.log.records, lines: eventLog.lines)
         } catch {
-            throw .reportFailed(path: "(memory)", reason: "\(error)")
+            throw .reportFailed(path: self.eventLogPath ?? "(memory)", reason: "\(error)")
         }
     }
 }

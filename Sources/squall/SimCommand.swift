@@ -109,7 +109,7 @@ struct SimCommand: AsyncParsableCommand {
             if !self.quiet {
                 let wall = (ContinuousClock.now - started).components
                 let seconds = Double(wall.seconds) + Double(wall.attoseconds) / 1e18
-                print("    \(record.lines.count) events in \(String(format: "%.2f", seconds)) s wall")
+                print("    \(record.records.count) events in \(String(format: "%.2f", seconds)) s wall")
             }
             records.append(record)
             if let real {

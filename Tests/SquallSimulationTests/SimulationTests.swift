@@ -51,6 +51,10 @@ import Testing
         let again = try self.simulate(text)
         let other = try self.simulate(text, seed: 4)
         #expect(first.lines == again.lines)
+        // The records the simulator builds as it writes are exactly what reading its lines back gives.
+        let reread = try RunRecord(lines: first.lines)
+        #expect(reread.records == first.records)
+        #expect(reread.metrics == first.metrics)
         #expect(first.lines.count > 1_000)
         #expect(first.lines != other.lines, "the backoff jitter and the profile's jitter come from the seed")
         #expect(first.passed)
