@@ -34,6 +34,15 @@ package enum EventField: Sendable, Hashable {
 
     /// `{"key":value,…}` in the order given.
     package static func line(_ fields: [(String, EventField)]) -> String {
-        "{" + fields.map { "\(JSONText.quote($0.0)):\($0.1.jsonText)" }.joined(separator: ",") + "}"
+        // One string grown in place: lines are written by the million in a simulation.
+        var line = "{"
+        line.reserveCapacity(160)
+        for (index, (key, value)) in fields.enumerated() {
+            if index > 0 { line += "," }
+            line += JSONText.quote(key)
+            line += ":"
+            line += value.jsonText
+        }
+        return line + "}"
     }
 }

@@ -64,7 +64,9 @@ public struct ReferenceServerEvent: Sendable, Hashable {
         ]
         switch self.kind {
         case .jobCreated(let totalItems, let itemInterval):
-            fields += [("totalItems", .integer(totalItems)), ("itemInterval", .string(IntervalText.format(itemInterval)))]
+            fields += [
+                ("totalItems", .integer(totalItems)), ("itemInterval", .string(IntervalText.format(itemInterval))),
+            ]
         case .published(let seq, let type):
             fields += [("seq", .integer(seq)), ("type", .string(type.rawValue))]
         case .streamOpened(let lastSeq):

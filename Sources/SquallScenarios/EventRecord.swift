@@ -103,7 +103,9 @@ public struct EventRecord: Sendable, Hashable {
     /// The record of a run event as ``EventLog/recordRun(_:_:time:)`` writes it.
     package init(run name: RunEventName, _ list: [(String, JSONValue)], time: Double) {
         let written = (time * 1_000).rounded() / 1_000
-        var fields: [String: JSONValue] = ["time": .number(written), "source": .string("run"), "event": .string(name.rawValue)]
+        var fields: [String: JSONValue] = [
+            "time": .number(written), "source": .string("run"), "event": .string(name.rawValue),
+        ]
         for (key, value) in list { fields[key] = value }
         self.time = written
         self.source = "run"
