@@ -191,14 +191,15 @@ final class SimulatedClient {
                         }
                         return
                     }
-                    self.accept(link: id, over: connection, silenceAfter: afterUpgrade == .blackhole)
+                    self.accept(link: id, over: connection, afterUpgrade: afterUpgrade)
                 }
             }
         }
     }
 
     /// The server accepted the upgrade: its stream starts, and the 101 travels back.
-    private func accept(link id: Int, over connection: SimulatedConnection, silenceAfter: Bool) {
+    private func accept(link id: Int, over connection: SimulatedConnection, afterUpgrade: SimulatedProxy.AfterUpgrade?)
+    {
         let stream = SimulatedStream(
             connection: connection,
             server: self.server,
@@ -220,7 +221,11 @@ final class SimulatedClient {
                 return
             }
             self.links[id]?.isOpen = true
-            if silenceAfter { connection.silence(by: "block_upgrade blackhole_after_101") }
+            switch afterUpgrade {
+            case .blackhole: connection.silence(by: "block_upgrade blackhole_after_101")
+            case .buffer(let interval): connection.bursts = (self.scheduler.now, interval)
+            case nil: break
+            }
             self.input(.linkOpened(id: id))
         }
     }

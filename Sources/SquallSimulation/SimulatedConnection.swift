@@ -37,6 +37,9 @@ final class SimulatedConnection {
     private var bytes: [FaultDirection: Int] = [:]
     private var frames: [String: Int] = [:]
     private var random: [String: SeededRandom] = [:]
+    /// While set (`buffer_after_101`), frames toward the client are held and released together every `interval`
+    /// ms counted from `since`.
+    var bursts: (since: Double, interval: Double)?
     /// Messages held by a paused bandwidth (`rate: 0`) until the fault is lifted, per direction.
     private var held: [(direction: FaultDirection, size: Int, traffic: SimulatedTraffic, deliver: () -> Void)] = []
     /// Faults whose once-per-connection effect (a scheduled close) has been armed.
@@ -81,7 +84,11 @@ final class SimulatedConnection {
         case .hold:
             self.held.append((direction, size, traffic, deliver))
         case .after(let delay):
-            let due = max(scheduler.now + delay, self.lastDelivery[direction] ?? 0)
+            var due = max(scheduler.now + delay, self.lastDelivery[direction] ?? 0)
+            if direction == .downstream, let bursts = self.bursts {
+                // Held to the next release of the buffer.
+                due = bursts.since + ((due - bursts.since) / bursts.interval).rounded(.up) * bursts.interval
+            }
             self.lastDelivery[direction] = due
             scheduler.schedule(at: due) { [self] in
                 guard self.isOpen, self.silencedBy == nil else { return }

@@ -55,6 +55,14 @@ final class SimulatedProxy {
         self.faults.removeAll { $0.name == fault.name }
         self.faults.append(fault)
         self.hits[fault.name] = self.hits[fault.name] ?? []
+        if fault.type == .down {
+            // The proxy stops listening and closes every live connection, as `ProxyServer` does.
+            for connection in self.liveConnections {
+                self.hits[fault.name, default: []].insert(connection.serial)
+                connection.cut(.closed)
+            }
+            return
+        }
         for connection in self.liveConnections { self.armConnectionFaults(on: connection) }
     }
 
@@ -135,8 +143,12 @@ final class SimulatedProxy {
                 return (connection, .hang)
             }
         }
+        // `down` closes the listener whatever its toxicity.
+        if let down = self.faults.first(where: { $0.type == .down }) {
+            self.hits[down.name, default: []].insert(connection.serial)
+            return (connection, .refused)
+        }
         let faults = self.acting(on: connection)
-        if faults.contains(where: { $0.type == .down }) { return (connection, .refused) }
         self.connections[connection.serial] = connection
         if faults.contains(where: { $0.type == .refuse }) {
             connection.close()
@@ -207,7 +219,11 @@ final class SimulatedProxy {
     ) -> Transit {
         if self.profile?.offline == true { return .drop }
         var delay = 0.0
-        for fault in self.acting(on: connection) where fault.direction == direction {
+        // The proxy's chain for the direction: message faults first, then stream faults (`ProxyConnection`).
+        let chain = self.acting(on: connection).filter { fault in
+            fault.type.actsOnRequests ? direction == .upstream : fault.direction == direction || fault.type.actsBothWays
+        }
+        for fault in chain.filter({ $0.type.phase == .message }) + chain.filter({ $0.type.phase != .message }) {
             switch fault.effect {
             case .latency(let base, let jitter):
                 let spread = jitter.simulationMilliseconds
@@ -264,10 +280,18 @@ final class SimulatedProxy {
         return .after(max(0, delay))
     }
 
+    /// What `block_upgrade` does once the server has accepted an upgrade.
+    enum AfterUpgrade {
+        /// Nothing more is delivered either way (`blackhole_after_101`).
+        case blackhole
+        /// The server's frames are held and released together every this many ms (`buffer_after_101`).
+        case buffer(interval: Double)
+    }
+
     /// What the request faults do to a request (upgrade or job-state) on `connection`.
     enum RequestFate {
         /// It goes on to the server after this delay.
-        case forward(after: Double, stripped: Bool, afterUpgrade: Handoff.CutMode?)
+        case forward(after: Double, stripped: Bool, afterUpgrade: AfterUpgrade?)
         /// The proxy answers with this status itself (and closes, for a rejected upgrade).
         case answer(status: Int)
         /// The client is reset.
@@ -281,17 +305,17 @@ final class SimulatedProxy {
     {
         var delay = 0.0
         var stripped = false
-        var afterUpgrade: Handoff.CutMode?
+        var afterUpgrade: AfterUpgrade?
         for fault in self.acting(on: connection) {
             switch fault.effect {
-            case .blockUpgrade(let mode, let status, _) where isUpgrade:
+            case .blockUpgrade(let mode, let status, let interval) where isUpgrade:
                 switch mode {
                 case .reject: return .answer(status: status)
                 case .strip: stripped = true
                 case .reset: return .reset
                 case .hang: return .hang
                 case .blackholeAfter101: afterUpgrade = .blackhole
-                case .bufferAfter101: break
+                case .bufferAfter101: afterUpgrade = .buffer(interval: max(1, interval.simulationMilliseconds))
                 }
             case .failRequests(let status, let every, let rate, let match)
             where match.matches(method: method, uri: target):

@@ -2,8 +2,8 @@ import SquallFaults
 import SquallScenarios
 
 /// What `squall sim` cannot run, refused before anything starts with the JSON path of each (every one, not only the
-/// first): external servers and clients (their code runs only on real sockets) and the fault modes the simulator
-/// has no meaning for yet.
+/// first): external servers and clients, whose code runs only on real sockets. Every fault and action has a
+/// simulated meaning.
 enum SimulationCheck {
     /// Checks a parsed scenario.
     ///
@@ -27,19 +27,6 @@ enum SimulationCheck {
                     found: "a command"
                 )
             )
-        }
-        for (index, entry) in scenario.timeline.enumerated() {
-            guard case .fault(let fault) = entry.action else { continue }
-            if case .blockUpgrade(.bufferAfter101, _, _) = fault.effect {
-                errors.append(
-                    FaultError.invalidValue(
-                        path: "timeline[\(index)].fault.attributes.mode",
-                        expected:
-                            "a block_upgrade mode squall sim simulates (reject, strip, reset, hang, blackhole_after_101)",
-                        found: "\"buffer_after_101\""
-                    )
-                )
-            }
         }
         if errors.count == 1 { throw errors[0] }
         if !errors.isEmpty {

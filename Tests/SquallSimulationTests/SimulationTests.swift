@@ -41,6 +41,78 @@ import Testing
         #expect(record.mode == "sim")
     }
 
+    @Test func refusedAndDownProxiesFailTheConnectUntilTheFaultIsLifted() throws {
+        // Tries at 1, 2 and 4 s fail while the fault holds (to 5 s); the try at 8 s opens.
+        for (type, reason) in [("refuse", "connection reset"), ("down", "connection refused")] {
+            let record = try self.simulate(
+                #"""
+                {"name": "\#(type)", "duration": "30s", "server": {"job": {"totalItems": 10, "itemInterval": "1s"}},
+                 "clients": [{"count": 1, "startAt": "1s", "overrides": {"backoffJitter": 0}}],
+                 "timeline": [{"at": "0s", "for": "5s", "fault": {"type": "\#(type)"}}]}
+                """#
+            )
+            #expect(self.times(record, "connect_failed", client: "resilient-1") == [1_000, 2_000, 4_000], "\(type)")
+            #expect(self.times(record, "connected", client: "resilient-1") == [8_000], "\(type)")
+            let reasons = record.records.filter { $0.event == "connect_failed" }.compactMap { $0.string("reason") }
+            #expect(Set(reasons) == [reason], "\(type)")
+            #expect(record.passed, "\(type): \(record.gates.map(\.summary))")
+        }
+    }
+
+    @Test func droppedPingsLetTheClientsHeartbeatExpireAtItsTimeout() throws {
+        // One item every 100 s, so only pings keep the line alive; with them dropped the resilient client's 30 s
+        // heartbeat runs out 30 s after its ready_ack.
+        let record = try self.simulate(
+            #"""
+            {"name": "pings", "duration": "40s", "server": {"job": {"totalItems": 3, "itemInterval": "100s"}},
+             "clients": [{"count": 1, "overrides": {"backoffJitter": 0}}],
+             "timeline": [{"at": "0s", "fault": {"type": "drop_pings"}}]}
+            """#
+        )
+        let closed = record.records.filter { $0.client == "resilient-1" && $0.event == "closed" }
+        #expect(closed.first?.time == 30_000)
+        #expect(closed.first?.string("reason") == "client closed: heartbeat timeout")
+        #expect(self.times(record, "connect_attempt", client: "resilient-1") == [0, 31_000])
+    }
+
+    @Test func failedPollsAndALimitedLifetimeActWhereTheyShould() throws {
+        // Upgrades rejected, so the scanner polls every 2 s; every second job-state request answers 503. A second
+        // group's WebSocket is cut 3 s after it opens by limit_time.
+        let record = try self.simulate(
+            #"""
+            {"name": "polls", "duration": "12s", "server": {"job": {"totalItems": 100, "itemInterval": "1s"}},
+             "clients": [{"name": "poller", "count": 1, "strategy": "booktrack-scanner"},
+                         {"name": "aged", "count": 1, "overrides": {"backoffJitter": 0}}],
+             "timeline": [{"at": "0s", "target": {"group": "poller"}, "fault": {"name": "wall", "type": "block_upgrade", "attributes": {"mode": "reject"}}},
+                          {"at": "0s", "target": {"group": "poller"}, "fault": {"name": "flaky", "type": "fail_requests", "attributes": {"status": 503, "every": 2}}},
+                          {"at": "0s", "target": {"group": "aged"}, "fault": {"name": "old", "type": "limit_time", "attributes": {"lifetime": 3000}}}]}
+            """#
+        )
+        let statuses = record.records.filter { $0.client == "poller-1" && $0.event == "poll" }.map {
+            $0.integer("status")
+        }
+        #expect(Array(statuses.prefix(4)) == [200, 503, 200, 503], "\(statuses)")
+        #expect(self.times(record, "poll", client: "poller-1").prefix(3) == [0, 2_000, 4_000])
+        let cut = record.records.filter { $0.client == "aged-1" && $0.event == "closed" }
+        #expect(cut.first?.time == 3_000)
+        #expect(cut.first?.string("reason") == "connection closed without a close frame")
+    }
+
+    @Test func aBufferingProxyReleasesTheServersFramesTogetherEveryInterval() throws {
+        // The 101 arrives at 0; items are published every 300 ms; the proxy lets frames through only at whole
+        // seconds after the upgrade.
+        let record = try self.simulate(
+            #"""
+            {"name": "buffer", "duration": "10s", "server": {"job": {"totalItems": 10, "itemInterval": "300ms"}},
+             "clients": [{"count": 1}],
+             "timeline": [{"at": "0s", "fault": {"type": "block_upgrade", "attributes": {"mode": "buffer_after_101", "interval": 1000}}}]}
+            """#
+        )
+        let delivered = self.times(record, "delivered", client: "resilient-1")
+        #expect(delivered == [1_000, 1_000, 1_000, 2_000, 2_000, 2_000, 3_000, 3_000, 3_000, 3_000], "\(delivered)")
+        #expect(record.passed)
+    }
+
     @Test func oneSeedGivesAByteIdenticalLogAndAnotherSeedADifferentOne() throws {
         let text = #"""
             {"name": "herd", "seed": 3, "duration": "40s", "server": {"job": {"totalItems": 30, "itemInterval": "500ms"}},
@@ -102,14 +174,13 @@ import Testing
             bytes: Array(
                 #"""
                 {"name": "own", "duration": "10s", "server": {"url": "http://127.0.0.1:9/"},
-                 "clients": [{"count": 1, "command": ["/bin/true"]}],
-                 "timeline": [{"at": "1s", "fault": {"type": "block_upgrade", "attributes": {"mode": "buffer_after_101"}}}]}
+                 "clients": [{"count": 1, "command": ["/bin/true"]}, {"name": "other", "count": 1, "command": ["/bin/true"]}]}
                 """#.utf8
             )
         )
         let error = try #require(throws: FaultError.self) { try SimulationRunner.check(scenario) }
         let text = "\(error)"
-        for path in ["server.url", "clients[0].command", "timeline[0].fault.attributes.mode"] {
+        for path in ["server.url", "clients[0].command", "clients[1].command"] {
             #expect(text.contains(path), "\(text)")
         }
     }
