@@ -1,0 +1,54 @@
+import Foundation
+import SquallTestSupport
+import Testing
+
+/// `squall sim` exit codes and report folders, as CI sees them.
+@Suite struct SimCommandTests {
+    private func write(_ text: String) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-sim-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("s.json").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private func restart(_ strategy: String) -> String {
+        #"{"name": "simcli", "timeScale": 0.05, "duration": "40s", "server": {"job": {"totalItems": 40, "itemInterval": "500ms"}}, "clients": [{"count": 300, "strategy": "\#(strategy)"}], "timeline": [{"at": "8s", "for": "3s", "action": "server_restart"}], "gates": {"duplicate_messages": ["count==0"]}}"#
+    }
+
+    @Test func aSoundRunPassesDeterministicallyInAModeSimReport() async throws {
+        let file = try self.write(self.restart("resilient"))
+        let output = (file as NSString).deletingLastPathComponent + "/reports"
+        let result = try await SquallProcess.run(["sim", file, "--output", output, "--check-determinism"])
+        #expect(result.status == 0, "\(result.output)\(result.errors)")
+        #expect(
+            result.output.contains("300 clients, 40s of virtual time (timeScale 0.05 ignored)"),
+            "\(result.output)"
+        )
+        #expect(result.output.contains("deterministic: a second run wrote the identical log"), "\(result.output)")
+        #expect(result.output.contains("✔ simcli: passed"))
+        let run = try FileManager.default.contentsOfDirectory(atPath: output + "/simcli")[0]
+        let report = try String(contentsOfFile: output + "/simcli/" + run + "/report.json", encoding: .utf8)
+        #expect(report.replacingOccurrences(of: " ", with: "").contains(#""mode":"sim""#))
+        let recheck = try await SquallProcess.run(["replay", "--recheck", output + "/simcli/" + run])
+        #expect(recheck.status == 0, "\(recheck.output)\(recheck.errors)")
+        #expect(recheck.output.contains("byte for byte"), "\(recheck.output)")
+    }
+
+    @Test func aBrokenPresetExits99AndAnExternalServerIsRefusedWithItsPath() async throws {
+        let broken = try self.write(self.restart("broken-no-dedup"))
+        let output = (broken as NSString).deletingLastPathComponent + "/reports"
+        let failed = try await SquallProcess.run(["sim", broken, "--output", output, "--quiet"])
+        #expect(failed.status == 99, "\(failed.output)\(failed.errors)")
+        #expect(failed.output.contains("duplicate_messages count==0: observed"), "\(failed.output)")
+        let external = try self.write(
+            #"{"name": "own", "duration": "10s", "server": {"url": "http://127.0.0.1:9"}, "clients": [{"count": 1, "command": ["/bin/true"]}]}"#
+        )
+        let refused = try await SquallProcess.run(["sim", external, "--output", output])
+        #expect(refused.status == 64, "\(refused.output)\(refused.errors)")
+        #expect(
+            refused.errors.contains("server.url") && refused.errors.contains("clients[0].command"),
+            "\(refused.errors)"
+        )
+    }
+}
