@@ -42,11 +42,13 @@ final class SimulatedWorld {
 
     /// Plays the run to its duration, or until every client is done; returns why it ended.
     func run() -> String {
-        for planned in self.plan.clients {
-            self.scheduler.schedule(at: planned.at.simulationMilliseconds) { [self] in self.start(planned) }
-        }
+        // Steps first: at the same instant a step acts before a client starts, as on real sockets, where a client
+        // starts only after its job has been created over HTTP.
         for step in self.plan.steps {
             self.scheduler.schedule(at: step.at.simulationMilliseconds) { [self] in self.perform(step) }
+        }
+        for planned in self.plan.clients {
+            self.scheduler.schedule(at: planned.at.simulationMilliseconds) { [self] in self.start(planned) }
         }
         let total = self.plan.clients.count
         let allDone = self.scheduler.run(until: self.scenario.duration.simulationMilliseconds) { [self] in

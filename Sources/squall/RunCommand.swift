@@ -17,44 +17,14 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "Scenario files or folders (default: scenarios/).")
-    var paths: [String] = ["scenarios"]
-
-    @Option(name: .long, help: "Where reports go.")
-    var output: String = "reports"
-
-    @Flag(name: .long, help: "Print only each scenario's verdict.")
-    var quiet = false
-
-    @Option(name: .long, help: "Run with this seed instead of each scenario's own (a whole number).")
-    var seed: UInt64?
-
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "Run each scenario once per seed of A..B (at most 10 000 seeds), stopping at the first run whose gates fail unless --keep-going; ends with the failing seeds and a command reproducing each.",
-            valueName: "A..B"
-        )
-    )
-    var seeds: SeedRange?
-
-    @Flag(name: .long, help: "With --seeds, run every seed even after one fails.")
-    var keepGoing = false
-
-    func validate() throws {
-        if self.seed != nil && self.seeds != nil { throw ValidationError("give --seed or --seeds, not both") }
-        if self.keepGoing && self.seeds == nil { throw ValidationError("--keep-going goes with --seeds") }
-        if let seed = self.seed, seed > 9_007_199_254_740_991 {
-            throw ValidationError("--seed must be at most 2^53 - 1 (scenario seeds are JSON numbers)")
-        }
-    }
+    @OptionGroup var selection: ScenarioSelection
 
     func run() async throws {
         StandardOutput.useLineBuffering()
         let signals = ShutdownSignal()
         let scenarios: [(file: String, scenario: Scenario)]
         do {
-            let files = try ScenarioFiles.list(self.paths)
+            let files = try ScenarioFiles.list(self.selection.paths)
             var loaded: [(file: String, scenario: Scenario)] = []
             var failures: [String] = []
             for file in files {
@@ -73,44 +43,36 @@ struct RunCommand: AsyncParsableCommand {
             printError("squall run: \(error)")
             throw ExitStatus.usage
         }
-        let session = ScenarioSession(output: self.output, quiet: self.quiet, command: "squall run", signals: signals)
+        let session = ScenarioSession(
+            output: self.selection.output,
+            quiet: self.selection.quiet,
+            command: "squall run",
+            signals: signals
+        )
         var records: [RunRecord] = []
-        var failing: [(file: String, name: String, seed: UInt64, folder: String, verdict: RunVerdict)] = []
+        var failing: [ScenarioSelection.FailingRun] = []
         runs: for (file, scenario) in scenarios {
-            let seeds: [UInt64?] = self.seeds.map { $0.seeds.map { $0 } } ?? [self.seed]
-            for seed in seeds {
+            for seed in self.selection.seedsToRun {
                 let (record, folder) = try await session.run(seed.map { scenario.seeded($0) } ?? scenario)
                 records.append(record)
                 if record.interrupted { break runs }
                 if record.verdict != .passed {
-                    failing.append((file, scenario.name, seed ?? scenario.seed, folder, record.verdict))
-                    if record.verdict == .failed && self.seeds != nil && !self.keepGoing { break runs }
+                    failing.append(
+                        .init(
+                            file: file,
+                            name: scenario.name,
+                            seed: seed ?? scenario.seed,
+                            folder: folder,
+                            verdict: record.verdict
+                        )
+                    )
+                    if self.selection.stopsAfter(record) { break runs }
                 }
             }
         }
         try session.writeCombinedJUnit(records)
-        if self.seeds != nil {
-            Self.printSeedSummary(failing, runs: records.count)
-        }
+        self.selection.printSeedSummary(failing, runs: records.count, command: "squall run")
         let exit = ExitStatus.of(records.map(\.verdict))
         if exit != ExitStatus.success { throw exit }
-    }
-
-    /// The failing seeds of a `--seeds` hunt, each with a command that reproduces it.
-    private static func printSeedSummary(
-        _ failing: [(file: String, name: String, seed: UInt64, folder: String, verdict: RunVerdict)],
-        runs: Int
-    ) {
-        let failed = failing.filter { $0.verdict == .failed }
-        print("")
-        print("\(runs) run\(runs == 1 ? "" : "s"), \(failed.count) with failing gates")
-        guard !failing.isEmpty else { return }
-        print("| scenario | seed | verdict | reproduce |")
-        print("|---|---:|---|---|")
-        for run in failing {
-            print(
-                "| \(run.name) | \(run.seed) | \(run.verdict.rawValue) | `squall run \(run.file) --seed \(run.seed)` (or `squall replay --rerun \(run.folder)`) |"
-            )
-        }
     }
 }

@@ -142,13 +142,15 @@ struct ScenarioSession {
 
     /// Writes the combined `junit.xml` of the session's runs.
     func writeCombinedJUnit(_ records: [RunRecord]) throws {
+        try Self.writeCombinedJUnit(records, output: self.output, command: self.command)
+    }
+
+    /// Writes `output/junit.xml` combining `records`; on failure prints why, prefixed with `command`.
+    static func writeCombinedJUnit(_ records: [RunRecord], output: String, command: String) throws {
         do {
-            try ReportWriter.writeCombinedJUnit(
-                records,
-                to: (self.output as NSString).appendingPathComponent("junit.xml")
-            )
+            try ReportWriter.writeCombinedJUnit(records, to: (output as NSString).appendingPathComponent("junit.xml"))
         } catch {
-            printError("\(self.command): \(error)")
+            printError("\(command): \(error)")
             throw ExitStatus.internalError
         }
     }

@@ -16,23 +16,14 @@ struct SimCommand: AsyncParsableCommand {
             The reference server, the reference clients and every group's proxy run in one discrete-event \
             simulation: one virtual clock that jumps to the next event, one seeded random tree, no sockets and no \
             threads, so one seed always gives a byte-identical events.ndjson. timeScale is ignored (virtual time is \
-            free); the report says "mode": "sim". External servers and clients, and fault modes the simulator has \
-            no meaning for, are refused with their JSON paths (exit 64). Exit codes as squall run: 0 passed, 99 a \
-            gate failed, 64 invalid scenario, 70 internal error (also: --check-determinism found two runs that differ).
+            free); the report says "mode": "sim". External servers and clients (their code runs only on real sockets) \
+            are refused with their JSON paths (exit 64). Exit codes as squall run: 0 passed, 99 a \
+            gate failed, 64 invalid scenario, 70 internal error (also: --check-determinism found two runs that differ); \
+            with --compare, 1 when a real and a simulated run disagree.
             """
     )
 
-    @Argument(help: "Scenario files or folders (default: scenarios/).")
-    var paths: [String] = ["scenarios"]
-
-    @Option(name: .long, help: "Where reports go.")
-    var output: String = "reports"
-
-    @Flag(name: .long, help: "Print only each scenario's verdict.")
-    var quiet = false
-
-    @Option(name: .long, help: "Run with this seed instead of each scenario's own (a whole number).")
-    var seed: UInt64?
+    @OptionGroup var selection: ScenarioSelection
 
     @Flag(name: .long, help: "Run each scenario twice and fail (exit 70) naming the first line where the logs differ.")
     var checkDeterminism = false
@@ -44,23 +35,17 @@ struct SimCommand: AsyncParsableCommand {
     )
     var compare = false
 
-    func validate() throws {
-        if let seed = self.seed, seed > 9_007_199_254_740_991 {
-            throw ValidationError("--seed must be at most 2^53 - 1 (scenario seeds are JSON numbers)")
-        }
-    }
-
     func run() async throws {
         StandardOutput.useLineBuffering()
-        var scenarios: [Scenario] = []
+        var scenarios: [(file: String, scenario: Scenario)] = []
         do {
             var failures: [String] = []
-            for file in try ScenarioFiles.list(self.paths) {
+            for file in try ScenarioFiles.list(self.selection.paths) {
                 do {
                     let scenario = try ScenarioFiles.load(file, clientLimit: Scenario.maximumSimulatedClients)
                     do {
                         try SimulationRunner.check(scenario)
-                        scenarios.append(self.seed.map { scenario.seeded($0) } ?? scenario)
+                        scenarios.append((file, scenario))
                     } catch {
                         failures.append("\(file): \(error)")
                     }
@@ -80,46 +65,41 @@ struct SimCommand: AsyncParsableCommand {
         var comparisons: [ModeComparison] = []
         let session =
             self.compare
-            ? ScenarioSession(output: self.output, quiet: self.quiet, command: "squall sim", signals: ShutdownSignal())
+            ? ScenarioSession(
+                output: self.selection.output,
+                quiet: self.selection.quiet,
+                command: "squall sim",
+                signals: ShutdownSignal()
+            )
             : nil
-        for scenario in scenarios {
-            let real = try await session?.run(scenario).record
-            if !self.quiet {
-                print(
-                    "▶ \(scenario.name): \(scenario.clientCount) clients, \(scenario.duration.squallText) of virtual time"
-                        + (scenario.timeScale != 1 ? " (timeScale \(scenario.timeScale) ignored)" : "")
-                )
-            }
-            let folder: String
-            let record: RunRecord
-            let started = ContinuousClock.now
-            do {
-                folder = try ReportWriter.createFolder(scenario: scenario.name, under: self.output)
-                let log = (folder as NSString).appendingPathComponent("events.ndjson")
-                record = try SimulationRunner(scenario: scenario, eventLogPath: log).run()
-                if self.checkDeterminism {
-                    try Self.checkDeterminism(scenario, against: log)
+        var failing: [ScenarioSelection.FailingRun] = []
+        runs: for (file, base) in scenarios {
+            for seed in self.selection.seedsToRun {
+                let scenario = seed.map { base.seeded($0) } ?? base
+                let real = try await session?.run(scenario).record
+                let (record, folder) = try self.simulate(scenario)
+                records.append(record)
+                if let real {
+                    let comparison = ModeComparison(real: real, simulated: record)
+                    comparisons.append(comparison)
+                    print(comparison.table)
                 }
-                try ReportWriter.write(record, to: folder, includeEvents: false)
-            } catch let error as ScenarioError {
-                printError("squall sim: \(scenario.name): \(error)")
-                throw ExitStatus.internalError
-            }
-            ScenarioSession.printVerdict(record, folder: folder)
-            if !self.quiet {
-                let wall = (ContinuousClock.now - started).components
-                let seconds = Double(wall.seconds) + Double(wall.attoseconds) / 1e18
-                print("    \(record.records.count) events in \(String(format: "%.2f", seconds)) s wall")
-            }
-            records.append(record)
-            if let real {
-                let comparison = ModeComparison(real: real, simulated: record)
-                comparisons.append(comparison)
-                print(comparison.table)
+                if record.verdict != .passed {
+                    failing.append(
+                        .init(
+                            file: file,
+                            name: scenario.name,
+                            seed: scenario.seed,
+                            folder: folder,
+                            verdict: record.verdict
+                        )
+                    )
+                    if self.selection.stopsAfter(record) { break runs }
+                }
             }
         }
         if self.compare {
-            let path = (self.output as NSString).appendingPathComponent("sim-compare.md")
+            let path = (self.selection.output as NSString).appendingPathComponent("sim-compare.md")
             let text = comparisons.map(\.table).joined(separator: "\n")
             do {
                 try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -135,17 +115,42 @@ struct SimCommand: AsyncParsableCommand {
             )
             if !differing.isEmpty { throw ExitCode(1) }
         }
-        do {
-            try ReportWriter.writeCombinedJUnit(
-                records,
-                to: (self.output as NSString).appendingPathComponent("junit.xml")
-            )
-        } catch {
-            printError("squall sim: \(error)")
-            throw ExitStatus.internalError
-        }
+        try ScenarioSession.writeCombinedJUnit(records, output: self.selection.output, command: "squall sim")
+        self.selection.printSeedSummary(failing, runs: records.count, command: "squall sim")
         let exit = ExitStatus.of(records.map(\.verdict))
         if exit != ExitStatus.success { throw exit }
+    }
+
+    /// Simulates one scenario into a new report folder, printing its verdict; returns the record and the folder.
+    private func simulate(_ scenario: Scenario) throws -> (RunRecord, String) {
+        if !self.selection.quiet {
+            print(
+                "▶ \(scenario.name): \(scenario.clientCount) clients, \(scenario.duration.squallText) of virtual time"
+                    + (scenario.timeScale != 1 ? " (timeScale \(scenario.timeScale) ignored)" : "")
+            )
+        }
+        let folder: String
+        let record: RunRecord
+        let started = ContinuousClock.now
+        do {
+            folder = try ReportWriter.createFolder(scenario: scenario.name, under: self.selection.output)
+            let log = (folder as NSString).appendingPathComponent("events.ndjson")
+            record = try SimulationRunner(scenario: scenario, eventLogPath: log).run()
+            if self.checkDeterminism {
+                try Self.checkDeterminism(scenario, against: log)
+            }
+            try ReportWriter.write(record, to: folder, includeEvents: false)
+        } catch let error as ScenarioError {
+            printError("squall sim: \(scenario.name): \(error)")
+            throw ExitStatus.internalError
+        }
+        ScenarioSession.printVerdict(record, folder: folder)
+        if !self.selection.quiet {
+            let wall = (ContinuousClock.now - started).components
+            let seconds = Double(wall.seconds) + Double(wall.attoseconds) / 1e18
+            print("    \(record.records.count) events in \(String(format: "%.2f", seconds)) s wall")
+        }
+        return (record, folder)
     }
 
     /// Runs the scenario again into a scratch file and compares it with the first run's log, line by line.

@@ -35,6 +35,24 @@ import Testing
         #expect(recheck.output.contains("byte for byte"), "\(recheck.output)")
     }
 
+    @Test func seedsFindTheFirstFailingSeedInVirtualTimeAndTheCommandReproducesIt() async throws {
+        // One of the two clients, picked by seed, is refused for the whole run; the gate looks at group b only.
+        let file = try self.write(
+            #"{"name": "flaky", "duration": "10s", "server": {"job": {"totalItems": 4, "itemInterval": "500ms"}}, "clients": [{"name": "a", "count": 1}, {"name": "b", "count": 1}], "timeline": [{"at": "0s", "fault": {"name": "cut", "type": "refuse"}, "target": {"clients": 0.5}}], "gates": {"completion_rate{group:b}": ["rate==1"]}}"#
+        )
+        let output = (file as NSString).deletingLastPathComponent + "/reports"
+        let result = try await SquallProcess.run(["sim", file, "--seeds", "1..40", "--output", output, "--quiet"])
+        #expect(result.status == 99, "\(result.output)\(result.errors)")
+        let line = try #require(result.output.split(separator: "\n").first { $0.hasPrefix("| flaky | ") })
+        let seed = try #require(
+            line.split(separator: "|").dropFirst().first.map { $0.trimmingCharacters(in: .whitespaces) }
+        )
+        #expect(line.contains("`squall sim \(file) --seed \(seed)`"), "\(line)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: output + "/flaky").count == Int(seed)!)
+        let again = try await SquallProcess.run(["sim", file, "--seed", seed, "--output", output, "--quiet"])
+        #expect(again.status == 99, "\(again.output)")
+    }
+
     @Test func aBrokenPresetExits99AndAnExternalServerIsRefusedWithItsPath() async throws {
         let broken = try self.write(self.restart("broken-no-dedup"))
         let output = (broken as NSString).deletingLastPathComponent + "/reports"
