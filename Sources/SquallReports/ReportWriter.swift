@@ -1,6 +1,7 @@
 import Foundation
 import SquallFaults
 import SquallScenarios
+import Synchronization
 
 /// Writes a run's report folder: `events.ndjson`, `report.json`, `junit.xml`, `summary.md`, `report.html`.
 public enum ReportWriter {
@@ -42,12 +43,20 @@ public enum ReportWriter {
     ///   - includeEvents: write `events.ndjson` too (false when re-rendering from it).
     /// - Throws: ``ScenarioError/reportFailed(path:reason:)``.
     public static func write(_ record: RunRecord, to folder: String, includeEvents: Bool = true) throws(ScenarioError) {
-        var files: [(String, String)] = [
-            ("report.json", Self.reportJSON(record)),
-            ("junit.xml", JUnitReport.xml([record])),
-            ("summary.md", MarkdownSummary.text(record)),
-            ("report.html", HTMLReport.page(record)),
+        // The four documents are rendered side by side: for a simulation of a million events each walks them.
+        let renderers: [(String, @Sendable (RunRecord) -> String)] = [
+            ("report.json", { Self.reportJSON($0) }),
+            ("junit.xml", { JUnitReport.xml([$0]) }),
+            ("summary.md", { MarkdownSummary.text($0) }),
+            ("report.html", { HTMLReport.page($0) }),
         ]
+        let rendered = Mutex([String?](repeating: nil, count: renderers.count))
+        DispatchQueue.concurrentPerform(iterations: renderers.count) { index in
+            let text = renderers[index].1(record)
+            rendered.withLock { $0[index] = text }
+        }
+        let texts = rendered.withLock { $0 }
+        var files: [(String, String)] = zip(renderers, texts).map { ($0.0, $1 ?? "") }
         if includeEvents {
             files.insert(("events.ndjson", record.lines.joined(separator: "\n") + "\n"), at: 0)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SquallFaults
+import SquallReferenceProtocol
 import Synchronization
 
 #if canImport(Glibc)
@@ -18,8 +19,21 @@ import Darwin
 ///
 /// Without a file (tests) every line stays in memory.
 package final class EventLog: Sendable {
+    /// A line waiting to be written: its text, or typed fields rendered by the writer (off the recording thread).
+    private enum Pending: Sendable {
+        case line(String)
+        case fields([(String, EventField)])
+
+        var text: String {
+            switch self {
+            case .line(let line): line
+            case .fields(let fields): EventField.line(fields)
+            }
+        }
+    }
+
     private struct Queue {
-        var lines: [String] = []
+        var lines: [Pending] = []
         var recorded = 0
         var written = 0
     }
@@ -66,7 +80,16 @@ package final class EventLog: Sendable {
     /// Records a line whose `time` field is `time` (ms since the epoch).
     package func record(time: Double, line: String) {
         self.queue.withLock { queue in
-            queue.lines.append(line)
+            queue.lines.append(.line(line))
+            queue.recorded += 1
+        }
+    }
+
+    /// Records a line given as typed fields (a client or server event); the writer renders it, so a simulation
+    /// that records millions of events does not spend its own thread writing JSON.
+    package func record(fields: [(String, EventField)]) {
+        self.queue.withLock { queue in
+            queue.lines.append(.fields(fields))
             queue.recorded += 1
         }
     }
@@ -95,7 +118,7 @@ package final class EventLog: Sendable {
     /// An in-memory log's lines, in arrival order; empty for a log streamed to a file (read the file).
     package var lines: [String] {
         guard self.path == nil else { return [] }
-        return self.queue.withLock { $0.lines }
+        return self.queue.withLock { $0.lines }.map(\.text)
     }
 
     /// Appends every queued line to the file now (nothing for an in-memory log).
@@ -108,7 +131,7 @@ package final class EventLog: Sendable {
                 return queue.lines
             }
             guard !batch.isEmpty else { return }
-            var text = batch.joined(separator: "\n")
+            var text = batch.map(\.text).joined(separator: "\n")
             text += "\n"
             text.withUTF8 { bytes in
                 var offset = 0

@@ -60,6 +60,11 @@ public struct RunMetrics: Sendable, Hashable {
         var nextLift = 0
         var pollingSinceLift: [String: Double] = [:]
 
+        func update(_ id: String, _ record: EventRecord, _ body: (inout ClientOutcome) -> Void) {
+            if outcomes[id] == nil { outcomes[id] = outcome(id, record) }
+            body(&outcomes[id]!)
+        }
+
         func outcome(_ id: String, _ record: EventRecord) -> ClientOutcome {
             if let existing = outcomes[id] { return existing }
             order.append(id)
@@ -160,64 +165,66 @@ public struct RunMetrics: Sendable, Hashable {
                 continue
             }
             guard let event = record.clientEvent, let id = record.client else { continue }
-            var client = outcome(id, record)
-            if client.jobId.isEmpty { client.jobId = record.string("jobId") ?? "" }
-            switch event {
-            case .connectAttempt:
-                client.connectAttempts += 1
-                client.connectAttemptTimes.append((record.time - start) / timeScale)
-            case .connected:
-                client.connections += 1
-                failingSince[id] = nil
-                polling.remove(id)
-                if let since = pollingSinceLift.removeValue(forKey: id) {
-                    client.pollingAfterRecovery.append((record.time - since) / timeScale)
-                }
-                if let since = openSince.removeValue(forKey: id) {
-                    client.recoveries.append((record.time - since) / timeScale)
-                }
-            case .closed:
-                if !(record.string("reason") ?? "").hasPrefix("client closed: job") && openSince[id] == nil {
-                    openSince[id] = record.time
-                    if !polling.contains(id) && failingSince[id] == nil { failingSince[id] = record.time }
-                }
-            case .reconnectAttempt: client.reconnectAttempts += 1
-            case .fallback: client.fellBack = true
-            case .poll:
-                client.polls += 1
-                client.pollTimes.append((record.time - start) / timeScale)
-                if let since = failingSince.removeValue(forKey: id) {
-                    client.fallbackDelays.append((record.time - since) / timeScale)
-                }
-                polling.insert(id)
-            case .delivered:
-                guard let seq = record.integer("seq") else { break }
-                let job = record.string("jobId") ?? client.jobId
-                let count = seen[id, default: [:]][seq, default: 0]
-                seen[id, default: [:]][seq] = count + 1
-                if count > 0 {
-                    client.duplicates += 1
+            // Mutated in place: copying a client's outcome (a dozen arrays) for each of millions of events costs more
+            // than the rest of the loop.
+            update(id, record) { client in
+                if client.jobId.isEmpty { client.jobId = record.string("jobId") ?? "" }
+                switch event {
+                case .connectAttempt:
+                    client.connectAttempts += 1
+                    client.connectAttemptTimes.append((record.time - start) / timeScale)
+                case .connected:
+                    client.connections += 1
+                    failingSince[id] = nil
+                    polling.remove(id)
+                    if let since = pollingSinceLift.removeValue(forKey: id) {
+                        client.pollingAfterRecovery.append((record.time - since) / timeScale)
+                    }
+                    if let since = openSince.removeValue(forKey: id) {
+                        client.recoveries.append((record.time - since) / timeScale)
+                    }
+                case .closed:
+                    if !(record.string("reason") ?? "").hasPrefix("client closed: job") && openSince[id] == nil {
+                        openSince[id] = record.time
+                        if !polling.contains(id) && failingSince[id] == nil { failingSince[id] = record.time }
+                    }
+                case .reconnectAttempt: client.reconnectAttempts += 1
+                case .fallback: client.fellBack = true
+                case .poll:
+                    client.polls += 1
+                    client.pollTimes.append((record.time - start) / timeScale)
+                    if let since = failingSince.removeValue(forKey: id) {
+                        client.fallbackDelays.append((record.time - since) / timeScale)
+                    }
+                    polling.insert(id)
+                case .delivered:
+                    guard let seq = record.integer("seq") else { break }
+                    let job = record.string("jobId") ?? client.jobId
+                    let count = seen[id, default: [:]][seq, default: 0]
+                    seen[id, default: [:]][seq] = count + 1
+                    if count > 0 {
+                        client.duplicates += 1
+                        break
+                    }
+                    client.delivered += 1
+                    if record.string("via") == "polling" { client.deliveredByPolling += 1 }
+                    if job == client.jobId, let publishedAt = published[job]?[seq] {
+                        client.latencies.append(max(0, record.time - publishedAt) / timeScale)
+                    } else if job != client.jobId {
+                        crossJob[id, default: 0] += 1
+                    }
+                    if client.timeToFirstUpdate == nil {
+                        client.timeToFirstUpdate = (record.time - client.startTime) / timeScale
+                    }
+                case .finished:
+                    client.outcome = record.string("outcome") ?? "completed"
+                    client.endTime = record.time
+                case .stopped:
+                    client.endTime = record.time
+                case .connectFailed, .stateSync, .recovered, .duplicateDropped, .suspended, .resumed:
                     break
                 }
-                client.delivered += 1
-                if record.string("via") == "polling" { client.deliveredByPolling += 1 }
-                if job == client.jobId, let publishedAt = published[job]?[seq] {
-                    client.latencies.append(max(0, record.time - publishedAt) / timeScale)
-                } else if job != client.jobId {
-                    crossJob[id, default: 0] += 1
-                }
-                if client.timeToFirstUpdate == nil {
-                    client.timeToFirstUpdate = (record.time - client.startTime) / timeScale
-                }
-            case .finished:
-                client.outcome = record.string("outcome") ?? "completed"
-                client.endTime = record.time
-            case .stopped:
-                client.endTime = record.time
-            case .connectFailed, .stateSync, .recovered, .duplicateDropped, .suspended, .resumed:
-                break
             }
-            outcomes[id] = client
         }
         let steps = StepObserver(records: records, timeScale: timeScale)
         // Messages published after a delivery was recorded can only be judged once every publication is known.
@@ -252,9 +259,7 @@ public struct RunMetrics: Sendable, Hashable {
 
     /// The clients a tag filter selects.
     public func clients(matching tags: [String: String]) -> [ClientOutcome] {
-        // No client filter (none, or only a step): every client, without copying each one.
-        if tags.keys.allSatisfy({ $0 == "step" }) { return self.clients }
-        return self.clients.filter { client in
+        func matches(_ client: ClientOutcome) -> Bool {
             tags.allSatisfy { key, value in
                 switch key {
                 case "strategy": client.strategy == value
@@ -266,6 +271,9 @@ public struct RunMetrics: Sendable, Hashable {
                 }
             }
         }
+        // A filter that keeps every client (none, only a step, the one group) returns them without copying each.
+        if tags.keys.allSatisfy({ $0 == "step" }) || self.clients.allSatisfy(matches) { return self.clients }
+        return self.clients.filter(matches)
     }
 
     /// A metric's value under an aggregation, for the clients `tags` selects; nil when it has no samples.
@@ -273,12 +281,12 @@ public struct RunMetrics: Sendable, Hashable {
         let clients = self.clients(matching: tags)
         func rate(_ hits: Int, _ total: Int) -> Double? { total == 0 ? nil : Double(hits) / Double(total) }
         switch metric {
-        case .fallbackRate: return rate(clients.filter(\.fellBack).count, clients.count)
+        case .fallbackRate: return rate(clients.count(where: \.fellBack), clients.count)
         case .websocketSuccessRate:
             return rate(clients.reduce(0) { $0 + $1.connections }, clients.reduce(0) { $0 + $1.connectAttempts })
-        case .completionRate: return rate(clients.filter { $0.outcome == "completed" }.count, clients.count)
+        case .completionRate: return rate(clients.count { $0.outcome == "completed" }, clients.count)
         case .stuckOnPollingRate:
-            return rate(clients.filter(\.stuckOnPolling).count, clients.filter(\.pollingAtALift).count)
+            return rate(clients.count(where: \.stuckOnPolling), clients.count(where: \.pollingAtALift))
         case .duplicateMessages: return Double(clients.reduce(0) { $0 + $1.duplicates })
         case .lostMessages: return Double(clients.reduce(0) { $0 + $1.lost })
         case .unexpectedMessages: return Double(clients.reduce(0) { $0 + $1.unexpected })

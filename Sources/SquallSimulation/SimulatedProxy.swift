@@ -107,7 +107,8 @@ final class SimulatedProxy {
 
     /// The faults acting on `connection` now, in the order they were added, each counted as a hit.
     private func acting(on connection: SimulatedConnection) -> [Fault] {
-        self.faults.filter { fault in
+        guard !self.faults.isEmpty else { return [] }
+        return self.faults.filter { fault in
             guard
                 fault.acts(
                     onConnection: connection.serial,
@@ -217,6 +218,8 @@ final class SimulatedProxy {
         size: Int,
         _ traffic: SimulatedTraffic
     ) -> Transit {
+        // Most messages meet no fault and no profile: nothing to compute.
+        guard !self.faults.isEmpty || self.profile != nil else { return .after(0) }
         if self.profile?.offline == true { return .drop }
         var delay = 0.0
         // The proxy's chain for the direction: message faults first, then stream faults (`ProxyConnection`).

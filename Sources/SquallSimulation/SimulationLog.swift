@@ -35,7 +35,7 @@ final class SimulationLog {
     }
 
     private func record(_ fields: [(String, EventField)]) {
-        self.log.record(time: self.scheduler.now, line: EventField.line(fields))
+        self.log.record(fields: fields)
         self.records.append(EventRecord(fields: fields))
     }
 }

@@ -9,10 +9,6 @@ final class SimulationScheduler {
         var time: Double
         var order: UInt64
         var work: () -> Void
-
-        func precedes(_ other: Entry) -> Bool {
-            self.time < other.time || (self.time == other.time && self.order < other.order)
-        }
     }
 
     /// Now, in virtual milliseconds since the simulation began.
@@ -50,12 +46,19 @@ final class SimulationScheduler {
         return false
     }
 
+    /// Whether the entry at `index` is due before the one at `other`. Reads only the keys: copying an entry would
+    /// retain its closure, and the heap compares millions of times.
+    private func precedes(_ index: Int, _ other: Int) -> Bool {
+        let (time, otherTime) = (self.heap[index].time, self.heap[other].time)
+        return time < otherTime || (time == otherTime && self.heap[index].order < self.heap[other].order)
+    }
+
     private func push(_ entry: Entry) {
         self.heap.append(entry)
         var child = self.heap.count - 1
         while child > 0 {
             let parent = (child - 1) / 2
-            guard self.heap[child].precedes(self.heap[parent]) else { break }
+            guard self.precedes(child, parent) else { break }
             self.heap.swapAt(child, parent)
             child = parent
         }
@@ -71,8 +74,8 @@ final class SimulationScheduler {
                 let left = 2 * parent + 1
                 let right = left + 1
                 var smallest = parent
-                if left < self.heap.count, self.heap[left].precedes(self.heap[smallest]) { smallest = left }
-                if right < self.heap.count, self.heap[right].precedes(self.heap[smallest]) { smallest = right }
+                if left < self.heap.count, self.precedes(left, smallest) { smallest = left }
+                if right < self.heap.count, self.precedes(right, smallest) { smallest = right }
                 if smallest == parent { break }
                 self.heap.swapAt(parent, smallest)
                 parent = smallest
