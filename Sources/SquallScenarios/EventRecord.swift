@@ -21,22 +21,39 @@ public struct EventRecord: Sendable, Hashable {
     public var source: String
     /// The event's name.
     public var event: String
-    /// Every field of the line (`time`, `source` and `event` included), sorted by key.
+    /// Every other field of the line, sorted by key (`time`, `source` and `event` are the properties above).
     private var stored: [Field]
 
     /// Every field of the line.
     public var fields: [String: JSONValue] {
-        Dictionary(self.stored.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        var fields = Dictionary(self.stored.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        fields["time"] = .number(self.time)
+        fields["source"] = .string(self.source)
+        fields["event"] = .string(self.event)
+        return fields
     }
 
     /// A field's value.
     public subscript(key: String) -> JSONValue? {
-        for field in self.stored where field.key == key { return field.value }
-        return nil
+        switch key {
+        case "time": return .number(self.time)
+        case "source": return .string(self.source)
+        case "event": return .string(self.event)
+        default:
+            for field in self.stored where field.key == key { return field.value }
+            return nil
+        }
     }
 
-    private static func sorted(_ fields: some Sequence<(String, JSONValue)>) -> [Field] {
-        fields.map { Field(key: $0.0, value: $0.1) }.sorted { $0.key < $1.key }
+    /// The fields kept in ``stored``: all but the three held as properties, sorted by key, in one allocation.
+    private static func sorted(_ fields: some Collection<(String, JSONValue)>) -> [Field] {
+        var stored: [Field] = []
+        stored.reserveCapacity(fields.count)
+        for (key, value) in fields where key != "time" && key != "source" && key != "event" {
+            stored.append(Field(key: key, value: value))
+        }
+        stored.sort { $0.key < $1.key }
+        return stored
     }
 
     /// Reads one NDJSON line.
@@ -67,7 +84,7 @@ public struct EventRecord: Sendable, Hashable {
         self.time = time
         self.source = source
         self.event = event
-        self.stored = Self.sorted(fields.map { ($0, $1) })
+        self.stored = Self.sorted(fields.map { ($0.0, $0.1) })
     }
 
     /// The record of a line written from typed fields (a client or server event of the simulator), exactly as
@@ -97,7 +114,7 @@ public struct EventRecord: Sendable, Hashable {
         self.time = time
         self.source = source
         self.event = event
-        self.stored = Self.sorted(fields.map { ($0, $1) })
+        self.stored = Self.sorted(fields.map { ($0.0, $0.1) })
     }
 
     /// The record of a run event as ``EventLog/recordRun(_:_:time:)`` writes it.
@@ -110,7 +127,7 @@ public struct EventRecord: Sendable, Hashable {
         self.time = written
         self.source = "run"
         self.event = name.rawValue
-        self.stored = Self.sorted(fields.map { ($0, $1) })
+        self.stored = Self.sorted(fields.map { ($0.0, $0.1) })
     }
 
     /// A string field.

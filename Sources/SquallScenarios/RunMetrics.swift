@@ -259,12 +259,13 @@ public struct RunMetrics: Sendable, Hashable {
 
     /// The clients a tag filter selects.
     public func clients(matching tags: [String: String]) -> [ClientOutcome] {
-        func matches(_ client: ClientOutcome) -> Bool {
+        // By index, reading only the tagged fields: iterating would copy every outcome (a dozen arrays each).
+        func matches(_ index: Int) -> Bool {
             tags.allSatisfy { key, value in
                 switch key {
-                case "strategy": client.strategy == value
-                case "group": client.group == value
-                case "client": client.id == value
+                case "strategy": self.clients[index].strategy == value
+                case "group": self.clients[index].group == value
+                case "client": self.clients[index].id == value
                 // Selects a per-step metric's samples, not clients.
                 case "step": true
                 default: false
@@ -272,8 +273,8 @@ public struct RunMetrics: Sendable, Hashable {
             }
         }
         // A filter that keeps every client (none, only a step, the one group) returns them without copying each.
-        if tags.keys.allSatisfy({ $0 == "step" }) || self.clients.allSatisfy(matches) { return self.clients }
-        return self.clients.filter(matches)
+        if tags.keys.allSatisfy({ $0 == "step" }) || self.clients.indices.allSatisfy(matches) { return self.clients }
+        return self.clients.indices.filter(matches).map { self.clients[$0] }
     }
 
     /// A metric's value under an aggregation, for the clients `tags` selects; nil when it has no samples.

@@ -42,8 +42,12 @@ final class SimulatedServer {
             }
             self.jobs[jobId] = job
             self.log.server(jobId: jobId, .published(seq: message.seq, type: message.type))
-            for subscriber in (self.subscribers[jobId] ?? [:]).sorted(by: { $0.key < $1.key }).map(\.value) {
-                subscriber.message(message)
+            if let subscribers = self.subscribers[jobId] {
+                if subscribers.count == 1 {
+                    subscribers.first!.value.message(message)
+                } else {
+                    for id in subscribers.keys.sorted() { subscribers[id]!.message(message) }
+                }
             }
             if message.isFinal {
                 self.subscribers[jobId] = nil

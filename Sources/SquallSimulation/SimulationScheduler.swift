@@ -65,10 +65,10 @@ final class SimulationScheduler {
     }
 
     private func pop() -> Entry {
-        let first = self.heap[0]
-        let last = self.heap.removeLast()
+        // Moved out, not copied: the last entry takes the root's place and sinks.
+        self.heap.swapAt(0, self.heap.count - 1)
+        let first = self.heap.removeLast()
         if !self.heap.isEmpty {
-            self.heap[0] = last
             var parent = 0
             while true {
                 let left = 2 * parent + 1
