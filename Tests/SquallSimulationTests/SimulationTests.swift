@@ -147,6 +147,25 @@ import Testing
         let broken = try self.simulate(restart("broken-no-dedup"))
         #expect(!broken.passed)
         #expect(broken.metrics.value(.duplicateMessages, .count)! > 0)
+        let forgetful = try self.simulate(restart("broken-no-resume"))
+        #expect(!forgetful.passed)
+        #expect(
+            forgetful.metrics.value(.duplicateMessages, .count)! > 0
+                || forgetful.metrics.value(.lostMessages, .count)! > 0
+        )
+        // A handoff that leaves every socket open and silent: only a heartbeat notices.
+        let silent = try self.simulate(
+            #"""
+            {"name": "silent", "duration": "120s", "server": {"job": {"totalItems": 40, "itemInterval": "1s"}},
+             "clients": [{"count": 2}, {"count": 2, "strategy": "broken-no-heartbeat"}],
+             "timeline": [{"at": "5s", "handoff": {"mode": "blackhole"}}],
+             "gates": {"completion_rate{strategy:resilient}": ["rate==1"],
+                       "completion_rate{strategy:broken-no-heartbeat}": ["rate==1"]}}
+            """#
+        )
+        let verdicts = Dictionary(uniqueKeysWithValues: silent.gates.map { ($0.gate.key, $0.passed) })
+        #expect(verdicts["completion_rate{strategy:resilient}"] == true, "\(silent.gates.map(\.summary))")
+        #expect(verdicts["completion_rate{strategy:broken-no-heartbeat}"] == false)
     }
 
     @Test func latencyAndAHandoffBlackoutShowInTheMetrics() throws {
