@@ -130,6 +130,32 @@ public struct EventRecord: Sendable, Hashable {
         self.stored = Self.sorted(fields.map { ($0.0, $0.1) })
     }
 
+    /// The record with its time moved by `delta` ms (a shard's clock onto the shared one).
+    package func shifted(by delta: Double) -> EventRecord {
+        var copy = self
+        copy.time = ((self.time + delta) * 1_000).rounded() / 1_000
+        return copy
+    }
+
+    /// Sets (or, with nil, removes) a field other than `time`, `source` and `event`.
+    package mutating func set(_ key: String, _ value: JSONValue?) {
+        self.stored.removeAll { $0.key == key }
+        if let value {
+            self.stored.append(Field(key: key, value: value))
+            self.stored.sort { $0.key < $1.key }
+        }
+    }
+
+    /// The record as one NDJSON line: `time`, `source`, `event`, then the other fields by key.
+    package var jsonLine: String {
+        var line =
+            "{\"time\":\(JSONValue.format(self.time)),\"source\":\(JSONValue.quote(self.source)),\"event\":\(JSONValue.quote(self.event))"
+        for field in self.stored {
+            line += ",\(JSONValue.quote(field.key)):\(field.value.jsonText)"
+        }
+        return line + "}"
+    }
+
     /// A string field.
     public func string(_ key: String) -> String? {
         if case .string(let text)? = self[key] { return text }

@@ -24,6 +24,13 @@ public struct ScenarioRunner: Sendable {
     public let progress: (@Sendable (RunProgress) -> Void)?
     /// Test hook: block every event loop this long once a second, to starve the harness on purpose.
     package var harnessStall: Duration?
+    /// With a shard, only its clients run (with their own server and proxies; the whole timeline plays).
+    public var shard: Shard?
+    /// When set, the run starts at this wall-clock time (ms since the epoch), shared by every shard.
+    public var startAt: Double?
+    /// This runner's clock minus the shared reference clock, in ms, as estimated by whoever started it; written in
+    /// the header so `squall merge` can align the shards' logs.
+    public var clockOffset: Double = 0
 
     /// Creates a runner.
     ///
@@ -37,6 +44,15 @@ public struct ScenarioRunner: Sendable {
         self.progress = progress
     }
 
+    /// The header fields of a shard's log: which shard, of how many, the shared start and the clock offset.
+    private var shardFields: [(String, JSONValue)] {
+        guard let shard = self.shard else { return [] }
+        return [
+            ("shard", .number(Double(shard.index))), ("shards", .number(Double(shard.count))),
+            ("startAt", self.startAt.map { .number($0) } ?? .null), ("clockOffsetMs", .number(self.clockOffset)),
+        ]
+    }
+
     /// Runs the scenario.
     ///
     /// - Returns: the record (interrupted when the task was cancelled).
@@ -47,11 +63,16 @@ public struct ScenarioRunner: Sendable {
         let scenario = self.scenario
         let scale = scenario.timeScale
         try Self.checkCapacity(for: scenario)
-        let plan: PlannedTimeline
+        var plan: PlannedTimeline
         do {
             plan = try PlannedTimeline(scenario)
         } catch {
             throw ScenarioError.invalid(file: scenario.name, error)
+        }
+        // The digest names the whole plan, so every shard of one scenario carries the same.
+        let planDigest = plan.digest
+        if let shard = self.shard {
+            plan.clients = plan.clients.enumerated().filter { shard.includes(clientAt: $0.offset) }.map(\.element)
         }
         let log =
             try self.eventLogPath.map { path throws(ScenarioError) in try EventLog(writingTo: path) } ?? EventLog()
@@ -65,11 +86,11 @@ public struct ScenarioRunner: Sendable {
                 ("timeScale", .number(scale)),
                 ("version", .string(SquallVersion.current)),
                 ("scenarioDigest", .string(Digest.fnv1a64(scenario.source.jsonText))),
-                ("planDigest", .string(plan.digest)),
+                ("planDigest", .string(planDigest)),
                 ("scenario", scenario.source),
                 ("cores", .number(Double(System.coreCount))),
                 ("build", .string(Self.build)),
-            ]
+            ] + self.shardFields
         )
 
         let server = try await ServerUnderTest.start(scenario.server, scale: scale, log: log)
@@ -98,6 +119,11 @@ public struct ScenarioRunner: Sendable {
         }
         let proxies = startedProxies
 
+        if let startAt = self.startAt {
+            // The shared start: every shard's timeline runs at the same offsets from it.
+            let wait = startAt - EventLog.now()
+            if wait > 0 { try? await Task.sleep(for: .milliseconds(Int64(wait))) }
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let scheduler = ClientScheduler(

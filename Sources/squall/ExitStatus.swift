@@ -9,6 +9,8 @@ enum ExitStatus {
     static let usage = ExitCode(64)
     /// An internal error (BSD `EX_SOFTWARE`).
     static let internalError = ExitCode(70)
+    /// `squall merge`: the shard logs given do not make one run (another scenario, a shard missing or twice).
+    static let shardsMismatched = ExitCode(65)
     /// No verdict on the system under test: a gate failed while the harness was overloaded, or the run is beyond
     /// what this harness can carry (BSD `EX_TEMPFAIL`: try again with fewer clients, a release build, a larger
     /// `timeScale`).

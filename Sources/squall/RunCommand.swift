@@ -19,6 +19,37 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var selection: ScenarioSelection
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Run only shard i of N: the clients at positions i, i+N, … of the plan, with their own server and proxies (merge the shards' folders with squall merge).",
+            valueName: "i/N"
+        )
+    )
+    var shard: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Start at this Unix time (whole seconds), the same for every shard, so their timelines line up.",
+            valueName: "epoch-seconds"
+        )
+    )
+    var startAt: Int?
+
+    @Option(name: .long, help: "This runner's clock minus the reference clock, in ms (written for squall merge).")
+    var clockOffset: Double = 0
+
+    func validate() throws {
+        if let shard = self.shard, Shard(parsing: shard) == nil {
+            throw ValidationError("--shard takes i/N with 0 ≤ i < N, e.g. 0/3")
+        }
+        if self.shard != nil && self.selection.seeds != nil {
+            throw ValidationError("give --shard or --seeds, not both")
+        }
+        if self.startAt != nil && self.shard == nil { throw ValidationError("--start-at goes with --shard") }
+    }
+
     func run() async throws {
         StandardOutput.useLineBuffering()
         let signals = ShutdownSignal()
@@ -43,12 +74,15 @@ struct RunCommand: AsyncParsableCommand {
             printError("squall run: \(error)")
             throw ExitStatus.usage
         }
-        let session = ScenarioSession(
+        var session = ScenarioSession(
             output: self.selection.output,
             quiet: self.selection.quiet,
             command: "squall run",
             signals: signals
         )
+        session.shard = self.shard.flatMap(Shard.init(parsing:))
+        session.startAt = self.startAt.map { Double($0) * 1_000 }
+        session.clockOffset = self.clockOffset
         var records: [RunRecord] = []
         var failing: [ScenarioSelection.FailingRun] = []
         runs: for (file, scenario) in scenarios {

@@ -18,6 +18,12 @@ struct ScenarioSession {
     let quiet: Bool
     /// The command's name, for error lines.
     let command: String
+    /// `--shard`: run only this shard's clients.
+    var shard: Shard?
+    /// `--start-at`: the shared start, ms since the epoch.
+    var startAt: Double?
+    /// `--clock-offset`: this runner's clock minus the reference clock, ms.
+    var clockOffset: Double = 0
     private let terminal = isatty(STDOUT_FILENO) == 1
     private let interruption: Task<Int32?, Never>
 
@@ -70,6 +76,9 @@ struct ScenarioSession {
             progress: progress
         )
         runner.harnessStall = Self.harnessStallForTests
+        runner.shard = self.shard
+        runner.startAt = self.startAt
+        runner.clockOffset = self.clockOffset
         let running = Task { () async -> Result<RunRecord, ScenarioError> in
             do throws(ScenarioError) {
                 return .success(try await runner.run())

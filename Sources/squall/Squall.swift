@@ -9,7 +9,8 @@ struct Squall: AsyncParsableCommand {
         abstract: "Network chaos and resilience testing for WebSocket apps with HTTP polling fallback.",
         version: SquallVersion.current,
         subcommands: [
-            RunCommand.self, SimCommand.self, ValidateCommand.self, ReplayCommand.self, ReportCommand.self,
+            RunCommand.self, SimCommand.self, MergeCommand.self, ValidateCommand.self, ReplayCommand.self,
+            ReportCommand.self,
             ProxyCommand.self,
             ServeCommand.self, ClientCommand.self, FaultsCommand.self, ProfilesCommand.self, BenchCommand.self,
         ]

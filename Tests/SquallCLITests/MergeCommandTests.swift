@@ -1,0 +1,35 @@
+import Foundation
+import SquallTestSupport
+import Testing
+
+/// `squall run --shard i/N` and `squall merge`, as a CI job (or a Kubernetes Indexed Job) uses them.
+@Suite struct MergeCommandTests {
+    @Test func twoShardsMergeIntoOneVerdictAndALoneShardIsRefusedWith65() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-shards-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("s.json").path
+        try
+            #"{"name": "halves", "timeScale": 0.05, "duration": "20s", "server": {"job": {"totalItems": 4, "itemInterval": "500ms"}}, "clients": [{"count": 4}], "gates": {"completion_rate": ["rate==1"]}}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let start = Int(Date().timeIntervalSince1970) + 1
+        var shards: [String] = []
+        for index in 0..<2 {
+            let output = folder.path + "/shard-\(index)"
+            let result = try await SquallProcess.run(
+                ["run", file, "--shard", "\(index)/2", "--start-at", "\(start)", "--output", output, "--quiet"]
+            )
+            #expect(result.status == 0, "\(result.output)\(result.errors)")
+            let run = try FileManager.default.contentsOfDirectory(atPath: output + "/halves")[0]
+            shards.append(output + "/halves/" + run)
+        }
+        let merged = try await SquallProcess.run(["merge"] + shards + ["--output", folder.path + "/merged"])
+        #expect(merged.status == 0, "\(merged.output)\(merged.errors)")
+        #expect(merged.output.contains("merged 2 shards: 4 clients"), "\(merged.output)")
+        #expect(merged.output.contains("✔ halves: passed"))
+        let alone = try await SquallProcess.run(["merge", shards[0], "--output", folder.path + "/merged"])
+        #expect(alone.status == 65, "\(alone.output)\(alone.errors)")
+        #expect(alone.errors.contains("missing 1"), "\(alone.errors)")
+        let bad = try await SquallProcess.run(["run", file, "--shard", "2/2"])
+        #expect(bad.status == 64)
+    }
+}
