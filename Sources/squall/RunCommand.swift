@@ -40,6 +40,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "This runner's clock minus the reference clock, in ms (written for squall merge).")
     var clockOffset: Double = 0
 
+    @Option(
+        name: .long,
+        help: "Run each scenario as N shards in N child processes on this machine, then merge them into one verdict."
+    )
+    var shards: Int?
+
     func validate() throws {
         if let shard = self.shard, Shard(parsing: shard) == nil {
             throw ValidationError("--shard takes i/N with 0 ≤ i < N, e.g. 0/3")
@@ -48,6 +54,12 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("give --shard or --seeds, not both")
         }
         if self.startAt != nil && self.shard == nil { throw ValidationError("--start-at goes with --shard") }
+        if let shards = self.shards {
+            guard (1...64).contains(shards) else { throw ValidationError("--shards takes 1 to 64") }
+            guard self.shard == nil, self.selection.seeds == nil else {
+                throw ValidationError("--shards goes without --shard and --seeds")
+            }
+        }
     }
 
     func run() async throws {
@@ -73,6 +85,19 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as ScenarioError {
             printError("squall run: \(error)")
             throw ExitStatus.usage
+        }
+        if let shards = self.shards {
+            let sharded = ShardedRun(count: shards, output: self.selection.output, quiet: self.selection.quiet)
+            var records: [RunRecord] = []
+            for (file, scenario) in scenarios {
+                records.append(
+                    try await sharded.run(file: file, scenario: scenario, seed: self.selection.seed, signals: signals).0
+                )
+            }
+            try ScenarioSession.writeCombinedJUnit(records, output: self.selection.output, command: "squall run")
+            let exit = ExitStatus.of(records.map(\.verdict))
+            if exit != ExitStatus.success { throw exit }
+            return
         }
         var session = ScenarioSession(
             output: self.selection.output,

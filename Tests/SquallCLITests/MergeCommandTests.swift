@@ -32,4 +32,31 @@ import Testing
         let bad = try await SquallProcess.run(["run", file, "--shard", "2/2"])
         #expect(bad.status == 64)
     }
+
+    @Test func shardsOnOneMachineRunAsChildProcessesAndMergeIntoOneReport() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("squall-shards-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("s.json").path
+        try
+            #"{"name": "thirds", "timeScale": 0.05, "duration": "20s", "server": {"job": {"totalItems": 4, "itemInterval": "500ms"}}, "clients": [{"name": "web", "count": 4}, {"name": "app", "count": 2}], "timeline": [{"at": "1s", "handoff": {"mode": "reset"}}], "gates": {"completion_rate": ["rate==1"]}}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let output = folder.path + "/reports"
+        let result = try await SquallProcess.run(["run", file, "--shards", "3", "--output", output], timeout: 90)
+        #expect(result.status == 0, "\(result.output)\(result.errors)")
+        #expect(result.output.contains("6 clients in 3 shards"), "\(result.output)")
+        let run = try FileManager.default.contentsOfDirectory(atPath: output + "/thirds")[0]
+        let log = try String(contentsOfFile: output + "/thirds/" + run + "/events.ndjson", encoding: .utf8)
+        let started = log.split(separator: "\n").filter { $0.contains(#""event":"client_started""#) }
+        #expect(started.count == 6)
+        for id in ["web-1", "web-4", "app-1", "app-2"] {
+            #expect(started.contains { $0.contains(#""client":"\#(id)""#) }, "\(id)")
+        }
+        #expect(log.split(separator: "\n").filter { $0.contains(#""event":"handoff""#) }.count == 1)
+        let shards = try FileManager.default.contentsOfDirectory(atPath: output + "/shards/thirds")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: output + "/shards/thirds/" + shards[0]).sorted() == [
+                "0", "1", "2",
+            ]
+        )
+    }
 }

@@ -1,0 +1,89 @@
+import Foundation
+import SquallReports
+import SquallScenarios
+
+/// `squall run --shards N` on one machine: one `squall run --shard i/N` child process per shard, all starting at
+/// the same second, then their logs merged into one run — the whole sharded path, run locally (and useful on a
+/// machine with many cores).
+struct ShardedRun {
+    /// How many shards.
+    let count: Int
+    /// Where the merged report goes; the shards' own folders go under `<output>/shards/<scenario>/<start>/`.
+    let output: String
+    /// Print only verdicts.
+    let quiet: Bool
+
+    /// Runs `file`'s scenario as `count` shards and merges them; returns the merged record and its folder.
+    func run(
+        file: String,
+        scenario: Scenario,
+        seed: UInt64?,
+        signals: ShutdownSignal
+    ) async throws -> (RunRecord, String) {
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        // Two seconds for every child to start and read its scenario before the shared start.
+        let start = Int(Date().timeIntervalSince1970) + 2
+        let base = (self.output as NSString).appendingPathComponent("shards/\(scenario.name)/\(start)")
+        if !self.quiet {
+            print("▶ \(scenario.name): \(scenario.clientCount) clients in \(self.count) shards, starting at \(start)")
+        }
+        var children: [ChildProcess] = []
+        do {
+            for index in 0..<self.count {
+                var arguments = [
+                    executable, "run", file, "--shard", "\(index)/\(self.count)", "--start-at", "\(start)",
+                    "--output", (base as NSString).appendingPathComponent("\(index)"), "--quiet",
+                ]
+                if let seed { arguments += ["--seed", "\(seed)"] }
+                children.append(
+                    try await ChildProcess.start(
+                        arguments: arguments,
+                        environment: [:],
+                        part: "shard \(index)",
+                        grace: .seconds(10)
+                    )
+                )
+            }
+        } catch {
+            for child in children { await child.stop() }
+            printError("squall run: \(error)")
+            throw ExitStatus.internalError
+        }
+        // A signal stops every shard (each heals its faults and writes its partial report on SIGTERM).
+        let watcher = Task {
+            guard await signals.wait() != nil, !Task.isCancelled else { return }
+            for child in children { await child.stop() }
+        }
+        var logs: [[String]] = []
+        for (index, child) in children.enumerated() {
+            let ended = await child.waitForExit()
+            let (output, errors) = await child.output()
+            if !self.quiet { print(output.split(separator: "\n").map { "  [\(index)] \($0)" }.joined(separator: "\n")) }
+            let folder = (base as NSString).appendingPathComponent("\(index)/\(scenario.name)")
+            guard let run = try? FileManager.default.contentsOfDirectory(atPath: folder).sorted().last,
+                let text = try? String(contentsOfFile: folder + "/" + run + "/events.ndjson", encoding: .utf8)
+            else {
+                watcher.cancel()
+                printError(
+                    "squall run: shard \(index) left no log (\(ended.map { "\($0)" } ?? "still running")): \(errors)"
+                )
+                throw ExitStatus.internalError
+            }
+            logs.append(text.split(separator: "\n").map(String.init))
+        }
+        watcher.cancel()
+        let record: RunRecord
+        let folder: String
+        do {
+            record = try RunRecord(lines: try ShardMerge.merge(logs))
+            folder = try ReportWriter.createFolder(scenario: scenario.name, under: self.output)
+            try ReportWriter.write(record, to: folder)
+        } catch {
+            printError("squall run: \(scenario.name): \(error)")
+            throw ExitStatus.internalError
+        }
+        ScenarioSession.printVerdict(record, folder: folder)
+        return (record, folder)
+    }
+}
