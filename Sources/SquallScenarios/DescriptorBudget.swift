@@ -19,15 +19,16 @@ enum DescriptorBudget {
     /// Descriptors kept for listeners, the log, pipes of servers, the runtime.
     static let reserve = 256
 
-    /// The descriptors a scenario needs in this process.
-    static func needed(_ scenario: Scenario) -> Int {
+    /// The descriptors a scenario (or, with `shard`, its slice of the clients) needs in this process.
+    static func needed(_ scenario: Scenario, shard: Shard? = nil) -> Int {
         let server = scenario.server.external == nil ? 1 : 0
         var total = Self.reserve
         for group in scenario.clients {
             let client = group.command == nil ? 1 : 0
             let perConnection = 2 + server + client
             let pipes = group.command == nil ? 0 : 2
-            total += group.count * ((perConnection * 3 + 1) / 2 + pipes)
+            let count = shard.map { (group.count + $0.count - 1) / $0.count } ?? group.count
+            total += count * ((perConnection * 3 + 1) / 2 + pipes)
         }
         return total
     }
@@ -47,12 +48,13 @@ enum DescriptorBudget {
     /// Refuses a run that cannot fit in this process's descriptors.
     ///
     /// - Throws: ``ScenarioError/beyondHarness(reason:)`` naming both numbers.
-    static func check(_ scenario: Scenario) throws(ScenarioError) {
-        let needed = Self.needed(scenario)
+    static func check(_ scenario: Scenario, shard: Shard? = nil) throws(ScenarioError) {
+        let needed = Self.needed(scenario, shard: shard)
         let limit = Self.raiseLimit()
         guard needed <= limit else {
             throw .beyondHarness(
-                reason: "\(scenario.clientCount) clients need about \(needed) file descriptors in this process (6 per "
+                reason:
+                    "\(shard.map { "shard \($0) of " } ?? "")\(scenario.clientCount) clients need about \(needed) file descriptors in this process (6 per "
                     + "reference client at the peak of a reconnect storm, \(Self.reserve) spare), but the limit is \(limit) "
                     + "(`ulimit -n`). Run fewer clients, or raise the hard limit."
             )

@@ -90,9 +90,11 @@ public struct RunRecord: Sendable {
         }
         let simulated = header.string("mode") == "sim"
         self.mode = simulated ? "sim" : "real"
+        // A sharded run's scenario holds a real run's limit per shard.
+        let runners = max(1, header.integer("shards") ?? 1)
         self.scenario = try Scenario(
             json: source,
-            clientLimit: simulated ? Scenario.maximumSimulatedClients : Scenario.maximumClients
+            clientLimit: simulated ? Scenario.maximumSimulatedClients : Scenario.maximumClients * runners
         )
         self.planDigest = header.string("planDigest") ?? ""
         self.scenarioDigest = header.string("scenarioDigest") ?? ""

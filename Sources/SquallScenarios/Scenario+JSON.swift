@@ -118,7 +118,8 @@ extension Scenario {
                     path: "clients",
                     expected: "at most \(clientLimit) clients in all"
                         + (clientLimit < Self.maximumSimulatedClients
-                            ? " (squall sim runs up to \(Self.maximumSimulatedClients))" : ""),
+                            ? " on one runner (shard the run with --shard i/N or --shards N; squall sim runs up to "
+                                + "\(Self.maximumSimulatedClients))" : ""),
                     found: "\(total)"
                 )
             )

@@ -62,7 +62,7 @@ public struct ScenarioRunner: Sendable {
     public func run() async throws(ScenarioError) -> RunRecord {
         let scenario = self.scenario
         let scale = scenario.timeScale
-        try Self.checkCapacity(for: scenario)
+        try Self.checkCapacity(for: scenario, shard: self.shard)
         var plan: PlannedTimeline
         do {
             plan = try PlannedTimeline(scenario)
@@ -196,8 +196,8 @@ public struct ScenarioRunner: Sendable {
     /// soft limit is raised to the hard one first). ``run()`` checks it too.
     ///
     /// - Throws: ``ScenarioError/beyondHarness(reason:)`` naming what is needed and what is allowed.
-    package static func checkCapacity(for scenario: Scenario) throws(ScenarioError) {
-        try DescriptorBudget.check(scenario)
+    package static func checkCapacity(for scenario: Scenario, shard: Shard? = nil) throws(ScenarioError) {
+        try DescriptorBudget.check(scenario, shard: shard)
     }
 
     /// How this Squall was compiled, for the reports' advice.

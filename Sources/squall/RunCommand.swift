@@ -72,7 +72,9 @@ struct RunCommand: AsyncParsableCommand {
             var failures: [String] = []
             for file in files {
                 do {
-                    loaded.append((file, try ScenarioFiles.load(file)))
+                    // Sharded, each runner drives a slice: the scenario may hold that many times more clients.
+                    let runners = self.shards ?? self.shard.flatMap(Shard.init(parsing:))?.count ?? 1
+                    loaded.append((file, try ScenarioFiles.load(file, clientLimit: Scenario.maximumClients * runners)))
                 } catch {
                     failures.append("\(error)")
                 }

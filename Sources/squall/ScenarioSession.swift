@@ -58,7 +58,7 @@ struct ScenarioSession {
         }
         do {
             // Before the report folder exists: a run this process cannot hold leaves nothing behind.
-            try ScenarioRunner.checkCapacity(for: scenario)
+            try ScenarioRunner.checkCapacity(for: scenario, shard: self.shard)
         } catch {
             printError("\(self.command): \(scenario.name): \(error)")
             throw ExitStatus.inconclusive
