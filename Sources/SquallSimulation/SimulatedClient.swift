@@ -25,7 +25,6 @@ final class SimulatedClient {
     private var links: [Int: Link] = [:]
     private var suspendedUntil: Double?
     private var waiting: [HybridClientDriver.Input] = []
-    private var fetches = 0
     /// Whether the job is over for the client (finished, or stopped by the end of the run).
     private(set) var isDone = false
 
@@ -246,7 +245,6 @@ final class SimulatedClient {
             // The client answers the close and closes its socket, as the reference client's reader does.
             if let link = self.links.removeValue(forKey: id), let stream = link.stream {
                 connection.send(.upstream, size: 8, .frame(.close)) { stream.receive(.peerClose(code: code)) }
-                self.links[id] = nil
                 self.input(
                     .link(id: id, .webSocketClosed(code: code, reason: reason.isEmpty ? "server closed" : reason))
                 )
@@ -257,8 +255,6 @@ final class SimulatedClient {
     // MARK: Job-state requests
 
     private func send(_ fetch: HybridClientDriver.Fetch, since: Int) {
-        self.fetches += 1
-        let number = self.fetches
         var settled = false
         let (connection, establishment) = self.proxy.connect(client: self.id)
         let settle: (JobStateRequest.Outcome) -> Void = { [unowned self] outcome in
@@ -267,7 +263,6 @@ final class SimulatedClient {
             connection.close()
             self.input(.fetched(fetch, outcome))
         }
-        _ = number
         let timeout = self.strategy.scaled(self.strategy.requestTimeout).simulationMilliseconds
         self.scheduler.after(timeout) { settle(.failed(status: nil, reason: "request timed out")) }
         connection.clientLost = { ending in
