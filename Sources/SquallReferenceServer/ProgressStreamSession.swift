@@ -23,10 +23,7 @@ struct ProgressStreamSession: Sendable {
         let (inputs, input) = AsyncStream<ProgressStreamStateMachine.Event>.makeStream()
         // The machine's keep-alive clock: milliseconds since the stream opened, on the monotonic clock.
         let origin = ContinuousClock.now
-        let now: @Sendable () -> Double = {
-            let (seconds, attoseconds) = (ContinuousClock.now - origin).components
-            return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
-        }
+        let now: @Sendable () -> Double = { (ContinuousClock.now - origin).milliseconds }
         let reason: String
         var subscription: Int?
         do {

@@ -159,11 +159,3 @@ package struct ProgressStreamStateMachine: Sendable {
         return [.send(.close(code: code, reason: reason)), .startCloseTimer]
     }
 }
-
-extension Duration {
-    /// The duration in milliseconds.
-    fileprivate var milliseconds: Double {
-        let (seconds, attoseconds) = self.components
-        return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
-    }
-}

@@ -1,3 +1,4 @@
+import SquallFaults
 import SquallReferenceProtocol
 import SquallReferenceServer
 
@@ -30,7 +31,7 @@ final class SimulatedServer {
         self.jobs[id] = JobProgress(jobId: id, creation: creation)
         self.log.server(jobId: id, .jobCreated(totalItems: creation.totalItems, itemInterval: creation.itemInterval))
         let start = self.scheduler.now
-        let interval = creation.itemInterval.simulationMilliseconds
+        let interval = creation.itemInterval.milliseconds
         self.publish(jobId: id, item: 1, at: start + interval, interval: interval, start: start)
     }
 
@@ -100,13 +101,5 @@ final class SimulatedServer {
         }
         self.subscribers = [:]
         for subscriber in ending { subscriber.end(.restart) }
-    }
-}
-
-extension Duration {
-    /// The duration in (virtual) milliseconds.
-    var simulationMilliseconds: Double {
-        let (seconds, attoseconds) = self.components
-        return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
     }
 }

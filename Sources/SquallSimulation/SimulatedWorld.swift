@@ -45,13 +45,13 @@ final class SimulatedWorld {
         // Steps first: at the same instant a step acts before a client starts, as on real sockets, where a client
         // starts only after its job has been created over HTTP.
         for step in self.plan.steps {
-            self.scheduler.schedule(at: step.at.simulationMilliseconds) { [self] in self.perform(step) }
+            self.scheduler.schedule(at: step.at.milliseconds) { [self] in self.perform(step) }
         }
         for planned in self.plan.clients {
-            self.scheduler.schedule(at: planned.at.simulationMilliseconds) { [self] in self.start(planned) }
+            self.scheduler.schedule(at: planned.at.milliseconds) { [self] in self.start(planned) }
         }
         let total = self.plan.clients.count
-        let allDone = self.scheduler.run(until: self.scenario.duration.simulationMilliseconds) { [self] in
+        let allDone = self.scheduler.run(until: self.scenario.duration.milliseconds) { [self] in
             self.order.count == total && self.clients.values.allSatisfy(\.isDone)
         }
         // Heal every fault still in force, then stop the clients (they report `stopped`).
@@ -137,7 +137,7 @@ final class SimulatedWorld {
                 ]
             )
         case .suspend(let ids, let lasting):
-            for id in ids { self.clients[id]?.suspend(for: lasting.simulationMilliseconds) }
+            for id in ids { self.clients[id]?.suspend(for: lasting.milliseconds) }
             self.log.run(
                 .clientsSuspended,
                 [
@@ -146,7 +146,7 @@ final class SimulatedWorld {
                 ]
             )
         case .serverRestart(let downtime):
-            self.server.restartStreams(downtime: downtime.simulationMilliseconds)
+            self.server.restartStreams(downtime: downtime.milliseconds)
             self.log.run(.serverRestart, [("at", at), ("step", name), ("downtime", .string(downtime.squallText))])
         }
     }

@@ -146,8 +146,7 @@ struct SimCommand: AsyncParsableCommand {
         }
         ScenarioSession.printVerdict(record, folder: folder)
         if !self.selection.quiet {
-            let wall = (ContinuousClock.now - started).components
-            let seconds = Double(wall.seconds) + Double(wall.attoseconds) / 1e18
+            let seconds = (ContinuousClock.now - started).milliseconds / 1_000
             print("    \(record.records.count) events in \(String(format: "%.2f", seconds)) s wall")
         }
         return (record, folder)
