@@ -39,10 +39,9 @@ enum FailingClients {
         case .stepRecovery: return worst { RunMetrics.stepSamples($0.stepRecoveries, gate.tags["step"]) }
         case .stepFallback: return worst { RunMetrics.stepSamples($0.stepFallbacks, gate.tags["step"]) }
         case .stepLostMessages:
-            let lost = { (client: ClientOutcome) in
-                client.stepLost.filter { gate.tags["step"] == nil || $0.key == gate.tags["step"] }.values.reduce(0, +)
-            }
-            return selected.filter { lost($0) > 0 }.sorted { lost($0) > lost($1) }
+            let step = gate.tags["step"]
+            return selected.filter { $0.lostMessages(inStep: step) > 0 }
+                .sorted { $0.lostMessages(inStep: step) > $1.lostMessages(inStep: step) }
         case .connectRatePeak, .pollingRatePeak, .faultEvents, .faultsNotInjected: return []
         }
     }

@@ -60,6 +60,11 @@ public struct ClientOutcome: Sendable, Hashable {
     public var stepFallbacks: [String: [Double]] = [:]
     /// Per timeline step: messages published while it was in force that the client never delivered.
     public var stepLost: [String: Int] = [:]
+
+    /// Messages lost while the step named `step` was in force (every step's when nil).
+    public func lostMessages(inStep step: String?) -> Int {
+        step.map { self.stepLost[$0] ?? 0 } ?? self.stepLost.values.reduce(0, +)
+    }
     /// Polls sent.
     public var polls: Int
     /// Malformed lines an external client wrote (counted, never fatal).

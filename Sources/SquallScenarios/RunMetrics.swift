@@ -303,11 +303,7 @@ public struct RunMetrics: Sendable, Hashable {
         case .timeOnPollingAfterRecovery: return Self.aggregate(clients.flatMap(\.pollingAfterRecovery), aggregation)
         case .connectRatePeak, .pollingRatePeak: return Double(self.peak(metric, tags: tags)?.count ?? 0)
         case .stepRecovery, .stepFallback: return Self.aggregate(self.samples(metric, tags: tags), aggregation)
-        case .stepLostMessages:
-            let step = tags["step"]
-            return Double(
-                clients.reduce(0) { $0 + $1.stepLost.filter { step == nil || $0.key == step }.values.reduce(0, +) }
-            )
+        case .stepLostMessages: return Double(clients.reduce(0) { $0 + $1.lostMessages(inStep: tags["step"]) })
         }
     }
 
