@@ -65,35 +65,18 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         StandardOutput.useLineBuffering()
         let signals = ShutdownSignal()
-        let scenarios: [(file: String, scenario: Scenario)]
-        do {
-            let files = try ScenarioFiles.list(self.selection.paths)
-            var loaded: [(file: String, scenario: Scenario)] = []
-            var failures: [String] = []
-            for file in files {
-                do {
-                    // Sharded, each runner drives a slice: the scenario may hold that many times more clients.
-                    let runners = self.shards ?? self.shard.flatMap(Shard.init(parsing:))?.count ?? 1
-                    loaded.append((file, try ScenarioFiles.load(file, clientLimit: Scenario.maximumClients * runners)))
-                } catch {
-                    failures.append("\(error)")
-                }
-            }
-            guard failures.isEmpty else {
-                for failure in failures { printError("squall run: invalid \(failure)") }
-                throw ExitStatus.usage
-            }
-            scenarios = loaded
-        } catch let error as ScenarioError {
-            printError("squall run: \(error)")
-            throw ExitStatus.usage
-        }
+        // Sharded, each runner drives a slice: the scenario may hold that many times more clients.
+        let runners = self.shards ?? self.shard.flatMap(Shard.init(parsing:))?.count ?? 1
+        let scenarios = try self.selection.loadScenarios(
+            command: "squall run",
+            clientLimit: Scenario.maximumClients * runners
+        )
         if let shards = self.shards {
             let sharded = ShardedRun(count: shards, output: self.selection.output, quiet: self.selection.quiet)
             var records: [RunRecord] = []
             for (file, scenario) in scenarios {
                 records.append(
-                    try await sharded.run(file: file, scenario: scenario, seed: self.selection.seed, signals: signals).0
+                    try await sharded.run(file: file, scenario: scenario, seed: self.selection.seed, signals: signals)
                 )
             }
             try ScenarioSession.writeCombinedJUnit(records, output: self.selection.output, command: "squall run")

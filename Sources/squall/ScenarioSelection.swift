@@ -1,4 +1,5 @@
 import ArgumentParser
+import SquallFaults
 import SquallScenarios
 
 /// The options `squall run` and `squall sim` share: which scenarios, where their reports go, how much to print,
@@ -34,6 +35,44 @@ struct ScenarioSelection: ParsableArguments {
         }
         if self.seed != nil && self.seeds != nil { throw ValidationError("give --seed or --seeds, not both") }
         if self.keepGoing && self.seeds == nil { throw ValidationError("--keep-going goes with --seeds") }
+    }
+
+    /// Reads and validates every scenario under ``paths`` before anything runs; prints every invalid one (its JSON
+    /// paths) after `command` and throws the usage exit status.
+    ///
+    /// - Parameters:
+    ///   - clientLimit: the most clients a scenario may hold.
+    ///   - check: a further check of each scenario (what `squall sim` cannot run).
+    func loadScenarios(
+        command: String,
+        clientLimit: Int,
+        check: (Scenario) throws(FaultError) -> Void = { _ in }
+    ) throws -> [(file: String, scenario: Scenario)] {
+        var loaded: [(file: String, scenario: Scenario)] = []
+        var failures: [String] = []
+        do {
+            for file in try ScenarioFiles.list(self.paths) {
+                do {
+                    let scenario = try ScenarioFiles.load(file, clientLimit: clientLimit)
+                    do {
+                        try check(scenario)
+                        loaded.append((file, scenario))
+                    } catch {
+                        failures.append("\(file): \(error)")
+                    }
+                } catch {
+                    failures.append("\(error)")
+                }
+            }
+        } catch {
+            printError("\(command): \(error)")
+            throw ExitStatus.usage
+        }
+        guard failures.isEmpty else {
+            for failure in failures { printError("\(command): invalid \(failure)") }
+            throw ExitStatus.usage
+        }
+        return loaded
     }
 
     /// A run of a `--seeds` hunt whose gates did not pass.

@@ -37,30 +37,11 @@ struct SimCommand: AsyncParsableCommand {
 
     func run() async throws {
         StandardOutput.useLineBuffering()
-        var scenarios: [(file: String, scenario: Scenario)] = []
-        do {
-            var failures: [String] = []
-            for file in try ScenarioFiles.list(self.selection.paths) {
-                do {
-                    let scenario = try ScenarioFiles.load(file, clientLimit: Scenario.maximumSimulatedClients)
-                    do {
-                        try SimulationRunner.check(scenario)
-                        scenarios.append((file, scenario))
-                    } catch {
-                        failures.append("\(file): \(error)")
-                    }
-                } catch {
-                    failures.append("\(error)")
-                }
-            }
-            guard failures.isEmpty else {
-                for failure in failures { printError("squall sim: invalid \(failure)") }
-                throw ExitStatus.usage
-            }
-        } catch let error as ScenarioError {
-            printError("squall sim: \(error)")
-            throw ExitStatus.usage
-        }
+        let scenarios = try self.selection.loadScenarios(
+            command: "squall sim",
+            clientLimit: Scenario.maximumSimulatedClients,
+            check: SimulationRunner.check
+        )
         var records: [RunRecord] = []
         var comparisons: [ModeComparison] = []
         let session =
