@@ -35,8 +35,7 @@ struct BenchSoakCommand: AsyncParsableCommand {
 
     func run() async throws {
         StandardOutput.useLineBuffering()
-        let executable =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable = OwnExecutable.path
         let benchmark = SoakBenchmark(churn: self.churn, idle: self.idle, hostileStreams: self.hostileStreams)
         let samples = try await benchmark.run(executable: executable) { print("… \($0)") }
         print(SoakBenchmark.table(samples))

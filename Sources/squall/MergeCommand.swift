@@ -36,26 +36,42 @@ struct MergeCommand: AsyncParsableCommand {
             }
             logs.append(text.split(separator: "\n").map(String.init))
         }
+        let record = try Self.writeMerged(logs, output: self.output, command: "squall merge") {
+            print("merged \(logs.count) shards: \($0.metrics.clients.count) clients")
+        }
+        let exit = ExitStatus.of([record.verdict])
+        if exit != ExitStatus.success { throw exit }
+    }
+
+    /// Merges shard logs into one run, writes its report folder under `output` and prints its verdict (after
+    /// `announce`); a failure is printed after `command` and thrown as its exit status: `mismatched` when the logs
+    /// do not make one run, internal error when the report cannot be written.
+    static func writeMerged(
+        _ logs: [[String]],
+        output: String,
+        command: String,
+        mismatched: ExitCode = ExitStatus.shardsMismatched,
+        announce: (RunRecord) -> Void = { _ in }
+    ) throws -> RunRecord {
         let merged: [String]
         do {
             merged = try ShardMerge.merge(logs)
         } catch {
-            printError("squall merge: \(error)")
-            throw ExitStatus.shardsMismatched
+            printError("\(command): \(error)")
+            throw mismatched
         }
         let record: RunRecord
         let folder: String
         do {
             record = try RunRecord(lines: merged)
-            folder = try ReportWriter.createFolder(scenario: record.scenario.name, under: self.output)
+            folder = try ReportWriter.createFolder(scenario: record.scenario.name, under: output)
             try ReportWriter.write(record, to: folder)
         } catch {
-            printError("squall merge: \(error)")
+            printError("\(command): \(error)")
             throw ExitStatus.internalError
         }
-        print("merged \(logs.count) shards: \(record.metrics.clients.count) clients")
+        announce(record)
         ScenarioSession.printVerdict(record, folder: folder)
-        let exit = ExitStatus.of([record.verdict])
-        if exit != ExitStatus.success { throw exit }
+        return record
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import SquallReports
 import SquallScenarios
 
 /// `squall run --shards N` on one machine: one `squall run --shard i/N` child process per shard, all starting at
@@ -13,15 +12,14 @@ struct ShardedRun {
     /// Print only verdicts.
     let quiet: Bool
 
-    /// Runs `file`'s scenario as `count` shards and merges them; returns the merged record and its folder.
+    /// Runs `file`'s scenario as `count` shards and merges them; returns the merged record.
     func run(
         file: String,
         scenario: Scenario,
         seed: UInt64?,
         signals: ShutdownSignal
-    ) async throws -> (RunRecord, String) {
-        let executable =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    ) async throws -> RunRecord {
+        let executable = OwnExecutable.path
         // Two seconds for every child to start and read its scenario before the shared start.
         let start = Int(Date().timeIntervalSince1970) + 2
         let base = (self.output as NSString).appendingPathComponent("shards/\(scenario.name)/\(start)")
@@ -73,17 +71,12 @@ struct ShardedRun {
             logs.append(text.split(separator: "\n").map(String.init))
         }
         watcher.cancel()
-        let record: RunRecord
-        let folder: String
-        do {
-            record = try RunRecord(lines: try ShardMerge.merge(logs))
-            folder = try ReportWriter.createFolder(scenario: scenario.name, under: self.output)
-            try ReportWriter.write(record, to: folder)
-        } catch {
-            printError("squall run: \(scenario.name): \(error)")
-            throw ExitStatus.internalError
-        }
-        ScenarioSession.printVerdict(record, folder: folder)
-        return (record, folder)
+        // Shards this run started itself that do not make one run are its own fault, not the user's input.
+        return try MergeCommand.writeMerged(
+            logs,
+            output: self.output,
+            command: "squall run: \(scenario.name)",
+            mismatched: ExitStatus.internalError
+        )
     }
 }
