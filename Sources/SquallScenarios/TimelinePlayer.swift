@@ -42,7 +42,7 @@ struct TimelinePlayer: Sendable {
         let groups = step.groups ?? proxies.keys.sorted()
         let targets = groups.compactMap { proxies[$0] }
         let at = JSONValue.string(step.at.squallText)
-        let name = JSONValue.string(step.entryName)
+        var connectionsCut = 0
         switch step.kind {
         case .applyFault(let fault):
             let failures = await self.onEachProxy(of: groups) { try await $0.addFault(fault) }
@@ -55,30 +55,11 @@ struct TimelinePlayer: Sendable {
                 return
             }
             self.activeFaults.withLock { $0[fault.name] = groups }
-            log.recordRun(
-                .faultApplied,
-                [
-                    ("at", at), ("step", name), ("name", .string(fault.name)), ("type", .string(fault.type.rawValue)),
-                    ("direction", .string(fault.direction.rawValue)), ("toxicity", .number(fault.toxicity)),
-                    ("groups", .array(groups.map { .string($0) })), ("fault", fault.json),
-                ]
-            )
         case .liftFault(let name):
             await self.lift(name, groups: groups, healing: false)
         case .handoff(var handoff):
             handoff.blackout = handoff.blackout * scale
-            var cut = 0
-            for proxy in targets { cut += await proxy.handoff(handoff).connectionsCut }
-            log.recordRun(
-                .handoff,
-                [
-                    ("at", at), ("step", name), ("mode", .string(handoff.mode.rawValue)),
-                    ("blackout", .string(step.blackoutText)),
-                    ("to", handoff.profile.map { .string($0.name) } ?? .null),
-                    ("groups", .array(groups.map { .string($0) })),
-                    ("connectionsCut", .number(Double(cut))),
-                ]
-            )
+            for proxy in targets { connectionsCut += await proxy.handoff(handoff).connectionsCut }
         case .profile(let profile):
             let failures = await self.onEachProxy(of: groups) { try await $0.setProfile(profile) }
             guard failures.isEmpty else {
@@ -91,25 +72,13 @@ struct TimelinePlayer: Sendable {
                 )
                 return
             }
-            log.recordRun(
-                .profile,
-                [
-                    ("at", at), ("step", name), ("profile", profile.map { .string($0.name) } ?? .null),
-                    ("groups", .array(groups.map { .string($0) })),
-                ]
-            )
         case .suspend(let clients, let lasting):
             self.suspend(clients, lasting * scale)
-            log.recordRun(
-                .clientsSuspended,
-                [
-                    ("at", at), ("step", name), ("clients", .array(clients.map { .string($0) })),
-                    ("for", .string(lasting.squallText)),
-                ]
-            )
         case .serverRestart(let downtime):
             server.restartStreams(downtime: downtime * scale)
-            log.recordRun(.serverRestart, [("at", at), ("step", name), ("downtime", .string(downtime.squallText))])
+        }
+        if let (name, fields) = step.event(groups: groups, connectionsCut: connectionsCut) {
+            log.recordRun(name, fields)
         }
     }
 
@@ -138,16 +107,7 @@ struct TimelinePlayer: Sendable {
             hits += proxy.metrics.faultsApplied(named: name)
         }
         guard self.activeFaults.withLock({ $0.removeValue(forKey: name) }) != nil else { return }
-        self.log.recordRun(
-            .faultLifted,
-            [("name", .string(name)), ("connectionsHit", .number(Double(hits))), ("healing", .bool(healing))]
-        )
-    }
-}
-
-extension PlannedTimeline.Step {
-    fileprivate var blackoutText: String {
-        if case .handoff(let handoff) = self.kind { return handoff.blackout.squallText }
-        return "0"
+        let (event, fields) = PlannedTimeline.liftEvent(name: name, connectionsHit: hits, healing: healing)
+        self.log.recordRun(event, fields)
     }
 }

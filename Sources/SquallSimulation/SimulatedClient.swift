@@ -111,7 +111,7 @@ final class SimulatedClient {
                     link.connection.close()
                 }
             case .startTimer(let timer, let generation, let delay):
-                self.scheduler.after(delay.milliseconds) { [self] in
+                self.scheduler.after(delay.simulationMilliseconds) { [self] in
                     self.input(.timer(timer, generation: generation))
                 }
             case .fetch(let fetch, let since):
@@ -127,7 +127,7 @@ final class SimulatedClient {
     private func open(link id: Int) {
         let (connection, establishment) = self.proxy.connect(client: self.id)
         self.links[id] = Link(connection: connection)
-        let timeout = self.strategy.scaled(self.strategy.connectTimeout).milliseconds
+        let timeout = self.strategy.scaled(self.strategy.connectTimeout).simulationMilliseconds
         self.scheduler.after(timeout) { [self] in
             guard let link = self.links[id], !link.isOpen else { return }
             self.links[id] = nil
@@ -263,7 +263,7 @@ final class SimulatedClient {
             connection.close()
             self.input(.fetched(fetch, outcome))
         }
-        let timeout = self.strategy.scaled(self.strategy.requestTimeout).milliseconds
+        let timeout = self.strategy.scaled(self.strategy.requestTimeout).simulationMilliseconds
         self.scheduler.after(timeout) { settle(.failed(status: nil, reason: "request timed out")) }
         connection.clientLost = { ending in
             settle(.failed(status: nil, reason: ending == .reset ? "connection reset" : "connection closed"))

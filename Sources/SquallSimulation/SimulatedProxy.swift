@@ -84,7 +84,7 @@ final class SimulatedProxy {
     /// were cut.
     func handoff(_ handoff: Handoff) -> Int {
         let live = self.liveConnections
-        let blackout = handoff.blackout.milliseconds
+        let blackout = handoff.blackout.simulationMilliseconds
         if blackout > 0 { self.blackout = (self.scheduler.now + blackout, handoff.during) }
         for connection in live {
             switch handoff.mode {
@@ -161,7 +161,7 @@ final class SimulatedProxy {
         }
         var delay = 0.0
         for fault in faults {
-            if case .slowOpen(let wait) = fault.effect { delay += wait.milliseconds }
+            if case .slowOpen(let wait) = fault.effect { delay += wait.simulationMilliseconds }
         }
         self.armConnectionFaults(on: connection)
         return (connection, .open(after: delay))
@@ -179,15 +179,15 @@ final class SimulatedProxy {
             switch fault.effect {
             case .limitTime(let lifetime):
                 let name = fault.name
-                self.scheduler.schedule(at: connection.openedAt + lifetime.milliseconds) { [self] in
+                self.scheduler.schedule(at: connection.openedAt + lifetime.simulationMilliseconds) { [self] in
                     guard self.faults.contains(where: { $0.name == name }) else { return }
                     connection.cut(.closed)
                 }
             case .idleTimeout(let idle, let reset):
-                self.watchIdle(connection, fault: fault.name, idle: idle.milliseconds, reset: reset)
+                self.watchIdle(connection, fault: fault.name, idle: idle.simulationMilliseconds, reset: reset)
             case .timeout(let idle) where idle > .zero:
                 let name = fault.name
-                self.scheduler.after(idle.milliseconds) { [self] in
+                self.scheduler.after(idle.simulationMilliseconds) { [self] in
                     guard self.faults.contains(where: { $0.name == name }) else { return }
                     connection.cut(.closed)
                 }
@@ -229,16 +229,16 @@ final class SimulatedProxy {
         for fault in chain.filter({ $0.type.phase == .message }) + chain.filter({ $0.type.phase != .message }) {
             switch fault.effect {
             case .latency(let base, let jitter):
-                let spread = jitter.milliseconds
-                delay += base.milliseconds + connection.draw(-spread...spread, fault: fault.name, direction)
+                let spread = jitter.simulationMilliseconds
+                delay += base.simulationMilliseconds + connection.draw(-spread...spread, fault: fault.name, direction)
             case .bandwidth(let rate, _):
                 guard rate > 0 else { return .hold }
                 delay = max(delay, connection.serialise(size, bytesPerSecond: rate, direction, fault: fault.name))
             case .slicer(let average, _, let pause):
                 let pieces = max(1, (size + max(1, average) - 1) / max(1, average))
-                delay += Double(pieces - 1) * pause.milliseconds
+                delay += Double(pieces - 1) * pause.simulationMilliseconds
             case .slowClose(let wait):
-                if traffic == .frame(.close) { delay += wait.milliseconds }
+                if traffic == .frame(.close) { delay += wait.simulationMilliseconds }
             case .limitData(let limit):
                 if connection.count(bytes: size, direction) > limit {
                     self.scheduler.after(0) { connection.cut(.closed) }
@@ -249,7 +249,7 @@ final class SimulatedProxy {
             case .resetPeer(let timeout):
                 if connection.arm(fault.name) {
                     let name = fault.name
-                    self.scheduler.after(timeout.milliseconds) { [self] in
+                    self.scheduler.after(timeout.simulationMilliseconds) { [self] in
                         guard self.faults.contains(where: { $0.name == name }) else { return }
                         connection.cut(.reset)
                     }
@@ -257,7 +257,7 @@ final class SimulatedProxy {
             case .dropPings:
                 if traffic == .frame(.ping) || traffic == .frame(.pong) { return .drop }
             case .delayFrames(let wait):
-                if case .frame = traffic { delay += wait.milliseconds }
+                if case .frame = traffic { delay += wait.simulationMilliseconds }
             case .closeAfterFrames(let count, let code):
                 guard traffic.isDataFrame else { break }
                 let seen = connection.countFrame(for: fault.name)
@@ -273,9 +273,9 @@ final class SimulatedProxy {
             }
         }
         if let link = self.profile.map({ direction == .upstream ? $0.upstream : $0.downstream }) {
-            let spread = link.jitter.milliseconds
+            let spread = link.jitter.simulationMilliseconds
             delay +=
-                link.latency.milliseconds + connection.draw(-spread...spread, fault: "profile", direction)
+                link.latency.simulationMilliseconds + connection.draw(-spread...spread, fault: "profile", direction)
             if let rate = link.bytesPerSecond, rate > 0 {
                 delay = max(delay, connection.serialise(size, bytesPerSecond: Double(rate), direction, fault: nil))
             }
@@ -318,7 +318,7 @@ final class SimulatedProxy {
                 case .reset: return .reset
                 case .hang: return .hang
                 case .blackholeAfter101: afterUpgrade = .blackhole
-                case .bufferAfter101: afterUpgrade = .buffer(interval: max(1, interval.milliseconds))
+                case .bufferAfter101: afterUpgrade = .buffer(interval: max(1, interval.simulationMilliseconds))
                 }
             case .failRequests(let status, let every, let rate, let match)
             where match.matches(method: method, uri: target):
@@ -331,7 +331,7 @@ final class SimulatedProxy {
                 }
                 if fails { return .answer(status: status) }
             case .delayRequests(let wait, let match) where match.matches(method: method, uri: target):
-                delay += wait.milliseconds
+                delay += wait.simulationMilliseconds
             default:
                 break
             }

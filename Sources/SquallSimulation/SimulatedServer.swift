@@ -31,7 +31,7 @@ final class SimulatedServer {
         self.jobs[id] = JobProgress(jobId: id, creation: creation)
         self.log.server(jobId: id, .jobCreated(totalItems: creation.totalItems, itemInterval: creation.itemInterval))
         let start = self.scheduler.now
-        let interval = creation.itemInterval.milliseconds
+        let interval = creation.itemInterval.simulationMilliseconds
         self.publish(jobId: id, item: 1, at: start + interval, interval: interval, start: start)
     }
 
@@ -101,5 +101,15 @@ final class SimulatedServer {
         }
         self.subscribers = [:]
         for subscriber in ending { subscriber.end(.restart) }
+    }
+}
+
+extension Duration {
+    /// The duration in (virtual) milliseconds, exactly from its components. Not SquallFaults' `milliseconds`, which
+    /// goes through seconds and lands a few ulps off (1.1 s gives 1100.0000000000002): events due at the same
+    /// virtual instant would then no longer tie, and the order of a run's log would change.
+    var simulationMilliseconds: Double {
+        let (seconds, attoseconds) = self.components
+        return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
     }
 }

@@ -57,7 +57,7 @@ final class SimulatedStream {
                     )
                 )
             case .startCloseTimer:
-                self.scheduler.after(self.server.configuration.closeTimeout.milliseconds) { [self] in
+                self.scheduler.after(self.server.configuration.closeTimeout.simulationMilliseconds) { [self] in
                     self.receive(.closeTimedOut)
                 }
             case .finish(let reason):
@@ -82,7 +82,7 @@ final class SimulatedStream {
     static let tickDrift = 0.001
 
     private func tick() {
-        self.scheduler.after(self.machine.tickInterval.milliseconds + Self.tickDrift) { [self] in
+        self.scheduler.after(self.machine.tickInterval.simulationMilliseconds + Self.tickDrift) { [self] in
             guard !self.machine.isFinished else { return }
             self.receive(.tick(now: self.scheduler.now))
             self.tick()

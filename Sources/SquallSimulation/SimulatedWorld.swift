@@ -45,13 +45,13 @@ final class SimulatedWorld {
         // Steps first: at the same instant a step acts before a client starts, as on real sockets, where a client
         // starts only after its job has been created over HTTP.
         for step in self.plan.steps {
-            self.scheduler.schedule(at: step.at.milliseconds) { [self] in self.perform(step) }
+            self.scheduler.schedule(at: step.at.simulationMilliseconds) { [self] in self.perform(step) }
         }
         for planned in self.plan.clients {
-            self.scheduler.schedule(at: planned.at.milliseconds) { [self] in self.start(planned) }
+            self.scheduler.schedule(at: planned.at.simulationMilliseconds) { [self] in self.start(planned) }
         }
         let total = self.plan.clients.count
-        let allDone = self.scheduler.run(until: self.scenario.duration.milliseconds) { [self] in
+        let allDone = self.scheduler.run(until: self.scenario.duration.simulationMilliseconds) { [self] in
             self.order.count == total && self.clients.values.allSatisfy(\.isDone)
         }
         // Heal every fault still in force, then stop the clients (they report `stopped`).
@@ -97,57 +97,25 @@ final class SimulatedWorld {
     private func perform(_ step: PlannedTimeline.Step) {
         let groups = step.groups ?? self.proxies.keys.sorted()
         let targets = groups.compactMap { self.proxies[$0] }
-        let at = JSONValue.string(step.at.squallText)
-        let name = JSONValue.string(step.entryName)
+        var connectionsCut = 0
         switch step.kind {
         case .applyFault(let fault):
             for proxy in targets { proxy.add(fault) }
             self.activeFaults.removeAll { $0.name == fault.name }
             self.activeFaults.append((fault.name, groups))
-            self.log.run(
-                .faultApplied,
-                [
-                    ("at", at), ("step", name), ("name", .string(fault.name)), ("type", .string(fault.type.rawValue)),
-                    ("direction", .string(fault.direction.rawValue)), ("toxicity", .number(fault.toxicity)),
-                    ("groups", .array(groups.map { .string($0) })), ("fault", fault.json),
-                ]
-            )
         case .liftFault(let fault):
             self.lift(fault, groups: groups, healing: false)
         case .handoff(let handoff):
-            var cut = 0
-            for proxy in targets { cut += proxy.handoff(handoff) }
-            self.log.run(
-                .handoff,
-                [
-                    ("at", at), ("step", name), ("mode", .string(handoff.mode.rawValue)),
-                    ("blackout", .string(handoff.blackout.squallText)),
-                    ("to", handoff.profile.map { .string($0.name) } ?? .null),
-                    ("groups", .array(groups.map { .string($0) })),
-                    ("connectionsCut", .number(Double(cut))),
-                ]
-            )
+            for proxy in targets { connectionsCut += proxy.handoff(handoff) }
         case .profile(let profile):
             for proxy in targets { proxy.setProfile(profile) }
-            self.log.run(
-                .profile,
-                [
-                    ("at", at), ("step", name), ("profile", profile.map { .string($0.name) } ?? .null),
-                    ("groups", .array(groups.map { .string($0) })),
-                ]
-            )
         case .suspend(let ids, let lasting):
-            for id in ids { self.clients[id]?.suspend(for: lasting.milliseconds) }
-            self.log.run(
-                .clientsSuspended,
-                [
-                    ("at", at), ("step", name), ("clients", .array(ids.map { .string($0) })),
-                    ("for", .string(lasting.squallText)),
-                ]
-            )
+            for id in ids { self.clients[id]?.suspend(for: lasting.simulationMilliseconds) }
         case .serverRestart(let downtime):
-            self.server.restartStreams(downtime: downtime.milliseconds)
-            self.log.run(.serverRestart, [("at", at), ("step", name), ("downtime", .string(downtime.squallText))])
+            self.server.restartStreams(downtime: downtime.simulationMilliseconds)
+        }
+        if let (name, fields) = step.event(groups: groups, connectionsCut: connectionsCut) {
+            self.log.run(name, fields)
         }
     }
 
@@ -156,9 +124,7 @@ final class SimulatedWorld {
         self.activeFaults.removeAll { $0.name == name }
         var hits = 0
         for group in groups { hits += self.proxies[group]?.remove(named: name) ?? 0 }
-        self.log.run(
-            .faultLifted,
-            [("name", .string(name)), ("connectionsHit", .number(Double(hits))), ("healing", .bool(healing))]
-        )
+        let (event, fields) = PlannedTimeline.liftEvent(name: name, connectionsHit: hits, healing: healing)
+        self.log.run(event, fields)
     }
 }
