@@ -7,7 +7,7 @@ import SquallFaults
 /// middleboxes do; every other request passes untouched.
 final class BlockUpgradeStage: FaultStage {
     override func process(_ item: StreamItem) {
-        guard case .data(_, let receivedAt, .request(var head)) = item, HTTPWire.isWebSocketUpgrade(head),
+        guard case .data(let body, let receivedAt, .request(var head)) = item, head.isWebSocketUpgrade,
             case .blockUpgrade(let mode, let status, let interval) = self.fault.effect
         else {
             return self.emit(item)
@@ -17,11 +17,7 @@ final class BlockUpgradeStage: FaultStage {
         case .reject:
             self.chain.discard(item)
             connection.answerClient(
-                HTTPWire.encodeResponse(
-                    status: status,
-                    message: "WebSocket upgrade blocked by proxy",
-                    keepAlive: false
-                ),
+                ProxyAnswer(status: status, message: "WebSocket upgrade blocked by proxy", keepAlive: false),
                 thenClose: true
             )
         case .strip:
@@ -36,10 +32,8 @@ final class BlockUpgradeStage: FaultStage {
             if !tokens.isEmpty {
                 head.headers.add(name: "Connection", value: tokens.joined(separator: ", "))
             }
-            self.chain.discard(item)
-            let stripped = HTTPWire.encodeRequest(head, body: nil)
-            self.chain.adjustHeldBytes(by: stripped.readableBytes)
-            self.emit(.data(stripped, receivedAt: receivedAt, unit: .request(head)))
+            // The same request without the upgrade: the server socket's encoder writes the changed head.
+            self.emit(.data(body, receivedAt: receivedAt, unit: .request(head)))
             // No upgrade will happen: what the client sent after the request is HTTP again.
             connection.upgradeWillNotHappen()
         case .reset:

@@ -30,12 +30,12 @@ final class FailRequestsStage: FaultStage {
         guard fails else { return self.emit(item) }
         self.chain.discard(item)
         let connection = self.chain.connection
-        if HTTPWire.isWebSocketUpgrade(head) {
+        if head.isWebSocketUpgrade {
             // The upgrade request never reaches the server: the client's stream stays HTTP.
             connection.upgradeWillNotHappen()
         }
         connection.answerClient(
-            HTTPWire.encodeResponse(status: status, message: "request failed by squall fail_requests", keepAlive: true),
+            ProxyAnswer(status: status, message: "request failed by squall fail_requests", keepAlive: true),
             thenClose: false
         )
     }

@@ -1,14 +1,27 @@
 import NIOCore
 import SquallFaults
 
-/// The ordered faults of one direction of one connection, ending at the destination socket.
+/// The ordered faults of one part of one direction of one connection.
 ///
-/// Items enter at the first stage and leave through the connection's sink for this direction. The chain counts the
-/// bytes held inside it so the connection can stop reading from the source while a fault holds too much
-/// (backpressure instead of unbounded buffering).
+/// Each direction has two chains. The message part holds the faults that act on whole requests and frames, as the
+/// inspection handlers in the source socket's pipeline recognised them; what leaves it goes to the destination
+/// socket's pipeline, where a request is encoded by NIO's `HTTPRequestEncoder`. The byte part holds the faults that
+/// act on the bytes as they go on the wire (latency, bandwidth, slicing…); what leaves it is written to the
+/// destination socket. The chain counts the bytes held inside it so the connection can stop reading from the source
+/// while a fault holds too much (backpressure instead of unbounded buffering).
 final class FaultChain {
+    /// Which faults a chain holds.
+    enum Part {
+        /// Faults on whole HTTP requests and WebSocket frames.
+        case messages
+        /// Faults on the byte stream.
+        case bytes
+    }
+
     /// Which way the chain carries bytes.
     let direction: FaultDirection
+    /// Which faults the chain holds.
+    let part: Part
     /// The connection the chain belongs to.
     unowned let connection: ProxyConnection
     /// The stages in fault-creation order.
@@ -19,8 +32,9 @@ final class FaultChain {
     private var hasActiveStage = false
 
     /// Creates an empty chain.
-    init(direction: FaultDirection, connection: ProxyConnection) {
+    init(direction: FaultDirection, part: Part, connection: ProxyConnection) {
         self.direction = direction
+        self.part = part
         self.connection = connection
     }
 
@@ -45,11 +59,6 @@ final class FaultChain {
     func discard(_ item: StreamItem) {
         self.heldBytes -= item.byteCount
         self.connection.chainReleasedBytes(self.direction)
-    }
-
-    /// Accounts for an item a stage made itself (a re-encoded request), so the held-byte count stays exact.
-    func adjustHeldBytes(by count: Int) {
-        self.heldBytes += count
     }
 
     /// Rebuilds the chain for a new fault list: kept faults keep their state, new faults are appended, removed
@@ -130,7 +139,10 @@ final class FaultChain {
 
     private func deliver(_ item: StreamItem, batched: Bool) {
         self.heldBytes -= item.byteCount
-        self.connection.deliver(item, direction: self.direction, batched: batched)
+        switch self.part {
+        case .messages: self.connection.messageLeft(item, direction: self.direction, batched: batched)
+        case .bytes: self.connection.deliver(item, direction: self.direction, batched: batched)
+        }
         if !batched {
             self.connection.chainReleasedBytes(self.direction)
         }

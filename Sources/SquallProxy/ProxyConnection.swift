@@ -1,5 +1,7 @@
 import NIOCore
+import NIOHTTP1
 import NIOPosix
+import NIOWebSocket
 import SquallFaults
 
 #if canImport(Glibc)
@@ -8,7 +10,15 @@ import Glibc
 import Darwin
 #endif
 
-/// One client connection through a proxy: the client socket, the server socket and a fault chain per direction.
+/// One client connection through a proxy: the client socket, the server socket and two fault chains per direction.
+///
+/// Each socket's pipeline starts with a ``ProxyWireHandler`` and ends with a ``ProxyEndpointHandler``; between them
+/// sit the inspection handlers for what the stream currently is. On the client's: a ``HTTPStreamSniffer``, then NIO's
+/// request decoder and a ``HTTPRequestCollector`` while it is HTTP (with NIO's response encoder for the proxy's own
+/// answers), frame inspection (``WebSocketFrameCutter``) after an upgrade, or nothing but a ``RawStreamHandler``. On
+/// the server's: NIO's request encoder while requests go to it, an ``UpgradeAnswerCollector`` while an upgrade is
+/// answered, then frame inspection. Items read go through the direction's message chain, then (requests encoded in
+/// the server's pipeline) its byte chain, then to the destination socket.
 ///
 /// The link's lifecycle lives in a ``ProxyLinkStateMachine``; this class holds the sockets, chains and timers and
 /// performs the machine's actions. Everything runs on the client socket's event loop (the server socket is opened on
@@ -33,10 +43,17 @@ final class ProxyConnection {
     let openedAt: NIODeadline
     private let proxy: ProxyServer.LoopContext
     private var link = ProxyLinkStateMachine()
+    /// The wire handlers' contexts: bytes, flushes and closes go out here, below every encoder.
     private var clientContext: ChannelHandlerContext?
     private var serverContext: ChannelHandlerContext?
-    private var upstream: FaultChain!
-    private var downstream: FaultChain!
+    /// The endpoint handlers' contexts: messages written here go through the pipeline's encoders.
+    private var clientEndpoint: ChannelHandlerContext?
+    private var serverEndpoint: ChannelHandlerContext?
+    private var serverWire: ProxyWireHandler?
+    private var upstreamMessages: FaultChain!
+    private var upstreamBytes: FaultChain!
+    private var downstreamMessages: FaultChain!
+    private var downstreamBytes: FaultChain!
     private var faults: [Fault] = []
     private var faultsVersion: UInt64 = 0
     /// The `block_upgrade` fault whose `blackhole_after_101` will silence the connection once the 101 is delivered.
@@ -48,8 +65,12 @@ final class ProxyConnection {
     private var lastActivity = NIODeadline.now()
     private var idleTimer: Scheduled<Void>?
     private var idleFault: String?
-    private let requestInspector = HTTPRequestInspector()
-    private let responseInspector = HTTPResponseInspector()
+    /// The client's request inspection, while its stream is HTTP.
+    private var requestCollector: HTTPRequestCollector?
+    /// The server's stream while no answer to an upgrade is awaited and none was refused.
+    private var serverRawStream: RawStreamHandler?
+    /// The server's answer inspection, from the first upgrade request written until the server switches.
+    private var answerCollector: UpgradeAnswerCollector?
     private var burstQueue: [ByteBuffer] = []
     private var burstTimer: Scheduled<Void>?
     private var burstPeriod = TimeAmount.seconds(1)
@@ -79,10 +100,14 @@ final class ProxyConnection {
         self.proxy = proxy
         self.statistics = ConnectionStatistics()
         self.openedAt = .now()
-        self.upstream = nil
-        self.downstream = nil
-        self.upstream = FaultChain(direction: .upstream, connection: self)
-        self.downstream = FaultChain(direction: .downstream, connection: self)
+        self.upstreamMessages = nil
+        self.upstreamBytes = nil
+        self.downstreamMessages = nil
+        self.downstreamBytes = nil
+        self.upstreamMessages = FaultChain(direction: .upstream, part: .messages, connection: self)
+        self.upstreamBytes = FaultChain(direction: .upstream, part: .bytes, connection: self)
+        self.downstreamMessages = FaultChain(direction: .downstream, part: .messages, connection: self)
+        self.downstreamBytes = FaultChain(direction: .downstream, part: .bytes, connection: self)
         self.apply(faults: faults, version: version)
     }
 
@@ -105,9 +130,9 @@ final class ProxyConnection {
             break
         }
         var closeReason: String?
-        for chain in [self.upstream!, self.downstream!] {
+        for chain in self.allChains {
             let lifted = chain.apply(
-                faults: Self.chainFaults(faults, direction: chain.direction),
+                faults: Self.chainFaults(faults, direction: chain.direction, part: chain.part),
                 isActive: { self.isActive($0) },
                 makeStage: { fault, active, chain in
                     if active { self.proxy.metrics.recordApplied(fault) }
@@ -132,15 +157,22 @@ final class ProxyConnection {
         }
     }
 
-    /// The faults of one direction's chain: message faults (on whole requests and frames) first, then byte-stream
-    /// faults, each group in creation order.
-    private static func chainFaults(_ faults: [Fault], direction: FaultDirection) -> [Fault] {
-        let mine = faults.filter { fault in
-            if fault.type.actsOnRequests { return direction == .upstream }
-            return fault.direction == direction || fault.type.actsBothWays
+    /// The faults of one part of one direction, in creation order: message faults (on whole requests and frames),
+    /// or byte-stream faults.
+    private static func chainFaults(_ faults: [Fault], direction: FaultDirection, part: FaultChain.Part) -> [Fault] {
+        faults.filter { fault in
+            let inDirection: Bool
+            if fault.type.actsOnRequests {
+                inDirection = direction == .upstream
+            } else {
+                inDirection = fault.direction == direction || fault.type.actsBothWays
+            }
+            guard inDirection else { return false }
+            switch part {
+            case .messages: return fault.type.phase == .message
+            case .bytes: return fault.type.phase == .stream && fault.type != .limitTime && fault.type != .idleTimeout
+            }
         }
-        return mine.filter { $0.type.phase == .message }
-            + mine.filter { $0.type.phase == .stream && $0.type != .limitTime && $0.type != .idleTimeout }
     }
 
     /// Whether `fault` acts on this connection, by its selectors and the seeded toxicity draw.
@@ -238,10 +270,63 @@ final class ProxyConnection {
 
     // MARK: Events from the sockets
 
+    /// The endpoint handler of `side` joined its pipeline.
     func attach(context: ChannelHandlerContext, side: Side) {
         switch side {
-        case .client: self.clientContext = context
-        case .server: self.serverContext = context
+        case .client: self.clientEndpoint = context
+        case .server: self.serverEndpoint = context
+        }
+    }
+
+    /// The wire handler of `side` joined its pipeline.
+    func attachWire(context: ChannelHandlerContext, side: Side) {
+        switch side {
+        case .client:
+            self.clientContext = context
+        case .server:
+            self.serverContext = context
+            self.serverWire = context.handler as? ProxyWireHandler
+        }
+    }
+
+    /// `count` bytes were read from `side`'s socket; returns whether they go on into the inspection handlers (not
+    /// while the link is silent or closing, or that direction has ended).
+    func bytesArrived(_ count: Int, from side: Side) -> Bool {
+        self.lastActivity = .now()
+        switch side {
+        case .client:
+            self.statistics.bytesFromClient.add(count)
+            self.proxy.metrics.bytesUpstream.add(count)
+        case .server:
+            self.statistics.bytesFromServer.add(count)
+            self.proxy.metrics.bytesDownstream.add(count)
+        }
+        return self.link.bytesRead(from: side) == .forward
+    }
+
+    /// `count` bytes were written to `side`'s socket: from a byte chain, or by the proxy's own encoders (an
+    /// answer, a close frame).
+    func countWritten(_ count: Int, to side: Side) {
+        switch side {
+        case .client:
+            self.statistics.bytesToClient.add(count)
+            self.proxy.metrics.bytesSentDownstream.add(count)
+        case .server:
+            self.statistics.bytesToServer.add(count)
+            self.proxy.metrics.bytesSentUpstream.add(count)
+        }
+    }
+
+    /// The client's sniffer told what its stream is: install request inspection (and NIO's response encoder, for
+    /// the proxy's own answers) after it, or plain bytes.
+    func clientStreamSniffed(isHTTP: Bool, sniffer: HTTPStreamSniffer) throws {
+        guard let wire = self.clientContext else { return }
+        let pipeline = wire.pipeline.syncOperations
+        if isHTTP {
+            try pipeline.addHandler(HTTPResponseEncoder(), position: .after(wire.handler))
+            self.requestCollector = try HTTPRequestCollector.install(after: sniffer, in: pipeline)
+        } else {
+            try pipeline.addHandler(RawStreamHandler(), position: .after(sniffer))
         }
     }
 
@@ -256,8 +341,7 @@ final class ProxyConnection {
             case .readClient:
                 self.clientContext?.read()
             case .silenceAndReadClient:
-                self.upstream.cancel()
-                self.downstream.cancel()
+                self.cancelChains()
                 self.clientContext?.read()
             case .connect(let delay):
                 if delay > .zero {
@@ -274,7 +358,7 @@ final class ProxyConnection {
             switch self.link.serverActivated() {
             case .deliverPending(let pending):
                 for item in pending {
-                    self.deliver(item, direction: .upstream, batched: false)
+                    self.enterUpstreamBytes(item, batched: false)
                 }
                 self.resumeReads()
             case .closeServer(let mode):
@@ -311,49 +395,12 @@ final class ProxyConnection {
         return blocksUpgrades && delay == .zero ? .connectOnFirstItem : .connect(after: delay)
     }
 
-    func read(_ buffer: ByteBuffer, from side: Side) {
-        let count = buffer.readableBytes
-        self.lastActivity = .now()
+    /// An item the inspection handlers of `side` made of what they read: it enters its direction's message chain.
+    func received(_ item: StreamItem, from side: Side) {
+        guard self.link.bytesRead(from: side) == .forward else { return }
         switch side {
-        case .client:
-            self.statistics.bytesFromClient.add(count)
-            self.proxy.metrics.bytesUpstream.add(count)
-            guard self.link.bytesRead(from: .client) == .forward else { return }
-            if self.requestInspector.isPassThrough {
-                self.upstream.receive(.data(buffer, receivedAt: .now()), batched: true)
-                return
-            }
-            do {
-                let items = try self.requestInspector.feed(buffer, receivedAt: .now())
-                for item in items {
-                    self.upstream.receive(item, batched: true)
-                }
-            } catch {
-                self.close(mode: .fin, reason: "malformed HTTP from the client")
-            }
-        case .server:
-            self.statistics.bytesFromServer.add(count)
-            self.proxy.metrics.bytesDownstream.add(count)
-            guard self.link.bytesRead(from: .server) == .forward else { return }
-            if self.responseInspector.isPassThrough {
-                self.downstream.receive(.data(buffer, receivedAt: .now()), batched: true)
-                return
-            }
-            do {
-                let now = NIODeadline.now()
-                let (items, upgraded) = try self.responseInspector.feed(buffer, receivedAt: now)
-                for item in items {
-                    self.downstream.receive(item, batched: true)
-                }
-                if let upgraded {
-                    if !upgraded { self.afterUpgrade = nil }
-                    for item in try self.requestInspector.upgradeResolved(switched: upgraded, receivedAt: now) {
-                        self.upstream.receive(item, batched: false)
-                    }
-                }
-            } catch {
-                self.close(mode: .fin, reason: "malformed answer to a WebSocket upgrade")
-            }
+        case .client: self.upstreamMessages.receive(item, batched: true)
+        case .server: self.downstreamMessages.receive(item, batched: true)
         }
     }
 
@@ -373,7 +420,7 @@ final class ProxyConnection {
     func inputClosed(side: Side) {
         switch self.link.inputClosed(side: side) {
         case .passEnd(let direction):
-            self.chain(direction).receive(.end(.finished), batched: false)
+            self.chain(direction, .messages).receive(.end(.finished), batched: false)
         case .closeSocket(let side):
             self.context(side)?.close(promise: nil)
         case .none:
@@ -382,21 +429,33 @@ final class ProxyConnection {
     }
 
     func errorCaught(_ error: any Error, side: Side) {
+        guard error is IOError || error is ChannelError else {
+            // An inspection handler could not parse what `side` sent as the protocol it started: cut the connection.
+            let what = side == .client ? "HTTP or WebSocket from the client" : "answer or frames from the server"
+            return self.close(mode: .fin, reason: "malformed \(what)")
+        }
         let isReset = (error as? IOError).map { $0.errnoCode == ECONNRESET || $0.errnoCode == EPIPE } ?? false
         self.link.errorCaught(side: side, isReset: isReset)
     }
 
     func channelInactive(side: Side) {
         switch side {
-        case .client: self.clientContext = nil
-        case .server: self.serverContext = nil
+        case .client:
+            self.clientContext = nil
+            self.clientEndpoint = nil
+        case .server:
+            self.serverContext = nil
+            self.serverEndpoint = nil
+            self.serverWire = nil
         }
         switch self.link.channelInactive(side: side) {
         case .cancelAndPassEnd(let cancelled, let passed, let end):
-            self.chain(cancelled).cancel()
-            self.chain(passed).receive(.end(end), batched: false)
+            self.chain(cancelled, .messages).cancel()
+            self.chain(cancelled, .bytes).cancel()
+            self.chain(passed, .messages).receive(.end(end), batched: false)
         case .cancel(let cancelled):
-            self.chain(cancelled).cancel()
+            self.chain(cancelled, .messages).cancel()
+            self.chain(cancelled, .bytes).cancel()
         case .finish:
             self.finish()
         case .none:
@@ -423,10 +482,12 @@ final class ProxyConnection {
             // While the server connect is in progress the client is still read (up to the held-bytes limit), so
             // its first bytes are ready to go the moment the server socket opens.
             let serverReady = self.serverContext.map { $0.channel.isWritable } ?? self.link.serverIsComing
-            return serverReady && self.upstream.heldBytes + self.link.pendingBytes < Self.heldBytesLimit
+            let held = self.upstreamMessages.heldBytes + self.upstreamBytes.heldBytes + self.link.pendingBytes
+            return serverReady && held < Self.heldBytesLimit
         case .server:
             guard let client = self.clientContext else { return false }
-            return client.channel.isWritable && self.downstream.heldBytes < Self.heldBytesLimit
+            let held = self.downstreamMessages.heldBytes + self.downstreamBytes.heldBytes
+            return client.channel.isWritable && held < Self.heldBytesLimit
         }
     }
 
@@ -469,8 +530,13 @@ final class ProxyConnection {
             .channelOption(.writeBufferWaterMark, value: ProxyServer.writeWaterMark)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ProxyEndpointHandler(connection: loopBound.value, side: .server)
+                    let connection = loopBound.value
+                    let rawStream = RawStreamHandler()
+                    connection.serverRawStream = rawStream
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ProxyWireHandler(connection: connection, side: .server),
+                        rawStream,
+                        ProxyEndpointHandler(connection: connection, side: .server)
                     )
                 }
             }
@@ -498,36 +564,118 @@ final class ProxyConnection {
 
     // MARK: Delivery
 
-    /// Writes an item that left a chain to its destination socket.
-    func deliver(_ item: StreamItem, direction: FaultDirection, batched: Bool) {
-        let destination: ChannelHandlerContext
+    /// Takes an item that left a message chain: downstream it goes on into the byte chain; upstream the link decides
+    /// whether the server's pipeline can take it now.
+    func messageLeft(_ item: StreamItem, direction: FaultDirection, batched: Bool) {
         switch direction {
+        case .downstream:
+            self.downstreamBytes.receive(item, batched: batched)
         case .upstream:
             switch self.link.upstreamItemReady(item) {
             case .write:
-                guard let server = self.serverContext else { return }
-                destination = server
-            case .held:
+                self.enterUpstreamBytes(item, batched: batched)
+            case .held, .drop:
                 return
             case .heldOpenServerSocket:
                 self.openServerSocket()
-                return
-            case .drop:
-                return
             }
-        case .downstream:
-            guard self.link.downstreamItemReady(), let client = self.clientContext else { return }
-            destination = client
         }
+    }
+
+    /// Passes an upstream item into the byte chain; a request is first written through the server's pipeline,
+    /// whose `HTTPRequestEncoder` makes the bytes.
+    private func enterUpstreamBytes(_ item: StreamItem, batched: Bool) {
+        guard case .data(let body, let receivedAt, .request(let head)) = item else {
+            return self.upstreamBytes.receive(item, batched: batched)
+        }
+        guard let encoded = self.encodeRequest(head, body: body) else { return }
+        self.upstreamBytes.receive(.data(encoded, receivedAt: receivedAt, unit: .request(head)), batched: batched)
+    }
+
+    /// Writes a request through the server's pipeline and returns the bytes NIO's encoder made of it. Before an
+    /// upgrade request, the answer's inspection goes in, so its decoder sees the request written.
+    private func encodeRequest(_ head: HTTPRequestHead, body: ByteBuffer) -> ByteBuffer? {
+        guard let wire = self.serverWire, let wireContext = self.serverContext, let endpoint = self.serverEndpoint
+        else { return nil }
+        let pipeline = endpoint.pipeline.syncOperations
+        do {
+            if (try? pipeline.handler(type: HTTPRequestEncoder.self)) == nil {
+                try pipeline.addHandler(HTTPRequestEncoder(), position: .after(wireContext.handler))
+            }
+            if head.isWebSocketUpgrade {
+                try self.expectUpgradeAnswer(in: pipeline)
+            }
+        } catch {
+            self.close(mode: .fin, reason: "could not inspect the server's stream: \(error)")
+            return nil
+        }
+        return wire.capturing {
+            endpoint.write(NIOAny(HTTPClientRequestPart.head(head)), promise: nil)
+            if body.readableBytes > 0 {
+                endpoint.write(NIOAny(HTTPClientRequestPart.body(.byteBuffer(body))), promise: nil)
+            }
+            endpoint.write(NIOAny(HTTPClientRequestPart.end(nil)), promise: nil)
+        }
+    }
+
+    /// Puts the upgrade answer's inspection into the server's pipeline in place of plain bytes, or re-arms it.
+    private func expectUpgradeAnswer(in pipeline: ChannelPipeline.SynchronousOperations) throws {
+        if let collector = self.answerCollector {
+            return collector.expectAnswer()
+        }
+        guard let raw = self.serverRawStream else { return }
+        self.answerCollector = try UpgradeAnswerCollector.install(after: raw, in: pipeline) { [self] status in
+            self.upgradeAnswered(status: status)
+        }
+        pipeline.removeHandler(raw, promise: nil)
+        self.serverRawStream = nil
+    }
+
+    /// The server answered an upgrade request. With 101 both streams are WebSocket frames from now on: frame
+    /// inspection replaces request inspection, and each pipeline's HTTP encoder makes way for NIO's frame encoder.
+    /// Otherwise the client's stream goes on as HTTP.
+    private func upgradeAnswered(status: Int) {
+        guard status == 101 else {
+            self.afterUpgrade = nil
+            self.requestCollector?.continueHTTP()
+            return
+        }
+        self.requestCollector?.switchToFrames()
+        self.requestCollector = nil
+        self.answerCollector = nil
+        do {
+            if let client = self.clientContext {
+                try Self.replaceEncoder(HTTPResponseEncoder.self, after: client)
+            }
+            if let server = self.serverContext {
+                try Self.replaceEncoder(HTTPRequestEncoder.self, after: server)
+            }
+        } catch {
+            self.close(mode: .fin, reason: "could not inspect WebSocket frames: \(error)")
+        }
+    }
+
+    /// Removes a pipeline's HTTP encoder and puts NIO's WebSocket frame encoder next to the wire handler.
+    private static func replaceEncoder<Encoder: ChannelHandler & RemovableChannelHandler>(
+        _ type: Encoder.Type,
+        after wire: ChannelHandlerContext
+    ) throws {
+        let pipeline = wire.pipeline.syncOperations
+        if let encoder = try? pipeline.handler(type: type) {
+            pipeline.removeHandler(encoder, promise: nil)
+        }
+        try pipeline.addHandler(WebSocketFrameEncoder(), position: .after(wire.handler))
+    }
+
+    /// Writes an item that left a byte chain to its destination socket.
+    func deliver(_ item: StreamItem, direction: FaultDirection, batched: Bool) {
+        let side: Side = direction == .upstream ? .server : .client
+        guard self.link.mayDeliver(to: side), let destination = self.context(side) else { return }
         switch item {
         case .data(let buffer, _, let unit):
-            if direction == .upstream, case .request(let head) = unit, HTTPWire.isWebSocketUpgrade(head) {
-                self.responseInspector.expectUpgradeResponse()
-            }
             if direction == .downstream, self.burstTimer != nil {
                 self.burstQueue.append(buffer)
-                self.statistics.bytesToClient.add(buffer.readableBytes)
-                self.proxy.metrics.bytesSentDownstream.add(buffer.readableBytes)
+                self.countWritten(buffer.readableBytes, to: .client)
                 return
             }
             defer {
@@ -535,13 +683,7 @@ final class ProxyConnection {
                     self.upgradeAccepted()
                 }
             }
-            if direction == .upstream {
-                self.statistics.bytesToServer.add(buffer.readableBytes)
-                self.proxy.metrics.bytesSentUpstream.add(buffer.readableBytes)
-            } else {
-                self.statistics.bytesToClient.add(buffer.readableBytes)
-                self.proxy.metrics.bytesSentDownstream.add(buffer.readableBytes)
-            }
+            self.countWritten(buffer.readableBytes, to: side)
             if batched {
                 destination.write(NIOAny(buffer), promise: nil)
                 if direction == .upstream { self.needsFlush.server = true } else { self.needsFlush.client = true }
@@ -570,12 +712,14 @@ final class ProxyConnection {
 
     // MARK: Protocol faults
 
-    /// Writes bytes the proxy answers itself (a rejected upgrade, a failed request) straight to the client.
-    func answerClient(_ bytes: ByteBuffer, thenClose: Bool) {
-        guard let context = self.clientContext else { return }
-        self.statistics.bytesToClient.add(bytes.readableBytes)
-        self.proxy.metrics.bytesSentDownstream.add(bytes.readableBytes)
-        context.writeAndFlush(NIOAny(bytes), promise: nil)
+    /// Answers the client's request itself (a rejected upgrade, a failed request), through NIO's response encoder in
+    /// the client's pipeline, without waiting for the chains.
+    func answerClient(_ answer: ProxyAnswer, thenClose: Bool) {
+        guard let endpoint = self.clientEndpoint else { return }
+        for part in answer.parts {
+            endpoint.write(NIOAny(part), promise: nil)
+        }
+        endpoint.flush()
         if thenClose {
             self.close(mode: .fin, reason: "answered by the proxy")
         }
@@ -583,13 +727,7 @@ final class ProxyConnection {
 
     /// The upgrade request will not reach the server as one (stripped or failed): keep reading HTTP.
     func upgradeWillNotHappen() {
-        do {
-            for item in try self.requestInspector.upgradeResolved(switched: false, receivedAt: .now()) {
-                self.upstream.receive(item, batched: false)
-            }
-        } catch {
-            self.close(mode: .fin, reason: "malformed HTTP from the client")
-        }
+        self.requestCollector?.continueHTTP()
     }
 
     /// Counts a request matched by a `fail_requests` fault across the whole proxy; returns its number.
@@ -601,14 +739,23 @@ final class ProxyConnection {
     /// code 1006 is never sent on the wire, so it cuts TCP without a close frame.
     func closeWebSocket(code: Int, reason: String) {
         if code != 1006 {
-            if let client = self.clientContext {
-                client.writeAndFlush(NIOAny(HTTPWire.encodeCloseFrame(code: code, masked: false)), promise: nil)
-            }
-            if let server = self.serverContext {
-                server.writeAndFlush(NIOAny(HTTPWire.encodeCloseFrame(code: code, masked: true)), promise: nil)
-            }
+            // NIO's frame encoder is in both pipelines once the server switched protocols.
+            self.clientEndpoint?.writeAndFlush(NIOAny(Self.closeFrame(code: code, masked: false)), promise: nil)
+            self.serverEndpoint?.writeAndFlush(NIOAny(Self.closeFrame(code: code, masked: true)), promise: nil)
         }
         self.close(mode: .fin, reason: reason)
+    }
+
+    /// A close frame with `code`, masked when it goes to the server as RFC 6455 requires of clients.
+    private static func closeFrame(code: Int, masked: Bool) -> WebSocketFrame {
+        var payload = ByteBuffer()
+        payload.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: code))
+        return WebSocketFrame(
+            fin: true,
+            opcode: .connectionClose,
+            maskKey: masked ? WebSocketMaskingKey.random() : nil,
+            data: payload
+        )
     }
 
     /// The server's 101 has been delivered: apply what `block_upgrade` asked for.
@@ -653,8 +800,7 @@ final class ProxyConnection {
     func silence(by fault: String? = nil) {
         switch self.link.silence(releasedBy: fault) {
         case .silence:
-            self.upstream.cancel()
-            self.downstream.cancel()
+            self.cancelChains()
             self.stopConnectionTimers()
             self.resumeReads()
         case .none:
@@ -701,15 +847,18 @@ final class ProxyConnection {
         }
     }
 
-    /// Stops everything that could still act: inspectors, chains and timers.
+    /// Stops everything that could still act: chains and timers.
     private func tearDown() {
-        self.requestInspector.release()
-        self.responseInspector.release()
         self.burstTimer?.cancel()
         self.burstTimer = nil
-        self.upstream.cancel()
-        self.downstream.cancel()
+        self.cancelChains()
         self.stopConnectionTimers()
+    }
+
+    private func cancelChains() {
+        for chain in self.allChains {
+            chain.cancel()
+        }
     }
 
     /// Stops the faults' connection-wide timers (`limit_time`, `idle_timeout`).
@@ -726,8 +875,17 @@ final class ProxyConnection {
         self.proxy.connectionFinished(self.id)
     }
 
-    private func chain(_ direction: FaultDirection) -> FaultChain {
-        direction == .upstream ? self.upstream : self.downstream
+    private var allChains: [FaultChain] {
+        [self.upstreamMessages, self.upstreamBytes, self.downstreamMessages, self.downstreamBytes]
+    }
+
+    private func chain(_ direction: FaultDirection, _ part: FaultChain.Part) -> FaultChain {
+        switch (direction, part) {
+        case (.upstream, .messages): return self.upstreamMessages
+        case (.upstream, .bytes): return self.upstreamBytes
+        case (.downstream, .messages): return self.downstreamMessages
+        case (.downstream, .bytes): return self.downstreamBytes
+        }
     }
 
     private func context(_ side: Side) -> ChannelHandlerContext? {

@@ -1,11 +1,12 @@
 import NIOCore
 
-/// The only handler on each socket of a proxied connection: it hands every event to the ``ProxyConnection`` that
-/// owns both sockets, and holds reads back while the connection applies backpressure.
+/// The last handler on each socket of a proxied connection: it hands the items the inspection handlers made, and
+/// every event, to the ``ProxyConnection`` that owns both sockets, and holds reads back while the connection applies
+/// backpressure. The connection writes the proxy's own messages (answers, close frames, requests to encode) from
+/// here, so they go through the pipeline's encoders.
 final class ProxyEndpointHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+    typealias InboundIn = StreamItem
+    typealias OutboundIn = Never
 
     private let connection: ProxyConnection
     private let side: ProxyConnection.Side
@@ -26,7 +27,7 @@ final class ProxyEndpointHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.connection.read(self.unwrapInboundIn(data), from: self.side)
+        self.connection.received(self.unwrapInboundIn(data), from: self.side)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -330,7 +330,7 @@ struct ProxyLinkStateMachine {
         }
     }
 
-    /// What to do with an item leaving the upstream chain.
+    /// What to do with an item leaving the upstream message chain.
     enum UpstreamItemAction: Equatable {
         /// Write it to the server socket.
         case write
@@ -342,7 +342,7 @@ struct ProxyLinkStateMachine {
         case drop
     }
 
-    /// An item left the upstream chain and is due at the server.
+    /// An item left the upstream message chain and is due at the server's pipeline (and the byte chain after it).
     mutating func upstreamItemReady(_ item: StreamItem) -> UpstreamItemAction {
         switch self.state {
         case .open(let link):
@@ -363,11 +363,15 @@ struct ProxyLinkStateMachine {
         }
     }
 
-    /// Whether an item leaving the downstream chain can be written to the client.
-    func downstreamItemReady() -> Bool {
+    /// Whether an item leaving a byte chain can be written to `side`'s socket. The server's is written to only once
+    /// it is open (items due at it before then wait in the machine, see ``upstreamItemReady(_:)``); the client's
+    /// from its acceptance until the link closes or goes silent.
+    func mayDeliver(to side: Side) -> Bool {
         switch self.state {
-        case .open(let link), .connecting(let link, _), .awaitingFirstItem(let link):
-            return link.client.isOpen
+        case .open(let link):
+            return link.endpoint(side).isOpen
+        case .connecting(let link, _), .awaitingFirstItem(let link):
+            return side == .client && link.client.isOpen
         case .accepted, .silenced, .closing, .finished:
             return false
         case .modifying:

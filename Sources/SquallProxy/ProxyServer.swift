@@ -597,6 +597,12 @@ public actor ProxyServer {
         if latestVersion != version {
             connection.apply(faults: latestFaults, version: latestVersion)
         }
-        try channel.pipeline.syncOperations.addHandler(ProxyEndpointHandler(connection: connection, side: .client))
+        try channel.pipeline.syncOperations.addHandlers(
+            ProxyWireHandler(connection: connection, side: .client),
+            HTTPStreamSniffer { isHTTP, sniffer in
+                try connection.clientStreamSniffed(isHTTP: isHTTP, sniffer: sniffer)
+            },
+            ProxyEndpointHandler(connection: connection, side: .client)
+        )
     }
 }

@@ -33,7 +33,9 @@ enum StreamItem: Equatable {
 enum ProtocolUnit: Equatable {
     /// Plain bytes.
     case bytes
-    /// One whole HTTP request (re-encoded by NIO's encoder).
+    /// One whole HTTP request. In the message part of the upstream chain the bytes are the request's body; NIO's
+    /// `HTTPRequestEncoder` in the server socket's pipeline writes head and body, and those bytes go on through the
+    /// byte part.
     case request(HTTPRequestHead)
     /// The head of the server's answer to a WebSocket upgrade request.
     case upgradeResponse(status: Int)

@@ -1,0 +1,68 @@
+import NIOCore
+
+/// The first inspection on a client's stream: it waits until the first bytes tell whether the stream is HTTP/1.x (a
+/// known method, then a space), then hands over to request inspection or to plain bytes and leaves the pipeline.
+final class HTTPStreamSniffer: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let decided: (_ isHTTP: Bool, _ sniffer: HTTPStreamSniffer) throws -> Void
+    private var pending = ByteBuffer()
+
+    /// Creates a sniffer; `decided` installs what comes after it (after the sniffer, in its pipeline) once it knows.
+    init(decided: @escaping (_ isHTTP: Bool, _ sniffer: HTTPStreamSniffer) throws -> Void) {
+        self.decided = decided
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = self.unwrapInboundIn(data)
+        self.pending.writeBuffer(&buffer)
+        guard let isHTTP = Self.looksLikeHTTP(self.pending) else { return }
+        self.decide(isHTTP: isHTTP, context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A stream that ends before it could be told apart is not HTTP; what it sent still goes on, then the end.
+        if case ChannelEvent.inputClosed = event {
+            self.decide(isHTTP: false, context: context) {
+                context.fireUserInboundEventTriggered(event)
+            }
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    /// Installs what follows, hands it the sniffed bytes (then runs `andThen`) and leaves the pipeline.
+    private func decide(isHTTP: Bool, context: ChannelHandlerContext, andThen: () -> Void = {}) {
+        do {
+            try self.decided(isHTTP, self)
+        } catch {
+            return context.fireErrorCaught(error)
+        }
+        let sniffed = self.pending
+        self.pending = ByteBuffer()
+        if sniffed.readableBytes > 0 {
+            context.fireChannelRead(self.wrapInboundOut(sniffed))
+        }
+        andThen()
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// Whether the bytes start like an HTTP/1.x request; nil while too short to tell.
+    static func looksLikeHTTP(_ buffer: ByteBuffer) -> Bool? {
+        let methods = ["GET ", "POST ", "PUT ", "DELETE ", "HEAD ", "OPTIONS ", "PATCH ", "CONNECT ", "TRACE "]
+        let prefix = Array(buffer.readableBytesView.prefix(8))
+        for method in methods {
+            let bytes = Array(method.utf8)
+            let count = min(bytes.count, prefix.count)
+            if Array(bytes[0..<count]) == Array(prefix[0..<count]) {
+                if count == bytes.count { return true }
+                return nil
+            }
+        }
+        return buffer.readableBytes == 0 ? nil : false
+    }
+}
+
+@available(*, unavailable)
+extension HTTPStreamSniffer: Sendable {}

@@ -1,0 +1,151 @@
+import NIOCore
+import NIOHTTP1
+
+/// Reads the server's answer to a WebSocket upgrade request with NIO's `HTTPResponseDecoder`, which saw the request
+/// written through the pipeline, and forwards the original bytes: the answer's head as one item, and after a
+/// `101 Switching Protocols` the rest as WebSocket frames.
+///
+/// It sits behind a ``RecordingTap`` and the decoder, in the server socket's pipeline, only while an answer is
+/// awaited. After a 101 the three leave and frame inspection takes their place. After any other status the stream
+/// stays HTTP: the decoder goes on pairing responses with the requests written (keep-alive), and every byte recorded
+/// is passed on as it came.
+final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundOut = StreamItem
+
+    /// The answer's head did not end where the decoder said it did.
+    struct MalformedAnswer: Error {}
+
+    private enum State {
+        /// Waiting for the answer's head.
+        case awaitingHead
+        /// The server switched protocols; the decoder's end of the answer comes next.
+        case switching
+        /// Any other status: bytes pass as they come.
+        case passingThrough
+    }
+
+    private let tap: RecordingTap
+    private let decoder: ByteToMessageHandler<HTTPResponseDecoder>
+    private let answered: (_ status: Int) -> Void
+    private var state = State.awaitingHead
+
+    private init(
+        tap: RecordingTap,
+        decoder: ByteToMessageHandler<HTTPResponseDecoder>,
+        answered: @escaping (Int) -> Void
+    ) {
+        self.tap = tap
+        self.decoder = decoder
+        self.answered = answered
+    }
+
+    /// Adds a tap, NIO's response decoder and a collector after `handler`. Add them before the upgrade request is
+    /// written, so the decoder pairs the answer with it.
+    ///
+    /// - Parameter answered: called with the answer's status, after its head went on.
+    /// - Returns: the collector.
+    static func install(
+        after handler: any ChannelHandler,
+        in pipeline: ChannelPipeline.SynchronousOperations,
+        answered: @escaping (_ status: Int) -> Void
+    ) throws -> UpgradeAnswerCollector {
+        let tap = RecordingTap(recording: RecordingTap.Recording())
+        let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
+        let collector = UpgradeAnswerCollector(tap: tap, decoder: decoder, answered: answered)
+        try pipeline.addHandlers([tap, decoder, collector], position: .after(handler))
+        return collector
+    }
+
+    /// Another upgrade request is about to be written on a connection whose last one was refused: its answer is
+    /// the next response the decoder pairs with it.
+    func expectAnswer() {
+        if case .passingThrough = self.state {
+            self.state = .awaitingHead
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (self.state, self.unwrapInboundIn(data)) {
+        case (.awaitingHead, .head(let head)) where head.status == .switchingProtocols:
+            guard let length = Self.endOfHead(self.tap.recording.bytes), let bytes = self.tap.recording.take(length)
+            else {
+                return context.fireErrorCaught(MalformedAnswer())
+            }
+            self.state = .switching
+            context.fireChannelRead(
+                self.wrapInboundOut(.data(bytes, receivedAt: .now(), unit: .upgradeResponse(status: 101)))
+            )
+            self.answered(101)
+        case (.awaitingHead, .head(let head)):
+            self.state = .passingThrough
+            let bytes = self.tap.recording.takeAll()
+            let status = Int(head.status.code)
+            context.fireChannelRead(
+                self.wrapInboundOut(.data(bytes, receivedAt: .now(), unit: .upgradeResponse(status: status)))
+            )
+            self.answered(status)
+        case (.switching, .end):
+            // Frames follow: they go in right after the decoder, which hands them what it holds as it leaves.
+            let pipeline = context.pipeline.syncOperations
+            do {
+                try WebSocketFrameCutter.install(after: self, in: pipeline)
+            } catch {
+                return context.fireErrorCaught(error)
+            }
+            pipeline.removeHandler(context: context, promise: nil)
+            pipeline.removeHandler(self.tap, promise: nil)
+            pipeline.removeHandler(self.decoder, promise: nil)
+        case (.passingThrough, _):
+            self.passRecordedBytes(context: context)
+        case (.awaitingHead, _), (.switching, _):
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .passingThrough = self.state {
+            self.passRecordedBytes(context: context)
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .passingThrough = self.state {
+            self.passRecordedBytes(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Once the upgrade is settled the decoder only follows along; what it cannot parse still passes untouched.
+        if case .passingThrough = self.state, !(error is IOError) {
+            return self.passRecordedBytes(context: context)
+        }
+        context.fireErrorCaught(error)
+    }
+
+    private func passRecordedBytes(context: ChannelHandlerContext) {
+        let bytes = self.tap.recording.takeAll()
+        if bytes.readableBytes > 0 {
+            context.fireChannelRead(self.wrapInboundOut(.data(bytes, receivedAt: .now())))
+        }
+    }
+
+    /// Where the answer's head ends (just after the blank line), if it has been recorded. Only the boundary is
+    /// found here; the head itself was parsed by NIO's decoder.
+    private static func endOfHead(_ buffer: ByteBuffer) -> Int? {
+        let bytes = buffer.readableBytesView
+        var index = bytes.startIndex
+        while index + 3 < bytes.endIndex {
+            if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
+                return index - bytes.startIndex + 4
+            }
+            index += 1
+        }
+        return nil
+    }
+}
+
+@available(*, unavailable)
+extension UpgradeAnswerCollector: Sendable {}

@@ -1,0 +1,275 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import NIOWebSocket
+import Testing
+
+@testable import SquallProxy
+
+/// The inspection handlers of a proxied connection's pipelines, each driven through an `EmbeddedChannel`: what
+/// items they make of the bytes read, and that every byte comes out exactly once, in order.
+@Suite struct InspectionHandlerTests {
+    /// A channel whose client-side inspection starts with a sniffer, as the proxy sets it up; the returned box
+    /// receives the request collector once the sniffer found HTTP.
+    private func clientChannel() throws -> (EmbeddedChannel, CollectorBox) {
+        let channel = EmbeddedChannel()
+        let box = CollectorBox()
+        let sniffer = HTTPStreamSniffer { [channel] isHTTP, sniffer in
+            let pipeline = channel.pipeline.syncOperations
+            if isHTTP {
+                box.collector = try HTTPRequestCollector.install(after: sniffer, in: pipeline)
+            } else {
+                try pipeline.addHandler(RawStreamHandler(), position: .after(sniffer))
+            }
+        }
+        try channel.pipeline.syncOperations.addHandler(sniffer)
+        return (channel, box)
+    }
+
+    /// Holds the request collector a sniffer installs.
+    private final class CollectorBox {
+        var collector: HTTPRequestCollector?
+    }
+
+    /// Every item the channel's handlers passed on so far.
+    private func items(_ channel: EmbeddedChannel) throws -> [StreamItem] {
+        var items: [StreamItem] = []
+        while let item = try channel.readInbound(as: StreamItem.self) {
+            items.append(item)
+        }
+        return items
+    }
+
+    private func bytes(of item: StreamItem) -> String {
+        guard case .data(let buffer, _, _) = item else { return "<end>" }
+        return String(buffer: buffer)
+    }
+
+    private func buffer(of item: StreamItem) -> ByteBuffer? {
+        guard case .data(let buffer, _, _) = item else { return nil }
+        return buffer
+    }
+
+    private func unit(of item: StreamItem) -> ProtocolUnit? {
+        guard case .data(_, _, let unit) = item else { return nil }
+        return unit
+    }
+
+    /// The bytes of one frame as a client sends it (masked) or a server does (not).
+    private func frame(_ text: String, opcode: WebSocketOpcode = .text, masked: Bool) throws -> ByteBuffer {
+        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+        let frame = WebSocketFrame(
+            fin: true,
+            opcode: opcode,
+            maskKey: masked ? WebSocketMaskingKey([1, 2, 3, 4])! : nil,
+            data: ByteBuffer(string: text)
+        )
+        try channel.writeOutbound(frame)
+        var result = ByteBuffer()
+        while var chunk = try channel.readOutbound(as: ByteBuffer.self) {
+            result.writeBuffer(&chunk)
+        }
+        _ = try channel.finish()
+        return result
+    }
+
+    private let upgradeRequest =
+        "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+
+    @Test func requestsCutAcrossReadsComeOutWholeWithTheirBodies() throws {
+        let (channel, _) = try self.clientChannel()
+        let text =
+            "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+            + "GET /jobs/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+        let bytes = Array(text.utf8)
+        for start in stride(from: 0, to: bytes.count, by: 7) {
+            try channel.writeInbound(ByteBuffer(bytes: bytes[start..<min(start + 7, bytes.count)]))
+        }
+        let items = try self.items(channel)
+        #expect(items.count == 2)
+        guard items.count == 2, case .request(let post) = self.unit(of: items[0]),
+            case .request(let get) = self.unit(of: items[1])
+        else { return }
+        #expect(post.method == .POST && post.uri == "/jobs")
+        #expect(self.bytes(of: items[0]) == "hello")
+        #expect(get.method == .GET && get.uri == "/jobs/1")
+        #expect(self.bytes(of: items[1]) == "")
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test func aStreamThatIsNotHTTPPassesUntouched() throws {
+        let (channel, box) = try self.clientChannel()
+        try channel.writeInbound(ByteBuffer(bytes: [0x16, 0x03, 0x01]))
+        try channel.writeInbound(ByteBuffer(string: "more"))
+        let items = try self.items(channel)
+        #expect(box.collector == nil)
+        #expect(items.map { self.bytes(of: $0) } == ["\u{16}\u{03}\u{01}", "more"])
+        #expect(items.allSatisfy { self.unit(of: $0) == .bytes })
+    }
+
+    @Test func aStreamEndingBeforeItCouldBeToldApartStillPassesItsBytes() throws {
+        let (channel, _) = try self.clientChannel()
+        try channel.writeInbound(ByteBuffer(string: "GE"))
+        #expect(try self.items(channel).isEmpty)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(try self.items(channel).map { self.bytes(of: $0) } == ["GE"])
+    }
+
+    @Test func afterAnUpgradeRequestTheClientsBytesWaitForTheAnswerThenComeOutAsFrames() throws {
+        let (channel, box) = try self.clientChannel()
+        var bytes = ByteBuffer(string: self.upgradeRequest)
+        var first = try self.frame("one", masked: true)
+        let second = try self.frame(String(repeating: "x", count: 300), opcode: .binary, masked: true)
+        bytes.writeBuffer(&first)
+        try channel.writeInbound(bytes)
+        let request = try self.items(channel)
+        #expect(request.count == 1)
+        if case .request(let head) = request.first.flatMap(self.unit(of:)) {
+            #expect(head.isWebSocketUpgrade)
+        } else {
+            Issue.record("no upgrade request: \(request)")
+        }
+        // Until the server answers, NIO's decoder holds what followed the request.
+        try channel.writeInbound(second)
+        #expect(try self.items(channel).isEmpty)
+        box.collector?.switchToFrames()
+        channel.embeddedEventLoop.run()
+        let frames = try self.items(channel)
+        #expect(frames.map { self.unit(of: $0) } == [.frame(.text), .frame(.binary)])
+        let expected = [try self.frame("one", masked: true), second]
+        #expect(frames.map(self.buffer(of:)) == expected)
+        // Later frames, cut anywhere, come out whole.
+        var third = try self.frame("three", masked: true)
+        let head = third.readSlice(length: 3)!
+        try channel.writeInbound(head)
+        #expect(try self.items(channel).isEmpty)
+        try channel.writeInbound(third)
+        #expect(try self.items(channel).map(\.byteCount) == [2 + 4 + 5])
+    }
+
+    @Test func aRefusedUpgradeLeavesTheClientsStreamHTTP() throws {
+        let (channel, box) = try self.clientChannel()
+        try channel.writeInbound(ByteBuffer(string: self.upgradeRequest + "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n"))
+        #expect(try self.items(channel).count == 1)
+        box.collector?.continueHTTP()
+        channel.embeddedEventLoop.run()
+        let next = try self.items(channel)
+        #expect(next.count == 1)
+        if case .request(let head) = next.first.flatMap(self.unit(of:)) {
+            #expect(head.uri == "/poll")
+        } else {
+            Issue.record("the held request did not come out: \(next)")
+        }
+        try channel.writeInbound(ByteBuffer(string: "GET /poll2 HTTP/1.1\r\nHost: x\r\n\r\n"))
+        #expect(try self.items(channel).count == 1)
+    }
+
+    @Test func garbageAfterTheRequestLineIsAnError() throws {
+        let (channel, _) = try self.clientChannel()
+        #expect(throws: (any Error).self) {
+            try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHo st\u{0}: x\r\n\r\n"))
+        }
+    }
+
+    /// A server-side pipeline awaiting the answer to an upgrade request written through it.
+    private func answerChannel() throws -> (EmbeddedChannel, StatusBox) {
+        let channel = EmbeddedChannel()
+        let box = StatusBox()
+        let encoder = HTTPRequestEncoder()
+        try channel.pipeline.syncOperations.addHandler(encoder)
+        _ = try UpgradeAnswerCollector.install(after: encoder, in: channel.pipeline.syncOperations) { status in
+            box.statuses.append(status)
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Upgrade", value: "websocket")
+        headers.add(name: "Connection", value: "Upgrade")
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws", headers: headers)
+        try channel.writeOutbound(HTTPClientRequestPart.head(head))
+        try channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        while try channel.readOutbound(as: IOData.self) != nil {}
+        return (channel, box)
+    }
+
+    /// Holds the statuses an answer collector reported.
+    private final class StatusBox {
+        var statuses: [Int] = []
+    }
+
+    @Test func a101IsOneItemAndWhatFollowsItIsFrames() throws {
+        let (channel, box) = try self.answerChannel()
+        let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+        var bytes = ByteBuffer(string: answer)
+        var frame = try self.frame("ready", masked: false)
+        bytes.writeBuffer(&frame)
+        // The answer arrives cut in two, the cut inside the blank line.
+        let cut = answer.utf8.count - 2
+        try channel.writeInbound(bytes.getSlice(at: 0, length: cut)!)
+        #expect(try self.items(channel).isEmpty)
+        try channel.writeInbound(bytes.getSlice(at: cut, length: bytes.readableBytes - cut)!)
+        channel.embeddedEventLoop.run()
+        let items = try self.items(channel)
+        #expect(box.statuses == [101])
+        #expect(items.map { self.unit(of: $0) } == [.upgradeResponse(status: 101), .frame(.text)])
+        #expect(items.first.map { self.bytes(of: $0) } == answer)
+        #expect(items.last.map(\.byteCount) == 2 + 5)
+        // The answer's decoder has left; frames keep coming out whole.
+        #expect((try? channel.pipeline.syncOperations.handler(type: UpgradeAnswerCollector.self)) == nil)
+        try channel.writeInbound(try self.frame("later", masked: false))
+        #expect(try self.items(channel).map { self.unit(of: $0) } == [.frame(.text)])
+    }
+
+    @Test func aRefusalPassesEveryByteAsItCame() throws {
+        let (channel, box) = try self.answerChannel()
+        let answer = "HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno"
+        try channel.writeInbound(ByteBuffer(string: answer))
+        let items = try self.items(channel)
+        #expect(box.statuses == [403])
+        #expect(items.map { self.bytes(of: $0) }.joined() == answer)
+        #expect(items.first.flatMap(self.unit(of:)) == .upgradeResponse(status: 403))
+        // Whatever the server sends later passes untouched, even what is not HTTP.
+        try channel.writeInbound(ByteBuffer(string: "\u{0}garbage"))
+        channel.pipeline.fireChannelReadComplete()
+        #expect(try self.items(channel).map { self.bytes(of: $0) }.joined() == "\u{0}garbage")
+    }
+
+    @Test func anAnswerThatIsNotHTTPIsAnError() throws {
+        let (channel, box) = try self.answerChannel()
+        #expect(throws: (any Error).self) {
+            try channel.writeInbound(ByteBuffer(string: "SSH-2.0-OpenSSH\r\n\r\n"))
+        }
+        #expect(box.statuses.isEmpty)
+    }
+
+    /// Frame inspection on its own, as it is installed after an upgrade.
+    private func frameChannel() throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        let anchor = RawStreamHandler()
+        try channel.pipeline.syncOperations.addHandler(anchor)
+        try WebSocketFrameCutter.install(after: anchor, in: channel.pipeline.syncOperations)
+        try channel.pipeline.syncOperations.removeHandler(anchor).wait()
+        return channel
+    }
+
+    @Test func aFrameWithALongerLengthEncodingThanNeededIsCutWhereItEnds() throws {
+        let channel = try self.frameChannel()
+        // A 10-byte text frame whose length is given in the 2-byte field (allowed on the wire, not minimal), then a
+        // minimal one.
+        var bytes = ByteBuffer(bytes: [0x81, 126, 0, 10])
+        bytes.writeString("0123456789")
+        let next = try self.frame("next", masked: false)
+        bytes.writeImmutableBuffer(next)
+        try channel.writeInbound(bytes)
+        let items = try self.items(channel)
+        #expect(items.map(\.byteCount) == [14, 6])
+        #expect(items.last.flatMap(self.buffer(of:)) == next)
+    }
+
+    @Test func bytesThatAreNotWebSocketFramingAreAnError() throws {
+        let channel = try self.frameChannel()
+        // A ping that is not final: control frames must not be fragmented.
+        #expect(throws: (any Error).self) {
+            try channel.writeInbound(ByteBuffer(bytes: [0x09, 0x00]))
+        }
+    }
+}
