@@ -1,7 +1,9 @@
 import NIOCore
 
 /// The first inspection on a client's stream: it waits until the first bytes tell whether the stream is HTTP/1.x (a
-/// known method, then a space), then hands over to request inspection or to plain bytes and leaves the pipeline.
+/// known method, then a space), then hands over and leaves the pipeline. An HTTP stream's bytes go on to the request
+/// inspection installed after it; any other stream's go on as one plain item, and the connection takes the later
+/// ones from the wire handler.
 final class HTTPStreamSniffer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -42,7 +44,11 @@ final class HTTPStreamSniffer: ChannelInboundHandler, RemovableChannelHandler {
         let sniffed = self.pending
         self.pending = ByteBuffer()
         if sniffed.readableBytes > 0 {
-            context.fireChannelRead(self.wrapInboundOut(sniffed))
+            if isHTTP {
+                context.fireChannelRead(self.wrapInboundOut(sniffed))
+            } else {
+                context.fireChannelRead(NIOAny(StreamItem.data(sniffed, receivedAt: .now())))
+            }
         }
         andThen()
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)

@@ -15,9 +15,10 @@ import Darwin
 /// Each socket's pipeline starts with a ``ProxyWireHandler`` and ends with a ``ProxyEndpointHandler``; between them
 /// sit the inspection handlers for what the stream currently is. On the client's: a ``HTTPStreamSniffer``, then NIO's
 /// request decoder and a ``HTTPRequestCollector`` while it is HTTP (with NIO's response encoder for the proxy's own
-/// answers), frame inspection (``WebSocketFrameCutter``) after an upgrade, or nothing but a ``RawStreamHandler``. On
-/// the server's: NIO's request encoder while requests go to it, an ``UpgradeAnswerCollector`` while an upgrade is
-/// answered, then frame inspection. Items read go through the direction's message chain, then (requests encoded in
+/// answers), frame inspection (``WebSocketFrameCutter``) after an upgrade, or nothing. On the server's: nothing, then
+/// NIO's request encoder while requests go to it, an ``UpgradeAnswerCollector`` from the first upgrade request, and
+/// frame inspection after a 101. A side with nothing to inspect is *raw*: its wire handler hands the bytes read
+/// straight to the connection, which costs a raw stream no pipeline hop. Items read go through the direction's message chain, then (requests encoded in
 /// the server's pipeline) its byte chain, then to the destination socket.
 ///
 /// The link's lifecycle lives in a ``ProxyLinkStateMachine``; this class holds the sockets, chains and timers and
@@ -67,8 +68,9 @@ final class ProxyConnection {
     private var idleFault: String?
     /// The client's request inspection, while its stream is HTTP.
     private var requestCollector: HTTPRequestCollector?
-    /// The server's stream while no answer to an upgrade is awaited and none was refused.
-    private var serverRawStream: RawStreamHandler?
+    /// Whether each side's reads go straight into their message chain (nothing to inspect): the client's once its
+    /// sniffer found it is not HTTP, the server's until the first upgrade request is written to it.
+    private var raw: (client: Bool, server: Bool) = (false, true)
     /// The server's answer inspection, from the first upgrade request written until the server switches.
     private var answerCollector: UpgradeAnswerCollector?
     private var burstQueue: [ByteBuffer] = []
@@ -289,10 +291,13 @@ final class ProxyConnection {
         }
     }
 
-    /// `count` bytes were read from `side`'s socket; returns whether they go on into the inspection handlers (not
-    /// while the link is silent or closing, or that direction has ended).
-    func bytesArrived(_ count: Int, from side: Side) -> Bool {
-        self.lastActivity = .now()
+    /// Bytes were read from `side`'s socket. A raw side's go straight into their message chain; returns whether
+    /// they go on into the inspection handlers instead (never while the link is silent or closing, or that direction
+    /// has ended).
+    func bytesArrived(_ buffer: ByteBuffer, from side: Side) -> Bool {
+        let now = NIODeadline.now()
+        self.lastActivity = now
+        let count = buffer.readableBytes
         switch side {
         case .client:
             self.statistics.bytesFromClient.add(count)
@@ -301,7 +306,13 @@ final class ProxyConnection {
             self.statistics.bytesFromServer.add(count)
             self.proxy.metrics.bytesDownstream.add(count)
         }
-        return self.link.bytesRead(from: side) == .forward
+        guard self.link.bytesRead(from: side) == .forward else { return false }
+        guard side == .client ? self.raw.client : self.raw.server else { return true }
+        self.chain(side == .client ? .upstream : .downstream, .messages).receive(
+            .data(buffer, receivedAt: now),
+            batched: true
+        )
+        return false
     }
 
     /// `count` bytes were written to `side`'s socket: from a byte chain, or by the proxy's own encoders (an
@@ -318,16 +329,16 @@ final class ProxyConnection {
     }
 
     /// The client's sniffer told what its stream is: install request inspection (and NIO's response encoder, for
-    /// the proxy's own answers) after it, or plain bytes.
+    /// the proxy's own answers) after it, or make the client's side raw.
     func clientStreamSniffed(isHTTP: Bool, sniffer: HTTPStreamSniffer) throws {
+        guard isHTTP else {
+            self.raw.client = true
+            return
+        }
         guard let wire = self.clientContext else { return }
         let pipeline = wire.pipeline.syncOperations
-        if isHTTP {
-            try pipeline.addHandler(HTTPResponseEncoder(), position: .after(wire.handler))
-            self.requestCollector = try HTTPRequestCollector.install(after: sniffer, in: pipeline)
-        } else {
-            try pipeline.addHandler(RawStreamHandler(), position: .after(sniffer))
-        }
+        try pipeline.addHandler(HTTPResponseEncoder(), position: .after(wire.handler))
+        self.requestCollector = try HTTPRequestCollector.install(after: sniffer, in: pipeline)
     }
 
     func channelActive(side: Side) {
@@ -531,11 +542,8 @@ final class ProxyConnection {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let connection = loopBound.value
-                    let rawStream = RawStreamHandler()
-                    connection.serverRawStream = rawStream
                     try channel.pipeline.syncOperations.addHandlers(
                         ProxyWireHandler(connection: connection, side: .server),
-                        rawStream,
                         ProxyEndpointHandler(connection: connection, side: .server)
                     )
                 }
@@ -599,11 +607,15 @@ final class ProxyConnection {
         else { return nil }
         let pipeline = endpoint.pipeline.syncOperations
         do {
-            if (try? pipeline.handler(type: HTTPRequestEncoder.self)) == nil {
-                try pipeline.addHandler(HTTPRequestEncoder(), position: .after(wireContext.handler))
+            let encoder: HTTPRequestEncoder
+            if let present = try? pipeline.handler(type: HTTPRequestEncoder.self) {
+                encoder = present
+            } else {
+                encoder = HTTPRequestEncoder()
+                try pipeline.addHandler(encoder, position: .after(wireContext.handler))
             }
             if head.isWebSocketUpgrade {
-                try self.expectUpgradeAnswer(in: pipeline)
+                try self.expectUpgradeAnswer(after: encoder, in: pipeline)
             }
         } catch {
             self.close(mode: .fin, reason: "could not inspect the server's stream: \(error)")
@@ -618,17 +630,20 @@ final class ProxyConnection {
         }
     }
 
-    /// Puts the upgrade answer's inspection into the server's pipeline in place of plain bytes, or re-arms it.
-    private func expectUpgradeAnswer(in pipeline: ChannelPipeline.SynchronousOperations) throws {
+    /// Puts the upgrade answer's inspection into the server's pipeline, above the request encoder so its decoder
+    /// sees the request written, and ends the server side's raw reads; or re-arms it.
+    private func expectUpgradeAnswer(
+        after encoder: HTTPRequestEncoder,
+        in pipeline: ChannelPipeline.SynchronousOperations
+    ) throws {
         if let collector = self.answerCollector {
             return collector.expectAnswer()
         }
-        guard let raw = self.serverRawStream else { return }
-        self.answerCollector = try UpgradeAnswerCollector.install(after: raw, in: pipeline) { [self] status in
+        guard self.raw.server else { return }
+        self.answerCollector = try UpgradeAnswerCollector.install(after: encoder, in: pipeline) { [self] status in
             self.upgradeAnswered(status: status)
         }
-        pipeline.removeHandler(raw, promise: nil)
-        self.serverRawStream = nil
+        self.raw.server = false
     }
 
     /// The server answered an upgrade request. With 101 both streams are WebSocket frames from now on: frame

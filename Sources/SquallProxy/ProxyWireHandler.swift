@@ -1,7 +1,8 @@
 import NIOCore
 
-/// The first handler on each socket of a proxied connection, next to the socket: it counts what is read and drops it
-/// while the link is silent, and it is where the connection writes what leaves a byte chain.
+/// The first handler on each socket of a proxied connection, next to the socket: it hands what is read to the
+/// connection, which counts it, drops it while the link is silent, and takes a raw side's bytes itself (the rest
+/// goes on to the inspection handlers); and it is where the connection writes what leaves a byte chain.
 ///
 /// The handlers above it encode what the proxy says itself (NIO's HTTP and WebSocket encoders). While the connection
 /// encodes a forwarded request it sets ``capturing``: the encoded bytes are then kept here and handed back, so they
@@ -27,8 +28,7 @@ final class ProxyWireHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = self.unwrapInboundIn(data)
-        if self.connection.bytesArrived(buffer.readableBytes, from: self.side) {
+        if self.connection.bytesArrived(self.unwrapInboundIn(data), from: self.side) {
             context.fireChannelRead(data)
         }
     }
