@@ -78,6 +78,9 @@ public struct HybridClient: Sendable {
 
     /// Follows the job until it finishes for this client or the task is cancelled.
     ///
+    /// A client runs on one event loop of its group: its sockets, and (as their preferred executor) its tasks, so
+    /// what a socket reads is handled on the thread that read it.
+    ///
     /// - Parameters:
     ///   - control: instructions while running (suspension); nil for none.
     ///   - events: receives every event, in order, from one task at a time.
@@ -86,9 +89,20 @@ public struct HybridClient: Sendable {
         control: AsyncStream<Control>? = nil,
         events: @escaping @Sendable (ClientEvent) -> Void
     ) async -> HybridClientStateMachine.Outcome? {
+        let eventLoop = self.eventLoopGroup.next()
+        return await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) {
+            await self.follow(on: eventLoop, control: control, events: events)
+        }
+    }
+
+    private func follow(
+        on eventLoop: any EventLoop,
+        control: AsyncStream<Control>?,
+        events: @escaping @Sendable (ClientEvent) -> Void
+    ) async -> HybridClientStateMachine.Outcome? {
         let (inputs, input) = AsyncStream<Input>.makeStream()
         return await withTaskGroup(of: Void.self) { group in
-            var loop = Loop(client: self, input: input, emit: events)
+            var loop = Loop(client: self, eventLoop: eventLoop, input: input, emit: events)
             if let control {
                 group.addTask {
                     for await instruction in control {
@@ -135,6 +149,8 @@ extension HybridClient {
     /// ``run(control:events:)`` touches it.
     fileprivate struct Loop {
         let client: HybridClient
+        /// The loop the client's sockets run on.
+        let eventLoop: any EventLoop
         let input: AsyncStream<Input>.Continuation
         let emit: @Sendable (ClientEvent) -> Void
         var driver: HybridClientDriver
@@ -146,10 +162,12 @@ extension HybridClient {
 
         init(
             client: HybridClient,
+            eventLoop: any EventLoop,
             input: AsyncStream<Input>.Continuation,
             emit: @escaping @Sendable (ClientEvent) -> Void
         ) {
             self.client = client
+            self.eventLoop = eventLoop
             self.input = input
             self.emit = emit
             self.driver = HybridClientDriver(
@@ -187,8 +205,8 @@ extension HybridClient {
                 case .report(let kind):
                     self.report(kind)
                 case .openLink(let id):
-                    let (input, client) = (self.input, self.client)
-                    group.addTask { await client.runLink(id: id, input: input) }
+                    let (input, client, eventLoop) = (self.input, self.client, self.eventLoop)
+                    group.addTask { await client.runLink(id: id, on: eventLoop, input: input) }
                 case .sendText(let id, let text):
                     self.links[id]?.yield(.sendText(text))
                 case .sendPong(let id, let payload):
@@ -235,7 +253,7 @@ extension HybridClient {
                 exchange: HTTPExchange(
                     server: self.configuration.server,
                     timeout: self.strategy.scaled(self.strategy.requestTimeout),
-                    eventLoopGroup: self.client.eventLoopGroup,
+                    eventLoopGroup: self.eventLoop,
                     sourcePorts: self.configuration.sourcePorts
                 ),
                 token: self.configuration.token
@@ -244,13 +262,13 @@ extension HybridClient {
     }
 
     /// Opens one WebSocket and pumps it: frames in become inputs, commands out become frames.
-    fileprivate func runLink(id: Int, input: AsyncStream<Input>.Continuation) async {
+    fileprivate func runLink(id: Int, on eventLoop: any EventLoop, input: AsyncStream<Input>.Continuation) async {
         let strategy = self.configuration.strategy
         let socket = ProgressWebSocket(
             server: self.configuration.server,
             token: self.configuration.token,
             timeout: strategy.scaled(strategy.connectTimeout),
-            eventLoopGroup: self.eventLoopGroup,
+            eventLoopGroup: eventLoop,
             sourcePorts: self.configuration.sourcePorts
         )
         let channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
