@@ -49,7 +49,7 @@ struct HTTPExchange: Sendable {
                 .connectTimeout(TimeAmount(self.timeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bindingSourcePort(toward: self.server.host, for: self.sourcePorts)
-                .connect(host: self.server.host, port: self.server.port) { channel in
+                .connect(to: self.server) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         self.sourcePorts?.report(channel)
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOWebSocket
 import SquallReferenceProtocol
+import SquallServices
 
 /// The hybrid client over real sockets: runs a ``HybridClientStateMachine`` and performs its actions (WebSocket,
 /// job-state requests, timers), reporting every step as a ``ClientEvent``.

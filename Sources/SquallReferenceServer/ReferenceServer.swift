@@ -140,7 +140,10 @@ public final class ReferenceServer: Sendable {
             }
             try? await self.listener.executeThenClose { inbound in
                 for try await negotiation in inbound {
-                    group.addTask { await self.serve(negotiation) }
+                    // A connection's task runs on its channel's loop (see EventLoopTaskExecutor).
+                    group.addTask(executorPreference: EventLoopTaskExecutor(negotiation.eventLoop)) {
+                        await self.serve(negotiation)
+                    }
                 }
             }
             self.store.shutDown()
