@@ -17,6 +17,10 @@ import Darwin
 /// readable log up to its last fraction of a second and memory stays flat however long the run. Lines are in the
 /// order they arrived; readers order them by `time` (``RunRecord`` does, stably).
 ///
+/// A write that fails (a full disk) loses nothing: the bytes not written are kept and tried again first at the next
+/// flush. If they are still unwritten when the log is closed, ``writeFailure`` says why, and the runner gives no
+/// verdict on the incomplete log.
+///
 /// Without a file (tests) every line stays in memory.
 package final class EventLog: Sendable {
     /// A line waiting to be written: its text, or typed fields rendered by the writer (off the recording thread).
@@ -42,8 +46,17 @@ package final class EventLog: Sendable {
     package static let flushInterval: Duration = .milliseconds(200)
 
     private let queue = Mutex(Queue())
-    /// The file being written, or nil for an in-memory log. Only the writer (under `writing`) touches it.
-    private let writing: Mutex<Int32?>
+    /// What only the writer touches: the file, and what a failed write left unwritten.
+    private struct Writing {
+        /// The file being written, or nil once closed (and always for an in-memory log).
+        var descriptor: Int32?
+        /// Bytes of whole lines a failed write did not get to the file, and how many lines they end.
+        var unwritten: (bytes: [UInt8], lines: Int)?
+        /// Why the last write failed, while bytes are unwritten.
+        var failure: String?
+    }
+
+    private let writing: Mutex<Writing>
     private let stopped = Atomic(false)
     /// The file's path, or nil for an in-memory log.
     package let path: String?
@@ -51,7 +64,7 @@ package final class EventLog: Sendable {
     /// Creates an in-memory log.
     package init() {
         self.path = nil
-        self.writing = Mutex(nil)
+        self.writing = Mutex(Writing())
     }
 
     /// Creates a log streamed to `path` (created, or truncated), and starts its writer thread.
@@ -63,7 +76,7 @@ package final class EventLog: Sendable {
             throw .reportFailed(path: path, reason: String(cString: strerror(errno)))
         }
         self.path = path
-        self.writing = Mutex(descriptor)
+        self.writing = Mutex(Writing(descriptor: descriptor))
         let interval = Self.flushInterval
         Thread.detachNewThread { [self] in
             while !self.stopped.load(ordering: .acquiring) {
@@ -74,7 +87,7 @@ package final class EventLog: Sendable {
     }
 
     deinit {
-        if let descriptor = self.writing.withLock({ $0 }) { closeFile(descriptor) }
+        if let descriptor = self.writing.withLock({ $0.descriptor }) { closeFile(descriptor) }
     }
 
     /// Records a line whose `time` field is `time` (ms since the epoch).
@@ -121,40 +134,70 @@ package final class EventLog: Sendable {
         return self.queue.withLock { $0.lines }.map(\.text)
     }
 
-    /// Appends every queued line to the file now (nothing for an in-memory log).
+    /// Appends every queued line to the file now (nothing for an in-memory log), after what an earlier failed write
+    /// left.
     package func flush() {
         guard self.path != nil else { return }
-        self.writing.withLock { descriptor in
-            guard let open = descriptor else { return }
+        self.writing.withLock { writing in
+            guard let descriptor = writing.descriptor else { return }
             let batch = self.queue.withLock { queue in
                 defer { queue.lines.removeAll(keepingCapacity: true) }
                 return queue.lines
             }
-            guard !batch.isEmpty else { return }
-            var text = batch.map(\.text).joined(separator: "\n")
-            text += "\n"
-            text.withUTF8 { bytes in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = write(open, bytes.baseAddress! + offset, bytes.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return
-                    }
-                    offset += written
-                }
+            var bytes = writing.unwritten?.bytes ?? []
+            var lines = writing.unwritten?.lines ?? 0
+            if !batch.isEmpty {
+                bytes += Array((batch.map(\.text).joined(separator: "\n") + "\n").utf8)
+                lines += batch.count
             }
-            self.queue.withLock { $0.written += batch.count }
+            guard !bytes.isEmpty else { return }
+            let written = bytes.withUnsafeBytes { Self.writeAll(descriptor, $0) }
+            switch written {
+            case .success:
+                writing.unwritten = nil
+                writing.failure = nil
+                self.queue.withLock { $0.written += lines }
+            case .failure(let offset, let reason):
+                writing.unwritten = (Array(bytes[offset...]), lines)
+                writing.failure = reason
+            }
         }
     }
 
-    /// Flushes the last lines, closes the file and stops the writer. Later records are kept in memory only.
+    /// What one attempt to write a buffer did.
+    private enum WriteResult {
+        case success
+        /// `write(2)` failed after `offset` bytes, for `reason`.
+        case failure(offset: Int, reason: String)
+    }
+
+    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> WriteResult {
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return .failure(offset: offset, reason: String(cString: strerror(errno)))
+            }
+            offset += written
+        }
+        return .success
+    }
+
+    /// Why lines recorded are not on disk, when the last attempt to write them failed (nil when every line recorded
+    /// so far that reached the writer is on disk).
+    package var writeFailure: String? {
+        self.writing.withLock { $0.failure }
+    }
+
+    /// Flushes the last lines, closes the file and stops the writer. Later records are kept in memory only; lines a
+    /// failed write left are lost then, and ``writeFailure`` says why.
     package func close() {
         self.stopped.store(true, ordering: .releasing)
         self.flush()
-        self.writing.withLock { descriptor in
-            if let open = descriptor { closeFile(open) }
-            descriptor = nil
+        self.writing.withLock { writing in
+            if let open = writing.descriptor { closeFile(open) }
+            writing.descriptor = nil
         }
     }
 

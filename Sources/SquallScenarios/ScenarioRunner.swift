@@ -180,6 +180,9 @@ public struct ScenarioRunner: Sendable {
         log.close()
         var record: RunRecord
         if let path = log.path {
+            if let failure = log.writeFailure {
+                throw .eventLogIncomplete(path: path, reason: failure)
+            }
             record = try RunRecord(contentsOf: path)
         } else {
             do {

@@ -76,6 +76,9 @@ public struct SimulationRunner: Sendable {
         let reason = world.run()
         world.log.run(.runEnded, [("reason", .string(reason)), ("interrupted", .bool(false))])
         eventLog.close()
+        if let path = eventLog.path, let failure = eventLog.writeFailure {
+            throw .eventLogIncomplete(path: path, reason: failure)
+        }
         do {
             // The lines are on disk when there is a file; only an in-memory log keeps them.
             return try RunRecord(records: world.log.records, lines: eventLog.lines)
