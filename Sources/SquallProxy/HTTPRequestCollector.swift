@@ -5,9 +5,10 @@ import NIOHTTP1
 /// body as the item's bytes. The server socket's `HTTPRequestEncoder` writes it again once the message faults are
 /// done with it.
 ///
-/// NIO's decoder stops after a WebSocket upgrade request and keeps what follows. When the server has answered,
-/// the connection calls ``continueHTTP()`` (the upgrade did not happen: a fresh decoder takes over the held bytes) or
-/// ``switchToFrames()`` (the held bytes and all later ones are WebSocket frames).
+/// NIO's decoder stops after an upgrade request and keeps what follows. When the server has answered, the connection
+/// calls ``continueHTTP()`` (the upgrade did not happen: a fresh decoder takes over the held bytes) or
+/// ``switchProtocols(toWebSocket:)`` (the held bytes and all later ones are WebSocket frames, or another protocol's
+/// bytes).
 final class HTTPRequestCollector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = StreamItem
@@ -85,13 +86,17 @@ final class HTTPRequestCollector: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
-    /// The server switched to WebSocket: frame inspection goes in after the stopped decoder, which hands it the
-    /// bytes it held as it leaves; this collector leaves at once.
-    func switchToFrames() {
+    /// The server switched protocols: frame inspection (for WebSocket) or plain bytes go in after the stopped
+    /// decoder, which hands them the bytes it held as it leaves; this collector leaves at once.
+    func switchProtocols(toWebSocket webSocket: Bool) {
         guard let context = self.context else { return }
         let pipeline = context.pipeline.syncOperations
         do {
-            try WebSocketFrameCutter.install(after: self.decoder, in: pipeline)
+            if webSocket {
+                try WebSocketFrameCutter.install(after: self.decoder, in: pipeline)
+            } else {
+                try pipeline.addHandler(PlainBytesHandler(), position: .after(self.decoder))
+            }
             pipeline.removeHandler(context: context, promise: nil)
             pipeline.removeHandler(self.decoder, promise: nil)
         } catch {

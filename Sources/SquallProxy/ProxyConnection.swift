@@ -73,6 +73,8 @@ final class ProxyConnection {
     private var raw: (client: Bool, server: Bool) = (false, true)
     /// The server's answer inspection, from the first upgrade request written until the server switches.
     private var answerCollector: UpgradeAnswerCollector?
+    /// Whether the last upgrade request written asked for WebSocket (or another protocol, such as `h2c`).
+    private var upgradeIsWebSocket = true
     private var burstQueue: [ByteBuffer] = []
     private var burstTimer: Scheduled<Void>?
     private var burstPeriod = TimeAmount.seconds(1)
@@ -614,8 +616,8 @@ final class ProxyConnection {
                 encoder = HTTPRequestEncoder()
                 try pipeline.addHandler(encoder, position: .after(wireContext.handler))
             }
-            if head.isWebSocketUpgrade {
-                try self.expectUpgradeAnswer(after: encoder, in: pipeline)
+            if head.isUpgradeRequest {
+                try self.expectUpgradeAnswer(after: encoder, in: pipeline, webSocket: head.isWebSocketUpgrade)
             }
         } catch {
             self.close(mode: .fin, reason: "could not inspect the server's stream: \(error)")
@@ -634,52 +636,60 @@ final class ProxyConnection {
     /// sees the request written, and ends the server side's raw reads; or re-arms it.
     private func expectUpgradeAnswer(
         after encoder: HTTPRequestEncoder,
-        in pipeline: ChannelPipeline.SynchronousOperations
+        in pipeline: ChannelPipeline.SynchronousOperations,
+        webSocket: Bool
     ) throws {
+        self.upgradeIsWebSocket = webSocket
         if let collector = self.answerCollector {
-            return collector.expectAnswer()
+            return collector.expectAnswer(webSocket: webSocket)
         }
         guard self.raw.server else { return }
-        self.answerCollector = try UpgradeAnswerCollector.install(after: encoder, in: pipeline) { [self] status in
+        self.answerCollector = try UpgradeAnswerCollector.install(after: encoder, in: pipeline, webSocket: webSocket) {
+            [self] status in
             self.upgradeAnswered(status: status)
         }
         self.raw.server = false
     }
 
-    /// The server answered an upgrade request. With 101 both streams are WebSocket frames from now on: frame
-    /// inspection replaces request inspection, and each pipeline's HTTP encoder makes way for NIO's frame encoder.
-    /// Otherwise the client's stream goes on as HTTP.
+    /// The server answered an upgrade request. With 101 both streams are WebSocket frames (or another protocol's
+    /// bytes) from now on: frame inspection (or plain bytes) replaces request inspection, and each pipeline's HTTP
+    /// encoder leaves (making way for NIO's frame encoder, for WebSocket). Otherwise the client's stream goes on as
+    /// HTTP.
     private func upgradeAnswered(status: Int) {
         guard status == 101 else {
             self.afterUpgrade = nil
             self.requestCollector?.continueHTTP()
             return
         }
-        self.requestCollector?.switchToFrames()
+        let webSocket = self.upgradeIsWebSocket
+        self.requestCollector?.switchProtocols(toWebSocket: webSocket)
         self.requestCollector = nil
         self.answerCollector = nil
         do {
             if let client = self.clientContext {
-                try Self.replaceEncoder(HTTPResponseEncoder.self, after: client)
+                try Self.replaceEncoder(HTTPResponseEncoder.self, after: client, withFrameEncoder: webSocket)
             }
             if let server = self.serverContext {
-                try Self.replaceEncoder(HTTPRequestEncoder.self, after: server)
+                try Self.replaceEncoder(HTTPRequestEncoder.self, after: server, withFrameEncoder: webSocket)
             }
         } catch {
-            self.close(mode: .fin, reason: "could not inspect WebSocket frames: \(error)")
+            self.close(mode: .fin, reason: "could not inspect the switched protocol: \(error)")
         }
     }
 
-    /// Removes a pipeline's HTTP encoder and puts NIO's WebSocket frame encoder next to the wire handler.
+    /// Removes a pipeline's HTTP encoder and, for WebSocket, puts NIO's frame encoder next to the wire handler.
     private static func replaceEncoder<Encoder: ChannelHandler & RemovableChannelHandler>(
         _ type: Encoder.Type,
-        after wire: ChannelHandlerContext
+        after wire: ChannelHandlerContext,
+        withFrameEncoder: Bool
     ) throws {
         let pipeline = wire.pipeline.syncOperations
         if let encoder = try? pipeline.handler(type: type) {
             pipeline.removeHandler(encoder, promise: nil)
         }
-        try pipeline.addHandler(WebSocketFrameEncoder(), position: .after(wire.handler))
+        if withFrameEncoder {
+            try pipeline.addHandler(WebSocketFrameEncoder(), position: .after(wire.handler))
+        }
     }
 
     /// Writes an item that left a byte chain to its destination socket.

@@ -1,12 +1,12 @@
 import NIOCore
 import NIOHTTP1
 
-/// Reads the server's answer to a WebSocket upgrade request with NIO's `HTTPResponseDecoder`, which saw the request
-/// written through the pipeline, and forwards the original bytes: the answer's head as one item, and after a
-/// `101 Switching Protocols` the rest as WebSocket frames.
+/// Reads the server's answer to an upgrade request with NIO's `HTTPResponseDecoder`, which saw the request written
+/// through the pipeline, and forwards the original bytes: the answer's head as one item, and after a
+/// `101 Switching Protocols` the rest as WebSocket frames (or plain bytes, for another protocol such as `h2c`).
 ///
 /// It sits behind a ``RecordingTap`` and the decoder, in the server socket's pipeline, only while an answer is
-/// awaited. After a 101 the three leave and frame inspection takes their place. After any other status the stream
+/// awaited. After a 101 the three leave and frame inspection (or a ``PlainBytesHandler``) takes their place. After any other status the stream
 /// stays HTTP: the decoder goes on pairing responses with the requests written (keep-alive), and every byte recorded
 /// is passed on as it came.
 final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandler {
@@ -29,12 +29,16 @@ final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandl
     private let decoder: ByteToMessageHandler<HTTPResponseDecoder>
     private let answered: (_ status: Int) -> Void
     private var state = State.awaitingHead
+    /// Whether the request awaiting its answer asked for WebSocket.
+    private var webSocket: Bool
 
     private init(
         tap: RecordingTap,
         decoder: ByteToMessageHandler<HTTPResponseDecoder>,
+        webSocket: Bool,
         answered: @escaping (Int) -> Void
     ) {
+        self.webSocket = webSocket
         self.tap = tap
         self.decoder = decoder
         self.answered = answered
@@ -43,25 +47,29 @@ final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandl
     /// Adds a tap, NIO's response decoder and a collector after `handler`. Add them before the upgrade request is
     /// written, so the decoder pairs the answer with it.
     ///
-    /// - Parameter answered: called with the answer's status, after its head went on.
+    /// - Parameters:
+    ///   - webSocket: whether the request asks for WebSocket (after a 101 the stream is frames, else plain bytes).
+    ///   - answered: called with the answer's status, after its head went on.
     /// - Returns: the collector.
     static func install(
         after handler: any ChannelHandler,
         in pipeline: ChannelPipeline.SynchronousOperations,
+        webSocket: Bool,
         answered: @escaping (_ status: Int) -> Void
     ) throws -> UpgradeAnswerCollector {
         let tap = RecordingTap(recording: RecordingTap.Recording())
         let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
-        let collector = UpgradeAnswerCollector(tap: tap, decoder: decoder, answered: answered)
+        let collector = UpgradeAnswerCollector(tap: tap, decoder: decoder, webSocket: webSocket, answered: answered)
         try pipeline.addHandlers([tap, decoder, collector], position: .after(handler))
         return collector
     }
 
     /// Another upgrade request is about to be written on a connection whose last one was refused: its answer is
     /// the next response the decoder pairs with it.
-    func expectAnswer() {
+    func expectAnswer(webSocket: Bool) {
         if case .passingThrough = self.state {
             self.state = .awaitingHead
+            self.webSocket = webSocket
         }
     }
 
@@ -86,10 +94,15 @@ final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandl
             )
             self.answered(status)
         case (.switching, .end):
-            // Frames follow: they go in right after the decoder, which hands them what it holds as it leaves.
+            // Frames (or plain bytes) follow: their handlers go in right after the decoder, which hands them what
+            // it holds as it leaves.
             let pipeline = context.pipeline.syncOperations
             do {
-                try WebSocketFrameCutter.install(after: self, in: pipeline)
+                if self.webSocket {
+                    try WebSocketFrameCutter.install(after: self, in: pipeline)
+                } else {
+                    try pipeline.addHandler(PlainBytesHandler(), position: .after(self))
+                }
             } catch {
                 return context.fireErrorCaught(error)
             }

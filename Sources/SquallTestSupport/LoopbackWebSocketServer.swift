@@ -9,7 +9,8 @@ import Synchronization
 /// Plain HTTP requests get `200` with body `ok <n>` (keep-alive), numbered across the server. `GET` with an
 /// `Upgrade: websocket` header is upgraded by NIO's upgrader. On the WebSocket it echoes text frames, answers pings
 /// with pongs, and obeys two commands: text `send:N` makes it send N text frames `m1`…`mN`, and `ping` makes it
-/// send a ping frame. Every request head it sees is recorded.
+/// send a ping frame. `Upgrade: x-echo` switches to a protocol that is not WebSocket: it echoes raw bytes
+/// (``EchoProtocolUpgrader``). Every request head it sees is recorded.
 public final class LoopbackWebSocketServer: Sendable {
     /// The bound port.
     public let port: Int
@@ -66,7 +67,7 @@ public final class LoopbackWebSocketServer: Sendable {
                     let boundHandler = NIOLoopBound(httpHandler, eventLoop: channel.eventLoop)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (
-                            upgraders: [upgrader],
+                            upgraders: [upgrader, EchoProtocolUpgrader()],
                             completionHandler: { context in
                                 context.pipeline.syncOperations.removeHandler(boundHandler.value, promise: nil)
                             }

@@ -134,7 +134,7 @@ import Testing
         // Until the server answers, NIO's decoder holds what followed the request.
         try channel.writeInbound(second)
         #expect(try self.items(channel).isEmpty)
-        box.collector?.switchToFrames()
+        box.collector?.switchProtocols(toWebSocket: true)
         channel.embeddedEventLoop.run()
         let frames = try self.items(channel)
         #expect(frames.map { self.unit(of: $0) } == [.frame(.text), .frame(.binary)])
@@ -147,6 +147,25 @@ import Testing
         #expect(try self.items(channel).isEmpty)
         try channel.writeInbound(third)
         #expect(try self.items(channel).map(\.byteCount) == [2 + 4 + 5])
+    }
+
+    @Test func anUpgradeToAnotherProtocolHandsItsBytesOnPlain() throws {
+        let (channel, box) = try self.clientChannel()
+        let request = "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n\r\n"
+        try channel.writeInbound(ByteBuffer(string: request + "PRI * HTTP/2.0\r\n"))
+        let first = try self.items(channel)
+        if case .request(let head) = first.first.flatMap(self.unit(of:)) {
+            #expect(head.isUpgradeRequest && !head.isWebSocketUpgrade)
+        } else {
+            Issue.record("no upgrade request: \(first)")
+        }
+        #expect(first.count == 1, "what follows an upgrade request waits for the answer")
+        box.collector?.switchProtocols(toWebSocket: false)
+        channel.embeddedEventLoop.run()
+        try channel.writeInbound(ByteBuffer(string: "\r\nSM\r\n\r\n"))
+        let rest = try self.items(channel)
+        #expect(rest.map { self.bytes(of: $0) }.joined() == "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        #expect(rest.allSatisfy { self.unit(of: $0) == .bytes })
     }
 
     @Test func aRefusedUpgradeLeavesTheClientsStreamHTTP() throws {
@@ -179,7 +198,8 @@ import Testing
         let box = StatusBox()
         let encoder = HTTPRequestEncoder()
         try channel.pipeline.syncOperations.addHandler(encoder)
-        _ = try UpgradeAnswerCollector.install(after: encoder, in: channel.pipeline.syncOperations) { status in
+        _ = try UpgradeAnswerCollector.install(after: encoder, in: channel.pipeline.syncOperations, webSocket: true) {
+            status in
             box.statuses.append(status)
         }
         var headers = HTTPHeaders()
@@ -218,6 +238,30 @@ import Testing
         #expect((try? channel.pipeline.syncOperations.handler(type: UpgradeAnswerCollector.self)) == nil)
         try channel.writeInbound(try self.frame("later", masked: false))
         #expect(try self.items(channel).map { self.unit(of: $0) } == [.frame(.text)])
+    }
+
+    @Test func a101ToAnotherProtocolIsFollowedByPlainBytes() throws {
+        let channel = EmbeddedChannel()
+        let encoder = HTTPRequestEncoder()
+        try channel.pipeline.syncOperations.addHandler(encoder)
+        _ = try UpgradeAnswerCollector.install(after: encoder, in: channel.pipeline.syncOperations, webSocket: false) {
+            _ in
+        }
+        var headers = HTTPHeaders()
+        headers.add(name: "Upgrade", value: "h2c")
+        headers.add(name: "Connection", value: "Upgrade")
+        try channel.writeOutbound(
+            HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: headers))
+        )
+        try channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        let answer = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+        try channel.writeInbound(ByteBuffer(string: answer + "\u{0}\u{0}\u{4}"))
+        channel.embeddedEventLoop.run()
+        try channel.writeInbound(ByteBuffer(string: "more"))
+        let items = try self.items(channel)
+        #expect(items.first.flatMap(self.unit(of:)) == .upgradeResponse(status: 101))
+        #expect(items.dropFirst().allSatisfy { self.unit(of: $0) == .bytes })
+        #expect(items.dropFirst().map { self.bytes(of: $0) }.joined() == "\u{0}\u{0}\u{4}more")
     }
 
     @Test func aRefusalPassesEveryByteAsItCame() throws {

@@ -57,6 +57,32 @@ import Testing
         }
     }
 
+    @Test func anUpgradeToAnotherProtocolPassesItsBytesUntouched() async throws {
+        // Not WebSocket (as h2c is not): after the 101 the proxy neither inspects nor holds the bytes.
+        try await self.withWebSocketProxy([]) { proxy, _ in
+            let (answer, echoed) = try await blocking { () -> (String, [UInt8]) in
+                let socket = try BlockingSocket(port: proxy.port)
+                try socket.send(
+                    "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                        + "Upgrade: \(EchoProtocolUpgrader.protocolName)\r\n\r\n"
+                )
+                var head: [UInt8] = []
+                while !head.suffix(4).elementsEqual(Array("\r\n\r\n".utf8)) {
+                    let byte = socket.read(exactly: 1, timeout: 5).bytes
+                    if byte.isEmpty { break }
+                    head += byte
+                }
+                // Bytes that are neither HTTP nor WebSocket framing.
+                let payload: [UInt8] =
+                    [0x50, 0x52, 0x49, 0x00, 0xFF, 0x0D, 0x0A] + Array(repeating: 0x81, count: 5_000)
+                try socket.send(payload)
+                return (String(decoding: head, as: UTF8.self), socket.read(exactly: payload.count, timeout: 5).bytes)
+            }
+            #expect(answer.hasPrefix("HTTP/1.1 101"))
+            #expect(echoed.count == 5_007 && echoed.prefix(3).elementsEqual([0x50, 0x52, 0x49]))
+        }
+    }
+
     @Test(arguments: [403, 426, 502])
     func rejectAnswersTheStatusWithoutContactingTheServer(status: Int) async throws {
         try await self.withWebSocketProxy([try self.blockUpgrade("reject", ["status": Double(status)])]) {
