@@ -6,9 +6,9 @@ import NIOHTTP1
 /// `101 Switching Protocols` the rest as WebSocket frames (or plain bytes, for another protocol such as `h2c`).
 ///
 /// It sits behind a ``RecordingTap`` and the decoder, in the server socket's pipeline, only while an answer is
-/// awaited. After a 101 the three leave and frame inspection (or a ``PlainBytesHandler``) takes their place. After any other status the stream
-/// stays HTTP: the decoder goes on pairing responses with the requests written (keep-alive), and every byte recorded
-/// is passed on as it came.
+/// awaited. After a 101 the three leave and frame inspection (or a ``PlainBytesHandler``) takes their place. After
+/// any other status the stream stays HTTP: the decoder goes on pairing responses with the requests written
+/// (keep-alive), and every byte recorded is passed on as it came.
 final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias InboundOut = StreamItem
