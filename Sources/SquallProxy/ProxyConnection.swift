@@ -18,8 +18,8 @@ import Darwin
 /// answers), frame inspection (``WebSocketFrameCutter``) after an upgrade, or nothing. On the server's: nothing, then
 /// NIO's request encoder while requests go to it, an ``UpgradeAnswerCollector`` from the first upgrade request, and
 /// frame inspection after a 101. A side with nothing to inspect is *raw*: its wire handler hands the bytes read
-/// straight to the connection, which costs a raw stream no pipeline hop. Items read go through the direction's message chain, then (requests encoded in
-/// the server's pipeline) its byte chain, then to the destination socket.
+/// straight to the connection, which costs a raw stream no pipeline hop. Items read go through the direction's
+/// message chain, then (requests encoded in the server's pipeline) its byte chain, then to the destination socket.
 ///
 /// The link's lifecycle lives in a ``ProxyLinkStateMachine``; this class holds the sockets, chains and timers and
 /// performs the machine's actions. Everything runs on the client socket's event loop (the server socket is opened on
