@@ -33,6 +33,19 @@ import Testing
         #expect(!machine.serverIsComing)
     }
 
+    @Test func aByteChainDeliversToTheServerOnlyOnceItIsOpenAndToNeitherOnceClosing() {
+        var machine = ProxyLinkStateMachine()
+        _ = machine.clientActivated { .connect(after: .zero) }
+        #expect(machine.mayDeliver(to: .client))
+        #expect(!machine.mayDeliver(to: .server), "items due at the server wait in the machine until it opens")
+        _ = machine.connectDue()
+        #expect(!machine.mayDeliver(to: .server))
+        _ = machine.serverActivated()
+        #expect(machine.mayDeliver(to: .client) && machine.mayDeliver(to: .server))
+        _ = machine.close(mode: .fin)
+        #expect(!machine.mayDeliver(to: .client) && !machine.mayDeliver(to: .server))
+    }
+
     @Test func refuseResetsTheClientAndFinishesWhenItCloses() {
         var machine = ProxyLinkStateMachine()
         #expect(machine.clientActivated { .refuse } == .close(.closeSockets(.reset, client: true, server: false)))
