@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import SquallFaults
 import SquallProxy
 import SquallReferenceClient
@@ -23,12 +24,18 @@ struct ClientScheduler: Sendable {
     private let controls = Locked<[String: AsyncStream<HybridClient.Control>.Continuation]>([:])
 
     /// Starts the clients on schedule from `start` and waits for all of them; cancelling stops them.
+    ///
+    /// Reference clients take the event loops in turn, in the order they start. Left to `next()` on the shared
+    /// group, which the server's accepts also advance, they fell in step with the accepts: every client on one loop
+    /// and that loop twice as busy as the other in a reconnect storm.
     func run(from start: ContinuousClock.Instant) async {
         let scale = self.scenario.timeScale
+        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
         await withTaskGroup(of: Void.self) { clients in
-            for planned in self.plan.clients {
+            for (position, planned) in self.plan.clients.enumerated() {
                 guard (try? await ContinuousClock().sleep(until: start + planned.at * scale)) != nil else { break }
-                guard let client = await self.prepare(planned) else { continue }
+                let loop = loops[position % loops.count]
+                guard let client = await self.prepare(planned, on: loop) else { continue }
                 clients.addTask { await client() }
             }
             await clients.waitForAll()
@@ -47,7 +54,10 @@ struct ClientScheduler: Sendable {
     }
 
     /// Creates the client's job and logs its start; returns the work that runs it, nil when it could not start.
-    private func prepare(_ planned: PlannedTimeline.ClientStart) async -> (@Sendable () async -> Void)? {
+    private func prepare(
+        _ planned: PlannedTimeline.ClientStart,
+        on loop: any EventLoop
+    ) async -> (@Sendable () async -> Void)? {
         let scale = self.scenario.timeScale
         guard let spec = self.scenario.clients.first(where: { $0.name == planned.group }),
             let proxy = self.proxies[planned.group]
@@ -107,7 +117,8 @@ struct ClientScheduler: Sendable {
                     opening: { [origins] port in origins.register(port: port, client: planned.id) },
                     closed: { [origins] port in origins.unregister(port: port, client: planned.id) }
                 )
-            )
+            ),
+            eventLoopGroup: loop
         )
         let (control, continuation) = AsyncStream<HybridClient.Control>.makeStream()
         self.controls.withLock { $0[planned.id] = continuation }
