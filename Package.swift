@@ -157,7 +157,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SquallServicesTests",
-            dependencies: ["SquallServices"],
+            dependencies: [
+                "SquallServices",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
