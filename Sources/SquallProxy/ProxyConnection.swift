@@ -50,7 +50,6 @@ final class ProxyConnection {
     /// The endpoint handlers' contexts: messages written here go through the pipeline's encoders.
     private var clientEndpoint: ChannelHandlerContext?
     private var serverEndpoint: ChannelHandlerContext?
-    private var serverWire: ProxyWireHandler?
     private var upstreamMessages: FaultChain!
     private var upstreamBytes: FaultChain!
     private var downstreamMessages: FaultChain!
@@ -285,11 +284,8 @@ final class ProxyConnection {
     /// The wire handler of `side` joined its pipeline.
     func attachWire(context: ChannelHandlerContext, side: Side) {
         switch side {
-        case .client:
-            self.clientContext = context
-        case .server:
-            self.serverContext = context
-            self.serverWire = context.handler as? ProxyWireHandler
+        case .client: self.clientContext = context
+        case .server: self.serverContext = context
         }
     }
 
@@ -459,7 +455,6 @@ final class ProxyConnection {
         case .server:
             self.serverContext = nil
             self.serverEndpoint = nil
-            self.serverWire = nil
         }
         switch self.link.channelInactive(side: side) {
         case .cancelAndPassEnd(let cancelled, let passed, let end):
@@ -605,7 +600,8 @@ final class ProxyConnection {
     /// Writes a request through the server's pipeline and returns the bytes NIO's encoder made of it. Before an
     /// upgrade request, the answer's inspection goes in, so its decoder sees the request written.
     private func encodeRequest(_ head: HTTPRequestHead, body: ByteBuffer) -> ByteBuffer? {
-        guard let wire = self.serverWire, let wireContext = self.serverContext, let endpoint = self.serverEndpoint
+        guard let wireContext = self.serverContext, let wire = wireContext.handler as? ProxyWireHandler,
+            let endpoint = self.serverEndpoint
         else { return nil }
         let pipeline = endpoint.pipeline.syncOperations
         do {
