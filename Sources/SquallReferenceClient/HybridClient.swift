@@ -115,7 +115,7 @@ public struct HybridClient: Sendable {
             for await item in inputs {
                 if case .control(.suspend(let duration)) = item {
                     loop.report(.suspended(forMs: duration.milliseconds))
-                    try? await Task.sleep(for: duration)
+                    try? await eventLoop.sleep(for: duration)
                     loop.report(.resumed)
                     continue
                 }
@@ -215,9 +215,9 @@ extension HybridClient {
                 case .closeLink(let id):
                     self.links.removeValue(forKey: id)?.yield(.close)
                 case .startTimer(let timer, let generation, let delay):
-                    let input = self.input
+                    let (input, eventLoop) = (self.input, self.eventLoop)
                     group.addTask {
-                        try? await Task.sleep(for: delay)
+                        try? await eventLoop.sleep(for: delay)
                         input.yield(.driver(.timer(timer, generation: generation)))
                     }
                 case .fetch(let fetch, let since):

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOWebSocket
 import SquallReferenceProtocol
+import SquallServices
 
 /// One client's WebSocket progress stream over a real socket: a ``ProgressStreamStateMachine`` fed by the client's
 /// frames, a keep-alive ticker and the job's subscription, whose actions this session performs.
@@ -31,10 +32,10 @@ struct ProgressStreamSession: Sendable {
                 await withTaskGroup(of: Void.self) { group -> (String, Int?) in
                     var subscription: Int?
                     var machine = ProgressStreamStateMachine(configuration: self.configuration, now: now())
-                    let tick = machine.tickInterval
+                    let (tick, loop) = (machine.tickInterval, channel.channel.eventLoop)
                     group.addTask { await Self.read(inbound, into: input, now: now) }
                     group.addTask {
-                        while (try? await Task.sleep(for: tick)) != nil {
+                        while (try? await loop.sleep(for: tick)) != nil {
                             input.yield(.tick(now: now()))
                         }
                     }
@@ -68,7 +69,7 @@ struct ProgressStreamSession: Sendable {
                             case .startCloseTimer:
                                 let timeout = self.configuration.closeTimeout
                                 group.addTask {
-                                    try? await Task.sleep(for: timeout)
+                                    try? await loop.sleep(for: timeout)
                                     input.yield(.closeTimedOut)
                                 }
                             case .finish(let why):

@@ -45,6 +45,8 @@ public final class ReferenceServer: Sendable {
     private let connections: ConnectionRegistry
     /// Where the server is in its lifecycle.
     private let lifecycle = ServerLifecycle()
+    /// The loops the server's connections and jobs run on.
+    private let eventLoopGroup: any EventLoopGroup
 
     private init(
         listener: NIOAsyncChannel<EventLoopFuture<Negotiated>, Never>,
@@ -52,9 +54,11 @@ public final class ReferenceServer: Sendable {
         configuration: ReferenceServerConfiguration,
         store: JobStore,
         router: ReferenceRouter,
+        eventLoopGroup: any EventLoopGroup,
         events: @escaping @Sendable (ReferenceServerEvent) -> Void
     ) {
         self.listener = listener
+        self.eventLoopGroup = eventLoopGroup
         self.connections = connections
         self.localAddress = listener.channel.localAddress!
         self.configuration = configuration
@@ -103,6 +107,7 @@ public final class ReferenceServer: Sendable {
             configuration: configuration,
             store: store,
             router: router,
+            eventLoopGroup: eventLoopGroup,
             events: events
         )
     }
@@ -133,7 +138,11 @@ public final class ReferenceServer: Sendable {
             group.addTask {
                 await withDiscardingTaskGroup { jobs in
                     for await ticket in self.store.tickets {
-                        jobs.addTask { await self.runJob(ticket) }
+                        // A job's timer runs on a loop too, so its sleeps need no other thread.
+                        let loop = self.eventLoopGroup.next()
+                        jobs.addTask(executorPreference: EventLoopTaskExecutor(loop)) {
+                            await self.runJob(ticket, on: loop)
+                        }
                     }
                     jobs.cancelAll()
                 }
@@ -342,12 +351,11 @@ extension ReferenceServer {
 
     /// Publishes the job's items on schedule (deadline-based, so a late wake-up does not delay later items), then
     /// keeps the finished job for the retention time.
-    private func runJob(_ ticket: JobStore.Ticket) async {
-        let clock = ContinuousClock()
-        let start = clock.now
+    private func runJob(_ ticket: JobStore.Ticket, on loop: any EventLoop) async {
+        let start = ContinuousClock.now
         for item in 1...ticket.creation.totalItems {
             do {
-                try await clock.sleep(until: start + ticket.creation.itemInterval * item)
+                try await loop.sleep(until: start + ticket.creation.itemInterval * item)
             } catch {
                 return
             }
@@ -363,7 +371,7 @@ extension ReferenceServer {
             if message.isFinal { break }
         }
         do {
-            try await clock.sleep(for: self.configuration.retention)
+            try await loop.sleep(for: self.configuration.retention)
         } catch {
             return
         }
