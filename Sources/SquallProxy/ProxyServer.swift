@@ -539,15 +539,21 @@ public actor ProxyServer {
                 }
             }
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try self.acceptConnection(channel)
+                // Clients report their port once connected, so the origin may come a moment after the accept.
+                guard let origins = self.origins, let port = channel.remoteAddress?.port else {
+                    return channel.eventLoop.makeCompletedFuture {
+                        try self.acceptConnection(channel, origin: nil)
+                    }
+                }
+                return origins.origin(ofPort: port, on: channel.eventLoop).flatMapThrowing { origin in
+                    try self.acceptConnection(channel, origin: origin)
                 }
             }
     }
 
     /// Runs on the new connection's event loop before any byte is read: registers the connection and installs the
     /// handler, so no byte or EOF can be missed.
-    private nonisolated func acceptConnection(_ channel: any Channel) throws {
+    private nonisolated func acceptConnection(_ channel: any Channel, origin: ConnectionOrigin?) throws {
         let (id, faults, version, context, blackHoled) = self.shared.withLock { shared in
             let id: UInt64
             if let accepted = shared.acceptedIDs.removeValue(forKey: ObjectIdentifier(channel)) {
@@ -567,7 +573,6 @@ public actor ProxyServer {
             )
             return (id, shared.configuration.faults, shared.faultsVersion, context, shared.blackout == .blackhole)
         }
-        let origin = channel.remoteAddress?.port.flatMap { self.origins?.origin(ofPort: $0) }
         let connection = ProxyConnection(
             id: id,
             origin: origin,

@@ -48,10 +48,9 @@ struct HTTPExchange: Sendable {
             let channel = try await ClientBootstrap(group: self.eventLoopGroup)
                 .connectTimeout(TimeAmount(self.timeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bindingSourcePort(toward: self.server.host, for: self.sourcePorts)
                 .connect(to: self.server) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        self.sourcePorts?.report(channel)
+                        try self.sourcePorts?.observe(channel)
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
                             wrappingChannelSynchronously: channel

@@ -48,10 +48,9 @@ struct ProgressWebSocket: Sendable {
             let negotiation = try await ClientBootstrap(group: self.eventLoopGroup)
                 .connectTimeout(TimeAmount(self.timeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bindingSourcePort(toward: self.server.host, for: self.sourcePorts)
                 .connect(to: self.server) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        self.sourcePorts?.report(channel)
+                        try self.sourcePorts?.observe(channel)
                         let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(self.timeout)) {
                             timedOut.store(true, ordering: .relaxed)
                             channel.close(promise: nil)

@@ -1,45 +1,73 @@
 import NIOCore
-import NIOPosix
 
-/// Told the local port of every connection the client opens — before the connect, so the far end can look it up the
-/// moment it accepts — and told again when the connection closes.
+/// Told of every connection the client opens: that a connect is about to start, then its local port once it is
+/// connected (or that it failed), and again when it closes.
 ///
 /// A test harness uses it to learn which client a connection through its proxy belongs to (Squall's scenarios key
-/// fault targeting on it); the app's own logic never needs it. Ports are observed only toward an IPv4 address
-/// literal such as `127.0.0.1`: the socket is bound to port 0 of that family before connecting.
+/// fault targeting on it); the app's own logic never needs it. The client does not bind a port before connecting —
+/// the kernel picks it at connect, which is far cheaper than a bind to port 0 with thousands of sockets open — so the
+/// harness learns the port a moment after the far end may have accepted; ``connecting`` lets it know a report is
+/// on its way.
 public struct SourcePortObserver: Sendable {
-    /// Called on the connection's event loop with its local port, before the connect.
-    public var opening: @Sendable (_ port: Int) -> Void
-    /// Called once the connection has closed.
+    /// Called on the connection's event loop just before the connect; returns a number naming this attempt.
+    public var connecting: @Sendable () -> UInt64
+    /// Called on the connection's event loop once connected, with the attempt's number and the local port.
+    public var connected: @Sendable (_ attempt: UInt64, _ port: Int) -> Void
+    /// Called when the attempt ended without a connection.
+    public var failed: @Sendable (_ attempt: UInt64) -> Void
+    /// Called once a connection that was reported connected has closed.
     public var closed: @Sendable (_ port: Int) -> Void
 
     /// Creates an observer.
-    public init(opening: @escaping @Sendable (_ port: Int) -> Void, closed: @escaping @Sendable (_ port: Int) -> Void) {
-        self.opening = opening
+    public init(
+        connecting: @escaping @Sendable () -> UInt64,
+        connected: @escaping @Sendable (_ attempt: UInt64, _ port: Int) -> Void,
+        failed: @escaping @Sendable (_ attempt: UInt64) -> Void,
+        closed: @escaping @Sendable (_ port: Int) -> Void
+    ) {
+        self.connecting = connecting
+        self.connected = connected
+        self.failed = failed
         self.closed = closed
     }
 }
 
-extension ClientBootstrap {
-    /// Binds the socket to a free local port (on 127.0.0.1 toward loopback) before connecting when `observer` is set
-    /// and `host` is an IPv4 literal, so ``SourcePortObserver/report(_:)`` knows the port in the channel initializer.
-    func bindingSourcePort(toward host: String, for observer: SourcePortObserver?) -> ClientBootstrap {
-        // Toward loopback the socket stays on loopback; toward another IPv4 address the kernel picks the interface.
-        let localHost = host.hasPrefix("127.") ? "127.0.0.1" : "0.0.0.0"
-        guard observer != nil, let local = try? SocketAddress(ipAddress: localHost, port: 0),
-            (try? SocketAddress(ipAddress: host, port: 0))?.protocol == .inet
-        else { return self }
-        // SO_REUSEADDR: a port still in TIME_WAIT from an earlier connection may be bound again.
-        return self.channelOption(.socketOption(.so_reuseaddr), value: 1).bind(to: local)
-    }
-}
-
 extension SourcePortObserver {
-    /// Reports the channel's local port now and when it closes; call it from the channel initializer.
-    func report(_ channel: any Channel) {
-        guard let port = channel.localAddress?.port, port != 0 else { return }
-        self.opening(port)
-        let closed = self.closed
-        channel.closeFuture.whenComplete { _ in closed(port) }
+    /// Reports the channel's connect to this observer; call it from the channel initializer, before the connect.
+    func observe(_ channel: any Channel) throws {
+        try channel.pipeline.syncOperations.addHandler(Reporter(observer: self, attempt: self.connecting()))
+    }
+
+    /// Reports the connection once it is active, or its failure if it never becomes active.
+    private final class Reporter: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = NIOAny
+
+        private let observer: SourcePortObserver
+        private let attempt: UInt64
+        private var reported = false
+
+        init(observer: SourcePortObserver, attempt: UInt64) {
+            self.observer = observer
+            self.attempt = attempt
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            self.reported = true
+            if let port = context.channel.localAddress?.port, port != 0 {
+                self.observer.connected(self.attempt, port)
+                let closed = self.observer.closed
+                context.channel.closeFuture.whenComplete { _ in closed(port) }
+            } else {
+                self.observer.failed(self.attempt)
+            }
+            context.fireChannelActive()
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+
+        func handlerRemoved(context: ChannelHandlerContext) {
+            guard !self.reported else { return }
+            self.reported = true
+            self.observer.failed(self.attempt)
+        }
     }
 }

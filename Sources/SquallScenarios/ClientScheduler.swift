@@ -113,10 +113,7 @@ struct ClientScheduler: Sendable {
                 clientId: planned.id,
                 strategy: strategy,
                 seed: planned.seed,
-                sourcePorts: SourcePortObserver(
-                    opening: { [origins] port in origins.register(port: port, client: planned.id) },
-                    closed: { [origins] port in origins.unregister(port: port, client: planned.id) }
-                )
+                sourcePorts: SourcePortObserver(origins: origins, client: planned.id)
             ),
             eventLoopGroup: loop
         )

@@ -1,3 +1,4 @@
+import Foundation
 import SquallBenchmarks
 import SquallFaults
 import SquallProxy
@@ -72,6 +73,36 @@ import Testing
             // Two listeners (one per loop) may accept the two in either order, so the ids may come either way.
             #expect(proxy.connections.map(\.client).sorted { ($0 ?? "") < ($1 ?? "") } == [nil, "web-1"])
             _ = sockets
+        }
+    }
+
+    @Test func aClientThatReportsItsPortAfterConnectingIsStillTargeted() async throws {
+        // As the reference clients do: announce, let the kernel pick the port at connect, report it afterwards. The
+        // proxy has accepted by then and waits for the report before it applies its faults.
+        var refuse = try fault(.refuse)
+        refuse.clients = ["web-2"]
+        try await self.withOriginProxy(faults: [refuse]) { proxy, origins in
+            let port = proxy.port
+            let outcomes = try await blocking { () throws -> [String: BlockingSocket.ReadOutcome] in
+                var outcomes: [String: BlockingSocket.ReadOutcome] = [:]
+                for client in ["web-1", "web-2"] {
+                    let announced = origins.announce(client: client)
+                    let socket = try BlockingSocket(port: port)
+                    // An unreported connection made while the announced one is outstanding is nobody's.
+                    let stranger = try BlockingSocket(port: port)
+                    Thread.sleep(forTimeInterval: 0.05)
+                    origins.connected(serial: announced.serial, port: socket.localPort)
+                    if client != "web-2" { try socket.send("hi") }
+                    try stranger.send("yo")
+                    outcomes[client] = socket.read(timeout: 5)
+                    outcomes["stranger of \(client)"] = stranger.read(timeout: 5)
+                }
+                return outcomes
+            }
+            #expect(outcomes["web-2"] == .reset, "the selected client is refused once it reports")
+            #expect(outcomes["web-1"] == .data(Array("hi".utf8)), "another client is left alone")
+            #expect(outcomes["stranger of web-1"] == .data(Array("yo".utf8)))
+            #expect(outcomes["stranger of web-2"] == .data(Array("yo".utf8)))
         }
     }
 

@@ -1,0 +1,14 @@
+import SquallProxy
+import SquallReferenceClient
+
+extension SourcePortObserver {
+    /// Reports `client`'s connections to `origins`, so the run's proxies know which client each connection is.
+    init(origins: ConnectionOriginRegistry, client: String) {
+        self.init(
+            connecting: { origins.announce(client: client).serial },
+            connected: { serial, port in origins.connected(serial: serial, port: port) },
+            failed: { serial in origins.abandon(serial: serial) },
+            closed: { port in origins.unregister(port: port, client: client) }
+        )
+    }
+}
