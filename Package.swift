@@ -39,7 +39,8 @@ let package = Package(
         .target(
             name: "SquallServices",
             dependencies: [
-                .product(name: "NIOCore", package: "swift-nio")
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: upcomingFeatures
         ),

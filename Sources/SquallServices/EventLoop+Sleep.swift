@@ -6,24 +6,23 @@ extension EventLoop {
     ///
     /// A task that runs on this loop (see ``EventLoopTaskExecutor``) and calls `Task.sleep` hops three times per
     /// sleep: to the global executor's timer thread, to one of its worker threads, and back to the loop through a
-    /// wake-up. In a reconnect storm of thousands of clients, each with its own timers, those hops cost about a
-    /// fifth of the process's CPU. Here the loop fires the timer itself and resumes the task in the same tick.
+    /// wake-up. Here the loop fires the timer itself (``LoopTimers``, at most a millisecond late) and resumes the task
+    /// in the same tick.
     ///
-    /// Cancellation resumes the task at once; the loop's timer is left to fire later and do nothing, because
-    /// removing a timer from a NIO loop scans all of its pending timers. As with any work scheduled on a loop, the
-    /// loop must not have shut down when the sleep starts (NIO drops the timer); one that shuts down during the
-    /// sleep ends it.
+    /// Cancellation resumes the task at once. As with any work scheduled on a loop, the loop must not have shut down
+    /// when the sleep starts (NIO drops the work); one that shuts down during the sleep ends it.
     ///
     /// - Throws: `CancellationError` when the task is cancelled first, or the loop is shutting down.
     package func sleep(for duration: Duration) async throws(CancellationError) {
         let sleeper = LoopSleeper()
+        let deadline = NIODeadline.now() + TimeAmount(duration)
         let fired = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 guard sleeper.wait(continuation) else { return }
-                do {
-                    _ = try self.scheduleCallback(in: TimeAmount(duration), handler: sleeper)
-                } catch {
-                    sleeper.wake(fired: false)
+                if self.inEventLoop {
+                    LoopTimers.current(on: self).add(sleeper, deadline: deadline)
+                } else {
+                    self.execute { LoopTimers.current(on: self).add(sleeper, deadline: deadline) }
                 }
             }
         } onCancel: {
@@ -42,7 +41,7 @@ extension EventLoop {
 }
 
 /// One sleeping task's continuation, resumed exactly once: by its timer, its cancellation or the loop's shutdown.
-private final class LoopSleeper: NIOScheduledCallbackHandler, Sendable {
+final class LoopSleeper: Sendable {
     private enum State {
         case idle
         case waiting(CheckedContinuation<Bool, Never>)
@@ -70,13 +69,5 @@ private final class LoopSleeper: NIOScheduledCallbackHandler, Sendable {
             return continuation
         }
         continuation?.resume(returning: fired)
-    }
-
-    func handleScheduledCallback(eventLoop: some EventLoop) {
-        self.wake(fired: true)
-    }
-
-    func didCancelScheduledCallback(eventLoop: some EventLoop) {
-        self.wake(fired: false)
     }
 }

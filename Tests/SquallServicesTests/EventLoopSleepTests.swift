@@ -18,6 +18,30 @@ import Testing
         #expect(onLoop)
     }
 
+    @Test func sleepsEndInDeadlineOrderWhateverOrderTheyStartIn() async throws {
+        // The loop's timers arm one NIO timer for the earliest pending millisecond: a short sleep started after a
+        // long one must be armed for anew, not wait behind it.
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let start = ContinuousClock.now
+        let order = await withTaskGroup(of: (Int, Duration).self) { group in
+            for milliseconds in [400, 200, 30, 30, 5] {
+                group.addTask(executorPreference: EventLoopTaskExecutor(loop)) {
+                    try? await loop.sleep(for: .milliseconds(milliseconds))
+                    return (milliseconds, ContinuousClock.now - start)
+                }
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+            var order: [(Int, Duration)] = []
+            for await ended in group { order.append(ended) }
+            return order
+        }
+        #expect(order.map(\.0) == [5, 30, 30, 200, 400])
+        for (milliseconds, elapsed) in order {
+            #expect(elapsed >= .milliseconds(milliseconds), "never early")
+        }
+        #expect(order[0].1 < .milliseconds(200), "the short sleep did not wait for the long ones: \(order[0].1)")
+    }
+
     @Test func aSleepUntilAPastDeadlineReturnsAtOnce() async throws {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let start = ContinuousClock.now
