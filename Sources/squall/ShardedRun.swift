@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SquallScenarios
 
 /// `squall run --shards N` on one machine: one `squall run --shard i/N` child process per shard, all starting at
@@ -26,6 +27,12 @@ struct ShardedRun {
         if !self.quiet {
             print("▶ \(scenario.name): \(scenario.clientCount) clients in \(self.count) shards, starting at \(start)")
         }
+        // Each shard's event loops share this machine's cores with the other shards': a loop per core in every shard
+        // would only make the loops take turns. Unless the user set it, each shard gets its share of the cores.
+        let loopCount = "NIO_SINGLETON_GROUP_LOOP_COUNT"
+        let environment =
+            ProcessInfo.processInfo.environment[loopCount] == nil
+            ? [loopCount: String(max(1, System.coreCount / self.count))] : [:]
         var children: [ChildProcess] = []
         do {
             for index in 0..<self.count {
@@ -37,7 +44,7 @@ struct ShardedRun {
                 children.append(
                     try await ChildProcess.start(
                         arguments: arguments,
-                        environment: [:],
+                        environment: environment,
                         part: "shard \(index)",
                         grace: .seconds(10)
                     )
