@@ -52,11 +52,21 @@ enum DescriptorBudget {
         let needed = Self.needed(scenario, shard: shard)
         let limit = Self.raiseLimit()
         guard needed <= limit else {
+            // The fewest shards (processes, each under its own limit) that fit, up to the 64 `--shards` allows.
+            let shards = (2...64).first { count in
+                Self.needed(scenario, shard: Shard(index: 0, count: (shard?.count ?? 1) * count)) <= limit
+            }
+            let advice =
+                shard == nil
+                ? shards.map {
+                    "Run fewer clients, split the run (`squall run --shards \($0)`), or raise the hard limit."
+                }
+                : nil
             throw .beyondHarness(
                 reason:
                     "\(shard.map { "shard \($0) of " } ?? "")\(scenario.clientCount) clients need about \(needed) file descriptors in this process (6 per "
                     + "reference client at the peak of a reconnect storm, \(Self.reserve) spare), but the limit is \(limit) "
-                    + "(`ulimit -n`). Run fewer clients, or raise the hard limit."
+                    + "(`ulimit -n`). " + (advice ?? "Run fewer clients, use more shards, or raise the hard limit.")
             )
         }
     }

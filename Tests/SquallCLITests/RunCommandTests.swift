@@ -151,6 +151,8 @@ import Testing
         #expect(process.terminationStatus == 75, "\(text)")
         #expect(text.contains("200 clients need about 1456 file descriptors"), "\(text)")
         #expect(text.contains("the limit is 1000"), "\(text)")
+        // 200 clients need 1 456 descriptors; 2 shards of 100 need 856 each.
+        #expect(text.contains("`squall run --shards 2`"), "\(text)")
         #expect(!FileManager.default.fileExists(atPath: output + "/crowd"), "nothing ran, no report folder is left")
     }
 
