@@ -40,13 +40,18 @@ public final class ConnectionOriginRegistry: Sendable {
         var connectionsByClient: [String: Int] = [:]
         var pending: [UInt64: ConnectionOrigin] = [:]
         var nextSerial: UInt64 = 1
+        /// No connect announced before this serial is pending (advanced lazily: serials only grow).
+        var oldestCandidate: UInt64 = 1
         var waiters: [Waiter] = []
         var nextWaiter: UInt64 = 1
 
         /// Removes and returns the waiters a change resolved, with their answers.
         mutating func resolvedWaiters() -> [Resolution] {
             guard !self.waiters.isEmpty else { return [] }
-            let oldestPending = self.pending.keys.min() ?? .max
+            while self.oldestCandidate < self.nextSerial, self.pending[self.oldestCandidate] == nil {
+                self.oldestCandidate += 1
+            }
+            let oldestPending = self.oldestCandidate < self.nextSerial ? self.oldestCandidate : .max
             var resolved: [Resolution] = []
             self.waiters.removeAll { waiter in
                 if let origin = self.byPort[waiter.port] {

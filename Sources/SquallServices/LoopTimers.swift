@@ -6,7 +6,7 @@ import NIOPosix
 ///
 /// NIO keeps a loop's timers in one heap, and cancelling a timer (as every connect timeout, request deadline and idle
 /// handler does when its connection finishes first) scans the whole heap. With every client's and job's timers in
-/// it — some 10 000 per loop in a 5 000-client run — cancelling cost about 6 % of a reconnect storm's CPU
+/// it — thousands per loop in a 5 000-client run — cancelling cost about 6 % of a reconnect storm's CPU
 /// (`perf record`). Here the sleeps are grouped by the millisecond they are due in, so NIO's heap holds one timer per
 /// loop for them, and a sleep resumes at most a millisecond after its deadline.
 final class LoopTimers: Sendable {
