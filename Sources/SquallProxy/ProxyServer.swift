@@ -540,12 +540,15 @@ public actor ProxyServer {
             }
             .childChannelInitializer { [self] channel in
                 // Clients report their port once connected, so the origin may come a moment after the accept.
-                guard let origins = self.origins, let port = channel.remoteAddress?.port else {
+                guard let origins = self.origins, let port = channel.remoteAddress?.port,
+                    let listening = channel.localAddress?.port
+                else {
                     return channel.eventLoop.makeCompletedFuture {
                         try self.acceptConnection(channel, origin: nil)
                     }
                 }
-                return origins.origin(ofPort: port, on: channel.eventLoop).flatMapThrowing { origin in
+                return origins.origin(ofPort: port, toPort: listening, on: channel.eventLoop).flatMapThrowing {
+                    origin in
                     try self.acceptConnection(channel, origin: origin)
                 }
             }

@@ -6,9 +6,9 @@ extension SourcePortObserver {
     init(origins: ConnectionOriginRegistry, client: String) {
         self.init(
             connecting: { origins.announce(client: client).serial },
-            connected: { serial, port in origins.connected(serial: serial, port: port) },
+            connected: { serial, port, toPort in origins.connected(serial: serial, port: port, toPort: toPort) },
             failed: { serial in origins.abandon(serial: serial) },
-            closed: { port in origins.unregister(port: port, client: client) }
+            closed: { port, toPort in origins.unregister(port: port, toPort: toPort, client: client) }
         )
     }
 }

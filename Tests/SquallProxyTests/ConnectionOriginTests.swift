@@ -40,7 +40,9 @@ import Testing
     private func connect(_ port: Int, as client: String?, _ origins: ConnectionOriginRegistry) throws -> BlockingSocket
     {
         guard let client else { return try BlockingSocket(port: port) }
-        return try BlockingSocket(port: port) { localPort in origins.register(port: localPort, client: client) }
+        return try BlockingSocket(port: port) { localPort in
+            origins.register(port: localPort, toPort: port, client: client)
+        }
     }
 
     @Test func aFaultWithAClientSelectorHitsOnlyThoseClients() async throws {
@@ -91,7 +93,7 @@ import Testing
                     // An unreported connection made while the announced one is outstanding is nobody's.
                     let stranger = try BlockingSocket(port: port)
                     Thread.sleep(forTimeInterval: 0.05)
-                    origins.connected(serial: announced.serial, port: socket.localPort)
+                    origins.connected(serial: announced.serial, port: socket.localPort, toPort: port)
                     if client != "web-2" { try socket.send("hi") }
                     try stranger.send("yo")
                     outcomes[client] = socket.read(timeout: 5)
