@@ -92,11 +92,7 @@ final class HTTPRequestCollector: ChannelInboundHandler, RemovableChannelHandler
         guard let context = self.context else { return }
         let pipeline = context.pipeline.syncOperations
         do {
-            if webSocket {
-                try WebSocketFrameCutter.install(after: self.decoder, in: pipeline)
-            } else {
-                try pipeline.addHandler(PlainBytesHandler(), position: .after(self.decoder))
-            }
+            try SwitchedStreamInspection.install(webSocket: webSocket, after: self.decoder, in: pipeline)
             pipeline.removeHandler(context: context, promise: nil)
             pipeline.removeHandler(self.decoder, promise: nil)
         } catch {

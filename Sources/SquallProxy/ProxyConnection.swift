@@ -72,8 +72,6 @@ final class ProxyConnection {
     private var raw: (client: Bool, server: Bool) = (false, true)
     /// The server's answer inspection, from the first upgrade request written until the server switches.
     private var answerCollector: UpgradeAnswerCollector?
-    /// Whether the last upgrade request written asked for WebSocket (or another protocol, such as `h2c`).
-    private var upgradeIsWebSocket = true
     private var burstQueue: [ByteBuffer] = []
     private var burstTimer: Scheduled<Void>?
     private var burstPeriod = TimeAmount.seconds(1)
@@ -635,14 +633,13 @@ final class ProxyConnection {
         in pipeline: ChannelPipeline.SynchronousOperations,
         webSocket: Bool
     ) throws {
-        self.upgradeIsWebSocket = webSocket
         if let collector = self.answerCollector {
             return collector.expectAnswer(webSocket: webSocket)
         }
         guard self.raw.server else { return }
         self.answerCollector = try UpgradeAnswerCollector.install(after: encoder, in: pipeline, webSocket: webSocket) {
-            [self] status in
-            self.upgradeAnswered(status: status)
+            [self] status, webSocket in
+            self.upgradeAnswered(status: status, webSocket: webSocket)
         }
         self.raw.server = false
     }
@@ -651,13 +648,12 @@ final class ProxyConnection {
     /// bytes) from now on: frame inspection (or plain bytes) replaces request inspection, and each pipeline's HTTP
     /// encoder leaves (making way for NIO's frame encoder, for WebSocket). Otherwise the client's stream goes on as
     /// HTTP.
-    private func upgradeAnswered(status: Int) {
+    private func upgradeAnswered(status: Int, webSocket: Bool) {
         guard status == 101 else {
             self.afterUpgrade = nil
             self.requestCollector?.continueHTTP()
             return
         }
-        let webSocket = self.upgradeIsWebSocket
         self.requestCollector?.switchProtocols(toWebSocket: webSocket)
         self.requestCollector = nil
         self.answerCollector = nil

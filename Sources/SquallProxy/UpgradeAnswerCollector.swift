@@ -27,7 +27,7 @@ final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandl
 
     private let tap: RecordingTap
     private let decoder: ByteToMessageHandler<HTTPResponseDecoder>
-    private let answered: (_ status: Int) -> Void
+    private let answered: (_ status: Int, _ webSocket: Bool) -> Void
     private var state = State.awaitingHead
     /// Whether the request awaiting its answer asked for WebSocket.
     private var webSocket: Bool
@@ -36,7 +36,7 @@ final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandl
         tap: RecordingTap,
         decoder: ByteToMessageHandler<HTTPResponseDecoder>,
         webSocket: Bool,
-        answered: @escaping (Int) -> Void
+        answered: @escaping (Int, Bool) -> Void
     ) {
         self.webSocket = webSocket
         self.tap = tap
@@ -49,13 +49,14 @@ final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandl
     ///
     /// - Parameters:
     ///   - webSocket: whether the request asks for WebSocket (after a 101 the stream is frames, else plain bytes).
-    ///   - answered: called with the answer's status, after its head went on.
+    ///   - answered: called with the answer's status and whether the request answered asked for WebSocket, after
+    ///     the answer's head went on.
     /// - Returns: the collector.
     static func install(
         after handler: any ChannelHandler,
         in pipeline: ChannelPipeline.SynchronousOperations,
         webSocket: Bool,
-        answered: @escaping (_ status: Int) -> Void
+        answered: @escaping (_ status: Int, _ webSocket: Bool) -> Void
     ) throws -> UpgradeAnswerCollector {
         let tap = RecordingTap(recording: RecordingTap.Recording())
         let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
@@ -84,7 +85,7 @@ final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandl
             context.fireChannelRead(
                 self.wrapInboundOut(.data(bytes, receivedAt: .now(), unit: .upgradeResponse(status: 101)))
             )
-            self.answered(101)
+            self.answered(101, self.webSocket)
         case (.awaitingHead, .head(let head)):
             self.state = .passingThrough
             let bytes = self.tap.recording.takeAll()
@@ -92,17 +93,13 @@ final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandl
             context.fireChannelRead(
                 self.wrapInboundOut(.data(bytes, receivedAt: .now(), unit: .upgradeResponse(status: status)))
             )
-            self.answered(status)
+            self.answered(status, self.webSocket)
         case (.switching, .end):
             // Frames (or plain bytes) follow: their handlers go in right after the decoder, which hands them what
             // it holds as it leaves.
             let pipeline = context.pipeline.syncOperations
             do {
-                if self.webSocket {
-                    try WebSocketFrameCutter.install(after: self, in: pipeline)
-                } else {
-                    try pipeline.addHandler(PlainBytesHandler(), position: .after(self))
-                }
+                try SwitchedStreamInspection.install(webSocket: self.webSocket, after: self, in: pipeline)
             } catch {
                 return context.fireErrorCaught(error)
             }

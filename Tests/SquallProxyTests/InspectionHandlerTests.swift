@@ -199,7 +199,8 @@ import Testing
         let encoder = HTTPRequestEncoder()
         try channel.pipeline.syncOperations.addHandler(encoder)
         _ = try UpgradeAnswerCollector.install(after: encoder, in: channel.pipeline.syncOperations, webSocket: true) {
-            status in
+            status,
+            _ in
             box.statuses.append(status)
         }
         var headers = HTTPHeaders()
@@ -245,6 +246,7 @@ import Testing
         let encoder = HTTPRequestEncoder()
         try channel.pipeline.syncOperations.addHandler(encoder)
         _ = try UpgradeAnswerCollector.install(after: encoder, in: channel.pipeline.syncOperations, webSocket: false) {
+            _,
             _ in
         }
         var headers = HTTPHeaders()
