@@ -72,11 +72,13 @@ struct HTTPExchange: Sendable {
                     headers.add(name: "Content-Type", value: "application/json")
                     headers.add(name: "Content-Length", value: String(body.count))
                 }
-                try await outbound.write(
+                // The whole request in one write: one flush, one segment on the wire.
+                var request: [HTTPClientRequestPart] = [
                     .head(HTTPRequestHead(version: .http1_1, method: method, uri: target, headers: headers))
-                )
-                if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-                try await outbound.write(.end(nil))
+                ]
+                if let body { request.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                request.append(.end(nil))
+                try await outbound.write(contentsOf: request)
                 var status: HTTPResponseStatus?
                 var received: [UInt8] = []
                 for try await part in inbound {

@@ -16,8 +16,9 @@ final class JobStore: Sendable {
 
     /// A WebSocket stream receiving a job's messages.
     struct Subscriber: Sendable {
-        /// Called with each new message, in `seq` order.
-        var send: @Sendable (ProgressMessage) -> Void
+        /// Called with messages in `seq` order: once with every message after the subscriber's `lastSeq` (when there
+        /// are any), so a replay goes out as one write, then with each new message.
+        var send: @Sendable ([ProgressMessage]) -> Void
         /// Called when the server ends the stream while the job still runs.
         var end: @Sendable (ProgressStreamEnd) -> Void
     }
@@ -98,9 +99,8 @@ final class JobStore: Sendable {
     func subscribe(jobId: String, after lastSeq: Int, _ subscriber: Subscriber) -> Int? {
         self.state.withLock { state in
             guard var job = state.jobs[jobId] else { return nil }
-            for message in job.progress.messages(after: lastSeq) {
-                subscriber.send(message)
-            }
+            let replay = job.progress.messages(after: lastSeq)
+            if !replay.isEmpty { subscriber.send(Array(replay)) }
             guard job.progress.status == .running, !state.isShutDown else {
                 if job.progress.status == .running { subscriber.end(.shutdown) }
                 return nil
@@ -130,7 +130,7 @@ final class JobStore: Sendable {
                 return nil
             }
             for subscriber in job.subscribers.values {
-                subscriber.send(message)
+                subscriber.send([message])
             }
             if message.isFinal { job.subscribers = [:] }
             state.jobs[jobId] = job

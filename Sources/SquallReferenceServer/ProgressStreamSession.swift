@@ -21,7 +21,8 @@ struct ProgressStreamSession: Sendable {
 
     /// Serves the stream until the job ends, the client leaves or a timeout closes it.
     func serve(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
-        let (inputs, input) = AsyncStream<ProgressStreamStateMachine.Event>.makeStream()
+        // Events come in batches (a replay is one); the frames a batch produces go out in one write.
+        let (inputs, input) = AsyncStream<[ProgressStreamStateMachine.Event]>.makeStream()
         // The machine's keep-alive clock: milliseconds since the stream opened, on the monotonic clock.
         let origin = ContinuousClock.now
         let now: @Sendable () -> Double = { (ContinuousClock.now - origin).milliseconds }
@@ -36,46 +37,57 @@ struct ProgressStreamSession: Sendable {
                     group.addTask { await Self.read(inbound, into: input, now: now) }
                     group.addTask {
                         while (try? await loop.sleep(for: tick)) != nil {
-                            input.yield(.tick(now: now()))
+                            input.yield([.tick(now: now())])
                         }
                     }
                     var reason = "connection lost"
-                    loop: for await event in inputs {
-                        for action in machine.handle(event) {
-                            switch action {
-                            case .send(let frame):
-                                do {
-                                    try await outbound.write(Self.frame(frame, jobId: self.jobId))
-                                } catch {
-                                    reason = "write failed: \(error)"
+                    loop: for await events in inputs {
+                        var frames: [WebSocketFrame] = []
+                        for event in events {
+                            for action in machine.handle(event) {
+                                if case .send(let frame) = action {
+                                    frames.append(Self.frame(frame, jobId: self.jobId))
+                                    continue
+                                }
+                                // Any other action comes after the frames before it are out.
+                                if let failure = await Self.write(&frames, to: outbound) {
+                                    reason = failure
                                     break loop
                                 }
-                            case .subscribe(let lastSeq):
-                                self.events(
-                                    ReferenceServerEvent(
-                                        time: ReferenceServerEvent.now(),
+                                switch action {
+                                case .send:
+                                    continue
+                                case .subscribe(let lastSeq):
+                                    self.events(
+                                        ReferenceServerEvent(
+                                            time: ReferenceServerEvent.now(),
+                                            jobId: self.jobId,
+                                            kind: .streamOpened(lastSeq: lastSeq)
+                                        )
+                                    )
+                                    subscription = self.store.subscribe(
                                         jobId: self.jobId,
-                                        kind: .streamOpened(lastSeq: lastSeq)
+                                        after: lastSeq,
+                                        JobStore.Subscriber(
+                                            send: { input.yield($0.map { .message($0) }) },
+                                            end: { input.yield([.serverEnded($0)]) }
+                                        )
                                     )
-                                )
-                                subscription = self.store.subscribe(
-                                    jobId: self.jobId,
-                                    after: lastSeq,
-                                    JobStore.Subscriber(
-                                        send: { input.yield(.message($0)) },
-                                        end: { input.yield(.serverEnded($0)) }
-                                    )
-                                )
-                            case .startCloseTimer:
-                                let timeout = self.configuration.closeTimeout
-                                group.addTask {
-                                    try? await loop.sleep(for: timeout)
-                                    input.yield(.closeTimedOut)
+                                case .startCloseTimer:
+                                    let timeout = self.configuration.closeTimeout
+                                    group.addTask {
+                                        try? await loop.sleep(for: timeout)
+                                        input.yield([.closeTimedOut])
+                                    }
+                                case .finish(let why):
+                                    reason = why
+                                    break loop
                                 }
-                            case .finish(let why):
-                                reason = why
-                                break loop
                             }
+                        }
+                        if let failure = await Self.write(&frames, to: outbound) {
+                            reason = failure
+                            break loop
                         }
                     }
                     input.finish()
@@ -98,32 +110,49 @@ struct ProgressStreamSession: Sendable {
         )
     }
 
+    /// Writes `frames` in one write (one flush) and empties them.
+    ///
+    /// - Returns: why the write failed, or nil.
+    private static func write(
+        _ frames: inout [WebSocketFrame],
+        to outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>
+    ) async -> String? {
+        guard !frames.isEmpty else { return nil }
+        defer { frames.removeAll(keepingCapacity: true) }
+        do {
+            try await outbound.write(contentsOf: frames)
+            return nil
+        } catch {
+            return "write failed: \(error)"
+        }
+    }
+
     /// Feeds the client's frames to the session until its side ends.
     private static func read(
         _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
-        into input: AsyncStream<ProgressStreamStateMachine.Event>.Continuation,
+        into input: AsyncStream<[ProgressStreamStateMachine.Event]>.Continuation,
         now: @Sendable () -> Double
     ) async {
         do {
             for try await frame in inbound {
                 switch frame.opcode {
                 case .text:
-                    input.yield(.text(String(buffer: frame.unmaskedData)))
+                    input.yield([.text(String(buffer: frame.unmaskedData))])
                 case .ping:
-                    input.yield(.ping(payload: Array(frame.unmaskedData.readableBytesView)))
+                    input.yield([.ping(payload: Array(frame.unmaskedData.readableBytesView))])
                 case .pong:
-                    input.yield(.pong(now: now()))
+                    input.yield([.pong(now: now())])
                 case .connectionClose:
                     var data = frame.unmaskedData
-                    input.yield(.peerClose(code: data.readInteger(as: UInt16.self).map(Int.init)))
+                    input.yield([.peerClose(code: data.readInteger(as: UInt16.self).map(Int.init))])
                     return
                 default:
                     continue
                 }
             }
-            input.yield(.peerGone(reason: "client disconnected"))
+            input.yield([.peerGone(reason: "client disconnected")])
         } catch {
-            input.yield(.peerGone(reason: "connection lost: \(error)"))
+            input.yield([.peerGone(reason: "connection lost: \(error)")])
         }
     }
 
