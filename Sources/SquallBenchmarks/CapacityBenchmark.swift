@@ -13,6 +13,8 @@ public struct CapacityBenchmark: Sendable {
     public struct Trial: Sendable {
         /// Clients in the trial.
         public var clients: Int
+        /// Processes the trial ran in (1: this one; more: `squall run --shards`).
+        public var shards: Int
         /// The run's record (nil when the run could not start, e.g. beyond the descriptor limit).
         public var record: RunRecord?
         /// Why it could not run.
@@ -34,34 +36,50 @@ public struct CapacityBenchmark: Sendable {
     public var maximum: Int
     /// Bisection steps after the first unhealthy trial.
     public var refinements: Int
+    /// Processes each trial runs in: 1 runs it here; more splits its clients over that many `squall run --shard`
+    /// processes (the caller's ``run(trial:report:)`` closure starts them), each under its own descriptor limit.
+    public var shards: Int
 
     /// Creates a benchmark.
-    public init(timeScale: Double = 1, start: Int = 250, maximum: Int = 5_000, refinements: Int = 3) {
+    public init(timeScale: Double = 1, start: Int = 250, maximum: Int = 5_000, refinements: Int = 3, shards: Int = 1) {
         self.timeScale = timeScale
         self.start = start
         self.maximum = maximum
         self.refinements = refinements
+        self.shards = shards
     }
 
     /// The scenario of one trial: `clients` resilient clients ramping up over 5 s, every socket reset by a handoff
     /// at 10 s with a 2 s blackout, jobs of 15 items a second; the thundering-herd gates.
     public func scenario(clients: Int) throws(FaultError) -> Scenario {
-        let text = """
-            {"name": "capacity-\(clients)", "seed": 8, "timeScale": \(JSONValue.format(self.timeScale)), "duration": "30s",
-             "server": {"job": {"totalItems": 15, "itemInterval": "1s"}},
-             "clients": [{"count": \(clients), "rampUp": "5s", "strategy": "resilient"}],
-             "timeline": [{"at": "10s", "handoff": {"mode": "reset", "blackout": "2s", "during": "refuse"}}],
-             "gates": {"fallback_rate": ["rate<0.05"], "completion_rate": ["rate>0.99"], "duplicate_messages": ["count==0"], "lost_messages": ["count==0"]}}
-            """
-        return try Scenario(bytes: Array(text.utf8))
+        try Scenario(bytes: Array(self.scenarioJSON(clients: clients).utf8))
+    }
+
+    /// The JSON text of ``scenario(clients:)``, for a trial run from a file (as shards are).
+    public func scenarioJSON(clients: Int) -> String {
+        """
+        {"name": "capacity-\(clients)", "seed": 8, "timeScale": \(JSONValue.format(self.timeScale)), "duration": "30s",
+         "server": {"job": {"totalItems": 15, "itemInterval": "1s"}},
+         "clients": [{"count": \(clients), "rampUp": "5s", "strategy": "resilient"}],
+         "timeline": [{"at": "10s", "handoff": {"mode": "reset", "blackout": "2s", "during": "refuse"}}],
+         "gates": {"fallback_rate": ["rate<0.05"], "completion_rate": ["rate>0.99"], "duplicate_messages": ["count==0"], "lost_messages": ["count==0"]}}
+        """
     }
 
     /// Runs trials: doubling from ``start`` while the harness stays healthy, then bisecting between the last
     /// healthy and the first unhealthy size ``refinements`` times.
     ///
-    /// - Parameter report: called after each trial.
+    /// - Parameters:
+    ///   - runTrial: runs one trial's scenario (given also as its JSON text) and returns its record; by default in
+    ///     this process. With ``shards`` above 1, it must run the trial as that many shards.
+    ///   - report: called after each trial.
     /// - Returns: every trial, in the order run, and the largest healthy client count (0 when none was).
-    public func run(report: (Trial) -> Void) async throws(FaultError) -> (trials: [Trial], capacity: Int) {
+    public func run(
+        trial runTrial: (Scenario, String) async throws -> RunRecord = { scenario, _ in
+            try await ScenarioRunner(scenario: scenario).run()
+        },
+        report: (Trial) -> Void
+    ) async throws(FaultError) -> (trials: [Trial], capacity: Int) {
         var trials: [Trial] = []
         var healthy = 0
         var unhealthy: Int?
@@ -69,9 +87,9 @@ public struct CapacityBenchmark: Sendable {
         func attempt(_ clients: Int) async throws(FaultError) -> Bool {
             let scenario = try self.scenario(clients: clients)
             let started = ContinuousClock.now
-            var trial = Trial(clients: clients, record: nil, failure: nil, seconds: 0)
+            var trial = Trial(clients: clients, shards: self.shards, record: nil, failure: nil, seconds: 0)
             do {
-                trial.record = try await ScenarioRunner(scenario: scenario).run()
+                trial.record = try await runTrial(scenario, self.scenarioJSON(clients: clients))
             } catch {
                 trial.failure = "\(error)"
             }

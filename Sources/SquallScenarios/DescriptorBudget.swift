@@ -15,7 +15,7 @@ import Darwin
 /// pipes instead, two per client). A client holds up to one and a half connections at the peak of a reconnect
 /// storm — its WebSocket and a state sync or poll beside it: measured, 2 500 reference clients through a handoff
 /// peaked at 14 616 descriptors, 5.85 a client. Plus ``reserve``.
-enum DescriptorBudget {
+package enum DescriptorBudget {
     /// Descriptors kept for listeners, the log, pipes of servers, the runtime.
     static let reserve = 256
 
@@ -48,7 +48,7 @@ enum DescriptorBudget {
     /// Refuses a run that cannot fit in this process's descriptors.
     ///
     /// - Throws: ``ScenarioError/beyondHarness(reason:)`` naming both numbers.
-    static func check(_ scenario: Scenario, shard: Shard? = nil) throws(ScenarioError) {
+    package static func check(_ scenario: Scenario, shard: Shard? = nil) throws(ScenarioError) {
         let needed = Self.needed(scenario, shard: shard)
         let limit = Self.raiseLimit()
         guard needed <= limit else {

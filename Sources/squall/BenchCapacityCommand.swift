@@ -14,6 +14,10 @@ struct BenchCapacityCommand: AsyncParsableCommand {
             2 s blackout) with --start clients, doubling while the harness stays within its lag bound (a tenth of \
             the shortest client timing after timeScale, 10 to 100 ms), then narrowing between the last healthy and \
             the first overloaded size. Prints each trial and the largest healthy size. Build with -c release.
+
+            With --shards N every trial runs as `squall run --shards N` does: N child processes, each with its \
+            share of the cores and its own descriptor limit, merged into one run whose harness is healthy only if \
+            every shard's was. That is how sizes beyond one process's descriptors are measured.
             """
     )
 
@@ -29,6 +33,9 @@ struct BenchCapacityCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Bisection steps after the first overloaded trial.")
     var refinements: Int = 3
 
+    @Option(name: .long, help: "Run every trial as N shards in N child processes (as `squall run --shards N`).")
+    var shards: Int = 1
+
     func validate() throws {
         guard (0.001...100).contains(self.timeScale) else {
             throw ValidationError("--time-scale must be from 0.001 to 100")
@@ -37,6 +44,7 @@ struct BenchCapacityCommand: AsyncParsableCommand {
             throw ValidationError("--start must be from 1 to 5000 and --maximum from --start to 5000")
         }
         guard (0...10).contains(self.refinements) else { throw ValidationError("--refinements must be from 0 to 10") }
+        guard (1...64).contains(self.shards) else { throw ValidationError("--shards takes 1 to 64") }
     }
 
     func run() async throws {
@@ -50,14 +58,20 @@ struct BenchCapacityCommand: AsyncParsableCommand {
             timeScale: self.timeScale,
             start: self.start,
             maximum: self.maximum,
-            refinements: self.refinements
+            refinements: self.refinements,
+            shards: self.shards
         )
         let bound = HarnessBound(try benchmark.scenario(clients: self.start))
         print(
             "harness bound at timeScale \(JSONValue.format(self.timeScale)): \(JSONValue.format(bound.milliseconds)) ms (\(bound.reason))"
         )
+        if self.shards > 1 { print("every trial runs as \(self.shards) shards (child processes), merged") }
         print("clients  harness     lag p99   lag max   CPU cores  gates     wall")
-        let (_, capacity) = try await benchmark.run { trial in
+        let shards = self.shards
+        let (_, capacity) = try await benchmark.run { scenario, json in
+            guard shards > 1 else { return try await ScenarioRunner(scenario: scenario).run() }
+            return try await Self.runSharded(scenario, json: json, shards: shards)
+        } report: { trial in
             guard let record = trial.record else {
                 print("\(Self.pad(trial.clients, 7))  not run: \(trial.failure ?? "")")
                 return
@@ -87,6 +101,21 @@ struct BenchCapacityCommand: AsyncParsableCommand {
                 "even \(self.start) clients overloaded the harness at timeScale \(JSONValue.format(self.timeScale)): try a release build or a larger --time-scale"
             )
         }
+    }
+
+    /// Runs one trial as `shards` child processes from a scratch folder, which it removes afterwards.
+    private static func runSharded(_ scenario: Scenario, json: String, shards: Int) async throws -> RunRecord {
+        // Refused here, with the descriptor figures, rather than by every shard at once.
+        try DescriptorBudget.check(scenario, shard: Shard(index: 0, count: shards))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "squall-bench-\(ProcessInfo.processInfo.processIdentifier)-\(scenario.clientCount)"
+        ).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/scenario.json"
+        try json.write(toFile: file, atomically: true, encoding: .utf8)
+        return try await ShardedRun(count: shards, output: folder + "/reports", quiet: true, printsVerdict: false)
+            .run(file: file, scenario: scenario, seed: nil, signals: nil)
     }
 
     private static func pad(_ value: some CustomStringConvertible, _ width: Int) -> String {

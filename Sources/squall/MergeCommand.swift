@@ -51,6 +51,7 @@ struct MergeCommand: AsyncParsableCommand {
         output: String,
         command: String,
         mismatched: ExitCode = ExitStatus.shardsMismatched,
+        printsVerdict: Bool = true,
         announce: (RunRecord) -> Void = { _ in }
     ) throws -> RunRecord {
         let merged: [String]
@@ -71,7 +72,7 @@ struct MergeCommand: AsyncParsableCommand {
             throw ExitStatus.internalError
         }
         announce(record)
-        ScenarioSession.printVerdict(record, folder: folder)
+        if printsVerdict { ScenarioSession.printVerdict(record, folder: folder) }
         return record
     }
 }

@@ -12,13 +12,18 @@ struct ShardedRun {
     let output: String
     /// Print only verdicts.
     let quiet: Bool
+    /// Print the merged verdict (a benchmark prints its own line per trial instead).
+    var printsVerdict = true
 
     /// Runs `file`'s scenario as `count` shards and merges them; returns the merged record.
+    ///
+    /// `signals` stops every shard on SIGINT or SIGTERM; without it (a benchmark's trials), a signal reaches the
+    /// shards directly, as they share the terminal's process group.
     func run(
         file: String,
         scenario: Scenario,
         seed: UInt64?,
-        signals: ShutdownSignal
+        signals: ShutdownSignal?
     ) async throws -> RunRecord {
         let executable = OwnExecutable.path
         // Two seconds for every child to start and read its scenario before the shared start.
@@ -57,7 +62,7 @@ struct ShardedRun {
         }
         // A signal stops every shard (each heals its faults and writes its partial report on SIGTERM).
         let watcher = Task {
-            guard await signals.wait() != nil, !Task.isCancelled else { return }
+            guard let signals, await signals.wait() != nil, !Task.isCancelled else { return }
             for child in children { await child.stop() }
         }
         var logs: [[String]] = []
@@ -83,7 +88,8 @@ struct ShardedRun {
             logs,
             output: self.output,
             command: "squall run: \(scenario.name)",
-            mismatched: ExitStatus.internalError
+            mismatched: ExitStatus.internalError,
+            printsVerdict: self.printsVerdict
         )
     }
 }
