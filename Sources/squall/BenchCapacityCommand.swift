@@ -94,7 +94,7 @@ struct BenchCapacityCommand: AsyncParsableCommand {
         }
         if capacity > 0 {
             print(
-                "this machine drives \(capacity) reference clients honestly at timeScale \(JSONValue.format(self.timeScale)) (harness lag within \(JSONValue.format(bound.milliseconds)) ms through the handoff)"
+                "this machine drives \(capacity) reference clients honestly at timeScale \(JSONValue.format(self.timeScale))\(self.shards > 1 ? " as \(self.shards) shards" : "") (harness lag within \(JSONValue.format(bound.milliseconds)) ms through the handoff)"
             )
         } else {
             print(

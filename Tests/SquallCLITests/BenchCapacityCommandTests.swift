@@ -42,6 +42,11 @@ import Testing
         #expect(row != nil, "a result row for 200 clients: \(output)")
         #expect(row?.contains("/5 ") == true, "the merged run's gates were judged: \(output)")
         #expect(!output.contains("not run"), "\(output)")
+        #expect(
+            output.contains("reference clients honestly at timeScale 0.2 as 2 shards")
+                || output.contains("even 200 clients overloaded"),
+            "the verdict line names the shards when it claims a capacity: \(output)"
+        )
         #expect(!output.contains("squall-bench-"), "no path to the removed scratch folder is printed: \(output)")
     }
 }
