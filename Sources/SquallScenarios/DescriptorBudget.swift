@@ -47,8 +47,16 @@ package enum DescriptorBudget {
 
     /// Refuses a run that cannot fit in this process's descriptors.
     ///
+    /// - Parameters:
+    ///   - scenario: the run.
+    ///   - shard: the slice this process runs, if any.
+    ///   - splitting: how the refusal tells a user to split an unsharded run into `count` processes.
     /// - Throws: ``ScenarioError/beyondHarness(reason:)`` naming both numbers.
-    package static func check(_ scenario: Scenario, shard: Shard? = nil) throws(ScenarioError) {
+    package static func check(
+        _ scenario: Scenario,
+        shard: Shard? = nil,
+        splitting: (_ count: Int) -> String = { "split the run (`squall run --shards \($0)`)" }
+    ) throws(ScenarioError) {
         let needed = Self.needed(scenario, shard: shard)
         let limit = Self.raiseLimit()
         guard needed <= limit else {
@@ -58,9 +66,7 @@ package enum DescriptorBudget {
             }
             let advice =
                 shard == nil
-                ? shards.map {
-                    "Run fewer clients, split the run (`squall run --shards \($0)`), or raise the hard limit."
-                }
+                ? shards.map { "Run fewer clients, \(splitting($0)), or raise the hard limit." }
                 : nil
             throw .beyondHarness(
                 reason:

@@ -69,7 +69,12 @@ struct BenchCapacityCommand: AsyncParsableCommand {
         print("clients  harness     lag p99   lag max   CPU cores  gates     wall")
         let shards = self.shards
         let (_, capacity) = try await benchmark.run { scenario, json in
-            guard shards > 1 else { return try await ScenarioRunner(scenario: scenario).run() }
+            guard shards > 1 else {
+                try DescriptorBudget.check(scenario) {
+                    "run the trials as shards (`squall bench capacity --shards \($0)`)"
+                }
+                return try await ScenarioRunner(scenario: scenario).run()
+            }
             return try await Self.runSharded(scenario, json: json, shards: shards)
         } report: { trial in
             guard let record = trial.record else {

@@ -29,6 +29,7 @@ import Testing
         #expect(status == 0, "\(output)")
         #expect(output.contains("not run"), "\(output)")
         #expect(output.contains("200 clients need about 1456 file descriptors"), "\(output)")
+        #expect(output.contains("`squall bench capacity --shards 2`"), "the advice fits the command: \(output)")
         #expect(output.contains("even 200 clients overloaded the harness"), "no capacity is claimed: \(output)")
     }
 
