@@ -16,9 +16,11 @@ final class JobStore: Sendable {
 
     /// A WebSocket stream receiving a job's messages.
     struct Subscriber: Sendable {
-        /// Called with messages in `seq` order: once with every message after the subscriber's `lastSeq` (when there
-        /// are any), so a replay goes out as one write, then with each new message.
-        var send: @Sendable ([ProgressMessage]) -> Void
+        /// Called once, on subscribing, with every message after the subscriber's `lastSeq` (when there are any), so
+        /// a replay can go out as one write.
+        var replay: @Sendable ([ProgressMessage]) -> Void
+        /// Called with each new message, in `seq` order.
+        var send: @Sendable (ProgressMessage) -> Void
         /// Called when the server ends the stream while the job still runs.
         var end: @Sendable (ProgressStreamEnd) -> Void
     }
@@ -100,7 +102,7 @@ final class JobStore: Sendable {
         self.state.withLock { state in
             guard var job = state.jobs[jobId] else { return nil }
             let replay = job.progress.messages(after: lastSeq)
-            if !replay.isEmpty { subscriber.send(Array(replay)) }
+            if !replay.isEmpty { subscriber.replay(Array(replay)) }
             guard job.progress.status == .running, !state.isShutDown else {
                 if job.progress.status == .running { subscriber.end(.shutdown) }
                 return nil
@@ -130,7 +132,7 @@ final class JobStore: Sendable {
                 return nil
             }
             for subscriber in job.subscribers.values {
-                subscriber.send([message])
+                subscriber.send(message)
             }
             if message.isFinal { job.subscribers = [:] }
             state.jobs[jobId] = job

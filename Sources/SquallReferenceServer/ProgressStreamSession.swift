@@ -22,7 +22,7 @@ struct ProgressStreamSession: Sendable {
     /// Serves the stream until the job ends, the client leaves or a timeout closes it.
     func serve(_ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
         // Events come in batches (a replay is one); the frames a batch produces go out in one write.
-        let (inputs, input) = AsyncStream<[ProgressStreamStateMachine.Event]>.makeStream()
+        let (inputs, input) = AsyncStream<Batch>.makeStream()
         // The machine's keep-alive clock: milliseconds since the stream opened, on the monotonic clock.
         let origin = ContinuousClock.now
         let now: @Sendable () -> Double = { (ContinuousClock.now - origin).milliseconds }
@@ -37,13 +37,13 @@ struct ProgressStreamSession: Sendable {
                     group.addTask { await Self.read(inbound, into: input, now: now) }
                     group.addTask {
                         while (try? await loop.sleep(for: tick)) != nil {
-                            input.yield([.tick(now: now())])
+                            input.yield(.event(.tick(now: now())))
                         }
                     }
                     var reason = "connection lost"
-                    loop: for await events in inputs {
+                    loop: for await batch in inputs {
                         var frames: [WebSocketFrame] = []
-                        for event in events {
+                        for event in batch {
                             for action in machine.handle(event) {
                                 if case .send(let frame) = action {
                                     frames.append(Self.frame(frame, jobId: self.jobId))
@@ -69,15 +69,16 @@ struct ProgressStreamSession: Sendable {
                                         jobId: self.jobId,
                                         after: lastSeq,
                                         JobStore.Subscriber(
-                                            send: { input.yield($0.map { .message($0) }) },
-                                            end: { input.yield([.serverEnded($0)]) }
+                                            replay: { input.yield(.replay($0)) },
+                                            send: { input.yield(.event(.message($0))) },
+                                            end: { input.yield(.event(.serverEnded($0))) }
                                         )
                                     )
                                 case .startCloseTimer:
                                     let timeout = self.configuration.closeTimeout
                                     group.addTask {
                                         try? await loop.sleep(for: timeout)
-                                        input.yield([.closeTimedOut])
+                                        input.yield(.event(.closeTimedOut))
                                     }
                                 case .finish(let why):
                                     reason = why
@@ -110,6 +111,29 @@ struct ProgressStreamSession: Sendable {
         )
     }
 
+    /// What the session handles at once: one event from the reader, the ticker or the job, or a replay's messages,
+    /// whose frames then go out in one write.
+    private enum Batch: RandomAccessCollection, Sendable {
+        case event(ProgressStreamStateMachine.Event)
+        case replay([ProgressMessage])
+
+        var startIndex: Int { 0 }
+
+        var endIndex: Int {
+            switch self {
+            case .event: 1
+            case .replay(let messages): messages.count
+            }
+        }
+
+        subscript(position: Int) -> ProgressStreamStateMachine.Event {
+            switch self {
+            case .event(let event): event
+            case .replay(let messages): .message(messages[position])
+            }
+        }
+    }
+
     /// Writes `frames` in one write (one flush) and empties them.
     ///
     /// - Returns: why the write failed, or nil.
@@ -130,29 +154,29 @@ struct ProgressStreamSession: Sendable {
     /// Feeds the client's frames to the session until its side ends.
     private static func read(
         _ inbound: NIOAsyncChannelInboundStream<WebSocketFrame>,
-        into input: AsyncStream<[ProgressStreamStateMachine.Event]>.Continuation,
+        into input: AsyncStream<Batch>.Continuation,
         now: @Sendable () -> Double
     ) async {
         do {
             for try await frame in inbound {
                 switch frame.opcode {
                 case .text:
-                    input.yield([.text(String(buffer: frame.unmaskedData))])
+                    input.yield(.event(.text(String(buffer: frame.unmaskedData))))
                 case .ping:
-                    input.yield([.ping(payload: Array(frame.unmaskedData.readableBytesView))])
+                    input.yield(.event(.ping(payload: Array(frame.unmaskedData.readableBytesView))))
                 case .pong:
-                    input.yield([.pong(now: now())])
+                    input.yield(.event(.pong(now: now())))
                 case .connectionClose:
                     var data = frame.unmaskedData
-                    input.yield([.peerClose(code: data.readInteger(as: UInt16.self).map(Int.init))])
+                    input.yield(.event(.peerClose(code: data.readInteger(as: UInt16.self).map(Int.init))))
                     return
                 default:
                     continue
                 }
             }
-            input.yield([.peerGone(reason: "client disconnected")])
+            input.yield(.event(.peerGone(reason: "client disconnected")))
         } catch {
-            input.yield([.peerGone(reason: "connection lost: \(error)")])
+            input.yield(.event(.peerGone(reason: "connection lost: \(error)")))
         }
     }
 
