@@ -13,8 +13,6 @@ public struct CapacityBenchmark: Sendable {
     public struct Trial: Sendable {
         /// Clients in the trial.
         public var clients: Int
-        /// Processes the trial ran in (1: this one; more: `squall run --shards`).
-        public var shards: Int
         /// The run's record (nil when the run could not start, e.g. beyond the descriptor limit).
         public var record: RunRecord?
         /// Why it could not run.
@@ -87,7 +85,7 @@ public struct CapacityBenchmark: Sendable {
         func attempt(_ clients: Int) async throws(FaultError) -> Bool {
             let scenario = try self.scenario(clients: clients)
             let started = ContinuousClock.now
-            var trial = Trial(clients: clients, shards: self.shards, record: nil, failure: nil, seconds: 0)
+            var trial = Trial(clients: clients, record: nil, failure: nil, seconds: 0)
             do {
                 trial.record = try await runTrial(scenario, self.scenarioJSON(clients: clients))
             } catch {
