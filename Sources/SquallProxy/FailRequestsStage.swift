@@ -30,8 +30,9 @@ final class FailRequestsStage: FaultStage {
         guard fails else { return self.emit(item) }
         self.chain.discard(item)
         let connection = self.chain.connection
-        if head.isWebSocketUpgrade {
-            // The upgrade request never reaches the server: the client's stream stays HTTP.
+        if head.isUpgradeRequest {
+            // The upgrade request never reaches the server: the client's stream stays HTTP (NIO's decoder stopped
+            // after it, whatever protocol it asked for).
             connection.upgradeWillNotHappen()
         }
         connection.answerClient(

@@ -10,6 +10,9 @@ final class HTTPStreamSniffer: ChannelInboundHandler, RemovableChannelHandler {
 
     private let decided: (_ isHTTP: Bool, _ sniffer: HTTPStreamSniffer) throws -> Void
     private var pending = ByteBuffer()
+    /// What the stream was found to be. Once decided, the sniffer only passes what still reaches it (as the
+    /// handlers it installed expect) until it has left; it never decides twice.
+    private var decision: Bool?
 
     /// Creates a sniffer; `decided` installs what comes after it (after the sniffer, in its pipeline) once it knows.
     init(decided: @escaping (_ isHTTP: Bool, _ sniffer: HTTPStreamSniffer) throws -> Void) {
@@ -18,6 +21,9 @@ final class HTTPStreamSniffer: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = self.unwrapInboundIn(data)
+        if let isHTTP = self.decision {
+            return self.pass(buffer, isHTTP: isHTTP, context: context)
+        }
         self.pending.writeBuffer(&buffer)
         guard let isHTTP = Self.looksLikeHTTP(self.pending) else { return }
         self.decide(isHTTP: isHTTP, context: context)
@@ -25,7 +31,7 @@ final class HTTPStreamSniffer: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // A stream that ends before it could be told apart is not HTTP; what it sent still goes on, then the end.
-        if case ChannelEvent.inputClosed = event {
+        if case ChannelEvent.inputClosed = event, self.decision == nil {
             self.decide(isHTTP: false, context: context) {
                 context.fireUserInboundEventTriggered(event)
             }
@@ -36,6 +42,7 @@ final class HTTPStreamSniffer: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Installs what follows, hands it the sniffed bytes (then runs `andThen`) and leaves the pipeline.
     private func decide(isHTTP: Bool, context: ChannelHandlerContext, andThen: () -> Void = {}) {
+        self.decision = isHTTP
         do {
             try self.decided(isHTTP, self)
         } catch {
@@ -43,15 +50,19 @@ final class HTTPStreamSniffer: ChannelInboundHandler, RemovableChannelHandler {
         }
         let sniffed = self.pending
         self.pending = ByteBuffer()
-        if sniffed.readableBytes > 0 {
-            if isHTTP {
-                context.fireChannelRead(self.wrapInboundOut(sniffed))
-            } else {
-                context.fireChannelRead(NIOAny(StreamItem.data(sniffed, receivedAt: .now())))
-            }
-        }
+        self.pass(sniffed, isHTTP: isHTTP, context: context)
         andThen()
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// Passes bytes on as what follows the sniffer takes: bytes to NIO's request decoder, or a plain item.
+    private func pass(_ bytes: ByteBuffer, isHTTP: Bool, context: ChannelHandlerContext) {
+        guard bytes.readableBytes > 0 else { return }
+        if isHTTP {
+            context.fireChannelRead(self.wrapInboundOut(bytes))
+        } else {
+            context.fireChannelRead(NIOAny(StreamItem.data(bytes, receivedAt: .now())))
+        }
     }
 
     /// Whether the bytes start like an HTTP/1.x request; nil while too short to tell.

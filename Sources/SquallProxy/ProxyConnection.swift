@@ -16,10 +16,12 @@ import Darwin
 /// sit the inspection handlers for what the stream currently is. On the client's: a ``HTTPStreamSniffer``, then NIO's
 /// request decoder and a ``HTTPRequestCollector`` while it is HTTP (with NIO's response encoder for the proxy's own
 /// answers), frame inspection (``WebSocketFrameCutter``) after an upgrade, or nothing. On the server's: nothing, then
-/// NIO's request encoder while requests go to it, an ``UpgradeAnswerCollector`` from the first upgrade request, and
-/// frame inspection after a 101. A side with nothing to inspect is *raw*: its wire handler hands the bytes read
-/// straight to the connection, which costs a raw stream no pipeline hop. Items read go through the direction's
-/// message chain, then (requests encoded in the server's pipeline) its byte chain, then to the destination socket.
+/// NIO's request encoder and a ``ServerAnswerCollector`` from the first request written to it, and frame
+/// inspection after a 101. A side with nothing to inspect is *raw*: its wire handler hands the bytes read straight
+/// to the connection, which costs a raw stream no pipeline hop. Items read go through the direction's message
+/// chain, then (requests encoded in the server's pipeline) its byte chain, then to the destination socket. Which
+/// handlers a side has is its ``PipelineShape``, changed only by the transitions that type allows; pipelined
+/// requests are taken one at a time, the proxy's own answers in their turn (``PipelinedExchanges``).
 ///
 /// The link's lifecycle lives in a ``ProxyLinkStateMachine``; this class holds the sockets, chains and timers and
 /// performs the machine's actions. Everything runs on the client socket's event loop (the server socket is opened on
@@ -67,11 +69,13 @@ final class ProxyConnection {
     private var idleFault: String?
     /// The client's request inspection, while its stream is HTTP.
     private var requestCollector: HTTPRequestCollector?
-    /// Whether each side's reads go straight into their message chain (nothing to inspect): the client's once its
-    /// sniffer found it is not HTTP, the server's until the first upgrade request is written to it.
-    private var raw: (client: Bool, server: Bool) = (false, true)
+    /// What each side's pipeline inspects its stream as. A raw side's reads go straight into their message chain:
+    /// the client's once its sniffer found it is not HTTP, the server's until the first upgrade request is written.
+    private var shapes: (client: PipelineShape, server: PipelineShape) = (.clientStart, .serverStart)
     /// The server's answer inspection, from the first upgrade request written until the server switches.
-    private var answerCollector: UpgradeAnswerCollector?
+    private var answerCollector: ServerAnswerCollector?
+    /// The order of the client's HTTP exchanges, when the proxy answers some itself.
+    private var exchanges = PipelinedExchanges()
     private var burstQueue: [ByteBuffer] = []
     private var burstTimer: Scheduled<Void>?
     private var burstPeriod = TimeAmount.seconds(1)
@@ -303,7 +307,7 @@ final class ProxyConnection {
             self.proxy.metrics.bytesDownstream.add(count)
         }
         guard self.link.bytesRead(from: side) == .forward else { return false }
-        guard side == .client ? self.raw.client : self.raw.server else { return true }
+        guard (side == .client ? self.shapes.client : self.shapes.server).isRaw else { return true }
         self.chain(side == .client ? .upstream : .downstream, .messages).receive(
             .data(buffer, receivedAt: now),
             batched: true
@@ -327,11 +331,8 @@ final class ProxyConnection {
     /// The client's sniffer told what its stream is: install request inspection (and NIO's response encoder, for
     /// the proxy's own answers) after it, or make the client's side raw.
     func clientStreamSniffed(isHTTP: Bool, sniffer: HTTPStreamSniffer) throws {
-        guard isHTTP else {
-            self.raw.client = true
-            return
-        }
-        guard let wire = self.clientContext else { return }
+        try self.reshape(.client, .sniffed(isHTTP: isHTTP))
+        guard isHTTP, let wire = self.clientContext else { return }
         let pipeline = wire.pipeline.syncOperations
         try pipeline.addHandler(HTTPResponseEncoder(), position: .after(wire.handler))
         self.requestCollector = try HTTPRequestCollector.install(after: sniffer, in: pipeline)
@@ -574,14 +575,32 @@ final class ProxyConnection {
         case .downstream:
             self.downstreamBytes.receive(item, batched: batched)
         case .upstream:
-            switch self.link.upstreamItemReady(item) {
-            case .write:
-                self.enterUpstreamBytes(item, batched: batched)
-            case .held, .drop:
-                return
-            case .heldOpenServerSocket:
-                self.openServerSocket()
+            guard self.exchanges.upstreamItemPasses(item, batched: batched) else { return }
+            self.forwardUpstream(item, batched: batched)
+        }
+    }
+
+    /// Performs what the order of pipelined exchanges released.
+    private func perform(_ actions: [PipelinedExchanges.Action]) {
+        for action in actions {
+            switch action {
+            case .forward(let item, let batched):
+                self.forwardUpstream(item, batched: batched)
+            case .answer(let answer, let closes):
+                self.sendAnswer(answer, closes: closes)
             }
+        }
+    }
+
+    /// An upstream item's turn came: the link decides whether the server's pipeline can take it now.
+    private func forwardUpstream(_ item: StreamItem, batched: Bool) {
+        switch self.link.upstreamItemReady(item) {
+        case .write:
+            self.enterUpstreamBytes(item, batched: batched)
+        case .held, .drop:
+            return
+        case .heldOpenServerSocket:
+            self.openServerSocket()
         }
     }
 
@@ -610,9 +629,11 @@ final class ProxyConnection {
                 encoder = HTTPRequestEncoder()
                 try pipeline.addHandler(encoder, position: .after(wireContext.handler))
             }
-            if head.isUpgradeRequest {
-                try self.expectUpgradeAnswer(after: encoder, in: pipeline, webSocket: head.isWebSocketUpgrade)
-            }
+            try self.inspectAnswer(
+                after: encoder,
+                in: pipeline,
+                upgradeToWebSocket: head.isUpgradeRequest ? head.isWebSocketUpgrade : nil
+            )
         } catch {
             self.close(mode: .fin, reason: "could not inspect the server's stream: \(error)")
             return nil
@@ -626,22 +647,41 @@ final class ProxyConnection {
         }
     }
 
-    /// Puts the upgrade answer's inspection into the server's pipeline, above the request encoder so its decoder
-    /// sees the request written, and ends the server side's raw reads; or re-arms it.
-    private func expectUpgradeAnswer(
+    /// Puts the answers' inspection into the server's pipeline before the first request, above the request encoder
+    /// so its decoder sees every request written (which ends the server side's raw reads); and, before an upgrade
+    /// request, has it read the answer closely.
+    ///
+    /// - Parameter upgradeToWebSocket: for an upgrade request, whether it asks for WebSocket; nil for any other.
+    private func inspectAnswer(
         after encoder: HTTPRequestEncoder,
         in pipeline: ChannelPipeline.SynchronousOperations,
-        webSocket: Bool
+        upgradeToWebSocket: Bool?
     ) throws {
-        if let collector = self.answerCollector {
-            return collector.expectAnswer(webSocket: webSocket)
+        try self.reshape(.server, .requestWritten)
+        if self.answerCollector == nil {
+            self.answerCollector = try ServerAnswerCollector.install(
+                after: encoder,
+                in: pipeline,
+                answered: { [self] status, webSocket in self.upgradeAnswered(status: status, webSocket: webSocket) },
+                ended: { [self] in self.perform(self.exchanges.serverAnswerEnded()) }
+            )
         }
-        guard self.raw.server else { return }
-        self.answerCollector = try UpgradeAnswerCollector.install(after: encoder, in: pipeline, webSocket: webSocket) {
-            [self] status, webSocket in
-            self.upgradeAnswered(status: status, webSocket: webSocket)
+        if let webSocket = upgradeToWebSocket {
+            self.answerCollector?.expectAnswer(webSocket: webSocket)
         }
-        self.raw.server = false
+    }
+
+    /// Moves `side`'s pipeline shape on by `event`, or throws when its current shape does not allow that: the
+    /// caller then changes no handler and closes the connection.
+    private func reshape(_ side: Side, _ event: PipelineShape.Event) throws {
+        let current = side == .client ? self.shapes.client : self.shapes.server
+        guard let next = current.after(event) else {
+            throw PipelineShapeError(side: side, shape: current, event: event)
+        }
+        switch side {
+        case .client: self.shapes.client = next
+        case .server: self.shapes.server = next
+        }
     }
 
     /// The server answered an upgrade request. With 101 both streams are WebSocket frames (or another protocol's
@@ -651,12 +691,20 @@ final class ProxyConnection {
     private func upgradeAnswered(status: Int, webSocket: Bool) {
         guard status == 101 else {
             self.afterUpgrade = nil
-            self.requestCollector?.continueHTTP()
+            self.continueHTTP()
             return
+        }
+        do {
+            try self.reshape(.server, .switched(webSocket: webSocket))
+            try self.reshape(.client, .switched(webSocket: webSocket))
+        } catch {
+            return self.close(mode: .fin, reason: "\(error)")
         }
         self.requestCollector?.switchProtocols(toWebSocket: webSocket)
         self.requestCollector = nil
         self.answerCollector = nil
+        // No answer is due any more; what the client sent after the upgrade request is the new protocol's.
+        defer { self.perform(self.exchanges.serverAnswerEnded()) }
         do {
             if let client = self.clientContext {
                 try Self.replaceEncoder(HTTPResponseEncoder.self, after: client, withFrameEncoder: webSocket)
@@ -699,6 +747,9 @@ final class ProxyConnection {
                 if direction == .downstream, case .upgradeResponse(101) = unit {
                     self.upgradeAccepted()
                 }
+                if case .proxyAnswer(closes: true) = unit {
+                    self.close(mode: .fin, reason: "answered by the proxy")
+                }
             }
             self.countWritten(buffer.readableBytes, to: side)
             if batched {
@@ -729,21 +780,41 @@ final class ProxyConnection {
 
     // MARK: Protocol faults
 
-    /// Answers the client's request itself (a rejected upgrade, a failed request), through NIO's response encoder in
-    /// the client's pipeline, without waiting for the chains.
+    /// Answers the client's request itself (a rejected upgrade, a failed request) in that request's turn: once
+    /// every request the client sent before it has been answered by the server (see ``PipelinedExchanges``).
     func answerClient(_ answer: ProxyAnswer, thenClose: Bool) {
-        guard let endpoint = self.clientEndpoint else { return }
-        for part in answer.parts {
-            endpoint.write(NIOAny(part), promise: nil)
+        self.perform(self.exchanges.proxyAnswer(answer, closes: thenClose))
+    }
+
+    /// Encodes the proxy's own answer with NIO's response encoder in the client's pipeline and sends it down the
+    /// downstream chain, behind the server's answers still in it.
+    private func sendAnswer(_ answer: ProxyAnswer, closes: Bool) {
+        guard let wireContext = self.clientContext, let wire = wireContext.handler as? ProxyWireHandler,
+            let endpoint = self.clientEndpoint
+        else { return }
+        let encoded = wire.capturing {
+            for part in answer.parts {
+                endpoint.write(NIOAny(part), promise: nil)
+            }
         }
-        endpoint.flush()
-        if thenClose {
-            self.close(mode: .fin, reason: "answered by the proxy")
-        }
+        self.downstreamMessages.receive(
+            .data(encoded, receivedAt: .now(), unit: .proxyAnswer(closes: closes)),
+            batched: false
+        )
     }
 
     /// The upgrade request will not reach the server as one (stripped or failed): keep reading HTTP.
     func upgradeWillNotHappen() {
+        self.continueHTTP()
+    }
+
+    /// The client's stream goes on as HTTP after an upgrade request that did not switch protocols.
+    private func continueHTTP() {
+        do {
+            try self.reshape(.client, .upgradeRefused)
+        } catch {
+            return self.close(mode: .fin, reason: "\(error)")
+        }
         self.requestCollector?.continueHTTP()
     }
 

@@ -7,6 +7,11 @@ import NIOCore
 /// The handlers above it encode what the proxy says itself (NIO's HTTP and WebSocket encoders). While the connection
 /// encodes a forwarded request it sets ``capturing``: the encoded bytes are then kept here and handed back, so they
 /// can go through the byte chain's faults before they reach the socket.
+///
+/// Reads never re-enter the pipeline. Writing can make NIO read the socket at once (a flush that finds the socket
+/// readable), so a read may arrive while the handlers above are still handling the previous one — in the middle
+/// of changing the pipeline's shape. Such a read, and an end of input behind it, wait here until the outer read is
+/// done, and then go to whatever the pipeline has become.
 final class ProxyWireHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -16,6 +21,16 @@ final class ProxyWireHandler: ChannelDuplexHandler {
     private let connection: ProxyConnection
     private let side: ProxyConnection.Side
     private var captured: ByteBuffer?
+    /// Whether a read is being handed on above this handler.
+    private var isHandingOn = false
+    /// Reads (and an end of input) that arrived while one was being handed on, in order.
+    private var waiting: CircularBuffer<Waiting> = []
+
+    private enum Waiting {
+        case bytes(ByteBuffer)
+        case inputClosed
+        case readComplete
+    }
 
     /// Creates the handler for one side of `connection`.
     init(connection: ProxyConnection, side: ProxyConnection.Side) {
@@ -28,8 +43,40 @@ final class ProxyWireHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if self.connection.bytesArrived(self.unwrapInboundIn(data), from: self.side) {
-            context.fireChannelRead(data)
+        self.handOn(.bytes(self.unwrapInboundIn(data)), context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.handOn(.readComplete, context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard case ChannelEvent.inputClosed = event else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        self.handOn(.inputClosed, context: context)
+    }
+
+    /// Hands `next` on now, or after the read being handed on (and everything waiting before it).
+    private func handOn(_ next: Waiting, context: ChannelHandlerContext) {
+        guard !self.isHandingOn else {
+            return self.waiting.append(next)
+        }
+        self.isHandingOn = true
+        defer { self.isHandingOn = false }
+        var current: Waiting? = next
+        while let event = current {
+            switch event {
+            case .bytes(let buffer):
+                if self.connection.bytesArrived(buffer, from: self.side) {
+                    context.fireChannelRead(self.wrapInboundOut(buffer))
+                }
+            case .readComplete:
+                context.fireChannelReadComplete()
+            case .inputClosed:
+                context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            }
+            current = self.waiting.popFirst()
         }
     }
 

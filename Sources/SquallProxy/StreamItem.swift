@@ -41,4 +41,7 @@ enum ProtocolUnit: Equatable {
     case upgradeResponse(status: Int)
     /// One whole WebSocket frame.
     case frame(WebSocketOpcode)
+    /// The proxy's own answer to a request (encoded already), in that request's turn; the connection closes once
+    /// it is delivered when `closes`.
+    case proxyAnswer(closes: Bool)
 }

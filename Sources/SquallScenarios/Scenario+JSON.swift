@@ -331,6 +331,14 @@ extension Scenario {
             ) {
                 spec.job.failAfterItems = Int(failAt)
             }
+            if let failAt = spec.job.failAfterItems, failAt > spec.job.totalItems {
+                throw FaultError.invalidValue(
+                    path: jobReader.path(of: "failAfterItems"),
+                    expected:
+                        "at most the job's totalItems (\(spec.job.totalItems)): the job would end before it fails",
+                    found: "\(failAt)"
+                )
+            }
             try jobReader.rejectUnknownKeys()
         }
         if let ping = try Self.duration(&reader, "pingInterval") {
@@ -533,8 +541,26 @@ extension Scenario {
         if let value = try count("stateSyncAttempts", 0...100, &reader) { strategy.stateSyncAttempts = value }
         if let value = try reader.bool("deduplicate") { strategy.deduplicate = value }
         if let value = try reader.bool("resume") { strategy.resume = value }
-        if let value = try Self.duration(&reader, "connectTimeout") { strategy.connectTimeout = value }
-        if let value = try Self.duration(&reader, "requestTimeout") { strategy.requestTimeout = value }
+        for key in ["connectTimeout", "requestTimeout"] {
+            guard let value = try Self.duration(&reader, key) else { continue }
+            guard value > .zero else {
+                throw FaultError.invalidValue(
+                    path: reader.path(of: key),
+                    expected: "a duration above 0 (a client with no time to connect or be answered never can)",
+                    found: "\"\(value.squallText)\""
+                )
+            }
+            if key == "connectTimeout" { strategy.connectTimeout = value } else { strategy.requestTimeout = value }
+        }
+        if strategy.maximumBackoff < strategy.initialBackoff {
+            let key = reader.value("maximumBackoff") != nil ? "maximumBackoff" : "initialBackoff"
+            throw FaultError.invalidValue(
+                path: reader.path(of: key),
+                expected:
+                    "a maximumBackoff no shorter than initialBackoff (\(strategy.initialBackoff.squallText) and \(strategy.maximumBackoff.squallText) here)",
+                found: "\"\((key == "maximumBackoff" ? strategy.maximumBackoff : strategy.initialBackoff).squallText)\""
+            )
+        }
         try reader.rejectUnknownKeys()
         return strategy
     }
@@ -558,6 +584,14 @@ extension Scenario {
             )
         }
         let lasting = try Self.duration(&reader, "for")
+        if let lasting, at + lasting > duration {
+            throw FaultError.invalidValue(
+                path: reader.path(of: "for"),
+                expected:
+                    "a step that ends within the scenario's duration (\(duration.squallText)): at most \((duration - at).squallText) from \(at.squallText)",
+                found: "\"\(lasting.squallText)\""
+            )
+        }
         let every = try Self.duration(&reader, "every")
         if let every, let lasting, every <= lasting {
             throw FaultError.invalidValue(

@@ -198,11 +198,13 @@ import Testing
         let box = StatusBox()
         let encoder = HTTPRequestEncoder()
         try channel.pipeline.syncOperations.addHandler(encoder)
-        _ = try UpgradeAnswerCollector.install(after: encoder, in: channel.pipeline.syncOperations, webSocket: true) {
-            status,
-            _ in
-            box.statuses.append(status)
-        }
+        let collector = try ServerAnswerCollector.install(
+            after: encoder,
+            in: channel.pipeline.syncOperations,
+            answered: { status, _ in box.statuses.append(status) },
+            ended: { box.ended += 1 }
+        )
+        collector.expectAnswer(webSocket: true)
         var headers = HTTPHeaders()
         headers.add(name: "Upgrade", value: "websocket")
         headers.add(name: "Connection", value: "Upgrade")
@@ -216,6 +218,7 @@ import Testing
     /// Holds the statuses an answer collector reported.
     private final class StatusBox {
         var statuses: [Int] = []
+        var ended = 0
     }
 
     @Test func a101IsOneItemAndWhatFollowsItIsFrames() throws {
@@ -232,11 +235,12 @@ import Testing
         channel.embeddedEventLoop.run()
         let items = try self.items(channel)
         #expect(box.statuses == [101])
+        #expect(box.ended == 0, "a 101 ends no answer: the connection learns of the switch instead")
         #expect(items.map { self.unit(of: $0) } == [.upgradeResponse(status: 101), .frame(.text)])
         #expect(items.first.map { self.bytes(of: $0) } == answer)
         #expect(items.last.map(\.byteCount) == 2 + 5)
         // The answer's decoder has left; frames keep coming out whole.
-        #expect((try? channel.pipeline.syncOperations.handler(type: UpgradeAnswerCollector.self)) == nil)
+        #expect((try? channel.pipeline.syncOperations.handler(type: ServerAnswerCollector.self)) == nil)
         try channel.writeInbound(try self.frame("later", masked: false))
         #expect(try self.items(channel).map { self.unit(of: $0) } == [.frame(.text)])
     }
@@ -245,10 +249,13 @@ import Testing
         let channel = EmbeddedChannel()
         let encoder = HTTPRequestEncoder()
         try channel.pipeline.syncOperations.addHandler(encoder)
-        _ = try UpgradeAnswerCollector.install(after: encoder, in: channel.pipeline.syncOperations, webSocket: false) {
-            _,
-            _ in
-        }
+        let collector = try ServerAnswerCollector.install(
+            after: encoder,
+            in: channel.pipeline.syncOperations,
+            answered: { _, _ in },
+            ended: {}
+        )
+        collector.expectAnswer(webSocket: false)
         var headers = HTTPHeaders()
         headers.add(name: "Upgrade", value: "h2c")
         headers.add(name: "Connection", value: "Upgrade")
@@ -272,6 +279,7 @@ import Testing
         try channel.writeInbound(ByteBuffer(string: answer))
         let items = try self.items(channel)
         #expect(box.statuses == [403])
+        #expect(box.ended == 1, "the refusal's end is reported once its body went on")
         #expect(items.map { self.bytes(of: $0) }.joined() == answer)
         #expect(items.first.flatMap(self.unit(of:)) == .upgradeResponse(status: 403))
         // Whatever the server sends later passes untouched, even what is not HTTP.

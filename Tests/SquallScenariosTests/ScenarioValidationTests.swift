@@ -151,12 +151,47 @@ private func scenario(_ text: String) throws -> Scenario {
             #"{"name": "t", "duration": "10s", "timeScale": 100, "clients": [{"count": 1}], "timeline": [{"at": "0s", "fault": {"type": "latency", "attributes": {"latency": "20h"}}}]}"#,
             "timeline[0].fault times timeScale 100: attributes.latency", "≥ 0"
         ),
+        // What can never work (issue 28): no time to connect or be answered, a cap below the first backoff, a job
+        // that ends before it fails, a step that ends after the run.
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1, "overrides": {"connectTimeout": "0s"}}]}"#,
+            "clients[0].overrides.connectTimeout", "a duration above 0"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1, "overrides": {"requestTimeout": "0ms"}}]}"#,
+            "clients[0].overrides.requestTimeout", "a duration above 0"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1, "overrides": {"initialBackoff": "2s", "maximumBackoff": "1s"}}]}"#,
+            "clients[0].overrides.maximumBackoff", "no shorter than initialBackoff"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1, "overrides": {"initialBackoff": "10m"}}]}"#,
+            "clients[0].overrides.initialBackoff", "no shorter than initialBackoff"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "server": {"job": {"totalItems": 5, "failAfterItems": 6}}, "clients": [{"count": 1}]}"#,
+            "server.job.failAfterItems", "at most the job's totalItems (5)"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1}], "timeline": [{"at": "8s", "for": "5s", "fault": {"type": "latency"}}]}"#,
+            "timeline[0].for", "at most 2s from 8s"
+        ),
     ])
     func invalidScenariosNameTheirPath(text: String, path: String, expected: String) throws {
         let error = try #require(throws: FaultError.self) { try scenario(text) }
         let message = "\(error)"
         #expect(message.contains(path), "\(message)")
         #expect(message.contains(expected), "\(message)")
+    }
+
+    @Test func theEdgesOfWhatCanWorkAreAccepted() throws {
+        // A step that ends exactly at the end, a job failing at its last item, equal backoffs.
+        let parsed = try scenario(
+            #"{"name": "t", "duration": "10s", "server": {"job": {"totalItems": 5, "failAfterItems": 5}}, "clients": [{"count": 1, "overrides": {"initialBackoff": "1s", "maximumBackoff": "1s"}}], "timeline": [{"at": "8s", "for": "2s", "fault": {"type": "latency"}}]}"#
+        )
+        #expect(parsed.timeline.count == 1)
+        #expect(parsed.clients.first?.strategy.maximumBackoff == .seconds(1))
     }
 
     @Test func everyMistakeIsListedNotOnlyTheFirst() throws {

@@ -1,15 +1,17 @@
 import NIOCore
 import NIOHTTP1
 
-/// Reads the server's answer to an upgrade request with NIO's `HTTPResponseDecoder`, which saw the request written
-/// through the pipeline, and forwards the original bytes: the answer's head as one item, and after a
-/// `101 Switching Protocols` the rest as WebSocket frames (or plain bytes, for another protocol such as `h2c`).
+/// Reads the server's answers with NIO's `HTTPResponseDecoder`, which saw the requests written through the
+/// pipeline, and forwards the original bytes. It tells the connection where each answer ends (so the proxy's own
+/// answers to pipelined requests take their turn, see ``PipelinedExchanges``), and reads the answer to an upgrade
+/// request closely: its head as one item, and after a `101 Switching Protocols` the rest as WebSocket frames (or
+/// plain bytes, for another protocol such as `h2c`).
 ///
-/// It sits behind a ``RecordingTap`` and the decoder, in the server socket's pipeline, only while an answer is
-/// awaited. After a 101 the three leave and frame inspection (or a ``PlainBytesHandler``) takes their place. After
+/// It sits behind a ``RecordingTap`` and the decoder, in the server socket's pipeline, from the first request
+/// written. After a 101 the three leave and frame inspection (or a ``PlainBytesHandler``) takes their place. After
 /// any other status the stream stays HTTP: the decoder goes on pairing responses with the requests written
 /// (keep-alive), and every byte recorded is passed on as it came.
-final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandler {
+final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias InboundOut = StreamItem
 
@@ -28,45 +30,50 @@ final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandl
     private let tap: RecordingTap
     private let decoder: ByteToMessageHandler<HTTPResponseDecoder>
     private let answered: (_ status: Int, _ webSocket: Bool) -> Void
-    private var state = State.awaitingHead
+    private let ended: () -> Void
+    private var state = State.passingThrough
     /// Whether the request awaiting its answer asked for WebSocket.
     private var webSocket: Bool
 
     private init(
         tap: RecordingTap,
         decoder: ByteToMessageHandler<HTTPResponseDecoder>,
-        webSocket: Bool,
-        answered: @escaping (Int, Bool) -> Void
+        answered: @escaping (Int, Bool) -> Void,
+        ended: @escaping () -> Void
     ) {
-        self.webSocket = webSocket
+        self.webSocket = false
         self.tap = tap
         self.decoder = decoder
         self.answered = answered
+        self.ended = ended
     }
 
-    /// Adds a tap, NIO's response decoder and a collector after `handler`. Add them before the upgrade request is
-    /// written, so the decoder pairs the answer with it.
+    /// Adds a tap, NIO's response decoder and a collector after `handler`. Add them before the first request is
+    /// written, so the decoder pairs every answer with its request.
     ///
     /// - Parameters:
-    ///   - webSocket: whether the request asks for WebSocket (after a 101 the stream is frames, else plain bytes).
-    ///   - answered: called with the answer's status and whether the request answered asked for WebSocket, after
-    ///     the answer's head went on.
+    ///   - answered: called with the status of an answer to an upgrade request and whether that request asked for
+    ///     WebSocket, after the answer's head went on.
+    ///   - ended: called when an answer that did not switch protocols has ended and its bytes went on.
     /// - Returns: the collector.
     static func install(
         after handler: any ChannelHandler,
         in pipeline: ChannelPipeline.SynchronousOperations,
-        webSocket: Bool,
-        answered: @escaping (_ status: Int, _ webSocket: Bool) -> Void
-    ) throws -> UpgradeAnswerCollector {
+        answered: @escaping (_ status: Int, _ webSocket: Bool) -> Void,
+        ended: @escaping () -> Void
+    ) throws -> ServerAnswerCollector {
         let tap = RecordingTap(recording: RecordingTap.Recording())
         let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
-        let collector = UpgradeAnswerCollector(tap: tap, decoder: decoder, webSocket: webSocket, answered: answered)
+        let collector = ServerAnswerCollector(tap: tap, decoder: decoder, answered: answered, ended: ended)
         try pipeline.addHandlers([tap, decoder, collector], position: .after(handler))
         return collector
     }
 
-    /// Another upgrade request is about to be written on a connection whose last one was refused: its answer is
-    /// the next response the decoder pairs with it.
+    /// An upgrade request is about to be written: its answer is the next response the decoder pairs with it (the
+    /// proxy sends a request only once the one before it was answered).
+    ///
+    /// - Parameter webSocket: whether the request asks for WebSocket (after a 101 the stream is frames, else plain
+    ///   bytes).
     func expectAnswer(webSocket: Bool) {
         if case .passingThrough = self.state {
             self.state = .awaitingHead
@@ -106,6 +113,9 @@ final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandl
             pipeline.removeHandler(context: context, promise: nil)
             pipeline.removeHandler(self.tap, promise: nil)
             pipeline.removeHandler(self.decoder, promise: nil)
+        case (.passingThrough, .end):
+            self.passRecordedBytes(context: context)
+            self.ended()
         case (.passingThrough, _):
             self.passRecordedBytes(context: context)
         case (.awaitingHead, _), (.switching, _):
@@ -158,4 +168,4 @@ final class UpgradeAnswerCollector: ChannelInboundHandler, RemovableChannelHandl
 }
 
 @available(*, unavailable)
-extension UpgradeAnswerCollector: Sendable {}
+extension ServerAnswerCollector: Sendable {}
