@@ -10,14 +10,16 @@
 struct PipelinedExchanges {
     /// What the connection does next.
     enum Action {
-        /// Send an upstream item on toward the server (a request, or anything the client sent).
-        case forward(StreamItem, batched: Bool)
+        /// Send an upstream item on toward the server (a request, or anything the client sent) and flush it: it
+        /// was released by another socket's read (the server's answer), and no read of the client's will complete
+        /// to flush it.
+        case forward(StreamItem)
         /// Send the proxy's own answer to the client (then close, when `closes`).
         case answer(ProxyAnswer, closes: Bool)
     }
 
     private enum Entry {
-        case upstream(StreamItem, batched: Bool)
+        case upstream(StreamItem)
         case answer(ProxyAnswer, closes: Bool)
     }
 
@@ -30,10 +32,17 @@ struct PipelinedExchanges {
     var isHolding: Bool { !self.waiting.isEmpty }
 
     /// An item left the upstream message chain: returns true when it goes on at once (the common case, which
-    /// allocates nothing), or false when it waits and will come back as a ``Action/forward(_:batched:)``.
-    mutating func upstreamItemPasses(_ item: StreamItem, batched: Bool) -> Bool {
+    /// allocates nothing), or false when it waits and will come back as a ``Action/forward(_:)``.
+    mutating func upstreamItemPasses(_ item: StreamItem) -> Bool {
+        if case .end(let end) = item, end != .finished {
+            // The client is gone (closed or reset), so no answer will reach it: what waited is dropped and its end
+            // goes on at once (waiting for an answer nobody reads would keep the server's socket open for good).
+            self.waiting.removeAll()
+            self.awaitingServerAnswer = false
+            return true
+        }
         guard self.waiting.isEmpty, !self.awaitingServerAnswer else {
-            self.waiting.append(.upstream(item, batched: batched))
+            self.waiting.append(.upstream(item))
             return false
         }
         if case .data(_, _, .request) = item {
@@ -61,11 +70,11 @@ struct PipelinedExchanges {
         for entry in self.waiting {
             if self.awaitingServerAnswer { break }
             switch entry {
-            case .upstream(let item, let batched):
+            case .upstream(let item):
                 if case .data(_, _, .request) = item {
                     self.awaitingServerAnswer = true
                 }
-                actions.append(.forward(item, batched: batched))
+                actions.append(.forward(item))
             case .answer(let answer, let closes):
                 actions.append(.answer(answer, closes: closes))
                 if closes {

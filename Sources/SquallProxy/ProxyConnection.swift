@@ -61,6 +61,8 @@ final class ProxyConnection {
     /// The `block_upgrade` fault whose `blackhole_after_101` will silence the connection once the 101 is delivered.
     var afterUpgradeFault: String?
     private var needsFlush: (client: Bool, server: Bool) = (false, false)
+    /// Whether each side's wire handler is handing on a read.
+    private var reading: (client: Bool, server: Bool) = (false, false)
     private var lifetimeTimer: Scheduled<Void>?
     private var lifetimeFault: String?
     /// When a byte last arrived from either side, for `idle_timeout`.
@@ -315,6 +317,15 @@ final class ProxyConnection {
         return false
     }
 
+    /// The wire handler of `side` starts or stops handing on what it read (a read-complete follows, which flushes
+    /// what the read made).
+    func reading(_ side: Side, _ isReading: Bool) {
+        switch side {
+        case .client: self.reading.client = isReading
+        case .server: self.reading.server = isReading
+        }
+    }
+
     /// `count` bytes were written to `side`'s socket: from a byte chain, or by the proxy's own encoders (an
     /// answer, a close frame).
     func countWritten(_ count: Int, to side: Side) {
@@ -407,8 +418,10 @@ final class ProxyConnection {
     func received(_ item: StreamItem, from side: Side) {
         guard self.link.bytesRead(from: side) == .forward else { return }
         switch side {
-        case .client: self.upstreamMessages.receive(item, batched: true)
-        case .server: self.downstreamMessages.receive(item, batched: true)
+        // An item made outside a read of the socket (a decoder leaving hands on what it held) is not followed by
+        // a read-complete that would flush it.
+        case .client: self.upstreamMessages.receive(item, batched: self.reading.client)
+        case .server: self.downstreamMessages.receive(item, batched: self.reading.server)
         }
     }
 
@@ -575,7 +588,7 @@ final class ProxyConnection {
         case .downstream:
             self.downstreamBytes.receive(item, batched: batched)
         case .upstream:
-            guard self.exchanges.upstreamItemPasses(item, batched: batched) else { return }
+            guard self.exchanges.upstreamItemPasses(item) else { return }
             self.forwardUpstream(item, batched: batched)
         }
     }
@@ -584,8 +597,8 @@ final class ProxyConnection {
     private func perform(_ actions: [PipelinedExchanges.Action]) {
         for action in actions {
             switch action {
-            case .forward(let item, let batched):
-                self.forwardUpstream(item, batched: batched)
+            case .forward(let item):
+                self.forwardUpstream(item, batched: false)
             case .answer(let answer, let closes):
                 self.sendAnswer(answer, closes: closes)
             }
@@ -735,7 +748,12 @@ final class ProxyConnection {
     /// Writes an item that left a byte chain to its destination socket.
     func deliver(_ item: StreamItem, direction: FaultDirection, batched: Bool) {
         let side: Side = direction == .upstream ? .server : .client
-        guard self.link.mayDeliver(to: side), let destination = self.context(side) else { return }
+        guard self.link.mayDeliver(to: side), let destination = self.context(side) else {
+            if case .data(_, _, .proxyAnswer(closes: true)) = item {
+                self.close(mode: .fin, reason: "answered by the proxy")
+            }
+            return
+        }
         switch item {
         case .data(let buffer, _, let unit):
             if direction == .downstream, self.burstTimer != nil {
@@ -791,7 +809,11 @@ final class ProxyConnection {
     private func sendAnswer(_ answer: ProxyAnswer, closes: Bool) {
         guard let wireContext = self.clientContext, let wire = wireContext.handler as? ProxyWireHandler,
             let endpoint = self.clientEndpoint
-        else { return }
+        else {
+            // The client is gone: an answer that would close the connection still does.
+            if closes { self.close(mode: .fin, reason: "answered by the proxy") }
+            return
+        }
         let encoded = wire.capturing {
             for part in answer.parts {
                 endpoint.write(NIOAny(part), promise: nil)

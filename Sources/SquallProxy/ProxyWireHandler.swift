@@ -63,7 +63,11 @@ final class ProxyWireHandler: ChannelDuplexHandler {
             return self.waiting.append(next)
         }
         self.isHandingOn = true
-        defer { self.isHandingOn = false }
+        self.connection.reading(self.side, true)
+        defer {
+            self.isHandingOn = false
+            self.connection.reading(self.side, false)
+        }
         var current: Waiting? = next
         while let event = current {
             switch event {

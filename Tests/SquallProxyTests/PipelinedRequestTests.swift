@@ -21,6 +21,10 @@ import Testing
     private static let maskedHi: [UInt8] = [0x81, 0x82, 1, 2, 3, 4, UInt8(ascii: "h") ^ 1, UInt8(ascii: "i") ^ 2]
 
     private func withWebSocketProxy(_ faults: [Fault], _ body: (Int) async throws -> Void) async throws {
+        try await self.withWebSocketProxy(faults) { proxy in try await body(proxy.port) }
+    }
+
+    private func withWebSocketProxy(_ faults: [Fault], _ body: (ProxyServer) async throws -> Void) async throws {
         let server = try await LoopbackWebSocketServer.start()
         let proxy = ProxyServer(
             configuration: ProxyConfiguration(
@@ -32,7 +36,7 @@ import Testing
         )
         try await proxy.start()
         do {
-            try await body(proxy.port)
+            try await body(proxy)
         } catch {
             await proxy.stop()
             await server.stop()
@@ -183,6 +187,36 @@ import Testing
                 try Self.exchange(port: port, Self.get("/after") + Self.get("/after"), expecting: 2).statuses
             }
             #expect(statuses.count == 2, "the proxy still answers after the storm")
+        }
+    }
+
+    @Test(arguments: ["noop", "fail_requests", "reject"])
+    func aClientThatResetsBehindPipelinedRequestsLeavesNoConnectionOpen(faultType: String) async throws {
+        // A client gone (reset) while its requests wait their turn: its end must reach the server at once, not
+        // wait for answers nobody will read (the server's socket stayed open for good).
+        let fault: Fault
+        switch faultType {
+        case "fail_requests":
+            fault = try Fault(type: .failRequests, direction: .upstream, attributes: ["status": 503, "every": 2])
+        case "reject":
+            fault = try Fault(type: .blockUpgrade, direction: .upstream, text: ["mode": "reject"])
+        default:
+            fault = try Fault(type: .noop)
+        }
+        try await self.withWebSocketProxy([fault]) { (proxy: ProxyServer) in
+            let port = proxy.port
+            try await blocking {
+                for round in 0..<40 {
+                    let socket = try BlockingSocket(port: port)
+                    socket.resetOnClose()
+                    let requests = String(repeating: Self.get("/x"), count: 1 + round % 5)
+                    try socket.send(round % 2 == 0 ? requests : requests + Self.upgrade + Self.get("/y"))
+                    // Long enough for the proxy to have connected to the server and sent the first request.
+                    usleep(UInt32(1_000 * (round % 4)))
+                }
+            }
+            let drained = await Eventually.wait(timeout: 10) { proxy.connections.isEmpty }
+            #expect(drained, "\(proxy.connections.count) connections still open after their clients reset")
         }
     }
 }
