@@ -291,7 +291,8 @@ public struct HostileBenchmark: Sendable {
     static let readyFrame: [UInt8] = {
         let payload = Array(#"{"type":"ready","lastSeq":0}"#.utf8)
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
-        return [0x81, 0x80 | UInt8(payload.count)] + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        return [0x81, 0x80 | UInt8(payload.count)] + mask
+            + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
     }()
 
     private static func index(of needle: [UInt8], in haystack: [UInt8]) -> Int? {

@@ -91,7 +91,9 @@ public struct HostileStream: Sendable, Equatable {
             let value = String(repeating: "x", count: size)
             stream.writes = [Array("GET / HTTP/1.1\r\nHost: a\r\nX-Huge: \(value)\r\n\r\n".utf8)]
         case .badChunking:
-            let bodies = ["zz\r\nhello\r\n0\r\n\r\n", "5\r\nhello world\r\n0\r\n\r\n", "-1\r\n\r\n", "ffffffffffffffff\r\nx"]
+            let bodies = [
+                "zz\r\nhello\r\n0\r\n\r\n", "5\r\nhello world\r\n0\r\n\r\n", "-1\r\n\r\n", "ffffffffffffffff\r\nx",
+            ]
             let body = bodies[Int.random(in: 0..<bodies.count, using: &random)]
             stream.writes = [
                 Array("POST /api/jobs HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\(body)".utf8)

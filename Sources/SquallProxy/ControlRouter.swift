@@ -21,6 +21,8 @@ package struct ControlRouter: Sendable {
     private let requestCounter = RequestCounter()
     /// Host names accepted in `Host` (lowercased, without port); nil accepts any.
     private let allowedHosts: Set<String>?
+    /// The bearer token every request must carry, when one is set.
+    private let token: ControlToken?
 
     /// Creates a router over `collection`.
     ///
@@ -28,9 +30,11 @@ package struct ControlRouter: Sendable {
     ///   - collection: the proxies.
     ///   - allowedHosts: the host names a request's `Host` header may name besides loopback ones (the address the
     ///     API listens on, `--allow-host` values); nil accepts any host.
-    package init(collection: ProxyCollection, allowedHosts: Set<String>? = []) {
+    ///   - token: the bearer token every request must carry (Toxiproxy's `TOXIPROXY_AUTH_TOKEN`); nil for none.
+    package init(collection: ProxyCollection, allowedHosts: Set<String>? = [], token: ControlToken? = nil) {
         self.collection = collection
         self.allowedHosts = allowedHosts.map { Set($0.map { $0.lowercased() }).union(Self.loopbackHosts) }
+        self.token = token
     }
 
     /// Answers one request; never throws: every failure becomes a 4xx or 5xx response with a JSON error body.
@@ -43,6 +47,17 @@ package struct ControlRouter: Sendable {
                 .forbidden,
                 "Host \"\(host)\" not allowed: the control API answers \(allowed.sorted().joined(separator: ", ")) (start squall proxy with --allow-host \(host) to allow it)"
             )
+        }
+        if let token = self.token, !token.isPresent(in: request.headers) {
+            var response = ControlResponse.error(
+                .unauthorized,
+                request.headers["Authorization"].isEmpty
+                    ? "missing bearer token: send Authorization: Bearer <token>"
+                    : "invalid bearer token"
+            )
+            response.headers.replaceOrAdd(name: "WWW-Authenticate", value: "Bearer realm=\"squall\"")
+            response.headers.replaceOrAdd(name: "X-Toxiproxy-Request-Id", value: self.requestCounter.next())
+            return response
         }
         var response: ControlResponse
         do {

@@ -38,6 +38,29 @@ struct ProxyCommand: AsyncParsableCommand {
     )
     var allowHost: [String] = []
 
+    @Option(
+        name: .long,
+        help: """
+            The environment variable holding the bearer token every control-API request must carry \
+            (Authorization: Bearer <token>). Default: TOXIPROXY_AUTH_TOKEN, when it is set.
+            """
+    )
+    var authTokenEnv: String?
+
+    /// The token the control API requires: from the variable `--auth-token-env` names, or Toxiproxy's
+    /// `TOXIPROXY_AUTH_TOKEN`; nil when neither is set.
+    private func token() throws -> ControlToken? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let name = self.authTokenEnv else {
+            return environment["TOXIPROXY_AUTH_TOKEN"].flatMap { ControlToken($0) }
+        }
+        guard let value = environment[name], let token = ControlToken(value) else {
+            printError("squall proxy: --auth-token-env \(name): the variable \(name) is not set or is empty")
+            throw ExitStatus.usage
+        }
+        return token
+    }
+
     func validate() throws {
         guard (0...65535).contains(self.port) else {
             throw ValidationError("--port must be in 0...65535, found \(self.port)")
@@ -51,6 +74,7 @@ struct ProxyCommand: AsyncParsableCommand {
         // Line-buffer standard output so a supervising process sees the listen addresses at once.
         StandardOutput.useLineBuffering()
         let signals = ShutdownSignal()
+        let token = try self.token()
         var configurations: [ProxyConfiguration]
         var echo: LoopbackServer?
         if let config {
@@ -93,7 +117,8 @@ struct ProxyCommand: AsyncParsableCommand {
                 port: self.port,
                 router: ControlRouter(
                     collection: collection,
-                    allowedHosts: self.allowHost.contains("*") ? nil : Set(self.allowHost + [self.host])
+                    allowedHosts: self.allowHost.contains("*") ? nil : Set(self.allowHost + [self.host]),
+                    token: token
                 )
             )
         } catch {
@@ -103,6 +128,13 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ExitStatus.usage
         }
         print("control API: http://\(api.localAddress.ipAddress ?? self.host):\(api.localAddress.port ?? self.port)")
+        if token == nil, !ControlRouter.loopbackHosts.contains(self.host.lowercased()), !self.host.hasPrefix("127.") {
+            printError(
+                "squall proxy: warning: the control API listens on \(self.host) without a token: anyone who can reach "
+                    + "it can reconfigure the proxies; set TOXIPROXY_AUTH_TOKEN (or --auth-token-env NAME)"
+            )
+        }
+        print("control API token: " + (token == nil ? "none" : "required (Authorization: Bearer …)"))
         print("running; SIGINT or SIGTERM stops")
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await api.run() }

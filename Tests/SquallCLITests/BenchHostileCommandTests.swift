@@ -14,7 +14,10 @@ import Testing
             timeout: 600
         )
         #expect(result.status == 0, "\(result.output.suffix(3_000))\n\(result.errors.suffix(2_000))")
-        #expect(result.output.contains("over \(HostileBenchmark.catalogue.count) faults, crashes 0"), "\(result.output)")
+        #expect(
+            result.output.contains("over \(HostileBenchmark.catalogue.count) faults, crashes 0"),
+            "\(result.output)"
+        )
         for phase in HostileBenchmark.catalogue {
             #expect(result.output.contains("| \(phase.name) | 200 | yes | yes | yes | yes |"), "\(phase.name)")
         }

@@ -13,12 +13,12 @@ struct ControlAPIHarness {
 
     typealias Answer = HTTPTestClient.Answer
 
-    static func start(seed: UInt64 = 1) async throws -> ControlAPIHarness {
+    static func start(seed: UInt64 = 1, token: ControlToken? = nil) async throws -> ControlAPIHarness {
         let collection = ProxyCollection(seed: seed)
         let server = try await ControlServer.bind(
             host: "127.0.0.1",
             port: 0,
-            router: ControlRouter(collection: collection)
+            router: ControlRouter(collection: collection, token: token)
         )
         let runner = Task { await server.run() }
         let client = HTTPTestClient(port: server.localAddress.port!)
