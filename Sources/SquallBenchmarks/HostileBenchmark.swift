@@ -81,6 +81,7 @@ public struct HostileBenchmark: Sendable {
         add("idle_timeout", "idle_timeout", #"{"timeout":60}"#)
         add("reset_peer", "reset_peer", stream: "upstream", #"{"timeout":5}"#)
         add("blackhole", "blackhole", stream: "upstream")
+        add("packet_loss", "packet_loss", stream: "upstream", #"{"loss_rate":0.3,"correlation":0.3}"#)
         add("down", "down")
         add("refuse", "refuse")
         add("slow_open", "slow_open", #"{"delay":30}"#)

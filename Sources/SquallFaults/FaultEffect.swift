@@ -44,6 +44,8 @@ package enum FaultEffect: Sendable, Hashable {
     case failRequests(status: Int, every: Int, rate: Double, match: RequestMatch)
     /// Holds matching requests for `delay`.
     case delayRequests(delay: Duration, match: RequestMatch)
+    /// Drops chunks as ``ChunkLoss`` decides.
+    case packetLoss(ChunkLoss)
 }
 
 /// What `block_upgrade` does to a WebSocket upgrade request.
@@ -120,6 +122,8 @@ extension FaultEffect {
             let preset = text["preset"].flatMap(IdleTimeoutPreset.init(rawValue:))
             self = .idleTimeout(idle: preset?.timeout ?? milliseconds("timeout"), reset: text["close"] == "reset")
         case .resetPeer: self = .resetPeer(timeout: milliseconds("timeout"))
+        case .packetLoss:
+            self = .packetLoss(ChunkLoss(lossRate: values["loss_rate"]!, correlation: values["correlation"]!))
         case .blackhole: self = .blackhole
         case .down: self = .down
         case .refuse: self = .refuse

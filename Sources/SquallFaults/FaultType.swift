@@ -46,6 +46,8 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
     case failRequests = "fail_requests"
     /// Holds matching HTTP requests before forwarding them.
     case delayRequests = "delay_requests"
+    /// Drops whole chunks of the byte stream at random, as Toxiproxy's `packet_loss` does.
+    case packetLoss = "packet_loss"
 
     /// When a fault of this type acts.
     public enum Phase: Sendable, Hashable {
@@ -63,6 +65,7 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
     public var phase: Phase {
         switch self {
         case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
+            .packetLoss,
             .resetPeer, .blackhole:
             return .stream
         case .refuse, .slowOpen, .connectBlackhole:
@@ -210,6 +213,25 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
             ]
         case .resetPeer:
             return [FaultAttribute("timeout", .milliseconds, "wait after the first data before the reset")]
+        case .packetLoss:
+            return [
+                FaultAttribute(
+                    "loss_rate",
+                    .number,
+                    default: 0.1,
+                    minimum: 0,
+                    maximum: 1,
+                    "the chance each chunk is dropped (seeded, per connection and direction)"
+                ),
+                FaultAttribute(
+                    "correlation",
+                    .number,
+                    default: 0,
+                    minimum: 0,
+                    maximum: 1,
+                    "extra chance a chunk is dropped right after a dropped one (burst loss)"
+                ),
+            ]
         case .slowOpen:
             return [FaultAttribute("delay", .milliseconds, "wait before connecting to the server")]
         }
@@ -243,6 +265,8 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         case .failRequests:
             return "answers matching HTTP requests with an error status (every Nth, or at a seeded rate)"
         case .delayRequests: return "holds matching HTTP requests before forwarding them"
+        case .packetLoss:
+            return "drops whole chunks at random (Toxiproxy's packet_loss): bytes vanish from the TCP stream"
         }
     }
 

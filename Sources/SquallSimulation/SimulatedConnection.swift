@@ -37,6 +37,8 @@ final class SimulatedConnection {
     private var bytes: [FaultDirection: Int] = [:]
     private var frames: [String: Int] = [:]
     private var random: [String: SeededRandom] = [:]
+    /// `packet_loss` state (whether the last chunk was dropped) by fault and direction.
+    private var chunkLoss: [String: ChunkLoss] = [:]
     /// While set (`buffer_after_101`), frames toward the client are held and released together every `interval`
     /// ms counted from `since`.
     var bursts: (since: Double, interval: Double)?
@@ -62,6 +64,18 @@ final class SimulatedConnection {
                 direction: direction,
                 fault: fault
             )
+    }
+
+    /// Whether `packet_loss` drops the next chunk `direction`: ``ChunkLoss``'s rule with the generator of `fault` on
+    /// `direction`, as the proxy's stage draws it. Each message the simulator sends is one chunk.
+    func dropsChunk(_ rule: ChunkLoss, fault: String, _ direction: FaultDirection) -> Bool {
+        let key = "\(fault)/\(direction.rawValue)"
+        var loss = self.chunkLoss[key] ?? rule
+        var generator = self.random(for: fault, direction)
+        let drops = loss.dropsNext(using: &generator)
+        self.random[key] = generator
+        self.chunkLoss[key] = loss
+        return drops
     }
 
     /// Draws a uniform value in `range` from the generator of `fault` on `direction`.

@@ -267,6 +267,8 @@ final class SimulatedProxy {
                     let due = delay
                     self.scheduler.after(due) { connection.endWebSocket(code: code) }
                 }
+            case .packetLoss(let rule):
+                if connection.dropsChunk(rule, fault: fault.name, direction) { return .drop }
             case .noop, .limitTime, .idleTimeout, .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade,
                 .failRequests, .delayRequests:
                 break

@@ -75,6 +75,30 @@ import Testing
         #expect(self.times(record, "connect_attempt", client: "resilient-1") == [0, 31_000])
     }
 
+    @Test func packetLossDropsMessagesByTheSharedRule() throws {
+        // Every message toward the client lost for the first 5 s: nothing is delivered then; once lifted the
+        // resilient client recovers and the job completes. With a partial loss some messages vanish and the run
+        // is the same for the same seed.
+        func run(_ lossRate: Double, seed: UInt64 = 1) throws -> RunRecord {
+            try self.simulate(
+                #"""
+                {"name": "loss", "duration": "30s", "server": {"job": {"totalItems": 20, "itemInterval": "500ms"}},
+                 "clients": [{"count": 1, "overrides": {"backoffJitter": 0}}],
+                 "timeline": [{"at": "0s", "for": "5s", "fault": {"type": "packet_loss", "stream": "downstream", "attributes": {"loss_rate": \#(lossRate)}}}]}
+                """#,
+                seed: seed
+            )
+        }
+        let lost = try run(1)
+        let delivered = self.times(lost, "delivered", client: "resilient-1")
+        #expect(delivered.allSatisfy { $0 >= 5_000 }, "nothing arrives while every message is lost: \(delivered)")
+        #expect(!self.times(lost, "finished", client: "resilient-1").isEmpty)
+        let clean = try run(0)
+        #expect(self.times(clean, "delivered", client: "resilient-1").first! < 5_000)
+        let partial = try run(0.3, seed: 4)
+        #expect(try run(0.3, seed: 4).records.count == partial.records.count, "one seed, one run")
+    }
+
     @Test func failedPollsAndALimitedLifetimeActWhereTheyShould() throws {
         // Upgrades rejected, so the scanner polls every 2 s; every second job-state request answers 503. A second
         // group's WebSocket is cut 3 s after it opens by limit_time.
