@@ -82,6 +82,7 @@ public struct HostileBenchmark: Sendable {
         add("reset_peer", "reset_peer", stream: "upstream", #"{"timeout":5}"#)
         add("blackhole", "blackhole", stream: "upstream")
         add("packet_loss", "packet_loss", stream: "upstream", #"{"loss_rate":0.3,"correlation":0.3}"#)
+        add("tcp_loss", "tcp_loss", #"{"loss_rate":0.2,"correlation":0.2,"segment_size":100}"#)
         add("down", "down")
         add("refuse", "refuse")
         add("slow_open", "slow_open", #"{"delay":30}"#)

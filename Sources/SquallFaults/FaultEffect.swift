@@ -46,6 +46,8 @@ package enum FaultEffect: Sendable, Hashable {
     case delayRequests(delay: Duration, match: RequestMatch)
     /// Drops chunks as ``ChunkLoss`` decides.
     case packetLoss(ChunkLoss)
+    /// Stalls chunks for retransmissions as ``SegmentLoss`` decides.
+    case tcpLoss(SegmentLoss)
 }
 
 /// What `block_upgrade` does to a WebSocket upgrade request.
@@ -124,6 +126,14 @@ extension FaultEffect {
         case .resetPeer: self = .resetPeer(timeout: milliseconds("timeout"))
         case .packetLoss:
             self = .packetLoss(ChunkLoss(lossRate: values["loss_rate"]!, correlation: values["correlation"]!))
+        case .tcpLoss:
+            self = .tcpLoss(
+                SegmentLoss(
+                    lossRate: values["loss_rate"]!,
+                    correlation: values["correlation"]!,
+                    segmentSize: whole("segment_size")
+                )
+            )
         case .blackhole: self = .blackhole
         case .down: self = .down
         case .refuse: self = .refuse

@@ -48,6 +48,8 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
     case delayRequests = "delay_requests"
     /// Drops whole chunks of the byte stream at random, as Toxiproxy's `packet_loss` does.
     case packetLoss = "packet_loss"
+    /// Packet loss as TCP experiences it: lost segments are retransmitted after a timeout; no byte is lost.
+    case tcpLoss = "tcp_loss"
 
     /// When a fault of this type acts.
     public enum Phase: Sendable, Hashable {
@@ -65,8 +67,7 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
     public var phase: Phase {
         switch self {
         case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
-            .packetLoss,
-            .resetPeer, .blackhole:
+            .packetLoss, .tcpLoss, .resetPeer, .blackhole:
             return .stream
         case .refuse, .slowOpen, .connectBlackhole:
             return .connect
@@ -232,6 +233,32 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
                     "extra chance a chunk is dropped right after a dropped one (burst loss)"
                 ),
             ]
+        case .tcpLoss:
+            return [
+                FaultAttribute(
+                    "loss_rate",
+                    .number,
+                    default: 0.01,
+                    minimum: 0,
+                    maximum: 1,
+                    "the chance each segment is lost (each transmission, seeded)"
+                ),
+                FaultAttribute(
+                    "correlation",
+                    .number,
+                    default: 0,
+                    minimum: 0,
+                    maximum: 1,
+                    "extra chance a segment is lost right after a lost one (burst loss)"
+                ),
+                FaultAttribute(
+                    "segment_size",
+                    .bytes,
+                    default: 1448,
+                    minimum: 1,
+                    "bytes per segment (the MSS)"
+                ),
+            ]
         case .slowOpen:
             return [FaultAttribute("delay", .milliseconds, "wait before connecting to the server")]
         }
@@ -267,6 +294,8 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         case .delayRequests: return "holds matching HTTP requests before forwarding them"
         case .packetLoss:
             return "drops whole chunks at random (Toxiproxy's packet_loss): bytes vanish from the TCP stream"
+        case .tcpLoss:
+            return "loses segments as TCP sees it: each lost one stalls the stream for a retransmission timeout"
         }
     }
 

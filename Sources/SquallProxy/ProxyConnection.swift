@@ -211,6 +211,7 @@ final class ProxyConnection {
         case .delayRequests, .delayFrames: return MessageDelayStage(fault: fault, isActive: isActive, context: context)
         case .dropPings, .closeAfterFrames: return FrameFaultStage(fault: fault, isActive: isActive, context: context)
         case .packetLoss: return PacketLossStage(fault: fault, isActive: isActive, context: context)
+        case .tcpLoss: return TCPLossStage(fault: fault, isActive: isActive, context: context)
         case .noop, .limitTime, .idleTimeout, .down, .refuse, .slowOpen, .connectBlackhole:
             return FaultStage(fault: fault, isActive: isActive, context: context)
         }

@@ -39,6 +39,8 @@ final class SimulatedConnection {
     private var random: [String: SeededRandom] = [:]
     /// `packet_loss` state (whether the last chunk was dropped) by fault and direction.
     private var chunkLoss: [String: ChunkLoss] = [:]
+    /// `tcp_loss` state by fault and direction.
+    private var segmentLoss: [String: SegmentLoss] = [:]
     /// While set (`buffer_after_101`), frames toward the client are held and released together every `interval`
     /// ms counted from `since`.
     var bursts: (since: Double, interval: Double)?
@@ -76,6 +78,30 @@ final class SimulatedConnection {
         self.random[key] = generator
         self.chunkLoss[key] = loss
         return drops
+    }
+
+    /// What `tcp_loss` does to a message of `size` bytes going `direction`: ``SegmentLoss``'s rule with the
+    /// generator of `fault` on `direction`, as the proxy's stage applies it to a chunk.
+    ///
+    /// - Parameter time: when the message reaches the fault, in ms of virtual time.
+    func retransmit(
+        _ size: Int,
+        at time: Double,
+        _ rule: SegmentLoss,
+        fault: String,
+        _ direction: FaultDirection
+    ) -> SegmentLoss.Outcome {
+        let key = "\(fault)/\(direction.rawValue)"
+        var loss = self.segmentLoss[key] ?? rule
+        var generator = self.random(for: fault, direction)
+        let outcome = loss.chunk(
+            bytes: size,
+            arrivedAt: .microseconds(Int64((time * 1_000).rounded())),
+            using: &generator
+        )
+        self.random[key] = generator
+        self.segmentLoss[key] = loss
+        return outcome
     }
 
     /// Draws a uniform value in `range` from the generator of `fault` on `direction`.

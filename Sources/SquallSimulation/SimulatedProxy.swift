@@ -269,6 +269,15 @@ final class SimulatedProxy {
                 }
             case .packetLoss(let rule):
                 if connection.dropsChunk(rule, fault: fault.name, direction) { return .drop }
+            case .tcpLoss(let rule):
+                let arrival = self.scheduler.now + delay
+                switch connection.retransmit(size, at: arrival, rule, fault: fault.name, direction) {
+                case .deliver(let time, _):
+                    delay = time.simulationMilliseconds - self.scheduler.now
+                case .reset(let time):
+                    self.scheduler.schedule(at: time.simulationMilliseconds) { connection.cut(.reset) }
+                    return .drop
+                }
             case .noop, .limitTime, .idleTimeout, .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade,
                 .failRequests, .delayRequests:
                 break

@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Benchmarks (build with -c release).",
         subcommands: [
             BenchProxyCommand.self, BenchCapacityCommand.self, BenchSoakCommand.self, BenchSoakDriverCommand.self,
-            BenchHostileCommand.self,
+            BenchHostileCommand.self, BenchLossCommand.self,
         ]
     )
 }

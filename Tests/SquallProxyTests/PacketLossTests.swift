@@ -72,3 +72,53 @@ import Testing
         await api.stop()
     }
 }
+
+/// `tcp_loss` over real sockets: no byte is lost, but a chunk whose segments were lost arrives a retransmission
+/// timeout (or several) late, as the shared rule (``SegmentLoss``) draws.
+@Suite struct TCPLossTests {
+    @Test func everyByteArrivesInOrderEachChunkAsLateAsTheRuleSays() async throws {
+        let loss = try Fault(
+            name: "tcp",
+            type: .tcpLoss,
+            direction: .upstream,
+            attributes: ["loss_rate": 0.3, "segment_size": 1448]
+        )
+        let rounds = 12
+        let (echoes, elapsed) = try await withProxy(faults: [loss], seed: 21) { proxy, _ in
+            try await blocking { () -> ([Bool], [Double]) in
+                let socket = try BlockingSocket(port: proxy.port)
+                var echoes: [Bool] = []
+                var elapsed: [Double] = []
+                for index in 0..<rounds {
+                    let start = now()
+                    try socket.send([UInt8(index)])
+                    let answer = socket.read(exactly: 1, timeout: 10)
+                    echoes.append(answer.bytes == [UInt8(index)])
+                    elapsed.append(now() - start)
+                }
+                return (echoes, elapsed)
+            }
+        }
+        #expect(echoes.allSatisfy { $0 }, "no byte is lost")
+        var rule = SegmentLoss(lossRate: 0.3, correlation: 0, segmentSize: 1448)
+        var random = SeedTree(seed: 21).stream(proxy: "test", connection: "1", direction: .upstream, fault: "tcp")
+        var stalled = 0
+        for round in 0..<rounds {
+            // Each round waits for its echo, so nothing is behind: the stall counts from the chunk's arrival.
+            let arrival = Duration.seconds(1_000 * round)
+            guard case .deliver(let time, _) = rule.chunk(bytes: 1, arrivedAt: arrival, using: &random) else {
+                Issue.record("the rule gave up on a 1-byte chunk")
+                continue
+            }
+            let stall = time - arrival
+            let seconds = Double(stall.components.seconds) + Double(stall.components.attoseconds) / 1e18
+            if seconds > 0 { stalled += 1 }
+            #expect(elapsed[round] >= seconds, "round \(round): \(elapsed[round]) s, the rule's stall \(seconds) s")
+            #expect(
+                elapsed[round] < seconds + 0.5,
+                "round \(round): \(elapsed[round]) s, the rule's stall \(seconds) s"
+            )
+        }
+        #expect(stalled > 0 && stalled < rounds, "some chunks stalled, not all")
+    }
+}

@@ -99,6 +99,27 @@ import Testing
         #expect(try run(0.3, seed: 4).records.count == partial.records.count, "one seed, one run")
     }
 
+    @Test func tcpLossLosesNoMessageButDelaysThem() throws {
+        // Half the segments toward the client lost: every item still arrives, in order, but later than on a clean
+        // line (each lost segment costs at least 200 ms).
+        func run(_ lossRate: Double) throws -> [Double] {
+            let record = try self.simulate(
+                #"""
+                {"name": "tcp", "duration": "60s", "server": {"job": {"totalItems": 20, "itemInterval": "500ms"}},
+                 "clients": [{"count": 1, "overrides": {"backoffJitter": 0, "heartbeatTimeout": "never"}}],
+                 "timeline": [{"at": "0s", "fault": {"type": "tcp_loss", "stream": "downstream", "attributes": {"loss_rate": \#(lossRate)}}}]}
+                """#
+            )
+            return self.times(record, "delivered", client: "resilient-1")
+        }
+        let clean = try run(0)
+        let lossy = try run(0.5)
+        #expect(clean.count == 20 && lossy.count == 20, "nothing is lost: \(lossy.count) of 20")
+        #expect(lossy == lossy.sorted(), "in order")
+        #expect(zip(clean, lossy).allSatisfy { $0 <= $1 })
+        #expect(zip(clean, lossy).contains { $1 - $0 >= 200 }, "some item waited for a retransmission")
+    }
+
     @Test func failedPollsAndALimitedLifetimeActWhereTheyShould() throws {
         // Upgrades rejected, so the scanner polls every 2 s; every second job-state request answers 503. A second
         // group's WebSocket is cut 3 s after it opens by limit_time.
