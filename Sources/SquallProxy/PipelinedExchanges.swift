@@ -1,10 +1,11 @@
 /// Keeps a client's HTTP/1.1 exchanges in the order it sent its requests, when some are answered by the server and
 /// some by the proxy itself (`fail_requests`, `block_upgrade` `reject`).
 ///
-/// HTTP/1.1 answers pipelined requests in order. The proxy therefore takes them one at a time, as nginx does: a
-/// request goes to the server only once the server has answered the one before it, and the proxy's own answer goes
-/// out only once no server answer is still due. Whatever the client sent after an entry that must wait (requests,
-/// bytes, its FIN) waits behind it. A client that waits for each answer before its next request never waits here.
+/// HTTP/1.1 answers pipelined requests in order. Requests go on to the server as they come (the server answers
+/// them in order); the proxy's own answer goes out only once the server has answered every request sent before
+/// it, and a request the client sent after that answer waits until it is out — so the server's answer to it
+/// follows. The client's half-close follows the requests before it and waits for no answer. A client that waits
+/// for each answer before its next request never waits here.
 ///
 /// A value: the connection feeds it events and performs the actions it returns.
 struct PipelinedExchanges {
@@ -23,30 +24,31 @@ struct PipelinedExchanges {
         case answer(ProxyAnswer, closes: Bool)
     }
 
-    /// Whether a request went to the server and its answer has not ended yet.
-    private(set) var awaitingServerAnswer = false
-    /// Entries behind the exchange in progress, in the order the client sent what they stand for.
+    /// Requests sent to the server whose answers have not ended yet.
+    private(set) var unansweredRequests = 0
+    /// What waits behind a proxy answer, in the order the client sent what it stands for.
     private var waiting: [Entry] = []
 
-    /// Whether anything waits for the server's answer.
+    /// Whether anything waits.
     var isHolding: Bool { !self.waiting.isEmpty }
 
     /// An item left the upstream message chain: returns true when it goes on at once (the common case, which
-    /// allocates nothing), or false when it waits and will come back as a ``Action/forward(_:)``.
+    /// allocates nothing), or false when it waits behind a proxy answer and will come back as a
+    /// ``Action/forward(_:)``.
     mutating func upstreamItemPasses(_ item: StreamItem) -> Bool {
         if case .end(let end) = item, end != .finished {
             // The client is gone (closed or reset), so no answer will reach it: what waited is dropped and its end
             // goes on at once (waiting for an answer nobody reads would keep the server's socket open for good).
             self.waiting.removeAll()
-            self.awaitingServerAnswer = false
+            self.unansweredRequests = 0
             return true
         }
-        guard self.waiting.isEmpty, !self.awaitingServerAnswer else {
+        guard self.waiting.isEmpty else {
             self.waiting.append(.upstream(item))
             return false
         }
         if case .data(_, _, .request) = item {
-            self.awaitingServerAnswer = true
+            self.unansweredRequests += 1
         }
         return true
     }
@@ -57,9 +59,15 @@ struct PipelinedExchanges {
         return self.release()
     }
 
-    /// The server's answer to the request in progress ended (or it switched protocols: no answer is due any more).
+    /// The server's answer to the oldest unanswered request ended.
     mutating func serverAnswerEnded() -> [Action] {
-        self.awaitingServerAnswer = false
+        self.unansweredRequests = max(0, self.unansweredRequests - 1)
+        return self.release()
+    }
+
+    /// The server switched protocols: no answer is due any more.
+    mutating func serverSwitched() -> [Action] {
+        self.unansweredRequests = 0
         return self.release()
     }
 
@@ -67,15 +75,15 @@ struct PipelinedExchanges {
     private mutating func release() -> [Action] {
         var actions: [Action] = []
         var released = 0
-        for entry in self.waiting {
-            if self.awaitingServerAnswer { break }
+        entries: for entry in self.waiting {
             switch entry {
             case .upstream(let item):
                 if case .data(_, _, .request) = item {
-                    self.awaitingServerAnswer = true
+                    self.unansweredRequests += 1
                 }
                 actions.append(.forward(item))
             case .answer(let answer, let closes):
+                if self.unansweredRequests > 0 { break entries }
                 actions.append(.answer(answer, closes: closes))
                 if closes {
                     // Nothing the client sent after it will be served: the connection closes behind the answer.

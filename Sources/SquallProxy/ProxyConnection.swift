@@ -78,6 +78,9 @@ final class ProxyConnection {
     private var answerCollector: ServerAnswerCollector?
     /// The order of the client's HTTP exchanges, when the proxy answers some itself.
     private var exchanges = PipelinedExchanges()
+    /// Requests written to the server, and its answers ended: the difference is the answers still due.
+    private var serverRequestsWritten = 0
+    private var serverAnswersEnded = 0
     private var burstQueue: [ByteBuffer] = []
     private var burstTimer: Scheduled<Void>?
     private var burstPeriod = TimeAmount.seconds(1)
@@ -678,12 +681,19 @@ final class ProxyConnection {
                 after: encoder,
                 in: pipeline,
                 answered: { [self] status, webSocket in self.upgradeAnswered(status: status, webSocket: webSocket) },
-                ended: { [self] in self.perform(self.exchanges.serverAnswerEnded()) }
+                ended: { [self] in
+                    self.serverAnswersEnded += 1
+                    self.perform(self.exchanges.serverAnswerEnded())
+                }
             )
         }
         if let webSocket = upgradeToWebSocket {
-            self.answerCollector?.expectAnswer(webSocket: webSocket)
+            self.answerCollector?.expectAnswer(
+                webSocket: webSocket,
+                answersBefore: self.serverRequestsWritten - self.serverAnswersEnded
+            )
         }
+        self.serverRequestsWritten += 1
     }
 
     /// Moves `side`'s pipeline shape on by `event`, or throws when its current shape does not allow that: the
@@ -719,7 +729,7 @@ final class ProxyConnection {
         self.requestCollector = nil
         self.answerCollector = nil
         // No answer is due any more; what the client sent after the upgrade request is the new protocol's.
-        defer { self.perform(self.exchanges.serverAnswerEnded()) }
+        defer { self.perform(self.exchanges.serverSwitched()) }
         do {
             if let client = self.clientContext {
                 try Self.replaceEncoder(HTTPResponseEncoder.self, after: client, withFrameEncoder: webSocket)

@@ -34,6 +34,9 @@ final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandle
     private var state = State.passingThrough
     /// Whether the request awaiting its answer asked for WebSocket.
     private var webSocket: Bool
+    /// Answers to come before the upgrade request's, when one is written behind pipelined requests; nil when none
+    /// is pending.
+    private var answersBeforeUpgrade: Int?
 
     private init(
         tap: RecordingTap,
@@ -69,21 +72,25 @@ final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandle
         return collector
     }
 
-    /// An upgrade request is about to be written: its answer is the next response the decoder pairs with it (the
-    /// proxy sends a request only once the one before it was answered).
+    /// An upgrade request is about to be written: its answer comes after the answers still due to the requests
+    /// written before it (pipelined requests), in the order the decoder pairs them.
     ///
-    /// - Parameter webSocket: whether the request asks for WebSocket (after a 101 the stream is frames, else plain
-    ///   bytes).
-    func expectAnswer(webSocket: Bool) {
-        if case .passingThrough = self.state {
+    /// - Parameters:
+    ///   - webSocket: whether the request asks for WebSocket (after a 101 the stream is frames, else plain bytes).
+    ///   - answersBefore: answers still due to requests written before it.
+    func expectAnswer(webSocket: Bool, answersBefore: Int) {
+        guard case .passingThrough = self.state else { return }
+        self.webSocket = webSocket
+        self.answersBeforeUpgrade = answersBefore
+        if answersBefore <= 0 {
             self.state = .awaitingHead
-            self.webSocket = webSocket
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (self.state, self.unwrapInboundIn(data)) {
         case (.awaitingHead, .head(let head)) where head.status == .switchingProtocols:
+            self.answersBeforeUpgrade = nil
             guard let length = Self.endOfHead(self.tap.recording.bytes), let bytes = self.tap.recording.take(length)
             else {
                 return context.fireErrorCaught(MalformedAnswer())
@@ -94,6 +101,7 @@ final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandle
             )
             self.answered(101, self.webSocket)
         case (.awaitingHead, .head(let head)):
+            self.answersBeforeUpgrade = nil
             self.state = .passingThrough
             let bytes = self.tap.recording.takeAll()
             let status = Int(head.status.code)
@@ -115,6 +123,11 @@ final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandle
             pipeline.removeHandler(self.decoder, promise: nil)
         case (.passingThrough, .end):
             self.passRecordedBytes(context: context)
+            // Counted before `ended`, which may write the next request (and call `expectAnswer`) at once.
+            if let before = self.answersBeforeUpgrade {
+                self.answersBeforeUpgrade = before - 1
+                if before - 1 <= 0 { self.state = .awaitingHead }
+            }
             self.ended()
         case (.passingThrough, _):
             self.passRecordedBytes(context: context)

@@ -45,6 +45,27 @@ package enum DescriptorBudget {
         return limit.rlim_cur > rlim_t(Int32.max) ? Int(Int32.max) : Int(limit.rlim_cur)
     }
 
+    /// Makes this process (and the children it starts after) able to open `needed` descriptors: raises the soft
+    /// limit to the hard one, and the hard one too when it is lower and the process may (root, up to the kernel's
+    /// `fs.nr_open`).
+    ///
+    /// - Returns: the limit now, and the hard limit before, when it had to be raised.
+    package static func raiseLimit(toAtLeast needed: Int) -> (limit: Int, raisedHardFrom: Int?) {
+        var limit = rlimit()
+        guard getrlimit(Self.resource, &limit) == 0 else { return (1_024, nil) }
+        var raisedFrom: Int?
+        if limit.rlim_max < rlim_t(needed) {
+            var raised = limit
+            raised.rlim_max = rlim_t(needed)
+            raised.rlim_cur = rlim_t(needed)
+            if setrlimit(Self.resource, &raised) == 0 {
+                raisedFrom = Int(limit.rlim_max)
+                limit = raised
+            }
+        }
+        return (max(Self.raiseLimit(), Int(min(limit.rlim_cur, rlim_t(Int32.max)))), raisedFrom)
+    }
+
     /// Refuses a run that cannot fit in this process's descriptors.
     ///
     /// - Parameters:

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SquallBenchmarks
+import SquallScenarios
 
 /// `squall bench soak`: churn, idle and hostile connections against the proxy, with its descriptors and memory after
 /// each phase.
@@ -36,6 +37,19 @@ struct BenchSoakCommand: AsyncParsableCommand {
     func run() async throws {
         StandardOutput.useLineBuffering()
         let executable = OwnExecutable.path
+        // The proxy holds two descriptors per idle connection, the driver one: raise the limit (the hard one too
+        // when running as root) before the driver starts, so it inherits it.
+        let needed = 2 * self.idle + 2_048
+        let (limit, raisedFrom) = DescriptorBudget.raiseLimit(toAtLeast: needed)
+        if let raisedFrom {
+            print("… raised the hard descriptor limit from \(raisedFrom) to \(limit) for \(self.idle) idle connections")
+        } else if limit < needed {
+            print(
+                "… the descriptor limit is \(limit) and cannot be raised here (not root?): \(self.idle) idle connections "
+                    + "need about \(needed); run as root or lower --idle"
+            )
+            throw ExitCode(1)
+        }
         let benchmark = SoakBenchmark(churn: self.churn, idle: self.idle, hostileStreams: self.hostileStreams)
         let samples = try await benchmark.run(executable: executable) { print("… \($0)") }
         print(SoakBenchmark.table(samples))

@@ -204,7 +204,7 @@ import Testing
             answered: { status, _ in box.statuses.append(status) },
             ended: { box.ended += 1 }
         )
-        collector.expectAnswer(webSocket: true)
+        collector.expectAnswer(webSocket: true, answersBefore: 0)
         var headers = HTTPHeaders()
         headers.add(name: "Upgrade", value: "websocket")
         headers.add(name: "Connection", value: "Upgrade")
@@ -255,7 +255,7 @@ import Testing
             answered: { _, _ in },
             ended: {}
         )
-        collector.expectAnswer(webSocket: false)
+        collector.expectAnswer(webSocket: false, answersBefore: 0)
         var headers = HTTPHeaders()
         headers.add(name: "Upgrade", value: "h2c")
         headers.add(name: "Connection", value: "Upgrade")

@@ -17,7 +17,7 @@ import Testing
 
     private let failed = ProxyAnswer(status: 503, message: "failed", keepAlive: true)
 
-    /// What the actions say, in order: "→/a" forwarded, "503" answered, "503!" answered then closing, "bytes".
+    /// What the actions say, in order: "→/a" forwarded, "503" answered, "503!" answered then closing, "other".
     private func describe(_ actions: [PipelinedExchanges.Action]) -> [String] {
         actions.map { action in
             switch action {
@@ -28,62 +28,56 @@ import Testing
         }
     }
 
-    @Test func aClientThatWaitsForEachAnswerNeverWaitsHere() {
+    @Test func requestsGoToTheServerAsTheyComeWhenTheProxyAnswersNone() {
         var exchanges = PipelinedExchanges()
-        let passes1 = exchanges.upstreamItemPasses(self.request("/a"))
-        #expect(passes1)
-        let actions2 = exchanges.serverAnswerEnded()
-        #expect(self.describe(actions2).isEmpty)
-        let actions3 = exchanges.proxyAnswer(self.failed, closes: false)
-        #expect(self.describe(actions3) == ["503"])
-        let passes4 = exchanges.upstreamItemPasses(self.request("/b"))
-        #expect(passes4)
+        let passed = (1...3).map { exchanges.upstreamItemPasses(self.request("/\($0)")) }
+        let fin = exchanges.upstreamItemPasses(.end(.finished))
+        #expect(passed == [true, true, true] && fin, "pipelined to the server, as without the proxy")
+        #expect(exchanges.unansweredRequests == 3)
         #expect(!exchanges.isHolding)
     }
 
     @Test func theProxysAnswerWaitsForTheServersAnswersBeforeIt() {
         var exchanges = PipelinedExchanges()
-        let passes5 = exchanges.upstreamItemPasses(self.request("/1"))
-        #expect(passes5)
-        // Requests 2 (failed by the proxy), 3 and 4 (failed) arrive before the server answered the first.
-        let actions6 = exchanges.proxyAnswer(self.failed, closes: false)
-        #expect(self.describe(actions6).isEmpty)
-        let passes7 = exchanges.upstreamItemPasses(self.request("/3"))
-        #expect(!passes7)
-        let actions8 = exchanges.proxyAnswer(self.failed, closes: false)
-        #expect(self.describe(actions8).isEmpty)
+        let first = exchanges.upstreamItemPasses(self.request("/1"))
+        // Request 2 is failed by the proxy before the server answered the first; 3 and the FIN come after it.
+        let held = exchanges.proxyAnswer(self.failed, closes: false)
+        let third = exchanges.upstreamItemPasses(self.request("/3"))
+        let fin = exchanges.upstreamItemPasses(.end(.finished))
+        #expect(first && held.isEmpty && !third && !fin)
         #expect(exchanges.isHolding)
-        // The first answer ends: the proxy answers 2, sends 3, and 4's answer waits for 3's.
-        let actions9 = exchanges.serverAnswerEnded()
-        #expect(self.describe(actions9) == ["503", "→/3"])
-        let actions10 = exchanges.serverAnswerEnded()
-        #expect(self.describe(actions10) == ["503"])
+        // The first answer ends: the proxy answers 2, then 3 and the FIN go to the server.
+        let released = exchanges.serverAnswerEnded()
+        #expect(self.describe(released) == ["503", "→/3", "other"])
         #expect(!exchanges.isHolding)
     }
 
-    @Test func requestsGoToTheServerOneAtATime() {
+    @Test func anAnswerBehindAnotherAnswerWaitsForTheRequestsBetween() {
         var exchanges = PipelinedExchanges()
-        let passes11 = exchanges.upstreamItemPasses(self.request("/1"))
-        #expect(passes11)
-        let passes12 = exchanges.upstreamItemPasses(self.request("/2"))
-        #expect(!passes12)
-        let passes13 = exchanges.upstreamItemPasses(.end(.finished))
-        #expect(!passes13, "the client's FIN waits behind")
-        let actions14 = exchanges.serverAnswerEnded()
-        #expect(self.describe(actions14) == ["→/2"])
-        let actions15 = exchanges.serverAnswerEnded()
-        #expect(self.describe(actions15) == ["other"])
+        _ = exchanges.upstreamItemPasses(self.request("/1"))
+        _ = exchanges.proxyAnswer(self.failed, closes: false)
+        _ = exchanges.upstreamItemPasses(self.request("/3"))
+        _ = exchanges.proxyAnswer(self.failed, closes: false)
+        #expect(self.describe(exchanges.serverAnswerEnded()) == ["503", "→/3"], "the second answer waits for /3's")
+        #expect(self.describe(exchanges.serverAnswerEnded()) == ["503"])
+    }
+
+    @Test func aClientThatWaitsForEachAnswerNeverWaitsHere() {
+        var exchanges = PipelinedExchanges()
+        let first = exchanges.upstreamItemPasses(self.request("/a"))
+        #expect(first && exchanges.serverAnswerEnded().isEmpty)
+        #expect(self.describe(exchanges.proxyAnswer(self.failed, closes: false)) == ["503"])
+        let second = exchanges.upstreamItemPasses(self.request("/b"))
+        #expect(second && !exchanges.isHolding)
     }
 
     @Test func nothingAfterAClosingAnswerIsServed() {
         var exchanges = PipelinedExchanges()
-        let passes16 = exchanges.upstreamItemPasses(self.request("/1"))
-        #expect(passes16)
+        _ = exchanges.upstreamItemPasses(self.request("/1"))
         _ = exchanges.proxyAnswer(ProxyAnswer(status: 403, message: "no", keepAlive: false), closes: true)
-        let passes17 = exchanges.upstreamItemPasses(self.request("/never"))
-        #expect(!passes17)
-        let actions18 = exchanges.serverAnswerEnded()
-        #expect(self.describe(actions18) == ["403!"])
+        let never = exchanges.upstreamItemPasses(self.request("/never"))
+        #expect(!never)
+        #expect(self.describe(exchanges.serverAnswerEnded()) == ["403!"])
         #expect(!exchanges.isHolding)
     }
 
@@ -92,22 +86,30 @@ import Testing
         // must not stay open waiting for one.
         for end in [StreamItem.End.closed, .reset] {
             var exchanges = PipelinedExchanges()
-            let first = exchanges.upstreamItemPasses(self.request("/1"))
-            let second = exchanges.upstreamItemPasses(self.request("/2"))
+            _ = exchanges.upstreamItemPasses(self.request("/1"))
+            _ = exchanges.proxyAnswer(self.failed, closes: false)
+            let held = exchanges.upstreamItemPasses(self.request("/3"))
             let ending = exchanges.upstreamItemPasses(.end(end))
-            #expect(first && !second && ending)
+            #expect(!held && ending)
             #expect(!exchanges.isHolding)
-            #expect(!exchanges.awaitingServerAnswer)
+            #expect(exchanges.unansweredRequests == 0)
         }
     }
 
-    @Test func bytesThatAreNotRequestsDoNotWaitForAnAnswer() {
+    @Test func aSwitchEndsEveryAnswerDue() {
+        var exchanges = PipelinedExchanges()
+        _ = exchanges.upstreamItemPasses(self.request("/upgrade"))
+        _ = exchanges.proxyAnswer(self.failed, closes: false)
+        #expect(self.describe(exchanges.serverSwitched()) == ["503"])
+        #expect(exchanges.unansweredRequests == 0)
+    }
+
+    @Test func bytesThatAreNotRequestsDoNotCount() {
         var exchanges = PipelinedExchanges()
         let frame = StreamItem.data(ByteBuffer(string: "x"), receivedAt: .now(), unit: .frame(.text))
-        let passes19 = exchanges.upstreamItemPasses(frame)
-        #expect(passes19)
-        let passes20 = exchanges.upstreamItemPasses(frame)
-        #expect(passes20)
-        #expect(!exchanges.awaitingServerAnswer)
+        let one = exchanges.upstreamItemPasses(frame)
+        let two = exchanges.upstreamItemPasses(frame)
+        #expect(one && two)
+        #expect(exchanges.unansweredRequests == 0)
     }
 }
