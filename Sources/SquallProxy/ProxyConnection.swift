@@ -20,8 +20,8 @@ import Darwin
 /// inspection after a 101. A side with nothing to inspect is *raw*: its wire handler hands the bytes read straight
 /// to the connection, which costs a raw stream no pipeline hop. Items read go through the direction's message
 /// chain, then (requests encoded in the server's pipeline) its byte chain, then to the destination socket. Which
-/// handlers a side has is its ``PipelineShape``, changed only by the transitions that type allows; pipelined
-/// requests are taken one at a time, the proxy's own answers in their turn (``PipelinedExchanges``).
+/// handlers a side has is its ``PipelineShape``, changed only by the transitions that type allows; the proxy's own
+/// answers to pipelined requests go out in their turn (``PipelinedExchanges``).
 ///
 /// The link's lifecycle lives in a ``ProxyLinkStateMachine``; this class holds the sockets, chains and timers and
 /// performs the machine's actions. Everything runs on the client socket's event loop (the server socket is opened on
@@ -680,8 +680,12 @@ final class ProxyConnection {
             self.answerCollector = try ServerAnswerCollector.install(
                 after: encoder,
                 in: pipeline,
-                answered: { [self] status, webSocket in self.upgradeAnswered(status: status, webSocket: webSocket) },
-                ended: { [self] in
+                // Weak: the connection holds the collector, and a cycle would keep every closed connection.
+                answered: { [weak self] status, webSocket in
+                    self?.upgradeAnswered(status: status, webSocket: webSocket)
+                },
+                ended: { [weak self] in
+                    guard let self else { return }
                     self.serverAnswersEnded += 1
                     self.perform(self.exchanges.serverAnswerEnded())
                 }
@@ -993,6 +997,8 @@ final class ProxyConnection {
 
     /// Every socket is closed: stop everything and tell the proxy.
     private func finish() {
+        self.requestCollector = nil
+        self.answerCollector = nil
         self.tearDown()
         self.proxy.connectionFinished(self.id)
     }

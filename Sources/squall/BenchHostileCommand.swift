@@ -17,7 +17,8 @@ struct BenchHostileCommand: AsyncParsableCommand {
             Then the fault is lifted and the proxy must be alive, its control API must answer, a request and a \
             WebSocket upgrade must pass, and its descriptors must come back within 4 of the figure at the start \
             within 10 s. Prints a table (descriptors, how long they took to come back, resident memory). \
-            Exit 0 when every phase passed, 1 otherwise; a crash prints a one-line repro.
+            Exit 0 when every phase passed and resident memory grew by at most --rss-growth-limit MB over the \
+            run, 1 otherwise; a crash prints a one-line repro.
             """
     )
 
@@ -40,6 +41,12 @@ struct BenchHostileCommand: AsyncParsableCommand {
             "The squall binary to run as the proxy (default: this one), e.g. an older build to find where a crash began."
     )
     var proxyExecutable: String?
+
+    @Option(
+        help:
+            "Fail when the proxy's resident memory grows by more than this many MB from the end of the first phase to the end of the last (a leak per connection shows as steady growth)."
+    )
+    var rssGrowthLimit: Double = 64
 
     func validate() throws {
         guard self.streams > 0, self.concurrency > 0, self.concurrency <= 512 else {
@@ -93,7 +100,18 @@ struct BenchHostileCommand: AsyncParsableCommand {
                     + (self.proxyExecutable.map { " --proxy-executable \($0)" } ?? "")
             )
         }
-        if results.contains(where: { !$0.passed }) || results.count < (phases ?? HostileBenchmark.catalogue).count {
+        var failed =
+            results.contains(where: { !$0.passed }) || results.count < (phases ?? HostileBenchmark.catalogue).count
+        if let first = results.first?.residentMB, let peak = results.map(\.residentMB).max(),
+            peak - first > self.rssGrowthLimit
+        {
+            print(
+                "resident memory grew from \(String(format: "%.1f", first)) MB to \(String(format: "%.1f", peak)) MB, "
+                    + "more than --rss-growth-limit \(String(format: "%.0f", self.rssGrowthLimit)) MB"
+            )
+            failed = true
+        }
+        if failed {
             throw ExitCode(1)
         }
     }

@@ -273,6 +273,49 @@ import Testing
         #expect(items.dropFirst().map { self.bytes(of: $0) }.joined() == "\u{0}\u{0}\u{4}more")
     }
 
+    @Test func anUpgradeBehindAPipelinedRequestIsPairedWithItsOwnAnswer() throws {
+        // A GET, then an upgrade written behind it before its answer: the first answer (200) is the GET's, passed
+        // as bytes and counted as ended; the 101 after it is the upgrade's.
+        let channel = EmbeddedChannel()
+        let box = StatusBox()
+        let encoder = HTTPRequestEncoder()
+        try channel.pipeline.syncOperations.addHandler(encoder)
+        let collector = try ServerAnswerCollector.install(
+            after: encoder,
+            in: channel.pipeline.syncOperations,
+            answered: { status, _ in box.statuses.append(status) },
+            ended: { box.ended += 1 }
+        )
+        try channel.writeOutbound(
+            HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/a"))
+        )
+        try channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        collector.expectAnswer(webSocket: true, answersBefore: 1)
+        var headers = HTTPHeaders()
+        headers.add(name: "Upgrade", value: "websocket")
+        headers.add(name: "Connection", value: "Upgrade")
+        try channel.writeOutbound(
+            HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws", headers: headers))
+        )
+        try channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        while try channel.readOutbound(as: IOData.self) != nil {}
+        let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        let switching = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+        // Each answer in a read of its own. (Both in one read are not told apart: the recorded bytes of a read are
+        // passed on together, so the 101's head is not found and the connection is closed as malformed.)
+        try channel.writeInbound(ByteBuffer(string: ok))
+        var bytes = ByteBuffer(string: switching)
+        var frame = try self.frame("ready", masked: false)
+        bytes.writeBuffer(&frame)
+        try channel.writeInbound(bytes)
+        channel.embeddedEventLoop.run()
+        let items = try self.items(channel)
+        #expect(box.statuses == [101], "only the upgrade's answer is taken for it")
+        #expect(box.ended == 1, "the GET's answer ended")
+        #expect(items.map { self.unit(of: $0) } == [.bytes, .upgradeResponse(status: 101), .frame(.text)])
+        #expect(items.first.map { self.bytes(of: $0) } == ok)
+    }
+
     @Test func aRefusalPassesEveryByteAsItCame() throws {
         let (channel, box) = try self.answerChannel()
         let answer = "HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno"
