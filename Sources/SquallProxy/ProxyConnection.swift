@@ -72,9 +72,9 @@ final class ProxyConnection {
     /// The client's request inspection, while its stream is HTTP.
     private var requestCollector: HTTPRequestCollector?
     /// What each side's pipeline inspects its stream as. A raw side's reads go straight into their message chain:
-    /// the client's once its sniffer found it is not HTTP, the server's until the first upgrade request is written.
+    /// the client's once its sniffer found it is not HTTP, the server's until the first request is written to it.
     private var shapes: (client: PipelineShape, server: PipelineShape) = (.clientStart, .serverStart)
-    /// The server's answer inspection, from the first upgrade request written until the server switches.
+    /// The server's answer inspection, from the first request written until the server switches protocols.
     private var answerCollector: ServerAnswerCollector?
     /// The order of the client's HTTP exchanges, when the proxy answers some itself.
     private var exchanges = PipelinedExchanges()

@@ -8,9 +8,9 @@ import NIOCore
 /// encodes a forwarded request it sets ``capturing``: the encoded bytes are then kept here and handed back, so they
 /// can go through the byte chain's faults before they reach the socket.
 ///
-/// Reads never re-enter the pipeline. Writing can make NIO read the socket at once (a flush that finds the socket
-/// readable), so a read may arrive while the handlers above are still handling the previous one — in the middle
-/// of changing the pipeline's shape. Such a read, and an end of input behind it, wait here until the outer read is
+/// Reads never re-enter the pipeline. Writing can make NIO read the socket at once (a write that fails, because the
+/// peer reset, makes NIO drain what is left to read before it closes), so a read may arrive while the handlers
+/// above are still handling the previous one — in the middle of changing the pipeline's shape. Such a read, and an end of input behind it, wait here until the outer read is
 /// done, and then go to whatever the pipeline has become.
 final class ProxyWireHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer

@@ -14,7 +14,8 @@ struct BenchSoakCommand: AsyncParsableCommand {
             the figures are the proxy's. Phases: 2 000 mixed connections, --churn more (echo a byte, close at once, \
             reset at once, in turn), --idle connections held open, then --hostile-streams hostile streams at a proxy \
             with each block_upgrade mode, measured with the fault in force and after it is removed. Exit 0 when \
-            descriptors come back within 5 of the warm-up figure after every phase, 1 otherwise. Build with -c \
+            descriptors come back within 5 of the warm-up figure after every phase (with a fault in force, once it \
+            is removed), 1 otherwise. Build with -c \
             release.
             """
     )
@@ -39,14 +40,14 @@ struct BenchSoakCommand: AsyncParsableCommand {
         let executable = OwnExecutable.path
         // The proxy holds two descriptors per idle connection, the driver one: raise the limit (the hard one too
         // when running as root) before the driver starts, so it inherits it.
-        let needed = 2 * self.idle + 2_048
+        let needed = 2 * self.idle + 100
         let (limit, raisedFrom) = DescriptorBudget.raiseLimit(toAtLeast: needed)
         if let raisedFrom {
             print("… raised the hard descriptor limit from \(raisedFrom) to \(limit) for \(self.idle) idle connections")
         } else if limit < needed {
             print(
-                "… the descriptor limit is \(limit) and cannot be raised here (not root?): \(self.idle) idle connections "
-                    + "need about \(needed); run as root or lower --idle"
+                "… the descriptor limit is \(limit) and cannot be raised here (it takes root with CAP_SYS_RESOURCE): "
+                    + "\(self.idle) idle connections need about \(needed); lower --idle to \((limit - 100) / 2) at most"
             )
             throw ExitCode(1)
         }
@@ -55,7 +56,13 @@ struct BenchSoakCommand: AsyncParsableCommand {
         print(SoakBenchmark.table(samples))
         guard let warm = samples.first(where: { $0.phase.hasPrefix("after 2 000") }) else { return }
         let measured = samples.drop { !$0.phase.hasPrefix("after 2 000") }
-        let leaks = measured.filter { !$0.phase.hasPrefix("with ") && abs($0.descriptors - warm.descriptors) > 5 }
+        // With a fault in force, what the proxy holds is what the fault means (`blackhole_after_101` keeps the
+        // server's side of a black-holed connection open until it is lifted): only the figure after its removal,
+        // and every other phase's, must be back at the warm-up one.
+        let leaks = measured.filter {
+            !$0.phase.hasPrefix("with ") && !$0.phase.hasSuffix("fault in force")
+                && abs($0.descriptors - warm.descriptors) > 5
+        }
         if !leaks.isEmpty {
             print(
                 "descriptors did not come back to the warm-up figure (\(warm.descriptors) ± 5) after: "
