@@ -215,53 +215,36 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         case .resetPeer:
             return [FaultAttribute("timeout", .milliseconds, "wait after the first data before the reset")]
         case .packetLoss:
-            return [
-                FaultAttribute(
-                    "loss_rate",
-                    .number,
-                    default: 0.1,
-                    minimum: 0,
-                    maximum: 1,
-                    "the chance each chunk is dropped (seeded, per connection and direction)"
-                ),
-                FaultAttribute(
-                    "correlation",
-                    .number,
-                    default: 0,
-                    minimum: 0,
-                    maximum: 1,
-                    "extra chance a chunk is dropped right after a dropped one (burst loss)"
-                ),
-            ]
+            return Self.lossAttributes(rate: 0.1, unit: "chunk", dropped: "dropped")
         case .tcpLoss:
-            return [
-                FaultAttribute(
-                    "loss_rate",
-                    .number,
-                    default: 0.01,
-                    minimum: 0,
-                    maximum: 1,
-                    "the chance each segment is lost (each transmission, seeded)"
-                ),
-                FaultAttribute(
-                    "correlation",
-                    .number,
-                    default: 0,
-                    minimum: 0,
-                    maximum: 1,
-                    "extra chance a segment is lost right after a lost one (burst loss)"
-                ),
-                FaultAttribute(
-                    "segment_size",
-                    .bytes,
-                    default: 1448,
-                    minimum: 1,
-                    "bytes per segment (the MSS)"
-                ),
+            return Self.lossAttributes(rate: 0.01, unit: "segment", dropped: "lost") + [
+                FaultAttribute("segment_size", .bytes, default: 1448, minimum: 1, "bytes per segment (the MSS)")
             ]
         case .slowOpen:
             return [FaultAttribute("delay", .milliseconds, "wait before connecting to the server")]
         }
+    }
+
+    /// The Gilbert–Elliott pair `packet_loss` and `tcp_loss` share (``ChunkLoss``): `loss_rate` and `correlation`.
+    private static func lossAttributes(rate: Double, unit: String, dropped: String) -> [FaultAttribute] {
+        [
+            FaultAttribute(
+                "loss_rate",
+                .number,
+                default: rate,
+                minimum: 0,
+                maximum: 1,
+                "the chance each \(unit) is \(dropped) (seeded, per connection and direction)"
+            ),
+            FaultAttribute(
+                "correlation",
+                .number,
+                default: 0,
+                minimum: 0,
+                maximum: 1,
+                "extra chance a \(unit) is \(dropped) right after a \(dropped) one (burst loss)"
+            ),
+        ]
     }
 
     /// One line on what the type does, for `squall faults` and the README.
