@@ -38,7 +38,7 @@ enum JUnitReport {
                     if result.gate.metric == .faultsNotInjected {
                         message += ": never injected: " + record.metrics.faultsNotInjected.joined(separator: ", ")
                     }
-                    if record.verdict == .inconclusive {
+                    if record.excuses(result) {
                         message +=
                             " — inconclusive: the harness was overloaded (\(record.harness.summary)); \(record.harness.advice)"
                         xml += "      <error type=\"inconclusive\" message=\"\(Self.escape(message))\"/>\n"
@@ -53,15 +53,15 @@ enum JUnitReport {
         return xml + "</testsuites>\n"
     }
 
-    /// Failed gates counted as failures: all of them, unless the run is inconclusive (then they are errors).
+    /// Failed gates counted as failures: every one the harness cannot excuse.
     private static func failures(_ record: RunRecord) -> Int {
-        let gates = record.verdict == .inconclusive ? 0 : record.gates.filter { !$0.passed }.count
+        let gates = record.gates.filter { !$0.passed && !record.excuses($0) }.count
         return gates + (record.interrupted ? 1 : 0)
     }
 
-    /// Failed gates of an inconclusive run: errors of the harness, not failures of the app.
+    /// Failed gates an overloaded harness excuses: errors of the harness, not failures of the app.
     private static func errors(_ record: RunRecord) -> Int {
-        record.verdict == .inconclusive ? record.gates.filter { !$0.passed }.count : 0
+        record.gates.filter { record.excuses($0) }.count
     }
 
     static func escape(_ text: String) -> String {

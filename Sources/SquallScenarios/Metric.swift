@@ -64,6 +64,22 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
         case trend
     }
 
+    /// Whether a gate on this metric judges *safety* — something that must never happen, which no slowness of the
+    /// harness can cause: a duplicate or unexpected message, malformed client output, a fault that was not injected.
+    /// A failed safety gate fails the run whatever the harness did; only timing and liveness gates (latencies,
+    /// recovery and fallback times, rates, completion, lost messages) can be excused by an overloaded harness.
+    public var isSafety: Bool {
+        switch self {
+        case .duplicateMessages, .unexpectedMessages, .malformedOutput, .faultsNotInjected:
+            return true
+        case .fallbackRate, .websocketSuccessRate, .completionRate, .lostMessages, .updateLatency,
+            .timeToFirstUpdate, .reconnectAttempts, .timeToRecover, .timeToFallback, .timeOnPollingAfterRecovery,
+            .stuckOnPollingRate, .connectRatePeak, .pollingRatePeak, .stepRecovery, .stepFallback,
+            .stepLostMessages, .pollingRequests, .faultEvents:
+            return false
+        }
+    }
+
     /// This metric's kind.
     public var kind: Kind {
         switch self {

@@ -51,10 +51,18 @@ public struct RunRecord: Sendable {
     }
 
     /// The verdict of the gates on the events the log holds, interrupted or not: `passed`, `failed` or
-    /// `inconclusive`. A re-check of a partial log reports this one.
+    /// `inconclusive`. A re-check of a partial log reports this one. A failed gate the harness cannot excuse (see
+    /// ``excuses(_:)``) fails the run; a run whose failed gates are all excused is inconclusive.
     public var verdictOfGates: RunVerdict {
-        if self.gates.allSatisfy(\.passed) { return .passed }
-        return self.harness.overloaded ? .inconclusive : .failed
+        let failing = self.gates.filter { !$0.passed }
+        if failing.isEmpty { return .passed }
+        return failing.allSatisfy { self.excuses($0) } ? .inconclusive : .failed
+    }
+
+    /// Whether an overloaded harness excuses this failed gate: only a timing or liveness gate, never a safety gate
+    /// (``Metric/isSafety``), and only when the harness was overloaded.
+    public func excuses(_ result: GateResult) -> Bool {
+        !result.passed && self.harness.overloaded && !result.gate.metric.isSafety
     }
 
     /// Re-reads a run from its log lines.

@@ -77,6 +77,30 @@ import Testing
         #expect(record.verdict == .failed)
     }
 
+    @Test func aFailedSafetyGateFailsEvenOnAnOverloadedHarness() throws {
+        // The same starved log, plus a fault that was never applied: `faults_not_injected` is a safety gate, which
+        // no slowness of the harness can cause, so the run fails; the timing-free `polling_requests` gate that also
+        // failed stays an error of the harness in JUnit.
+        var lines = Self.log(lags: [0.5, 100.1, 250], polls: 0)
+        lines.insert(
+            #"{"time":1500,"source":"run","event":"fault_not_applied","name":"late","type":"latency","reason":"test"}"#,
+            at: 2
+        )
+        let record = try RunRecord(lines: lines)
+        #expect(record.harness.overloaded)
+        let failing = record.gates.filter { !$0.passed }.map(\.gate.metric)
+        #expect(Set(failing) == [.faultsNotInjected, .pollingRequests], "\(failing)")
+        #expect(record.verdict == .failed)
+        let junit = ReportWriter.junit([record])
+        #expect(junit.contains("<failure message=\"observed 1, expected count==0: never injected: late"), "\(junit)")
+        #expect(junit.contains(#"<error type="inconclusive""#), "the polling gate is still excused: \(junit)")
+        #expect(
+            Metric.allCases.filter(\.isSafety).map(\.rawValue).sorted() == [
+                "client_output_malformed", "duplicate_messages", "faults_not_injected", "unexpected_messages",
+            ]
+        )
+    }
+
     @Test func aFailedGateOnAnOverloadedHarnessIsInconclusive() throws {
         let record = try RunRecord(lines: Self.log(lags: [0.5, 100.1, 250], polls: 0))
         #expect(record.harness.overloaded)

@@ -90,7 +90,9 @@ import Testing
         #expect(summary.contains("again via"), "and the duplicate delivery itself: \(summary)")
     }
 
-    @Test func theSameBrokenClientOnAStarvedHarnessIsInconclusive() async throws {
+    @Test func theSameBrokenClientOnAStarvedHarnessStillFailsItsSafetyGate() async throws {
+        // A duplicate delivery is the client's bug whatever the harness did: a safety gate is never excused
+        // (issue 29: this run used to be inconclusive).
         var runner = ScenarioRunner(
             scenario: try Scenario(
                 bytes: Array(
@@ -106,7 +108,9 @@ import Testing
         )
         #expect(record.harness.overloaded)
         #expect((record.harness.lagMax ?? 0) >= 250, "the stall shows as lag: \(record.harness.summary)")
-        #expect(record.verdict == .inconclusive)
+        #expect(record.verdict == .failed)
+        let junit = ReportWriter.junit([record])
+        #expect(junit.contains("<failure message=\"observed"), "a failure of the app, not an error of the harness")
     }
 
     @Test func brokenNoResumeFailsTheLossOrDuplicateGate() async throws {
