@@ -193,7 +193,21 @@ public struct HostileBenchmark: Sendable {
         if let fault = phase.fault {
             guard let status = api.request("POST", "/proxies/hostile/toxics", body: fault)?.status, status == 200
             else {
-                throw BenchmarkError.peerFailed("the control API refused the \(phase.name) fault: \(fault)")
+                guard await Self.hasExited(child) == nil else {
+                    throw BenchmarkError.peerFailed("the control API refused the \(phase.name) fault: \(fault)")
+                }
+                return Result(
+                    phase: phase.name,
+                    streams: 0,
+                    alive: false,
+                    apiAnswered: false,
+                    requestPassed: false,
+                    webSocketPassed: false,
+                    descriptorsBefore: before,
+                    descriptorsAfterStreams: -1,
+                    descriptorsBackMilliseconds: nil,
+                    residentMB: -1
+                )
             }
         }
         let (seed, streams, concurrency) = (self.seed, self.streams, max(1, self.concurrency))
@@ -209,13 +223,18 @@ public struct HostileBenchmark: Sendable {
         let afterStreams = Self.descriptors(of: pid)
         _ = api.request("POST", "/reset")
         let lifted = ContinuousClock.now
-        let alive = child.exited == nil
+        var alive = child.exited == nil
         let apiAnswered = alive && api.request("GET", "/version")?.status == 200
         let requestPassed = alive && Self.requestPasses(port: proxyPort)
         let webSocketPassed = alive && Self.webSocketPasses(port: proxyPort, upgrade: upgrade)
+        if !(apiAnswered && requestPassed && webSocketPassed) {
+            // A process that is dying may still be listed: give it a moment to be seen for what it is.
+            alive = await Self.hasExited(child) == nil
+        }
         var backMilliseconds: Int?
         while alive, lifted.duration(to: .now) < .seconds(10) {
-            if Self.descriptors(of: pid) <= baseline + 4 {
+            let open = Self.descriptors(of: pid)
+            if open >= 0, open <= baseline + 4 {
                 let elapsed = lifted.duration(to: .now)
                 backMilliseconds = Int(elapsed / .milliseconds(1))
                 break
@@ -234,6 +253,15 @@ public struct HostileBenchmark: Sendable {
             descriptorsBackMilliseconds: backMilliseconds,
             residentMB: Self.residentMB(of: pid)
         )
+    }
+
+    /// How the child ended, waiting up to 2 s for it to; nil while it runs.
+    private static func hasExited(_ child: ChildProcess) async -> ChildProcess.Termination? {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while child.exited == nil, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return child.exited
     }
 
     /// Sends one stream and leaves as it says; every failure of the peer (refused, reset) is part of the game.
