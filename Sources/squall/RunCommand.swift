@@ -95,9 +95,19 @@ struct RunCommand: AsyncParsableCommand {
         session.clockOffset = self.clockOffset
         var records: [RunRecord] = []
         var failing: [ScenarioSelection.FailingRun] = []
+        // A scenario refused up front (more sockets than this process may open) is a verdict, inconclusive, not
+        // the end of the command: an earlier failure must still be its exit code.
+        var refused: [RunVerdict] = []
         runs: for (file, scenario) in scenarios {
             for seed in self.selection.seedsToRun {
-                let (record, folder) = try await session.run(seed.map { scenario.seeded($0) } ?? scenario)
+                let record: RunRecord
+                let folder: String
+                do {
+                    (record, folder) = try await session.run(seed.map { scenario.seeded($0) } ?? scenario)
+                } catch let status as ExitCode where status == ExitStatus.inconclusive {
+                    refused.append(.inconclusive)
+                    continue
+                }
                 records.append(record)
                 if record.interrupted { break runs }
                 if record.verdict != .passed {
@@ -120,10 +130,11 @@ struct RunCommand: AsyncParsableCommand {
             // A shard holds a slice of the clients: its gates are judged on the merged run, never on the slice
             // (k6's operator judges thresholds per runner; Squall does not). Only an interruption is its own failure.
             if records.contains(where: \.interrupted) { throw ExitStatus.interrupted }
+            if !refused.isEmpty { throw ExitStatus.inconclusive }
             if !self.selection.quiet { print("gates are judged on the merged run: squall merge the shards' folders") }
             return
         }
-        let exit = ExitStatus.of(records.map(\.verdict))
+        let exit = ExitStatus.of(records.map(\.verdict) + refused)
         if exit != ExitStatus.success { throw exit }
     }
 }

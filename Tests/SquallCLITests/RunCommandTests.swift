@@ -156,6 +156,34 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: output + "/crowd"), "nothing ran, no report folder is left")
     }
 
+    @Test func aRefusedScenarioAfterAFailedOneLeavesTheExitAt99() async throws {
+        // The first scenario fails a gate; the second is refused for descriptors (75). A definite failure of the
+        // app outranks a run that could not judge it: exit 99, the combined JUnit file written (issue 29).
+        let failing = try self.write(self.scenario(gate: #""polling_requests": ["count>0"]"#))
+        let folder = (failing as NSString).deletingLastPathComponent
+        let crowd = folder + "/z-crowd.json"
+        try
+            #"{"name": "crowd", "duration": "10s", "clients": [{"count": 200}], "gates": {"completion_rate": ["rate==1"]}}"#
+            .write(toFile: crowd, atomically: true, encoding: .utf8)
+        let output = folder + "/reports"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = [
+            "-c", "ulimit -Sn 1000 && ulimit -Hn 1000 && exec \"$0\" run \"$1\" \"$2\" --output \"$3\"",
+            SquallProcess.executablePath, failing, crowd, output,
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 99, "\(text)")
+        #expect(text.contains("200 clients need about 1456 file descriptors"), "the refusal is still said: \(text)")
+        let junit = try String(contentsOfFile: output + "/junit.xml", encoding: .utf8)
+        #expect(junit.contains("polling_requests count&gt;0") || junit.contains("polling_requests count>0"), "\(junit)")
+    }
+
     @Test func anInvalidScenarioExits64WithItsJSONPath() async throws {
         let file = try self.write(#"{"name": "bad", "duration": "10s", "clients": [{"count": 1, "strategy": "yolo"}]}"#)
         for command in ["run", "validate"] {
