@@ -11,8 +11,11 @@ struct RunCommand: AsyncParsableCommand {
             Every scenario is validated before anything starts (exit 64 naming the JSON path). Each run writes \
             <output>/<scenario>/<UTC time>/ with events.ndjson, report.json, junit.xml, summary.md and report.html, \
             and <output>/junit.xml combines every scenario of the invocation. Exit codes: 0 all gates passed, 99 a \
-            gate failed, 64 invalid scenario or usage, 70 internal error, 130 interrupted (SIGINT/SIGTERM: faults \
-            are healed, clients stopped, and the partial report is written). --seeds A..B hunts flaky failures: \
+            gate failed (a safety gate whatever the harness did, any gate on a healthy harness), 75 inconclusive \
+            (only timing or liveness gates failed while the harness was overloaded, or the run needs more file \
+            descriptors than this process may open), 64 invalid scenario or usage, 70 internal error, 130 \
+            interrupted (SIGINT/SIGTERM: faults are healed, clients stopped, and the partial report is written); \
+            with several scenarios the most serious: 130, then 99, then 75, then 0. --seeds A..B hunts flaky failures: \
             one run per seed, a table of failing seeds with the command that reproduces each.
             """
     )

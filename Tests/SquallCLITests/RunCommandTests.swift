@@ -184,6 +184,16 @@ import Testing
         #expect(junit.contains("polling_requests count&gt;0") || junit.contains("polling_requests count>0"), "\(junit)")
     }
 
+    @Test func theHelpListsEveryExitCodeRunCanGive() async throws {
+        let result = try await SquallProcess.run(["run", "--help"])
+        let help = result.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for code in [
+            "0 all gates passed", "99 a gate failed", "75 inconclusive", "64 invalid", "70 internal", "130 interrupted",
+        ] {
+            #expect(help.contains(code), "\(code): \(help)")
+        }
+    }
+
     @Test func anInvalidScenarioExits64WithItsJSONPath() async throws {
         let file = try self.write(#"{"name": "bad", "duration": "10s", "clients": [{"count": 1, "strategy": "yolo"}]}"#)
         for command in ["run", "validate"] {
