@@ -80,6 +80,37 @@ public final class SquallProcess: @unchecked Sendable {
         return (self.process.terminationStatus, errors)
     }
 
+    /// Whether the process is still running.
+    public var isRunning: Bool {
+        self.process.isRunning
+    }
+
+    /// Runs `squall` to completion while starving it from outside: the whole process is stopped (SIGSTOP) for
+    /// `stall` once every `period`, then continued — every event loop of its harness lags, as on an overloaded
+    /// machine, with no switch in the binary.
+    public static func runStarved(
+        _ arguments: [String],
+        stall: Duration = .milliseconds(300),
+        period: Duration = .seconds(1),
+        timeout: Double = 60
+    ) async throws -> (status: Int32, output: String, errors: String) {
+        let process = try SquallProcess(arguments)
+        let starver = Task {
+            try? await Task.sleep(for: .milliseconds(150))
+            while process.isRunning, !Task.isCancelled {
+                process.signal(SIGSTOP)
+                try? await Task.sleep(for: stall)
+                process.signal(SIGCONT)
+                try? await Task.sleep(for: period - stall)
+            }
+        }
+        let (status, errors) = await process.waitForExit(timeout: timeout)
+        starver.cancel()
+        process.signal(SIGCONT)
+        try? await Task.sleep(for: .milliseconds(50))
+        return (status, process.standardOutput, errors)
+    }
+
     /// Runs `squall` to completion.
     public static func run(
         _ arguments: [String],

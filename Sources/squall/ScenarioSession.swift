@@ -75,7 +75,6 @@ struct ScenarioSession {
             eventLogPath: (folder as NSString).appendingPathComponent("events.ndjson"),
             progress: progress
         )
-        runner.harnessStall = Self.harnessStallForTests
         runner.shard = self.shard
         runner.startAt = self.startAt
         runner.clockOffset = self.clockOffset
@@ -136,17 +135,6 @@ struct ScenarioSession {
         } else if record.harness.overloaded {
             print("    harness: \(record.harness.summary)")
         }
-    }
-
-    /// Test hook: `SQUALL_TEST_HARNESS_STALL_MS` blocks every event loop that long once a second, so the tests can
-    /// starve the harness of a real `squall run` on purpose. Not a user feature.
-    private static var harnessStallForTests: Duration? {
-        guard let text = ProcessInfo.processInfo.environment["SQUALL_TEST_HARNESS_STALL_MS"],
-            let milliseconds = Int(text)
-        else {
-            return nil
-        }
-        return .milliseconds(milliseconds)
     }
 
     /// Writes the combined `junit.xml` of the session's runs.

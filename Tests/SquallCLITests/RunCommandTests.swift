@@ -14,8 +14,8 @@ import Testing
         return path
     }
 
-    private func scenario(gate: String) -> String {
-        #"{"name": "cli", "timeScale": 0.05, "duration": "20s", "server": {"job": {"totalItems": 4, "itemInterval": "500ms"}}, "clients": [{"count": 2}], "gates": {\#(gate)}}"#
+    private func scenario(gate: String, duration: String = "20s", items: Int = 4) -> String {
+        #"{"name": "cli", "timeScale": 0.05, "duration": "\#(duration)", "server": {"job": {"totalItems": \#(items), "itemInterval": "500ms"}}, "clients": [{"count": 2}], "gates": {\#(gate)}}"#
     }
 
     @Test func passingGatesExit0AndWriteTheReportFolder() async throws {
@@ -38,14 +38,13 @@ import Testing
     }
 
     @Test func aFailedGateOnAStarvedHarnessIsInconclusiveWithExit75() async throws {
-        // The same failing gate as above, but every event loop is blocked 300 ms once a second (a test hook), so
-        // the harness lags far beyond its bound: the failure cannot be blamed on the app.
-        let file = try self.write(self.scenario(gate: #""polling_requests": ["count>0"]"#))
+        // The same failing gate as above, but the whole process is stopped 300 ms once a second (SIGSTOP from
+        // here), so the harness lags far beyond its bound: the failure of this liveness gate cannot be blamed on
+        // the app.
+        // 80 items 25 ms apart: 2 s of work, so the process is stopped while the clients are under way.
+        let file = try self.write(self.scenario(gate: #""polling_requests": ["count>0"]"#, duration: "60s", items: 80))
         let output = (file as NSString).deletingLastPathComponent + "/reports"
-        let result = try await SquallProcess.run(
-            ["run", file, "--output", output],
-            environment: ["SQUALL_TEST_HARNESS_STALL_MS": "300"]
-        )
+        let result = try await SquallProcess.runStarved(["run", file, "--output", output])
         #expect(result.status == 75, "\(result.output)\(result.errors)")
         #expect(result.output.contains("? cli: INCONCLUSIVE"), "\(result.output)")
         #expect(
@@ -63,12 +62,10 @@ import Testing
     }
 
     @Test func passingGatesOnAStarvedHarnessStillPass() async throws {
-        let file = try self.write(self.scenario(gate: #""completion_rate": ["rate==1"]"#))
+        // 80 items 25 ms apart: 2 s of work, so the process is stopped while the clients are under way.
+        let file = try self.write(self.scenario(gate: #""completion_rate": ["rate==1"]"#, duration: "60s", items: 80))
         let output = (file as NSString).deletingLastPathComponent + "/reports"
-        let result = try await SquallProcess.run(
-            ["run", file, "--output", output],
-            environment: ["SQUALL_TEST_HARNESS_STALL_MS": "300"]
-        )
+        let result = try await SquallProcess.runStarved(["run", file, "--output", output])
         #expect(result.status == 0, "\(result.output)\(result.errors)")
         #expect(result.output.contains("harness: OVERLOADED"), "the overload is still reported: \(result.output)")
     }
