@@ -8,17 +8,7 @@ private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathCompon
 private let clientPython = packageRoot + "/examples/toxiproxy-python/.venv/bin/python"
 
 /// Whether `examples/toxiproxy-python/setup.sh` has installed Toxiproxy's Python client.
-private let toxiproxyClientInstalled: Bool = {
-    guard FileManager.default.isExecutableFile(atPath: clientPython) else { return false }
-    let check = Process()
-    check.executableURL = URL(fileURLWithPath: clientPython)
-    check.arguments = ["-c", "import toxiproxy"]
-    check.standardOutput = FileHandle.nullDevice
-    check.standardError = FileHandle.nullDevice
-    guard (try? check.run()) != nil else { return false }
-    check.waitUntilExit()
-    return check.terminationStatus == 0
-}()
+private let toxiproxyClientInstalled = PythonVenv.canImport("toxiproxy", python: clientPython)
 
 /// `squall proxy` with a bearer token, as Toxiproxy 2.13 takes it (`TOXIPROXY_AUTH_TOKEN`, or the variable
 /// `--auth-token-env` names), driven over raw HTTP and by Toxiproxy's own Python client.

@@ -14,6 +14,23 @@ import Testing
         return path
     }
 
+    /// Runs `squall arguments…` with its soft and hard descriptor limits lowered to `limit` by the shell; returns
+    /// its exit status and standard error.
+    private func runWithDescriptorLimit(_ limit: Int, _ arguments: [String]) throws -> (status: Int32, errors: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments =
+            ["-c", "ulimit -Sn \(limit) && ulimit -Hn \(limit) && exec \"$0\" \"$@\"", SquallProcess.executablePath]
+            + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
     private func scenario(gate: String, duration: String = "20s", items: Int = 4) -> String {
         #"{"name": "cli", "timeScale": 0.05, "duration": "\#(duration)", "server": {"job": {"totalItems": \#(items), "itemInterval": "500ms"}}, "clients": [{"count": 2}], "gates": {\#(gate)}}"#
     }
@@ -133,19 +150,8 @@ import Testing
             #"{"name": "crowd", "duration": "10s", "clients": [{"count": 200}], "gates": {"completion_rate": ["rate==1"]}}"#
         )
         let output = (file as NSString).deletingLastPathComponent + "/reports"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [
-            "-c", "ulimit -Sn 1000 && ulimit -Hn 1000 && exec \"$0\" run \"$1\" --output \"$2\"",
-            SquallProcess.executablePath, file, output,
-        ]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 75, "\(text)")
+        let (status, text) = try self.runWithDescriptorLimit(1_000, ["run", file, "--output", output])
+        #expect(status == 75, "\(text)")
         #expect(text.contains("200 clients need about 1456 file descriptors"), "\(text)")
         #expect(text.contains("the limit is 1000"), "\(text)")
         // 200 clients need 1 456 descriptors; 2 shards of 100 need 856 each.
@@ -163,19 +169,8 @@ import Testing
             #"{"name": "crowd", "duration": "10s", "clients": [{"count": 200}], "gates": {"completion_rate": ["rate==1"]}}"#
             .write(toFile: crowd, atomically: true, encoding: .utf8)
         let output = folder + "/reports"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = [
-            "-c", "ulimit -Sn 1000 && ulimit -Hn 1000 && exec \"$0\" run \"$1\" \"$2\" --output \"$3\"",
-            SquallProcess.executablePath, failing, crowd, output,
-        ]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 99, "\(text)")
+        let (status, text) = try self.runWithDescriptorLimit(1_000, ["run", failing, crowd, "--output", output])
+        #expect(status == 99, "\(text)")
         #expect(text.contains("200 clients need about 1456 file descriptors"), "the refusal is still said: \(text)")
         let junit = try String(contentsOfFile: output + "/junit.xml", encoding: .utf8)
         #expect(junit.contains("polling_requests count&gt;0") || junit.contains("polling_requests count>0"), "\(junit)")

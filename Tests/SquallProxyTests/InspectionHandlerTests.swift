@@ -192,8 +192,9 @@ import Testing
         }
     }
 
-    /// A server-side pipeline awaiting the answer to an upgrade request written through it.
-    private func answerChannel() throws -> (EmbeddedChannel, StatusBox) {
+    /// A server-side pipeline awaiting the answer to an upgrade request written through it, after `before` plain
+    /// GETs written (and not yet answered) ahead of it.
+    private func answerChannel(before: Int = 0) throws -> (EmbeddedChannel, StatusBox) {
         let channel = EmbeddedChannel()
         let box = StatusBox()
         let encoder = HTTPRequestEncoder()
@@ -204,7 +205,13 @@ import Testing
             answered: { status, _ in box.statuses.append(status) },
             ended: { box.ended += 1 }
         )
-        collector.expectAnswer(webSocket: true, answersBefore: 0)
+        for _ in 0..<before {
+            try channel.writeOutbound(
+                HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/a"))
+            )
+            try channel.writeOutbound(HTTPClientRequestPart.end(nil))
+        }
+        collector.expectAnswer(webSocket: true, answersBefore: before)
         var headers = HTTPHeaders()
         headers.add(name: "Upgrade", value: "websocket")
         headers.add(name: "Connection", value: "Upgrade")
@@ -276,29 +283,7 @@ import Testing
     @Test func anUpgradeBehindAPipelinedRequestIsPairedWithItsOwnAnswer() throws {
         // A GET, then an upgrade written behind it before its answer: the first answer (200) is the GET's, passed
         // as bytes and counted as ended; the 101 after it is the upgrade's.
-        let channel = EmbeddedChannel()
-        let box = StatusBox()
-        let encoder = HTTPRequestEncoder()
-        try channel.pipeline.syncOperations.addHandler(encoder)
-        let collector = try ServerAnswerCollector.install(
-            after: encoder,
-            in: channel.pipeline.syncOperations,
-            answered: { status, _ in box.statuses.append(status) },
-            ended: { box.ended += 1 }
-        )
-        try channel.writeOutbound(
-            HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/a"))
-        )
-        try channel.writeOutbound(HTTPClientRequestPart.end(nil))
-        collector.expectAnswer(webSocket: true, answersBefore: 1)
-        var headers = HTTPHeaders()
-        headers.add(name: "Upgrade", value: "websocket")
-        headers.add(name: "Connection", value: "Upgrade")
-        try channel.writeOutbound(
-            HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws", headers: headers))
-        )
-        try channel.writeOutbound(HTTPClientRequestPart.end(nil))
-        while try channel.readOutbound(as: IOData.self) != nil {}
+        let (channel, box) = try self.answerChannel(before: 1)
         let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
         let switching = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
         // Each answer in a read of its own. (Both in one read are not told apart: the recorded bytes of a read are

@@ -25,25 +25,9 @@ import Testing
     }
 
     private func withWebSocketProxy(_ faults: [Fault], _ body: (ProxyServer) async throws -> Void) async throws {
-        let server = try await LoopbackWebSocketServer.start()
-        let proxy = ProxyServer(
-            configuration: ProxyConfiguration(
-                name: "pipelined",
-                upstream: HostAndPort(host: "127.0.0.1", port: server.port),
-                faults: faults
-            ),
-            seed: 3
-        )
-        try await proxy.start()
-        do {
+        try await SquallProxyTests.withWebSocketProxy(name: "pipelined", faults: faults, seed: 3) { proxy, _ in
             try await body(proxy)
-        } catch {
-            await proxy.stop()
-            await server.stop()
-            throw error
         }
-        await proxy.stop()
-        await server.stop()
     }
 
     /// Sends `text` in one write and reads until `count` status lines arrived (or the stream ended or went

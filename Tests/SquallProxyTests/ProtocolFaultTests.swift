@@ -13,25 +13,7 @@ import Testing
         _ faults: [Fault],
         _ body: (ProxyServer, LoopbackWebSocketServer) async throws -> Void
     ) async throws {
-        let server = try await LoopbackWebSocketServer.start()
-        let proxy = ProxyServer(
-            configuration: ProxyConfiguration(
-                name: "ws",
-                upstream: HostAndPort(host: "127.0.0.1", port: server.port),
-                faults: faults
-            ),
-            seed: 5
-        )
-        try await proxy.start()
-        do {
-            try await body(proxy, server)
-        } catch {
-            await proxy.stop()
-            await server.stop()
-            throw error
-        }
-        await proxy.stop()
-        await server.stop()
+        try await SquallProxyTests.withWebSocketProxy(name: "ws", faults: faults, seed: 5, body)
     }
 
     private func blockUpgrade(_ mode: String, _ attributes: [String: Double] = [:]) throws -> Fault {

@@ -33,6 +33,34 @@ func withProxy<Result>(
     }
 }
 
+/// Starts NIO's HTTP/WebSocket test server and a proxy named `name` in front of it, runs `body`, and stops both.
+func withWebSocketProxy(
+    name: String,
+    faults: [Fault],
+    seed: UInt64,
+    _ body: (ProxyServer, LoopbackWebSocketServer) async throws -> Void
+) async throws {
+    let server = try await LoopbackWebSocketServer.start()
+    let proxy = ProxyServer(
+        configuration: ProxyConfiguration(
+            name: name,
+            upstream: HostAndPort(host: "127.0.0.1", port: server.port),
+            faults: faults
+        ),
+        seed: seed
+    )
+    try await proxy.start()
+    do {
+        try await body(proxy, server)
+    } catch {
+        await proxy.stop()
+        await server.stop()
+        throw error
+    }
+    await proxy.stop()
+    await server.stop()
+}
+
 extension ProxyServer {
     /// The bound port, for clients.
     nonisolated var port: Int {

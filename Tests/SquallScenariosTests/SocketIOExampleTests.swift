@@ -1,6 +1,7 @@
 import Foundation
 import SquallFaults
 import SquallScenarios
+import SquallTestSupport
 import Testing
 
 private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -8,17 +9,7 @@ private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathCompon
 private let venvPython = packageRoot + "/examples/socketio/.venv/bin/python"
 
 /// Whether `examples/socketio/setup.sh` has installed python-socketio and aiohttp into the example's venv.
-private let socketIOInstalled: Bool = {
-    guard FileManager.default.isExecutableFile(atPath: venvPython) else { return false }
-    let check = Process()
-    check.executableURL = URL(fileURLWithPath: venvPython)
-    check.arguments = ["-c", "import socketio, aiohttp"]
-    check.standardOutput = FileHandle.nullDevice
-    check.standardError = FileHandle.nullDevice
-    guard (try? check.run()) != nil else { return false }
-    check.waitUntilExit()
-    return check.terminationStatus == 0
-}()
+private let socketIOInstalled = PythonVenv.canImport("socketio, aiohttp", python: venvPython)
 
 /// A real Socket.IO app (python-socketio on aiohttp) and its python-socketio clients, unchanged but for a wrapper
 /// that reports Squall's event contract, gated end to end through the proxy: what plain Socket.IO does under a
