@@ -7,45 +7,57 @@ extension Fault {
     /// - Parameters:
     ///   - json: the fault object.
     ///   - path: its JSON path, for errors.
-    /// - Throws: ``FaultError`` naming the path of the first problem.
+    /// - Throws: ``FaultError`` naming the path of each problem (``FaultError/several(_:total:)`` for more than one).
     public init(json: JSONValue, path: String) throws(FaultError) {
         var reader = try JSONObjectReader(json, path: path)
-        // The stream first, then the type: Toxiproxy's order, so its clients see the message they expect.
-        var streamText = try reader.string("stream")
+        // Every problem is listed, in Toxiproxy's order (the stream first, then the type), so its clients see the
+        // message they expect first.
+        var errors = ValidationErrors()
+        var streamText = errors.check(nil) { () throws(FaultError) -> String? in try reader.string("stream") }
         if streamText == nil {
-            streamText = try reader.string("direction")
+            streamText = errors.check(nil) { () throws(FaultError) -> String? in try reader.string("direction") }
         }
         var direction = FaultDirection.downstream
         if let streamText {
-            guard let parsed = FaultDirection(rawValue: streamText.lowercased()) else {
-                throw FaultError.invalidValue(
-                    path: reader.path(of: "stream"),
-                    expected: "\"upstream\" or \"downstream\"",
-                    found: JSONValue.string(streamText).typeDescription
+            if let parsed = FaultDirection(rawValue: streamText.lowercased()) {
+                direction = parsed
+            } else {
+                errors.append(
+                    FaultError.invalidValue(
+                        path: reader.path(of: "stream"),
+                        expected: "\"upstream\" or \"downstream\"",
+                        found: JSONValue.string(streamText).typeDescription
+                    )
                 )
             }
-            direction = parsed
         }
-        let typeName = try reader.string("type")
-        guard let typeName else {
-            throw FaultError.missingField(path: path, field: "type")
+        let type = errors.check(nil) { () throws(FaultError) -> FaultType? in
+            guard let typeName = try reader.string("type") else {
+                throw FaultError.missingField(path: path, field: "type")
+            }
+            guard let type = FaultType(rawValue: typeName.lowercased()) else {
+                throw FaultError.unknownFaultType(path: reader.path(of: "type"), found: typeName)
+            }
+            return type
         }
-        guard let type = FaultType(rawValue: typeName.lowercased()) else {
-            throw FaultError.unknownFaultType(path: reader.path(of: "type"), found: typeName)
+        let toxicity = errors.check(1) { () throws(FaultError) -> Double in
+            try reader.number("toxicity", in: 0...1, expected: "a probability in 0...1") ?? 1
         }
-        let toxicity = try reader.number("toxicity", in: 0...1, expected: "a probability in 0...1") ?? 1
-        let name = try reader.string("name")
-        if let name, name.isEmpty {
-            throw FaultError.invalidValue(
-                path: reader.path(of: "name"),
-                expected: "a non-empty name",
-                found: "string \"\""
-            )
+        let name = errors.check(nil) { () throws(FaultError) -> String? in
+            let name = try reader.string("name")
+            if let name, name.isEmpty {
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "name"),
+                    expected: "a non-empty name",
+                    found: "string \"\""
+                )
+            }
+            return name
         }
         let attributes = reader.value("attributes") ?? .object([:])
-        var connections: Set<UInt64>?
-        if let selector = try reader.array("connections") {
-            connections = []
+        let connections = errors.check(nil) { () throws(FaultError) -> Set<UInt64>? in
+            guard let selector = try reader.array("connections") else { return nil }
+            var connections = Set<UInt64>()
             for (index, entry) in selector.enumerated() {
                 guard case .number(let number) = entry, number >= 1, number.rounded() == number, number < 9e15 else {
                     throw FaultError.invalidValue(
@@ -54,12 +66,13 @@ extension Fault {
                         found: entry.typeDescription
                     )
                 }
-                connections?.insert(UInt64(number))
+                connections.insert(UInt64(number))
             }
+            return connections
         }
-        var clients: Set<String>?
-        if let selector = try reader.array("clients") {
-            clients = []
+        let clients = errors.check(nil) { () throws(FaultError) -> Set<String>? in
+            guard let selector = try reader.array("clients") else { return nil }
+            var clients = Set<String>()
             for (index, entry) in selector.enumerated() {
                 guard case .string(let client) = entry, !client.isEmpty else {
                     throw FaultError.invalidValue(
@@ -68,12 +81,22 @@ extension Fault {
                         found: entry.typeDescription
                     )
                 }
-                clients?.insert(client)
+                clients.insert(client)
             }
+            return clients
         }
-        try reader.rejectUnknownKeys()
+        errors.check(()) { () throws(FaultError) in try reader.rejectUnknownKeys() }
         let attributesPath = reader.path(of: "attributes")
-        let (values, texts) = try Fault.readAttributes(attributes, type: type, path: attributesPath)
+        // The attributes are read against the type: without one, they cannot be checked.
+        guard let type else {
+            try errors.throwIfAny()
+            throw FaultError.missingField(path: path, field: "type")
+        }
+        let read = errors.check(nil) { () throws(FaultError) -> ([String: Double], [String: String])? in
+            try Fault.readAttributes(attributes, type: type, path: attributesPath)
+        }
+        try errors.throwIfAny()
+        guard let (values, texts) = read else { throw FaultError.missingField(path: path, field: "attributes") }
         try self.init(
             validatedName: name ?? "\(type.rawValue)_\(streamText ?? direction.rawValue)",
             type: type,

@@ -169,29 +169,37 @@ public struct Fault: Sendable, Hashable {
         var values: [String: Double] = [:]
         var texts: [String: String] = [:]
         var reader = try JSONObjectReader(value, path: path)
+        // Every bad attribute is listed, not only the first.
+        var errors = ValidationErrors()
         for attribute in type.attributes {
             let given = reader.value(attribute.name)
             if attribute.isText {
-                texts[attribute.name] =
+                texts[attribute.name] = errors.check(attribute.defaultText) { () throws(FaultError) -> String? in
                     try given.map { value throws(FaultError) in
                         try attribute.readText(value, path: reader.path(of: attribute.name))
                     } ?? attribute.defaultText
+                }
             } else if let given {
-                values[attribute.name] = try attribute.read(given, path: reader.path(of: attribute.name))
+                values[attribute.name] = errors.check(attribute.defaultValue) { () throws(FaultError) -> Double in
+                    try attribute.read(given, path: reader.path(of: attribute.name))
+                }
             } else {
                 values[attribute.name] = attribute.defaultValue
             }
         }
-        if let unknown = reader.unknownKeys.first {
+        for unknown in reader.unknownKeys {
             let known = type.attributes.map(\.name)
-            throw FaultError.invalidValue(
-                path: reader.path(of: unknown),
-                expected: known.isEmpty
-                    ? "no attributes (\(type.rawValue) takes none)"
-                    : "an attribute of \(type.rawValue) (\(known.joined(separator: ", ")))",
-                found: "unknown attribute \"\(unknown)\""
+            errors.append(
+                FaultError.invalidValue(
+                    path: reader.path(of: unknown),
+                    expected: known.isEmpty
+                        ? "no attributes (\(type.rawValue) takes none)"
+                        : "an attribute of \(type.rawValue) (\(known.joined(separator: ", ")))",
+                    found: "unknown attribute \"\(unknown)\""
+                )
             )
         }
+        try errors.throwIfAny()
         return (values, texts)
     }
 }

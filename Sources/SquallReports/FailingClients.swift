@@ -15,8 +15,9 @@ enum FailingClients {
         guard !result.passed, result.gate.metric.isPerClient else { return [] }
         let gate = result.gate
         let selected = metrics.clients(matching: gate.tags)
-        func worst(_ samples: (ClientOutcome) -> [Double]) -> [ClientOutcome] {
-            selected.filter { client in samples(client).contains { !gate.comparison.holds($0, gate.threshold) } }
+        func worst(_ observations: (ClientOutcome) -> [Observation]) -> [ClientOutcome] {
+            func samples(_ client: ClientOutcome) -> [Double] { observations(client).map(\.value) }
+            return selected.filter { client in samples(client).contains { !gate.comparison.holds($0, gate.threshold) } }
                 .sorted { (samples($0).max() ?? 0) > (samples($1).max() ?? 0) }
         }
         switch gate.metric {

@@ -25,13 +25,13 @@ enum HTMLReport {
             <p>\(Self.escape(record.scenario.description))</p>
             <p>Seed \(record.scenario.seed) · timeScale \(MetricSummary.format(record.scenario.timeScale)) · \(metrics.clients.count) clients · \(MetricSummary.format(metrics.durationMilliseconds / 1_000)) s scenario time (\(Self.escape(record.endReason))) · plan \(record.planDigest) · Squall \(Self.escape(record.version)). All times are scenario time.</p>
             \(HarnessReport.explanation(record).map { "<p class=\"note\">\(Self.escape($0))</p>" } ?? "")
-            <h2>Gates</h2><table><tr><th>metric</th><th>gate</th><th>observed</th><th>result</th></tr>
+            <h2>Gates</h2><table><tr><th>metric</th><th>gate</th><th>observed</th><th>result</th><th>note</th></tr>
 
             """
         for result in record.gates {
             let observed = result.observed.map { MetricSummary.format($0) } ?? "no samples"
             html +=
-                "<tr><td><code>\(Self.escape(result.gate.key))</code></td><td><code>\(Self.escape(result.gate.expression))</code></td><td class=\"num\">\(observed)</td><td class=\"\(result.passed ? "" : "fail")\">\(result.passed ? "pass" : "FAIL")</td></tr>\n"
+                "<tr><td><code>\(Self.escape(result.gate.key))</code></td><td><code>\(Self.escape(result.gate.expression))</code></td><td class=\"num\">\(observed)</td><td class=\"\(result.verdict == .passed ? "" : "fail")\">\(Self.label(result))</td><td>\(Self.escape(GateNote.text(result, in: record) ?? ""))</td></tr>\n"
         }
         html += "</table>\n"
         for result in record.gates {
@@ -199,6 +199,16 @@ enum HTMLReport {
 
     static func f(_ value: Double) -> String {
         JSONValue.format((value * 10).rounded() / 10)
+    }
+
+    /// A gate's result as the table shows it.
+    private static func label(_ result: GateResult) -> String {
+        switch result.verdict {
+        case .passed: "pass"
+        case .failed: "FAIL"
+        case .inconclusive: result.passed ? "pass (inconclusive)" : "fail (inconclusive)"
+        case .interrupted: "interrupted"
+        }
     }
 
     static func escape(_ text: String) -> String {

@@ -26,15 +26,34 @@ enum HarnessReport {
             "writerBacklogMax": .number(Double(health.writerBacklogMax)),
             "cores": health.cores.map { .number(Double($0)) } ?? .null,
             "build": health.build.map { .string($0) } ?? .null,
+            "machineCpuMedian": number(health.machineCpuMedian),
+            "appCpuMax": .object(health.appCpuMax.mapValues { .number(MetricSummary.round($0)) }),
+            "overloadWindows": .array(
+                health.windows.map { window in
+                    .object([
+                        "startMs": .number((window.start - health.runStart).rounded()),
+                        "endMs": .number((window.end - health.runStart).rounded()),
+                        "worstLagMs": .number(MetricSummary.round(window.worstLag)),
+                        "machineCores": number(window.machineCores),
+                        "harnessCores": number(window.harnessCores),
+                        "appCores": .object(window.appCores.mapValues { .number(MetricSummary.round($0)) }),
+                        "causedByApp": .bool(window.causedByApp),
+                    ])
+                }
+            ),
         ])
     }
 
     /// The sentences a report shows for an inconclusive run (empty otherwise).
     static func explanation(_ record: RunRecord) -> String? {
         guard record.verdict == .inconclusive else { return nil }
+        let failed = record.gates.contains { $0.verdict == .inconclusive && !$0.passed }
+        let what =
+            failed
+            ? "a gate's failure may be the harness's, not the app's"
+            : "the harness was overloaded for so much of the run that the clients may not have done what the gates judge"
         return
-            "Inconclusive: a gate failed while the harness itself was overloaded (\(record.harness.summary)), so the "
-            + "failure may be the harness's, not the app's. The gates below are computed as usual but are no verdict on "
-            + "the system under test. To get one: \(record.harness.advice)."
+            "Inconclusive: \(what) (\(record.harness.summary)), so this is no verdict on the system under test; "
+            + "each gate's note says why. To get one: \(record.harness.advice)."
     }
 }

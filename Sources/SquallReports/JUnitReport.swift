@@ -32,12 +32,13 @@ enum JUnitReport {
                 let name = "\(result.gate.key) \(result.gate.expression)"
                 xml +=
                     "    <testcase classname=\"squall.\(Self.escape(record.scenario.name))\" name=\"\(Self.escape(name))\">\n"
-                if !result.passed {
+                if result.verdict != .passed {
                     let observed = result.observed.map { MetricSummary.format($0) } ?? "no samples"
                     var message = "observed \(observed), expected \(result.gate.expression)"
                     if result.gate.metric == .faultsNotInjected {
                         message += ": never injected: " + record.metrics.faultsNotInjected.joined(separator: ", ")
                     }
+                    if let note = GateNote.text(result, in: record) { message += " (\(note))" }
                     if record.excuses(result) {
                         message +=
                             " — inconclusive: the harness was overloaded (\(record.harness.summary)); \(record.harness.advice)"
@@ -55,11 +56,11 @@ enum JUnitReport {
 
     /// Failed gates counted as failures: every one the harness cannot excuse.
     private static func failures(_ record: RunRecord) -> Int {
-        let gates = record.gates.filter { !$0.passed && !record.excuses($0) }.count
+        let gates = record.gates.filter { $0.verdict == .failed }.count
         return gates + (record.interrupted ? 1 : 0)
     }
 
-    /// Failed gates an overloaded harness excuses: errors of the harness, not failures of the app.
+    /// Gates an overloaded harness leaves without a verdict: errors of the harness, not failures of the app.
     private static func errors(_ record: RunRecord) -> Int {
         record.gates.filter { record.excuses($0) }.count
     }

@@ -13,12 +13,21 @@ enum MarkdownSummary {
             "Seed \(record.scenario.seed), timeScale \(MetricSummary.format(record.scenario.timeScale)), \(metrics.clients.count) clients, "
         text += "\(MetricSummary.format(metrics.durationMilliseconds / 1_000)) s scenario time (\(record.endReason)); "
         text += "plan \(record.planDigest), Squall \(record.version). Times are in scenario time.\n\n"
-        text += "## Gates\n\n| metric | gate | observed | result |\n|---|---|---:|---|\n"
+        text += "## Gates\n\n| metric | gate | observed | result | note |\n|---|---|---:|---|---|\n"
         for result in record.gates {
             let observed = result.observed.map { MetricSummary.format($0) } ?? "no samples"
-            let verdict =
-                result.passed ? "pass" : (record.verdict == .inconclusive ? "**fail (inconclusive)**" : "**FAIL**")
-            text += "| `\(result.gate.key)` | `\(result.gate.expression)` | \(observed) | \(verdict) |\n"
+            let verdict: String
+            switch result.verdict {
+            case .passed: verdict = "pass"
+            case .failed: verdict = "**FAIL**"
+            case .inconclusive: verdict = result.passed ? "**pass (inconclusive)**" : "**fail (inconclusive)**"
+            case .interrupted: verdict = "interrupted"
+            }
+            let note =
+                GateNote.text(result, in: record).map {
+                    $0.split(separator: "|", omittingEmptySubsequences: false).joined(separator: "\\|")
+                } ?? ""
+            text += "| `\(result.gate.key)` | `\(result.gate.expression)` | \(observed) | \(verdict) | \(note) |\n"
         }
         for result in record.gates {
             let failing = FailingClients.clients(for: result, in: metrics)

@@ -24,6 +24,7 @@ enum ReportJSON {
             ]
             // JSON has no infinity: a client that never recovered (or never fell back) is `"never": true`.
             if result.observed == .infinity { gate["never"] = .bool(true) }
+            gate.merge(GateNote.json(result, in: record)) { _, new in new }
             return .object(gate)
         }
         return .object([

@@ -31,19 +31,32 @@ public struct ClientOutcome: Sendable, Hashable {
     /// Deliveries of messages never published.
     public var unexpected: Int
     /// Publication → delivery of each first delivery, scenario milliseconds.
-    public var latencies: [Double]
+    public var latencies: [Observation]
     /// Start → first delivery, scenario milliseconds.
-    public var timeToFirstUpdate: Double?
+    public var timeToFirstUpdate: Observation?
     /// `reconnect_attempt` events.
     public var reconnectAttempts: Int
     /// Loss of an open WebSocket → next `connected`, scenario milliseconds.
-    public var recoveries: [Double]
+    public var recoveries: [Observation]
     /// The start (WebSocket never opened) or the loss of an open WebSocket → the first poll after it, scenario
     /// milliseconds: how long the client kept trying WebSocket before it fell back, once per fallback.
-    public var fallbackDelays: [Double] = []
+    public var fallbackDelays: [Observation] = []
     /// After each lift of a fault (or end of a handoff blackout) that found the client polling: how long until it
     /// had a WebSocket again, scenario milliseconds.
-    public var pollingAfterRecovery: [Double] = []
+    public var pollingAfterRecovery: [Observation] = []
+    /// Each WebSocket connect attempt, from the attempt to its answer: 1 when it opened, 0 when it failed or was
+    /// never answered.
+    public var connectResults: [Observation] = []
+    /// When it first fell back (its first `fallback` event, log time).
+    public var fellBackAt: Double?
+    /// The first lift that found it polling (log time).
+    public var pollingAtLiftSince: Double?
+    /// When each message it lost was published (log time).
+    public var lostAt: [Double] = []
+    /// When each duplicate was delivered (log time).
+    public var duplicateTimes: [Double] = []
+    /// When each `reconnect_attempt` was made (log time).
+    public var reconnectTimes: [Double] = []
     /// Whether a lift found the client polling and it was still polling, its job unfinished, when the run ended.
     public var stuckOnPolling = false
     /// Whether any lift found the client polling.
@@ -54,16 +67,17 @@ public struct ClientOutcome: Sendable, Hashable {
     public var pollTimes: [Double] = []
     /// Per timeline step (by name): each of its ends that found the client running → the client on WebSocket
     /// again or done, scenario ms (infinite: never).
-    public var stepRecoveries: [String: [Double]] = [:]
+    public var stepRecoveries: [String: [Observation]] = [:]
     /// Per timeline step: each of its starts that found the client running → its first poll, scenario ms
     /// (infinite: never; no sample when its job finished first).
-    public var stepFallbacks: [String: [Double]] = [:]
-    /// Per timeline step: messages published while it was in force that the client never delivered.
-    public var stepLost: [String: Int] = [:]
+    public var stepFallbacks: [String: [Observation]] = [:]
+    /// Per timeline step: when each message published while it was in force that the client never delivered was
+    /// published (log time).
+    public var stepLost: [String: [Double]] = [:]
 
     /// Messages lost while the step named `step` was in force (every step's when nil).
     public func lostMessages(inStep step: String?) -> Int {
-        step.map { self.stepLost[$0] ?? 0 } ?? self.stepLost.values.reduce(0, +)
+        step.map { self.stepLost[$0]?.count ?? 0 } ?? self.stepLost.values.reduce(0) { $0 + $1.count }
     }
     /// Polls sent.
     public var polls: Int

@@ -18,6 +18,12 @@ public struct Gate: Sendable, Hashable {
     public var comparison: Comparison
     /// With what.
     public var threshold: Double
+    /// For a `{window:30s}` tag: the length of the sliding window (scenario time) whose worst value is judged
+    /// instead of the whole run's, so errors bunched at the end cannot hide in the run's average.
+    public var window: Duration?
+    /// Whether the gate may pass without evidence (`"allowEmpty": true`): a trend with no samples, a client group
+    /// that never received a message. Without it such a gate fails (or, on an overloaded harness, is inconclusive).
+    public var allowEmpty = false
 
     /// What a gate computes from a metric's samples.
     public enum Aggregation: Sendable, Hashable, CustomStringConvertible {
@@ -114,13 +120,25 @@ public struct Gate: Sendable, Hashable {
             let inner = key[key.index(after: open)..<key.index(before: key.endIndex)]
             for pair in inner.split(separator: ",") {
                 let parts = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingSpaces }
-                guard parts.count == 2, ["strategy", "group", "client", "step"].contains(parts[0]), !parts[1].isEmpty
+                guard parts.count == 2, ["strategy", "group", "client", "step", "window"].contains(parts[0]),
+                    !parts[1].isEmpty
                 else {
                     throw FaultError.invalidValue(
                         path: path,
-                        expected: "tags strategy:…, group:…, client:… or (on step metrics) step:…",
+                        expected: "tags strategy:…, group:…, client:…, window:… or (on step metrics) step:…",
                         found: "\"\(pair)\""
                     )
+                }
+                if parts[0] == "window" {
+                    guard let length = Duration(parsing: parts[1]), length > .zero else {
+                        throw FaultError.invalidValue(
+                            path: path,
+                            expected: "a window length like window:30s",
+                            found: "\"\(pair)\""
+                        )
+                    }
+                    self.window = length
+                    continue
                 }
                 tags[parts[0]] = parts[1]
             }
@@ -139,7 +157,7 @@ public struct Gate: Sendable, Hashable {
                 found: "\"\(key)\""
             )
         }
-        if !tags.isEmpty && !metric.isPerClient {
+        if (!tags.isEmpty || self.window != nil) && !metric.isPerClient {
             throw FaultError.invalidValue(
                 path: path,
                 expected: "no tags: \(metric.rawValue) is run-wide",
@@ -203,6 +221,24 @@ public struct Gate: Sendable, Hashable {
                 found: "\"\(left)\""
             )
         }
+        if self.window != nil {
+            switch (metric, aggregation) {
+            case (.connectRatePeak, _), (.pollingRatePeak, _):
+                throw FaultError.invalidValue(
+                    path: path,
+                    expected: "no window: \(metric.rawValue) is already the busiest second",
+                    found: "\"\(key)\""
+                )
+            case (_, .rate), (_, .count):
+                break
+            case (_, .percentile), (_, .average), (_, .minimum), (_, .maximum), (_, .median):
+                throw FaultError.invalidValue(
+                    path: path,
+                    expected: "a window only on rate and count gates",
+                    found: "\"\(left)\" with \"\(key)\""
+                )
+            }
+        }
         self.aggregation = aggregation
         self.comparison = comparison
         self.threshold = threshold
@@ -212,5 +248,30 @@ public struct Gate: Sendable, Hashable {
 extension Substring {
     fileprivate var trimmingSpaces: String {
         String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
+
+extension Gate {
+    /// Reads one gate from its JSON form: an expression string (`"rate<0.05"`) or, as k6 allows, an object
+    /// `{"threshold": "count==0", "allowEmpty": true}`.
+    ///
+    /// - Throws: ``FaultError`` naming the path (and the member) of what is wrong.
+    public init(key: String, json: JSONValue, path: String) throws(FaultError) {
+        switch json {
+        case .string(let text):
+            try self.init(key: key, expression: text, path: path)
+        case .object:
+            var reader = try JSONObjectReader(json, path: path)
+            let text = try reader.requiredString("threshold")
+            try self.init(key: key, expression: text, path: "\(path).threshold")
+            self.allowEmpty = try reader.bool("allowEmpty") ?? false
+            try reader.rejectUnknownKeys()
+        default:
+            throw FaultError.invalidValue(
+                path: path,
+                expected: "a string like \"rate<0.05\" or {\"threshold\": \"count==0\", \"allowEmpty\": true}",
+                found: json.typeDescription
+            )
+        }
     }
 }

@@ -38,6 +38,28 @@ public struct HarnessHealth: Sendable, Hashable {
     public var cores: Int?
     /// `debug` or `release`: how the harness was built.
     public var build: String?
+    /// When the harness fell behind, with what used the machine meanwhile (see ``OverloadWindow``).
+    public var windows: [OverloadWindow] = []
+    /// The machine's busy cores (every process), median over the samples; nil when not measured.
+    public var machineCpuMedian: Double?
+    /// Per process Squall started for the system under test, its largest one-second use in cores.
+    public var appCpuMax: [String: Double] = [:]
+    /// When the run started (its first event, log time), which the windows are reported from.
+    public var runStart: Double = 0
+
+    /// The windows that excuse a failure: those the app's own processes did not cause.
+    public var excusingWindows: [OverloadWindow] {
+        self.windows.filter(\.excuses)
+    }
+
+    /// The share of `[start, end]` (log times) that excusing overload windows cover, 0…1.
+    public func overloadShare(from start: Double, to end: Double) -> Double {
+        guard end > start else { return self.excusingWindows.contains { $0.start <= end && start <= $0.end } ? 1 : 0 }
+        let covered = self.excusingWindows.reduce(0.0) { total, window in
+            total + max(0, min(end, window.end) - max(start, window.start))
+        }
+        return min(1, covered / (end - start))
+    }
 
     /// Whether any probe fired later than the bound.
     public var overloaded: Bool {
@@ -54,19 +76,82 @@ public struct HarnessHealth: Sendable, Hashable {
         var cpu: [Double] = []
         var backlog = 0
         var worst: (lag: Double, probe: String)?
+        let limit = self.bound.milliseconds
+        let runStart = records.first?.time ?? 0
+        let cores = header?.integer("cores")
+        var reportStart = runStart
+        var machine: [Double] = []
+        var windows: [OverloadWindow] = []
+        var appCpuMax: [String: Double] = [:]
+        /// The window being built: its reports' samples, summed to average at the end.
+        var open: (window: OverloadWindow, reports: Int, machine: Double, harness: Double, app: [String: Double])?
+        func close() {
+            guard var current = open else { return }
+            open = nil
+            let reports = Double(current.reports)
+            current.window.machineCores = current.machine.isNaN ? nil : current.machine / reports
+            current.window.harnessCores = current.harness / reports
+            current.window.appCores = current.app.mapValues { $0 / reports }
+            if let cores, cores > 0 {
+                current.window.causedByApp = current.window.appTotal >= OverloadWindow.appShare * Double(cores)
+            }
+            windows.append(current.window)
+        }
+        // The app's process groups are logged by leader pid; the log's own events name them.
+        var names: [String: String] = [:]
+        for record in records {
+            guard let pid = record.integer("pid") else { continue }
+            if record.runEvent == .serverStarted { names["\(pid)"] = "server" }
+            if record.runEvent == .clientProcess, let id = record.client { names["\(pid)"] = "client \(id)" }
+        }
         for record in records where record.runEvent == .harnessLag {
+            var reportWorst = 0.0
             if case .object(let probes)? = record["lagMs"] {
                 for (probe, value) in probes.sorted(by: { $0.key < $1.key }) {
                     guard case .array(let samples) = value else { continue }
                     for case .number(let lag) in samples {
                         lags.append(lag)
+                        reportWorst = max(reportWorst, lag)
                         if lag > (worst?.lag ?? -1) { worst = (lag, probe) }
                     }
                 }
             }
-            if let share = record.number("cpu") { cpu.append(share) }
+            let harnessCores = record.number("cpu")
+            if let share = harnessCores { cpu.append(share) }
+            let machineCores = record.number("machineCpu")
+            if let machineCores { machine.append(machineCores) }
+            var appCores: [String: Double] = [:]
+            if case .object(let processes)? = record["appCpu"] {
+                for case (let key, .number(let used)) in processes {
+                    let name = names[key] ?? key
+                    appCores[name, default: 0] += used
+                    appCpuMax[name] = max(appCpuMax[name] ?? 0, used)
+                }
+            }
             backlog = max(backlog, record.integer("writerBacklog") ?? 0)
+            if reportWorst > limit {
+                if open == nil {
+                    open = (
+                        OverloadWindow(start: reportStart, end: record.time, worstLag: 0), 0, 0, 0, [:]
+                    )
+                }
+                open!.window.end = record.time
+                open!.window.worstLag = max(open!.window.worstLag, reportWorst)
+                open!.reports += 1
+                open!.machine += machineCores ?? .nan
+                open!.harness += harnessCores ?? 0
+                for (name, used) in appCores { open!.app[name, default: 0] += used }
+            } else {
+                close()
+            }
+            reportStart = record.time
         }
+        close()
+        self.runStart = runStart
+        self.windows = windows
+        self.appCpuMax = appCpuMax
+        let machineSorted = machine.sorted()
+        self.machineCpuMedian = machineSorted.isEmpty ? nil : RunMetrics.percentile(machineSorted, 50)
         let sorted = lags.sorted()
         self.measured = !sorted.isEmpty
         self.lagSamples = sorted.count
@@ -75,7 +160,6 @@ public struct HarnessHealth: Sendable, Hashable {
         self.lagP99 = sorted.isEmpty ? nil : RunMetrics.percentile(sorted, 99)
         self.lagMax = sorted.last
         self.worstProbe = worst?.probe
-        let limit = self.bound.milliseconds
         self.samplesOverBound = sorted.reversed().prefix { $0 > limit }.count
         self.writerBacklogMax = backlog
         let cpuSorted = cpu.sorted()
@@ -93,7 +177,14 @@ public struct HarnessHealth: Sendable, Hashable {
         text += ": lag p99 \(Self.format(p99)) ms, max \(Self.format(maximum)) ms"
         if let probe = self.worstProbe { text += " (\(probe))" }
         text += ", bound \(Self.format(self.bound.milliseconds)) ms"
-        if self.overloaded { text += "; \(self.samplesOverBound) of \(self.lagSamples) probes over it" }
+        if self.overloaded {
+            text += "; \(self.samplesOverBound) of \(self.lagSamples) probes over it"
+            let seconds = self.windows.reduce(0) { $0 + $1.length } / 1_000
+            text += ", in \(self.windows.count) window(s) covering \(Self.format(seconds)) s"
+        }
+        for window in self.windows where window.causedByApp {
+            text += "; \(window.appSentence(runStart: self.runStart, cores: self.cores))"
+        }
         if let cpu = self.cpuMax {
             text += "; CPU up to \(Self.format(cpu)) cores"
             if let cores = self.cores { text += " of \(cores)" }

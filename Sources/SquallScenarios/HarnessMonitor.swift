@@ -14,7 +14,9 @@ import Darwin
 /// A probe timer every ``probeInterval`` on each event loop of the group the sockets run on, and one on the Swift
 /// concurrency executor the clients, jobs and timeline run on, records how late it fired. Once a second a
 /// `harness_lag` run event carries those samples (`lagMs`, by probe), the event writer's largest backlog
-/// (`writerBacklog`, lines not yet on disk) and the process's CPU use (`cpu`, CPU seconds per wall second).
+/// (`writerBacklog`, lines not yet on disk), the process's CPU use (`cpu`, CPU seconds per wall second), the whole
+/// machine's (`machineCpu`, busy cores) and that of each process group Squall started for the system under test
+/// (`appCpu`, busy cores by leader pid; see ``CPUSampler``).
 /// ``HarnessHealth`` judges them against the scenario's ``HarnessBound``.
 final class HarnessMonitor: Sendable {
     /// How often each probe fires.
@@ -60,6 +62,7 @@ final class HarnessMonitor: Sendable {
         let clock = ContinuousClock()
         var due = clock.now + Self.probeInterval
         var reported = (at: clock.now, cpu: Self.cpuSeconds())
+        var machine = CPUSampler()
         var stalled = clock.now - Self.reportInterval
         while !Task.isCancelled {
             do {
@@ -79,14 +82,20 @@ final class HarnessMonitor: Sendable {
             }
             if now - reported.at >= Self.reportInterval {
                 let cpu = Self.cpuSeconds()
-                self.report(cpu: (cpu - reported.cpu) * 1_000 / (now - reported.at).milliseconds)
+                self.report(
+                    cpu: (cpu - reported.cpu) * 1_000 / (now - reported.at).milliseconds,
+                    machine: machine.sample()
+                )
                 reported = (now, cpu)
             }
         }
         self.stopped.store(true, ordering: .relaxed)
         let now = clock.now
         if now - reported.at > Self.probeInterval {
-            self.report(cpu: (Self.cpuSeconds() - reported.cpu) * 1_000 / (now - reported.at).milliseconds)
+            self.report(
+                cpu: (Self.cpuSeconds() - reported.cpu) * 1_000 / (now - reported.at).milliseconds,
+                machine: machine.sample()
+            )
         }
     }
 
@@ -104,20 +113,28 @@ final class HarnessMonitor: Sendable {
         self.window.withLock { $0.lags[probe, default: []].append(milliseconds) }
     }
 
-    private func report(cpu: Double) {
+    private func report(cpu: Double, machine: CPUSampler.Sample) {
         let window = self.window.withLock { window in
             defer { window = Window() }
             return window
         }
+        func rounded(_ value: Double) -> JSONValue { .number((value * 100).rounded() / 100) }
         let lags = JSONValue.object(window.lags.mapValues { .array($0.map { .number($0) }) })
-        self.log.recordRun(
-            .harnessLag,
-            [
-                ("lagMs", lags),
-                ("writerBacklog", .number(Double(window.backlog))),
-                ("cpu", .number((cpu * 100).rounded() / 100)),
-            ]
-        )
+        var fields: [(String, JSONValue)] = [
+            ("lagMs", lags),
+            ("writerBacklog", .number(Double(window.backlog))),
+            ("cpu", rounded(cpu)),
+        ]
+        if let busy = machine.machine { fields.append(("machineCpu", rounded(busy))) }
+        // The app's process groups that used a measurable share, by leader pid (the log's `server_started` and
+        // `client_process` events name them).
+        let groups = machine.groups.filter { $0.value >= 0.01 }
+        if !groups.isEmpty {
+            fields.append(
+                ("appCpu", .object(Dictionary(uniqueKeysWithValues: groups.map { ("\($0.key)", rounded($0.value)) })))
+            )
+        }
+        self.log.recordRun(.harnessLag, fields)
     }
 
     /// The process's user and system CPU time so far, in seconds.

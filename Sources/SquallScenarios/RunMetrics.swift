@@ -14,6 +14,12 @@ public struct RunMetrics: Sendable, Hashable {
     public var timeScale: Double
     /// Run length in scenario milliseconds.
     public var durationMilliseconds: Double
+    /// When the run started (its first event, log time in ms since the epoch).
+    public var startedAt: Double
+    /// When each fault application on the timeline happened (log time).
+    public var faultEventTimes: [Double] = []
+    /// When each fault that was not injected was found so (log time), as ``faultsNotInjected``.
+    public var faultsNotInjectedTimes: [Double] = []
 
     /// A stopped client's messages published within this long (scenario time) before it stopped are not counted
     /// lost: they may still have been on their way.
@@ -28,7 +34,12 @@ public struct RunMetrics: Sendable, Hashable {
         self.timeScale = timeScale
         let start = records.first?.time ?? 0
         let end = records.last?.time ?? start
+        self.startedAt = start
         self.durationMilliseconds = (end - start) / timeScale
+        var faultEventTimes: [Double] = []
+        var notInjectedTimes: [Double] = []
+        /// Each client's connect attempt awaiting its answer (log time).
+        var pendingAttempt: [String: Double] = [:]
 
         var published: [String: [Int: Double]] = [:]
         var order: [String] = []
@@ -65,6 +76,11 @@ public struct RunMetrics: Sendable, Hashable {
             body(&outcomes[id]!)
         }
 
+        /// A duration sample from `since` to `until` (log times), valued in scenario milliseconds.
+        func duration(_ since: Double, _ until: Double) -> Observation {
+            Observation(value: (until - since) / timeScale, start: since, end: until)
+        }
+
         func outcome(_ id: String, _ record: EventRecord) -> ClientOutcome {
             if let existing = outcomes[id] { return existing }
             order.append(id)
@@ -99,6 +115,7 @@ public struct RunMetrics: Sendable, Hashable {
                 for id in polling where pollingSinceLift[id] == nil {
                     pollingSinceLift[id] = lifts[nextLift]
                     outcomes[id]?.pollingAtALift = true
+                    if outcomes[id]?.pollingAtLiftSince == nil { outcomes[id]?.pollingAtLiftSince = lifts[nextLift] }
                 }
                 nextLift += 1
             }
@@ -149,15 +166,19 @@ public struct RunMetrics: Sendable, Hashable {
                     }
                 case .faultApplied, .handoff, .clientsSuspended, .serverRestart:
                     faultEvents += 1
+                    faultEventTimes.append(record.time)
                     if event == .handoff, record.integer("connectionsCut") == 0 {
                         notInjected.append("handoff at \(record.string("at") ?? "?")")
+                        notInjectedTimes.append(record.time)
                     }
                 case .faultLifted:
                     if record.integer("connectionsHit") == 0, let name = record.string("name") {
                         notInjected.append(name)
+                        notInjectedTimes.append(record.time)
                     }
                 case .faultNotApplied:
                     notInjected.append("\(record.string("name") ?? "?") (not applied)")
+                    notInjectedTimes.append(record.time)
                 case .scenario, .clientProcess, .profile, .serverStarted, .serverReady, .serverExited,
                     .publicationsUnknown, .harnessLag, .runEnded:
                     break
@@ -173,28 +194,41 @@ public struct RunMetrics: Sendable, Hashable {
                 case .connectAttempt:
                     client.connectAttempts += 1
                     client.connectAttemptTimes.append((record.time - start) / timeScale)
+                    if let earlier = pendingAttempt.updateValue(record.time, forKey: id) {
+                        client.connectResults.append(Observation(value: 0, start: earlier, end: record.time))
+                    }
                 case .connected:
                     client.connections += 1
+                    let attempt = pendingAttempt.removeValue(forKey: id) ?? record.time
+                    client.connectResults.append(Observation(value: 1, start: attempt, end: record.time))
                     failingSince[id] = nil
                     polling.remove(id)
                     if let since = pollingSinceLift.removeValue(forKey: id) {
-                        client.pollingAfterRecovery.append((record.time - since) / timeScale)
+                        client.pollingAfterRecovery.append(duration(since, record.time))
                     }
                     if let since = openSince.removeValue(forKey: id) {
-                        client.recoveries.append((record.time - since) / timeScale)
+                        client.recoveries.append(duration(since, record.time))
+                    }
+                case .connectFailed:
+                    if let attempt = pendingAttempt.removeValue(forKey: id) {
+                        client.connectResults.append(Observation(value: 0, start: attempt, end: record.time))
                     }
                 case .closed:
                     if !(record.string("reason") ?? "").hasPrefix("client closed: job") && openSince[id] == nil {
                         openSince[id] = record.time
                         if !polling.contains(id) && failingSince[id] == nil { failingSince[id] = record.time }
                     }
-                case .reconnectAttempt: client.reconnectAttempts += 1
-                case .fallback: client.fellBack = true
+                case .reconnectAttempt:
+                    client.reconnectAttempts += 1
+                    client.reconnectTimes.append(record.time)
+                case .fallback:
+                    client.fellBack = true
+                    if client.fellBackAt == nil { client.fellBackAt = record.time }
                 case .poll:
                     client.polls += 1
                     client.pollTimes.append((record.time - start) / timeScale)
                     if let since = failingSince.removeValue(forKey: id) {
-                        client.fallbackDelays.append((record.time - since) / timeScale)
+                        client.fallbackDelays.append(duration(since, record.time))
                     }
                     polling.insert(id)
                 case .delivered:
@@ -204,24 +238,25 @@ public struct RunMetrics: Sendable, Hashable {
                     seen[id, default: [:]][seq] = count + 1
                     if count > 0 {
                         client.duplicates += 1
+                        client.duplicateTimes.append(record.time)
                         break
                     }
                     client.delivered += 1
                     if record.string("via") == "polling" { client.deliveredByPolling += 1 }
                     if job == client.jobId, let publishedAt = published[job]?[seq] {
-                        client.latencies.append(max(0, record.time - publishedAt) / timeScale)
+                        client.latencies.append(duration(min(publishedAt, record.time), record.time))
                     } else if job != client.jobId {
                         crossJob[id, default: 0] += 1
                     }
                     if client.timeToFirstUpdate == nil {
-                        client.timeToFirstUpdate = (record.time - client.startTime) / timeScale
+                        client.timeToFirstUpdate = duration(client.startTime, record.time)
                     }
                 case .finished:
                     client.outcome = record.string("outcome") ?? "completed"
                     client.endTime = record.time
                 case .stopped:
                     client.endTime = record.time
-                case .connectFailed, .stateSync, .recovered, .duplicateDropped, .suspended, .resumed:
+                case .stateSync, .recovered, .duplicateDropped, .suspended, .resumed:
                     break
                 }
             }
@@ -233,6 +268,9 @@ public struct RunMetrics: Sendable, Hashable {
             // A client whose job ended while it polled had no reason to return; one still polling when the run
             // stopped it did.
             client.stuckOnPolling = pollingSinceLift[id] != nil && client.outcome == "stopped"
+            if let attempt = pendingAttempt[id] {
+                client.connectResults.append(Observation(value: 0, start: attempt, end: client.endTime))
+            }
             let delivered = seen[id] ?? [:]
             let grace = client.outcome == "stopped" ? Self.lossGrace * timeScale : 0
             var lostAt: [Double] = []
@@ -241,11 +279,13 @@ public struct RunMetrics: Sendable, Hashable {
                 client.lost += 1
                 lostAt.append(time)
             }
+            lostAt.sort()
+            client.lostAt = lostAt
             client.stepRecoveries = steps.recoveries[id] ?? [:]
             client.stepFallbacks = steps.fallbacks[id] ?? [:]
             for step in Set(steps.windows.map(\.name)) {
                 let lost = steps.lost(by: id, publishedAt: lostAt, in: step, runEnd: end)
-                if lost > 0 { client.stepLost[step] = lost }
+                if !lost.isEmpty { client.stepLost[step] = lost }
             }
             // Unexpected: a seq the client's job never published, or a message of another job (cross-talk).
             client.unexpected =
@@ -255,6 +295,8 @@ public struct RunMetrics: Sendable, Hashable {
         self.clients = order.compactMap { outcomes[$0] }
         self.faultEvents = faultEvents
         self.faultsNotInjected = notInjected
+        self.faultEventTimes = faultEventTimes
+        self.faultsNotInjectedTimes = notInjectedTimes
     }
 
     /// The clients a tag filter selects.
@@ -279,51 +321,102 @@ public struct RunMetrics: Sendable, Hashable {
 
     /// A metric's value under an aggregation, for the clients `tags` selects; nil when it has no samples.
     public func value(_ metric: Metric, _ aggregation: Gate.Aggregation, tags: [String: String] = [:]) -> Double? {
-        let clients = self.clients(matching: tags)
-        func rate(_ hits: Int, _ total: Int) -> Double? { total == 0 ? nil : Double(hits) / Double(total) }
+        self.value(of: self.observations(metric, tags: tags), metric, aggregation)
+    }
+
+    /// The value of `observations` (some of a metric's samples) under an aggregation: a rate's share of ones, a
+    /// counter's total (the peak metrics: the busiest second's count), a trend's aggregate; nil without samples
+    /// (except a counter or a trend's `count`, which are 0).
+    public func value(of observations: [Observation], _ metric: Metric, _ aggregation: Gate.Aggregation) -> Double? {
         switch metric {
-        case .fallbackRate: return rate(clients.count(where: \.fellBack), clients.count)
-        case .websocketSuccessRate:
-            return rate(clients.reduce(0) { $0 + $1.connections }, clients.reduce(0) { $0 + $1.connectAttempts })
-        case .completionRate: return rate(clients.count { $0.outcome == "completed" }, clients.count)
-        case .stuckOnPollingRate:
-            return rate(clients.count(where: \.stuckOnPolling), clients.count(where: \.pollingAtALift))
-        case .duplicateMessages: return Double(clients.reduce(0) { $0 + $1.duplicates })
-        case .lostMessages: return Double(clients.reduce(0) { $0 + $1.lost })
-        case .unexpectedMessages: return Double(clients.reduce(0) { $0 + $1.unexpected })
-        case .reconnectAttempts: return Double(clients.reduce(0) { $0 + $1.reconnectAttempts })
-        case .pollingRequests: return Double(clients.reduce(0) { $0 + $1.polls })
-        case .malformedOutput: return Double(clients.reduce(0) { $0 + $1.malformedLines })
-        case .faultEvents: return Double(self.faultEvents)
-        case .faultsNotInjected: return Double(self.faultsNotInjected.count)
-        case .updateLatency: return Self.aggregate(clients.flatMap(\.latencies), aggregation)
-        case .timeToFirstUpdate: return Self.aggregate(clients.compactMap(\.timeToFirstUpdate), aggregation)
-        case .timeToRecover: return Self.aggregate(clients.flatMap(\.recoveries), aggregation)
-        case .timeToFallback: return Self.aggregate(clients.flatMap(\.fallbackDelays), aggregation)
-        case .timeOnPollingAfterRecovery: return Self.aggregate(clients.flatMap(\.pollingAfterRecovery), aggregation)
-        case .connectRatePeak, .pollingRatePeak: return Double(self.peak(metric, tags: tags)?.count ?? 0)
-        case .stepRecovery, .stepFallback: return Self.aggregate(self.samples(metric, tags: tags), aggregation)
-        case .stepLostMessages: return Double(clients.reduce(0) { $0 + $1.lostMessages(inStep: tags["step"]) })
+        case .connectRatePeak, .pollingRatePeak:
+            return Double(Self.peakPerSecond(observations.map { ($0.start - self.startedAt) / self.timeScale }).count)
+        case .fallbackRate, .websocketSuccessRate, .completionRate, .stuckOnPollingRate, .duplicateMessages,
+            .lostMessages, .unexpectedMessages, .updateLatency, .timeToFirstUpdate, .reconnectAttempts, .timeToRecover,
+            .timeToFallback, .timeOnPollingAfterRecovery, .stepRecovery, .stepFallback, .stepLostMessages,
+            .pollingRequests, .malformedOutput, .faultEvents, .faultsNotInjected:
+            break
+        }
+        switch metric.kind {
+        case .rate:
+            guard !observations.isEmpty else { return nil }
+            return observations.reduce(0) { $0 + $1.value } / Double(observations.count)
+        case .counter:
+            return observations.reduce(0) { $0 + $1.value }
+        case .trend:
+            return Self.aggregate(observations.map(\.value), aggregation)
         }
     }
 
-    /// The samples of a trend metric.
-    public func samples(_ metric: Metric, tags: [String: String] = [:]) -> [Double] {
+    /// Every sample of a metric for the clients `tags` selects, each with the stretch of the run that produced it:
+    /// a rate's per-session or per-attempt ones and zeros, a counter's events, a trend's durations.
+    public func observations(_ metric: Metric, tags: [String: String] = [:]) -> [Observation] {
+        if metric == .faultEvents { return self.faultEventTimes.map { Observation(at: $0) } }
+        if metric == .faultsNotInjected { return self.faultsNotInjectedTimes.map { Observation(at: $0) } }
         let clients = self.clients(matching: tags)
+        let step = tags["step"]
+        func instants(_ times: (ClientOutcome) -> [Double]) -> [Observation] {
+            clients.flatMap { times($0).map { Observation(at: $0) } }
+        }
+        func sinceStart(_ times: (ClientOutcome) -> [Double]) -> [Observation] {
+            clients.flatMap { times($0).map { Observation(at: self.startedAt + $0 * self.timeScale) } }
+        }
         switch metric {
+        case .fallbackRate:
+            return clients.map {
+                Observation(value: $0.fellBack ? 1 : 0, start: $0.startTime, end: $0.fellBackAt ?? $0.endTime)
+            }
+        case .websocketSuccessRate: return clients.flatMap(\.connectResults)
+        case .completionRate:
+            return clients.map {
+                Observation(value: $0.outcome == "completed" ? 1 : 0, start: $0.startTime, end: $0.endTime)
+            }
+        case .stuckOnPollingRate:
+            return clients.compactMap { client in
+                client.pollingAtLiftSince.map {
+                    Observation(value: client.stuckOnPolling ? 1 : 0, start: $0, end: client.endTime)
+                }
+            }
+        case .duplicateMessages: return instants(\.duplicateTimes)
+        case .lostMessages:
+            return clients.flatMap { client in
+                client.lostAt.map { Observation(value: 1, start: $0, end: client.endTime) }
+            }
+        case .stepLostMessages:
+            return clients.flatMap { client in
+                let times = step.map { client.stepLost[$0] ?? [] } ?? client.stepLost.values.flatMap { $0 }
+                return times.map { Observation(value: 1, start: $0, end: client.endTime) }
+            }
+        case .unexpectedMessages:
+            return clients.filter { $0.unexpected > 0 }.map {
+                Observation(value: Double($0.unexpected), start: $0.startTime, end: $0.endTime)
+            }
+        case .malformedOutput:
+            return clients.filter { $0.malformedLines > 0 }.map {
+                Observation(value: Double($0.malformedLines), start: $0.startTime, end: $0.endTime)
+            }
+        case .reconnectAttempts: return instants(\.reconnectTimes)
+        case .pollingRequests, .pollingRatePeak: return sinceStart(\.pollTimes)
+        case .connectRatePeak: return sinceStart(\.connectAttemptTimes)
         case .updateLatency: return clients.flatMap(\.latencies)
         case .timeToFirstUpdate: return clients.compactMap(\.timeToFirstUpdate)
         case .timeToRecover: return clients.flatMap(\.recoveries)
         case .timeToFallback: return clients.flatMap(\.fallbackDelays)
         case .timeOnPollingAfterRecovery: return clients.flatMap(\.pollingAfterRecovery)
-        case .stepRecovery: return clients.flatMap { Self.stepSamples($0.stepRecoveries, tags["step"]) }
-        case .stepFallback: return clients.flatMap { Self.stepSamples($0.stepFallbacks, tags["step"]) }
-        default: return []
+        case .stepRecovery: return clients.flatMap { Self.stepSamples($0.stepRecoveries, step) }
+        case .stepFallback: return clients.flatMap { Self.stepSamples($0.stepFallbacks, step) }
+        case .faultEvents, .faultsNotInjected: return []
         }
     }
 
+    /// The samples of a trend metric (their values; none for other kinds).
+    public func samples(_ metric: Metric, tags: [String: String] = [:]) -> [Double] {
+        guard metric.kind == .trend else { return [] }
+        return self.observations(metric, tags: tags).map(\.value)
+    }
+
     /// A client's samples of a per-step metric: of one step, or of every step when `step` is nil.
-    package static func stepSamples(_ samples: [String: [Double]], _ step: String?) -> [Double] {
+    package static func stepSamples(_ samples: [String: [Observation]], _ step: String?) -> [Observation] {
         guard let step else { return samples.keys.sorted().flatMap { samples[$0]! } }
         return samples[step] ?? []
     }

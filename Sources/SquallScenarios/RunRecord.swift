@@ -51,18 +51,19 @@ public struct RunRecord: Sendable {
     }
 
     /// The verdict of the gates on the events the log holds, interrupted or not: `passed`, `failed` or
-    /// `inconclusive`. A re-check of a partial log reports this one. A failed gate the harness cannot excuse (see
-    /// ``excuses(_:)``) fails the run; a run whose failed gates are all excused is inconclusive.
+    /// `inconclusive`. A re-check of a partial log reports this one. Any gate that failed as a verdict on the app
+    /// (see ``GateResult``) fails the run; otherwise any inconclusive gate makes it inconclusive.
     public var verdictOfGates: RunVerdict {
-        let failing = self.gates.filter { !$0.passed }
-        if failing.isEmpty { return .passed }
-        return failing.allSatisfy { self.excuses($0) } ? .inconclusive : .failed
+        if self.gates.contains(where: { $0.verdict == .failed }) { return .failed }
+        if self.gates.contains(where: { $0.verdict == .inconclusive }) { return .inconclusive }
+        return .passed
     }
 
-    /// Whether an overloaded harness excuses this failed gate: only a timing or liveness gate, never a safety gate
-    /// (``Metric/isSafety``), and only when the harness was overloaded.
+    /// Whether the harness's overload makes this gate's result no verdict on the app: a failure it may have caused,
+    /// or a pass (or a want of evidence) under so much overload that the clients may not have done what the gate
+    /// judges. Never a safety gate's failure.
     public func excuses(_ result: GateResult) -> Bool {
-        !result.passed && self.harness.overloaded && !result.gate.metric.isSafety
+        result.verdict == .inconclusive
     }
 
     /// Re-reads a run from its log lines.
@@ -122,7 +123,9 @@ public struct RunRecord: Sendable {
         if !gates.contains(where: { $0.metric == .faultsNotInjected }) {
             gates.append(try Gate(key: Metric.faultsNotInjected.rawValue, expression: "count==0", path: "gates"))
         }
-        self.gates = gates.map { GateResult(gate: $0, metrics: metrics) }
+        let harness = self.harness
+        let end = self.endedAt
+        self.gates = gates.map { GateResult(gate: $0, metrics: metrics, harness: harness, runEnd: end) }
     }
 
     /// Reads a stored `events.ndjson`. A last line cut off by a kill (no newline after it, not valid JSON) is

@@ -17,7 +17,8 @@ extension Scenario {
         var reader = try JSONObjectReader(json, path: "")
         // Every part is checked even after one fails, so a user sees all that is wrong at once (up to
         // `maximumErrors`); parts that depend on a broken one (the timeline on the duration) are skipped.
-        var errors: [FaultError] = []
+        var errors = ValidationErrors(limit: Self.maximumErrors)
+        // Not `errors.check`: some parts record problems of their own while they are checked.
         func check<T>(_ fallback: T, _ body: () throws(FaultError) -> T) -> T {
             do {
                 return try body()
@@ -202,20 +203,10 @@ extension Scenario {
                         continue
                     }
                     for (index, expression) in expressions.enumerated() {
-                        guard case .string(let text) = expression else {
-                            errors.append(
-                                FaultError.invalidValue(
-                                    path: "\(path)[\(index)]",
-                                    expected: "a string like \"rate<0.05\"",
-                                    found: expression.typeDescription
-                                )
-                            )
-                            continue
-                        }
                         if let gate = check(
                             nil,
                             { () throws(FaultError) -> Gate? in
-                                try Gate(key: key, expression: text, path: "\(path)[\(index)]")
+                                try Gate(key: key, json: expression, path: "\(path)[\(index)]")
                             }
                         ) {
                             gates.append(gate)
@@ -246,11 +237,7 @@ extension Scenario {
         gates += timeline.flatMap { entry in entry.expect?.gates(step: entry.name) ?? [] }
         gates.sort { ($0.key, $0.expression) < ($1.key, $1.expression) }
         check(()) { () throws(FaultError) in try reader.rejectUnknownKeys() }
-        if errors.count == 1 {
-            throw errors[0]
-        } else if !errors.isEmpty {
-            throw FaultError.several(Array(errors.prefix(Self.maximumErrors)), total: errors.count)
-        }
+        try errors.throwIfAny()
         self.source = json
         self.name = name
         self.description = description
@@ -416,59 +403,87 @@ extension Scenario {
         )
     }
 
+    /// Reads one client group, listing every problem in it (not only the first).
     private static func clientGroup(_ value: JSONValue, path: String, limit: Int) throws(FaultError) -> ClientGroup {
         var reader = try JSONObjectReader(value, path: path)
-        guard
-            let count = try reader.integer(
-                "count",
-                in: 1...Int64(limit),
-                expected: "an integer from 1 to \(limit)"
-            )
-        else {
-            throw FaultError.missingField(path: path, field: "count")
+        var errors = ValidationErrors()
+        let count = errors.check(1) { () throws(FaultError) -> Int64 in
+            guard
+                let count = try reader.integer(
+                    "count",
+                    in: 1...Int64(limit),
+                    expected: "an integer from 1 to \(limit)"
+                )
+            else {
+                throw FaultError.missingField(path: path, field: "count")
+            }
+            return count
         }
-        let command = try ExternalCommand.read(&reader)
+        let command = errors.check(nil) { () throws(FaultError) -> ExternalCommand? in
+            try ExternalCommand.read(&reader)
+        }
         if command != nil {
             for key in ["strategy", "overrides"] where reader.value(key) != nil {
-                throw FaultError.invalidValue(
-                    path: reader.path(of: key),
-                    expected: "no \(key) beside \"command\" (the group runs its own client)",
-                    found: "\(key)"
+                errors.append(
+                    FaultError.invalidValue(
+                        path: reader.path(of: key),
+                        expected: "no \(key) beside \"command\" (the group runs its own client)",
+                        found: "\(key)"
+                    )
                 )
             }
         }
-        let presetName = try reader.string("strategy") ?? "resilient"
-        guard var strategy = ClientStrategy.preset(named: presetName) else {
-            throw FaultError.invalidValue(
-                path: reader.path(of: "strategy"),
-                expected: "a strategy preset (\(ClientStrategy.presets.map(\.name).joined(separator: ", ")))",
-                found: JSONValue.string(presetName).typeDescription
+        let presetName = errors.check("resilient") { () throws(FaultError) -> String in
+            try reader.string("strategy") ?? "resilient"
+        }
+        var strategy = ClientStrategy.preset(named: "resilient")!
+        if let preset = ClientStrategy.preset(named: presetName) {
+            strategy = preset
+            if let overrides = reader.value("overrides") {
+                strategy = errors.check(strategy) { () throws(FaultError) -> ClientStrategy in
+                    try Self.override(preset, with: overrides, path: reader.path(of: "overrides"))
+                }
+            }
+        } else {
+            errors.append(
+                FaultError.invalidValue(
+                    path: reader.path(of: "strategy"),
+                    expected: "a strategy preset (\(ClientStrategy.presets.map(\.name).joined(separator: ", ")))",
+                    found: JSONValue.string(presetName).typeDescription
+                )
             )
+            reader.allow("overrides")
         }
-        if let overrides = reader.value("overrides") {
-            strategy = try Self.override(strategy, with: overrides, path: reader.path(of: "overrides"))
+        let name = errors.check("") { () throws(FaultError) -> String in
+            let name = try reader.string("name") ?? (command == nil ? presetName : "external")
+            guard !name.isEmpty, name.utf8.count <= Self.maximumNameLength,
+                name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) })
+            else {
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "name"),
+                    expected:
+                        "1 to \(Self.maximumNameLength) letters, digits, '-' or '_' (client ids and file names derive from it)",
+                    found: JSONValue.string(name).typeDescription
+                )
+            }
+            return name
         }
-        let name = try reader.string("name") ?? (command == nil ? presetName : "external")
-        guard !name.isEmpty, name.utf8.count <= Self.maximumNameLength,
-            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) })
-        else {
-            throw FaultError.invalidValue(
-                path: reader.path(of: "name"),
-                expected:
-                    "1 to \(Self.maximumNameLength) letters, digits, '-' or '_' (client ids and file names derive from it)",
-                found: JSONValue.string(name).typeDescription
-            )
+        let rampUp = errors.check(.zero) { () throws(FaultError) -> Duration in
+            try Self.duration(&reader, "rampUp") ?? .zero
         }
-        let group = ClientGroup(
+        let startAt = errors.check(.zero) { () throws(FaultError) -> Duration in
+            try Self.duration(&reader, "startAt") ?? .zero
+        }
+        errors.check(()) { () throws(FaultError) in try reader.rejectUnknownKeys() }
+        try errors.throwIfAny()
+        return ClientGroup(
             name: name,
             count: Int(count),
-            rampUp: try Self.duration(&reader, "rampUp") ?? .zero,
-            startAt: try Self.duration(&reader, "startAt") ?? .zero,
+            rampUp: rampUp,
+            startAt: startAt,
             strategy: strategy,
             command: command
         )
-        try reader.rejectUnknownKeys()
-        return group
     }
 
     private static func override(
@@ -478,6 +493,8 @@ extension Scenario {
     ) throws(FaultError) -> ClientStrategy {
         var strategy = preset
         var reader = try JSONObjectReader(value, path: path)
+        // Every problem in the overrides is listed, not only the first.
+        var errors = ValidationErrors()
         func count(
             _ key: String,
             _ range: ClosedRange<Double>,
@@ -514,54 +531,84 @@ extension Scenario {
             }
             return .some(duration)
         }
-        if let value = try count("reconnectAttempts", 0...100, &reader) { strategy.reconnectAttempts = value }
-        if let value = try Self.duration(&reader, "initialBackoff") { strategy.initialBackoff = value }
-        if let value = try reader.number("backoffMultiplier", in: 1...10, expected: "a number from 1 to 10") {
-            strategy.backoffMultiplier = value
+        errors.check(()) { () throws(FaultError) in
+            if let value = try count("reconnectAttempts", 0...100, &reader) { strategy.reconnectAttempts = value }
         }
-        if let value = try Self.duration(&reader, "maximumBackoff") { strategy.maximumBackoff = value }
-        if let value = try reader.number("backoffJitter", in: 0...1, expected: "a fraction from 0 to 1") {
-            strategy.backoffJitter = value
+        errors.check(()) { () throws(FaultError) in
+            if let value = try Self.duration(&reader, "initialBackoff") { strategy.initialBackoff = value }
         }
-        if let value = try Self.duration(&reader, "pollInterval") {
-            guard value > .zero else {
-                throw FaultError.invalidValue(
-                    path: reader.path(of: "pollInterval"),
-                    expected: "a duration above 0",
-                    found: "\"0\""
-                )
+        errors.check(()) { () throws(FaultError) in
+            if let value = try reader.number("backoffMultiplier", in: 1...10, expected: "a number from 1 to 10") {
+                strategy.backoffMultiplier = value
             }
-            strategy.pollInterval = value
         }
-        if case .some(let value) = try optionalDuration("probeInterval", &reader) { strategy.probeInterval = value }
-        if case .some(let value) = try optionalDuration("heartbeatTimeout", &reader) {
-            strategy.heartbeatTimeout = value
+        errors.check(()) { () throws(FaultError) in
+            if let value = try Self.duration(&reader, "maximumBackoff") { strategy.maximumBackoff = value }
         }
-        if let value = try reader.bool("stateSync") { strategy.stateSync = value }
-        if let value = try count("stateSyncAttempts", 0...100, &reader) { strategy.stateSyncAttempts = value }
-        if let value = try reader.bool("deduplicate") { strategy.deduplicate = value }
-        if let value = try reader.bool("resume") { strategy.resume = value }
-        for key in ["connectTimeout", "requestTimeout"] {
-            guard let value = try Self.duration(&reader, key) else { continue }
-            guard value > .zero else {
+        errors.check(()) { () throws(FaultError) in
+            if let value = try reader.number("backoffJitter", in: 0...1, expected: "a fraction from 0 to 1") {
+                strategy.backoffJitter = value
+            }
+        }
+        errors.check(()) { () throws(FaultError) in
+            if let value = try Self.duration(&reader, "pollInterval") {
+                guard value > .zero else {
+                    throw FaultError.invalidValue(
+                        path: reader.path(of: "pollInterval"),
+                        expected: "a duration above 0",
+                        found: "\"0\""
+                    )
+                }
+                strategy.pollInterval = value
+            }
+        }
+        errors.check(()) { () throws(FaultError) in
+            if case .some(let value) = try optionalDuration("probeInterval", &reader) { strategy.probeInterval = value }
+        }
+        errors.check(()) { () throws(FaultError) in
+            if case .some(let value) = try optionalDuration("heartbeatTimeout", &reader) {
+                strategy.heartbeatTimeout = value
+            }
+        }
+        errors.check(()) { () throws(FaultError) in
+            if let value = try reader.bool("stateSync") { strategy.stateSync = value }
+        }
+        errors.check(()) { () throws(FaultError) in
+            if let value = try count("stateSyncAttempts", 0...100, &reader) { strategy.stateSyncAttempts = value }
+        }
+        errors.check(()) { () throws(FaultError) in
+            if let value = try reader.bool("deduplicate") { strategy.deduplicate = value }
+        }
+        errors.check(()) { () throws(FaultError) in
+            if let value = try reader.bool("resume") { strategy.resume = value }
+        }
+        errors.check(()) { () throws(FaultError) in
+            for key in ["connectTimeout", "requestTimeout"] {
+                guard let value = try Self.duration(&reader, key) else { continue }
+                guard value > .zero else {
+                    throw FaultError.invalidValue(
+                        path: reader.path(of: key),
+                        expected: "a duration above 0 (a client with no time to connect or be answered never can)",
+                        found: "\"\(value.squallText)\""
+                    )
+                }
+                if key == "connectTimeout" { strategy.connectTimeout = value } else { strategy.requestTimeout = value }
+            }
+        }
+        errors.check(()) { () throws(FaultError) in
+            if strategy.maximumBackoff < strategy.initialBackoff {
+                let key = reader.value("maximumBackoff") != nil ? "maximumBackoff" : "initialBackoff"
                 throw FaultError.invalidValue(
                     path: reader.path(of: key),
-                    expected: "a duration above 0 (a client with no time to connect or be answered never can)",
-                    found: "\"\(value.squallText)\""
+                    expected:
+                        "a maximumBackoff no shorter than initialBackoff (\(strategy.initialBackoff.squallText) and \(strategy.maximumBackoff.squallText) here)",
+                    found:
+                        "\"\((key == "maximumBackoff" ? strategy.maximumBackoff : strategy.initialBackoff).squallText)\""
                 )
             }
-            if key == "connectTimeout" { strategy.connectTimeout = value } else { strategy.requestTimeout = value }
         }
-        if strategy.maximumBackoff < strategy.initialBackoff {
-            let key = reader.value("maximumBackoff") != nil ? "maximumBackoff" : "initialBackoff"
-            throw FaultError.invalidValue(
-                path: reader.path(of: key),
-                expected:
-                    "a maximumBackoff no shorter than initialBackoff (\(strategy.initialBackoff.squallText) and \(strategy.maximumBackoff.squallText) here)",
-                found: "\"\((key == "maximumBackoff" ? strategy.maximumBackoff : strategy.initialBackoff).squallText)\""
-            )
-        }
-        try reader.rejectUnknownKeys()
+        errors.check(()) { () throws(FaultError) in try reader.rejectUnknownKeys() }
+        try errors.throwIfAny()
         return strategy
     }
 
@@ -573,135 +620,156 @@ extension Scenario {
         timeScale: Double
     ) throws(FaultError) -> TimelineEntry {
         var reader = try JSONObjectReader(value, path: path)
-        guard let at = try Self.duration(&reader, "at") else {
-            throw FaultError.missingField(path: path, field: "at")
+        // The step's timing, its target and its action are each checked, so a problem in one does not hide another
+        // (a fault lists every bad attribute itself).
+        var errors = ValidationErrors()
+        let timing = errors.check(nil) {
+            () throws(FaultError) -> (at: Duration, lasting: Duration?, every: Duration?)? in
+            guard let at = try Self.duration(&reader, "at") else {
+                throw FaultError.missingField(path: path, field: "at")
+            }
+            guard at <= duration else {
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "at"),
+                    expected: "a time within the scenario's duration (\(duration.squallText))",
+                    found: "\"\(at.squallText)\""
+                )
+            }
+            let lasting = try Self.duration(&reader, "for")
+            if let lasting, at + lasting > duration {
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "for"),
+                    expected:
+                        "a step that ends within the scenario's duration (\(duration.squallText)): at most \((duration - at).squallText) from \(at.squallText)",
+                    found: "\"\(lasting.squallText)\""
+                )
+            }
+            let every = try Self.duration(&reader, "every")
+            if let every, let lasting, every <= lasting {
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "every"),
+                    expected: "a period longer than \"for\" (\(lasting.squallText))",
+                    found: "\"\(every.squallText)\""
+                )
+            }
+            if let every, every <= .zero {
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "every"),
+                    expected: "a duration above 0",
+                    found: "\"0\""
+                )
+            }
+            // Checked before anything is planned: a tiny period would otherwise expand into billions of steps.
+            if let every, (duration - at) / every >= Double(Self.maximumRepetitions) {
+                throw FaultError.invalidValue(
+                    path: reader.path(of: "every"),
+                    expected:
+                        "a period that repeats at most \(Self.maximumRepetitions) times before the end (at least \(((duration - at) / Self.maximumRepetitions).squallText))",
+                    found: "\"\(every.squallText)\""
+                )
+            }
+            return (at, lasting, every)
         }
-        guard at <= duration else {
-            throw FaultError.invalidValue(
-                path: reader.path(of: "at"),
-                expected: "a time within the scenario's duration (\(duration.squallText))",
-                found: "\"\(at.squallText)\""
-            )
-        }
-        let lasting = try Self.duration(&reader, "for")
-        if let lasting, at + lasting > duration {
-            throw FaultError.invalidValue(
-                path: reader.path(of: "for"),
-                expected:
-                    "a step that ends within the scenario's duration (\(duration.squallText)): at most \((duration - at).squallText) from \(at.squallText)",
-                found: "\"\(lasting.squallText)\""
-            )
-        }
-        let every = try Self.duration(&reader, "every")
-        if let every, let lasting, every <= lasting {
-            throw FaultError.invalidValue(
-                path: reader.path(of: "every"),
-                expected: "a period longer than \"for\" (\(lasting.squallText))",
-                found: "\"\(every.squallText)\""
-            )
-        }
-        if let every, every <= .zero {
-            throw FaultError.invalidValue(
-                path: reader.path(of: "every"),
-                expected: "a duration above 0",
-                found: "\"0\""
-            )
-        }
-        // Checked before anything is planned: a tiny period would otherwise expand into billions of steps.
-        if let every, (duration - at) / every >= Double(Self.maximumRepetitions) {
-            throw FaultError.invalidValue(
-                path: reader.path(of: "every"),
-                expected:
-                    "a period that repeats at most \(Self.maximumRepetitions) times before the end (at least \(((duration - at) / Self.maximumRepetitions).squallText))",
-                found: "\"\(every.squallText)\""
-            )
-        }
-        var target = TimelineEntry.Target.all
-        if let value = reader.value("target") {
-            var targetReader = try JSONObjectReader(value, path: reader.path(of: "target"))
-            if let group = targetReader.value("group") {
-                let names: [String]
-                switch group {
-                case .string(let name): names = [name]
-                case .array(let values):
-                    names = values.compactMap { if case .string(let name) = $0 { name } else { nil } }
-                    guard names.count == values.count, !names.isEmpty else {
+        let target = errors.check(TimelineEntry.Target.all) { () throws(FaultError) -> TimelineEntry.Target in
+            var target = TimelineEntry.Target.all
+            if let value = reader.value("target") {
+                var targetReader = try JSONObjectReader(value, path: reader.path(of: "target"))
+                if let group = targetReader.value("group") {
+                    let names: [String]
+                    switch group {
+                    case .string(let name): names = [name]
+                    case .array(let values):
+                        names = values.compactMap { if case .string(let name) = $0 { name } else { nil } }
+                        guard names.count == values.count, !names.isEmpty else {
+                            throw FaultError.invalidValue(
+                                path: targetReader.path(of: "group"),
+                                expected: "a group name or an array of them",
+                                found: group.typeDescription
+                            )
+                        }
+                    default:
                         throw FaultError.invalidValue(
                             path: targetReader.path(of: "group"),
                             expected: "a group name or an array of them",
                             found: group.typeDescription
                         )
                     }
+                    if let unknown = names.first(where: { !groups.contains($0) }) {
+                        throw FaultError.invalidValue(
+                            path: targetReader.path(of: "group"),
+                            expected: "a client group (\(groups.joined(separator: ", ")))",
+                            found: "\"\(unknown)\""
+                        )
+                    }
+                    target.groups = names
+                }
+                target.clients = try targetReader.number("clients", in: 0...1, expected: "a fraction from 0 to 1") ?? 1
+                target.connections =
+                    try targetReader.number("connections", in: 0...1, expected: "a fraction from 0 to 1") ?? 1
+                try targetReader.rejectUnknownKeys()
+            }
+            return target
+        }
+        let action = errors.check(nil) { () throws(FaultError) -> TimelineEntry.Action? in
+            let kinds = ["fault", "handoff", "profile", "action"].filter { reader.value($0) != nil }
+            guard kinds.count == 1 else {
+                throw FaultError.invalidValue(
+                    path: path,
+                    expected: "exactly one of \"fault\", \"handoff\", \"profile\" or \"action\"",
+                    found: kinds.isEmpty ? "none" : kinds.map { "\"\($0)\"" }.joined(separator: " and ")
+                )
+            }
+            let action: TimelineEntry.Action
+            switch kinds[0] {
+            case "fault":
+                var fault = try Fault(json: reader.value("fault")!, path: reader.path(of: "fault"))
+                if fault.name == "\(fault.type.rawValue)_\(fault.direction.rawValue)" {
+                    fault.name = "\(path.replacingBrackets).\(fault.type.rawValue)"
+                }
+                // The plan holds the fault as applied, times `timeScale`: refuse here, with the path, one that would
+                // leave its range once scaled.
+                do throws(FaultError) {
+                    _ = try fault.scaled(by: timeScale)
+                } catch {
+                    throw error.within("\(reader.path(of: "fault")) times timeScale \(JSONValue.format(timeScale))")
+                }
+                action = .fault(fault)
+            case "handoff":
+                action = .handoff(try Handoff(json: reader.value("handoff")!, path: reader.path(of: "handoff")))
+            case "profile":
+                guard case .string(let name) = reader.value("profile")! else {
+                    throw FaultError.invalidValue(
+                        path: reader.path(of: "profile"),
+                        expected: "a profile name or \"none\"",
+                        found: reader.value("profile")!.typeDescription
+                    )
+                }
+                action = .profile(
+                    name == "none" ? nil : try NetworkProfile.parse(name, path: reader.path(of: "profile"))
+                )
+            default:
+                let name = try reader.requiredString("action")
+                switch name {
+                case "suspend":
+                    guard timing == nil || timing?.lasting != nil else {
+                        throw FaultError.missingField(path: path, field: "for")
+                    }
+                    action = .suspend
+                case "server_restart":
+                    action = .serverRestart
                 default:
                     throw FaultError.invalidValue(
-                        path: targetReader.path(of: "group"),
-                        expected: "a group name or an array of them",
-                        found: group.typeDescription
+                        path: reader.path(of: "action"),
+                        expected: "\"suspend\" or \"server_restart\"",
+                        found: JSONValue.string(name).typeDescription
                     )
                 }
-                if let unknown = names.first(where: { !groups.contains($0) }) {
-                    throw FaultError.invalidValue(
-                        path: targetReader.path(of: "group"),
-                        expected: "a client group (\(groups.joined(separator: ", ")))",
-                        found: "\"\(unknown)\""
-                    )
-                }
-                target.groups = names
             }
-            target.clients = try targetReader.number("clients", in: 0...1, expected: "a fraction from 0 to 1") ?? 1
-            target.connections =
-                try targetReader.number("connections", in: 0...1, expected: "a fraction from 0 to 1") ?? 1
-            try targetReader.rejectUnknownKeys()
+            return action
         }
-        let kinds = ["fault", "handoff", "profile", "action"].filter { reader.value($0) != nil }
-        guard kinds.count == 1 else {
-            throw FaultError.invalidValue(
-                path: path,
-                expected: "exactly one of \"fault\", \"handoff\", \"profile\" or \"action\"",
-                found: kinds.isEmpty ? "none" : kinds.map { "\"\($0)\"" }.joined(separator: " and ")
-            )
-        }
-        let action: TimelineEntry.Action
-        switch kinds[0] {
-        case "fault":
-            var fault = try Fault(json: reader.value("fault")!, path: reader.path(of: "fault"))
-            if fault.name == "\(fault.type.rawValue)_\(fault.direction.rawValue)" {
-                fault.name = "\(path.replacingBrackets).\(fault.type.rawValue)"
-            }
-            // The plan holds the fault as applied, times `timeScale`: refuse here, with the path, one that would
-            // leave its range once scaled.
-            do throws(FaultError) {
-                _ = try fault.scaled(by: timeScale)
-            } catch {
-                throw error.within("\(reader.path(of: "fault")) times timeScale \(JSONValue.format(timeScale))")
-            }
-            action = .fault(fault)
-        case "handoff":
-            action = .handoff(try Handoff(json: reader.value("handoff")!, path: reader.path(of: "handoff")))
-        case "profile":
-            guard case .string(let name) = reader.value("profile")! else {
-                throw FaultError.invalidValue(
-                    path: reader.path(of: "profile"),
-                    expected: "a profile name or \"none\"",
-                    found: reader.value("profile")!.typeDescription
-                )
-            }
-            action = .profile(name == "none" ? nil : try NetworkProfile.parse(name, path: reader.path(of: "profile")))
-        default:
-            let name = try reader.requiredString("action")
-            switch name {
-            case "suspend":
-                guard lasting != nil else { throw FaultError.missingField(path: path, field: "for") }
-                action = .suspend
-            case "server_restart":
-                action = .serverRestart
-            default:
-                throw FaultError.invalidValue(
-                    path: reader.path(of: "action"),
-                    expected: "\"suspend\" or \"server_restart\"",
-                    found: JSONValue.string(name).typeDescription
-                )
-            }
+        try errors.throwIfAny()
+        guard let (at, lasting, every) = timing, let action else {
+            throw FaultError.missingField(path: path, field: "at")
         }
         let name: String
         switch action {

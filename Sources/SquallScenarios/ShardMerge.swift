@@ -5,8 +5,9 @@ import SquallFaults
 /// 0…N−1 exactly once.
 ///
 /// Each shard's times are moved by its header's `clockOffsetMs` onto the shared clock, then everything is ordered
-/// by time. The timeline played on every shard's own proxies at the same moment, so each step is kept once, with
-/// the connections it hit or cut summed over the shards; clients, servers and harness probes are kept as they are.
+/// by time. The timeline played on every shard's own proxies at the same moment, so each step is kept once (matched
+/// by kind, step and repetition), with the connections it hit or cut summed over the shards, and a step only some
+/// shards logged kept as well; clients, servers and harness probes are kept as they are.
 public enum ShardMerge {
     /// Why shard logs cannot be merged.
     public enum Failure: Error, Equatable, CustomStringConvertible {
@@ -83,24 +84,37 @@ public enum ShardMerge {
         return Self.join(shards.map(\.records), count: count)
     }
 
-    /// Joins aligned shard records: one header, the timeline once with counts summed, one end.
+    /// Joins shard records: one header, the timeline once with counts summed, one end.
+    ///
+    /// Timeline events are matched across shards by what they are, not where they fall: their kind, their step (or
+    /// fault name) and which repetition of that pair they are on their shard. A step every shard logged is kept once
+    /// (the first shard's, with `connectionsHit`/`connectionsCut` summed); one that only some shards logged — a
+    /// `fault_not_applied` on shard 1 alone — is kept too, so no shard's account of the timeline is lost.
     private static func join(_ shards: [[EventRecord]], count: Int) -> [String] {
         var merged: [EventRecord] = []
-        // The k-th event of a kind on shard 0 stands for the k-th of that kind on every shard.
-        var timeline: [[EventRecord]] = shards.map {
-            $0.filter { $0.runEvent.map(Self.timelineEvents.contains) ?? false }
-        }
-        for position in timeline[0].indices {
-            var step = timeline[0][position]
-            for key in ["connectionsHit", "connectionsCut"] where step.number(key) != nil {
-                let total = timeline.reduce(0.0) { sum, events in
-                    sum + (position < events.count ? events[position].number(key) ?? 0 : 0)
-                }
-                step.set(key, .number(total))
+        var order: [String] = []
+        var matched: [String: [EventRecord]] = [:]
+        for records in shards {
+            var seen: [String: Int] = [:]
+            for record in records {
+                guard let event = record.runEvent, Self.timelineEvents.contains(event) else { continue }
+                let identity = "\(event.rawValue)|\(record.string("step") ?? "")|\(record.string("name") ?? "")"
+                let repetition = seen[identity, default: 0]
+                seen[identity] = repetition + 1
+                let key = "\(identity)|\(repetition)"
+                if matched[key] == nil { order.append(key) }
+                matched[key, default: []].append(record)
             }
-            timeline[0][position] = step
         }
-        merged += timeline[0]
+        for key in order {
+            let copies = matched[key]!
+            var step = copies[0]
+            for field in ["connectionsHit", "connectionsCut"] where step.number(field) != nil {
+                step.set(field, .number(copies.reduce(0.0) { $0 + ($1.number(field) ?? 0) }))
+            }
+            if copies.count < count { step.set("shardsLogged", .number(Double(copies.count))) }
+            merged.append(step)
+        }
         for (index, records) in shards.enumerated() {
             for record in records {
                 switch record.runEvent {

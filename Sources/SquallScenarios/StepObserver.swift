@@ -29,10 +29,11 @@ struct StepObserver {
 
     /// Every step of the run, by start time.
     private(set) var windows: [Window] = []
-    /// Client → step → the step's end → on WebSocket again or done, scenario ms (infinite: never).
-    private(set) var recoveries: [String: [String: [Double]]] = [:]
+    /// Client → step → the step's end → on WebSocket again or done, scenario ms (infinite: never, its stretch
+    /// reaching the end of the run).
+    private(set) var recoveries: [String: [String: [Observation]]] = [:]
     /// Client → step → the step's start → first poll, scenario ms (infinite: never).
-    private(set) var fallbacks: [String: [String: [Double]]] = [:]
+    private(set) var fallbacks: [String: [String: [Observation]]] = [:]
 
     /// Reads the steps and the clients' states from the log, in time order.
     init(records: [EventRecord], timeScale: Double) {
@@ -52,8 +53,18 @@ struct StepObserver {
         var onWebSocket: Set<String> = []
         var awaitingRecovery: [String: [(step: String, since: Double)]] = [:]
         var awaitingFallback: [String: [(step: String, since: Double)]] = [:]
-        func sample(_ store: inout [String: [String: [Double]]], _ id: String, _ step: String, _ value: Double) {
-            store[id, default: [:]][step, default: []].append(value)
+        let runEnd = records.last?.time ?? 0
+        func sample(
+            _ store: inout [String: [String: [Observation]]],
+            _ id: String,
+            _ step: String,
+            since: Double,
+            until time: Double?
+        ) {
+            let value = time.map { ($0 - since) / timeScale } ?? .infinity
+            store[id, default: [:]][step, default: []].append(
+                Observation(value: value, start: since, end: time ?? runEnd)
+            )
         }
         func reach(_ time: Double) {
             while next < moments.count, moments[next].time <= time {
@@ -71,7 +82,7 @@ struct StepObserver {
                     open.remove(moment.window)
                     for id in window.targeted.sorted() where !done.contains(id) {
                         if onWebSocket.contains(id) {
-                            sample(&self.recoveries, id, window.name, 0)
+                            sample(&self.recoveries, id, window.name, since: moment.time, until: moment.time)
                         } else {
                             awaitingRecovery[id, default: []].append((window.name, moment.time))
                         }
@@ -96,20 +107,20 @@ struct StepObserver {
             case .connected:
                 onWebSocket.insert(id)
                 for pending in awaitingRecovery.removeValue(forKey: id) ?? [] {
-                    sample(&self.recoveries, id, pending.step, (record.time - pending.since) / timeScale)
+                    sample(&self.recoveries, id, pending.step, since: pending.since, until: record.time)
                 }
             case .closed:
                 onWebSocket.remove(id)
             case .poll:
                 for pending in awaitingFallback.removeValue(forKey: id) ?? [] {
-                    sample(&self.fallbacks, id, pending.step, (record.time - pending.since) / timeScale)
+                    sample(&self.fallbacks, id, pending.step, since: pending.since, until: record.time)
                 }
             case .finished:
                 // A client whose job ended had nothing left to recover for or to fall back to.
                 done.insert(id)
                 onWebSocket.remove(id)
                 for pending in awaitingRecovery.removeValue(forKey: id) ?? [] {
-                    sample(&self.recoveries, id, pending.step, (record.time - pending.since) / timeScale)
+                    sample(&self.recoveries, id, pending.step, since: pending.since, until: record.time)
                 }
                 awaitingFallback.removeValue(forKey: id)
             default:
@@ -118,21 +129,22 @@ struct StepObserver {
         }
         reach(records.last?.time ?? 0)
         for (id, pending) in awaitingRecovery {
-            for step in pending { sample(&self.recoveries, id, step.step, .infinity) }
+            for step in pending { sample(&self.recoveries, id, step.step, since: step.since, until: nil) }
         }
         for (id, pending) in awaitingFallback {
-            for step in pending { sample(&self.fallbacks, id, step.step, .infinity) }
+            for step in pending { sample(&self.fallbacks, id, step.step, since: step.since, until: nil) }
         }
     }
 
-    /// The messages a client lost (their publication times) that fall in a window of `step` targeting it.
-    func lost(by client: String, publishedAt times: [Double], in step: String, runEnd: Double) -> Int {
-        var count = 0
+    /// The messages a client lost (their publication times) that fall in a window of `step` targeting it: their
+    /// publication times.
+    func lost(by client: String, publishedAt times: [Double], in step: String, runEnd: Double) -> [Double] {
+        var lost: [Double] = []
         for window in self.windows where window.name == step && window.targeted.contains(client) {
             let end = window.end ?? runEnd
-            count += times.filter { $0 >= window.start && $0 <= end }.count
+            lost += times.filter { $0 >= window.start && $0 <= end }
         }
-        return count
+        return lost
     }
 
     /// Every step's window, read from the run's own events (each carries its timeline entry's name as `step`).

@@ -87,17 +87,21 @@ public final class SquallProcess: @unchecked Sendable {
 
     /// Runs `squall` to completion while starving it from outside: the whole process is stopped (SIGSTOP) for
     /// `stall` once every `period`, then continued — every event loop of its harness lags, as on an overloaded
-    /// machine, with no switch in the binary.
+    /// machine, with no switch in the binary. `during` limits the starving to that stretch of the process's life
+    /// (from its start); by default it lasts from 150 ms on to the end.
     public static func runStarved(
         _ arguments: [String],
         stall: Duration = .milliseconds(300),
         period: Duration = .seconds(1),
+        during: Range<Duration> = Duration.milliseconds(150)..<Duration.seconds(1_000_000),
         timeout: Double = 60
     ) async throws -> (status: Int32, output: String, errors: String) {
+        let clock = ContinuousClock()
+        let started = clock.now
         let process = try SquallProcess(arguments)
         let starver = Task {
-            try? await Task.sleep(for: .milliseconds(150))
-            while process.isRunning, !Task.isCancelled {
+            try? await clock.sleep(until: started + during.lowerBound)
+            while process.isRunning, !Task.isCancelled, clock.now - started < during.upperBound {
                 process.signal(SIGSTOP)
                 try? await Task.sleep(for: stall)
                 process.signal(SIGCONT)

@@ -10,7 +10,9 @@ struct MergeCommand: AsyncParsableCommand {
         commandName: "merge",
         abstract: "Merge the report folders of a scenario's shards into one run with one verdict.",
         discussion: """
-            Each PATH is a shard's run folder (or its events.ndjson). The shards must belong together — the same \
+            Each PATH is a shard's run folder (or its events.ndjson), or the folder `squall run --shard i/N --output \
+            DIR` wrote: then the newest run of every scenario under it is taken, and each scenario is merged on its \
+            own (a combined junit.xml beside them). The shards must belong together — the same \
             scenario and plan digests, seed and Squall version, every index 0..N-1 exactly once — or squall merge \
             exits 65 saying what is wrong. The merged events.ndjson (each shard's times moved by its clockOffsetMs, \
             the timeline once with the connections hit or cut summed) and the usual report files go to \
@@ -18,29 +20,87 @@ struct MergeCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The shards' run folders or events.ndjson files.")
+    @Argument(
+        help: "The shards' run folders, events.ndjson files, or the folders `squall run --shard … --output` wrote."
+    )
     var paths: [String]
 
     @Option(name: .long, help: "Where the merged report goes.")
     var output: String = "reports"
 
     func run() async throws {
-        var logs: [[String]] = []
-        for path in self.paths {
-            var isDirectory: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            let file = isDirectory.boolValue ? (path as NSString).appendingPathComponent("events.ndjson") : path
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                printError("squall merge: cannot read \(file)")
-                throw ExitStatus.usage
+        let groups: [(scenario: String, files: [String])]
+        do {
+            groups = try Self.shardLogs(self.paths)
+        } catch {
+            printError("squall merge: \(error)")
+            throw ExitStatus.usage
+        }
+        var records: [RunRecord] = []
+        for group in groups {
+            var logs: [[String]] = []
+            for file in group.files {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    printError("squall merge: cannot read \(file)")
+                    throw ExitStatus.usage
+                }
+                logs.append(text.split(separator: "\n").map(String.init))
             }
-            logs.append(text.split(separator: "\n").map(String.init))
+            records.append(
+                try Self.writeMerged(logs, output: self.output, command: "squall merge") {
+                    print("merged \(logs.count) shards: \($0.metrics.clients.count) clients")
+                }
+            )
         }
-        let record = try Self.writeMerged(logs, output: self.output, command: "squall merge") {
-            print("merged \(logs.count) shards: \($0.metrics.clients.count) clients")
+        if records.count > 1 {
+            try ScenarioSession.writeCombinedJUnit(records, output: self.output, command: "squall merge")
         }
-        let exit = ExitStatus.of([record.verdict])
+        let exit = ExitStatus.of(records.map(\.verdict))
         if exit != ExitStatus.success { throw exit }
+    }
+
+    /// The shard logs to merge, by scenario: each path is a run folder, an `events.ndjson`, or a folder `squall run
+    /// --output` wrote (the newest run of each scenario under it is taken). A scenario must have a run under every
+    /// path.
+    ///
+    /// - Throws: ``ScenarioError/unreadable(path:reason:)`` naming the path without a run (of a scenario).
+    static func shardLogs(_ paths: [String]) throws(ScenarioError) -> [(scenario: String, files: [String])] {
+        var perPath: [[String: String]] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw .unreadable(path: path, reason: "no such file or folder")
+            }
+            let direct = isDirectory.boolValue ? (path as NSString).appendingPathComponent("events.ndjson") : path
+            if !isDirectory.boolValue || FileManager.default.fileExists(atPath: direct) {
+                perPath.append(["": direct])
+                continue
+            }
+            // A run folder is <output>/<scenario>/<UTC time>/: the newest per scenario.
+            var newest: [String: String] = [:]
+            for folder in try RunFiles.runFolders(under: path) {
+                let scenario = ((folder as NSString).deletingLastPathComponent as NSString).lastPathComponent
+                newest[scenario] = max(newest[scenario] ?? "", folder)
+            }
+            perPath.append(newest.mapValues { ($0 as NSString).appendingPathComponent("events.ndjson") })
+        }
+        // Paths naming one run each merge as they are; otherwise scenario by scenario.
+        if perPath.allSatisfy({ $0.count == 1 }) && perPath.contains(where: { $0[""] != nil })
+            || Set(perPath.flatMap(\.keys)).count <= 1
+        {
+            return [("", perPath.map { $0.values.first! })]
+        }
+        let scenarios = Set(perPath.flatMap(\.keys)).sorted()
+        return try scenarios.map { scenario throws(ScenarioError) in
+            var files: [String] = []
+            for (index, runs) in perPath.enumerated() {
+                guard let file = runs[scenario] else {
+                    throw .unreadable(path: paths[index], reason: "no run of scenario \(scenario) under it")
+                }
+                files.append(file)
+            }
+            return (scenario, files)
+        }
     }
 
     /// Merges shard logs into one run, writes its report folder under `output` and prints its verdict (after

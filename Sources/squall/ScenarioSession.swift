@@ -121,16 +121,15 @@ struct ScenarioSession {
         print(
             "\(mark) \(record.scenario.name): \(verdict.label) (\(record.gates.count - failed.count)/\(record.gates.count) gates) → \(folder)"
         )
-        for result in failed {
+        for result in record.gates where result.verdict != .passed {
             print("    \(result.summary)")
+            if let note = GateNote.text(result, in: record) { print("      \(note)") }
         }
         if !record.metrics.faultsNotInjected.isEmpty {
             print("    never injected: \(record.metrics.faultsNotInjected.joined(separator: ", "))")
         }
         if verdict == .inconclusive {
-            print(
-                "    the harness was overloaded, so these failures may be its own, not the app's: \(record.harness.summary)"
-            )
+            print("    no verdict on the app: the harness was overloaded (\(record.harness.summary))")
             print("    to get a verdict: \(record.harness.advice)")
         } else if record.harness.overloaded {
             print("    harness: \(record.harness.summary)")

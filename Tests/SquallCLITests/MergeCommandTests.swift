@@ -26,6 +26,14 @@ import Testing
         #expect(merged.status == 0, "\(merged.output)\(merged.errors)")
         #expect(merged.output.contains("merged 2 shards: 4 clients"), "\(merged.output)")
         #expect(merged.output.contains("✔ halves: passed"))
+        // The folders `--output` named, as a newcomer passes them: the run folders are found under them.
+        let outputs = (0..<2).map { folder.path + "/shard-\($0)" }
+        let byOutput = try await SquallProcess.run(["merge"] + outputs + ["--output", folder.path + "/merged"])
+        #expect(byOutput.status == 0, "\(byOutput.output)\(byOutput.errors)")
+        #expect(byOutput.output.contains("✔ halves: passed"), "\(byOutput.output)")
+        let nothing = try await SquallProcess.run(["merge", folder.path + "/merged-nowhere", outputs[1]])
+        #expect(nothing.status == 64)
+        #expect(nothing.errors.contains("no such file or folder"), "\(nothing.errors)")
         let alone = try await SquallProcess.run(["merge", shards[0], "--output", folder.path + "/merged"])
         #expect(alone.status == 65, "\(alone.output)\(alone.errors)")
         #expect(alone.errors.contains("missing 1"), "\(alone.errors)")

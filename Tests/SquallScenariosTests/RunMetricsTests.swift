@@ -88,6 +88,13 @@ import Testing
                 #"{"time":1000,"source":"run","event":"client_started","client":"\#(client)","group":"g","strategy":"s","jobId":"j"}"#
             )
         }
+        // Every client receives a message: a gate needs evidence to pass.
+        lines.append(#"{"time":1005,"source":"server","event":"published","jobId":"j","seq":1,"type":"progress"}"#)
+        for client in ["a", "b", "c"] {
+            lines.append(
+                #"{"time":1006,"source":"client","client":"\#(client)","event":"delivered","jobId":"j","seq":1,"via":"websocket"}"#
+            )
+        }
         // Real milliseconds since the start at timeScale 0.5: 100 → scenario 200 ms (second 0); 1 600, 1 700, 1 900
         // → 3 200, 3 400, 3 800 ms (second 3, the busiest, three attempts); 2 100 → 4 200 ms (second 4).
         for (offset, client) in [(100, "a"), (1_600, "a"), (1_700, "b"), (1_900, "c"), (2_100, "a")] {
@@ -151,6 +158,8 @@ import Testing
             #"{"time":2000,"source":"server","event":"published","jobId":"j3","seq":1,"type":"progress"}"#,
             #"{"time":2500,"source":"run","event":"fault_lifted","name":"slow","connectionsHit":3,"healing":false}"#,
             #"{"time":2700,"source":"client","client":"a","event":"connected","jobId":"j1","attempt":1,"probe":true}"#,
+            #"{"time":2800,"source":"server","event":"published","jobId":"j1","seq":1,"type":"progress"}"#,
+            #"{"time":2810,"source":"client","client":"a","event":"delivered","jobId":"j1","seq":1,"via":"websocket"}"#,
             #"{"time":3000,"source":"server","event":"published","jobId":"j3","seq":2,"type":"progress"}"#,
             #"{"time":9000,"source":"run","event":"run_ended","reason":"duration reached","interrupted":false}"#,
         ]

@@ -213,6 +213,33 @@ private func scenario(_ text: String) throws -> Scenario {
         }
     }
 
+    @Test func everyMistakeInsideAGroupAFaultAndAStepIsListed() throws {
+        let text = #"""
+            {"name": "t", "duration": "10s",
+             "clients": [{"count": 0, "strategy": "resilient", "rampUp": "soon", "name": "a b",
+                          "overrides": {"pollInterval": "0s", "backoffJitter": 2, "colour": 1}}],
+             "timeline": [{"at": "20s", "target": {"clients": 3},
+                           "fault": {"type": "latency", "stream": "sideways", "toxicity": 7,
+                                     "attributes": {"latency": -5, "jitter": -1, "size": 3}}}]}
+            """#
+        let error = try #require(throws: FaultError.self) { try scenario(text) }
+        let message = "\(error)"
+        for path in [
+            "clients[0].count", "clients[0].rampUp", "clients[0].name", "clients[0].overrides.pollInterval",
+            "clients[0].overrides.backoffJitter", "clients[0].overrides: unknown key \"colour\"", "timeline[0].at",
+            "timeline[0].target.clients", "timeline[0].fault.stream", "timeline[0].fault.toxicity",
+            "timeline[0].fault.attributes.latency", "timeline[0].fault.attributes.jitter",
+            "timeline[0].fault.attributes.size",
+        ] {
+            #expect(message.contains(path), "\(path) in: \(message)")
+        }
+        guard case .several(_, let total) = error else {
+            Issue.record("one error only: \(error)")
+            return
+        }
+        #expect(total == 13, "\(message)")
+    }
+
     @Test func aLongListOfMistakesIsCappedAndCounted() throws {
         let entries = (0..<30).map { _ in #"{"at": "1s", "fault": {"type": "nonsense"}}"# }
         let text =

@@ -95,4 +95,43 @@ import Testing
         #expect(merged.records.filter { $0.runEvent == .runEnded }.count == 1)
         #expect(merged.records.first { $0.runEvent == .scenario }?.integer("shards") == 2)
     }
+
+    @Test func aStepOnlyOneShardLoggedIsKeptAndStepsAreMatchedByIdentity() throws {
+        /// A shard's log: a fault applied and lifted twice (repetitions of step `cut`), with `extra` timeline events.
+        func log(shard: Int, hits: [Int], extra: [String]) -> [String] {
+            var lines = [
+                #"{"time":1000,"source":"run","event":"scenario","name":"m","seed":1,"timeScale":1,"version":"t","scenarioDigest":"x","planDigest":"y","shard":\#(shard),"shards":2,"scenario":{"name":"m","duration":"10s","clients":[{"count":2}]}}"#
+            ]
+            for (repetition, hit) in hits.enumerated() {
+                let at = 2_000 + repetition * 3_000
+                lines.append(
+                    #"{"time":\#(at),"source":"run","event":"fault_applied","step":"cut","name":"cut","type":"reset_peer"}"#
+                )
+                lines.append(
+                    #"{"time":\#(at + 1_000),"source":"run","event":"fault_lifted","step":"cut","name":"cut","connectionsHit":\#(hit)}"#
+                )
+            }
+            return lines + extra + [
+                #"{"time":9000,"source":"run","event":"run_ended","reason":"duration reached","interrupted":false}"#
+            ]
+        }
+        // Shard 1 also could not apply a second fault; shard 0 logged its own steps in another order of kinds
+        // (a profile first), which must not shift the pairing.
+        let notApplied =
+            #"{"time":1500,"source":"run","event":"fault_not_applied","step":"late","name":"late","type":"latency","reason":"no proxy"}"#
+        let profile = #"{"time":1200,"source":"run","event":"profile","step":"slow","name":"3g"}"#
+        let merged = try RunRecord(
+            lines: try ShardMerge.merge([
+                log(shard: 0, hits: [2, 0], extra: [profile]),
+                log(shard: 1, hits: [1, 3], extra: [notApplied]),
+            ])
+        )
+        let lifts = merged.records.filter { $0.runEvent == .faultLifted }.map { $0.integer("connectionsHit") }
+        #expect(lifts == [3, 3], "each repetition summed with its own: \(lifts)")
+        #expect(merged.metrics.faultsNotInjected == ["late (not applied)"])
+        let gate = try #require(merged.gates.first { $0.gate.metric == .faultsNotInjected })
+        #expect(gate.verdict == .failed)
+        #expect(merged.records.first { $0.runEvent == .faultNotApplied }?.integer("shardsLogged") == 1)
+        #expect(merged.records.filter { $0.runEvent == .profile }.count == 1)
+    }
 }

@@ -85,6 +85,11 @@ struct SocketIOExampleTests {
             record.metrics.clients.allSatisfy { ($0.process ?? "").contains("still running when the run ended") },
             "\(record.metrics.clients.map { $0.process ?? "" })"
         )
-        #expect(self.verdicts(record)["client_output_malformed count==0"] == true)
+        // The wrapper kept to the contract, but no client ever received a message: the gate has no evidence, so it
+        // does not pass.
+        #expect(record.metrics.value(.malformedOutput, .count) == 0)
+        let malformed = record.gates.first { $0.gate.metric == .malformedOutput }
+        #expect(malformed?.passed == false)
+        #expect(malformed?.missingEvidence?.contains("never received a message") == true, "\(malformed?.summary ?? "")")
     }
 }
