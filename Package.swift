@@ -114,6 +114,16 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .target(
+            name: "SquallSession",
+            dependencies: [
+                "SquallFaults",
+                "SquallScenarios",
+                "SquallReports",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
             name: "SquallBenchmarks",
             dependencies: [
                 "SquallFaults",
@@ -149,6 +159,7 @@ let package = Package(
                 "SquallReferenceClient",
                 "SquallScenarios",
                 "SquallReports",
+                "SquallSession",
                 "SquallSimulation",
                 "SquallBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -193,6 +204,11 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
+            name: "SquallSessionTests",
+            dependencies: ["SquallFaults", "SquallScenarios", "SquallReports", "SquallSession"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
             name: "SquallScenariosTests",
             dependencies: [
                 "SquallFaults", "SquallScenarios", "SquallReports", "SquallReferenceClient", "SquallTestSupport",
@@ -216,7 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SquallCLITests",
-            dependencies: ["SquallBenchmarks", "SquallTestSupport"],
+            dependencies: ["SquallBenchmarks", "SquallFaults", "SquallScenarios", "SquallTestSupport"],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

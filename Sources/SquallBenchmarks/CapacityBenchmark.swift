@@ -50,7 +50,11 @@ public struct CapacityBenchmark: Sendable {
     /// The scenario of one trial: `clients` resilient clients ramping up over 5 s, every socket reset by a handoff
     /// at 10 s with a 2 s blackout, jobs of 15 items a second; the thundering-herd gates.
     public func scenario(clients: Int) throws(FaultError) -> Scenario {
-        try Scenario(bytes: Array(self.scenarioJSON(clients: clients).utf8))
+        // Sharded, each runner drives a slice: the scenario may hold that many times more clients.
+        try Scenario(
+            bytes: Array(self.scenarioJSON(clients: clients).utf8),
+            clientLimit: Scenario.maximumClients * max(1, self.shards)
+        )
     }
 
     /// The JSON text of ``scenario(clients:)``, for a trial run from a file (as shards are).

@@ -29,6 +29,14 @@ public struct SoakBenchmark: Sendable {
         public var residentMB: Double
         /// Connections the proxies still list.
         public var listed: Int
+
+        /// A sample of a phase.
+        public init(phase: String, descriptors: Int, residentMB: Double, listed: Int) {
+            self.phase = phase
+            self.descriptors = descriptors
+            self.residentMB = residentMB
+            self.listed = listed
+        }
     }
 
     /// Connections of the churn phase.
@@ -173,5 +181,62 @@ public struct SoakBenchmark: Sendable {
             )
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// One memory goal of the soak, judged on its samples.
+    public struct Goal: Sendable, Hashable {
+        /// What was measured against what, e.g. `memory with 9900 idle connections at most 148.8 MB …: 132.1 MB`.
+        public var text: String
+        /// Whether it was met.
+        public var met: Bool
+    }
+
+    /// The most resident memory may grow over the churn phase, in MB.
+    public static let churnGrowthGoal: Double = 20
+    /// Resident memory with 10 000 idle connections open, at most, in MB.
+    public static let idleGoal: Double = 150
+    /// What resident memory may move by for allocator noise alone, in MB.
+    public static let noise: Double = 2
+
+    /// The memory goals of a run with `churn` churned and `idle` idle connections: after the churn within
+    /// ``churnGrowthGoal`` of the warm-up figure; with the idle connections open at most ``idleGoal`` for 10 000,
+    /// scaled to `idle` over the warm-up figure (never under ``noise`` above it). A phase without its sample is a
+    /// goal missed: nothing was measured, so nothing passes.
+    public static func memoryGoals(_ samples: [Sample], churn: Int, idle: Int) -> [Goal] {
+        func format(_ value: Double) -> String { String(format: "%.1f", value) }
+        guard let warm = samples.first(where: { $0.phase.hasPrefix("after 2 000") }) else {
+            return [Goal(text: "no sample after the warm-up: nothing is judged", met: false)]
+        }
+        var goals: [Goal] = []
+        if churn > 0 {
+            if let churned = samples.first(where: { $0.phase.contains("churned") }) {
+                let growth = churned.residentMB - warm.residentMB
+                goals.append(
+                    Goal(
+                        text: "memory after \(churn) churned connections within \(format(Self.churnGrowthGoal)) MB of "
+                            + "the warm-up: +\(format(growth)) MB",
+                        met: growth <= Self.churnGrowthGoal
+                    )
+                )
+            } else {
+                goals.append(Goal(text: "no sample after the churn: nothing is judged", met: false))
+            }
+        }
+        if idle > 0 {
+            if let open = samples.first(where: { $0.phase.contains("idle connections open") }) {
+                let share = (Self.idleGoal - warm.residentMB) * Double(idle) / 10_000
+                let goal = warm.residentMB + max(Self.noise, share)
+                goals.append(
+                    Goal(
+                        text: "memory with \(idle) idle connections at most \(format(goal)) MB (150 MB for 10 000): "
+                            + "\(format(open.residentMB)) MB",
+                        met: open.residentMB <= goal
+                    )
+                )
+            } else {
+                goals.append(Goal(text: "no sample with the idle connections open: nothing is judged", met: false))
+            }
+        }
+        return goals
     }
 }

@@ -3,11 +3,12 @@ import SquallScenarios
 /// `junit.xml`: one test suite per scenario, one test case per gate, the observed value in each failure message,
 /// so CI systems show a failed gate like a failed test.
 enum JUnitReport {
-    /// The XML for one or more runs (one `<testsuite>` each).
-    static func xml(_ records: [RunRecord]) -> String {
-        let tests = records.reduce(0) { $0 + $1.gates.count + ($1.interrupted ? 1 : 0) }
+    /// The XML for one or more runs (one `<testsuite>` each), and for each scenario refused before it ran a suite
+    /// of its own whose one test case is an `<error type="refused">` saying why.
+    static func xml(_ records: [RunRecord], refused: [(scenario: String, reason: String)] = []) -> String {
+        let tests = records.reduce(0) { $0 + $1.gates.count + ($1.interrupted ? 1 : 0) } + refused.count
         let failures = records.reduce(0) { $0 + Self.failures($1) }
-        let errors = records.reduce(0) { $0 + Self.errors($1) }
+        let errors = records.reduce(0) { $0 + Self.errors($1) } + refused.count
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         xml += "<testsuites name=\"squall\" tests=\"\(tests)\" failures=\"\(failures)\" errors=\"\(errors)\">\n"
         for record in records {
@@ -50,6 +51,14 @@ enum JUnitReport {
                 xml += "    </testcase>\n"
             }
             xml += "  </testsuite>\n"
+        }
+        for (scenario, reason) in refused {
+            let name = Self.escape(scenario)
+            xml += "  <testsuite name=\"\(name)\" tests=\"1\" failures=\"0\" errors=\"1\" time=\"0\">\n"
+            xml += "    <testcase classname=\"squall.\(name)\" name=\"run\">\n"
+            xml +=
+                "      <error type=\"refused\" message=\"\(Self.escape("not run, inconclusive: \(reason)"))\"/>\n"
+            xml += "    </testcase>\n  </testsuite>\n"
         }
         return xml + "</testsuites>\n"
     }

@@ -77,13 +77,17 @@ public enum ReportWriter {
     }
 
     /// Writes the combined `junit.xml` of several runs (one suite each), for CI systems that read one file.
-    public static func writeCombinedJUnit(_ records: [RunRecord], to path: String) throws(ScenarioError) {
+    public static func writeCombinedJUnit(
+        _ records: [RunRecord],
+        refused: [(scenario: String, reason: String)] = [],
+        to path: String
+    ) throws(ScenarioError) {
         do {
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent,
                 withIntermediateDirectories: true
             )
-            try Data(JUnitReport.xml(records).utf8).write(to: URL(fileURLWithPath: path))
+            try Data(JUnitReport.xml(records, refused: refused).utf8).write(to: URL(fileURLWithPath: path))
         } catch {
             throw .reportFailed(path: path, reason: "\(error.localizedDescription)")
         }
@@ -100,8 +104,8 @@ public enum ReportWriter {
     }
 
     /// The JUnit XML of one or more runs (one suite each).
-    public static func junit(_ records: [RunRecord]) -> String {
-        JUnitReport.xml(records)
+    public static func junit(_ records: [RunRecord], refused: [(scenario: String, reason: String)] = []) -> String {
+        JUnitReport.xml(records, refused: refused)
     }
 
     /// The Markdown summary, for printing.

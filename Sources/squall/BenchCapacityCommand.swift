@@ -3,6 +3,7 @@ import Foundation
 import SquallBenchmarks
 import SquallFaults
 import SquallScenarios
+import SquallSession
 
 /// `squall bench capacity`: how many reference clients this machine drives with the harness within its bound.
 struct BenchCapacityCommand: AsyncParsableCommand {
@@ -18,6 +19,8 @@ struct BenchCapacityCommand: AsyncParsableCommand {
             With --shards N every trial runs as `squall run --shards N` does: N child processes, each with its \
             share of the cores and its own descriptor limit, merged into one run whose harness is healthy only if \
             every shard's was. That is how sizes beyond one process's descriptors are measured.
+
+            Exit codes: 0 measured, 64 usage, 70 a sharded trial could not run (its shards left no log).
             """
     )
 
@@ -27,7 +30,7 @@ struct BenchCapacityCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Clients in the first trial.")
     var start: Int = 250
 
-    @Option(name: .long, help: "The largest trial (at most 5000).")
+    @Option(name: .long, help: "The largest trial (at most 5000 per shard).")
     var maximum: Int = 5_000
 
     @Option(name: .long, help: "Bisection steps after the first overloaded trial.")
@@ -40,11 +43,16 @@ struct BenchCapacityCommand: AsyncParsableCommand {
         guard (0.001...100).contains(self.timeScale) else {
             throw ValidationError("--time-scale must be from 0.001 to 100")
         }
-        guard (1...5_000).contains(self.start), (self.start...5_000).contains(self.maximum) else {
-            throw ValidationError("--start must be from 1 to 5000 and --maximum from --start to 5000")
-        }
         guard (0...10).contains(self.refinements) else { throw ValidationError("--refinements must be from 0 to 10") }
         guard (1...64).contains(self.shards) else { throw ValidationError("--shards takes 1 to 64") }
+        // One runner holds up to Scenario.maximumClients; every shard is a runner.
+        let limit = Scenario.maximumClients * self.shards
+        guard (1...limit).contains(self.start), (self.start...limit).contains(self.maximum) else {
+            throw ValidationError(
+                "--start must be from 1 to \(limit) and --maximum from --start to \(limit) "
+                    + "(\(Scenario.maximumClients) per shard; more with --shards)"
+            )
+        }
     }
 
     func run() async throws {
@@ -68,7 +76,7 @@ struct BenchCapacityCommand: AsyncParsableCommand {
         if self.shards > 1 { print("every trial runs as \(self.shards) shards (child processes), merged") }
         print("clients  harness     lag p99   lag max   CPU cores  gates     wall")
         let shards = self.shards
-        let (_, capacity) = try await benchmark.run { scenario, json in
+        let (trials, capacity) = try await benchmark.run { scenario, json in
             guard shards > 1 else {
                 try DescriptorBudget.check(scenario) {
                     "run the trials as shards (`squall bench capacity --shards \($0)`)"
@@ -101,9 +109,15 @@ struct BenchCapacityCommand: AsyncParsableCommand {
             print(
                 "this machine drives \(capacity) reference clients honestly at timeScale \(JSONValue.format(self.timeScale))\(self.shards > 1 ? " as \(self.shards) shards" : "") (harness lag within \(JSONValue.format(bound.milliseconds)) ms through the handoff)"
             )
-        } else {
+        } else if let overloaded = trials.first(where: { $0.record != nil }) {
             print(
-                "even \(self.start) clients overloaded the harness at timeScale \(JSONValue.format(self.timeScale)): try a release build or a larger --time-scale"
+                "even \(overloaded.clients) clients overloaded the harness at timeScale \(JSONValue.format(self.timeScale)): try a release build or a larger --time-scale"
+            )
+        } else {
+            // No trial ran: nothing was measured, so no capacity is claimed and no overload either.
+            print(
+                "no trial ran (not run: \(trials.first?.failure ?? "no trial")), so nothing was measured; "
+                    + "see the advice above"
             )
         }
     }
@@ -119,8 +133,18 @@ struct BenchCapacityCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let file = folder + "/scenario.json"
         try json.write(toFile: file, atomically: true, encoding: .utf8)
-        return try await ShardedRun(count: shards, output: folder + "/reports", quiet: true, printsVerdict: false)
-            .run(file: file, scenario: scenario, seed: nil, signals: nil)
+        let sharded = ShardedRun(
+            count: shards,
+            output: folder + "/reports",
+            quiet: true,
+            executable: OwnExecutable.path,
+            printsVerdict: false
+        )
+        do {
+            return try await sharded.run(file: file, scenario: scenario, seed: nil, signals: nil)
+        } catch {
+            throw ExitStatus.reporting(error, command: "squall bench capacity")
+        }
     }
 
     private static func pad(_ value: some CustomStringConvertible, _ width: Int) -> String {

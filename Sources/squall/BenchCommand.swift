@@ -6,6 +6,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (build with -c release).",
+        discussion: "Each benchmark's help lists its exit codes; 64 on usage for all.",
         subcommands: [
             BenchProxyCommand.self, BenchCapacityCommand.self, BenchSoakCommand.self, BenchSoakDriverCommand.self,
             BenchHostileCommand.self, BenchLossCommand.self,
@@ -17,7 +18,8 @@ struct BenchCommand: AsyncParsableCommand {
 struct BenchProxyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proxy",
-        abstract: "Measure proxy overhead against direct loopback, and latency/bandwidth fault accuracy."
+        abstract: "Measure proxy overhead against direct loopback, and latency/bandwidth fault accuracy.",
+        discussion: "Exit codes: 0 measured, 64 usage."
     )
 
     @Option(help: "Seconds for each throughput phase.")

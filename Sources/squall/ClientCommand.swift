@@ -3,6 +3,7 @@ import Foundation
 import SquallFaults
 import SquallReferenceClient
 import SquallReferenceProtocol
+import SquallSession
 
 /// `squall client`: follows one job with the reference hybrid client, printing its events as NDJSON.
 struct ClientCommand: AsyncParsableCommand {

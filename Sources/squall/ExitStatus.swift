@@ -1,41 +1,42 @@
 import ArgumentParser
 import SquallScenarios
+import SquallSession
 
-/// The exit codes Squall documents, shared by every command.
+/// The exit codes `squall` uses (``SquallExit``), as the argument parser's `ExitCode`.
 enum ExitStatus {
     /// Everything worked.
-    static let success = ExitCode(0)
+    static let success = Self.code(.success)
     /// Invalid input or usage (BSD `EX_USAGE`).
-    static let usage = ExitCode(64)
+    static let usage = Self.code(.usage)
     /// An internal error (BSD `EX_SOFTWARE`).
-    static let internalError = ExitCode(70)
+    static let internalError = Self.code(.internalError)
     /// `squall merge`: the shard logs given do not make one run (another scenario, a shard missing or twice).
-    static let shardsMismatched = ExitCode(65)
-    /// No verdict on the system under test: a gate failed while the harness was overloaded, or the run is beyond
-    /// what this harness can carry (BSD `EX_TEMPFAIL`: try again with fewer clients, a release build, a larger
-    /// `timeScale`).
-    static let inconclusive = ExitCode(75)
+    static let shardsMismatched = Self.code(.shardsMismatched)
+    /// No verdict on the system under test (see ``SquallExit/inconclusive``).
+    static let inconclusive = Self.code(.inconclusive)
     /// A resilience gate failed.
-    static let gateFailed = ExitCode(99)
+    static let gateFailed = Self.code(.gateFailed)
     /// Interrupted by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
-    static let interrupted = ExitCode(130)
+    static let interrupted = Self.code(.interrupted)
+
+    /// The `ExitCode` of a ``SquallExit``.
+    static func code(_ exit: SquallExit) -> ExitCode {
+        ExitCode(exit.rawValue)
+    }
 
     /// The exit code of one run's verdict.
     static func of(_ verdict: RunVerdict) -> ExitCode {
-        switch verdict {
-        case .passed: Self.success
-        case .failed: Self.gateFailed
-        case .inconclusive: Self.inconclusive
-        case .interrupted: Self.interrupted
-        }
+        Self.code(SquallExit.of(verdict))
     }
 
-    /// The exit code of several runs: interrupted before failed before inconclusive before passed — a definite
-    /// failure of the app outranks a run that could not judge it.
+    /// The exit code of several runs: interrupted before failed before inconclusive before passed.
     static func of(_ verdicts: [RunVerdict]) -> ExitCode {
-        for verdict in [RunVerdict.interrupted, .failed, .inconclusive] where verdicts.contains(verdict) {
-            return Self.of(verdict)
-        }
-        return Self.success
+        Self.code(SquallExit.of(verdicts))
+    }
+
+    /// Prints a session's failure after the command's name and returns its exit code, to throw.
+    static func reporting(_ failure: SessionFailure, command: String) -> ExitCode {
+        printError("\(command): \(failure.message)")
+        return Self.code(failure.exit)
     }
 }

@@ -5,7 +5,8 @@ import SquallFaults
 struct FaultsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faults",
-        abstract: "List every fault type with its attributes, units and defaults."
+        abstract: "List every fault type with its attributes, units and defaults.",
+        discussion: "Exit codes: 0 listed, 64 usage."
     )
 
     func run() {

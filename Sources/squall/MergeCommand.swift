@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SquallReports
 import SquallScenarios
+import SquallSession
 
 /// `squall merge`: joins the logs of a scenario's shards (`squall run --shard i/N`) into one run and writes its
 /// report folder, with one verdict.
@@ -16,7 +17,9 @@ struct MergeCommand: AsyncParsableCommand {
             scenario and plan digests, seed and Squall version, every index 0..N-1 exactly once — or squall merge \
             exits 65 saying what is wrong. The merged events.ndjson (each shard's times moved by its clockOffsetMs, \
             the timeline once with the connections hit or cut summed) and the usual report files go to \
-            <output>/<scenario>/<UTC time>/. Exit 0 passed, 99 a gate failed, 75 inconclusive, 64 unreadable input.
+            <output>/<scenario>/<UTC time>/. Exit codes: 0 passed, 99 a gate failed, 75 inconclusive, 65 the shards do \
+            not make one run, 64 unreadable input or usage, 70 internal error (a report could not be written); \
+            with several scenarios the most serious.
             """
     )
 
@@ -46,14 +49,21 @@ struct MergeCommand: AsyncParsableCommand {
                 }
                 logs.append(text.split(separator: "\n").map(String.init))
             }
-            records.append(
-                try Self.writeMerged(logs, output: self.output, command: "squall merge") {
-                    print("merged \(logs.count) shards: \($0.metrics.clients.count) clients")
-                }
-            )
+            do throws(SessionFailure) {
+                let (record, folder) = try MergedRun.write(logs, output: self.output)
+                print("merged \(logs.count) shards: \(record.metrics.clients.count) clients")
+                ScenarioSession.printVerdict(record, folder: folder)
+                records.append(record)
+            } catch {
+                throw ExitStatus.reporting(error, command: "squall merge")
+            }
         }
         if records.count > 1 {
-            try ScenarioSession.writeCombinedJUnit(records, output: self.output, command: "squall merge")
+            do throws(SessionFailure) {
+                try ScenarioSession.writeCombinedJUnit(records.map { .ran($0, folder: "") }, output: self.output)
+            } catch {
+                throw ExitStatus.reporting(error, command: "squall merge")
+            }
         }
         let exit = ExitStatus.of(records.map(\.verdict))
         if exit != ExitStatus.success { throw exit }
@@ -101,38 +111,5 @@ struct MergeCommand: AsyncParsableCommand {
             }
             return (scenario, files)
         }
-    }
-
-    /// Merges shard logs into one run, writes its report folder under `output` and prints its verdict (after
-    /// `announce`); a failure is printed after `command` and thrown as its exit status: `mismatched` when the logs
-    /// do not make one run, internal error when the report cannot be written.
-    static func writeMerged(
-        _ logs: [[String]],
-        output: String,
-        command: String,
-        mismatched: ExitCode = ExitStatus.shardsMismatched,
-        printsVerdict: Bool = true,
-        announce: (RunRecord) -> Void = { _ in }
-    ) throws -> RunRecord {
-        let merged: [String]
-        do {
-            merged = try ShardMerge.merge(logs)
-        } catch {
-            printError("\(command): \(error)")
-            throw mismatched
-        }
-        let record: RunRecord
-        let folder: String
-        do {
-            record = try RunRecord(lines: merged)
-            folder = try ReportWriter.createFolder(scenario: record.scenario.name, under: output)
-            try ReportWriter.write(record, to: folder)
-        } catch {
-            printError("\(command): \(error)")
-            throw ExitStatus.internalError
-        }
-        announce(record)
-        if printsVerdict { ScenarioSession.printVerdict(record, folder: folder) }
-        return record
     }
 }

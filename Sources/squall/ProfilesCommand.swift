@@ -5,7 +5,8 @@ import SquallFaults
 struct ProfilesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profiles",
-        abstract: "List the built-in network profiles (latency, jitter, bandwidth per direction) and their sources."
+        abstract: "List the built-in network profiles (latency, jitter, bandwidth per direction) and their sources.",
+        discussion: "Exit codes: 0 listed, 64 usage."
     )
 
     func run() {

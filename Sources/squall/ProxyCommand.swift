@@ -4,6 +4,7 @@ import NIOCore
 import SquallBenchmarks
 import SquallFaults
 import SquallProxy
+import SquallSession
 
 /// `squall proxy`: runs named fault-injecting proxies until SIGINT or SIGTERM.
 struct ProxyCommand: AsyncParsableCommand {
@@ -13,7 +14,9 @@ struct ProxyCommand: AsyncParsableCommand {
         discussion: """
             --config takes a JSON array in Toxiproxy's populate shape: \
             [{"name", "listen", "upstream", "enabled", "toxics": [faults]}]. Without --config, Squall starts a \
-            built-in echo server and one proxy "echo" in front of it on 127.0.0.1:22220, so you can try faults at once.
+            built-in echo server and one proxy "echo" in front of it on 127.0.0.1:22220, so you can try faults at once. \
+            Exit codes: 0 stopped by SIGINT/SIGTERM, 64 an invalid proxies file (its JSON path named), a port that \
+            cannot be bound, or usage.
             """
     )
 

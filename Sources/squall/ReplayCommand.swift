@@ -3,6 +3,7 @@ import Foundation
 import SquallFaults
 import SquallReports
 import SquallScenarios
+import SquallSession
 
 /// `squall replay`: re-checks a stored event log (metrics and gates recomputed, deterministically) or re-runs a
 /// recorded scenario with the same seed and planned timeline and says where the outcome differs.
@@ -19,7 +20,8 @@ struct ReplayCommand: AsyncParsableCommand {
             behaviour metrics (latency, recovery, reconnects, polls) beyond --tolerance, and each client's outcome \
             when the recorded events.ndjson is present. Either accepts a run folder or one of its files. Exit \
             codes as for run: 0 gates passed, 99 a gate failed (or, with --strict, the outcome differs from the \
-            recording), 64 unreadable or invalid input, 70 internal error, 130 interrupted.
+            recording), 75 inconclusive (as for run, or the re-run does not fit in this process's descriptors), 64 \
+            unreadable or invalid input, 70 internal error, 130 interrupted.
             """
     )
 
@@ -162,7 +164,13 @@ struct ReplayCommand: AsyncParsableCommand {
             command: "squall replay",
             signals: signals
         )
-        let (record, folder) = try await session.run(scenario)
+        let outcome: ScenarioOutcome
+        do throws(SessionFailure) {
+            outcome = try await session.run(scenario)
+        } catch {
+            throw ExitStatus.reporting(error, command: "squall replay")
+        }
+        guard case .ran(let record, let folder) = outcome else { throw ExitStatus.inconclusive }
         let comparison = RunComparison(
             recordedReport: recordedReport,
             recordedClients: recordedClients,

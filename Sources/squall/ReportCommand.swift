@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SquallReports
 import SquallScenarios
+import SquallSession
 
 /// `squall report`: re-renders run folders (report.json, junit.xml, summary.md, report.html) from their
 /// `events.ndjson`, e.g. after an upgrade of Squall's report pages or on a log copied from CI.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SquallScenarios
+import SquallSession
 
 /// `squall run`: runs scenarios against the reference system through the fault proxy, writes reports, and exits
 /// non-zero when a gate fails — Squall's main job.
@@ -11,9 +12,10 @@ struct RunCommand: AsyncParsableCommand {
             Every scenario is validated before anything starts (exit 64 naming the JSON path). Each run writes \
             <output>/<scenario>/<UTC time>/ with events.ndjson, report.json, junit.xml, summary.md and report.html, \
             and <output>/junit.xml combines every scenario of the invocation. Exit codes: 0 all gates passed, 99 a \
-            gate failed (a safety gate whatever the harness did, any gate on a healthy harness), 75 inconclusive \
-            (only timing or liveness gates failed while the harness was overloaded, or the run needs more file \
-            descriptors than this process may open), 64 invalid scenario or usage, 70 internal error, 130 \
+            gate failed (a safety gate whatever the harness did; any gate that still fails without the samples an \
+            overload window covered), 75 inconclusive (a gate failed only on samples the harness's overload may \
+            have caused, or passed under overload covering more than a quarter of the run, or the run needs more \
+            file descriptors than this process may open), 64 invalid scenario or usage, 70 internal error, 130 \
             interrupted (SIGINT/SIGTERM: faults are healed, clients stopped, and the partial report is written); \
             with several scenarios the most serious: 130, then 99, then 75, then 0. --seeds A..B hunts flaky failures: \
             one run per seed, a table of failing seeds with the command that reproduces each.
@@ -75,15 +77,29 @@ struct RunCommand: AsyncParsableCommand {
             clientLimit: Scenario.maximumClients * runners
         )
         if let shards = self.shards {
-            let sharded = ShardedRun(count: shards, output: self.selection.output, quiet: self.selection.quiet)
-            var records: [RunRecord] = []
-            for (file, scenario) in scenarios {
-                records.append(
-                    try await sharded.run(file: file, scenario: scenario, seed: self.selection.seed, signals: signals)
-                )
+            let sharded = ShardedRun(
+                count: shards,
+                output: self.selection.output,
+                quiet: self.selection.quiet,
+                executable: OwnExecutable.path
+            )
+            var outcomes: [ScenarioOutcome] = []
+            do throws(SessionFailure) {
+                for (file, scenario) in scenarios {
+                    let record = try await sharded.run(
+                        file: file,
+                        scenario: scenario,
+                        seed: self.selection.seed,
+                        signals: signals
+                    )
+                    outcomes.append(.ran(record, folder: ""))
+                }
+                try ScenarioSession.writeCombinedJUnit(outcomes, output: self.selection.output)
+            } catch {
+                try? ScenarioSession.writeCombinedJUnit(outcomes, output: self.selection.output)
+                throw ExitStatus.reporting(error, command: "squall run")
             }
-            try ScenarioSession.writeCombinedJUnit(records, output: self.selection.output, command: "squall run")
-            let exit = ExitStatus.of(records.map(\.verdict))
+            let exit = ExitStatus.of(outcomes.map(\.verdict))
             if exit != ExitStatus.success { throw exit }
             return
         }
@@ -96,48 +112,27 @@ struct RunCommand: AsyncParsableCommand {
         session.shard = self.shard.flatMap(Shard.init(parsing:))
         session.startAt = self.startAt.map { Double($0) * 1_000 }
         session.clockOffset = self.clockOffset
-        var records: [RunRecord] = []
-        var failing: [ScenarioSelection.FailingRun] = []
-        // A scenario refused up front (more sockets than this process may open) is a verdict, inconclusive, not
-        // the end of the command: an earlier failure must still be its exit code.
-        var refused: [RunVerdict] = []
-        runs: for (file, scenario) in scenarios {
-            for seed in self.selection.seedsToRun {
-                let record: RunRecord
-                let folder: String
-                do {
-                    (record, folder) = try await session.run(seed.map { scenario.seeded($0) } ?? scenario)
-                } catch let status as ExitCode where status == ExitStatus.inconclusive {
-                    refused.append(.inconclusive)
-                    continue
-                }
-                records.append(record)
-                if record.interrupted { break runs }
-                if record.verdict != .passed {
-                    failing.append(
-                        .init(
-                            file: file,
-                            name: scenario.name,
-                            seed: seed ?? scenario.seed,
-                            folder: folder,
-                            verdict: record.verdict
-                        )
-                    )
-                    if self.selection.stopsAfter(record) { break runs }
-                }
-            }
+        let results: SessionResults
+        do {
+            results = try await session.runAll(
+                scenarios.map { (file: $0.file, scenario: $0.scenario) },
+                seeds: self.selection.seedsToRun,
+                stopAtFailure: self.selection.stopsAtFailure
+            )
+        } catch {
+            throw ExitStatus.reporting(error, command: "squall run")
         }
-        try session.writeCombinedJUnit(records)
-        self.selection.printSeedSummary(failing, runs: records.count, command: "squall run")
+        self.selection.printSeedSummary(results.failing, runs: results.records.count, command: "squall run")
         if session.shard != nil {
             // A shard holds a slice of the clients: its gates are judged on the merged run, never on the slice
-            // (k6's operator judges thresholds per runner; Squall does not). Only an interruption is its own failure.
-            if records.contains(where: \.interrupted) { throw ExitStatus.interrupted }
-            if !refused.isEmpty { throw ExitStatus.inconclusive }
+            // (k6's operator judges thresholds per runner; Squall does not). Only an interruption or a refusal is
+            // its own.
+            let exit = ExitStatus.code(results.shardExit)
+            if exit != ExitStatus.success { throw exit }
             if !self.selection.quiet { print("gates are judged on the merged run: squall merge the shards' folders") }
             return
         }
-        let exit = ExitStatus.of(records.map(\.verdict) + refused)
+        let exit = ExitStatus.code(results.exit)
         if exit != ExitStatus.success { throw exit }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SquallFaults
 import SquallScenarios
+import SquallSession
 
 /// The options `squall run` and `squall sim` share: which scenarios, where their reports go, how much to print,
 /// and the seeds to run them with (`--seed`, or a `--seeds` hunt for a flaky failure).
@@ -76,27 +77,21 @@ struct ScenarioSelection: ParsableArguments {
     }
 
     /// A run of a `--seeds` hunt whose gates did not pass.
-    struct FailingRun {
-        /// The scenario file.
-        var file: String
-        /// The scenario's name.
-        var name: String
-        /// The seed it ran with.
-        var seed: UInt64
-        /// Its report folder.
-        var folder: String
-        /// `failed` or `inconclusive`.
-        var verdict: RunVerdict
-    }
+    typealias FailingRun = SessionResults.FailingRun
 
     /// The seeds to run each scenario with: every seed of `--seeds`, or `--seed`, or (nil) the scenario's own.
     var seedsToRun: [UInt64?] {
         self.seeds.map { $0.seeds.map { $0 } } ?? [self.seed]
     }
 
+    /// Whether a `--seeds` hunt stops at its first failed run (unless `--keep-going`).
+    var stopsAtFailure: Bool {
+        self.seeds != nil && !self.keepGoing
+    }
+
     /// Whether a `--seeds` hunt stops after this run: at the first failure, unless `--keep-going`.
     func stopsAfter(_ record: RunRecord) -> Bool {
-        record.verdict == .failed && self.seeds != nil && !self.keepGoing
+        record.verdict == .failed && self.stopsAtFailure
     }
 
     /// After a `--seeds` hunt: how many runs failed and, for each failing or inconclusive seed, a command that

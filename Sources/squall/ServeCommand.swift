@@ -3,6 +3,7 @@ import Foundation
 import SquallFaults
 import SquallReferenceProtocol
 import SquallReferenceServer
+import SquallSession
 
 /// `squall serve`: runs the reference job-progress server until SIGINT or SIGTERM.
 struct ServeCommand: AsyncParsableCommand {
@@ -13,7 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
             Endpoints: POST /api/jobs {"totalItems": N, "itemInterval": "250ms"} -> 201 {"jobId", "token"}; \
             GET /ws/progress?jobId=… (WebSocket, Authorization: Bearer <token> or ?token=); \
             GET /api/job-state/{jobId}?since=N; GET /healthz. With --events, every server event (job_created, \
-            published, stream_opened, stream_closed, state_served, job_expired) is printed as one NDJSON line.
+            published, stream_opened, stream_closed, state_served, job_expired) is printed as one NDJSON line. \
+            Exit codes: 0 stopped by SIGINT/SIGTERM, 64 a port that cannot be bound or usage.
             """
     )
 

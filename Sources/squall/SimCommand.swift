@@ -3,6 +3,7 @@ import Foundation
 import SquallFaults
 import SquallReports
 import SquallScenarios
+import SquallSession
 import SquallSimulation
 
 /// `squall sim`: the same scenarios in virtual time — the reference server and clients and the fault proxies in
@@ -18,7 +19,7 @@ struct SimCommand: AsyncParsableCommand {
             threads, so one seed always gives a byte-identical events.ndjson. timeScale is ignored (virtual time is \
             free); the report says "mode": "sim". External servers and clients (their code runs only on real sockets) \
             are refused with their JSON paths (exit 64). Exit codes as squall run: 0 passed, 99 a \
-            gate failed, 64 invalid scenario, 70 internal error (also: --check-determinism found two runs that differ); \
+            gate failed (never 75: virtual time waits for the harness), 64 invalid scenario or usage, 70 internal error (also: --check-determinism found two runs that differ); \
             with --compare, 1 when a real and a simulated run disagree.
             """
     )
@@ -57,7 +58,12 @@ struct SimCommand: AsyncParsableCommand {
         runs: for (file, base) in scenarios {
             for seed in self.selection.seedsToRun {
                 let scenario = seed.map { base.seeded($0) } ?? base
-                let real = try await session?.run(scenario).record
+                let real: RunRecord?
+                do throws(SessionFailure) {
+                    real = try await session?.run(scenario).record
+                } catch {
+                    throw ExitStatus.reporting(error, command: "squall sim")
+                }
                 let (record, folder) = try self.simulate(scenario)
                 records.append(record)
                 if let real {
@@ -96,7 +102,11 @@ struct SimCommand: AsyncParsableCommand {
             )
             if !differing.isEmpty { throw ExitCode(1) }
         }
-        try ScenarioSession.writeCombinedJUnit(records, output: self.selection.output, command: "squall sim")
+        do throws(SessionFailure) {
+            try ScenarioSession.writeCombinedJUnit(records.map { .ran($0, folder: "") }, output: self.selection.output)
+        } catch {
+            throw ExitStatus.reporting(error, command: "squall sim")
+        }
         self.selection.printSeedSummary(failing, runs: records.count, command: "squall sim")
         let exit = ExitStatus.of(records.map(\.verdict))
         if exit != ExitStatus.success { throw exit }

@@ -6,7 +6,9 @@ import SquallScenarios
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check scenario files (JSON paths in every error); exit 64 if any is invalid."
+        abstract: "Check scenario files (JSON paths in every error); exit 64 if any is invalid.",
+        discussion:
+            "Exit codes: 0 every scenario is valid, 64 one is invalid (each problem with its JSON path) or usage."
     )
 
     @Argument(help: "Scenario files or folders (default: scenarios/).")

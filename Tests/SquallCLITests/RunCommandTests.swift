@@ -79,6 +79,21 @@ import Testing
         #expect(html.contains(#"class="inconclusive""#))
     }
 
+    @Test func aGateWithNothingToJudgeIsNoPass() async throws {
+        // Every connection through the proxy is reset from the start: no client ever receives a message, so
+        // "no duplicates" is no evidence of anything — on a healthy harness the run fails.
+        let file = try self.write(
+            #"{"name": "cli", "timeScale": 0.05, "duration": "20s", "server": {"job": {"totalItems": 4, "itemInterval": "500ms"}}, "clients": [{"count": 2}], "timeline": [{"at": "0s", "fault": {"type": "reset_peer"}}], "gates": {"duplicate_messages": ["count==0"]}}"#
+        )
+        let output = (file as NSString).deletingLastPathComponent + "/reports"
+        let result = try await SquallProcess.run(["run", file, "--output", output])
+        #expect(result.status == 99, "\(result.output)\(result.errors)")
+        #expect(
+            result.output.contains("duplicate_messages count==0: observed 0 (no evidence: group resilient never"),
+            "\(result.output)"
+        )
+    }
+
     @Test func aPassOnAHarnessStarvedTheWholeRunIsNoPass() async throws {
         // 80 items 25 ms apart: 2 s of work, so the process is stopped while the clients are under way, for most of
         // the run: the overload may have kept the clients from doing what the gate judges.
@@ -212,15 +227,52 @@ import Testing
         #expect(text.contains("200 clients need about 1456 file descriptors"), "the refusal is still said: \(text)")
         let junit = try String(contentsOfFile: output + "/junit.xml", encoding: .utf8)
         #expect(junit.contains("polling_requests count&gt;0") || junit.contains("polling_requests count>0"), "\(junit)")
+        #expect(junit.contains(#"<testsuite name="crowd""#), "the refused scenario has a case of its own: \(junit)")
+        #expect(junit.contains(#"<error type="refused""#), "\(junit)")
     }
 
-    @Test func theHelpListsEveryExitCodeRunCanGive() async throws {
-        let result = try await SquallProcess.run(["run", "--help"])
+    @Test(arguments: [
+        (
+            ["run"],
+            [
+                "0 all gates passed", "99 a gate failed", "75 inconclusive", "64 invalid", "70 internal",
+                "130 interrupted",
+            ]
+        ),
+        (["sim"], ["0 passed", "99 a gate failed", "never 75", "64 invalid", "70 internal", "1 when a real"]),
+        (
+            ["replay"],
+            [
+                "0 gates passed", "99 a gate failed", "75 inconclusive", "64 unreadable", "70 internal",
+                "130 interrupted",
+            ]
+        ),
+        (
+            ["merge"],
+            ["0 passed", "99 a gate failed", "75 inconclusive", "65 the shards", "64 unreadable", "70 internal"]
+        ),
+        (["report"], ["Exit 0", "64 when"]),
+        (["validate"], ["0 every scenario is valid", "64 one is invalid"]),
+        (["proxy"], ["0 stopped by SIGINT/SIGTERM", "64 an invalid proxies file"]),
+        (["serve"], ["0 stopped by SIGINT/SIGTERM", "64 a port"]),
+        (
+            ["client"],
+            ["0 when the job completed", "1 when it failed", "70 when the client stopped", "64 on bad usage"]
+        ),
+        (["faults"], ["0 listed", "64 usage"]),
+        (["profiles"], ["0 listed", "64 usage"]),
+        (["bench"], ["64 on usage"]),
+        (["bench", "proxy"], ["0 measured", "64 usage"]),
+        (["bench", "capacity"], ["0 measured", "64 usage", "70 a sharded trial"]),
+        (["bench", "loss"], ["0 measured", "64 usage"]),
+        (["bench", "soak"], ["Exit 0 when", "1 otherwise"]),
+        (["bench", "hostile"], ["Exit 0 when", "1 otherwise"]),
+    ])
+    func everyCommandsHelpListsTheExitCodesItCanGive(command: [String], codes: [String]) async throws {
+        let result = try await SquallProcess.run(command + ["--help"])
         let help = result.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        for code in [
-            "0 all gates passed", "99 a gate failed", "75 inconclusive", "64 invalid", "70 internal", "130 interrupted",
-        ] {
-            #expect(help.contains(code), "\(code): \(help)")
+        for code in codes {
+            #expect(help.contains(code), "\(command) \(code): \(help)")
         }
     }
 

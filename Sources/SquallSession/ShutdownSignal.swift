@@ -8,13 +8,13 @@ import Darwin
 
 /// Catches SIGINT and SIGTERM from the moment it is created, so long-running commands can close every socket
 /// before exiting, even when the signal arrives while they are still starting.
-final class ShutdownSignal: @unchecked Sendable {
+package final class ShutdownSignal: @unchecked Sendable {
     // @unchecked: both stored properties are immutable after init; dispatch sources are thread-safe objects.
     private let received: AsyncStream<Int32>
     private let sources: [any DispatchSourceSignal]
 
     /// Starts catching SIGINT and SIGTERM (their default action, exiting at once, is switched off).
-    init() {
+    package init() {
         let (stream, continuation) = AsyncStream<Int32>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let queue = DispatchQueue(label: "squall.signals")
         var sources: [any DispatchSourceSignal] = []
@@ -40,7 +40,7 @@ final class ShutdownSignal: @unchecked Sendable {
     ///
     /// - Parameter limit: the longest wait; nil waits for a signal only.
     /// - Returns: the signal number, or nil when the limit passed (or the task was cancelled) first.
-    func wait(upTo limit: Duration? = nil) async -> Int32? {
+    package func wait(upTo limit: Duration? = nil) async -> Int32? {
         await withTaskGroup(of: Int32?.self) { group in
             group.addTask {
                 for await number in self.received {

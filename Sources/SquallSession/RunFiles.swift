@@ -4,16 +4,16 @@ import SquallScenarios
 
 /// Finds and reads a recorded run: its folder (`reports/<scenario>/<time>/`), its `events.ndjson` or its
 /// `report.json` all name the same run.
-struct RunFiles {
+package struct RunFiles {
     /// The run's `events.ndjson`, when it exists.
-    var events: String?
+    package var events: String?
     /// The run's `report.json`, when it exists.
-    var report: String?
+    package var report: String?
 
     /// Locates a run from a folder or one of its files.
     ///
     /// - Throws: ``ScenarioError/unreadable(path:reason:)`` when the path holds neither file.
-    init(locating path: String) throws(ScenarioError) {
+    package init(locating path: String) throws(ScenarioError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .unreadable(path: path, reason: "no such file or folder")
@@ -39,7 +39,7 @@ struct RunFiles {
     }
 
     /// Every run folder under `path` (the folders holding an `events.ndjson`), sorted; `path` itself when it is one.
-    static func runFolders(under path: String) throws(ScenarioError) -> [String] {
+    package static func runFolders(under path: String) throws(ScenarioError) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .unreadable(path: path, reason: "no such file or folder")
@@ -57,14 +57,14 @@ struct RunFiles {
     /// incomplete.
     ///
     /// - Throws: ``ScenarioError/invalidRecord(path:reason:)`` naming the bad line.
-    static func record(events path: String) throws(ScenarioError) -> RunRecord {
+    package static func record(events path: String) throws(ScenarioError) -> RunRecord {
         try RunRecord(contentsOf: path)
     }
 
     /// Reads a stored `report.json`.
     ///
     /// - Throws: ``ScenarioError/invalidRecord(path:reason:)`` when it is not JSON.
-    static func report(_ path: String) throws(ScenarioError) -> JSONValue {
+    package static func report(_ path: String) throws(ScenarioError) -> JSONValue {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path: path, reason: "cannot open the file")
         }

@@ -5,27 +5,40 @@ import SquallScenarios
 /// `squall run --shards N` on one machine: one `squall run --shard i/N` child process per shard, all starting at
 /// the same second, then their logs merged into one run — the whole sharded path, run locally (and useful on a
 /// machine with many cores).
-struct ShardedRun {
+package struct ShardedRun {
     /// How many shards.
-    let count: Int
+    package let count: Int
     /// Where the merged report goes; the shards' own folders go under `<output>/shards/<scenario>/<start>/`.
-    let output: String
+    package let output: String
     /// Print only verdicts.
-    let quiet: Bool
+    package let quiet: Bool
+    /// The `squall` binary the shards run.
+    package let executable: String
     /// Print the merged verdict (a benchmark prints its own line per trial instead).
-    var printsVerdict = true
+    package var printsVerdict = true
+
+    /// A sharded run of `count` shards of `executable`.
+    package init(count: Int, output: String, quiet: Bool, executable: String, printsVerdict: Bool = true) {
+        self.count = count
+        self.output = output
+        self.quiet = quiet
+        self.executable = executable
+        self.printsVerdict = printsVerdict
+    }
 
     /// Runs `file`'s scenario as `count` shards and merges them; returns the merged record.
     ///
     /// `signals` stops every shard on SIGINT or SIGTERM; without it (a benchmark's trials), a signal reaches the
     /// shards directly, as they share the terminal's process group.
-    func run(
+    ///
+    /// - Throws: ``SessionFailure`` (internal error) when a shard cannot start, leaves no log, or the shards do not
+    ///   make one run.
+    package func run(
         file: String,
         scenario: Scenario,
         seed: UInt64?,
         signals: ShutdownSignal?
-    ) async throws -> RunRecord {
-        let executable = OwnExecutable.path
+    ) async throws(SessionFailure) -> RunRecord {
         // Two seconds for every child to start and read its scenario before the shared start.
         let start = Int(Date().timeIntervalSince1970) + 2
         let base = (self.output as NSString).appendingPathComponent("shards/\(scenario.name)/\(start)")
@@ -42,7 +55,7 @@ struct ShardedRun {
         do {
             for index in 0..<self.count {
                 var arguments = [
-                    executable, "run", file, "--shard", "\(index)/\(self.count)", "--start-at", "\(start)",
+                    self.executable, "run", file, "--shard", "\(index)/\(self.count)", "--start-at", "\(start)",
                     "--output", (base as NSString).appendingPathComponent("\(index)"), "--quiet",
                 ]
                 if let seed { arguments += ["--seed", "\(seed)"] }
@@ -57,14 +70,14 @@ struct ShardedRun {
             }
         } catch {
             for child in children { await child.stop() }
-            printError("squall run: \(error)")
-            throw ExitStatus.internalError
+            throw SessionFailure(.internalError, "\(error)")
         }
         // A signal stops every shard (each heals its faults and writes its partial report on SIGTERM).
         let watcher = Task {
             guard let signals, await signals.wait() != nil, !Task.isCancelled else { return }
             for child in children { await child.stop() }
         }
+        defer { watcher.cancel() }
         var logs: [[String]] = []
         for (index, child) in children.enumerated() {
             let ended = await child.waitForExit()
@@ -74,22 +87,16 @@ struct ShardedRun {
             guard let run = try? FileManager.default.contentsOfDirectory(atPath: folder).sorted().last,
                 let text = try? String(contentsOfFile: folder + "/" + run + "/events.ndjson", encoding: .utf8)
             else {
-                watcher.cancel()
-                printError(
-                    "squall run: shard \(index) left no log (\(ended.map { "\($0)" } ?? "still running")): \(errors)"
+                throw SessionFailure(
+                    .internalError,
+                    "shard \(index) left no log (\(ended.map { "\($0)" } ?? "still running")): \(errors)"
                 )
-                throw ExitStatus.internalError
             }
             logs.append(text.split(separator: "\n").map(String.init))
         }
-        watcher.cancel()
         // Shards this run started itself that do not make one run are its own fault, not the user's input.
-        return try MergeCommand.writeMerged(
-            logs,
-            output: self.output,
-            command: "squall run: \(scenario.name)",
-            mismatched: ExitStatus.internalError,
-            printsVerdict: self.printsVerdict
-        )
+        let (record, folder) = try MergedRun.write(logs, output: self.output, mismatched: .internalError)
+        if self.printsVerdict { ScenarioSession.printVerdict(record, folder: folder) }
+        return record
     }
 }
