@@ -240,6 +240,7 @@ let package = Package(
             dependencies: [
                 "SquallBenchmarks",
                 "SquallFaults",
+                "SquallSimulation",
                 "SquallProxy",
                 "SquallTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),

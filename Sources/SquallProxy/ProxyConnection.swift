@@ -171,16 +171,9 @@ final class ProxyConnection {
     /// or byte-stream faults.
     private static func chainFaults(_ faults: [Fault], direction: FaultDirection, part: FaultChain.Part) -> [Fault] {
         faults.filter { fault in
-            let inDirection: Bool
-            if fault.type.actsOnRequests {
-                inDirection = direction == .upstream
-            } else {
-                inDirection = fault.direction == direction || fault.type.actsBothWays
-            }
-            guard inDirection else { return false }
-            switch part {
-            case .messages: return fault.type.phase == .message
-            case .bytes: return fault.type.phase == .stream && fault.type != .limitTime && fault.type != .idleTimeout
+            switch (fault.chainPart(in: direction), part) {
+            case (.messages?, .messages), (.bytes?, .bytes): true
+            case (.messages?, .bytes), (.bytes?, .messages), (nil, _): false
             }
         }
     }
@@ -202,19 +195,12 @@ final class ProxyConnection {
 
     private static func makeStage(fault: Fault, isActive: Bool, context: StageContext) -> FaultStage {
         switch fault.type {
-        case .latency: return LatencyStage(fault: fault, isActive: isActive, context: context)
-        case .bandwidth: return BandwidthStage(fault: fault, isActive: isActive, context: context)
-        case .slicer: return SlicerStage(fault: fault, isActive: isActive, context: context)
-        case .slowClose: return SlowCloseStage(fault: fault, isActive: isActive, context: context)
-        case .limitData: return LimitDataStage(fault: fault, isActive: isActive, context: context)
-        case .timeout, .blackhole: return DropStage(fault: fault, isActive: isActive, context: context)
-        case .resetPeer: return ResetPeerStage(fault: fault, isActive: isActive, context: context)
+        case .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .blackhole, .resetPeer,
+            .delayRequests, .delayFrames, .dropPings, .closeAfterFrames, .packetLoss, .tcpLoss:
+            // The fault's meaning is its rule (SquallFaults), carried out here as in the simulator.
+            return RuleStage(fault: fault, isActive: isActive, context: context)
         case .blockUpgrade: return BlockUpgradeStage(fault: fault, isActive: isActive, context: context)
         case .failRequests: return FailRequestsStage(fault: fault, isActive: isActive, context: context)
-        case .delayRequests, .delayFrames: return MessageDelayStage(fault: fault, isActive: isActive, context: context)
-        case .dropPings, .closeAfterFrames: return FrameFaultStage(fault: fault, isActive: isActive, context: context)
-        case .packetLoss: return PacketLossStage(fault: fault, isActive: isActive, context: context)
-        case .tcpLoss: return TCPLossStage(fault: fault, isActive: isActive, context: context)
         case .noop, .limitTime, .idleTimeout, .down, .refuse, .slowOpen, .connectBlackhole:
             return FaultStage(fault: fault, isActive: isActive, context: context)
         }

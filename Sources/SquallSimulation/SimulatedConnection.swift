@@ -1,9 +1,9 @@
 import SquallFaults
 
 /// One TCP connection through a group's simulated proxy: a client's WebSocket or one HTTP request. It carries
-/// messages each way with the delays, drops and holds the proxy's faults and profile give, in order (one TCP stream
-/// per direction), and tells both ends when it is cut.
-final class SimulatedConnection {
+/// messages each way through the faults' rules (as the proxy's stages carry them out) and the profile, in order (one
+/// TCP stream per direction), and tells both ends when it is cut.
+final class SimulatedConnection: RuleChainHost {
     /// How the connection ended for an end that did not close it itself.
     enum Ending: Equatable {
         /// A reset (RST): `connection reset`.
@@ -33,19 +33,12 @@ final class SimulatedConnection {
     var lastActivity: Double
     private var lastDelivery: [FaultDirection: Double] = [:]
     private var busyUntil: [FaultDirection: Double] = [:]
-    private var faultBusyUntil: [String: Double] = [:]
-    private var bytes: [FaultDirection: Int] = [:]
-    private var frames: [String: Int] = [:]
     private var random: [String: SeededRandom] = [:]
-    /// `packet_loss` state (whether the last chunk was dropped) by fault and direction.
-    private var chunkLoss: [String: ChunkLoss] = [:]
-    /// `tcp_loss` state by fault and direction.
-    private var segmentLoss: [String: SegmentLoss] = [:]
+    /// Each direction's faults, carried out (made when a fault first acts on it).
+    private var chains: [FaultDirection: SimulatedRuleChain] = [:]
     /// While set (`buffer_after_101`), frames toward the client are held and released together every `interval`
     /// ms counted from `since`.
     var bursts: (since: Double, interval: Double)?
-    /// Messages held by a paused bandwidth (`rate: 0`) until the fault is lifted, per direction.
-    private var held: [(direction: FaultDirection, size: Int, traffic: SimulatedTraffic, deliver: () -> Void)] = []
     /// Faults whose once-per-connection effect (a scheduled close) has been armed.
     private var armed: Set<String> = []
 
@@ -68,42 +61,6 @@ final class SimulatedConnection {
             )
     }
 
-    /// Whether `packet_loss` drops the next chunk `direction`: ``ChunkLoss``'s rule with the generator of `fault` on
-    /// `direction`, as the proxy's stage draws it. Each message the simulator sends is one chunk.
-    func dropsChunk(_ rule: ChunkLoss, fault: String, _ direction: FaultDirection) -> Bool {
-        let key = "\(fault)/\(direction.rawValue)"
-        var loss = self.chunkLoss[key] ?? rule
-        var generator = self.random(for: fault, direction)
-        let drops = loss.dropsNext(using: &generator)
-        self.random[key] = generator
-        self.chunkLoss[key] = loss
-        return drops
-    }
-
-    /// What `tcp_loss` does to a message of `size` bytes going `direction`: ``SegmentLoss``'s rule with the
-    /// generator of `fault` on `direction`, as the proxy's stage applies it to a chunk.
-    ///
-    /// - Parameter time: when the message reaches the fault, in ms of virtual time.
-    func retransmit(
-        _ size: Int,
-        at time: Double,
-        _ rule: SegmentLoss,
-        fault: String,
-        _ direction: FaultDirection
-    ) -> SegmentLoss.Outcome {
-        let key = "\(fault)/\(direction.rawValue)"
-        var loss = self.segmentLoss[key] ?? rule
-        var generator = self.random(for: fault, direction)
-        let outcome = loss.chunk(
-            bytes: size,
-            arrivedAt: .microseconds(Int64((time * 1_000).rounded())),
-            using: &generator
-        )
-        self.random[key] = generator
-        self.segmentLoss[key] = loss
-        return outcome
-    }
-
     /// Draws a uniform value in `range` from the generator of `fault` on `direction`.
     func draw(_ range: ClosedRange<Double>, fault: String, _ direction: FaultDirection) -> Double {
         guard range.lowerBound < range.upperBound else { return range.lowerBound }
@@ -113,66 +70,91 @@ final class SimulatedConnection {
     }
 
     /// Sends `size` bytes of `traffic` in `direction`; `deliver` runs when they arrive, unless the faults drop
-    /// them or the connection is cut first.
+    /// them or the connection is cut first. The faults acting on the direction are their rules, carried out by the
+    /// direction's ``SimulatedRuleChain``; the profile's link comes after them.
     func send(_ direction: FaultDirection, size: Int, _ traffic: SimulatedTraffic, deliver: @escaping () -> Void) {
         guard self.isOpen, self.silencedBy == nil else { return }
         let scheduler = self.proxy.scheduler
         self.lastActivity = scheduler.now
-        switch self.proxy.transit(self, direction, size: size, traffic) {
-        case .drop:
-            return
-        case .hold:
-            self.held.append((direction, size, traffic, deliver))
-        case .after(let delay):
-            var due = max(scheduler.now + delay, self.lastDelivery[direction] ?? 0)
-            if direction == .downstream, let bursts = self.bursts {
-                // Held to the next release of the buffer.
-                due = bursts.since + ((due - bursts.since) / bursts.interval).rounded(.up) * bursts.interval
+        if self.proxy.profile?.offline == true { return }
+        let faults = self.proxy.chainFaults(on: self, direction)
+        // Most messages meet no fault: nothing to carry out.
+        if faults.isEmpty && self.chains[direction]?.isEmpty != false {
+            return self.arrive(direction, size: size, at: scheduler.now, deliver: deliver)
+        }
+        let chain = self.chain(direction)
+        chain.apply(faults)
+        chain.send(
+            SimulatedRuleChain.Message(size: size, traffic: traffic) { [self] time in
+                self.arrive(direction, size: size, at: time, deliver: deliver)
             }
-            self.lastDelivery[direction] = due
-            scheduler.schedule(at: due) { [self] in
-                guard self.isOpen, self.silencedBy == nil else { return }
-                self.lastActivity = scheduler.now
-                deliver()
+        )
+    }
+
+    /// The chain of `direction`, made on first use.
+    private func chain(_ direction: FaultDirection) -> SimulatedRuleChain {
+        if let chain = self.chains[direction] { return chain }
+        let chain = SimulatedRuleChain(direction: direction, connection: self)
+        self.chains[direction] = chain
+        return chain
+    }
+
+    /// A message left the faults at `time`: the profile's link, then delivery in order.
+    private func arrive(_ direction: FaultDirection, size: Int, at time: Double, deliver: @escaping () -> Void) {
+        guard self.isOpen, self.silencedBy == nil else { return }
+        let scheduler = self.proxy.scheduler
+        var due = max(time, scheduler.now)
+        if let link = self.proxy.profile.map({ direction == .upstream ? $0.upstream : $0.downstream }) {
+            let spread = link.jitter.simulationMilliseconds
+            due += link.latency.simulationMilliseconds + self.draw(-spread...spread, fault: "profile", direction)
+            if let rate = link.bytesPerSecond, rate > 0 {
+                due = max(due, self.serialise(size, from: time, bytesPerSecond: Double(rate), direction))
             }
+        }
+        due = max(due, self.lastDelivery[direction] ?? 0)
+        if direction == .downstream, let bursts = self.bursts {
+            // Held to the next release of the buffer.
+            due = bursts.since + ((due - bursts.since) / bursts.interval).rounded(.up) * bursts.interval
+        }
+        self.lastDelivery[direction] = due
+        scheduler.schedule(at: due) { [self] in
+            guard self.isOpen, self.silencedBy == nil else { return }
+            self.lastActivity = scheduler.now
+            deliver()
         }
     }
 
-    /// Sends again what a paused bandwidth held, now that the faults changed.
-    func releaseHeld() {
-        let waiting = self.held
-        self.held = []
-        for message in waiting {
-            self.send(message.direction, size: message.size, message.traffic, deliver: message.deliver)
+    /// The faults changed: each direction's chain follows (a fault gone lets what it held through at once).
+    func faultsChanged() {
+        for direction in [FaultDirection.upstream, .downstream] {
+            let faults = self.proxy.chainFaults(on: self, direction)
+            if faults.isEmpty && self.chains[direction] == nil { continue }
+            self.chain(direction).apply(faults)
         }
     }
 
-    /// Serialises `size` bytes at `bytesPerSecond` behind what is already queued on `direction` (a profile's
-    /// link when `fault` is nil); returns when the last byte leaves, as a delay from now.
-    func serialise(_ size: Int, bytesPerSecond: Double, _ direction: FaultDirection, fault: String?) -> Double {
-        let now = self.proxy.scheduler.now
-        let key = fault.map { "\($0)/\(direction.rawValue)" }
-        let busy = key.map { self.faultBusyUntil[$0] ?? 0 } ?? (self.busyUntil[direction] ?? 0)
-        let done = max(now, busy) + Double(size) / bytesPerSecond * 1_000
-        if let key { self.faultBusyUntil[key] = done } else { self.busyUntil[direction] = done }
-        return done - now
-    }
-
-    /// Counts bytes on `direction`; returns the total.
-    func count(bytes size: Int, _ direction: FaultDirection) -> Int {
-        self.bytes[direction, default: 0] += size
-        return self.bytes[direction]!
-    }
-
-    /// Counts a data frame for `fault`; returns the count.
-    func countFrame(for fault: String) -> Int {
-        self.frames[fault, default: 0] += 1
-        return self.frames[fault]!
+    /// Serialises `size` bytes at `bytesPerSecond` on the profile's link of `direction`, behind what is already on
+    /// it, from `time`; returns when the last byte leaves (virtual ms).
+    func serialise(_ size: Int, from time: Double, bytesPerSecond: Double, _ direction: FaultDirection) -> Double {
+        let done = max(time, self.busyUntil[direction] ?? 0) + Double(size) / bytesPerSecond * 1_000
+        self.busyUntil[direction] = done
+        return done
     }
 
     /// Whether `fault`'s once-per-connection effect still has to be armed (and marks it armed).
     func arm(_ fault: String) -> Bool {
         self.armed.insert(fault).inserted
+    }
+
+    /// The simulation's clock.
+    var scheduler: SimulationScheduler { self.proxy.scheduler }
+
+    /// Closes the connection as a fault's rule decided: a cut with a FIN or an RST.
+    func close(by decision: StreamDecision.Close) {
+        switch decision {
+        case .fin: self.cut(.closed)
+        case .reset: self.cut(.reset)
+        }
     }
 
     /// Cuts the connection under both ends (a fault, a handoff): each end learns of it as `ending`.
@@ -197,14 +179,12 @@ final class SimulatedConnection {
     func silence(by cause: String) {
         guard self.isOpen, self.silencedBy == nil else { return }
         self.silencedBy = cause
-        self.held = []
     }
 
     /// Closed by one of its ends (or cut): nothing more is delivered.
     func close() {
         guard self.isOpen else { return }
         self.isOpen = false
-        self.held = []
         self.proxy.forget(self)
     }
 }

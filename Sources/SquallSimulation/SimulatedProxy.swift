@@ -4,16 +4,6 @@ import SquallProxy
 /// A client group's proxy in the simulation: the same faults, profile and handoffs as ``ProxyServer``, given their
 /// meaning at the level of connects, HTTP requests and WebSocket frames on a virtual clock.
 final class SimulatedProxy {
-    /// What the faults make of a message.
-    enum Transit {
-        /// Delivered after this many milliseconds.
-        case after(Double)
-        /// Dropped.
-        case drop
-        /// Held until the faults change (a paused bandwidth).
-        case hold
-    }
-
     /// What a new connection meets before its first byte reaches the server.
     enum Establishment {
         /// It reaches the server after this many milliseconds.
@@ -63,21 +53,30 @@ final class SimulatedProxy {
             }
             return
         }
-        for connection in self.liveConnections { self.armConnectionFaults(on: connection) }
+        for connection in self.liveConnections {
+            self.armConnectionFaults(on: connection)
+            connection.faultsChanged()
+        }
     }
 
     /// Removes a fault; returns how many connections it acted on.
     @discardableResult
     func remove(named name: String) -> Int {
+        let removed = self.faults.first { $0.name == name }
         self.faults.removeAll { $0.name == name }
-        for connection in self.liveConnections { connection.releaseHeld() }
-        return self.hits.removeValue(forKey: name)?.count ?? 0
+        let hit = self.hits.removeValue(forKey: name) ?? []
+        for connection in self.liveConnections {
+            connection.faultsChanged()
+            // Dropped bytes leave the stream unusable: lifting `timeout` or `blackhole` closes what it acted on, as
+            // the proxy does (`FaultType.closesWhenLifted`).
+            if removed?.type.closesWhenLifted == true, hit.contains(connection.serial) { connection.cut(.closed) }
+        }
+        return hit.count
     }
 
     /// Switches the profile for everything after (nil: plain loopback).
     func setProfile(_ profile: NetworkProfile?) {
         self.profile = profile
-        for connection in self.liveConnections { connection.releaseHeld() }
     }
 
     /// Cuts every live connection, blacks out new ones for the blackout, then switches profile; returns how many
@@ -164,6 +163,7 @@ final class SimulatedProxy {
             if case .slowOpen(let wait) = fault.effect { delay += wait.simulationMilliseconds }
         }
         self.armConnectionFaults(on: connection)
+        connection.faultsChanged()
         return (connection, .open(after: delay))
     }
 
@@ -172,8 +172,7 @@ final class SimulatedProxy {
         self.connections[connection.serial] = nil
     }
 
-    /// Arms the connection-level closes of the faults acting on `connection`: `limit_time`, `idle_timeout`,
-    /// `timeout`.
+    /// Arms the connection-level closes of the faults acting on `connection`: `limit_time`, `idle_timeout`.
     private func armConnectionFaults(on connection: SimulatedConnection) {
         for fault in self.acting(on: connection) where connection.arm(fault.name) {
             switch fault.effect {
@@ -185,12 +184,6 @@ final class SimulatedProxy {
                 }
             case .idleTimeout(let idle, let reset):
                 self.watchIdle(connection, fault: fault.name, idle: idle.simulationMilliseconds, reset: reset)
-            case .timeout(let idle) where idle > .zero:
-                let name = fault.name
-                self.scheduler.after(idle.simulationMilliseconds) { [self] in
-                    guard self.faults.contains(where: { $0.name == name }) else { return }
-                    connection.cut(.closed)
-                }
             default:
                 break
             }
@@ -211,87 +204,22 @@ final class SimulatedProxy {
 
     // MARK: Traffic
 
-    /// What the faults and the profile make of `size` bytes of `traffic` going `direction` on `connection`.
-    func transit(
-        _ connection: SimulatedConnection,
-        _ direction: FaultDirection,
-        size: Int,
-        _ traffic: SimulatedTraffic
-    ) -> Transit {
-        // Most messages meet no fault and no profile: nothing to compute.
-        guard !self.faults.isEmpty || self.profile != nil else { return .after(0) }
-        if self.profile?.offline == true { return .drop }
-        var delay = 0.0
-        // The proxy's chain for the direction: message faults first, then stream faults (`ProxyConnection`).
-        let chain = self.acting(on: connection).filter { fault in
-            fault.type.actsOnRequests ? direction == .upstream : fault.direction == direction || fault.type.actsBothWays
-        }
-        for fault in chain.filter({ $0.type.phase == .message }) + chain.filter({ $0.type.phase != .message }) {
-            switch fault.effect {
-            case .latency(let base, let jitter):
-                let spread = jitter.simulationMilliseconds
-                delay += base.simulationMilliseconds + connection.draw(-spread...spread, fault: fault.name, direction)
-            case .bandwidth(let rate, _):
-                guard rate > 0 else { return .hold }
-                delay = max(delay, connection.serialise(size, bytesPerSecond: rate, direction, fault: fault.name))
-            case .slicer(let average, _, let pause):
-                let pieces = max(1, (size + max(1, average) - 1) / max(1, average))
-                delay += Double(pieces - 1) * pause.simulationMilliseconds
-            case .slowClose(let wait):
-                if traffic == .frame(.close) { delay += wait.simulationMilliseconds }
-            case .limitData(let limit):
-                if connection.count(bytes: size, direction) > limit {
-                    self.scheduler.after(0) { connection.cut(.closed) }
-                    return .drop
-                }
-            case .timeout, .blackhole:
-                return .drop
-            case .resetPeer(let timeout):
-                if connection.arm(fault.name) {
-                    let name = fault.name
-                    self.scheduler.after(timeout.simulationMilliseconds) { [self] in
-                        guard self.faults.contains(where: { $0.name == name }) else { return }
-                        connection.cut(.reset)
-                    }
-                }
-            case .dropPings:
-                if traffic == .frame(.ping) || traffic == .frame(.pong) { return .drop }
-            case .delayFrames(let wait):
-                if case .frame = traffic { delay += wait.simulationMilliseconds }
-            case .closeAfterFrames(let count, let code):
-                guard traffic.isDataFrame else { break }
-                let seen = connection.countFrame(for: fault.name)
-                if seen > count { return .drop }
-                if seen == count {
-                    // The frame goes through; the WebSocket ends right behind it.
-                    let due = delay
-                    self.scheduler.after(due) { connection.endWebSocket(code: code) }
-                }
-            case .packetLoss(let rule):
-                if connection.dropsChunk(rule, fault: fault.name, direction) { return .drop }
-            case .tcpLoss(let rule):
-                let arrival = self.scheduler.now + delay
-                switch connection.retransmit(size, at: arrival, rule, fault: fault.name, direction) {
-                case .deliver(let time, _):
-                    delay = time.simulationMilliseconds - self.scheduler.now
-                case .reset(let time):
-                    self.scheduler.schedule(at: time.simulationMilliseconds) { connection.cut(.reset) }
-                    return .drop
-                }
-            case .noop, .limitTime, .idleTimeout, .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade,
-                .failRequests, .delayRequests:
-                break
+    /// The faults whose rules act on `direction` of `connection` now, in the proxy's chain order (message faults,
+    /// then byte-stream ones), each counted as a hit. `block_upgrade` and `fail_requests` answer requests instead
+    /// (``requestFate(_:isUpgrade:method:target:)``).
+    func chainFaults(on connection: SimulatedConnection, _ direction: FaultDirection) -> [Fault] {
+        guard !self.faults.isEmpty else { return [] }
+        let acting = self.acting(on: connection).filter { $0.type != .blockUpgrade && $0.type != .failRequests }
+        var messages: [Fault] = []
+        var bytes: [Fault] = []
+        for fault in acting {
+            switch fault.chainPart(in: direction) {
+            case .messages?: messages.append(fault)
+            case .bytes?: bytes.append(fault)
+            case nil: continue
             }
         }
-        if let link = self.profile.map({ direction == .upstream ? $0.upstream : $0.downstream }) {
-            let spread = link.jitter.simulationMilliseconds
-            delay +=
-                link.latency.simulationMilliseconds + connection.draw(-spread...spread, fault: "profile", direction)
-            if let rate = link.bytesPerSecond, rate > 0 {
-                delay = max(delay, connection.serialise(size, bytesPerSecond: Double(rate), direction, fault: nil))
-            }
-        }
-        return .after(max(0, delay))
+        return messages + bytes
     }
 
     /// What `block_upgrade` does once the server has accepted an upgrade.

@@ -1,7 +1,7 @@
 /// What travels on a simulated connection, as far as faults care: its size and what protocol unit it is.
-enum SimulatedTraffic: Hashable {
+package enum SimulatedTraffic: Hashable {
     /// Which WebSocket frame.
-    enum Frame: Hashable {
+    package enum Frame: Hashable {
         case text, ping, pong, close
     }
 

@@ -3,7 +3,7 @@
 /// plays the same sequence.
 ///
 /// Single-threaded by construction: a simulation runs in one synchronous call, so nothing here is shared.
-final class SimulationScheduler {
+package final class SimulationScheduler {
     /// What is due, with when and the order it was scheduled in.
     private struct Entry {
         var time: Double
@@ -12,20 +12,23 @@ final class SimulationScheduler {
     }
 
     /// Now, in virtual milliseconds since the simulation began.
-    private(set) var now: Double = 0
+    package private(set) var now: Double = 0
     private var heap: [Entry] = []
     private var scheduled: UInt64 = 0
     /// Events run so far.
-    private(set) var eventsRun = 0
+    package private(set) var eventsRun = 0
+
+    /// A clock at 0 with nothing scheduled.
+    package init() {}
 
     /// Runs `work` at virtual time `time` (now, if it is in the past).
-    func schedule(at time: Double, _ work: @escaping () -> Void) {
+    package func schedule(at time: Double, _ work: @escaping () -> Void) {
         self.scheduled += 1
         self.push(Entry(time: max(time, self.now), order: self.scheduled, work: work))
     }
 
     /// Runs `work` after `delay` milliseconds.
-    func after(_ delay: Double, _ work: @escaping () -> Void) {
+    package func after(_ delay: Double, _ work: @escaping () -> Void) {
         self.schedule(at: self.now + max(0, delay), work)
     }
 
@@ -34,7 +37,7 @@ final class SimulationScheduler {
     ///
     /// - Returns: whether it stopped because `stop` returned true.
     @discardableResult
-    func run(until end: Double, stop: () -> Bool = { false }) -> Bool {
+    package func run(until end: Double, stop: () -> Bool = { false }) -> Bool {
         while let first = self.heap.first, first.time <= end {
             let entry = self.pop()
             self.now = entry.time
