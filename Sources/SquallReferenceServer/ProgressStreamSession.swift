@@ -181,24 +181,12 @@ struct ProgressStreamSession: Sendable {
     }
 
     private static func frame(_ frame: ProgressStreamStateMachine.Frame, jobId: String) -> WebSocketFrame {
+        let data = ByteBuffer(bytes: frame.payload(jobId: jobId))
         switch frame {
-        case .readyAck(let lastSeq):
-            return Self.text(HandshakeMessage.readyAck(jobId: jobId, lastSeq: lastSeq))
-        case .message(let message):
-            return Self.text(message)
-        case .ping:
-            return WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "squall"))
-        case .pong(let payload):
-            return WebSocketFrame(fin: true, opcode: .pong, data: ByteBuffer(bytes: payload))
-        case .close(let code, let reason):
-            var data = ByteBuffer()
-            data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: code))
-            data.writeString(String(decoding: reason.utf8.prefix(120), as: UTF8.self))
-            return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+        case .readyAck, .message: return WebSocketFrame(fin: true, opcode: .text, data: data)
+        case .ping: return WebSocketFrame(fin: true, opcode: .ping, data: data)
+        case .pong: return WebSocketFrame(fin: true, opcode: .pong, data: data)
+        case .close: return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
         }
-    }
-
-    private static func text(_ value: some Encodable) -> WebSocketFrame {
-        WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: ProtocolJSON.encode(value)))
     }
 }

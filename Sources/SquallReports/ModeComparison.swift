@@ -33,12 +33,12 @@ package struct ModeComparison: Sendable {
     /// Behaviour metrics compared by their median.
     static let behaviourMetrics: [Metric] = [.updateLatency, .timeToRecover, .timeToFallback]
 
-    /// How far a behaviour median may be from the real run's: 250 ms plus a quarter of the larger value, in
-    /// scenario time. The real harness adds a few milliseconds per hop (loopback, scheduling, the proxy), and a
-    /// scenario at `timeScale` 0.1 turns 5 real milliseconds into 50 scenario ones; recoveries are dominated by
-    /// the same seeded backoff in both modes, so a quarter covers the rest.
+    /// How far a behaviour median may be from the real run's: 100 ms plus a tenth of the larger value, in scenario
+    /// time. Both engines carry out the same fault rules with the same draws, so what is left is the real harness's
+    /// own few milliseconds per hop (loopback, scheduling, the proxy), which a scenario at `timeScale` 0.1 turns into
+    /// ten times as many scenario milliseconds.
     package static func tolerance(real: Double, simulated: Double) -> Double {
-        250 + 0.25 * max(real, simulated)
+        100 + 0.1 * max(real, simulated)
     }
 
     /// Compares a real run with a simulated run of the same scenario.

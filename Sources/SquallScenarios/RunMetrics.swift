@@ -38,6 +38,8 @@ public struct RunMetrics: Sendable, Hashable {
         self.durationMilliseconds = (end - start) / timeScale
         var faultEventTimes: [Double] = []
         var notInjectedTimes: [Double] = []
+        /// Each applied fault's type, by name.
+        var appliedTypes: [String: String] = [:]
         /// Each client's connect attempt awaiting its answer (log time).
         var pendingAttempt: [String: Double] = [:]
 
@@ -167,12 +169,18 @@ public struct RunMetrics: Sendable, Hashable {
                 case .faultApplied, .handoff, .clientsSuspended, .serverRestart:
                     faultEvents += 1
                     faultEventTimes.append(record.time)
+                    if event == .faultApplied, let name = record.string("name") {
+                        appliedTypes[name] = record.string("type")
+                    }
                     if event == .handoff, record.integer("connectionsCut") == 0 {
                         notInjected.append("handoff at \(record.string("at") ?? "?")")
                         notInjectedTimes.append(record.time)
                     }
                 case .faultLifted:
-                    if record.integer("connectionsHit") == 0, let name = record.string("name") {
+                    // `down` always acts: it stops the listener, whether or not a connection was there to close.
+                    if record.integer("connectionsHit") == 0, let name = record.string("name"),
+                        appliedTypes[name] != FaultType.down.rawValue
+                    {
                         notInjected.append(name)
                         notInjectedTimes.append(record.time)
                     }

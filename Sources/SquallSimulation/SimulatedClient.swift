@@ -178,8 +178,8 @@ final class SimulatedClient {
             self.failLink(id, "upgrade rejected: HTTP \(status)")
         case .reset:
             self.failLink(id, "connection reset")
-        case .hang:
-            connection.silence(by: "block_upgrade hang")
+        case .hang(let fault):
+            connection.silence(by: fault)
         case .forward(let delay, let stripped, let afterUpgrade):
             self.scheduler.after(delay) { [self] in
                 connection.send(.upstream, size: 250, .request(isUpgrade: true, target: target)) { [self] in
@@ -221,7 +221,7 @@ final class SimulatedClient {
             }
             self.links[id]?.isOpen = true
             switch afterUpgrade {
-            case .blackhole: connection.silence(by: "block_upgrade blackhole_after_101")
+            case .blackhole(let fault): connection.silence(by: fault)
             case .buffer(let interval): connection.bursts = (self.scheduler.now, interval)
             case nil: break
             }
@@ -286,8 +286,8 @@ final class SimulatedClient {
                     settle(.failed(status: status, reason: "HTTP \(status): request failed by squall fail_requests"))
                 case .reset:
                     settle(.failed(status: nil, reason: "connection reset"))
-                case .hang:
-                    connection.silence(by: "request hang")
+                case .hang(let fault):
+                    connection.silence(by: fault)
                 case .forward(let extra, _, _):
                     self.scheduler.after(extra) { [self] in
                         connection.send(.upstream, size: 200, .request(isUpgrade: false, target: target)) { [self] in

@@ -66,6 +66,11 @@ final class SimulatedProxy {
         self.faults.removeAll { $0.name == name }
         let hit = self.hits.removeValue(forKey: name) ?? []
         for connection in self.liveConnections {
+            // A connection the fault hung or black-holed is released (FIN both ways), as the proxy does.
+            if connection.silencedBy == name {
+                connection.cut(.closed)
+                continue
+            }
             connection.faultsChanged()
             // Dropped bytes leave the stream unusable: lifting `timeout` or `blackhole` closes what it acted on, as
             // the proxy does (`FaultType.closesWhenLifted`).
@@ -224,8 +229,8 @@ final class SimulatedProxy {
 
     /// What `block_upgrade` does once the server has accepted an upgrade.
     enum AfterUpgrade {
-        /// Nothing more is delivered either way (`blackhole_after_101`).
-        case blackhole
+        /// Nothing more is delivered either way (`blackhole_after_101`), until the fault named is removed.
+        case blackhole(fault: String)
         /// The server's frames are held and released together every this many ms (`buffer_after_101`).
         case buffer(interval: Double)
     }
@@ -238,8 +243,8 @@ final class SimulatedProxy {
         case answer(status: Int)
         /// The client is reset.
         case reset
-        /// It is never answered.
-        case hang
+        /// It is never answered, until the fault named is removed.
+        case hang(fault: String)
     }
 
     /// Runs the request faults (`block_upgrade`, `fail_requests`, `delay_requests`) on a request.
@@ -255,8 +260,8 @@ final class SimulatedProxy {
                 case .reject: return .answer(status: status)
                 case .strip: stripped = true
                 case .reset: return .reset
-                case .hang: return .hang
-                case .blackholeAfter101: afterUpgrade = .blackhole
+                case .hang: return .hang(fault: fault.name)
+                case .blackholeAfter101: afterUpgrade = .blackhole(fault: fault.name)
                 case .bufferAfter101: afterUpgrade = .buffer(interval: max(1, interval.simulationMilliseconds))
                 }
             case .failRequests(let status, let every, let rate, let match)

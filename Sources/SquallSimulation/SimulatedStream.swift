@@ -43,7 +43,11 @@ final class SimulatedStream {
         for action in self.machine.handle(event) {
             switch action {
             case .send(let frame):
-                self.connection.send(.downstream, size: Self.size(of: frame), Self.traffic(of: frame)) { [self] in
+                self.connection.send(
+                    .downstream,
+                    size: frame.wireSize(jobId: self.jobId),
+                    Self.traffic(of: frame)
+                ) { [self] in
                     self.toClient(frame)
                 }
             case .subscribe(let lastSeq):
@@ -86,16 +90,6 @@ final class SimulatedStream {
             guard !self.machine.isFinished else { return }
             self.receive(.tick(now: self.scheduler.now))
             self.tick()
-        }
-    }
-
-    /// About the bytes each frame takes on the wire (header and a typical payload): enough for bandwidth limits.
-    static func size(of frame: ProgressStreamStateMachine.Frame) -> Int {
-        switch frame {
-        case .readyAck: 64
-        case .message: 200
-        case .ping, .pong: 8
-        case .close(_, let reason): 4 + reason.utf8.count
         }
     }
 
