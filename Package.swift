@@ -218,7 +218,8 @@ let package = Package(
         .testTarget(
             name: "SquallSimulationTests",
             dependencies: [
-                "SquallFaults", "SquallScenarios", "SquallSimulation", "SquallReports", "SquallReferenceClient",
+                "SquallFaults", "SquallProxy", "SquallScenarios", "SquallSimulation", "SquallReports",
+                "SquallReferenceClient",
             ],
             swiftSettings: upcomingFeatures
         ),

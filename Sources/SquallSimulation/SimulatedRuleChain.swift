@@ -115,8 +115,12 @@ package final class SimulatedRuleChain {
     private func feed(_ piece: Piece, to index: Int, at time: Double) {
         guard self.connection.isOpen else { return }
         guard index < self.slots.count else {
-            if piece.isLast && piece.message.traffic != .frame(.close) { piece.message.arrive(time) }
-            if piece.isLast && piece.message.traffic == .frame(.close) { self.closeArrived(piece.message, time) }
+            guard piece.isLast else { return }
+            if piece.message.traffic == .frame(.close) {
+                self.half(piece.message, time)
+            } else {
+                piece.message.arrive(time)
+            }
             return
         }
         let slot = self.slots[index]
@@ -128,7 +132,7 @@ package final class SimulatedRuleChain {
     private func feedEnd(_ message: Message, to index: Int, at time: Double) {
         guard self.connection.isOpen else { return }
         guard index < self.slots.count else {
-            self.endArrived(message, time)
+            self.half(message, time)
             return
         }
         let slot = self.slots[index]
@@ -136,16 +140,9 @@ package final class SimulatedRuleChain {
         self.perform(slot.rule.receive(.end(at: Self.time(time))), at: index)
     }
 
-    /// A close frame arrives when both it and the end of the stream behind it have got through.
+    /// A close frame takes effect when both it and the end of the stream behind it have got through (a held end, as
+    /// `slow_close` holds it, delays it): the half that arrived first, by message.
     private var closeHalves: [ObjectIdentifier: Double] = [:]
-
-    private func closeArrived(_ message: Message, _ time: Double) {
-        self.half(message, time)
-    }
-
-    private func endArrived(_ message: Message, _ time: Double) {
-        self.half(message, time)
-    }
 
     private func half(_ message: Message, _ time: Double) {
         let key = ObjectIdentifier(message)
@@ -191,6 +188,8 @@ package final class SimulatedRuleChain {
                     self.feedEnd(end, to: position + 1, at: due)
                 }
             case .dropEnd:
+                // The end is swallowed: a close frame ahead of it still takes effect when the frame arrives.
+                if let end = slot.heldEnd { self.half(end, now) }
                 slot.heldEnd = nil
             case .wake(let time):
                 slot.wakeToken += 1

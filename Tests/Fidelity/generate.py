@@ -51,8 +51,8 @@ cases = [
      NO_DUP, "data dropped, the connection closed 3 s after its last byte"),
     ("blackhole", "downstream", None, "resilient", "broken-no-heartbeat",
      {"completion_rate": ["rate==1"]}, "a silent socket: only a heartbeat notices"),
-    ("reset_peer", "downstream", {"timeout": 1000}, "resilient", "broken-no-dedup",
-     NO_DUP, "a reset 1 s after the first data"),
+    ("reset_peer", "downstream", {"timeout": 500}, "resilient", "broken-no-dedup",
+     NO_DUP, "a reset 0.5 s after the first data"),
     ("packet_loss", "downstream", {"loss_rate": 0.3}, "resilient", "resilient",
      {"update_latency_ms": ["max<50"]}, "30 % of chunks vanish; a gap is filled by a state sync, late"),
     ("tcp_loss", "downstream", {"loss_rate": 0.1, "segment_size": 200}, "resilient", "resilient",
@@ -107,7 +107,10 @@ for (t, stream, attrs, ok, bad, fail_gates, note) in cases:
 
 for mode in ["reject", "strip", "reset", "hang", "blackhole_after_101", "buffer_after_101"]:
     name = "block-upgrade-" + mode.replace("_", "-")
-    tl = [fault("block_upgrade", "upstream", {"mode": mode}, "0s", "10s")]
+    # A burst period that is no multiple of the 500 ms publications: the latencies spread instead of sitting on two
+    # values a few milliseconds of harness delay could swap.
+    attrs = {"mode": mode, "interval": 1300} if mode == "buffer_after_101" else {"mode": mode}
+    tl = [fault("block_upgrade", "upstream", attrs, "0s", "10s")]
     survive = {"completion_rate": ["rate==1"], "duplicate_messages": ["count==0"]}
     scenario(name + "-survives", f"block_upgrade {mode} for the first 10 s; the resilient preset falls back and returns.", tl, "resilient", survive)
     fails = {"update_latency_ms": ["max<500"]} if mode == "buffer_after_101" else {"fallback_rate": ["rate==0"]}

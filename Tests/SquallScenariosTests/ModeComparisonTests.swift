@@ -70,6 +70,29 @@ import Testing
         #expect(verdict.rows.first { $0.subject.hasPrefix("gate update_latency_ms") }?.agrees == false)
     }
 
+    @Test func countsMayDifferByAMessagePerCut() throws {
+        // One cut in each run (the client finished, so no loss grace): a message at the cut may land on either side,
+        // so one lost message is within it; two are not.
+        func cut(_ record: RunRecord) throws -> RunRecord {
+            var lines = record.lines
+            lines.insert(
+                #"{"time":1450,"source":"client","client":"a","event":"closed","jobId":"j","code":1006,"reason":"connection lost"}"#,
+                at: 5
+            )
+            return try RunRecord(lines: lines)
+        }
+        let oneLost = ModeComparison(
+            real: try cut(try Self.record(mode: "real", latency: 200, lost: 1)),
+            simulated: try cut(try Self.record(mode: "sim", latency: 200))
+        )
+        #expect(oneLost.rows.first { $0.subject.hasPrefix("lost_messages") }?.agrees == true, "\(oneLost.table)")
+        let twoLost = ModeComparison(
+            real: try cut(try Self.record(mode: "real", latency: 200, lost: 2)),
+            simulated: try cut(try Self.record(mode: "sim", latency: 200))
+        )
+        #expect(twoLost.rows.first { $0.subject.hasPrefix("lost_messages") }?.agrees == false, "\(twoLost.table)")
+    }
+
     @Test func theToleranceIsAHundredMillisecondsAndATenth() {
         #expect(ModeComparison.tolerance(real: 0, simulated: 0) == 100)
         #expect(ModeComparison.tolerance(real: 2_000, simulated: 1_000) == 300)

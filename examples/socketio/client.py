@@ -70,12 +70,14 @@ def deliver(message, via):
         done.set()
 
 
-async def state_sync():
-    """Delivers what the job published while this client was away."""
+async def state_sync(since):
+    """Delivers what the job published while this client was away: everything after `since`, the last message it
+    had before it reconnected (not `last_seq` now: a live message may already have arrived on the new socket, and
+    asking after it would skip the gap)."""
     async with aiohttp.ClientSession() as session:
         async with session.get(
             f"{URL}/api/job-state/{JOB}",
-            params={"since": str(last_seq)},
+            params={"since": str(since)},
             headers={"Authorization": f"Bearer {TOKEN}"},
             timeout=aiohttp.ClientTimeout(total=CONNECT_TIMEOUT),
         ) as response:
@@ -112,6 +114,7 @@ async def follow():
             dropped.set()
 
         emit("connect_attempt", attempt=attempt, probe=False)
+        resume_from = last_seq
         try:
             await asyncio.wait_for(
                 sio.connect(URL, auth={"jobId": JOB, "token": TOKEN}, wait_timeout=CONNECT_TIMEOUT),
@@ -124,7 +127,7 @@ async def follow():
             emit("connected", attempt=attempt, probe=False, transport=sio.transport())
             if attempt > 0 and STATE_SYNC:
                 try:
-                    await state_sync()
+                    await state_sync(resume_from)
                 except (aiohttp.ClientError, asyncio.TimeoutError) as problem:
                     emit("state_sync", attempt=1, status=None, messages=0, error=str(problem))
             delay = 1.0
