@@ -71,11 +71,12 @@ public struct GateResult: Sendable, Hashable {
         let percent = "\(Int((share * 100).rounded()))%"
         let heavy = share > Self.overloadShareLimit
         let limit = "\(Int(Self.overloadShareLimit * 100))%"
-        func bearing(_ reason: String, deciding: Int = 0, overlapping: Int = 0, windows: [OverloadWindow] = []) {
+        /// A bearing without re-judged samples: a pass, a want of evidence, a safety gate, too few events.
+        func bearing(_ reason: String) {
             self.overload = OverloadBearing(
-                decidingSamples: deciding,
-                overlapping: overlapping,
-                windows: windows,
+                decidingSamples: 0,
+                overlapping: 0,
+                windows: [],
                 cleanValue: nil,
                 share: share,
                 reason: reason

@@ -174,25 +174,24 @@ final class SimulatedClient {
         guard self.links[id] != nil, connection.isOpen else { return }
         let target = "/ws/progress?jobId=\(self.jobId)"
         switch self.proxy.requestFate(connection, isUpgrade: true, method: "GET", target: target) {
-        case .answer(let status):
+        case .answer(let status, _):
             self.failLink(id, "upgrade rejected: HTTP \(status)")
         case .reset:
             self.failLink(id, "connection reset")
         case .hang(let fault):
             connection.silence(by: fault)
-        case .forward(let delay, let stripped, let afterUpgrade):
-            self.scheduler.after(delay) { [self] in
-                connection.send(.upstream, size: 250, .request(isUpgrade: true, target: target)) { [self] in
-                    let status = stripped ? 426 : self.server.upgradeStatus(jobId: self.jobId)
-                    guard status == 101 else {
-                        connection.send(.downstream, size: 150, .response) { [self] in
-                            self.failLink(id, "upgrade rejected: HTTP \(status)")
-                        }
-                        return
+        case .forward(let stripped, let afterUpgrade):
+            connection.send(.upstream, size: 250, .request(isUpgrade: true, target: target)) { [self] in
+                let status = stripped ? 426 : self.server.upgradeStatus(jobId: self.jobId)
+                guard status == 101 else {
+                    connection.send(.downstream, size: 150, .response) { [self] in
+                        self.failLink(id, "upgrade rejected: HTTP \(status)")
                     }
-                    self.accept(link: id, over: connection, afterUpgrade: afterUpgrade)
+                    return
                 }
+                self.accept(link: id, over: connection, afterUpgrade: afterUpgrade)
             }
+
         }
     }
 
@@ -282,26 +281,25 @@ final class SimulatedClient {
             self.scheduler.after(delay) { [self] in
                 guard connection.isOpen else { return }
                 switch self.proxy.requestFate(connection, isUpgrade: false, method: "GET", target: target) {
-                case .answer(let status):
-                    settle(.failed(status: status, reason: "HTTP \(status): request failed by squall fail_requests"))
+                case .answer(let status, let message):
+                    settle(.failed(status: status, reason: "HTTP \(status): \(message)"))
                 case .reset:
                     settle(.failed(status: nil, reason: "connection reset"))
                 case .hang(let fault):
                     connection.silence(by: fault)
-                case .forward(let extra, _, _):
-                    self.scheduler.after(extra) { [self] in
-                        connection.send(.upstream, size: 200, .request(isUpgrade: false, target: target)) { [self] in
-                            guard let state = self.server.jobState(jobId: self.jobId, since: since) else {
-                                connection.send(.downstream, size: 150, .response) {
-                                    settle(.failed(status: 404, reason: "HTTP 404: job not found"))
-                                }
-                                return
+                case .forward:
+                    connection.send(.upstream, size: 200, .request(isUpgrade: false, target: target)) { [self] in
+                        guard let state = self.server.jobState(jobId: self.jobId, since: since) else {
+                            connection.send(.downstream, size: 150, .response) {
+                                settle(.failed(status: 404, reason: "HTTP 404: job not found"))
                             }
-                            connection.send(.downstream, size: 150 + 200 * state.messages.count, .response) {
-                                settle(.answered(state))
-                            }
+                            return
+                        }
+                        connection.send(.downstream, size: 150 + 200 * state.messages.count, .response) {
+                            settle(.answered(state))
                         }
                     }
+
                 }
             }
         }

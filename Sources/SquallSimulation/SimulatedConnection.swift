@@ -36,6 +36,8 @@ final class SimulatedConnection: RuleChainHost {
     private var random: [String: SeededRandom] = [:]
     /// Each direction's faults, carried out (made when a fault first acts on it).
     private var chains: [FaultDirection: SimulatedRuleChain] = [:]
+    /// Each request fault's rule on this connection, by fault name.
+    private var requestRules: [String: RequestRule] = [:]
     /// While set (`buffer_after_101`), frames toward the client are held and released together every `interval`
     /// ms counted from `since`.
     var bursts: (since: Double, interval: Double)?
@@ -148,6 +150,22 @@ final class SimulatedConnection: RuleChainHost {
 
     /// The simulation's clock.
     var scheduler: SimulationScheduler { self.proxy.scheduler }
+
+    /// What the request fault `fault` does with a request on this connection: its ``RequestRule``, kept per fault
+    /// with its generator (the upstream direction's, as the proxy draws it); `count` counts a match proxy-wide.
+    func decide(
+        _ fault: Fault,
+        method: String,
+        target: String,
+        isUpgrade: Bool,
+        count: () -> Int
+    ) -> RequestRule.Decision {
+        var rule =
+            self.requestRules[fault.name] ?? RequestRule(fault.effect, random: self.random(for: fault.name, .upstream))
+        rule.configure(fault.effect)
+        defer { self.requestRules[fault.name] = rule }
+        return rule.decide(method: method, target: target, isUpgrade: isUpgrade, count: count)
+    }
 
     /// Closes the connection as a fault's rule decided: a cut with a FIN or an RST.
     func close(by decision: StreamDecision.Close) {

@@ -237,49 +237,38 @@ final class SimulatedProxy {
 
     /// What the request faults do to a request (upgrade or job-state) on `connection`.
     enum RequestFate {
-        /// It goes on to the server after this delay.
-        case forward(after: Double, stripped: Bool, afterUpgrade: AfterUpgrade?)
-        /// The proxy answers with this status itself (and closes, for a rejected upgrade).
-        case answer(status: Int)
+        /// It goes on to the server (`delay_requests` holds it in the chain, as any message fault).
+        case forward(stripped: Bool, afterUpgrade: AfterUpgrade?)
+        /// The proxy answers with this status and message itself (and closes, for a rejected upgrade).
+        case answer(status: Int, message: String)
         /// The client is reset.
         case reset
         /// It is never answered, until the fault named is removed.
         case hang(fault: String)
     }
 
-    /// Runs the request faults (`block_upgrade`, `fail_requests`, `delay_requests`) on a request.
+    /// Runs the request faults (`block_upgrade`, `fail_requests`) on a request: each fault's ``RequestRule``, in the
+    /// proxy's order, the first answer winning.
     func requestFate(_ connection: SimulatedConnection, isUpgrade: Bool, method: String, target: String) -> RequestFate
     {
-        var delay = 0.0
         var stripped = false
         var afterUpgrade: AfterUpgrade?
-        for fault in self.acting(on: connection) {
-            switch fault.effect {
-            case .blockUpgrade(let mode, let status, let interval) where isUpgrade:
-                switch mode {
-                case .reject: return .answer(status: status)
-                case .strip: stripped = true
-                case .reset: return .reset
-                case .hang: return .hang(fault: fault.name)
-                case .blackholeAfter101: afterUpgrade = .blackhole(fault: fault.name)
-                case .bufferAfter101: afterUpgrade = .buffer(interval: max(1, interval.simulationMilliseconds))
-                }
-            case .failRequests(let status, let every, let rate, let match)
-            where match.matches(method: method, uri: target):
-                let fails: Bool
-                if rate > 0 {
-                    fails = connection.draw(0...1, fault: fault.name, .upstream) < rate
-                } else {
-                    self.requestCounts[fault.name, default: 0] += 1
-                    fails = self.requestCounts[fault.name]! % every == 0
-                }
-                if fails { return .answer(status: status) }
-            case .delayRequests(let wait, let match) where match.matches(method: method, uri: target):
-                delay += wait.simulationMilliseconds
-            default:
-                break
+        for fault in self.acting(on: connection) where fault.type == .blockUpgrade || fault.type == .failRequests {
+            let decision = connection.decide(fault, method: method, target: target, isUpgrade: isUpgrade) {
+                self.requestCounts[fault.name, default: 0] += 1
+                return self.requestCounts[fault.name]!
+            }
+            switch decision {
+            case .forward: continue
+            case .forwardStripped: stripped = true
+            case .forwardThenSilence: afterUpgrade = .blackhole(fault: fault.name)
+            case .forwardThenBuffer(let interval):
+                afterUpgrade = .buffer(interval: max(1, interval.simulationMilliseconds))
+            case .answer(let status, let message, _): return .answer(status: status, message: message)
+            case .reset: return .reset
+            case .hang: return .hang(fault: fault.name)
             }
         }
-        return .forward(after: delay, stripped: stripped, afterUpgrade: afterUpgrade)
+        return .forward(stripped: stripped, afterUpgrade: afterUpgrade)
     }
 }

@@ -108,3 +108,57 @@ import Testing
         }
     }
 }
+
+/// The request faults' rule on hand-made requests.
+@Suite struct RequestRuleTests {
+    private static func rule(
+        _ type: FaultType,
+        _ attributes: [String: Double] = [:],
+        texts: [String: String] = [:]
+    )
+        throws -> RequestRule
+    {
+        let fault = try Fault(name: "f", type: type, direction: .upstream, attributes: attributes, text: texts)
+        return RequestRule(fault.effect, random: SeededRandom(seed: 3))
+    }
+
+    @Test func blockUpgradeActsOnUpgradesOnlyAndEachModeDecidesItsWay() throws {
+        var reject = try Self.rule(.blockUpgrade, ["status": 403])
+        #expect(reject.decide(method: "GET", target: "/api", isUpgrade: false, count: { 0 }) == .forward)
+        #expect(
+            reject.decide(method: "GET", target: "/ws", isUpgrade: true, count: { 0 })
+                == .answer(status: 403, message: RequestRule.rejectMessage, closes: true)
+        )
+        let modes: [(String, RequestRule.Decision)] = [
+            ("strip", .forwardStripped), ("reset", .reset), ("hang", .hang),
+            ("blackhole_after_101", .forwardThenSilence),
+            ("buffer_after_101", .forwardThenBuffer(interval: .seconds(1))),
+        ]
+        for (mode, expected) in modes {
+            var rule = try Self.rule(.blockUpgrade, texts: ["mode": mode])
+            #expect(rule.decide(method: "GET", target: "/ws", isUpgrade: true, count: { 0 }) == expected, "\(mode)")
+        }
+    }
+
+    @Test func failRequestsAnswersEveryNthMatchOrDrawsItsRate() throws {
+        var everySecond = try Self.rule(.failRequests, ["status": 503, "every": 2], texts: ["path": "/api"])
+        var counted = 0
+        let decisions = (0..<4).map { _ in
+            everySecond.decide(method: "GET", target: "/api/job-state/x", isUpgrade: false) {
+                counted += 1
+                return counted
+            }
+        }
+        let failed = RequestRule.Decision.answer(status: 503, message: RequestRule.failMessage, closes: false)
+        #expect(decisions == [.forward, failed, .forward, failed])
+        #expect(everySecond.decide(method: "GET", target: "/other", isUpgrade: false, count: { 99 }) == .forward)
+        // With a rate, each match is a draw from the fault's generator: `Double.random(in: 0..<1)` below the rate.
+        var rated = try Self.rule(.failRequests, ["rate": 0.5])
+        var random = SeededRandom(seed: 3)
+        for _ in 0..<20 {
+            let expected = Double.random(in: 0..<1, using: &random) < 0.5
+            let decision = rated.decide(method: "GET", target: "/", isUpgrade: false, count: { 0 })
+            #expect((decision != .forward) == expected)
+        }
+    }
+}
