@@ -26,9 +26,10 @@ package struct FrameRule: Sendable {
         case .unit(let unit, let time):
             guard case .frame(let kind) = unit.kind else { return [.pass(bytes: nil, at: time)] }
             switch self.effect {
-            case .dropPings where kind == .ping || kind == .pong:
-                return [.drop]
-            case .closeAfterFrames(let limit, let code) where kind.isData:
+            case .dropPings:
+                return kind == .ping || kind == .pong ? [.drop] : [.pass(bytes: nil, at: time)]
+            case .closeAfterFrames(let limit, let code):
+                guard kind.isData else { return [.pass(bytes: nil, at: time)] }
                 guard !self.closed else { return [.drop] }
                 if self.dataFrames < limit {
                     self.dataFrames += 1
@@ -38,7 +39,9 @@ package struct FrameRule: Sendable {
                 }
                 self.closed = true
                 return [.drop, .closeWebSocket(code: code)]
-            default:
+            case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
+                .resetPeer, .blackhole, .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade, .delayFrames,
+                .failRequests, .delayRequests, .packetLoss, .tcpLoss:
                 return [.pass(bytes: nil, at: time)]
             }
         }

@@ -19,13 +19,17 @@ package struct MessageDelayRule: Sendable {
         case .end(let time):
             return [.passEnd(at: time)]
         case .unit(let unit, let time):
-            switch (self.effect, unit.kind) {
-            case (.delayFrames(let delay), .frame):
+            switch self.effect {
+            case .delayFrames(let delay):
+                guard case .frame = unit.kind else { return [.pass(bytes: nil, at: time)] }
                 return [.pass(bytes: nil, at: time + delay)]
-            case (.delayRequests(let delay, let match), .request(let method, let target))
-            where match.matches(method: method, uri: target):
+            case .delayRequests(let delay, let match):
+                guard case .request(let method, let target) = unit.kind, match.matches(method: method, uri: target)
+                else { return [.pass(bytes: nil, at: time)] }
                 return [.pass(bytes: nil, at: time + delay)]
-            default:
+            case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
+                .resetPeer, .blackhole, .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade, .dropPings,
+                .closeAfterFrames, .failRequests, .packetLoss, .tcpLoss:
                 return [.pass(bytes: nil, at: time)]
             }
         }

@@ -266,7 +266,7 @@ extension Gate {
             try self.init(key: key, expression: text, path: "\(path).threshold")
             self.allowEmpty = try reader.bool("allowEmpty") ?? false
             try reader.rejectUnknownKeys()
-        default:
+        case .null, .bool, .number, .array:
             throw FaultError.invalidValue(
                 path: path,
                 expected: "a string like \"rate<0.05\" or {\"threshold\": \"count==0\", \"allowEmpty\": true}",

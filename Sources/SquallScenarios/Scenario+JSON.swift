@@ -687,7 +687,7 @@ extension Scenario {
                                 found: group.typeDescription
                             )
                         }
-                    default:
+                    case .null, .bool, .number, .object:
                         throw FaultError.invalidValue(
                             path: targetReader.path(of: "group"),
                             expected: "a group name or an array of them",

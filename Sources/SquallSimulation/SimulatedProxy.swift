@@ -189,7 +189,10 @@ final class SimulatedProxy {
                 }
             case .idleTimeout(let idle, let reset):
                 self.watchIdle(connection, fault: fault.name, idle: idle.simulationMilliseconds, reset: reset)
-            default:
+            case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .resetPeer, .blackhole, .down,
+                .refuse, .slowOpen, .connectBlackhole, .blockUpgrade, .dropPings, .closeAfterFrames, .delayFrames,
+                .failRequests, .delayRequests, .packetLoss, .tcpLoss:
+                // Their rules act on the connection's units (`SimulatedRuleChain`), its requests or its connect.
                 break
             }
         }

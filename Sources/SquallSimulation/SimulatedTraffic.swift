@@ -12,6 +12,4 @@ package enum SimulatedTraffic: Hashable {
     /// A WebSocket frame.
     case frame(Frame)
 
-    /// Whether this is a WebSocket data frame (text), the frames `close_after_frames` counts.
-    var isDataFrame: Bool { self == .frame(.text) }
 }
