@@ -42,10 +42,11 @@ package struct CPUSampler {
         let seconds = max(time - self.lastTime, 0.001)
         self.lastTime = time
         var machine: Double?
-        if let ticks = Self.machineTicks(), let last = self.lastMachine, ticks.total > last.total {
+        let ticks = Self.machineTicks()
+        if let ticks, let last = self.lastMachine, ticks.total > last.total {
             machine = (ticks.busy - last.busy) / (ticks.total - last.total) * self.cores
         }
-        self.lastMachine = Self.machineTicks()
+        self.lastMachine = ticks
         let groups = self.groupTicks()
         var used: [Int32: Double] = [:]
         for (leader, ticks) in groups {

@@ -190,9 +190,20 @@ package struct ScenarioSession {
     package static func writeCombinedJUnit(_ outcomes: [ScenarioOutcome], output: String) throws(SessionFailure) {
         var refused: [(scenario: String, reason: String)] = []
         for case .refused(let scenario, let reason) in outcomes { refused.append((scenario, reason)) }
+        try Self.writeCombinedJUnit(outcomes.compactMap(\.record), refused: refused, output: output)
+    }
+
+    /// Writes `output/junit.xml` combining `records` (runs that were not refused) and the `refused` scenarios.
+    ///
+    /// - Throws: ``SessionFailure`` (internal error) when it cannot be written.
+    package static func writeCombinedJUnit(
+        _ records: [RunRecord],
+        refused: [(scenario: String, reason: String)] = [],
+        output: String
+    ) throws(SessionFailure) {
         do {
             try ReportWriter.writeCombinedJUnit(
-                outcomes.compactMap(\.record),
+                records,
                 refused: refused,
                 to: (output as NSString).appendingPathComponent("junit.xml")
             )

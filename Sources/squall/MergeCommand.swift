@@ -60,7 +60,7 @@ struct MergeCommand: AsyncParsableCommand {
         }
         if records.count > 1 {
             do throws(SessionFailure) {
-                try ScenarioSession.writeCombinedJUnit(records.map { .ran($0, folder: "") }, output: self.output)
+                try ScenarioSession.writeCombinedJUnit(records, output: self.output)
             } catch {
                 throw ExitStatus.reporting(error, command: "squall merge")
             }

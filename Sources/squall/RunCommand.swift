@@ -83,7 +83,7 @@ struct RunCommand: AsyncParsableCommand {
                 quiet: self.selection.quiet,
                 executable: OwnExecutable.path
             )
-            var outcomes: [ScenarioOutcome] = []
+            var records: [RunRecord] = []
             do throws(SessionFailure) {
                 for (file, scenario) in scenarios {
                     let record = try await sharded.run(
@@ -92,14 +92,14 @@ struct RunCommand: AsyncParsableCommand {
                         seed: self.selection.seed,
                         signals: signals
                     )
-                    outcomes.append(.ran(record, folder: ""))
+                    records.append(record)
                 }
-                try ScenarioSession.writeCombinedJUnit(outcomes, output: self.selection.output)
+                try ScenarioSession.writeCombinedJUnit(records, output: self.selection.output)
             } catch {
-                try? ScenarioSession.writeCombinedJUnit(outcomes, output: self.selection.output)
+                try? ScenarioSession.writeCombinedJUnit(records, output: self.selection.output)
                 throw ExitStatus.reporting(error, command: "squall run")
             }
-            let exit = ExitStatus.of(outcomes.map(\.verdict))
+            let exit = ExitStatus.of(records.map(\.verdict))
             if exit != ExitStatus.success { throw exit }
             return
         }

@@ -103,7 +103,7 @@ struct SimCommand: AsyncParsableCommand {
             if !differing.isEmpty { throw ExitCode(1) }
         }
         do throws(SessionFailure) {
-            try ScenarioSession.writeCombinedJUnit(records.map { .ran($0, folder: "") }, output: self.selection.output)
+            try ScenarioSession.writeCombinedJUnit(records, output: self.selection.output)
         } catch {
             throw ExitStatus.reporting(error, command: "squall sim")
         }
