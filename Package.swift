@@ -39,6 +39,7 @@ let package = Package(
         .target(
             name: "SquallServices",
             dependencies: [
+                "SquallReferenceProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -26,6 +26,12 @@ package struct RequestRule: Sendable {
     /// The message of a `block_upgrade` rejection.
     package static let rejectMessage = "WebSocket upgrade blocked by proxy"
 
+    /// The body of the proxy's own answer with `status` and `message`: `{"error": message, "status": status}`, as
+    /// the proxy writes it and as the simulator hands it to the client.
+    package static func answerBody(status: Int, message: String) -> [UInt8] {
+        Array("{\"error\":\(JSONValue.quote(message)),\"status\":\(status)}\n".utf8)
+    }
+
     private var effect: FaultEffect
     private var random: SeededRandom
 

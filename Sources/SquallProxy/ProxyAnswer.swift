@@ -14,8 +14,7 @@ struct ProxyAnswer {
 
     /// The response as NIO's encoder takes it.
     var parts: [HTTPServerResponsePart] {
-        var body = ByteBuffer()
-        body.writeString("{\"error\":\(JSONValue.quote(self.message)),\"status\":\(self.status)}\n")
+        let body = ByteBuffer(bytes: RequestRule.answerBody(status: self.status, message: self.message))
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         headers.add(name: "Content-Length", value: String(body.readableBytes))

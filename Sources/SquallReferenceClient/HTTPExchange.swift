@@ -1,6 +1,8 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SquallReferenceProtocol
+import SquallServices
 import Synchronization
 
 /// One HTTP/1.1 request and its answer over a fresh connection (`Connection: close`), bounded by a timeout from
@@ -102,7 +104,9 @@ struct HTTPExchange: Sendable {
             return .failure(failure)
         } catch {
             if timedOut.load(ordering: .relaxed) { return .failure(.timedOut) }
-            return .failure(.connection(ConnectionFailure.describe(error)))
+            let reason = FailureReason(error)
+            // The connect timeout is the request's: one bound from the connect to the last byte.
+            return .failure(reason == .requestTimedOut ? .timedOut : .connection(reason))
         }
     }
 }
@@ -116,14 +120,17 @@ enum ExchangeFailure: Error, CustomStringConvertible {
     /// The answer was larger than ``HTTPExchange/maximumBodySize``.
     case tooLarge
     /// Connecting or reading failed.
-    case connection(String)
+    case connection(FailureReason)
 
-    var description: String {
+    /// The reason a client event carries.
+    var reason: FailureReason {
         switch self {
-        case .timedOut: "timed out"
-        case .closedEarly: "connection closed before the answer"
-        case .tooLarge: "answer larger than \(HTTPExchange.maximumBodySize) bytes"
+        case .timedOut: .requestTimedOut
+        case .closedEarly: .closedBeforeAnswer
+        case .tooLarge: .other("answer larger than \(HTTPExchange.maximumBodySize) bytes")
         case .connection(let reason): reason
         }
     }
+
+    var description: String { self.reason.description }
 }

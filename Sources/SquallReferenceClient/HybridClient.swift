@@ -275,7 +275,7 @@ extension HybridClient {
         let channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
         switch await socket.open(jobId: self.configuration.jobId) {
         case .failed(let reason):
-            input.yield(.driver(.link(id: id, .webSocketFailed(reason: reason))))
+            input.yield(.driver(.link(id: id, .webSocketFailed(reason: reason.description))))
             return
         case .opened(let opened):
             channel = opened
@@ -317,7 +317,7 @@ extension HybridClient {
                 return ending
             }
         }
-        let (code, reason) = ending ?? (nil, "connection lost")
+        let (code, reason) = ending ?? (nil, FailureReason.connectionLost(cause: nil).description)
         input.yield(.driver(.link(id: id, .webSocketClosed(code: code, reason: reason))))
     }
 
@@ -348,14 +348,14 @@ extension HybridClient {
                     let code = data.readInteger(as: UInt16.self).map(Int.init)
                     let reason = data.readString(length: data.readableBytes) ?? ""
                     commands.yield(.close)
-                    return (code, reason.isEmpty ? "server closed" : reason)
+                    return (code, reason.isEmpty ? FailureReason.serverClosed.description : reason)
                 default:
                     continue
                 }
             }
-            return (nil, "connection closed without a close frame")
+            return (nil, FailureReason.closedWithoutCloseFrame.description)
         } catch {
-            return (nil, "connection lost: \(ConnectionFailure.describe(error))")
+            return (nil, FailureReason.connectionLost(cause: FailureReason.cause(of: error)).description)
         }
     }
 }

@@ -35,8 +35,8 @@ package struct JobCreationRequest: Sendable {
         case .failure(let failure):
             throw .jobCreationFailed(server: self.server, reason: failure.description)
         case .success(let answer) where answer.status != .created && answer.status != .ok:
-            let detail = (try? ProtocolJSON.decode(ErrorBody.self, from: answer.body)).map { ": \($0.message)" } ?? ""
-            throw .jobCreationFailed(server: self.server, reason: "HTTP \(answer.status.code)\(detail)")
+            let reason = FailureReason.answered(status: Int(answer.status.code), body: answer.body)
+            throw .jobCreationFailed(server: self.server, reason: reason.description)
         case .success(let answer):
             guard let created = try? ProtocolJSON.decode(JobCreation.Created.self, from: answer.body) else {
                 throw .jobCreationFailed(server: self.server, reason: "the answer has no jobId and token")

@@ -44,13 +44,16 @@ package struct JobStateRequest: Sendable {
         case .failure(let failure):
             return .failed(status: nil, reason: failure.description)
         case .success(let answer) where answer.status != .ok:
-            let detail = (try? ProtocolJSON.decode(ErrorBody.self, from: answer.body)).map { ": \($0.message)" } ?? ""
-            return .failed(status: Int(answer.status.code), reason: "HTTP \(answer.status.code)\(detail)")
+            let status = Int(answer.status.code)
+            return .failed(
+                status: status,
+                reason: FailureReason.answered(status: status, body: answer.body).description
+            )
         case .success(let answer):
             do {
                 return .answered(try ProtocolJSON.decode(JobState.self, from: answer.body))
             } catch {
-                return .failed(status: 200, reason: "answer is not a job state: \(error)")
+                return .failed(status: 200, reason: FailureReason.unreadableAnswer("\(error)").description)
             }
         }
     }

@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 import SquallReferenceProtocol
+import SquallServices
 import Synchronization
 
 /// Opens the job's progress WebSocket (`GET /ws/progress?jobId=…` with the bearer token), bounded by the connect
@@ -12,8 +13,8 @@ struct ProgressWebSocket: Sendable {
     enum Opening: Sendable {
         /// Upgraded: frames flow.
         case opened(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
-        /// Not opened, with a short reason (`upgrade rejected: HTTP 403`, `connection refused`, `upgrade timed out`).
-        case failed(reason: String)
+        /// Not opened, and why (`upgrade rejected: HTTP 403`, `connection refused`, `upgrade timed out`).
+        case failed(reason: FailureReason)
     }
 
     private enum Negotiated: Sendable {
@@ -95,17 +96,19 @@ struct ProgressWebSocket: Sendable {
                 return .failed(reason: await Self.refusal(channel))
             }
         } catch {
-            if timedOut.load(ordering: .relaxed) { return .failed(reason: "upgrade timed out") }
-            if error is NIOHTTPClientUpgradeError { return .failed(reason: "upgrade failed: \(error)") }
-            return .failed(reason: ConnectionFailure.describe(error))
+            if timedOut.load(ordering: .relaxed) { return .failed(reason: .upgradeTimedOut) }
+            if error is NIOHTTPClientUpgradeError { return .failed(reason: .other("upgrade failed: \(error)")) }
+            // The connect timeout is the upgrade's: one bound from the connect to the 101.
+            let reason = FailureReason(error)
+            return .failed(reason: reason == .requestTimedOut ? .upgradeTimedOut : reason)
         }
     }
 
     /// Reads the refusal's status (and error code, when the body is the server's JSON error).
     private static func refusal(
         _ channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
-    ) async -> String {
-        let answer = try? await channel.executeThenClose { inbound, _ -> String in
+    ) async -> FailureReason {
+        let answer = try? await channel.executeThenClose { inbound, _ -> FailureReason in
             var status: HTTPResponseStatus?
             var body: [UInt8] = []
             for try await part in inbound {
@@ -117,9 +120,8 @@ struct ProgressWebSocket: Sendable {
                 }
                 if case .end = part { break }
             }
-            let code = (try? ProtocolJSON.decode(ErrorBody.self, from: body)).map { " (\($0.error))" } ?? ""
-            return "upgrade rejected: HTTP \(status.map { String($0.code) } ?? "?")\(code)"
+            return FailureReason.upgradeRejected(status: status.map { Int($0.code) }, body: body)
         }
-        return answer ?? "upgrade rejected"
+        return answer ?? .upgradeRejected(status: nil, error: nil)
     }
 }

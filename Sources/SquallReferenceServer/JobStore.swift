@@ -1,18 +1,14 @@
 import SquallReferenceProtocol
 import Synchronization
 
-/// Every job the server knows: its messages (kept for polling and replay), its status and the WebSocket streams
-/// subscribed to it.
+/// The real server's jobs: a ``JobBoard`` on the monotonic clock, whose decisions this carries out — the streams'
+/// callbacks, the queue of jobs to run.
 ///
 /// Event loops read it synchronously (the upgrade decision happens on the loop), so it is a `Mutex`, not an actor.
 /// Subscriber callbacks run under the lock; they only yield into an `AsyncStream`, which never blocks.
 final class JobStore: Sendable {
-    /// A job as the server holds it.
-    private struct Job {
-        let token: String
-        var progress: JobProgress
-        var subscribers: [Int: Subscriber] = [:]
-    }
+    /// The board, on the monotonic clock.
+    typealias Board = JobBoard<ContinuousClock.Instant>
 
     /// A WebSocket stream receiving a job's messages.
     struct Subscriber: Sendable {
@@ -29,36 +25,23 @@ final class JobStore: Sendable {
     struct Ticket: Sendable {
         /// The job.
         var jobId: String
-        /// Its item count and pace.
-        var creation: JobCreation
-    }
-
-    /// Whether a token may read a job.
-    enum Access: Equatable {
-        /// The token is the job's.
-        case granted
-        /// The token is missing or not the job's (also for an unknown job, so ids cannot be probed).
-        case unauthorized
-        /// The token is one this server issued, but for no job by this id (unknown or expired).
-        case notFound
+        /// Its first publication.
+        var first: Board.Next
     }
 
     private struct State {
-        var jobs: [String: Job] = [:]
-        /// Every token issued, with its job, kept after the job expires so its holder gets 404, not 401.
-        var tokens: [String: String] = [:]
-        var nextSubscriber = 0
-        var isShutDown = false
-        /// Until then, WebSocket upgrades are refused (a restart in progress).
-        var streamsDownUntil: ContinuousClock.Instant?
+        var board: Board
+        var subscribers: [Int: Subscriber] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     /// Jobs to run, consumed by ``ReferenceServer/run()``.
     let tickets: AsyncStream<Ticket>
     private let ticketContinuation: AsyncStream<Ticket>.Continuation
 
-    init() {
+    /// A store keeping finished jobs for `retention`.
+    init(retention: Duration) {
+        self.state = Mutex(State(board: Board(retention: retention)))
         (self.tickets, self.ticketContinuation) = AsyncStream.makeStream()
     }
 
@@ -69,29 +52,22 @@ final class JobStore: Sendable {
             jobId: "job-" + Self.randomHex(8, using: &generator),
             token: Self.randomHex(16, using: &generator)
         )
-        self.state.withLock { state in
-            state.jobs[created.jobId] = Job(
-                token: created.token,
-                progress: JobProgress(jobId: created.jobId, creation: creation)
-            )
-            state.tokens[created.token] = created.jobId
+        let first = self.state.withLock { state in
+            state.board.create(jobId: created.jobId, token: created.token, creation: creation, now: .now)
         }
-        self.ticketContinuation.yield(Ticket(jobId: created.jobId, creation: creation))
+        self.ticketContinuation.yield(Ticket(jobId: created.jobId, first: first))
         return created
     }
 
-    /// Whether `token` may read `jobId`.
-    func access(jobId: String, token: String?) -> Access {
-        self.state.withLock { state in
-            guard let token, let owner = state.tokens[token] else { return .unauthorized }
-            if owner == jobId, state.jobs[jobId] != nil { return .granted }
-            return state.jobs[jobId] == nil ? .notFound : .unauthorized
-        }
+    /// Whether `GET /ws/progress` for `jobId` with `token` may become a stream now (see
+    /// ``JobBoard/admitStream(jobId:token:isUpgrade:now:)``).
+    func admitStream(jobId: String?, token: String?, isUpgrade: Bool) -> Result<String, ReferenceAPIError> {
+        self.state.withLock { $0.board.admitStream(jobId: jobId, token: token, isUpgrade: isUpgrade, now: .now) }
     }
 
-    /// The job's status and every message after `since`, or nil for an unknown job.
-    func jobState(jobId: String, since: Int) -> JobState? {
-        self.state.withLock { state in state.jobs[jobId]?.progress.state(since: since) }
+    /// The job's status and every message after `since`, or the refusal.
+    func jobState(jobId: String, token: String?, since: Int) -> Result<JobState, ReferenceAPIError> {
+        self.state.withLock { $0.board.state(jobId: jobId, token: token, since: since) }
     }
 
     /// Sends every message after `lastSeq` to `subscriber`, then each new one until the job ends.
@@ -100,82 +76,69 @@ final class JobStore: Sendable {
     ///   finished (its backlog, ending with the final message, was still sent).
     func subscribe(jobId: String, after lastSeq: Int, _ subscriber: Subscriber) -> Int? {
         self.state.withLock { state in
-            guard var job = state.jobs[jobId] else { return nil }
-            let replay = job.progress.messages(after: lastSeq)
-            if !replay.isEmpty { subscriber.replay(Array(replay)) }
-            guard job.progress.status == .running, !state.isShutDown else {
-                if job.progress.status == .running { subscriber.end(.shutdown) }
+            switch state.board.subscribe(jobId: jobId, after: lastSeq) {
+            case .unknownJob:
                 return nil
+            case .notSubscribed(let replay, let end):
+                if !replay.isEmpty { subscriber.replay(Array(replay)) }
+                if let end { subscriber.end(end) }
+                return nil
+            case .subscribed(let id, let replay):
+                if !replay.isEmpty { subscriber.replay(Array(replay)) }
+                state.subscribers[id] = subscriber
+                return id
             }
-            let id = state.nextSubscriber
-            state.nextSubscriber += 1
-            job.subscribers[id] = subscriber
-            state.jobs[jobId] = job
-            return id
         }
     }
 
     /// Stops sending to a subscription.
     func unsubscribe(jobId: String, id: Int) {
         self.state.withLock { state in
-            _ = state.jobs[jobId]?.subscribers.removeValue(forKey: id)
+            state.board.unsubscribe(jobId: jobId, id: id)
+            state.subscribers[id] = nil
         }
     }
 
-    /// Publishes the message for `item` (1-based): `progress`, or `complete` for the last item, or `error` at the
-    /// job's `failAfterItems`.
+    /// Publishes the message for `item` (1-based), stamped `time` (ms since the epoch), to its subscribers.
     ///
-    /// - Returns: the message, or nil when the job is gone.
-    func publish(jobId: String, item: Int, time: Double) -> ProgressMessage? {
-        self.state.withLock { state -> ProgressMessage? in
-            guard var job = state.jobs[jobId], let message = job.progress.publish(item: item, time: time) else {
+    /// - Returns: the message and what is due next, or nil when the job is gone.
+    func publish(jobId: String, item: Int, time: Double) -> Board.Publication? {
+        self.state.withLock { state -> Board.Publication? in
+            guard let publication = state.board.publish(jobId: jobId, item: item, now: .now, timestamp: time) else {
                 return nil
             }
-            for subscriber in job.subscribers.values {
-                subscriber.send(message)
+            for id in publication.subscribers {
+                state.subscribers[id]?.send(publication.message)
             }
-            if message.isFinal { job.subscribers = [:] }
-            state.jobs[jobId] = job
-            return message
+            if case .expire = publication.next {
+                for id in publication.subscribers { state.subscribers[id] = nil }
+            }
+            return publication
         }
     }
 
     /// Forgets a finished job: later requests for it answer 404.
     func expire(jobId: String) {
-        self.state.withLock { state in
-            _ = state.jobs.removeValue(forKey: jobId)
-        }
+        self.state.withLock { $0.board.expire(jobId: jobId) }
     }
 
     /// Ends every subscription and stops queueing jobs.
     func shutDown() {
-        self.endStreams(.shutdown)
+        self.end(.shutdown) { $0.shutDown() }
         self.ticketContinuation.finish()
     }
 
     /// Ends every open stream (jobs keep running) and refuses upgrades for `downtime`.
     func restartStreams(downtime: Duration) {
-        self.state.withLock { $0.streamsDownUntil = ContinuousClock.now + downtime }
-        self.endStreams(.restart)
+        self.end(.restart) { $0.restartStreams(downtime: downtime, now: .now) }
     }
 
-    /// Whether upgrades are refused now because the WebSocket side is restarting.
-    var streamsAreDown: Bool {
-        self.state.withLock { state in
-            guard let until = state.streamsDownUntil else { return false }
-            return ContinuousClock.now < until
+    /// Ends the subscriptions `decide` names, with `end`, outside the lock.
+    private func end(_ end: ProgressStreamEnd, _ decide: (inout Board) -> [Int]) {
+        let ending = self.state.withLock { state in
+            decide(&state.board).compactMap { state.subscribers.removeValue(forKey: $0) }
         }
-    }
-
-    private func endStreams(_ end: ProgressStreamEnd) {
-        let subscribers = self.state.withLock { state in
-            if end == .shutdown { state.isShutDown = true }
-            defer {
-                for id in state.jobs.keys { state.jobs[id]?.subscribers = [:] }
-            }
-            return state.jobs.values.flatMap { $0.subscribers.values }
-        }
-        for subscriber in subscribers {
+        for subscriber in ending {
             subscriber.end(end)
         }
     }

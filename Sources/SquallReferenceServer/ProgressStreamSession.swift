@@ -40,7 +40,7 @@ struct ProgressStreamSession: Sendable {
                             input.yield(.event(.tick(now: now())))
                         }
                     }
-                    var reason = "connection lost"
+                    var reason = FailureReason.connectionLost(cause: nil).description
                     loop: for await batch in inputs {
                         var frames: [WebSocketFrame] = []
                         for event in batch {
@@ -174,9 +174,10 @@ struct ProgressStreamSession: Sendable {
                     continue
                 }
             }
-            input.yield(.event(.peerGone(reason: "client disconnected")))
+            input.yield(.event(.peerGone(reason: FailureReason.clientDisconnected.description)))
         } catch {
-            input.yield(.event(.peerGone(reason: "connection lost: \(error)")))
+            let cause = FailureReason.cause(of: error)
+            input.yield(.event(.peerGone(reason: FailureReason.connectionLost(cause: cause).description)))
         }
     }
 

@@ -2,7 +2,7 @@ import NIOHTTP1
 import SquallReferenceProtocol
 
 /// A request the job-progress server refuses, with the status and JSON body it answers.
-enum ReferenceAPIError: Error, CustomStringConvertible {
+package enum ReferenceAPIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 400: the request is malformed (bad JSON, bad field, bad query parameter).
     case badRequest(String)
     /// 401: no token, or not this job's.
@@ -19,7 +19,7 @@ enum ReferenceAPIError: Error, CustomStringConvertible {
     case upgradeRequired
 
     /// The HTTP status.
-    var status: HTTPResponseStatus {
+    package var status: HTTPResponseStatus {
         switch self {
         case .badRequest: .badRequest
         case .unauthorized: .unauthorized
@@ -31,8 +31,11 @@ enum ReferenceAPIError: Error, CustomStringConvertible {
         }
     }
 
+    /// The status code.
+    package var statusCode: Int { Int(self.status.code) }
+
     /// The JSON body.
-    var body: ErrorBody {
+    package var body: ErrorBody {
         switch self {
         case .badRequest(let message):
             ErrorBody(error: "bad_request", message: message)
@@ -57,7 +60,7 @@ enum ReferenceAPIError: Error, CustomStringConvertible {
         }
     }
 
-    var description: String {
+    package var description: String {
         "\(self.status.code) \(self.body.error): \(self.body.message)"
     }
 }

@@ -27,11 +27,10 @@ struct ReferenceRouter: Sendable {
     /// Decides whether `GET /ws/progress` may upgrade: the job for a valid request, else nil (the request is then
     /// answered as plain HTTP with the refusal).
     func upgradeTarget(for head: HTTPRequestHead) -> String? {
-        guard head.method == .GET, let target = RequestTarget(head), target.segments == ["ws", "progress"],
-            let jobId = target.query["jobId"], !jobId.isEmpty, !self.store.streamsAreDown,
-            self.store.access(jobId: jobId, token: target.token) == .granted
-        else { return nil }
-        return jobId
+        guard head.method == .GET, let target = RequestTarget(head), target.segments == ["ws", "progress"] else {
+            return nil
+        }
+        return try? self.store.admitStream(jobId: target.query["jobId"], token: target.token, isUpgrade: true).get()
     }
 
     private func route(_ head: HTTPRequestHead, body: [UInt8]) throws(ReferenceAPIError) -> ReferenceResponse {
@@ -47,14 +46,11 @@ struct ReferenceRouter: Sendable {
             return try self.jobState(jobId: segments[2], target: target)
         case ["ws", "progress"]:
             guard head.method == .GET else { throw .methodNotAllowed(allowed: .GET) }
-            guard let jobId = target.query["jobId"], !jobId.isEmpty else {
-                throw .badRequest("missing query parameter 'jobId'")
+            // Not upgraded: the board's refusal, 426 when nothing else is wrong.
+            switch self.store.admitStream(jobId: target.query["jobId"], token: target.token, isUpgrade: false) {
+            case .success: throw .upgradeRequired
+            case .failure(let refusal): throw refusal
             }
-            try self.authorize(jobId: jobId, token: target.token)
-            if self.store.streamsAreDown {
-                throw .serviceUnavailable("the WebSocket side is restarting; retry shortly or poll")
-            }
-            throw .upgradeRequired
         case ["healthz"]:
             guard head.method == .GET else { throw .methodNotAllowed(allowed: .GET) }
             return .json(.ok, ["status": "ok"])
@@ -87,16 +83,12 @@ struct ReferenceRouter: Sendable {
     }
 
     private func jobState(jobId: String, target: RequestTarget) throws(ReferenceAPIError) -> ReferenceResponse {
-        try self.authorize(jobId: jobId, token: target.token)
-        var since = 0
-        if let text = target.query["since"] {
-            guard let value = Int(text), value >= 0 else {
-                throw .badRequest("query parameter 'since' must be a non-negative integer, found '\(text)'")
-            }
-            since = value
-        }
-        guard let state = self.store.jobState(jobId: jobId, since: since) else {
-            throw .notFound("no job '\(jobId)' (finished jobs are kept for the server's retention, then forgotten)")
+        let text = target.query["since"]
+        let since = text.map { Int($0).flatMap { $0 >= 0 ? $0 : nil } } ?? 0
+        // The token is checked first: a stranger learns nothing, not even that the query was wrong.
+        let state = try self.store.jobState(jobId: jobId, token: target.token, since: since ?? 0).get()
+        guard let since else {
+            throw .badRequest("query parameter 'since' must be a non-negative integer, found '\(text ?? "")'")
         }
         self.events(
             ReferenceServerEvent(
@@ -106,14 +98,5 @@ struct ReferenceRouter: Sendable {
             )
         )
         return .json(.ok, state)
-    }
-
-    private func authorize(jobId: String, token: String?) throws(ReferenceAPIError) {
-        switch self.store.access(jobId: jobId, token: token) {
-        case .granted: return
-        case .unauthorized: throw .unauthorized
-        case .notFound:
-            throw .notFound("no job '\(jobId)' (finished jobs are kept for the server's retention, then forgotten)")
-        }
     }
 }

@@ -84,7 +84,7 @@ public final class ReferenceServer: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         events: @escaping @Sendable (ReferenceServerEvent) -> Void = { _ in }
     ) async throws -> ReferenceServer {
-        let store = JobStore()
+        let store = JobStore(retention: configuration.retention)
         let router = ReferenceRouter(store: store, events: events, maximumBodySize: configuration.maximumBodySize)
         let connections = ConnectionRegistry()
         let idleTimeout = TimeAmount(configuration.idleTimeout)
@@ -349,33 +349,40 @@ extension ReferenceServer {
         ]
     }
 
-    /// Publishes the job's items on schedule (deadline-based, so a late wake-up does not delay later items), then
-    /// keeps the finished job for the retention time.
+    /// Runs a job as its board says: each item published when due (deadline-based, so a late wake-up does not delay
+    /// later items), then the finished job forgotten when its retention is over.
     private func runJob(_ ticket: JobStore.Ticket, on loop: any EventLoop) async {
-        let start = ContinuousClock.now
-        for item in 1...ticket.creation.totalItems {
-            do {
-                try await loop.sleep(until: start + ticket.creation.itemInterval * item)
-            } catch {
+        var next = ticket.first
+        while true {
+            switch next {
+            case .publish(let item, let due):
+                do {
+                    try await loop.sleep(until: due)
+                } catch {
+                    return
+                }
+                let time = ReferenceServerEvent.now()
+                guard let publication = self.store.publish(jobId: ticket.jobId, item: item, time: time) else { return }
+                self.events(
+                    ReferenceServerEvent(
+                        time: time,
+                        jobId: ticket.jobId,
+                        kind: .published(seq: publication.message.seq, type: publication.message.type)
+                    )
+                )
+                next = publication.next
+            case .expire(let due):
+                do {
+                    try await loop.sleep(until: due)
+                } catch {
+                    return
+                }
+                self.store.expire(jobId: ticket.jobId)
+                self.events(
+                    ReferenceServerEvent(time: ReferenceServerEvent.now(), jobId: ticket.jobId, kind: .jobExpired)
+                )
                 return
             }
-            let time = ReferenceServerEvent.now()
-            guard let message = self.store.publish(jobId: ticket.jobId, item: item, time: time) else { return }
-            self.events(
-                ReferenceServerEvent(
-                    time: time,
-                    jobId: ticket.jobId,
-                    kind: .published(seq: message.seq, type: message.type)
-                )
-            )
-            if message.isFinal { break }
         }
-        do {
-            try await loop.sleep(for: self.configuration.retention)
-        } catch {
-            return
-        }
-        self.store.expire(jobId: ticket.jobId)
-        self.events(ReferenceServerEvent(time: ReferenceServerEvent.now(), jobId: ticket.jobId, kind: .jobExpired))
     }
 }

@@ -17,6 +17,8 @@ final class SimulatedClient {
 
     let id: String
     let jobId: String
+    /// The job's bearer token, sent with every request as the real client sends it.
+    let token: String
     private var driver: HybridClientDriver
     private let proxy: SimulatedProxy
     private let server: SimulatedServer
@@ -31,6 +33,7 @@ final class SimulatedClient {
     init(
         id: String,
         jobId: String,
+        token: String,
         strategy: ClientStrategy,
         seed: UInt64,
         proxy: SimulatedProxy,
@@ -40,6 +43,7 @@ final class SimulatedClient {
     ) {
         self.id = id
         self.jobId = jobId
+        self.token = token
         self.driver = HybridClientDriver(strategy: strategy, seed: seed)
         self.proxy = proxy
         self.server = server
@@ -73,7 +77,7 @@ final class SimulatedClient {
     /// Stops the client at the end of the run (it reports `stopped` when its job had not ended).
     func stop() {
         guard !self.isDone else { return }
-        self.perform(self.driver.stop(reason: "client stopped"))
+        self.perform(self.driver.stop(reason: FailureReason.clientStopped.description))
         self.isDone = true
     }
 
@@ -132,29 +136,31 @@ final class SimulatedClient {
             guard let link = self.links[id], !link.isOpen else { return }
             self.links[id] = nil
             link.connection.close()
-            self.input(.link(id: id, .webSocketFailed(reason: "upgrade timed out")))
+            self.input(.link(id: id, .webSocketFailed(reason: FailureReason.upgradeTimedOut.description)))
         }
         connection.clientLost = { [unowned self] ending in
             guard let link = self.links.removeValue(forKey: id) else { return }
-            let reason =
+            let reason: FailureReason =
                 switch (link.isOpen, ending) {
-                case (true, .reset): "connection lost: connection reset"
-                case (true, .closed): "connection closed without a close frame"
-                case (false, .reset): "connection reset"
-                case (false, .closed): "connection closed"
+                case (true, .reset): .connectionLost(cause: .reset)
+                case (true, .closed): .closedWithoutCloseFrame
+                case (false, .reset): .connectionReset
+                case (false, .closed): .connectionClosed
                 }
             self.input(
                 .link(
                     id: id,
-                    link.isOpen ? .webSocketClosed(code: nil, reason: reason) : .webSocketFailed(reason: reason)
+                    link.isOpen
+                        ? .webSocketClosed(code: nil, reason: reason.description)
+                        : .webSocketFailed(reason: reason.description)
                 )
             )
         }
         switch establishment {
         case .refused:
-            self.failLink(id, "connection refused")
+            self.failLink(id, .connectionRefused)
         case .reset:
-            self.failLink(id, "connection reset")
+            self.failLink(id, .connectionReset)
         case .hang:
             break
         case .open(let delay):
@@ -162,11 +168,11 @@ final class SimulatedClient {
         }
     }
 
-    private func failLink(_ id: Int, _ reason: String) {
+    private func failLink(_ id: Int, _ reason: FailureReason) {
         self.scheduler.after(0) { [self] in
             guard let link = self.links.removeValue(forKey: id) else { return }
             link.connection.close()
-            self.input(.link(id: id, .webSocketFailed(reason: reason)))
+            self.input(.link(id: id, .webSocketFailed(reason: reason.description)))
         }
     }
 
@@ -174,22 +180,26 @@ final class SimulatedClient {
         guard self.links[id] != nil, connection.isOpen else { return }
         let target = "/ws/progress?jobId=\(self.jobId)"
         switch self.proxy.requestFate(connection, isUpgrade: true, method: "GET", target: target) {
-        case .answer(let status, _):
-            self.failLink(id, "upgrade rejected: HTTP \(status)")
+        case .answer(let status, let message):
+            self.failLink(
+                id,
+                .upgradeRejected(status: status, body: RequestRule.answerBody(status: status, message: message))
+            )
         case .reset:
-            self.failLink(id, "connection reset")
+            self.failLink(id, .connectionReset)
         case .hang(let fault):
             connection.silence(by: fault)
         case .forward(let stripped, let afterUpgrade):
             connection.send(.upstream, size: 250, .request(isUpgrade: true, target: target)) { [self] in
-                let status = stripped ? 426 : self.server.upgradeStatus(jobId: self.jobId)
-                guard status == 101 else {
-                    connection.send(.downstream, size: 150, .response) { [self] in
-                        self.failLink(id, "upgrade rejected: HTTP \(status)")
+                switch self.server.admitStream(jobId: self.jobId, token: self.token, isUpgrade: !stripped) {
+                case .success:
+                    self.accept(link: id, over: connection, afterUpgrade: afterUpgrade)
+                case .failure(let refusal):
+                    let body = ProtocolJSON.encode(refusal.body)
+                    connection.send(.downstream, size: 150 + body.count, .response) { [self] in
+                        self.failLink(id, .upgradeRejected(status: refusal.statusCode, body: body))
                     }
-                    return
                 }
-                self.accept(link: id, over: connection, afterUpgrade: afterUpgrade)
             }
 
         }
@@ -263,17 +273,16 @@ final class SimulatedClient {
             self.input(.fetched(fetch, outcome))
         }
         let timeout = self.strategy.scaled(self.strategy.requestTimeout).simulationMilliseconds
-        self.scheduler.after(timeout) { settle(.failed(status: nil, reason: "request timed out")) }
-        connection.clientLost = { ending in
-            settle(.failed(status: nil, reason: ending == .reset ? "connection reset" : "connection closed"))
-        }
+        let fail: (FailureReason) -> Void = { settle(.failed(status: nil, reason: $0.description)) }
+        self.scheduler.after(timeout) { fail(.requestTimedOut) }
+        connection.clientLost = { ending in fail(ending == .reset ? .connectionReset : .closedBeforeAnswer) }
         let target = "/api/job-state/\(self.jobId)?since=\(since)"
         switch establishment {
         case .refused:
-            self.scheduler.after(0) { settle(.failed(status: nil, reason: "connection refused")) }
+            self.scheduler.after(0) { fail(.connectionRefused) }
             return
         case .reset:
-            self.scheduler.after(0) { settle(.failed(status: nil, reason: "connection reset")) }
+            self.scheduler.after(0) { fail(.connectionReset) }
             return
         case .hang:
             return
@@ -282,21 +291,28 @@ final class SimulatedClient {
                 guard connection.isOpen else { return }
                 switch self.proxy.requestFate(connection, isUpgrade: false, method: "GET", target: target) {
                 case .answer(let status, let message):
-                    settle(.failed(status: status, reason: "HTTP \(status): \(message)"))
+                    let body = RequestRule.answerBody(status: status, message: message)
+                    settle(
+                        .failed(status: status, reason: FailureReason.answered(status: status, body: body).description)
+                    )
                 case .reset:
-                    settle(.failed(status: nil, reason: "connection reset"))
+                    fail(.connectionReset)
                 case .hang(let fault):
                     connection.silence(by: fault)
                 case .forward:
                     connection.send(.upstream, size: 200, .request(isUpgrade: false, target: target)) { [self] in
-                        guard let state = self.server.jobState(jobId: self.jobId, since: since) else {
-                            connection.send(.downstream, size: 150, .response) {
-                                settle(.failed(status: 404, reason: "HTTP 404: job not found"))
+                        switch self.server.jobState(jobId: self.jobId, token: self.token, since: since) {
+                        case .success(let state):
+                            connection.send(.downstream, size: 150 + 200 * state.messages.count, .response) {
+                                settle(.answered(state))
                             }
-                            return
-                        }
-                        connection.send(.downstream, size: 150 + 200 * state.messages.count, .response) {
-                            settle(.answered(state))
+                        case .failure(let refusal):
+                            let body = ProtocolJSON.encode(refusal.body)
+                            connection.send(.downstream, size: 150 + body.count, .response) {
+                                let status = refusal.statusCode
+                                let reason = FailureReason.answered(status: status, body: body)
+                                settle(.failed(status: status, reason: reason.description))
+                            }
                         }
                     }
 

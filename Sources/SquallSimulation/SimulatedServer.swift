@@ -2,8 +2,9 @@ import SquallFaults
 import SquallReferenceProtocol
 import SquallReferenceServer
 
-/// The reference server in the simulation: the same ``JobProgress`` per job and the same
-/// ``ProgressStreamStateMachine`` per stream as the real one, on the virtual clock.
+/// The reference server in the simulation: the same ``JobBoard`` (pacing, tokens, admission, subscriptions, the
+/// restart window, retention) and the same ``ProgressStreamStateMachine`` per stream as the real one, its decisions
+/// carried out on the virtual clock.
 final class SimulatedServer {
     /// A stream subscribed to a job, told of each new message and of the server ending it.
     struct Subscriber {
@@ -14,92 +15,93 @@ final class SimulatedServer {
     let configuration: ReferenceServerConfiguration
     private let scheduler: SimulationScheduler
     private let log: SimulationLog
-    private var jobs: [String: JobProgress] = [:]
-    private var subscribers: [String: [Int: Subscriber]] = [:]
-    private var nextSubscriber = 0
-    /// Until then (virtual ms), upgrades are refused with 503: a restart of the WebSocket side.
-    private var streamsDownUntil: Double = -1
+    private var board: JobBoard<VirtualInstant>
+    private var subscribers: [Int: Subscriber] = [:]
 
     init(configuration: ReferenceServerConfiguration, scheduler: SimulationScheduler, log: SimulationLog) {
         self.configuration = configuration
         self.scheduler = scheduler
         self.log = log
+        self.board = JobBoard(retention: configuration.retention)
     }
 
-    /// Creates a job now and publishes its items on schedule (item `n` at `n` × its interval).
-    func createJob(id: String, creation: JobCreation) {
-        self.jobs[id] = JobProgress(jobId: id, creation: creation)
+    private var now: VirtualInstant { VirtualInstant(self.scheduler.now) }
+
+    /// Creates a job now, readable with `token`, and runs it as the board paces it.
+    func createJob(id: String, token: String, creation: JobCreation) {
+        let next = self.board.create(jobId: id, token: token, creation: creation, now: self.now)
         self.log.server(jobId: id, .jobCreated(totalItems: creation.totalItems, itemInterval: creation.itemInterval))
-        let start = self.scheduler.now
-        let interval = creation.itemInterval.simulationMilliseconds
-        self.publish(jobId: id, item: 1, at: start + interval, interval: interval, start: start)
+        self.perform(next, jobId: id)
     }
 
-    /// Publishes one item, then schedules the next (deadline-based, as the real server).
-    private func publish(jobId: String, item: Int, at time: Double, interval: Double, start: Double) {
-        self.scheduler.schedule(at: time) { [self] in
-            guard var job = self.jobs[jobId], let message = job.publish(item: item, time: self.scheduler.now) else {
-                return
-            }
-            self.jobs[jobId] = job
-            self.log.server(jobId: jobId, .published(seq: message.seq, type: message.type))
-            if let subscribers = self.subscribers[jobId] {
-                if subscribers.count == 1 {
-                    subscribers.first!.value.message(message)
-                } else {
-                    for id in subscribers.keys.sorted() { subscribers[id]!.message(message) }
-                }
-            }
-            if message.isFinal {
-                self.subscribers[jobId] = nil
-            } else {
-                self.publish(
-                    jobId: jobId,
-                    item: item + 1,
-                    at: start + interval * Double(item + 1),
-                    interval: interval,
-                    start: start
-                )
+    /// Schedules what is due next for a job.
+    private func perform(_ next: JobBoard<VirtualInstant>.Next, jobId: String) {
+        switch next {
+        case .publish(let item, let due):
+            self.scheduler.schedule(at: due.milliseconds) { [self] in self.publish(jobId: jobId, item: item) }
+        case .expire(let due):
+            self.scheduler.schedule(at: due.milliseconds) { [self] in
+                self.board.expire(jobId: jobId)
+                self.log.server(jobId: jobId, .jobExpired)
             }
         }
     }
 
-    /// The status an upgrade for `jobId` gets now: 101, 404 for an unknown job, 503 while streams restart.
-    func upgradeStatus(jobId: String) -> Int {
-        guard self.jobs[jobId] != nil else { return 404 }
-        return self.scheduler.now < self.streamsDownUntil ? 503 : 101
+    private func publish(jobId: String, item: Int) {
+        guard
+            let publication = self.board.publish(jobId: jobId, item: item, now: self.now, timestamp: self.scheduler.now)
+        else { return }
+        let message = publication.message
+        self.log.server(jobId: jobId, .published(seq: message.seq, type: message.type))
+        for id in publication.subscribers { self.subscribers[id]?.message(message) }
+        if case .expire = publication.next {
+            for id in publication.subscribers { self.subscribers[id] = nil }
+        }
+        self.perform(publication.next, jobId: jobId)
     }
 
-    /// `GET /api/job-state/{jobId}?since=N`: the state, logged as served; nil for an unknown job (404).
-    func jobState(jobId: String, since: Int) -> JobState? {
-        guard let state = self.jobs[jobId]?.state(since: since) else { return nil }
-        self.log.server(jobId: jobId, .stateServed(since: since, messages: state.messages.count))
-        return state
+    /// Whether `GET /ws/progress` for `jobId` with `token` becomes a stream now: the job, or the server's refusal.
+    func admitStream(jobId: String, token: String, isUpgrade: Bool) -> Result<String, ReferenceAPIError> {
+        self.board.admitStream(jobId: jobId, token: token, isUpgrade: isUpgrade, now: self.now)
+    }
+
+    /// `GET /api/job-state/{jobId}?since=N`: the state, logged as served, or the server's refusal.
+    func jobState(jobId: String, token: String, since: Int) -> Result<JobState, ReferenceAPIError> {
+        let answer = self.board.state(jobId: jobId, token: token, since: since)
+        if case .success(let state) = answer {
+            self.log.server(jobId: jobId, .stateServed(since: since, messages: state.messages.count))
+        }
+        return answer
     }
 
     /// Sends the job's messages after `lastSeq`, then each new one; returns the subscription (nil when the job has
     /// ended: its backlog, with the final message, was still sent).
     func subscribe(jobId: String, after lastSeq: Int, _ subscriber: Subscriber) -> Int? {
-        guard let job = self.jobs[jobId] else { return nil }
-        for message in job.messages(after: lastSeq) { subscriber.message(message) }
-        guard job.status == .running else { return nil }
-        self.nextSubscriber += 1
-        self.subscribers[jobId, default: [:]][self.nextSubscriber] = subscriber
-        return self.nextSubscriber
+        switch self.board.subscribe(jobId: jobId, after: lastSeq) {
+        case .unknownJob:
+            return nil
+        case .notSubscribed(let replay, let end):
+            for message in replay { subscriber.message(message) }
+            if let end { subscriber.end(end) }
+            return nil
+        case .subscribed(let id, let replay):
+            for message in replay { subscriber.message(message) }
+            self.subscribers[id] = subscriber
+            return id
+        }
     }
 
     /// Stops sending to a subscription.
     func unsubscribe(jobId: String, id: Int) {
-        self.subscribers[jobId]?[id] = nil
+        self.board.unsubscribe(jobId: jobId, id: id)
+        self.subscribers[id] = nil
     }
 
-    /// Ends every open stream with 1012 and refuses upgrades for `downtime` (virtual ms).
-    func restartStreams(downtime: Double) {
-        self.streamsDownUntil = self.scheduler.now + downtime
-        let ending = self.subscribers.keys.sorted().flatMap { job in
-            (self.subscribers[job] ?? [:]).sorted(by: { $0.key < $1.key }).map(\.value)
+    /// Ends every open stream with 1012 and refuses upgrades for `downtime`.
+    func restartStreams(downtime: Duration) {
+        let ending = self.board.restartStreams(downtime: downtime, now: self.now).compactMap {
+            self.subscribers.removeValue(forKey: $0)
         }
-        self.subscribers = [:]
         for subscriber in ending { subscriber.end(.restart) }
     }
 }

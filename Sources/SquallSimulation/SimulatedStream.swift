@@ -32,7 +32,10 @@ final class SimulatedStream {
         self.toClient = toClient
         connection.serverLost = { [unowned self] ending in
             self.receive(
-                .peerGone(reason: ending == .reset ? "connection lost: connection reset" : "client disconnected")
+                .peerGone(
+                    reason: (ending == .reset ? FailureReason.connectionLost(cause: .reset) : .clientDisconnected)
+                        .description
+                )
             )
         }
         self.tick()

@@ -68,7 +68,8 @@ final class SimulatedWorld {
         else { return }
         var random = SeededRandom(seed: self.scenario.seed, labels: ["job", planned.id])
         let jobId = "job-" + String(random.next() & 0xFFFF_FFFF, radix: 16)
-        self.server.createJob(id: jobId, creation: self.scenario.server.job)
+        let token = String(random.next(), radix: 16)
+        self.server.createJob(id: jobId, token: token, creation: self.scenario.server.job)
         self.log.run(
             .clientStarted,
             [
@@ -81,6 +82,7 @@ final class SimulatedWorld {
         let client = SimulatedClient(
             id: planned.id,
             jobId: jobId,
+            token: token,
             strategy: strategy,
             seed: planned.seed,
             proxy: proxy,
@@ -112,7 +114,7 @@ final class SimulatedWorld {
         case .suspend(let ids, let lasting):
             for id in ids { self.clients[id]?.suspend(for: lasting.simulationMilliseconds) }
         case .serverRestart(let downtime):
-            self.server.restartStreams(downtime: downtime.simulationMilliseconds)
+            self.server.restartStreams(downtime: downtime)
         }
         if let (name, fields) = step.event(groups: groups, connectionsCut: connectionsCut) {
             self.log.run(name, fields)

@@ -35,7 +35,7 @@ import Testing
         #expect(self.times(record, "fallback", client: "resilient-1") == [32_000])
         #expect(self.times(record, "poll", client: "resilient-1").first == 32_000)
         let failures = record.records.filter { $0.event == "connect_failed" }.compactMap { $0.string("reason") }
-        #expect(Set(failures) == ["upgrade rejected: HTTP 403"])
+        #expect(Set(failures) == ["upgrade rejected: HTTP 403 (WebSocket upgrade blocked by proxy)"])
         #expect(record.metrics.samples(.timeToFallback) == [31_000])
         #expect(record.passed)
         #expect(record.mode == "sim")
