@@ -101,7 +101,6 @@ let package = Package(
             name: "SquallSimulation",
             dependencies: [
                 "SquallFaults",
-                "SquallProxy",
                 "SquallReferenceProtocol",
                 "SquallReferenceServer",
                 "SquallReferenceClient",

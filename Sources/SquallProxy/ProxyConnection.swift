@@ -63,12 +63,12 @@ final class ProxyConnection {
     private var needsFlush: (client: Bool, server: Bool) = (false, false)
     /// Whether each side's wire handler is handing on a read.
     private var reading: (client: Bool, server: Bool) = (false, false)
-    private var lifetimeTimer: Scheduled<Void>?
-    private var lifetimeFault: String?
+    /// What `limit_time` and `idle_timeout` decide for this connection (their rule, shared with the simulator), and
+    /// the one timer that asks it again.
+    private var limits = ConnectionLimitRule([])
+    private var limitTimer: Scheduled<Void>?
     /// When a byte last arrived from either side, for `idle_timeout`.
     private var lastActivity = NIODeadline.now()
-    private var idleTimer: Scheduled<Void>?
-    private var idleFault: String?
     /// The client's request inspection, while its stream is HTTP.
     private var requestCollector: HTTPRequestCollector?
     /// What each side's pipeline inspects its stream as. A raw side's reads go straight into their message chain:
@@ -158,8 +158,7 @@ final class ProxyConnection {
                 closeReason = "\(closing.type.rawValue) \(closing.name) lifted"
             }
         }
-        self.applyLifetime()
-        self.applyIdleTimeout()
+        self.applyLimits()
         if let closeReason {
             self.close(mode: .fin, reason: closeReason)
         } else {
@@ -206,63 +205,38 @@ final class ProxyConnection {
         }
     }
 
-    private func applyLifetime() {
-        let lifetimes = self.faults.filter { $0.type == .limitTime && self.isActive($0) }
-        let earliest = lifetimes.min { lhs, rhs in
-            guard case .limitTime(let left) = lhs.effect, case .limitTime(let right) = rhs.effect else { return false }
-            return left < right
+    /// Follows the lifetime faults acting on this connection now (recording each newly acting one as applied), then
+    /// checks them.
+    private func applyLimits() {
+        let rule = ConnectionLimitRule(self.faults.filter { self.isActive($0) })
+        for name in rule.acting where !self.limits.acting.contains(name) {
+            if let fault = self.faults.first(where: { $0.name == name }) { self.proxy.metrics.recordApplied(fault) }
         }
-        guard let earliest, case .limitTime(let lifetime) = earliest.effect else {
-            self.lifetimeTimer?.cancel()
-            self.lifetimeTimer = nil
-            self.lifetimeFault = nil
-            return
-        }
-        if self.lifetimeFault == earliest.name && self.lifetimeTimer != nil { return }
-        self.lifetimeTimer?.cancel()
-        if self.lifetimeFault != earliest.name {
-            self.proxy.metrics.recordApplied(earliest)
-        }
-        self.lifetimeFault = earliest.name
-        let deadline = self.openedAt + .nanoseconds(lifetime.nanosecondCount)
-        self.lifetimeTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            self.lifetimeTimer = nil
-            self.close(mode: .fin, reason: "limit_time \(earliest.name)")
-        }
+        self.limits = rule
+        self.checkLimits()
     }
 
-    /// Arms the shortest `idle_timeout` acting on this connection (or disarms it when none is left). The timer
-    /// is not moved on every byte: when it fires it checks the last activity and, if there was some, sleeps again
-    /// until the new deadline.
-    private func applyIdleTimeout() {
-        let shortest = self.faults.filter { $0.type == .idleTimeout && self.isActive($0) }.min { lhs, rhs in
-            guard case .idleTimeout(let left, _) = lhs.effect, case .idleTimeout(let right, _) = rhs.effect else {
-                return false
+    /// Closes the connection when its rule says so, or sets the timer for the next check. The timer is not moved on
+    /// every byte: when it fires, the rule looks at the last activity and, if there was some, says when to look again.
+    private func checkLimits() {
+        self.limitTimer?.cancel()
+        self.limitTimer = nil
+        let now = NIODeadline.now()
+        let sinceOpen = Duration.nanoseconds((now - self.openedAt).nanoseconds)
+        let sinceActivity = Duration.nanoseconds((now - self.lastActivity).nanoseconds)
+        switch self.limits.check(sinceOpen: sinceOpen, sinceActivity: sinceActivity) {
+        case .close(let close, let name):
+            let type = self.faults.first { $0.name == name }?.type.rawValue ?? "fault"
+            self.close(mode: close == .reset ? .reset : .fin, reason: "\(type) \(name)")
+        case .check(let due):
+            self.limitTimer = self.eventLoop.assumeIsolated().scheduleTask(
+                deadline: self.openedAt + TimeAmount(due)
+            ) { [self] in
+                self.limitTimer = nil
+                self.checkLimits()
             }
-            return left < right
-        }
-        guard let shortest, case .idleTimeout(let idle, let reset) = shortest.effect else {
-            self.idleTimer?.cancel()
-            self.idleTimer = nil
-            self.idleFault = nil
-            return
-        }
-        if self.idleFault != shortest.name {
-            self.proxy.metrics.recordApplied(shortest)
-        }
-        self.idleFault = shortest.name
-        self.idleTimer?.cancel()
-        self.scheduleIdleCheck(idle: .nanoseconds(idle.nanosecondCount), reset: reset, fault: shortest.name)
-    }
-
-    private func scheduleIdleCheck(idle: TimeAmount, reset: Bool, fault: String) {
-        self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: self.lastActivity + idle) { [self] in
-            self.idleTimer = nil
-            if NIODeadline.now() >= self.lastActivity + idle {
-                self.close(mode: reset ? .reset : .fin, reason: "idle_timeout \(fault)")
-            } else {
-                self.scheduleIdleCheck(idle: idle, reset: reset, fault: fault)
-            }
+        case .none:
+            break
         }
     }
 
@@ -383,20 +357,19 @@ final class ProxyConnection {
 
     /// What the connect-phase faults acting on this connection decide; records each one applied.
     private func connectPlan(refusedBy: inout String?) -> ProxyLinkStateMachine.ConnectPlan {
-        var delay = Duration.zero
-        for fault in self.faults where fault.type.phase == .connect && self.isActive(fault) {
-            self.proxy.metrics.recordApplied(fault)
-            switch fault.effect {
-            case .refuse:
-                refusedBy = fault.name
-                return .refuse
-            case .connectBlackhole:
-                return .blackhole
-            case .slowOpen(let wait):
-                delay += wait
-            default:
-                break
-            }
+        let (decision, acted) = ConnectRule.decide(
+            self.faults.filter { $0.type.phase == .connect && self.isActive($0) }
+        )
+        for fault in acted { self.proxy.metrics.recordApplied(fault) }
+        let delay: Duration
+        switch decision {
+        case .refuse(let fault):
+            refusedBy = fault
+            return .refuse
+        case .blackhole:
+            return .blackhole
+        case .open(let after):
+            delay = after
         }
         let blocksUpgrades = self.faults.contains { fault in
             guard case .blockUpgrade(let mode, _, _) = fault.effect, self.isActive(fault) else { return false }
@@ -975,10 +948,8 @@ final class ProxyConnection {
 
     /// Stops the faults' connection-wide timers (`limit_time`, `idle_timeout`).
     private func stopConnectionTimers() {
-        self.lifetimeTimer?.cancel()
-        self.lifetimeTimer = nil
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
+        self.limitTimer?.cancel()
+        self.limitTimer = nil
     }
 
     /// Every socket is closed: stop everything and tell the proxy.

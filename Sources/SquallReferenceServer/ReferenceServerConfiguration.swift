@@ -52,19 +52,4 @@ public struct ReferenceServerConfiguration: Sendable, Hashable {
         self.closeTimeout = closeTimeout
         self.maximumBodySize = maximumBodySize
     }
-
-    /// The configuration with its keep-alive timings (ping, pong, ready, close) multiplied by `factor`; retention is
-    /// left alone so late pollers are not cut short.
-    ///
-    /// - Parameter factor: the scenario's `timeScale`.
-    /// - Returns: the scaled configuration.
-    public func scaled(by factor: Double) -> ReferenceServerConfiguration {
-        var scaled = self
-        scaled.pingInterval = self.pingInterval * factor
-        scaled.pongTimeout = self.pongTimeout * factor
-        scaled.readyTimeout = self.readyTimeout * factor
-        scaled.closeTimeout = self.closeTimeout * factor
-        scaled.idleTimeout = max(self.idleTimeout, scaled.pongTimeout * 2)
-        return scaled
-    }
 }

@@ -52,8 +52,10 @@ enum FailingClients {
     /// already delivered is called out, every other event (connects, failures, closes, fallbacks, polls) is listed.
     static func timeline(of client: String, in record: RunRecord) -> [String] {
         let start = record.records.first?.time ?? 0
-        let scale = record.scenario.timeScale
-        func seconds(_ time: Double) -> String { MetricSummary.format((time - start) / scale / 1_000) + " s" }
+        let clock = ScenarioClock(record.scenario)
+        func seconds(_ time: Double) -> String {
+            MetricSummary.format(clock.scenarioMilliseconds(from: start, to: time) / 1_000) + " s"
+        }
         var entries: [String] = []
         var seen = Set<Int>()
         var run: (from: Int, to: Int, via: String, at: Double)?

@@ -8,7 +8,7 @@ package enum GateNote {
     package static func text(_ result: GateResult, in record: RunRecord) -> String? {
         var parts: [String] = []
         if let start = result.windowStart, let window = result.gate.window {
-            let offset = (start - record.startedAt) / record.scenario.timeScale / 1_000
+            let offset = ScenarioClock(record.scenario).scenarioMilliseconds(from: record.startedAt, to: start) / 1_000
             parts.append(
                 "worst \(MetricSummary.format(window.seconds)) s window from \(MetricSummary.format(offset)) s"
             )
@@ -32,7 +32,9 @@ package enum GateNote {
         if let window = result.gate.window { members["windowMs"] = .number(window.milliseconds) }
         if let start = result.windowStart {
             members["windowStartMs"] = .number(
-                MetricSummary.round((start - record.startedAt) / record.scenario.timeScale)
+                MetricSummary.round(
+                    ScenarioClock(record.scenario).scenarioMilliseconds(from: record.startedAt, to: start)
+                )
             )
         }
         if let missing = result.missingEvidence { members["missingEvidence"] = .string(missing) }

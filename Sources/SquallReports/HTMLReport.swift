@@ -175,7 +175,11 @@ enum HTMLReport {
                     .flatMap(Duration.init(parsing:)) ?? .zero
                 if window > .zero {
                     let title = event.event == "handoff" ? "handoff blackout" : "server restart downtime"
-                    shade(from: event.time, to: event.time + window.milliseconds * record.scenario.timeScale, title)
+                    shade(
+                        from: event.time,
+                        to: event.time + ScenarioClock(record.scenario).played(milliseconds: window.milliseconds),
+                        title
+                    )
                 }
             default:
                 break
@@ -192,7 +196,7 @@ enum HTMLReport {
         for tick in 0...5 {
             let time = record.startedAt + span * Double(tick) / 5
             svg +=
-                "<text x=\"\(Self.f(x(time)))\" y=\"\(Self.f(y))\" font-size=\"10\" text-anchor=\"middle\">\(MetricSummary.format(((time - record.startedAt) / record.scenario.timeScale / 100).rounded() / 10)) s</text>\n"
+                "<text x=\"\(Self.f(x(time)))\" y=\"\(Self.f(y))\" font-size=\"10\" text-anchor=\"middle\">\(MetricSummary.format((ScenarioClock(record.scenario).scenarioMilliseconds(from: record.startedAt, to: time) / 100).rounded() / 10)) s</text>\n"
         }
         return svg
     }

@@ -29,11 +29,13 @@ struct ClientScheduler: Sendable {
     /// group, which the server's accepts also advance, they fell in step with the accepts: every client on one loop
     /// and that loop twice as busy as the other in a reconnect storm.
     func run(from start: ContinuousClock.Instant) async {
-        let scale = self.scenario.timeScale
+        let clock = ScenarioClock(self.scenario)
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
         await withTaskGroup(of: Void.self) { clients in
             for (position, planned) in self.plan.clients.enumerated() {
-                guard (try? await ContinuousClock().sleep(until: start + planned.at * scale)) != nil else { break }
+                guard (try? await ContinuousClock().sleep(until: start + clock.played(planned.at))) != nil else {
+                    break
+                }
                 let loop = loops[position % loops.count]
                 guard let client = await self.prepare(planned, on: loop) else { continue }
                 clients.addTask { await client() }
@@ -58,12 +60,11 @@ struct ClientScheduler: Sendable {
         _ planned: PlannedTimeline.ClientStart,
         on loop: any EventLoop
     ) async -> (@Sendable () async -> Void)? {
-        let scale = self.scenario.timeScale
+        let clock = ScenarioClock(self.scenario)
         guard let spec = self.scenario.clients.first(where: { $0.name == planned.group }),
             let proxy = self.proxies[planned.group]
         else { return nil }
-        var creation = self.scenario.server.job
-        creation.itemInterval = creation.itemInterval * scale
+        let creation = clock.played(self.scenario.server.job)
         let job: JobCreation.Created
         do {
             job = try await self.server.createJob(creation)
@@ -94,7 +95,7 @@ struct ClientScheduler: Sendable {
                 jobId: job.jobId,
                 token: job.token,
                 seed: planned.seed,
-                timeScale: scale
+                timeScale: clock.timeScale
             )
             return {
                 let errors = await client.run(log: log, board: board)
@@ -104,7 +105,8 @@ struct ClientScheduler: Sendable {
             }
         }
         var strategy = spec.strategy
-        strategy.timeScale = scale
+        // The reference client scales its own timings (the driver's, shared with the simulator) by this.
+        strategy.timeScale = clock.timeScale
         let client = HybridClient(
             configuration: HybridClient.Configuration(
                 server: address,

@@ -23,7 +23,7 @@ extension Gate {
         guard !observations.isEmpty else {
             return Evaluation(value: metrics.value(of: [], self.metric, self.aggregation))
         }
-        let length = window.milliseconds * metrics.timeScale
+        let length = metrics.clock.played(milliseconds: window.milliseconds)
         let sorted = observations.sorted { $0.start < $1.start }
         let times = sorted.map(\.start)
         var sums = [0.0]
@@ -49,7 +49,10 @@ extension Gate {
         // Every window is a full `length` inside the run (a run shorter than one window is one window), half open:
         // [start, start + length). Candidates begin at a sample, or end just after one.
         let runStart = metrics.startedAt
-        let runEnd = max(runStart + length, metrics.startedAt + metrics.durationMilliseconds * metrics.timeScale)
+        let runEnd = max(
+            runStart + length,
+            metrics.startedAt + metrics.clock.played(milliseconds: metrics.durationMilliseconds)
+        )
         var starts = Set<Double>()
         for time in times {
             starts.insert(min(max(runStart, time), runEnd - length))

@@ -66,7 +66,7 @@ public struct GateResult: Sendable, Hashable {
         self.overload = nil
 
         guard let harness, !harness.windows.isEmpty else { return }
-        let end = runEnd ?? (metrics.startedAt + metrics.durationMilliseconds * metrics.timeScale)
+        let end = runEnd ?? (metrics.startedAt + metrics.clock.played(milliseconds: metrics.durationMilliseconds))
         let share = harness.overloadShare(from: metrics.startedAt, to: end)
         let percent = "\(Int((share * 100).rounded()))%"
         let heavy = share > Self.overloadShareLimit

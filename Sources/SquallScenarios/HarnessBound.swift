@@ -27,7 +27,7 @@ public struct HarnessBound: Sendable, Hashable {
 
     /// Derives the bound of a scenario.
     public init(_ scenario: Scenario) {
-        let scale = scenario.timeScale
+        let clock = ScenarioClock(scenario)
         var timings: [(name: String, scenarioMs: Double)] = []
         for group in scenario.clients where group.command == nil {
             let strategy = group.strategy
@@ -53,11 +53,11 @@ public struct HarnessBound: Sendable, Hashable {
                 "no timing of the scenario is known to Squall: the \(JSONValue.format(Self.ceiling)) ms ceiling"
             return
         }
-        let real = shortest.scenarioMs * scale
+        let real = clock.played(milliseconds: shortest.scenarioMs)
         let tenth = real / 10
         self.shortestTiming = real
         let timing =
-            "\(shortest.name) \(Self.text(shortest.scenarioMs)) × timeScale \(JSONValue.format(scale)) = \(Self.text(real))"
+            "\(shortest.name) \(Self.text(shortest.scenarioMs)) × timeScale \(JSONValue.format(clock.timeScale)) = \(Self.text(real))"
         if tenth > Self.ceiling {
             self.milliseconds = Self.ceiling
             self.reason = "the \(JSONValue.format(Self.ceiling)) ms ceiling (a tenth of \(timing) is looser)"

@@ -1,5 +1,4 @@
 import SquallFaults
-import SquallProxy
 
 extension PlannedTimeline.Step {
     /// The run event that records this step once it has been performed on `groups`' proxies (by `squall run` on

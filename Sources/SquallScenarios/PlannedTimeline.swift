@@ -1,5 +1,4 @@
 import SquallFaults
-import SquallProxy
 
 /// A scenario's timeline made concrete: every repetition expanded, every lift scheduled, every seeded choice (which
 /// clients a `suspend` hits) made, client start times fixed. The same scenario and seed always give a byte-identical
@@ -51,13 +50,13 @@ public struct PlannedTimeline: Sendable, Hashable {
     /// Every client's start.
     public var clients: [ClientStart]
 
-    /// Plans a scenario. Faults and profiles are held as they will be applied: their times multiplied by
-    /// `timeScale`; step times and the durations of steps (`for`, blackouts, downtimes) stay in scenario time.
+    /// Plans a scenario, all in scenario time (a run's ``ScenarioClock`` plays it at its `timeScale`), so a scenario
+    /// has one plan whatever its scale: `squall sim` and `squall run` play the same one.
     ///
-    /// - Throws: ``FaultError`` when a fault leaves its attribute's range once scaled (a parsed scenario has been
-    ///   checked for this already, so only a scenario changed in code can fail here).
+    /// - Throws: ``FaultError`` when a fault would leave its attribute's range once played at the scenario's
+    ///   `timeScale` (a parsed scenario has been checked for this already, so only one changed in code can fail here).
     public init(_ scenario: Scenario) throws(FaultError) {
-        let scale = scenario.timeScale
+        let clock = ScenarioClock(scenario)
         let seeds = SeedTree(seed: scenario.seed)
         var clients: [ClientStart] = []
         for group in scenario.clients {
@@ -104,15 +103,15 @@ public struct PlannedTimeline: Sendable, Hashable {
                     if entry.target.clients < 1 {
                         fault.clients = Set(pick(entryIndex, repetition, entry.target))
                     }
-                    add(at, .applyFault(try fault.scaled(by: scale)), entry.target.groups)
+                    _ = try clock.played(fault)
+                    add(at, .applyFault(fault), entry.target.groups)
                     if let end, end < scenario.duration { add(end, .liftFault(name: fault.name), entry.target.groups) }
-                case .handoff(var handoff):
-                    handoff.profile = handoff.profile?.scaled(by: scale)
+                case .handoff(let handoff):
                     add(at, .handoff(handoff), entry.target.groups)
                 case .profile(let profile):
-                    add(at, .profile(profile?.scaled(by: scale)), entry.target.groups)
+                    add(at, .profile(profile), entry.target.groups)
                     if let end, end < scenario.duration {
-                        add(end, .profile(scenario.network?.scaled(by: scale)), entry.target.groups)
+                        add(end, .profile(scenario.network), entry.target.groups)
                     }
                 case .suspend:
                     add(

@@ -12,6 +12,8 @@ public struct RunMetrics: Sendable, Hashable {
     public var faultsNotInjected: [String]
     /// The run's scale factor (scenario time = real time / timeScale).
     public var timeScale: Double
+    /// The run's clock: how its log's times map to scenario time.
+    public var clock: ScenarioClock { ScenarioClock(timeScale: self.timeScale) }
     /// Run length in scenario milliseconds.
     public var durationMilliseconds: Double
     /// When the run started (its first event, log time in ms since the epoch).
@@ -30,12 +32,12 @@ public struct RunMetrics: Sendable, Hashable {
     /// - Parameter records: the log, in time order.
     public init(records: [EventRecord]) {
         let scenario = records.first { $0.runEvent == .scenario }
-        let timeScale = scenario?.number("timeScale") ?? 1
-        self.timeScale = timeScale
+        let clock = ScenarioClock(timeScale: scenario?.number("timeScale") ?? 1)
+        self.timeScale = clock.timeScale
         let start = records.first?.time ?? 0
         let end = records.last?.time ?? start
         self.startedAt = start
-        self.durationMilliseconds = (end - start) / timeScale
+        self.durationMilliseconds = clock.scenarioMilliseconds(from: start, to: end)
         var faultEventTimes: [Double] = []
         var notInjectedTimes: [Double] = []
         /// Each applied fault's type, by name.
@@ -64,7 +66,7 @@ public struct RunMetrics: Sendable, Hashable {
                 lifts.append(record.time)
             case .handoff:
                 let blackout = record.string("blackout").flatMap(Duration.init(parsing:)) ?? .zero
-                lifts.append(record.time + blackout.milliseconds * timeScale)
+                lifts.append(record.time + clock.played(milliseconds: blackout.milliseconds))
             default:
                 continue
             }
@@ -80,7 +82,7 @@ public struct RunMetrics: Sendable, Hashable {
 
         /// A duration sample from `since` to `until` (log times), valued in scenario milliseconds.
         func duration(_ since: Double, _ until: Double) -> Observation {
-            Observation(value: (until - since) / timeScale, start: since, end: until)
+            Observation(value: clock.scenarioMilliseconds(from: since, to: until), start: since, end: until)
         }
 
         func outcome(_ id: String, _ record: EventRecord) -> ClientOutcome {
@@ -201,7 +203,7 @@ public struct RunMetrics: Sendable, Hashable {
                 switch event {
                 case .connectAttempt:
                     client.connectAttempts += 1
-                    client.connectAttemptTimes.append((record.time - start) / timeScale)
+                    client.connectAttemptTimes.append(clock.scenarioMilliseconds(from: start, to: record.time))
                     if let earlier = pendingAttempt.updateValue(record.time, forKey: id) {
                         client.connectResults.append(Observation(value: 0, start: earlier, end: record.time))
                     }
@@ -234,7 +236,7 @@ public struct RunMetrics: Sendable, Hashable {
                     if client.fellBackAt == nil { client.fellBackAt = record.time }
                 case .poll:
                     client.polls += 1
-                    client.pollTimes.append((record.time - start) / timeScale)
+                    client.pollTimes.append(clock.scenarioMilliseconds(from: start, to: record.time))
                     if let since = failingSince.removeValue(forKey: id) {
                         client.fallbackDelays.append(duration(since, record.time))
                     }
@@ -269,7 +271,7 @@ public struct RunMetrics: Sendable, Hashable {
                 }
             }
         }
-        let steps = StepObserver(records: records, timeScale: timeScale)
+        let steps = StepObserver(records: records, clock: clock)
         // Messages published after a delivery was recorded can only be judged once every publication is known.
         for id in order {
             guard var client = outcomes[id] else { continue }
@@ -280,7 +282,7 @@ public struct RunMetrics: Sendable, Hashable {
                 client.connectResults.append(Observation(value: 0, start: attempt, end: client.endTime))
             }
             let delivered = seen[id] ?? [:]
-            let grace = client.outcome == "stopped" ? Self.lossGrace * timeScale : 0
+            let grace = client.outcome == "stopped" ? clock.played(milliseconds: Self.lossGrace) : 0
             var lostAt: [Double] = []
             for (seq, time) in published[client.jobId] ?? [:]
             where delivered[seq] == nil && time <= client.endTime - grace {
@@ -338,7 +340,11 @@ public struct RunMetrics: Sendable, Hashable {
     public func value(of observations: [Observation], _ metric: Metric, _ aggregation: Gate.Aggregation) -> Double? {
         switch metric {
         case .connectRatePeak, .pollingRatePeak:
-            return Double(Self.peakPerSecond(observations.map { ($0.start - self.startedAt) / self.timeScale }).count)
+            return Double(
+                Self.peakPerSecond(
+                    observations.map { self.clock.scenarioMilliseconds(from: self.startedAt, to: $0.start) }
+                ).count
+            )
         case .fallbackRate, .websocketSuccessRate, .completionRate, .stuckOnPollingRate, .duplicateMessages,
             .lostMessages, .unexpectedMessages, .updateLatency, .timeToFirstUpdate, .reconnectAttempts, .timeToRecover,
             .timeToFallback, .timeOnPollingAfterRecovery, .stepRecovery, .stepFallback, .stepLostMessages,
@@ -367,7 +373,7 @@ public struct RunMetrics: Sendable, Hashable {
             clients.flatMap { times($0).map { Observation(at: $0) } }
         }
         func sinceStart(_ times: (ClientOutcome) -> [Double]) -> [Observation] {
-            clients.flatMap { times($0).map { Observation(at: self.startedAt + $0 * self.timeScale) } }
+            clients.flatMap { times($0).map { Observation(at: self.startedAt + self.clock.played(milliseconds: $0)) } }
         }
         switch metric {
         case .fallbackRate:

@@ -1,6 +1,5 @@
 import Foundation
 import SquallFaults
-import SquallProxy
 import SquallReferenceClient
 import SquallReferenceProtocol
 
@@ -726,10 +725,10 @@ extension Scenario {
                 if fault.name == "\(fault.type.rawValue)_\(fault.direction.rawValue)" {
                     fault.name = "\(path.replacingBrackets).\(fault.type.rawValue)"
                 }
-                // The plan holds the fault as applied, times `timeScale`: refuse here, with the path, one that would
-                // leave its range once scaled.
+                // A run applies the fault times `timeScale`: refuse here, with the path, one that would leave its
+                // range once played.
                 do throws(FaultError) {
-                    _ = try fault.scaled(by: timeScale)
+                    _ = try ScenarioClock(timeScale: timeScale).played(fault)
                 } catch {
                     throw error.within("\(reader.path(of: "fault")) times timeScale \(JSONValue.format(timeScale))")
                 }

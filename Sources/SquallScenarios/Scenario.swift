@@ -1,7 +1,7 @@
 import SquallFaults
-import SquallProxy
 import SquallReferenceClient
 import SquallReferenceProtocol
+import SquallReferenceServer
 
 /// A resilience scenario: the system under test, the clients, a timeline of network trouble and the gates the
 /// outcome must pass. Read from JSON with ``Scenario/init(json:)``; every field is documented in the README.
@@ -56,6 +56,16 @@ public struct ServerSpec: Sendable, Hashable {
         self.job = job
         self.pingInterval = pingInterval
         self.pongTimeout = pongTimeout
+    }
+
+    /// The reference server's configuration for this spec, in scenario time (a run plays it at its
+    /// ``ScenarioClock``): its keep-alive timings, and an hour's retention so no job a run follows is forgotten.
+    package var referenceConfiguration: ReferenceServerConfiguration {
+        ReferenceServerConfiguration(
+            pingInterval: self.pingInterval,
+            pongTimeout: self.pongTimeout,
+            retention: .seconds(3_600)
+        )
     }
 }
 

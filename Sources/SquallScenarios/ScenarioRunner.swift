@@ -61,7 +61,7 @@ public struct ScenarioRunner: Sendable {
     ///   ``ScenarioError/beyondHarness(reason:)`` when this process cannot hold the run's sockets.
     public func run() async throws(ScenarioError) -> RunRecord {
         let scenario = self.scenario
-        let scale = scenario.timeScale
+        let scenarioClock = ScenarioClock(scenario)
         try Self.checkCapacity(for: scenario, shard: self.shard)
         var plan: PlannedTimeline
         do {
@@ -83,7 +83,7 @@ public struct ScenarioRunner: Sendable {
             [
                 ("name", .string(scenario.name)),
                 ("seed", .number(Double(scenario.seed))),
-                ("timeScale", .number(scale)),
+                ("timeScale", .number(scenarioClock.timeScale)),
                 ("version", .string(SquallVersion.current)),
                 ("scenarioDigest", .string(Digest.fnv1a64(scenario.source.jsonText))),
                 ("planDigest", .string(planDigest)),
@@ -93,7 +93,7 @@ public struct ScenarioRunner: Sendable {
             ] + self.shardFields
         )
 
-        let server = try await ServerUnderTest.start(scenario.server, scale: scale, log: log)
+        let server = try await ServerUnderTest.start(scenario.server, clock: scenarioClock, log: log)
         // Reference clients report the local port of each connection before connecting, so every proxy knows
         // which client a connection belongs to: faults target clients and draws are keyed by client.
         let origins = ConnectionOriginRegistry()
@@ -103,7 +103,7 @@ public struct ScenarioRunner: Sendable {
                 configuration: ProxyConfiguration(
                     name: group.name,
                     upstream: server.upstream,
-                    profile: scenario.network.map { $0.scaled(by: scale) }
+                    profile: scenarioClock.played(scenario.network)
                 ),
                 seed: scenario.seed,
                 origins: origins
@@ -137,7 +137,7 @@ public struct ScenarioRunner: Sendable {
         )
         let timeline = TimelinePlayer(
             plan: plan,
-            scale: scale,
+            clock: scenarioClock,
             proxies: proxies,
             server: server,
             log: log,
@@ -153,7 +153,7 @@ public struct ScenarioRunner: Sendable {
             if let progress {
                 group.addTask {
                     while (try? await Task.sleep(for: .seconds(1))) != nil {
-                        let elapsed = (clock.now - start) / scale
+                        let elapsed = scenarioClock.scenario(clock.now - start)
                         progress(
                             board.snapshot(
                                 elapsed: elapsed,
@@ -164,7 +164,7 @@ public struct ScenarioRunner: Sendable {
                     }
                 }
             }
-            let reason = await Self.end(at: start + scenario.duration * scale, board: board)
+            let reason = await Self.end(at: start + scenarioClock.played(scenario.duration), board: board)
             // Heal every fault, then stop the clients (they report `stopped`), then the proxies and the server.
             await timeline.heal()
             scheduler.finishControls()

@@ -17,15 +17,15 @@ enum ServerUnderTest: Sendable {
     /// Starts the scenario's server.
     ///
     /// - Throws: ``ScenarioError/startFailed(part:reason:)``.
-    static func start(_ spec: ServerSpec, scale: Double, log: EventLog) async throws(ScenarioError) -> ServerUnderTest {
+    static func start(
+        _ spec: ServerSpec,
+        clock: ScenarioClock,
+        log: EventLog
+    ) async throws(ScenarioError) -> ServerUnderTest {
         if let external = spec.external {
             return .external(try await ExternalServer.start(external, log: log))
         }
-        var configuration = ReferenceServerConfiguration(
-            pingInterval: spec.pingInterval,
-            pongTimeout: spec.pongTimeout,
-            retention: .seconds(3_600)
-        ).scaled(by: scale)
+        var configuration = clock.played(spec.referenceConfiguration)
         configuration.port = 0
         do {
             return .reference(

@@ -36,8 +36,8 @@ struct StepObserver {
     private(set) var fallbacks: [String: [String: [Observation]]] = [:]
 
     /// Reads the steps and the clients' states from the log, in time order.
-    init(records: [EventRecord], timeScale: Double) {
-        self.windows = Self.windows(in: records, timeScale: timeScale)
+    init(records: [EventRecord], clock: ScenarioClock) {
+        self.windows = Self.windows(in: records, clock: clock)
         // Moments where a window starts or ends, starts first at the same instant.
         var moments: [(time: Double, isEnd: Bool, window: Int)] = []
         for (index, window) in self.windows.enumerated() {
@@ -61,7 +61,7 @@ struct StepObserver {
             since: Double,
             until time: Double?
         ) {
-            let value = time.map { ($0 - since) / timeScale } ?? .infinity
+            let value = time.map { clock.scenarioMilliseconds(from: since, to: $0) } ?? .infinity
             store[id, default: [:]][step, default: []].append(
                 Observation(value: value, start: since, end: time ?? runEnd)
             )
@@ -148,7 +148,7 @@ struct StepObserver {
     }
 
     /// Every step's window, read from the run's own events (each carries its timeline entry's name as `step`).
-    private static func windows(in records: [EventRecord], timeScale: Double) -> [Window] {
+    private static func windows(in records: [EventRecord], clock: ScenarioClock) -> [Window] {
         var windows: [Window] = []
         var openFaults: [String: Int] = [:]
         var openProfiles: [String: Int] = [:]
@@ -161,7 +161,7 @@ struct StepObserver {
             return Set(values.compactMap { if case .string(let name) = $0 { name } else { nil } })
         }
         func length(_ key: String, of record: EventRecord) -> Double {
-            (record.string(key).flatMap(Duration.init(parsing:)) ?? .zero).milliseconds * timeScale
+            clock.played(milliseconds: (record.string(key).flatMap(Duration.init(parsing:)) ?? .zero).milliseconds)
         }
         for record in records where record.source == "run" {
             guard let event = record.runEvent else { continue }

@@ -1,113 +1,114 @@
 import SquallFaults
 import SquallProxy
 
-/// Plays a run's planned timeline against the clock: applies and lifts faults on the groups' proxies, hands off,
-/// switches profiles, suspends clients, restarts the server — each logged as it happens — and heals whatever is
-/// still active when the run ends.
+/// Carries a run's timeline out on sockets: a ``TimelineConductor`` says when each step is due and what to do (at
+/// the run's ``ScenarioClock``); this does it on the groups' proxies, the server and the clients, and logs the
+/// event the conductor words. At the end of the run it heals whatever is still in force.
 struct TimelinePlayer: Sendable {
     let plan: PlannedTimeline
-    let scale: Double
     let proxies: [String: ProxyServer]
     let server: ServerUnderTest
     let log: EventLog
-    /// Freezes the given clients for a real-time duration.
+    /// Freezes the given clients for a played duration.
     let suspend: @Sendable ([String], Duration) -> Void
-    /// Faults in force now, by name, with the groups they were applied to.
-    let activeFaults = Locked<[String: [String]]>([:])
+    /// The conductor: the faults in force, and what each step means.
+    private let conductor: Locked<TimelineConductor>
 
-    /// Plays every step at its time from `start`; returns early when cancelled.
+    /// A player of `plan` at `clock`.
+    init(
+        plan: PlannedTimeline,
+        clock: ScenarioClock,
+        proxies: [String: ProxyServer],
+        server: ServerUnderTest,
+        log: EventLog,
+        suspend: @escaping @Sendable ([String], Duration) -> Void
+    ) {
+        self.plan = plan
+        self.proxies = proxies
+        self.server = server
+        self.log = log
+        self.suspend = suspend
+        self.conductor = Locked(TimelineConductor(clock: clock, groups: Array(proxies.keys)))
+    }
+
+    /// Plays every step when due from `start`; returns early when cancelled.
     func run(from start: ContinuousClock.Instant) async {
         for step in self.plan.steps {
-            guard (try? await ContinuousClock().sleep(until: start + step.at * self.scale)) != nil else { return }
+            let due = self.conductor.withLock { $0.due(step) }
+            guard (try? await ContinuousClock().sleep(until: start + due)) != nil else { return }
             await self.perform(step)
         }
     }
 
     /// The names of the faults in force, for the progress line.
     var activeFaultNames: [String] {
-        self.activeFaults.withLock { $0.keys.sorted() }
+        self.conductor.withLock { $0.faultsInForce }
     }
 
-    /// Lifts every fault still in force (logged with `healing: true`), then clears every proxy.
+    /// Removes every fault still in force (logged with `healing: true`), then clears every proxy.
     func heal() async {
-        for (name, groups) in self.activeFaults.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
-            await self.lift(name, groups: groups, healing: true)
+        for operation in self.conductor.withLock({ $0.healing() }) {
+            guard case .removeFault(let name, _) = operation else { continue }
+            let outcome = await self.carry(operation)
+            let hits: Int = if case .removed(let hits) = outcome { hits } else { 0 }
+            if let event = self.conductor.withLock({ $0.healed(name, connectionsHit: hits) }) {
+                self.log.recordRun(event.name, event.fields)
+            }
         }
         for proxy in self.proxies.values { try? await proxy.removeAllFaults() }
     }
 
-    /// Performs one step of the plan.
+    /// Performs one step: the conductor's operation, carried out, then its event logged.
     private func perform(_ step: PlannedTimeline.Step) async {
-        let (scale, proxies, server, log) = (self.scale, self.proxies, self.server, self.log)
-        let groups = step.groups ?? proxies.keys.sorted()
-        let targets = groups.compactMap { proxies[$0] }
-        let at = JSONValue.string(step.at.squallText)
-        var connectionsCut = 0
-        switch step.kind {
-        case .applyFault(let fault):
-            let failures = await self.onEachProxy(of: groups) { try await $0.addFault(fault) }
-            guard failures.isEmpty else {
-                // Never logged as applied: the run fails on `faults_not_injected` and says why.
-                log.recordRun(
-                    .faultNotApplied,
-                    [("at", at), ("name", .string(fault.name)), ("errors", .array(failures)), ("fault", fault.json)]
-                )
-                return
-            }
-            self.activeFaults.withLock { $0[fault.name] = groups }
-        case .liftFault(let name):
-            await self.lift(name, groups: groups, healing: false)
-        case .handoff(var handoff):
-            handoff.blackout = handoff.blackout * scale
-            for proxy in targets { connectionsCut += await proxy.handoff(handoff).connectionsCut }
-        case .profile(let profile):
-            let failures = await self.onEachProxy(of: groups) { try await $0.setProfile(profile) }
-            guard failures.isEmpty else {
-                log.recordRun(
-                    .faultNotApplied,
-                    [
-                        ("at", at), ("name", .string("profile \(profile?.name ?? "none")")),
-                        ("errors", .array(failures)),
-                    ]
-                )
-                return
-            }
-        case .suspend(let clients, let lasting):
-            self.suspend(clients, lasting * scale)
-        case .serverRestart(let downtime):
-            server.restartStreams(downtime: downtime * scale)
+        let outcome: TimelineConductor.Outcome
+        do {
+            outcome = await self.carry(try self.conductor.withLock { $0 }.operation(for: step))
+        } catch {
+            outcome = .failed(["\(error)"])
         }
-        if let (name, fields) = step.event(groups: groups, connectionsCut: connectionsCut) {
-            log.recordRun(name, fields)
+        if let event = self.conductor.withLock({ $0.performed(step, outcome) }) {
+            self.log.recordRun(event.name, event.fields)
         }
     }
 
-    /// Does `change` on each group's proxy; returns, for the log, each group where it failed and why.
-    private func onEachProxy(
-        of groups: [String],
-        _ change: (ProxyServer) async throws -> Void
-    ) async -> [JSONValue] {
-        var failures: [JSONValue] = []
+    /// Does one operation on the proxies, the server or the clients.
+    private func carry(_ operation: TimelineConductor.Operation) async -> TimelineConductor.Outcome {
+        switch operation {
+        case .addFault(let fault, let groups):
+            return .failed(await self.onEachProxy(of: groups) { try await $0.addFault(fault) })
+        case .removeFault(let name, let groups):
+            var hits = 0
+            for proxy in groups.compactMap({ self.proxies[$0] }) {
+                try? await proxy.removeFault(named: name)
+                hits += proxy.metrics.faultsApplied(named: name)
+            }
+            return .removed(connectionsHit: hits)
+        case .handoff(let handoff, let groups):
+            var cut = 0
+            for proxy in groups.compactMap({ self.proxies[$0] }) { cut += await proxy.handoff(handoff).connectionsCut }
+            return .handedOff(connectionsCut: cut)
+        case .setProfile(let profile, let groups):
+            return .failed(await self.onEachProxy(of: groups) { try await $0.setProfile(profile) })
+        case .suspend(let clients, let lasting):
+            self.suspend(clients, lasting)
+            return .done
+        case .restartServer(let downtime):
+            self.server.restartStreams(downtime: downtime)
+            return .done
+        }
+    }
+
+    /// Does `change` on each group's proxy; returns each group where it failed and why.
+    private func onEachProxy(of groups: [String], _ change: (ProxyServer) async throws -> Void) async -> [String] {
+        var failures: [String] = []
         for group in groups {
             guard let proxy = self.proxies[group] else { continue }
             do {
                 try await change(proxy)
             } catch {
-                failures.append(.string("\(group): \(error)"))
+                failures.append("\(group): \(error)")
             }
         }
         return failures
-    }
-
-    private func lift(_ name: String, groups: [String], healing: Bool) async {
-        var hits = 0
-        for group in groups {
-            guard let proxy = self.proxies[group] else { continue }
-            try? await proxy.removeFault(named: name)
-            hits += proxy.metrics.faultsApplied(named: name)
-        }
-        guard self.activeFaults.withLock({ $0.removeValue(forKey: name) }) != nil else { return }
-        let (event, fields) = PlannedTimeline.liftEvent(name: name, connectionsHit: hits, healing: healing)
-        self.log.recordRun(event, fields)
     }
 }

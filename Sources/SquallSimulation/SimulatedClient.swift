@@ -1,5 +1,4 @@
 import SquallFaults
-import SquallProxy
 import SquallReferenceClient
 import SquallReferenceProtocol
 import SquallReferenceServer

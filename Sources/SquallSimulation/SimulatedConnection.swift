@@ -29,7 +29,7 @@ final class SimulatedConnection: RuleChainHost {
     /// Ends the WebSocket the proxy's way (`close_after_frames`): a close frame with the code to both ends; nil
     /// (and for 1006, which is never sent) the connection is cut.
     var webSocketClose: ((Int) -> Void)?
-    /// When a byte last passed either way, for `idle_timeout`.
+    /// When a byte last reached the proxy from either end, for `idle_timeout` (as the proxy counts it: on arrival).
     var lastActivity: Double
     private var lastDelivery: [FaultDirection: Double] = [:]
     private var busyUntil: [FaultDirection: Double] = [:]
@@ -41,8 +41,10 @@ final class SimulatedConnection: RuleChainHost {
     /// While set (`buffer_after_101`), frames toward the client are held and released together every `interval`
     /// ms counted from `since`.
     var bursts: (since: Double, interval: Double)?
-    /// Faults whose once-per-connection effect (a scheduled close) has been armed.
-    private var armed: Set<String> = []
+    /// What `limit_time` and `idle_timeout` decide for this connection (their rule, shared with the proxy).
+    var limits = ConnectionLimitRule([])
+    /// Counts the connection's limit checks: only the latest one scheduled runs.
+    var limitCheck = 0
 
     init(serial: UInt64, origin: ConnectionOrigin, openedAt: Double, proxy: SimulatedProxy) {
         self.serial = serial
@@ -121,7 +123,6 @@ final class SimulatedConnection: RuleChainHost {
         self.lastDelivery[direction] = due
         scheduler.schedule(at: due) { [self] in
             guard self.isOpen, self.silencedBy == nil else { return }
-            self.lastActivity = scheduler.now
             deliver()
         }
     }
@@ -141,11 +142,6 @@ final class SimulatedConnection: RuleChainHost {
         let done = max(time, self.busyUntil[direction] ?? 0) + Double(size) / bytesPerSecond * 1_000
         self.busyUntil[direction] = done
         return done
-    }
-
-    /// Whether `fault`'s once-per-connection effect still has to be armed (and marks it armed).
-    func arm(_ fault: String) -> Bool {
-        self.armed.insert(fault).inserted
     }
 
     /// The simulation's clock.

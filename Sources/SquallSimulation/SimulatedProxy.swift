@@ -1,7 +1,6 @@
 import SquallFaults
-import SquallProxy
 
-/// A client group's proxy in the simulation: the same faults, profile and handoffs as ``ProxyServer``, given their
+/// A client group's proxy in the simulation: the same faults, profile and handoffs as the real proxy (`ProxyServer`), given their
 /// meaning at the level of connects, HTTP requests and WebSocket frames on a virtual clock.
 final class SimulatedProxy {
     /// What a new connection meets before its first byte reaches the server.
@@ -54,7 +53,7 @@ final class SimulatedProxy {
             return
         }
         for connection in self.liveConnections {
-            self.armConnectionFaults(on: connection)
+            self.applyLimits(on: connection)
             connection.faultsChanged()
         }
     }
@@ -72,6 +71,7 @@ final class SimulatedProxy {
                 continue
             }
             connection.faultsChanged()
+            self.applyLimits(on: connection)
             // Dropped bytes leave the stream unusable: lifting `timeout` or `blackhole` closes what it acted on, as
             // the proxy does (`FaultType.closesWhenLifted`).
             if removed?.type.closesWhenLifted == true, hit.contains(connection.serial) { connection.cut(.closed) }
@@ -109,21 +109,17 @@ final class SimulatedProxy {
         self.connections.keys.sorted().compactMap { self.connections[$0] }
     }
 
-    /// The faults acting on `connection` now, in the order they were added, each counted as a hit.
+    /// The faults acting on `connection` now (their toxicity and targets pick it), in the order they were added.
     private func acting(on connection: SimulatedConnection) -> [Fault] {
         guard !self.faults.isEmpty else { return [] }
         return self.faults.filter { fault in
-            guard
-                fault.acts(
-                    onConnection: connection.serial,
-                    origin: connection.origin,
-                    proxy: self.name,
-                    seeds: self.seeds
-                )
-            else { return false }
-            self.hits[fault.name, default: []].insert(connection.serial)
-            return true
+            fault.acts(onConnection: connection.serial, origin: connection.origin, proxy: self.name, seeds: self.seeds)
         }
+    }
+
+    /// Counts `names` as having acted on `connection` (for `connectionsHit`), as the proxy records a fault applied.
+    private func hit(_ names: some Sequence<String>, on connection: SimulatedConnection) {
+        for name in names { self.hits[name, default: []].insert(connection.serial) }
     }
 
     // MARK: Connections
@@ -153,23 +149,21 @@ final class SimulatedProxy {
             self.hits[down.name, default: []].insert(connection.serial)
             return (connection, .refused)
         }
-        let faults = self.acting(on: connection)
         self.connections[connection.serial] = connection
-        if faults.contains(where: { $0.type == .refuse }) {
+        let (decision, acted) = ConnectRule.decide(self.acting(on: connection).filter { $0.type.phase == .connect })
+        self.hit(acted.map(\.name), on: connection)
+        switch decision {
+        case .refuse:
             connection.close()
             return (connection, .reset)
-        }
-        if let hang = faults.first(where: { $0.type == .connectBlackhole }) {
-            connection.silence(by: hang.name)
+        case .blackhole(let fault):
+            connection.silence(by: fault)
             return (connection, .hang)
+        case .open(let delay):
+            self.applyLimits(on: connection)
+            connection.faultsChanged()
+            return (connection, .open(after: delay.simulationMilliseconds))
         }
-        var delay = 0.0
-        for fault in faults {
-            if case .slowOpen(let wait) = fault.effect { delay += wait.simulationMilliseconds }
-        }
-        self.armConnectionFaults(on: connection)
-        connection.faultsChanged()
-        return (connection, .open(after: delay))
     }
 
     /// Forgets a closed connection.
@@ -177,36 +171,36 @@ final class SimulatedProxy {
         self.connections[connection.serial] = nil
     }
 
-    /// Arms the connection-level closes of the faults acting on `connection`: `limit_time`, `idle_timeout`.
-    private func armConnectionFaults(on connection: SimulatedConnection) {
-        for fault in self.acting(on: connection) where connection.arm(fault.name) {
-            switch fault.effect {
-            case .limitTime(let lifetime):
-                let name = fault.name
-                self.scheduler.schedule(at: connection.openedAt + lifetime.simulationMilliseconds) { [self] in
-                    guard self.faults.contains(where: { $0.name == name }) else { return }
-                    connection.cut(.closed)
-                }
-            case .idleTimeout(let idle, let reset):
-                self.watchIdle(connection, fault: fault.name, idle: idle.simulationMilliseconds, reset: reset)
-            case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .resetPeer, .blackhole, .down,
-                .refuse, .slowOpen, .connectBlackhole, .blockUpgrade, .dropPings, .closeAfterFrames, .delayFrames,
-                .failRequests, .delayRequests, .packetLoss, .tcpLoss:
-                // Their rules act on the connection's units (`SimulatedRuleChain`), its requests or its connect.
-                break
-            }
-        }
+    /// Follows the lifetime faults (`limit_time`, `idle_timeout`) acting on `connection` now: their rule, shared with
+    /// the proxy, then a check.
+    private func applyLimits(on connection: SimulatedConnection) {
+        let rule = ConnectionLimitRule(self.acting(on: connection))
+        self.hit(rule.acting, on: connection)
+        connection.limits = rule
+        self.checkLimits(on: connection)
     }
 
-    private func watchIdle(_ connection: SimulatedConnection, fault: String, idle: Double, reset: Bool) {
-        let due = connection.lastActivity + idle
-        self.scheduler.schedule(at: due) { [self] in
-            guard connection.isOpen, self.faults.contains(where: { $0.name == fault }) else { return }
-            if self.scheduler.now >= connection.lastActivity + idle {
-                connection.cut(reset ? .reset : .closed)
-            } else {
-                self.watchIdle(connection, fault: fault, idle: idle, reset: reset)
+    /// Closes `connection` when its rule says so, or schedules the next check (one per connection: an earlier one
+    /// is superseded).
+    private func checkLimits(on connection: SimulatedConnection) {
+        guard connection.isOpen else { return }
+        connection.limitCheck += 1
+        let now = self.scheduler.now
+        let decision = connection.limits.check(
+            sinceOpen: .milliseconds(now - connection.openedAt),
+            sinceActivity: .milliseconds(now - connection.lastActivity)
+        )
+        switch decision {
+        case .close(let close, _):
+            connection.close(by: close)
+        case .check(let due):
+            let token = connection.limitCheck
+            self.scheduler.schedule(at: connection.openedAt + due.simulationMilliseconds) { [self] in
+                guard connection.limitCheck == token else { return }
+                self.checkLimits(on: connection)
             }
+        case .none:
+            break
         }
     }
 
@@ -227,6 +221,7 @@ final class SimulatedProxy {
             case nil: continue
             }
         }
+        self.hit((messages + bytes).map(\.name), on: connection)
         return messages + bytes
     }
 
@@ -257,6 +252,7 @@ final class SimulatedProxy {
         var stripped = false
         var afterUpgrade: AfterUpgrade?
         for fault in self.acting(on: connection) where fault.type == .blockUpgrade || fault.type == .failRequests {
+            self.hit([fault.name], on: connection)
             let decision = connection.decide(fault, method: method, target: target, isUpgrade: isUpgrade) {
                 self.requestCounts[fault.name, default: 0] += 1
                 return self.requestCounts[fault.name]!

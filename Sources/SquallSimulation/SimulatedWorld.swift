@@ -1,5 +1,4 @@
 import SquallFaults
-import SquallProxy
 import SquallReferenceClient
 import SquallReferenceProtocol
 import SquallReferenceServer
@@ -16,19 +15,16 @@ final class SimulatedWorld {
     private var proxies: [String: SimulatedProxy] = [:]
     private var clients: [String: SimulatedClient] = [:]
     private var order: [String] = []
-    /// Faults in force, by name, with their groups.
-    private var activeFaults: [(name: String, groups: [String])] = []
+    /// What each step means and the faults in force, at scale 1: virtual time is scenario time.
+    private var conductor: TimelineConductor
 
     init(scenario: Scenario, plan: PlannedTimeline, log eventLog: EventLog) {
         self.scenario = scenario
         self.plan = plan
         self.log = SimulationLog(log: eventLog, scheduler: self.scheduler)
-        let configuration = ReferenceServerConfiguration(
-            pingInterval: scenario.server.pingInterval,
-            pongTimeout: scenario.server.pongTimeout,
-            retention: .seconds(3_600)
-        )
+        let configuration = scenario.server.referenceConfiguration
         self.server = SimulatedServer(configuration: configuration, scheduler: self.scheduler, log: self.log)
+        self.conductor = TimelineConductor(clock: .unscaled, groups: scenario.clients.map(\.name))
         let seeds = SeedTree(seed: scenario.seed)
         for group in scenario.clients {
             self.proxies[group.name] = SimulatedProxy(
@@ -45,7 +41,9 @@ final class SimulatedWorld {
         // Steps first: at the same instant a step acts before a client starts, as on real sockets, where a client
         // starts only after its job has been created over HTTP.
         for step in self.plan.steps {
-            self.scheduler.schedule(at: step.at.simulationMilliseconds) { [self] in self.perform(step) }
+            self.scheduler.schedule(at: self.conductor.due(step).simulationMilliseconds) { [self] in
+                self.perform(step)
+            }
         }
         for planned in self.plan.clients {
             self.scheduler.schedule(at: planned.at.simulationMilliseconds) { [self] in self.start(planned) }
@@ -55,8 +53,11 @@ final class SimulatedWorld {
             self.order.count == total && self.clients.values.allSatisfy(\.isDone)
         }
         // Heal every fault still in force, then stop the clients (they report `stopped`).
-        for fault in self.activeFaults.sorted(by: { $0.name < $1.name }) {
-            self.lift(fault.name, groups: fault.groups, healing: true)
+        for operation in self.conductor.healing() {
+            guard case .removeFault(let name, _) = operation, case .removed(let hits) = self.carry(operation) else {
+                continue
+            }
+            if let event = self.conductor.healed(name, connectionsHit: hits) { self.log.run(event.name, event.fields) }
         }
         for id in self.order { self.clients[id]?.stop() }
         return allDone ? "all clients finished" : "duration reached"
@@ -78,7 +79,7 @@ final class SimulatedWorld {
             ]
         )
         var strategy = group.strategy
-        strategy.timeScale = 1
+        strategy.timeScale = self.conductor.clock.timeScale
         let client = SimulatedClient(
             id: planned.id,
             jobId: jobId,
@@ -95,38 +96,37 @@ final class SimulatedWorld {
         client.start()
     }
 
-    /// Performs one step of the plan, logged as `squall run` logs it.
+    /// Performs one step of the plan: the conductor's operation, carried out, its event logged as `squall run`
+    /// logs it.
     private func perform(_ step: PlannedTimeline.Step) {
-        let groups = step.groups ?? self.proxies.keys.sorted()
-        let targets = groups.compactMap { self.proxies[$0] }
-        var connectionsCut = 0
-        switch step.kind {
-        case .applyFault(let fault):
-            for proxy in targets { proxy.add(fault) }
-            self.activeFaults.removeAll { $0.name == fault.name }
-            self.activeFaults.append((fault.name, groups))
-        case .liftFault(let fault):
-            self.lift(fault, groups: groups, healing: false)
-        case .handoff(let handoff):
-            for proxy in targets { connectionsCut += proxy.handoff(handoff) }
-        case .profile(let profile):
-            for proxy in targets { proxy.setProfile(profile) }
-        case .suspend(let ids, let lasting):
-            for id in ids { self.clients[id]?.suspend(for: lasting.simulationMilliseconds) }
-        case .serverRestart(let downtime):
-            self.server.restartStreams(downtime: downtime)
+        let outcome: TimelineConductor.Outcome
+        do {
+            outcome = self.carry(try self.conductor.operation(for: step))
+        } catch {
+            outcome = .failed(["\(error)"])
         }
-        if let (name, fields) = step.event(groups: groups, connectionsCut: connectionsCut) {
-            self.log.run(name, fields)
-        }
+        if let event = self.conductor.performed(step, outcome) { self.log.run(event.name, event.fields) }
     }
 
-    private func lift(_ name: String, groups: [String], healing: Bool) {
-        guard self.activeFaults.contains(where: { $0.name == name }) else { return }
-        self.activeFaults.removeAll { $0.name == name }
-        var hits = 0
-        for group in groups { hits += self.proxies[group]?.remove(named: name) ?? 0 }
-        let (event, fields) = PlannedTimeline.liftEvent(name: name, connectionsHit: hits, healing: healing)
-        self.log.run(event, fields)
+    /// Does one operation on the simulated proxies, server or clients.
+    private func carry(_ operation: TimelineConductor.Operation) -> TimelineConductor.Outcome {
+        switch operation {
+        case .addFault(let fault, let groups):
+            for proxy in groups.compactMap({ self.proxies[$0] }) { proxy.add(fault) }
+            return .done
+        case .removeFault(let name, let groups):
+            return .removed(connectionsHit: groups.reduce(0) { $0 + (self.proxies[$1]?.remove(named: name) ?? 0) })
+        case .handoff(let handoff, let groups):
+            return .handedOff(connectionsCut: groups.reduce(0) { $0 + (self.proxies[$1]?.handoff(handoff) ?? 0) })
+        case .setProfile(let profile, let groups):
+            for proxy in groups.compactMap({ self.proxies[$0] }) { proxy.setProfile(profile) }
+            return .done
+        case .suspend(let ids, let lasting):
+            for id in ids { self.clients[id]?.suspend(for: lasting.simulationMilliseconds) }
+            return .done
+        case .restartServer(let downtime):
+            self.server.restartStreams(downtime: downtime)
+            return .done
+        }
     }
 }

@@ -2,9 +2,10 @@ import Foundation
 import SquallBenchmarks
 import SquallFaults
 import SquallProxy
-import SquallSimulation
 import SquallTestSupport
 import Testing
+
+@testable import SquallSimulation
 
 /// One meaning per fault: the same trace of writes through a fault's rule as the proxy carries it out on real
 /// sockets and as the simulator carries it out in virtual time gives the same outcome — which units arrive whole,
@@ -71,6 +72,39 @@ import Testing
         }
         host.scheduler.run(until: span)
         return Outcome(arrivals: arrivals, ending: host.ending?.0, endedAt: host.ending?.1)
+    }
+
+    /// The simulator's outcome for a connection fault (`refuse`, `connect_blackhole`, `slow_open`, `limit_time`,
+    /// `idle_timeout`): the fault in a simulated proxy, the trace sent over a simulated connection and echoed back.
+    private static func simulateConnection(_ fault: Fault, _ trace: [Write], seed: UInt64, span: Double) -> Outcome {
+        let scheduler = SimulationScheduler()
+        let proxy = SimulatedProxy(name: "test", scheduler: scheduler, seeds: SeedTree(seed: seed), profile: nil)
+        proxy.add(fault)
+        var arrivals = [Double?](repeating: nil, count: trace.count)
+        var ending: (String, Double)?
+        let (connection, establishment) = proxy.connect(client: "c")
+        connection.clientLost = { ending = ending ?? ($0 == .reset ? "reset" : "fin", scheduler.now) }
+        let opensAt: Double?
+        switch establishment {
+        case .refused, .reset:
+            ending = ("reset", 0)
+            opensAt = nil
+        case .hang:
+            opensAt = nil
+        case .open(let delay):
+            opensAt = delay
+        }
+        if let opensAt {
+            for (index, write) in trace.enumerated() {
+                scheduler.schedule(at: max(Double(write.at), opensAt)) {
+                    connection.send(.upstream, size: write.size, .response) {
+                        connection.send(.downstream, size: write.size, .response) { arrivals[index] = scheduler.now }
+                    }
+                }
+            }
+        }
+        scheduler.run(until: span)
+        return Outcome(arrivals: arrivals, ending: ending?.0, endedAt: ending?.1)
     }
 
     /// The proxy's outcome: the trace written through a real proxy (the fault upstream) to an echo server, read back.
@@ -148,6 +182,37 @@ import Testing
         let real = try await Self.proxy(fault, trace, seed: seed, span: span)
         let problems = Self.differences(simulated, real, tolerance: tolerance)
         #expect(problems.isEmpty, "\(fault.type.rawValue): sim \(simulated), real \(real): \(problems)")
+    }
+
+    /// Runs a connection fault both ways and compares, as ``check(_:_:seed:span:tolerance:)``.
+    private func checkConnection(_ fault: Fault, _ trace: [Write], span: Double = 1_500) async throws {
+        let simulated = Self.simulateConnection(fault, trace, seed: 7, span: span)
+        let real = try await Self.proxy(fault, trace, seed: 7, span: span)
+        let problems = Self.differences(simulated, real, tolerance: 30)
+        #expect(problems.isEmpty, "\(fault.type.rawValue): sim \(simulated), real \(real): \(problems)")
+    }
+
+    @Test func limitTime() async throws {
+        try await self.checkConnection(
+            try Fault(name: "life", type: .limitTime, attributes: ["lifetime": 450]),
+            (0..<8).map { Write(at: $0 * 100, size: 50) }
+        )
+    }
+
+    @Test func idleTimeout() async throws {
+        let trace = [Write(at: 0, size: 50), Write(at: 150, size: 50), Write(at: 300, size: 50)]
+        try await self.checkConnection(try Fault(name: "idle", type: .idleTimeout, attributes: ["timeout": 250]), trace)
+        try await self.checkConnection(
+            try Fault(name: "idle", type: .idleTimeout, attributes: ["timeout": 250], text: ["close": "reset"]),
+            trace
+        )
+    }
+
+    @Test func connectFaults() async throws {
+        let trace = [Write(at: 0, size: 50), Write(at: 300, size: 50)]
+        try await self.checkConnection(try Fault(name: "slow", type: .slowOpen, attributes: ["delay": 200]), trace)
+        try await self.checkConnection(try Fault(name: "no", type: .refuse), trace)
+        try await self.checkConnection(try Fault(name: "hole", type: .connectBlackhole), trace, span: 800)
     }
 
     @Test func aCarrierThatMisreadsTheRuleIsCaught() async throws {

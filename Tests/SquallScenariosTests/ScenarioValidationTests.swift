@@ -255,39 +255,49 @@ private func scenario(_ text: String) throws -> Scenario {
         #expect("\(error)".contains("and 10 more"))
     }
 
-    @Test func anIdleTimeoutPresetIsScaledLikeAnyDuration() throws {
-        let plan = try PlannedTimeline(
-            try scenario(
-                #"{"name": "t", "timeScale": 0.1, "duration": "10s", "clients": [{"count": 1}], "timeline": [{"at": "1s", "fault": {"type": "idle_timeout", "attributes": {"preset": "cloudflare"}}}]}"#
-            )
+    @Test func anIdleTimeoutPresetIsPlayedLikeAnyDuration() throws {
+        let parsed = try scenario(
+            #"{"name": "t", "timeScale": 0.1, "duration": "10s", "clients": [{"count": 1}], "timeline": [{"at": "1s", "fault": {"type": "idle_timeout", "attributes": {"preset": "cloudflare"}}}]}"#
         )
-        guard case .applyFault(let fault)? = plan.steps.first?.kind else {
+        let plan = try PlannedTimeline(parsed)
+        let conductor = TimelineConductor(clock: ScenarioClock(parsed), groups: ["default"])
+        guard let step = plan.steps.first, case .addFault(let fault, _) = try conductor.operation(for: step) else {
             Issue.record("no fault in \(plan.canonicalText)")
             return
         }
         #expect(fault.attributes["timeout"] == 10_000, "Cloudflare's 100 s at timeScale 0.1")
     }
 
-    @Test func thePlanHoldsFaultsAndProfilesAsTheyWillBeApplied() throws {
+    @Test func thePlanIsInScenarioTimeAndARunPlaysItAtItsScale() throws {
         let text = #"""
             {"name": "scaled", "timeScale": 0.5, "duration": "10s", "clients": [{"count": 1}],
              "timeline": [{"at": "2s", "fault": {"type": "latency", "attributes": {"latency": 300, "jitter": 40}}},
                           {"at": "4s", "for": "2s", "profile": "nlc-3g"}]}
             """#
-        let plan = try PlannedTimeline(try scenario(text))
-        guard case .applyFault(let fault)? = plan.steps.first?.kind else {
+        let parsed = try scenario(text)
+        let plan = try PlannedTimeline(parsed)
+        var unscaled = parsed
+        unscaled.timeScale = 1
+        #expect(try PlannedTimeline(unscaled).digest == plan.digest, "one plan whatever the scale")
+        guard case .applyFault(let planned)? = plan.steps.first?.kind else {
             Issue.record("no fault step in \(plan.canonicalText)")
+            return
+        }
+        #expect(planned.attributes["latency"] == 300, "the plan holds the scenario's fault")
+        let conductor = TimelineConductor(clock: ScenarioClock(parsed), groups: ["default"])
+        guard let first = plan.steps.first, case .addFault(let fault, _) = try conductor.operation(for: first) else {
+            Issue.record("no fault operation")
             return
         }
         #expect(fault.attributes["latency"] == 150)
         #expect(fault.attributes["jitter"] == 20)
-        #expect(plan.steps.first?.at == .seconds(2), "step times stay in scenario time")
-        let profiles = plan.steps.compactMap { step -> NetworkProfile?? in
-            if case .profile(let profile) = step.kind { profile } else { nil }
+        #expect(conductor.due(first) == .seconds(1), "due at 2 s of scenario time, played at 0.5")
+        let profiles = try plan.steps.compactMap { step -> NetworkProfile?? in
+            if case .setProfile(let profile, _) = try conductor.operation(for: step) { profile } else { nil }
         }
         let threeG = try NetworkProfile.parse("nlc-3g", path: "")
         #expect(profiles.first??.downstream.latency == threeG.downstream.latency * 0.5)
-        var changed = try scenario(text)
+        var changed = parsed
         changed.timeScale = 1e9
         #expect(throws: FaultError.self, "a scenario changed in code is still checked when planned") {
             try PlannedTimeline(changed)
