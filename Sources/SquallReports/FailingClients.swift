@@ -65,9 +65,12 @@ enum FailingClients {
             entries.append("\(seconds(current.at)) delivered seq \(range) via \(current.via)")
             run = nil
         }
-        for event in record.records where event.client == client && event.source == "client" {
-            if event.clientEvent == .delivered, let seq = event.integer("seq") {
-                let via = event.string("via") ?? "?"
+        for line in record.records where line.source == "client" && line.client == client {
+            guard case .client(let event) = RunEvent(line) else { continue }
+            let detail: String
+            switch event.kind {
+            case .delivered(let seq, let transport, _, _):
+                let via = transport.rawValue
                 if !seen.insert(seq).inserted {
                     flush()
                     entries.append("\(seconds(event.time)) delivered seq \(seq) again via \(via) (duplicate)")
@@ -78,15 +81,16 @@ enum FailingClients {
                     run = (seq, seq, via, event.time)
                 }
                 continue
+            case .connectFailed(let reason), .closed(_, let reason), .fallback(let reason), .stopped(let reason):
+                detail = " — \(reason)"
+            case .connectAttempt(let attempt, _), .connected(let attempt, _), .reconnectAttempt(let attempt, _),
+                .stateSync(let attempt, _, _, _):
+                detail = " #\(attempt)"
+            case .poll, .recovered, .duplicateDropped, .finished, .suspended, .resumed:
+                detail = ""
             }
             flush()
-            var detail = ""
-            if let reason = event.string("reason") {
-                detail = " — \(reason)"
-            } else if let attempt = event.integer("attempt") {
-                detail = " #\(attempt)"
-            }
-            entries.append("\(seconds(event.time)) \(event.event)\(detail)")
+            entries.append("\(seconds(event.time)) \(event.name)\(detail)")
         }
         flush()
         guard entries.count > Self.eventsShown else { return entries }

@@ -158,31 +158,39 @@ enum HTMLReport {
                 "<rect x=\"\(Self.f(x(since)))\" y=\"\(Self.f(top))\" width=\"\(Self.f(max(1, x(until) - x(since))))\" height=\"\(Self.f(height))\" fill=\"rgba(229,57,53,.18)\"><title>\(Self.escape(title))</title></rect>\n"
         }
         var openFaults: [String: Double] = [:]
-        for event in record.records where event.source == "run" {
-            switch event.event {
-            case "fault_applied":
-                if let name = event.string("name") { openFaults[name] = event.time }
-            case "fault_lifted":
-                if let name = event.string("name"), let since = openFaults.removeValue(forKey: name) {
-                    shade(from: since, to: event.time, name)
-                }
-            case "handoff", "server_restart":
-                overlay +=
-                    "<line x1=\"\(Self.f(x(event.time)))\" x2=\"\(Self.f(x(event.time)))\" y1=\"\(Self.f(top))\" y2=\"\(Self.f(top + height))\" stroke=\"#e53935\" stroke-width=\"2\"><title>\(event.event)</title></line>\n"
-                // The blackout (handoff) or downtime (restart), logged in scenario time.
-                let window =
-                    event.string(event.event == "handoff" ? "blackout" : "downtime")
-                    .flatMap(Duration.init(parsing:)) ?? .zero
-                if window > .zero {
-                    let title = event.event == "handoff" ? "handoff blackout" : "server restart downtime"
-                    shade(
-                        from: event.time,
-                        to: event.time + ScenarioClock(record.scenario).played(milliseconds: window.milliseconds),
-                        title
-                    )
-                }
-            default:
-                break
+        for line in record.records where line.source == "run" {
+            guard case .run(let event) = RunEvent(line) else { continue }
+            let time = line.time
+            let length: String
+            switch event {
+            case .faultApplied(_, _, let name, _, _, _, _, _):
+                openFaults[name] = time
+                continue
+            case .faultLifted(let name, _, _):
+                if let since = openFaults.removeValue(forKey: name) { shade(from: since, to: time, name) }
+                continue
+            case .handoff(_, _, _, let blackout, _, _, _):
+                length = blackout
+            case .serverRestart(_, _, let downtime):
+                length = downtime
+            case .scenario, .clientStarted, .clientFailedToStart, .clientProcess, .clientExited, .clientTerminated,
+                .clientKilled, .clientOutputMalformed, .faultNotApplied, .profile, .clientsSuspended, .serverStarted,
+                .serverReady, .serverExited, .publicationsUnknown, .harnessLag, .runEnded:
+                continue
+            }
+            // A handoff or a restart: a line at its moment.
+            let name = event.name.rawValue
+            overlay +=
+                "<line x1=\"\(Self.f(x(time)))\" x2=\"\(Self.f(x(time)))\" y1=\"\(Self.f(top))\" y2=\"\(Self.f(top + height))\" stroke=\"#e53935\" stroke-width=\"2\"><title>\(name)</title></line>\n"
+            // The blackout (handoff) or downtime (restart), logged in scenario time.
+            let window = Duration(parsing: length) ?? .zero
+            if window > .zero {
+                let title = event.name == .handoff ? "handoff blackout" : "server restart downtime"
+                shade(
+                    from: time,
+                    to: time + ScenarioClock(record.scenario).played(milliseconds: window.milliseconds),
+                    title
+                )
             }
         }
         for (name, since) in openFaults.sorted(by: { $0.key < $1.key }) { shade(from: since, to: record.endedAt, name) }

@@ -116,7 +116,10 @@ package struct ModeComparison: Sendable {
     /// reason but the client's own), and clients the run stopped (whose last seconds are not counted lost).
     static func boundaries(in record: RunRecord) -> Int {
         let cuts = record.records.count { entry in
-            entry.clientEvent == .closed && !(entry.string("reason") ?? "").hasPrefix("client closed")
+            guard entry.source == "client", case .client(let event) = RunEvent(entry),
+                case .closed(_, let reason) = event.kind
+            else { return false }
+            return !reason.hasPrefix("client closed")
         }
         return cuts + record.metrics.clients.count { $0.outcome == "stopped" }
     }

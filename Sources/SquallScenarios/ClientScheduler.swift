@@ -70,10 +70,7 @@ struct ClientScheduler: Sendable {
             job = try await self.server.createJob(creation)
         } catch {
             self.logStart(planned, strategy: spec.strategyName, jobId: "")
-            self.log.recordRun(
-                .clientFailedToStart,
-                [("client", .string(planned.id)), ("reason", .string("\(error)"))]
-            )
+            self.log.record(.clientFailedToStart(client: planned.id, reason: "\(error)"))
             self.board.finished(planned.id)
             return nil
         }
@@ -130,12 +127,6 @@ struct ClientScheduler: Sendable {
     }
 
     private func logStart(_ planned: PlannedTimeline.ClientStart, strategy: String, jobId: String) {
-        self.log.recordRun(
-            .clientStarted,
-            [
-                ("client", .string(planned.id)), ("group", .string(planned.group)),
-                ("strategy", .string(strategy)), ("jobId", .string(jobId)),
-            ]
-        )
+        self.log.record(.clientStarted(client: planned.id, group: planned.group, strategy: strategy, jobId: jobId))
     }
 }

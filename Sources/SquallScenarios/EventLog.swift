@@ -107,8 +107,12 @@ package final class EventLog: Sendable {
         }
     }
 
-    /// Records a run event: `{"time":…,"source":"run","event":name, …fields}`.
-    package func recordRun(_ name: RunEventName, _ fields: [(String, JSONValue)] = [], time: Double = EventLog.now()) {
+    /// Records one of the runner's events, typed: `{"time":…,"source":"run","event":name, …its fields}`.
+    package func record(_ event: RunnerEvent, time: Double = EventLog.now()) {
+        self.recordRun(event.name, event.fields, time: time)
+    }
+
+    private func recordRun(_ name: RunEventName, _ fields: [(String, JSONValue)], time: Double) {
         var text =
             "{\"time\":\(JSONValue.format((time * 1_000).rounded() / 1_000)),\"source\":\"run\",\"event\":\"\(name.rawValue)\""
         for (key, value) in fields {

@@ -33,6 +33,11 @@ public struct EventRecord: Sendable, Hashable {
         return fields
     }
 
+    /// The fields other than `time`, `source` and `event`, sorted by key.
+    public var fieldList: [(String, JSONValue)] {
+        self.stored.map { ($0.key, $0.value) }
+    }
+
     /// A field's value.
     public subscript(key: String) -> JSONValue? {
         switch key {

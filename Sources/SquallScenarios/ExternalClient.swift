@@ -63,48 +63,28 @@ struct ExternalClient: Sendable {
                 self.accept(number: number, bytes: bytes, log: log, board: board)
             }
         } catch {
-            log.recordRun(.clientFailedToStart, [("client", .string(self.id)), ("reason", .string("\(error)"))])
+            log.record(.clientFailedToStart(client: self.id, reason: "\(error)"))
             board.finished(self.id)
             return ""
         }
-        log.recordRun(
-            .clientProcess,
-            [
-                ("client", .string(self.id)), ("pid", .number(Double(process.pid))),
-                ("command", .string(process.commandLine)),
-            ]
-        )
+        log.record(.clientProcess(client: self.id, pid: Int(process.pid), command: process.commandLine))
         if let ended = await process.waitForExit() {
             let finished = board.isDone(self.id)
-            log.recordRun(
-                .clientExited,
-                [
-                    ("client", .string(self.id)), ("status", .string("\(ended)")), ("finished", .bool(finished)),
-                    ("early", .bool(!finished)),
-                ]
-            )
+            log.record(.clientExited(client: self.id, status: "\(ended)", finished: finished, early: !finished))
             board.finished(self.id)
         } else {
             let finished = board.isDone(self.id)
-            log.recordRun(
-                .clientTerminated,
-                [
-                    ("client", .string(self.id)),
-                    (
-                        "reason",
-                        .string(finished ? "still running after its job finished" : "still running when the run ended")
-                    ),
-                    ("finished", .bool(finished)),
-                ]
+            log.record(
+                .clientTerminated(
+                    client: self.id,
+                    reason: finished ? "still running after its job finished" : "still running when the run ended",
+                    finished: finished
+                )
             )
             let killed = await process.stop()
             if killed {
-                log.recordRun(
-                    .clientKilled,
-                    [
-                        ("client", .string(self.id)),
-                        ("reason", .string("it or a process of its group ignored SIGTERM for 2 s")),
-                    ]
+                log.record(
+                    .clientKilled(client: self.id, reason: "it or a process of its group ignored SIGTERM for 2 s")
                 )
             }
         }
@@ -146,14 +126,7 @@ struct ExternalClient: Sendable {
             problem = "\(error)"
         }
         let text = String(decoding: bytes.prefix(200), as: UTF8.self)
-        log.recordRun(
-            .clientOutputMalformed,
-            [
-                ("client", .string(self.id)), ("line", .number(Double(number))), ("reason", .string(problem)),
-                ("text", .string(text)),
-            ],
-            time: received
-        )
+        log.record(.clientOutputMalformed(client: self.id, line: number, reason: problem, text: text), time: received)
     }
 
     /// Why an event object breaks the contract.

@@ -40,13 +40,7 @@ struct ExternalServer: Sendable {
                 grace: .seconds(5)
             )
             process = started
-            log.recordRun(
-                .serverStarted,
-                [
-                    ("command", .string(started.commandLine)), ("pid", .number(Double(started.pid))),
-                    ("url", .string(url)),
-                ]
-            )
+            log.record(.serverStarted(command: started.commandLine, pid: Int(started.pid), url: url))
         }
         let server = ExternalServer(address: address, process: process)
         let probe = ServerProbe(server: address, timeout: .seconds(2))
@@ -64,13 +58,7 @@ struct ExternalServer: Sendable {
             }
             let answer = await probe.status(of: spec.readyPath)
             if let status = answer.status, status < 500 {
-                log.recordRun(
-                    .serverReady,
-                    [
-                        ("url", .string(url)), ("readyPath", .string(spec.readyPath)),
-                        ("status", .number(Double(status))),
-                    ]
-                )
+                log.record(.serverReady(url: url, readyPath: spec.readyPath, status: status))
                 return server
             }
             lastFailure = answer.status.map { "HTTP \($0)" } ?? answer.failure ?? "no answer"

@@ -67,18 +67,18 @@ public struct HarnessHealth: Sendable, Hashable {
     }
 
     /// Reads the harness samples of a run.
-    public init(records: [EventRecord], scenario: Scenario, header: EventRecord?) {
+    public init(records: [EventRecord], scenario: Scenario, header: RunHeader?) {
         self.bound = HarnessBound(scenario)
-        self.simulated = header?.string("mode") == "sim"
-        self.cores = header?.integer("cores")
-        self.build = header?.string("build")
+        self.simulated = header?.isSimulated ?? false
+        self.cores = header?.cores
+        self.build = header?.build
         var lags: [Double] = []
         var cpu: [Double] = []
         var backlog = 0
         var worst: (lag: Double, probe: String)?
         let limit = self.bound.milliseconds
         let runStart = records.first?.time ?? 0
-        let cores = header?.integer("cores")
+        let cores = header?.cores
         var reportStart = runStart
         var machine: [Double] = []
         var windows: [OverloadWindow] = []
@@ -99,52 +99,59 @@ public struct HarnessHealth: Sendable, Hashable {
         }
         // The app's process groups are logged by leader pid; the log's own events name them.
         var names: [String: String] = [:]
-        for record in records {
-            guard let pid = record.integer("pid") else { continue }
-            if record.runEvent == .serverStarted { names["\(pid)"] = "server" }
-            if record.runEvent == .clientProcess, let id = record.client { names["\(pid)"] = "client \(id)" }
+        var lagReports:
+            [(
+                time: Double, lagMs: [String: [Double]], backlog: Int, cpu: Double, machine: Double?,
+                app: [String: Double]
+            )] = []
+        for record in records where record.source == "run" {
+            guard case .run(let event) = RunEvent(record) else { continue }
+            switch event {
+            case .serverStarted(_, let pid, _): names["\(pid)"] = "server"
+            case .clientProcess(let id, let pid, _): names["\(pid)"] = "client \(id)"
+            case .harnessLag(let lagMs, let backlog, let cpu, let machine, let app):
+                lagReports.append((record.time, lagMs, backlog, cpu, machine, app))
+            case .scenario, .clientStarted, .clientFailedToStart, .clientExited, .clientTerminated, .clientKilled,
+                .clientOutputMalformed, .faultApplied, .faultNotApplied, .faultLifted, .handoff, .profile,
+                .clientsSuspended, .serverRestart, .serverReady, .serverExited, .publicationsUnknown, .runEnded:
+                continue
+            }
         }
-        for record in records where record.runEvent == .harnessLag {
+        for report in lagReports {
             var reportWorst = 0.0
-            if case .object(let probes)? = record["lagMs"] {
-                for (probe, value) in probes.sorted(by: { $0.key < $1.key }) {
-                    guard case .array(let samples) = value else { continue }
-                    for case .number(let lag) in samples {
-                        lags.append(lag)
-                        reportWorst = max(reportWorst, lag)
-                        if lag > (worst?.lag ?? -1) { worst = (lag, probe) }
-                    }
+            for (probe, samples) in report.lagMs.sorted(by: { $0.key < $1.key }) {
+                for lag in samples {
+                    lags.append(lag)
+                    reportWorst = max(reportWorst, lag)
+                    if lag > (worst?.lag ?? -1) { worst = (lag, probe) }
                 }
             }
-            let harnessCores = record.number("cpu")
-            if let share = harnessCores { cpu.append(share) }
-            let machineCores = record.number("machineCpu")
+            cpu.append(report.cpu)
+            let machineCores = report.machine
             if let machineCores { machine.append(machineCores) }
             var appCores: [String: Double] = [:]
-            if case .object(let processes)? = record["appCpu"] {
-                for case (let key, .number(let used)) in processes {
-                    let name = names[key] ?? key
-                    appCores[name, default: 0] += used
-                    appCpuMax[name] = max(appCpuMax[name] ?? 0, used)
-                }
+            for (key, used) in report.app {
+                let name = names[key] ?? key
+                appCores[name, default: 0] += used
+                appCpuMax[name] = max(appCpuMax[name] ?? 0, used)
             }
-            backlog = max(backlog, record.integer("writerBacklog") ?? 0)
+            backlog = max(backlog, report.backlog)
             if reportWorst > limit {
                 if open == nil {
                     open = (
-                        OverloadWindow(start: reportStart, end: record.time, worstLag: 0), 0, 0, 0, [:]
+                        OverloadWindow(start: reportStart, end: report.time, worstLag: 0), 0, 0, 0, [:]
                     )
                 }
-                open!.window.end = record.time
+                open!.window.end = report.time
                 open!.window.worstLag = max(open!.window.worstLag, reportWorst)
                 open!.reports += 1
                 open!.machine += machineCores ?? .nan
-                open!.harness += harnessCores ?? 0
+                open!.harness += report.cpu
                 for (name, used) in appCores { open!.app[name, default: 0] += used }
             } else {
                 close()
             }
-            reportStart = record.time
+            reportStart = report.time
         }
         close()
         self.runStart = runStart

@@ -118,23 +118,19 @@ final class HarnessMonitor: Sendable {
             defer { window = Window() }
             return window
         }
-        func rounded(_ value: Double) -> JSONValue { .number((value * 100).rounded() / 100) }
-        let lags = JSONValue.object(window.lags.mapValues { .array($0.map { .number($0) }) })
-        var fields: [(String, JSONValue)] = [
-            ("lagMs", lags),
-            ("writerBacklog", .number(Double(window.backlog))),
-            ("cpu", rounded(cpu)),
-        ]
-        if let busy = machine.machine { fields.append(("machineCpu", rounded(busy))) }
+        func rounded(_ value: Double) -> Double { (value * 100).rounded() / 100 }
         // The app's process groups that used a measurable share, by leader pid (the log's `server_started` and
         // `client_process` events name them).
         let groups = machine.groups.filter { $0.value >= 0.01 }
-        if !groups.isEmpty {
-            fields.append(
-                ("appCpu", .object(Dictionary(uniqueKeysWithValues: groups.map { ("\($0.key)", rounded($0.value)) })))
+        self.log.record(
+            .harnessLag(
+                lagMs: window.lags,
+                writerBacklog: window.backlog,
+                cpu: rounded(cpu),
+                machineCpu: machine.machine.map(rounded),
+                appCpu: Dictionary(uniqueKeysWithValues: groups.map { ("\($0.key)", rounded($0.value)) })
             )
-        }
-        self.log.recordRun(.harnessLag, fields)
+        )
     }
 
     /// The process's user and system CPU time so far, in seconds.

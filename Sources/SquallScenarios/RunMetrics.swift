@@ -1,5 +1,6 @@
 import SquallFaults
 import SquallReferenceClient
+import SquallReferenceServer
 
 /// Every metric of a run, computed from its event log alone (the Jepsen total-queue view: server publications
 /// against client deliveries), with the per-client samples gates filter by tag.
@@ -31,8 +32,7 @@ public struct RunMetrics: Sendable, Hashable {
     ///
     /// - Parameter records: the log, in time order.
     public init(records: [EventRecord]) {
-        let scenario = records.first { $0.runEvent == .scenario }
-        let clock = ScenarioClock(timeScale: scenario?.number("timeScale") ?? 1)
+        let clock = ScenarioClock(timeScale: RunHeader(records: records)?.timeScale ?? 1)
         self.timeScale = clock.timeScale
         let start = records.first?.time ?? 0
         let end = records.last?.time ?? start
@@ -60,14 +60,18 @@ public struct RunMetrics: Sendable, Hashable {
         // The moments WebSocket was given back: each fault lifted during the run, and the end of each handoff's
         // blackout. A client polling at one of them is timed until it has a WebSocket again.
         var lifts: [Double] = []
-        for record in records {
-            switch record.runEvent {
-            case .faultLifted where record["healing"] != .bool(true):
-                lifts.append(record.time)
-            case .handoff:
-                let blackout = record.string("blackout").flatMap(Duration.init(parsing:)) ?? .zero
-                lifts.append(record.time + clock.played(milliseconds: blackout.milliseconds))
-            default:
+        for record in records where record.source == "run" {
+            guard case .run(let event) = RunEvent(record) else { continue }
+            switch event {
+            case .faultLifted(_, _, let healing):
+                if !healing { lifts.append(record.time) }
+            case .handoff(_, _, _, let blackout, _, _, _):
+                let length = Duration(parsing: blackout) ?? .zero
+                lifts.append(record.time + clock.played(milliseconds: length.milliseconds))
+            case .scenario, .clientStarted, .clientFailedToStart, .clientProcess, .clientExited, .clientTerminated,
+                .clientKilled, .clientOutputMalformed, .faultApplied, .faultNotApplied, .profile, .clientsSuspended,
+                .serverRestart, .serverStarted, .serverReady, .serverExited, .publicationsUnknown, .harnessLag,
+                .runEnded:
                 continue
             }
         }
@@ -75,8 +79,8 @@ public struct RunMetrics: Sendable, Hashable {
         var nextLift = 0
         var pollingSinceLift: [String: Double] = [:]
 
-        func update(_ id: String, _ record: EventRecord, _ body: (inout ClientOutcome) -> Void) {
-            if outcomes[id] == nil { outcomes[id] = outcome(id, record) }
+        func update(_ id: String, at time: Double, _ body: (inout ClientOutcome) -> Void) {
+            if outcomes[id] == nil { outcomes[id] = outcome(id, at: time) }
             body(&outcomes[id]!)
         }
 
@@ -85,15 +89,23 @@ public struct RunMetrics: Sendable, Hashable {
             Observation(value: clock.scenarioMilliseconds(from: since, to: until), start: since, end: until)
         }
 
-        func outcome(_ id: String, _ record: EventRecord) -> ClientOutcome {
+        /// The client's outcome so far, or a new one started at `time` (a client the log did not announce is an
+        /// external one's).
+        func outcome(
+            _ id: String,
+            at time: Double,
+            group: String = "external",
+            strategy: String = "external",
+            jobId: String = ""
+        ) -> ClientOutcome {
             if let existing = outcomes[id] { return existing }
             order.append(id)
             return ClientOutcome(
                 id: id,
-                group: record.string("group") ?? "external",
-                strategy: record.string("strategy") ?? "external",
-                jobId: record.string("jobId") ?? "",
-                startTime: record.time,
+                group: group,
+                strategy: strategy,
+                jobId: jobId,
+                startTime: time,
                 endTime: end,
                 outcome: "stopped",
                 fellBack: false,
@@ -123,152 +135,151 @@ public struct RunMetrics: Sendable, Hashable {
                 }
                 nextLift += 1
             }
-            if record.isPublication {
-                if let job = record.string("jobId"), let seq = record.integer("seq") {
-                    published[job, default: [:]][seq] = record.time
-                }
-                continue
-            }
-            if let event = record.runEvent {
+            let time = record.time
+            switch RunEvent(record) {
+            case .server(let event):
+                if case .published(let seq, _) = event.kind { published[event.jobId, default: [:]][seq] = time }
+            case .run(let event):
                 switch event {
-                case .clientStarted:
-                    if let id = record.client {
-                        outcomes[id] = outcome(id, record)
-                        failingSince[id] = record.time
-                    }
-                case .clientFailedToStart, .clientExited, .clientTerminated, .clientKilled:
+                case .clientStarted(let id, let group, let strategy, let jobId):
+                    outcomes[id] = outcome(id, at: time, group: group, strategy: strategy, jobId: jobId)
+                    failingSince[id] = time
+                case .clientFailedToStart(let id, let reason):
                     // External client processes: how they ended. An exit before `finished` ends the client there
                     // (its job is incomplete, messages published before the exit are lost).
-                    guard let id = record.client else { continue }
-                    var client = outcome(id, record)
-                    switch event {
-                    case .clientFailedToStart:
-                        client.outcome = "not started"
-                        client.endTime = record.time
-                        client.process = "failed to start: \(record.string("reason") ?? "?")"
-                    case .clientExited:
-                        if record["early"] == .bool(true) && client.outcome == "stopped" {
-                            client.outcome = "exited"
-                            client.endTime = record.time
-                        }
-                        client.process =
-                            "exited (\(record.string("status") ?? "?"))\(client.outcome == "exited" ? " before its job finished" : "")"
-                    case .clientTerminated:
-                        if client.outcome == "stopped" { client.endTime = record.time }
-                        client.process = record.string("reason") ?? "terminated at the end of the run"
-                    default:
-                        client.process =
-                            (client.process.map { $0 + "; " } ?? "")
-                            + "killed: \(record.string("reason") ?? "ignored SIGTERM")"
-                    }
+                    var client = outcome(id, at: time)
+                    client.outcome = "not started"
+                    client.endTime = time
+                    client.process = "failed to start: \(reason)"
                     outcomes[id] = client
-                case .clientOutputMalformed:
-                    if let id = record.client {
-                        var client = outcome(id, record)
-                        client.malformedLines += 1
-                        outcomes[id] = client
+                case .clientExited(let id, let status, _, let early):
+                    var client = outcome(id, at: time)
+                    if early && client.outcome == "stopped" {
+                        client.outcome = "exited"
+                        client.endTime = time
                     }
-                case .faultApplied, .handoff, .clientsSuspended, .serverRestart:
+                    client.process =
+                        "exited (\(status))\(client.outcome == "exited" ? " before its job finished" : "")"
+                    outcomes[id] = client
+                case .clientTerminated(let id, let reason, _):
+                    var client = outcome(id, at: time)
+                    if client.outcome == "stopped" { client.endTime = time }
+                    client.process = reason.isEmpty ? "terminated at the end of the run" : reason
+                    outcomes[id] = client
+                case .clientKilled(let id, let reason):
+                    var client = outcome(id, at: time)
+                    client.process = (client.process.map { $0 + "; " } ?? "") + "killed: \(reason)"
+                    outcomes[id] = client
+                case .clientOutputMalformed(let id, _, _, _):
+                    var client = outcome(id, at: time)
+                    client.malformedLines += 1
+                    outcomes[id] = client
+                case .faultApplied(_, _, let name, let type, _, _, _, _):
                     faultEvents += 1
-                    faultEventTimes.append(record.time)
-                    if event == .faultApplied, let name = record.string("name") {
-                        appliedTypes[name] = record.string("type")
+                    faultEventTimes.append(time)
+                    appliedTypes[name] = type
+                case .handoff(let at, _, _, _, _, _, let connectionsCut):
+                    faultEvents += 1
+                    faultEventTimes.append(time)
+                    if connectionsCut == 0 {
+                        notInjected.append("handoff at \(at)")
+                        notInjectedTimes.append(time)
                     }
-                    if event == .handoff, record.integer("connectionsCut") == 0 {
-                        notInjected.append("handoff at \(record.string("at") ?? "?")")
-                        notInjectedTimes.append(record.time)
-                    }
-                case .faultLifted:
+                case .clientsSuspended, .serverRestart:
+                    faultEvents += 1
+                    faultEventTimes.append(time)
+                case .faultLifted(let name, let connectionsHit, _):
                     // `down` always acts: it stops the listener, whether or not a connection was there to close.
-                    if record.integer("connectionsHit") == 0, let name = record.string("name"),
-                        appliedTypes[name] != FaultType.down.rawValue
-                    {
+                    if connectionsHit == 0, appliedTypes[name] != FaultType.down.rawValue {
                         notInjected.append(name)
-                        notInjectedTimes.append(record.time)
+                        notInjectedTimes.append(time)
                     }
-                case .faultNotApplied:
-                    notInjected.append("\(record.string("name") ?? "?") (not applied)")
-                    notInjectedTimes.append(record.time)
+                case .faultNotApplied(_, let name, _, _):
+                    notInjected.append("\(name) (not applied)")
+                    notInjectedTimes.append(time)
                 case .scenario, .clientProcess, .profile, .serverStarted, .serverReady, .serverExited,
                     .publicationsUnknown, .harnessLag, .runEnded:
                     break
                 }
-                continue
-            }
-            guard let event = record.clientEvent, let id = record.client else { continue }
-            // Mutated in place: copying a client's outcome (a dozen arrays) for each of millions of events costs more
-            // than the rest of the loop.
-            update(id, record) { client in
-                if client.jobId.isEmpty { client.jobId = record.string("jobId") ?? "" }
-                switch event {
-                case .connectAttempt:
-                    client.connectAttempts += 1
-                    client.connectAttemptTimes.append(clock.scenarioMilliseconds(from: start, to: record.time))
-                    if let earlier = pendingAttempt.updateValue(record.time, forKey: id) {
-                        client.connectResults.append(Observation(value: 0, start: earlier, end: record.time))
-                    }
-                case .connected:
-                    client.connections += 1
-                    let attempt = pendingAttempt.removeValue(forKey: id) ?? record.time
-                    client.connectResults.append(Observation(value: 1, start: attempt, end: record.time))
-                    failingSince[id] = nil
-                    polling.remove(id)
-                    if let since = pollingSinceLift.removeValue(forKey: id) {
-                        client.pollingAfterRecovery.append(duration(since, record.time))
-                    }
-                    if let since = openSince.removeValue(forKey: id) {
-                        client.recoveries.append(duration(since, record.time))
-                    }
-                case .connectFailed:
-                    if let attempt = pendingAttempt.removeValue(forKey: id) {
-                        client.connectResults.append(Observation(value: 0, start: attempt, end: record.time))
-                    }
-                case .closed:
-                    if !(record.string("reason") ?? "").hasPrefix("client closed: job") && openSince[id] == nil {
-                        openSince[id] = record.time
-                        if !polling.contains(id) && failingSince[id] == nil { failingSince[id] = record.time }
-                    }
-                case .reconnectAttempt:
-                    client.reconnectAttempts += 1
-                    client.reconnectTimes.append(record.time)
-                case .fallback:
-                    client.fellBack = true
-                    if client.fellBackAt == nil { client.fellBackAt = record.time }
-                case .poll:
-                    client.polls += 1
-                    client.pollTimes.append(clock.scenarioMilliseconds(from: start, to: record.time))
-                    if let since = failingSince.removeValue(forKey: id) {
-                        client.fallbackDelays.append(duration(since, record.time))
-                    }
-                    polling.insert(id)
-                case .delivered:
-                    guard let seq = record.integer("seq") else { break }
-                    let job = record.string("jobId") ?? client.jobId
-                    let count = seen[id, default: [:]][seq, default: 0]
-                    seen[id, default: [:]][seq] = count + 1
-                    if count > 0 {
-                        client.duplicates += 1
-                        client.duplicateTimes.append(record.time)
+            case .client(let event):
+                let id = event.clientId
+                guard !id.isEmpty else { continue }
+                // Mutated in place: copying a client's outcome (a dozen arrays) for each of millions of events costs
+                // more than the rest of the loop.
+                update(id, at: time) { client in
+                    if client.jobId.isEmpty { client.jobId = event.jobId }
+                    switch event.kind {
+                    case .connectAttempt:
+                        client.connectAttempts += 1
+                        client.connectAttemptTimes.append(clock.scenarioMilliseconds(from: start, to: time))
+                        if let earlier = pendingAttempt.updateValue(time, forKey: id) {
+                            client.connectResults.append(Observation(value: 0, start: earlier, end: time))
+                        }
+                    case .connected:
+                        client.connections += 1
+                        let attempt = pendingAttempt.removeValue(forKey: id) ?? time
+                        client.connectResults.append(Observation(value: 1, start: attempt, end: time))
+                        failingSince[id] = nil
+                        polling.remove(id)
+                        if let since = pollingSinceLift.removeValue(forKey: id) {
+                            client.pollingAfterRecovery.append(duration(since, time))
+                        }
+                        if let since = openSince.removeValue(forKey: id) {
+                            client.recoveries.append(duration(since, time))
+                        }
+                    case .connectFailed:
+                        if let attempt = pendingAttempt.removeValue(forKey: id) {
+                            client.connectResults.append(Observation(value: 0, start: attempt, end: time))
+                        }
+                    case .closed(_, let reason):
+                        if !reason.hasPrefix("client closed: job") && openSince[id] == nil {
+                            openSince[id] = time
+                            if !polling.contains(id) && failingSince[id] == nil { failingSince[id] = time }
+                        }
+                    case .reconnectAttempt:
+                        client.reconnectAttempts += 1
+                        client.reconnectTimes.append(time)
+                    case .fallback:
+                        client.fellBack = true
+                        if client.fellBackAt == nil { client.fellBackAt = time }
+                    case .poll:
+                        client.polls += 1
+                        client.pollTimes.append(clock.scenarioMilliseconds(from: start, to: time))
+                        if let since = failingSince.removeValue(forKey: id) {
+                            client.fallbackDelays.append(duration(since, time))
+                        }
+                        polling.insert(id)
+                    case .delivered(let seq, let via, _, _):
+                        guard seq > 0 else { break }
+                        let job = event.jobId.isEmpty ? client.jobId : event.jobId
+                        let count = seen[id, default: [:]][seq, default: 0]
+                        seen[id, default: [:]][seq] = count + 1
+                        if count > 0 {
+                            client.duplicates += 1
+                            client.duplicateTimes.append(time)
+                            break
+                        }
+                        client.delivered += 1
+                        if via == .polling { client.deliveredByPolling += 1 }
+                        if job == client.jobId, let publishedAt = published[job]?[seq] {
+                            client.latencies.append(duration(min(publishedAt, time), time))
+                        } else if job != client.jobId {
+                            crossJob[id, default: 0] += 1
+                        }
+                        if client.timeToFirstUpdate == nil {
+                            client.timeToFirstUpdate = duration(client.startTime, time)
+                        }
+                    case .finished(let outcome):
+                        client.outcome = outcome.rawValue
+                        client.endTime = time
+                    case .stopped:
+                        client.endTime = time
+                    case .stateSync, .recovered, .duplicateDropped, .suspended, .resumed:
                         break
                     }
-                    client.delivered += 1
-                    if record.string("via") == "polling" { client.deliveredByPolling += 1 }
-                    if job == client.jobId, let publishedAt = published[job]?[seq] {
-                        client.latencies.append(duration(min(publishedAt, record.time), record.time))
-                    } else if job != client.jobId {
-                        crossJob[id, default: 0] += 1
-                    }
-                    if client.timeToFirstUpdate == nil {
-                        client.timeToFirstUpdate = duration(client.startTime, record.time)
-                    }
-                case .finished:
-                    client.outcome = record.string("outcome") ?? "completed"
-                    client.endTime = record.time
-                case .stopped:
-                    client.endTime = record.time
-                case .stateSync, .recovered, .duplicateDropped, .suspended, .resumed:
-                    break
                 }
+            case .unknown:
+                continue
             }
         }
         let steps = StepObserver(records: records, clock: clock)

@@ -89,29 +89,32 @@ public struct RunRecord: Sendable {
     ///
     /// - Throws: ``FaultError`` when the records have no `scenario` event or its scenario is invalid.
     package init(records: [EventRecord], lines: [String]) throws(FaultError) {
-        guard let header = records.first(where: { $0.runEvent == .scenario }),
-            let source = header["scenario"]
-        else {
+        guard let header = RunHeader(records: records), let source = header.scenario else {
             throw FaultError.missingField(
                 path: "(log)",
                 field: "a run event \"scenario\" (the first line of events.ndjson)"
             )
         }
-        let simulated = header.string("mode") == "sim"
+        let simulated = header.isSimulated
         self.mode = simulated ? "sim" : "real"
         // A sharded run's scenario holds a real run's limit per shard.
-        let runners = max(1, header.integer("shards") ?? 1)
+        let runners = max(1, header.shard?.count ?? 1)
         self.scenario = try Scenario(
             json: source,
             clientLimit: simulated ? Scenario.maximumSimulatedClients : Scenario.maximumClients * runners
         )
-        self.planDigest = header.string("planDigest") ?? ""
-        self.scenarioDigest = header.string("scenarioDigest") ?? ""
-        self.version = header.string("version") ?? ""
-        let ending = records.last { $0.runEvent == .runEnded }
+        self.planDigest = header.planDigest
+        self.scenarioDigest = header.scenarioDigest
+        self.version = header.version
+        var ending: (reason: String, interrupted: Bool)?
+        if let last = records.last(where: { $0.source == "run" && $0.event == RunEventName.runEnded.rawValue }),
+            case .run(.runEnded(let reason, let interrupted)) = RunEvent(last)
+        {
+            ending = (reason, interrupted)
+        }
         self.complete = ending != nil
-        self.interrupted = ending?["interrupted"] == .bool(true) || ending == nil
-        self.endReason = ending?.string("reason") ?? "incomplete log: it ends without run_ended (the run was killed)"
+        self.interrupted = ending?.interrupted ?? true
+        self.endReason = ending?.reason ?? "incomplete log: it ends without run_ended (the run was killed)"
         self.startedAt = records.first?.time ?? 0
         self.endedAt = records.last?.time ?? 0
         self.lines = lines

@@ -78,19 +78,22 @@ public struct ScenarioRunner: Sendable {
             try self.eventLogPath.map { path throws(ScenarioError) in try EventLog(writingTo: path) } ?? EventLog()
         defer { log.close() }
         let board = ClientBoard(plan.clients.map(\.id))
-        log.recordRun(
-            .scenario,
-            [
-                ("name", .string(scenario.name)),
-                ("seed", .number(Double(scenario.seed))),
-                ("timeScale", .number(scenarioClock.timeScale)),
-                ("version", .string(SquallVersion.current)),
-                ("scenarioDigest", .string(Digest.fnv1a64(scenario.source.jsonText))),
-                ("planDigest", .string(planDigest)),
-                ("scenario", scenario.source),
-                ("cores", .number(Double(System.coreCount))),
-                ("build", .string(Self.build)),
-            ] + self.shardFields
+        log.record(
+            .scenario(
+                RunHeader(
+                    [
+                        ("name", .string(scenario.name)),
+                        ("seed", .number(Double(scenario.seed))),
+                        ("timeScale", .number(scenarioClock.timeScale)),
+                        ("version", .string(SquallVersion.current)),
+                        ("scenarioDigest", .string(Digest.fnv1a64(scenario.source.jsonText))),
+                        ("planDigest", .string(planDigest)),
+                        ("scenario", scenario.source),
+                        ("cores", .number(Double(System.coreCount))),
+                        ("build", .string(Self.build)),
+                    ] + self.shardFields
+                )
+            )
         )
 
         let server = try await ServerUnderTest.start(scenario.server, clock: scenarioClock, log: log)
@@ -176,7 +179,7 @@ public struct ScenarioRunner: Sendable {
             scheduler.attachments.withLock { $0.merge(serverFiles) { first, _ in first } }
             return reason
         }
-        log.recordRun(.runEnded, [("reason", .string(reason)), ("interrupted", .bool(reason == "interrupted"))])
+        log.record(.runEnded(reason: reason, interrupted: reason == "interrupted"))
         log.close()
         var record: RunRecord
         if let path = log.path {

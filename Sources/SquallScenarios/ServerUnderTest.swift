@@ -61,7 +61,7 @@ enum ServerUnderTest: Sendable {
             await server.run()
         case .external(let server):
             guard let process = server.process, let ended = await process.waitForExit() else { return }
-            log.recordRun(.serverExited, [("status", .string("\(ended)")), ("early", .bool(true))])
+            log.record(.serverExited(status: "\(ended)", early: true))
         }
     }
 
@@ -106,13 +106,7 @@ enum ServerUnderTest: Sendable {
                     )
                 }
             case .failed(let status, let reason):
-                log.recordRun(
-                    .publicationsUnknown,
-                    [
-                        ("jobId", .string(job.jobId)), ("status", status.map { .number(Double($0)) } ?? .null),
-                        ("reason", .string(reason)),
-                    ]
-                )
+                log.record(.publicationsUnknown(jobId: job.jobId, status: status, reason: reason))
             }
         }
     }

@@ -51,14 +51,13 @@ public enum ShardMerge {
                 }
                 records.append(record)
             }
-            guard let header = records.first(where: { $0.runEvent == .scenario }),
-                let index = header.integer("shard"), let shardCount = header.integer("shards")
-            else {
+            guard let header = RunHeader(records: records), let (index, shardCount) = header.shard else {
                 throw .notAShard("log \(position + 1) has no shard in its header (run it with --shard i/N)")
             }
-            let fields = ["scenarioDigest", "planDigest", "version", "name"].reduce(into: [String: String]()) {
-                $0[$1] = header.string($1) ?? ""
-            }.merging(["seed": header.integer("seed").map(String.init) ?? ""]) { first, _ in first }
+            let fields = [
+                "scenarioDigest": header.scenarioDigest, "planDigest": header.planDigest, "version": header.version,
+                "name": header["name"]?.stringValue ?? "", "seed": header.seed.map(String.init) ?? "",
+            ]
             if let identity, identity != fields {
                 let differing = fields.keys.sorted().filter { identity[$0] != fields[$0] }
                 throw .mismatched(
@@ -70,7 +69,7 @@ public enum ShardMerge {
             }
             identity = fields
             count = shardCount
-            let offset = header.number("clockOffsetMs") ?? 0
+            let offset = header.clockOffset
             shards.append((index, records.map { $0.shifted(by: -offset) }))
         }
         guard let count else { throw .notAShard("no logs given") }

@@ -92,18 +92,24 @@ struct StepObserver {
         }
         for record in records {
             reach(record.time)
-            guard let id = record.client else { continue }
-            if record.runEvent == .clientStarted {
+            let event: ClientEvent
+            switch RunEvent(record) {
+            case .run(.clientStarted(let id, let name, _, _)):
                 running.append(id)
-                group[id] = record.string("group") ?? "external"
+                group[id] = name.isEmpty ? "external" : name
                 // A client that starts while a step is in force is targeted from its start.
                 for index in open.sorted() where self.windows[index].targets(id, group: group[id]!) {
                     self.windows[index].targeted.insert(id)
                     awaitingFallback[id, default: []].append((self.windows[index].name, record.time))
                 }
                 continue
+            case .client(let clientEvent) where !clientEvent.clientId.isEmpty:
+                event = clientEvent
+            case .client, .run, .server, .unknown:
+                continue
             }
-            switch record.clientEvent {
+            let id = event.clientId
+            switch event.kind {
             case .connected:
                 onWebSocket.insert(id)
                 for pending in awaitingRecovery.removeValue(forKey: id) ?? [] {
@@ -123,7 +129,8 @@ struct StepObserver {
                     sample(&self.recoveries, id, pending.step, since: pending.since, until: record.time)
                 }
                 awaitingFallback.removeValue(forKey: id)
-            default:
+            case .connectAttempt, .connectFailed, .reconnectAttempt, .fallback, .stateSync, .recovered, .delivered,
+                .duplicateDropped, .stopped, .suspended, .resumed:
                 break
             }
         }
@@ -152,69 +159,52 @@ struct StepObserver {
         var windows: [Window] = []
         var openFaults: [String: Int] = [:]
         var openProfiles: [String: Int] = [:]
-        func groups(_ record: EventRecord) -> Set<String>? {
-            guard case .array(let values)? = record["groups"] else { return nil }
-            return Set(values.compactMap { if case .string(let name) = $0 { name } else { nil } })
+        /// A step's groups; none listed is every group.
+        func targets(_ groups: [String]) -> Set<String>? {
+            groups.isEmpty ? nil : Set(groups)
         }
         func clients(_ value: JSONValue?) -> Set<String>? {
             guard case .array(let values)? = value else { return nil }
-            return Set(values.compactMap { if case .string(let name) = $0 { name } else { nil } })
+            return Set(values.compactMap(\.stringValue))
         }
-        func length(_ key: String, of record: EventRecord) -> Double {
-            clock.played(milliseconds: (record.string(key).flatMap(Duration.init(parsing:)) ?? .zero).milliseconds)
+        /// A step's length as written (scenario time), played.
+        func played(_ text: String) -> Double {
+            clock.played(milliseconds: (Duration(parsing: text) ?? .zero).milliseconds)
         }
         for record in records where record.source == "run" {
-            guard let event = record.runEvent else { continue }
-            let step = record.string("step")
+            guard case .run(let event) = RunEvent(record) else { continue }
+            let time = record.time
             switch event {
-            case .faultApplied:
-                guard let step, let name = record.string("name") else { continue }
-                var fault: JSONValue? = nil
-                if case .object(let members)? = record["fault"] { fault = members["clients"] }
+            case .faultApplied(_, let step, let name, _, _, _, let groups, let fault):
+                guard !step.isEmpty else { continue }
+                var picked: JSONValue? = nil
+                if case .object(let members) = fault { picked = members["clients"] }
                 openFaults[name] = windows.count
-                windows.append(
-                    Window(name: step, start: record.time, groups: groups(record), clients: clients(fault))
-                )
-            case .faultLifted:
-                guard let name = record.string("name"), let index = openFaults.removeValue(forKey: name),
-                    record["healing"] != .bool(true)
-                else { continue }
-                windows[index].end = record.time
-            case .handoff:
-                guard let step else { continue }
-                windows.append(
-                    Window(
-                        name: step,
-                        start: record.time,
-                        end: record.time + length("blackout", of: record),
-                        groups: groups(record)
-                    )
-                )
-            case .serverRestart:
-                guard let step else { continue }
-                windows.append(
-                    Window(name: step, start: record.time, end: record.time + length("downtime", of: record))
-                )
-            case .clientsSuspended:
-                guard let step else { continue }
-                windows.append(
-                    Window(
-                        name: step,
-                        start: record.time,
-                        end: record.time + length("for", of: record),
-                        clients: clients(record["clients"]) ?? []
-                    )
-                )
-            case .profile:
+                windows.append(Window(name: step, start: time, groups: targets(groups), clients: clients(picked)))
+            case .faultLifted(let name, _, let healing):
+                guard let index = openFaults.removeValue(forKey: name), !healing else { continue }
+                windows[index].end = time
+            case .handoff(_, let step, _, let blackout, _, let groups, _):
+                guard !step.isEmpty else { continue }
+                windows.append(Window(name: step, start: time, end: time + played(blackout), groups: targets(groups)))
+            case .serverRestart(_, let step, let downtime):
+                guard !step.isEmpty else { continue }
+                windows.append(Window(name: step, start: time, end: time + played(downtime)))
+            case .clientsSuspended(_, let step, let picked, let lasting):
+                guard !step.isEmpty else { continue }
+                windows.append(Window(name: step, start: time, end: time + played(lasting), clients: Set(picked)))
+            case .profile(_, let step, _, let groups):
                 // A profile step is logged twice: when it is set and when the scenario's own comes back.
-                guard let step else { continue }
+                guard !step.isEmpty else { continue }
                 if let index = openProfiles.removeValue(forKey: step) {
-                    windows[index].end = record.time
+                    windows[index].end = time
                 } else {
                     openProfiles[step] = windows.count
-                    windows.append(Window(name: step, start: record.time, groups: groups(record)))
+                    windows.append(Window(name: step, start: time, groups: targets(groups)))
                 }
-            default:
+            case .scenario, .clientStarted, .clientFailedToStart, .clientProcess, .clientExited, .clientTerminated,
+                .clientKilled, .clientOutputMalformed, .faultNotApplied, .serverStarted, .serverReady, .serverExited,
+                .publicationsUnknown, .harnessLag, .runEnded:
                 continue
             }
         }

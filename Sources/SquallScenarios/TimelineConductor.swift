@@ -35,9 +35,6 @@ package struct TimelineConductor: Sendable {
         case handedOff(connectionsCut: Int)
     }
 
-    /// A run event: its name and fields.
-    package typealias Event = (name: RunEventName, fields: [(String, JSONValue)])
-
     /// The clock the run plays at.
     package let clock: ScenarioClock
     /// Every client group, for a step that targets all of them.
@@ -82,22 +79,20 @@ package struct TimelineConductor: Sendable {
     /// - Returns: the event that records it: `fault_applied` (or `fault_not_applied` with each failure), a lift
     ///   (only for a fault that was in force), `handoff`, `profile` (or `fault_not_applied`), `clients_suspended`,
     ///   `server_restart`; nil when there is nothing to record.
-    package mutating func performed(_ step: PlannedTimeline.Step, _ outcome: Outcome) -> Event? {
+    package mutating func performed(_ step: PlannedTimeline.Step, _ outcome: Outcome) -> RunnerEvent? {
         let groups = self.groups(of: step)
-        let at = JSONValue.string(step.at.squallText)
+        let at = step.at.squallText
         if case .failed(let failures) = outcome, !failures.isEmpty {
             // Never logged as applied: the run fails on `faults_not_injected` and says why.
-            let errors = JSONValue.array(failures.map { .string($0) })
             switch step.kind {
             case .applyFault(let fault):
-                return (
-                    .faultNotApplied,
-                    [("at", at), ("name", .string(fault.name)), ("errors", errors), ("fault", fault.json)]
-                )
+                return .faultNotApplied(at: at, name: fault.name, errors: failures, fault: fault.json)
             case .profile(let profile):
-                return (
-                    .faultNotApplied,
-                    [("at", at), ("name", .string("profile \(profile?.name ?? "none")")), ("errors", errors)]
+                return .faultNotApplied(
+                    at: at,
+                    name: "profile \(profile?.name ?? "none")",
+                    errors: failures,
+                    fault: nil
                 )
             case .liftFault, .handoff, .suspend, .serverRestart:
                 break
@@ -112,8 +107,7 @@ package struct TimelineConductor: Sendable {
         case .handoff, .profile, .suspend, .serverRestart:
             break
         }
-        guard let event = step.event(groups: groups, connectionsCut: outcome.connectionsCut) else { return nil }
-        return (event.0, event.1)
+        return step.event(groups: groups, connectionsCut: outcome.connectionsCut)
     }
 
     /// The faults still in force at the end of the run, to remove (by name), each then recorded with
@@ -123,7 +117,7 @@ package struct TimelineConductor: Sendable {
     }
 
     /// Records that the end of the run removed fault `name`.
-    package mutating func healed(_ name: String, connectionsHit: Int) -> Event? {
+    package mutating func healed(_ name: String, connectionsHit: Int) -> RunnerEvent? {
         guard self.inForce.removeValue(forKey: name) != nil else { return nil }
         return PlannedTimeline.liftEvent(name: name, connectionsHit: connectionsHit, healing: true)
     }

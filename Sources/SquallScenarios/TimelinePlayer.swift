@@ -51,9 +51,7 @@ struct TimelinePlayer: Sendable {
             guard case .removeFault(let name, _) = operation else { continue }
             let outcome = await self.carry(operation)
             let hits: Int = if case .removed(let hits) = outcome { hits } else { 0 }
-            if let event = self.conductor.withLock({ $0.healed(name, connectionsHit: hits) }) {
-                self.log.recordRun(event.name, event.fields)
-            }
+            if let event = self.conductor.withLock({ $0.healed(name, connectionsHit: hits) }) { self.log.record(event) }
         }
         for proxy in self.proxies.values { try? await proxy.removeAllFaults() }
     }
@@ -66,9 +64,7 @@ struct TimelinePlayer: Sendable {
         } catch {
             outcome = .failed(["\(error)"])
         }
-        if let event = self.conductor.withLock({ $0.performed(step, outcome) }) {
-            self.log.recordRun(event.name, event.fields)
-        }
+        if let event = self.conductor.withLock({ $0.performed(step, outcome) }) { self.log.record(event) }
     }
 
     /// Does one operation on the proxies, the server or the clients.

@@ -57,7 +57,7 @@ final class SimulatedWorld {
             guard case .removeFault(let name, _) = operation, case .removed(let hits) = self.carry(operation) else {
                 continue
             }
-            if let event = self.conductor.healed(name, connectionsHit: hits) { self.log.run(event.name, event.fields) }
+            if let event = self.conductor.healed(name, connectionsHit: hits) { self.log.run(event) }
         }
         for id in self.order { self.clients[id]?.stop() }
         return allDone ? "all clients finished" : "duration reached"
@@ -72,11 +72,7 @@ final class SimulatedWorld {
         let token = String(random.next(), radix: 16)
         self.server.createJob(id: jobId, token: token, creation: self.scenario.server.job)
         self.log.run(
-            .clientStarted,
-            [
-                ("client", .string(planned.id)), ("group", .string(planned.group)),
-                ("strategy", .string(group.strategyName)), ("jobId", .string(jobId)),
-            ]
+            .clientStarted(client: planned.id, group: planned.group, strategy: group.strategyName, jobId: jobId)
         )
         var strategy = group.strategy
         strategy.timeScale = self.conductor.clock.timeScale
@@ -105,7 +101,7 @@ final class SimulatedWorld {
         } catch {
             outcome = .failed(["\(error)"])
         }
-        if let event = self.conductor.performed(step, outcome) { self.log.run(event.name, event.fields) }
+        if let event = self.conductor.performed(step, outcome) { self.log.run(event) }
     }
 
     /// Does one operation on the simulated proxies, server or clients.

@@ -29,9 +29,9 @@ final class SimulationLog {
     }
 
     /// A run event, now.
-    func run(_ name: RunEventName, _ fields: [(String, JSONValue)] = []) {
-        self.log.recordRun(name, fields, time: self.scheduler.now)
-        self.records.append(EventRecord(run: name, fields, time: self.scheduler.now))
+    func run(_ event: RunnerEvent) {
+        self.log.record(event, time: self.scheduler.now)
+        self.records.append(EventRecord(run: event.name, event.fields, time: self.scheduler.now))
     }
 
     private func record(_ fields: [(String, EventField)]) {

@@ -59,21 +59,23 @@ public struct SimulationRunner: Sendable {
         defer { eventLog.close() }
         let world = SimulatedWorld(scenario: scenario, plan: plan, log: eventLog)
         world.log.run(
-            .scenario,
-            [
-                ("name", .string(scenario.name)),
-                ("seed", .number(Double(scenario.seed))),
-                ("timeScale", .number(1)),
-                ("version", .string(SquallVersion.current)),
-                ("scenarioDigest", .string(Digest.fnv1a64(self.scenario.source.jsonText))),
-                ("planDigest", .string(plan.digest)),
-                ("scenario", scenario.source),
-                ("mode", .string("sim")),
-                ("ignoredTimeScale", .number(ignoredTimeScale)),
-            ]
+            .scenario(
+                RunHeader([
+
+                    ("name", .string(scenario.name)),
+                    ("seed", .number(Double(scenario.seed))),
+                    ("timeScale", .number(1)),
+                    ("version", .string(SquallVersion.current)),
+                    ("scenarioDigest", .string(Digest.fnv1a64(self.scenario.source.jsonText))),
+                    ("planDigest", .string(plan.digest)),
+                    ("scenario", scenario.source),
+                    ("mode", .string("sim")),
+                    ("ignoredTimeScale", .number(ignoredTimeScale)),
+                ])
+            )
         )
         let reason = world.run()
-        world.log.run(.runEnded, [("reason", .string(reason)), ("interrupted", .bool(false))])
+        world.log.run(.runEnded(reason: reason, interrupted: false))
         eventLog.close()
         if let path = eventLog.path, let failure = eventLog.writeFailure {
             throw .eventLogIncomplete(path: path, reason: failure)

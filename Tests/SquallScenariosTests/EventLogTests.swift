@@ -11,7 +11,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let log = try EventLog(writingTo: path)
         for index in 0..<1_000 {
-            log.recordRun(.clientStarted, [("client", .string("c\(index)"))])
+            log.record(.clientStarted(client: "c\(index)", group: "g", strategy: "resilient", jobId: "j"))
         }
         log.close()
         #expect(log.writeFailure == nil)
@@ -23,12 +23,12 @@ import Testing
     @Test func aFullDiskKeepsTheLinesUnwrittenAndSaysWhy() throws {
         // Every write to /dev/full fails with ENOSPC.
         let log = try EventLog(writingTo: "/dev/full")
-        log.recordRun(.clientStarted)
-        log.recordRun(.clientStarted)
+        log.record(.runEnded(reason: "r", interrupted: false))
+        log.record(.runEnded(reason: "r", interrupted: false))
         log.flush()
         #expect(log.writeFailure == String(cString: strerror(ENOSPC)))
         #expect(log.backlog == 2, "lines not on disk are not counted as written")
-        log.recordRun(.clientStarted)
+        log.record(.runEnded(reason: "r", interrupted: false))
         log.flush()
         #expect(log.backlog == 3, "the failed lines are tried again, in front of the new one")
         log.close()
