@@ -84,18 +84,19 @@ package struct JobBoard<Instant: InstantProtocol & Sendable>: Sendable where Ins
     ///
     /// - Returns: the message, its subscribers and what is due next; nil when the job is gone or has ended.
     package mutating func publish(jobId: String, item: Int, now: Instant, timestamp: Double) -> Publication? {
-        guard var job = self.jobs[jobId], let message = job.progress.publish(item: item, time: timestamp) else {
-            return nil
-        }
-        let subscribers = job.subscribers
+        // In place: a copy of the job would copy its messages on every publication.
+        guard let index = self.jobs.index(forKey: jobId),
+            let message = self.jobs.values[index].progress.publish(item: item, time: timestamp)
+        else { return nil }
+        let subscribers = self.jobs.values[index].subscribers
         let next: Next
         if message.isFinal {
-            job.subscribers = []
+            self.jobs.values[index].subscribers = []
             next = .expire(at: now.advanced(by: self.retention))
         } else {
+            let job = self.jobs.values[index]
             next = .publish(item: item + 1, at: job.start.advanced(by: job.progress.creation.itemInterval * (item + 1)))
         }
-        self.jobs[jobId] = job
         return Publication(message: message, subscribers: subscribers, next: next)
     }
 
@@ -144,14 +145,14 @@ package struct JobBoard<Instant: InstantProtocol & Sendable>: Sendable where Ins
 
     /// Subscribes a stream to `jobId` from after `lastSeq`.
     package mutating func subscribe(jobId: String, after lastSeq: Int) -> Subscription {
-        guard var job = self.jobs[jobId] else { return .unknownJob }
-        let replay = job.progress.messages(after: lastSeq)
-        guard job.progress.status == .running else { return .notSubscribed(replay: replay, end: nil) }
+        guard let index = self.jobs.index(forKey: jobId) else { return .unknownJob }
+        let progress = self.jobs.values[index].progress
+        let replay = progress.messages(after: lastSeq)
+        guard progress.status == .running else { return .notSubscribed(replay: replay, end: nil) }
         guard !self.isShutDown else { return .notSubscribed(replay: replay, end: .shutdown) }
         let id = self.nextSubscriber
         self.nextSubscriber += 1
-        job.subscribers.append(id)
-        self.jobs[jobId] = job
+        self.jobs.values[index].subscribers.append(id)
         return .subscribed(id: id, replay: replay)
     }
 
