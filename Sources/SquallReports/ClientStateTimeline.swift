@@ -1,3 +1,4 @@
+import SquallReferenceClient
 import SquallScenarios
 
 /// What each client was doing over the run, read from the log: the intervals a client spent connecting or
@@ -42,22 +43,33 @@ struct ClientStateTimeline {
             }
             current[id] = (state, time)
         }
-        for event in record.records {
-            guard let id = event.client else { continue }
+        for logged in record.events {
+            let time = logged.time
+            let id: String
+            let kind: ClientEvent.Kind
+            switch logged.event {
+            case .run(.clientStarted(let client, _, _, _)):
+                if current[client]?.state != .polling { enter(client, .connecting, at: time) }
+                continue
+            case .client(let event) where !event.clientId.isEmpty:
+                (id, kind) = (event.clientId, event.kind)
+            case .client, .run, .server, .unknown:
+                continue
+            }
             let polling = current[id]?.state == .polling
-            switch (event.source, event.event) {
-            case ("run", "client_started"), ("client", "connect_attempt"):
-                if !polling { enter(id, .connecting, at: event.time) }
-            case ("client", "connected"), ("client", "recovered"): enter(id, .websocket, at: event.time)
-            case ("client", "closed"), ("client", "connect_failed"), ("client", "reconnect_attempt"):
-                if !polling && current[id]?.state != .done { enter(id, .connecting, at: event.time) }
-            case ("client", "fallback"): enter(id, .polling, at: event.time)
-            case ("client", "suspended"):
+            switch kind {
+            case .connectAttempt:
+                if !polling { enter(id, .connecting, at: time) }
+            case .connected, .recovered: enter(id, .websocket, at: time)
+            case .closed, .connectFailed, .reconnectAttempt:
+                if !polling && current[id]?.state != .done { enter(id, .connecting, at: time) }
+            case .fallback: enter(id, .polling, at: time)
+            case .suspended:
                 before[id] = current[id]?.state
-                enter(id, .suspended, at: event.time)
-            case ("client", "resumed"): enter(id, before[id] ?? .connecting, at: event.time)
-            case ("client", "finished"), ("client", "stopped"): enter(id, .done, at: event.time)
-            default: break
+                enter(id, .suspended, at: time)
+            case .resumed: enter(id, before[id] ?? .connecting, at: time)
+            case .finished, .stopped: enter(id, .done, at: time)
+            case .poll, .stateSync, .delivered, .duplicateDropped: break
             }
         }
         for (id, open) in current {

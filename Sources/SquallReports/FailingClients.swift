@@ -51,7 +51,7 @@ enum FailingClients {
     /// first deliveries are folded into one entry (`delivered seq 1…10 via websocket`), a delivery of a seq
     /// already delivered is called out, every other event (connects, failures, closes, fallbacks, polls) is listed.
     static func timeline(of client: String, in record: RunRecord) -> [String] {
-        let start = record.records.first?.time ?? 0
+        let start = record.events.first?.time ?? 0
         let clock = ScenarioClock(record.scenario)
         func seconds(_ time: Double) -> String {
             MetricSummary.format(clock.scenarioMilliseconds(from: start, to: time) / 1_000) + " s"
@@ -65,8 +65,8 @@ enum FailingClients {
             entries.append("\(seconds(current.at)) delivered seq \(range) via \(current.via)")
             run = nil
         }
-        for line in record.records where line.source == "client" && line.client == client {
-            guard case .client(let event) = RunEvent(line) else { continue }
+        for line in record.events {
+            guard case .client(let event) = line.event, event.clientId == client else { continue }
             let detail: String
             switch event.kind {
             case .delivered(let seq, let transport, _, _):

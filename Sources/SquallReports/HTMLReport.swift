@@ -158,8 +158,8 @@ enum HTMLReport {
                 "<rect x=\"\(Self.f(x(since)))\" y=\"\(Self.f(top))\" width=\"\(Self.f(max(1, x(until) - x(since))))\" height=\"\(Self.f(height))\" fill=\"rgba(229,57,53,.18)\"><title>\(Self.escape(title))</title></rect>\n"
         }
         var openFaults: [String: Double] = [:]
-        for line in record.records where line.source == "run" {
-            guard case .run(let event) = RunEvent(line) else { continue }
+        for line in record.events {
+            guard case .run(let event) = line.event else { continue }
             let time = line.time
             let length: String
             switch event {

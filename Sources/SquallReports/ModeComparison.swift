@@ -115,10 +115,8 @@ package struct ModeComparison: Sendable {
     /// The boundaries a message can fall either side of: client connections cut under the client (closed for any
     /// reason but the client's own), and clients the run stopped (whose last seconds are not counted lost).
     static func boundaries(in record: RunRecord) -> Int {
-        let cuts = record.records.count { entry in
-            guard entry.source == "client", case .client(let event) = RunEvent(entry),
-                case .closed(_, let reason) = event.kind
-            else { return false }
+        let cuts = record.events.count { entry in
+            guard case .client(let event) = entry.event, case .closed(_, let reason) = event.kind else { return false }
             return !reason.hasPrefix("client closed")
         }
         return cuts + record.metrics.clients.count { $0.outcome == "stopped" }

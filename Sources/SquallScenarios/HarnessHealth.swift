@@ -67,7 +67,7 @@ public struct HarnessHealth: Sendable, Hashable {
     }
 
     /// Reads the harness samples of a run.
-    public init(records: [EventRecord], scenario: Scenario, header: RunHeader?) {
+    public init(events records: [LoggedEvent], scenario: Scenario, header: RunHeader?) {
         self.bound = HarnessBound(scenario)
         self.simulated = header?.isSimulated ?? false
         self.cores = header?.cores
@@ -104,8 +104,8 @@ public struct HarnessHealth: Sendable, Hashable {
                 time: Double, lagMs: [String: [Double]], backlog: Int, cpu: Double, machine: Double?,
                 app: [String: Double]
             )] = []
-        for record in records where record.source == "run" {
-            guard case .run(let event) = RunEvent(record) else { continue }
+        for record in records {
+            guard case .run(let event) = record.event else { continue }
             switch event {
             case .serverStarted(_, let pid, _): names["\(pid)"] = "server"
             case .clientProcess(let id, let pid, _): names["\(pid)"] = "client \(id)"

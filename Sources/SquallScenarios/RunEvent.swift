@@ -14,8 +14,8 @@ public enum RunEvent: Sendable, Hashable {
     case client(ClientEvent)
     /// The job-progress server's event (also the publications the runner read back from an external server).
     case server(ReferenceServerEvent)
-    /// The runner's own.
-    case run(RunnerEvent)
+    /// The runner's own (boxed: its largest cases would otherwise make every event as big).
+    indirect case run(RunnerEvent)
     /// A line Squall does not know: another source, or a name outside the vocabulary.
     case unknown(source: String, name: String)
 

@@ -28,6 +28,17 @@ public struct RunHeader: Sendable, Hashable {
         self.keys.map { ($0, self.values[$0]!) }
     }
 
+    /// The header of a run's events: its first `scenario` event.
+    public init?(events: [LoggedEvent]) {
+        for logged in events {
+            if case .run(.scenario(let header)) = logged.event {
+                self = header
+                return
+            }
+        }
+        return nil
+    }
+
     /// The header of a run's records: its first `scenario` event.
     public init?(records: [EventRecord]) {
         guard let line = records.first(where: { $0.source == "run" && $0.event == RunEventName.scenario.rawValue }),

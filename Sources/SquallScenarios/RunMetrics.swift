@@ -31,8 +31,8 @@ public struct RunMetrics: Sendable, Hashable {
     /// Computes the metrics.
     ///
     /// - Parameter records: the log, in time order.
-    public init(records: [EventRecord]) {
-        let clock = ScenarioClock(timeScale: RunHeader(records: records)?.timeScale ?? 1)
+    public init(events records: [LoggedEvent]) {
+        let clock = ScenarioClock(timeScale: RunHeader(events: records)?.timeScale ?? 1)
         self.timeScale = clock.timeScale
         let start = records.first?.time ?? 0
         let end = records.last?.time ?? start
@@ -60,8 +60,8 @@ public struct RunMetrics: Sendable, Hashable {
         // The moments WebSocket was given back: each fault lifted during the run, and the end of each handoff's
         // blackout. A client polling at one of them is timed until it has a WebSocket again.
         var lifts: [Double] = []
-        for record in records where record.source == "run" {
-            guard case .run(let event) = RunEvent(record) else { continue }
+        for record in records {
+            guard case .run(let event) = record.event else { continue }
             switch event {
             case .faultLifted(_, _, let healing):
                 if !healing { lifts.append(record.time) }
@@ -136,7 +136,7 @@ public struct RunMetrics: Sendable, Hashable {
                 nextLift += 1
             }
             let time = record.time
-            switch RunEvent(record) {
+            switch record.event {
             case .server(let event):
                 if case .published(let seq, _) = event.kind { published[event.jobId, default: [:]][seq] = time }
             case .run(let event):
@@ -282,7 +282,7 @@ public struct RunMetrics: Sendable, Hashable {
                 continue
             }
         }
-        let steps = StepObserver(records: records, clock: clock)
+        let steps = StepObserver(events: records, clock: clock)
         // Messages published after a delivery was recorded can only be judged once every publication is known.
         for id in order {
             guard var client = outcomes[id] else { continue }

@@ -1,5 +1,7 @@
 import Foundation
 import SquallFaults
+import SquallReferenceClient
+import SquallReferenceServer
 
 /// Everything a run produced: its event log and what was computed from it (metrics, gate verdicts).
 ///
@@ -28,8 +30,9 @@ public struct RunRecord: Sendable {
     public var endReason: String
     /// The log, NDJSON lines in time order (stable: lines with equal times keep the order they were written in).
     public var lines: [String]
-    /// The log's events, read, in the same order as ``lines``.
-    public var records: [EventRecord]
+    /// The log's events, typed, in time order (stable: events with equal times keep the order they were written
+    /// in, as ``lines``).
+    public var events: [LoggedEvent]
     /// Files kept beside the report (an external server's output, external clients' standard error), by path
     /// relative to the report folder. Not part of the log, so a re-check does not have them.
     public var attachments: [String: String] = [:]
@@ -81,15 +84,15 @@ public struct RunRecord: Sendable {
         }
         // Order by time on read: the log is written in arrival order, a few microseconds apart from time order.
         read.sort { $0.record.time < $1.record.time }
-        try self.init(records: read.map(\.record), lines: read.map(\.line))
+        try self.init(events: read.map { LoggedEvent($0.record) }, lines: read.map(\.line))
     }
 
     /// A run from records already read, in time order, with their lines (none when only the file holds them: the
     /// simulator's records are built as it writes, so a big run is not read back).
     ///
     /// - Throws: ``FaultError`` when the records have no `scenario` event or its scenario is invalid.
-    package init(records: [EventRecord], lines: [String]) throws(FaultError) {
-        guard let header = RunHeader(records: records), let source = header.scenario else {
+    package init(events: [LoggedEvent], lines: [String]) throws(FaultError) {
+        guard let header = RunHeader(events: events), let source = header.scenario else {
             throw FaultError.missingField(
                 path: "(log)",
                 field: "a run event \"scenario\" (the first line of events.ndjson)"
@@ -107,20 +110,21 @@ public struct RunRecord: Sendable {
         self.scenarioDigest = header.scenarioDigest
         self.version = header.version
         var ending: (reason: String, interrupted: Bool)?
-        if let last = records.last(where: { $0.source == "run" && $0.event == RunEventName.runEnded.rawValue }),
-            case .run(.runEnded(let reason, let interrupted)) = RunEvent(last)
-        {
-            ending = (reason, interrupted)
+        for logged in events.reversed() {
+            if case .run(.runEnded(let reason, let interrupted)) = logged.event {
+                ending = (reason, interrupted)
+                break
+            }
         }
         self.complete = ending != nil
         self.interrupted = ending?.interrupted ?? true
         self.endReason = ending?.reason ?? "incomplete log: it ends without run_ended (the run was killed)"
-        self.startedAt = records.first?.time ?? 0
-        self.endedAt = records.last?.time ?? 0
+        self.startedAt = events.first?.time ?? 0
+        self.endedAt = events.last?.time ?? 0
         self.lines = lines
-        self.records = records
-        self.harness = HarnessHealth(records: records, scenario: self.scenario, header: header)
-        let metrics = RunMetrics(records: records)
+        self.events = events
+        self.harness = HarnessHealth(events: events, scenario: self.scenario, header: header)
+        let metrics = RunMetrics(events: events)
         self.metrics = metrics
         var gates = self.scenario.gates
         if !gates.contains(where: { $0.metric == .faultsNotInjected }) {
@@ -159,6 +163,22 @@ public struct RunRecord: Sendable {
             self.complete = false
             self.interrupted = true
             self.endReason = "incomplete log: its last line was cut off (the run was killed)"
+        }
+    }
+
+    /// The log's lines read back as records, for tools and tests that look at a line's fields: parsed from
+    /// ``lines`` when the run kept them, else written again from the typed events (an `unknown` line is skipped).
+    package var records: [EventRecord] {
+        if !self.lines.isEmpty {
+            return self.lines.compactMap { try? EventRecord(line: Array($0.utf8)) }.sorted { $0.time < $1.time }
+        }
+        return self.events.compactMap { logged in
+            switch logged.event {
+            case .client(let event): EventRecord(fields: event.fields)
+            case .server(let event): EventRecord(fields: event.fields)
+            case .run(let event): EventRecord(run: event.name, event.fields, time: logged.time)
+            case .unknown: nil
+            }
         }
     }
 }

@@ -36,7 +36,7 @@ struct StepObserver {
     private(set) var fallbacks: [String: [String: [Observation]]] = [:]
 
     /// Reads the steps and the clients' states from the log, in time order.
-    init(records: [EventRecord], clock: ScenarioClock) {
+    init(events records: [LoggedEvent], clock: ScenarioClock) {
         self.windows = Self.windows(in: records, clock: clock)
         // Moments where a window starts or ends, starts first at the same instant.
         var moments: [(time: Double, isEnd: Bool, window: Int)] = []
@@ -93,7 +93,7 @@ struct StepObserver {
         for record in records {
             reach(record.time)
             let event: ClientEvent
-            switch RunEvent(record) {
+            switch record.event {
             case .run(.clientStarted(let id, let name, _, _)):
                 running.append(id)
                 group[id] = name.isEmpty ? "external" : name
@@ -155,7 +155,7 @@ struct StepObserver {
     }
 
     /// Every step's window, read from the run's own events (each carries its timeline entry's name as `step`).
-    private static func windows(in records: [EventRecord], clock: ScenarioClock) -> [Window] {
+    private static func windows(in records: [LoggedEvent], clock: ScenarioClock) -> [Window] {
         var windows: [Window] = []
         var openFaults: [String: Int] = [:]
         var openProfiles: [String: Int] = [:]
@@ -171,8 +171,8 @@ struct StepObserver {
         func played(_ text: String) -> Double {
             clock.played(milliseconds: (Duration(parsing: text) ?? .zero).milliseconds)
         }
-        for record in records where record.source == "run" {
-            guard case .run(let event) = RunEvent(record) else { continue }
+        for record in records {
+            guard case .run(let event) = record.event else { continue }
             let time = record.time
             switch event {
             case .faultApplied(_, let step, let name, _, _, _, let groups, let fault):

@@ -10,8 +10,8 @@ import SquallScenarios
 final class SimulationLog {
     let log: EventLog
     let scheduler: SimulationScheduler
-    /// Every event's record, in time order.
-    private(set) var records: [EventRecord] = []
+    /// Every event, typed, in time order.
+    private(set) var events: [LoggedEvent] = []
 
     init(log: EventLog, scheduler: SimulationScheduler) {
         self.log = log
@@ -20,22 +20,27 @@ final class SimulationLog {
 
     /// A client's event, now.
     func client(_ id: String, jobId: String, _ kind: ClientEvent.Kind) {
-        self.record(ClientEvent(time: self.scheduler.now, clientId: id, jobId: jobId, kind: kind).fields)
+        let event = ClientEvent(time: self.scheduler.now, clientId: id, jobId: jobId, kind: kind)
+        self.log.record(fields: event.fields)
+        self.events.append(LoggedEvent(time: Self.written(event.time), event: .client(event)))
     }
 
     /// A server event, now.
     func server(jobId: String, _ kind: ReferenceServerEvent.Kind) {
-        self.record(ReferenceServerEvent(time: self.scheduler.now, jobId: jobId, kind: kind).fields)
+        let event = ReferenceServerEvent(time: self.scheduler.now, jobId: jobId, kind: kind)
+        self.log.record(fields: event.fields)
+        self.events.append(LoggedEvent(time: Self.written(event.time), event: .server(event)))
     }
 
     /// A run event, now.
     func run(_ event: RunnerEvent) {
         self.log.record(event, time: self.scheduler.now)
-        self.records.append(EventRecord(run: event.name, event.fields, time: self.scheduler.now))
+        self.events.append(LoggedEvent(time: Self.written(self.scheduler.now), event: .run(event)))
     }
 
-    private func record(_ fields: [(String, EventField)]) {
-        self.log.record(fields: fields)
-        self.records.append(EventRecord(fields: fields))
+    /// A time as its line reads back: rounded to the microsecond the log writes, so the run's metrics and a re-check
+    /// of its file see the same times.
+    private static func written(_ time: Double) -> Double {
+        (time * 1_000).rounded() / 1_000
     }
 }

@@ -82,7 +82,7 @@ public struct SimulationRunner: Sendable {
         }
         do {
             // The lines are on disk when there is a file; only an in-memory log keeps them.
-            return try RunRecord(records: world.log.records, lines: eventLog.lines)
+            return try RunRecord(events: world.log.events, lines: eventLog.lines)
         } catch {
             throw .reportFailed(path: self.eventLogPath ?? "(memory)", reason: "\(error)")
         }
