@@ -135,8 +135,9 @@ public struct RunRecord: Sendable {
         self.gates = gates.map { GateResult(gate: $0, metrics: metrics, harness: harness, runEnd: end) }
     }
 
-    /// Reads a stored `events.ndjson`. A last line cut off by a kill (no newline after it, not valid JSON) is
-    /// dropped, and such a log reads as incomplete.
+    /// Reads a stored `events.ndjson`, decoding each line as it goes (the lines stay on disk: ``lines`` is empty). A
+    /// last line cut off by a kill (no newline after it, not valid JSON) is dropped, and such a log reads as
+    /// incomplete.
     ///
     /// - Throws: ``ScenarioError/unreadable(path:reason:)``, or ``ScenarioError/invalidRecord(path:reason:)``
     ///   naming the bad line.
@@ -144,18 +145,37 @@ public struct RunRecord: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path: path, reason: "cannot open the file")
         }
-        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(
-            String.init
-        )
+        var events: [LoggedEvent] = []
         var torn = false
-        if let last = lines.last, !last.isEmpty, data.last != UInt8(ascii: "\n"),
-            (try? EventRecord(line: Array(last.utf8))) == nil
-        {
-            lines.removeLast()
-            torn = true
+        var failure: FaultError?
+        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            let bytes = buffer.bindMemory(to: UInt8.self)
+            var start = 0
+            var number = 0
+            while start < bytes.count {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+                number += 1
+                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                start = end + 1
+                guard !line.isEmpty else { continue }
+                do throws(FaultError) {
+                    events.append(LoggedEvent(try EventRecord(line: line)))
+                } catch {
+                    // A last line without its newline was cut off by a kill: dropped, the log incomplete.
+                    if end == bytes.count {
+                        torn = true
+                    } else {
+                        failure = FaultError.inContext(subject: "line \(number)", error)
+                    }
+                    return
+                }
+            }
         }
+        if let failure { throw .invalidRecord(path: path, reason: "\(failure)") }
+        // Order by time on read: the log is written in arrival order, a few microseconds apart from time order.
+        events.sort { $0.time < $1.time }
         do {
-            try self.init(lines: lines)
+            try self.init(events: events, lines: [])
         } catch {
             throw .invalidRecord(path: path, reason: "\(error)")
         }
