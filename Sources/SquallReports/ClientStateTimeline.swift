@@ -17,6 +17,18 @@ struct ClientStateTimeline {
         case suspended
         /// Its job finished (or the run stopped it).
         case done
+
+        /// The lane state of a phase (none before the client started).
+        init?(_ phase: ClientPhase) {
+            switch phase {
+            case .waiting: return nil
+            case .connecting: self = .connecting
+            case .websocket: self = .websocket
+            case .polling: self = .polling
+            case .suspended: self = .suspended
+            case .done: self = .done
+            }
+        }
     }
 
     /// One stretch of time a client spent in one state (log time, ms).
@@ -35,8 +47,11 @@ struct ClientStateTimeline {
     /// Reads every client's states from a run's log.
     init(_ record: RunRecord) {
         var current: [String: (state: State, since: Double)] = [:]
-        var before: [String: State] = [:]
-        func enter(_ id: String, _ state: State, at time: Double) {
+        var phases: [String: ClientPhaseTracker] = [:]
+        func follow(_ id: String, at time: Double, _ change: (inout ClientPhaseTracker) -> Bool) {
+            guard change(&phases[id, default: ClientPhaseTracker()]), let state = State(phases[id]!.phase) else {
+                return
+            }
             if let open = current[id] {
                 if open.state == state { return }
                 self.intervals[id, default: []].append(Interval(state: open.state, since: open.since, until: time))
@@ -44,32 +59,13 @@ struct ClientStateTimeline {
             current[id] = (state, time)
         }
         for logged in record.events {
-            let time = logged.time
-            let id: String
-            let kind: ClientEvent.Kind
             switch logged.event {
             case .run(.clientStarted(let client, _, _, _)):
-                if current[client]?.state != .polling { enter(client, .connecting, at: time) }
-                continue
+                follow(client, at: logged.time) { $0.started() }
             case .client(let event) where !event.clientId.isEmpty:
-                (id, kind) = (event.clientId, event.kind)
+                follow(event.clientId, at: logged.time) { $0.apply(event.eventName) }
             case .client, .run, .server, .unknown:
                 continue
-            }
-            let polling = current[id]?.state == .polling
-            switch kind {
-            case .connectAttempt:
-                if !polling { enter(id, .connecting, at: time) }
-            case .connected, .recovered: enter(id, .websocket, at: time)
-            case .closed, .connectFailed, .reconnectAttempt:
-                if !polling && current[id]?.state != .done { enter(id, .connecting, at: time) }
-            case .fallback: enter(id, .polling, at: time)
-            case .suspended:
-                before[id] = current[id]?.state
-                enter(id, .suspended, at: time)
-            case .resumed: enter(id, before[id] ?? .connecting, at: time)
-            case .finished, .stopped: enter(id, .done, at: time)
-            case .poll, .stateSync, .delivered, .duplicateDropped: break
             }
         }
         for (id, open) in current {

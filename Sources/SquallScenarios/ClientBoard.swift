@@ -1,25 +1,25 @@
 import SquallReferenceClient
 import Synchronization
 
-/// Where each client is now (waiting, WebSocket, reconnecting, polling, done), kept from its events for the
-/// progress line and for ending the run once every client is done.
+/// Where each client is now (its ``ClientPhase``, followed from its events as the report's lanes follow them), for
+/// the progress line and for ending the run once every client is done.
 final class ClientBoard: Sendable {
-    private enum State {
-        case waiting, connecting, websocket, reconnecting, polling, done
-    }
-
     /// Every client's state, how many are not done yet, and who waits in ``allDone()``; one lock, so the count
     /// and the waiters cannot disagree.
     private struct Board {
-        var states: [String: State]
+        var states: [String: ClientPhaseTracker]
         var remaining: Int
         var waiting: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
 
-        /// Sets a client's state, keeping `remaining`; returns the waiters to wake when the last one became done.
-        mutating func set(_ id: String, to state: State) -> [CheckedContinuation<Void, Never>] {
-            let previous = self.states.updateValue(state, forKey: id)
-            guard state == .done, let previous, previous != .done else { return [] }
+        /// Moves a client on, keeping `remaining`; returns the waiters to wake when the last one became done.
+        mutating func follow(
+            _ id: String,
+            _ change: (inout ClientPhaseTracker) -> Void
+        ) -> [CheckedContinuation<Void, Never>] {
+            let wasDone = self.states[id]?.phase == .done
+            change(&self.states[id, default: ClientPhaseTracker()])
+            guard !wasDone, self.states[id]?.phase == .done else { return [] }
             self.remaining -= 1
             guard self.remaining == 0 else { return [] }
             defer { self.waiting = [:] }
@@ -30,12 +30,12 @@ final class ClientBoard: Sendable {
     private let board: Mutex<Board>
 
     init(_ ids: [String]) {
-        let states = Dictionary(uniqueKeysWithValues: ids.map { ($0, State.waiting) })
+        let states = Dictionary(uniqueKeysWithValues: ids.map { ($0, ClientPhaseTracker()) })
         self.board = Mutex(Board(states: states, remaining: states.count))
     }
 
     func started(_ id: String) {
-        self.wake(self.board.withLock { $0.set(id, to: .connecting) })
+        self.wake(self.board.withLock { $0.follow(id) { $0.started() } })
     }
 
     func update(_ event: ClientEvent) {
@@ -44,29 +44,17 @@ final class ClientBoard: Sendable {
 
     /// Moves a client on by the name of its event (the NDJSON contract's), as external clients report them.
     func update(client: String, event: ClientEventName) {
-        let woken = self.board.withLock { board -> [CheckedContinuation<Void, Never>] in
-            let current = board.states[client] ?? .connecting
-            guard current != .done else { return [] }
-            switch event {
-            case .connected, .recovered: return board.set(client, to: .websocket)
-            case .closed, .reconnectAttempt, .connectFailed:
-                return current == .polling ? [] : board.set(client, to: .reconnecting)
-            case .fallback: return board.set(client, to: .polling)
-            case .finished, .stopped: return board.set(client, to: .done)
-            case .connectAttempt, .poll, .stateSync, .delivered, .duplicateDropped, .suspended, .resumed: return []
-            }
-        }
-        self.wake(woken)
+        self.wake(self.board.withLock { $0.follow(client) { $0.apply(event) } })
     }
 
     /// Marks a client done without an event (its process exited, or it never started).
     func finished(_ id: String) {
-        self.wake(self.board.withLock { $0.set(id, to: .done) })
+        self.wake(self.board.withLock { $0.follow(id) { $0.finish() } })
     }
 
     /// Whether a client reported the end of its job (or was marked done).
     func isDone(_ id: String) -> Bool {
-        self.board.withLock { $0.states[id] == .done }
+        self.board.withLock { $0.states[id]?.phase == .done }
     }
 
     /// Returns once every client is done (or the calling task is cancelled): the run's end, driven by the
@@ -96,15 +84,17 @@ final class ClientBoard: Sendable {
 
     func snapshot(elapsed: Duration, total: Duration, faults: [String]) -> RunProgress {
         self.board.withLock { board in
-            let values = Array(board.states.values)
+            // A suspended client counts where it was frozen.
+            var counts: [ClientPhase: Int] = [:]
+            for tracker in board.states.values { counts[tracker.underlying, default: 0] += 1 }
             return RunProgress(
                 elapsed: elapsed,
                 total: total,
-                pending: values.filter { $0 == .waiting }.count,
-                websocket: values.filter { $0 == .websocket }.count,
-                reconnecting: values.filter { $0 == .reconnecting || $0 == .connecting }.count,
-                polling: values.filter { $0 == .polling }.count,
-                done: values.filter { $0 == .done }.count,
+                pending: counts[.waiting] ?? 0,
+                websocket: counts[.websocket] ?? 0,
+                reconnecting: counts[.connecting] ?? 0,
+                polling: counts[.polling] ?? 0,
+                done: counts[.done] ?? 0,
                 activeFaults: faults
             )
         }

@@ -1,0 +1,59 @@
+import SquallReferenceClient
+import SquallScenarios
+import Testing
+
+/// The one reading of a client's events into a phase, which the progress line and the report's lanes follow.
+@Suite struct ClientPhaseTests {
+    private func phases(_ events: [ClientEventName]) -> [ClientPhase] {
+        var tracker = ClientPhaseTracker()
+        tracker.started()
+        return events.map { event in
+            tracker.apply(event)
+            return tracker.phase
+        }
+    }
+
+    @Test func aClientGoesFromConnectingToWebSocketAndBackWhenItsLinkIsLost() {
+        var tracker = ClientPhaseTracker()
+        #expect(tracker.phase == .waiting)
+        let first = tracker.started()
+        let second = tracker.started()
+        #expect(first)
+        #expect(!second, "a second start changes nothing")
+        #expect(
+            self.phases([.connectAttempt, .connected, .delivered, .closed, .reconnectAttempt, .connected])
+                == [.connecting, .websocket, .websocket, .connecting, .connecting, .websocket]
+        )
+    }
+
+    @Test func aPollingClientStaysPollingThroughFailedProbesUntilItRecovers() {
+        #expect(
+            self.phases([.connectFailed, .fallback, .poll, .connectAttempt, .connectFailed, .poll, .recovered])
+                == [.connecting, .polling, .polling, .polling, .polling, .polling, .websocket]
+        )
+    }
+
+    @Test func aSuspensionFreezesThePhaseItResumesTo() {
+        var tracker = ClientPhaseTracker()
+        tracker.started()
+        tracker.apply(.fallback)
+        tracker.apply(.suspended)
+        #expect(tracker.phase == .suspended)
+        #expect(tracker.underlying == .polling, "counted where it was frozen")
+        tracker.apply(.resumed)
+        #expect(tracker.phase == .polling)
+    }
+
+    @Test func doneIsFinal() {
+        #expect(
+            self.phases([.connected, .finished, .closed, .fallback, .connected]) == [
+                .websocket, .done, .done, .done, .done,
+            ]
+        )
+        var tracker = ClientPhaseTracker()
+        tracker.finish()
+        let changed = tracker.apply(.connected)
+        #expect(!changed)
+        #expect(tracker.phase == .done)
+    }
+}
