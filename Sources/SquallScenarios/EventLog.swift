@@ -1,6 +1,8 @@
 import Foundation
 import SquallFaults
+import SquallReferenceClient
 import SquallReferenceProtocol
+import SquallReferenceServer
 import Synchronization
 
 #if canImport(Glibc)
@@ -23,15 +25,17 @@ import Darwin
 ///
 /// Without a file (tests) every line stays in memory.
 package final class EventLog: Sendable {
-    /// A line waiting to be written: its text, or typed fields rendered by the writer (off the recording thread).
+    /// A line waiting to be written: its text, or a typed event the writer renders (off the recording thread).
     private enum Pending: Sendable {
         case line(String)
-        case fields([(String, EventField)])
+        case client(ClientEvent)
+        case server(ReferenceServerEvent)
 
         var text: String {
             switch self {
             case .line(let line): line
-            case .fields(let fields): EventField.line(fields)
+            case .client(let event): event.jsonLine
+            case .server(let event): event.jsonLine
             }
         }
     }
@@ -98,11 +102,20 @@ package final class EventLog: Sendable {
         }
     }
 
-    /// Records a line given as typed fields (a client or server event); the writer renders it, so a simulation
-    /// that records millions of events does not spend its own thread writing JSON.
-    package func record(fields: [(String, EventField)]) {
+    /// Records a client's event; the writer renders its line, so a simulation that records millions of events
+    /// does not spend its own thread writing JSON.
+    package func record(_ event: ClientEvent) {
+        self.append(.client(event))
+    }
+
+    /// Records a server's event; the writer renders its line.
+    package func record(_ event: ReferenceServerEvent) {
+        self.append(.server(event))
+    }
+
+    private func append(_ pending: Pending) {
         self.queue.withLock { queue in
-            queue.lines.append(.fields(fields))
+            queue.lines.append(pending)
             queue.recorded += 1
         }
     }

@@ -21,14 +21,14 @@ final class SimulationLog {
     /// A client's event, now.
     func client(_ id: String, jobId: String, _ kind: ClientEvent.Kind) {
         let event = ClientEvent(time: self.scheduler.now, clientId: id, jobId: jobId, kind: kind)
-        self.log.record(fields: event.fields)
+        self.log.record(event)
         self.events.append(LoggedEvent(time: Self.written(event.time), event: .client(event)))
     }
 
     /// A server event, now.
     func server(jobId: String, _ kind: ReferenceServerEvent.Kind) {
         let event = ReferenceServerEvent(time: self.scheduler.now, jobId: jobId, kind: kind)
-        self.log.record(fields: event.fields)
+        self.log.record(event)
         self.events.append(LoggedEvent(time: Self.written(event.time), event: .server(event)))
     }
 
