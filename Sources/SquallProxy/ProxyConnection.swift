@@ -397,7 +397,7 @@ final class ProxyConnection {
         case .server where self.needsFlush.client:
             self.needsFlush.client = false
             self.clientContext?.flush()
-        default:
+        case .client, .server:
             break
         }
     }
