@@ -61,7 +61,7 @@ final class HarnessMonitor: Sendable {
         }
         let clock = ContinuousClock()
         var due = clock.now + Self.probeInterval
-        var reported = (at: clock.now, cpu: Self.cpuSeconds())
+        var reported = (at: clock.now, cpu: ProcessUsage.current().cpuSeconds)
         var machine = CPUSampler()
         var stalled = clock.now - Self.reportInterval
         while !Task.isCancelled {
@@ -81,7 +81,7 @@ final class HarnessMonitor: Sendable {
                 }
             }
             if now - reported.at >= Self.reportInterval {
-                let cpu = Self.cpuSeconds()
+                let cpu = ProcessUsage.current().cpuSeconds
                 self.report(
                     cpu: (cpu - reported.cpu) * 1_000 / (now - reported.at).milliseconds,
                     machine: machine.sample()
@@ -93,7 +93,7 @@ final class HarnessMonitor: Sendable {
         let now = clock.now
         if now - reported.at > Self.probeInterval {
             self.report(
-                cpu: (Self.cpuSeconds() - reported.cpu) * 1_000 / (now - reported.at).milliseconds,
+                cpu: (ProcessUsage.current().cpuSeconds - reported.cpu) * 1_000 / (now - reported.at).milliseconds,
                 machine: machine.sample()
             )
         }
@@ -131,19 +131,6 @@ final class HarnessMonitor: Sendable {
                 appCpu: Dictionary(uniqueKeysWithValues: groups.map { ("\($0.key)", rounded($0.value)) })
             )
         )
-    }
-
-    /// The process's user and system CPU time so far, in seconds.
-    private static func cpuSeconds() -> Double {
-        var usage = rusage()
-        #if canImport(Glibc)
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        #endif
-        let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1_000_000
-        let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1_000_000
-        return user + system
     }
 
     private static func block(for duration: Duration) {

@@ -142,22 +142,10 @@ struct SimCommand: AsyncParsableCommand {
             let rate = seconds > 0 ? Double(events) / seconds : 0
             print(
                 "    \(events) events in \(String(format: "%.2f", seconds)) s wall (\(Int(rate.rounded())) events/s), "
-                    + "peak memory \(Self.peakMemoryMegabytes()) MB"
+                    + "peak memory \(ProcessUsage.current().peakResidentMegabytes) MB"
             )
         }
         return (record, folder)
-    }
-
-    /// The process's peak resident memory so far (`ru_maxrss`), in MB.
-    private static func peakMemoryMegabytes() -> Int {
-        var usage = rusage()
-        #if canImport(Glibc)
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        #endif
-        // Linux reports kilobytes.
-        return Int(usage.ru_maxrss / 1_024)
     }
 
     /// Runs the scenario again into a scratch file and compares it with the first run's log, line by line.
