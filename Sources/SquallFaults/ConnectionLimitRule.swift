@@ -5,10 +5,20 @@
 /// A carrier keeps one timer per connection: it asks ``check(sinceOpen:sinceActivity:)`` when the connection opens,
 /// when the faults change and when the timer fires, and closes the connection or sets the timer as told.
 package struct ConnectionLimitRule: Sendable, Hashable {
-    /// The `limit_time` that closes first: its name and the connection's lifetime.
-    package private(set) var lifetime: (fault: String, after: Duration)?
-    /// The shortest `idle_timeout`: its name, the idle time and how it closes.
-    package private(set) var idle: (fault: String, after: Duration, close: StreamDecision.Close)?
+    /// One fault's limit: its name, how long, and how it closes.
+    package struct Limit: Sendable, Hashable {
+        /// The fault.
+        package var fault: String
+        /// The lifetime, or the idle time.
+        package var after: Duration
+        /// FIN or RST.
+        package var close: StreamDecision.Close
+    }
+
+    /// The `limit_time` that closes first (always with a FIN).
+    package private(set) var lifetime: Limit?
+    /// The shortest `idle_timeout`.
+    package private(set) var idle: Limit?
 
     /// What a check decides.
     package enum Decision: Sendable, Hashable {
@@ -25,9 +35,13 @@ package struct ConnectionLimitRule: Sendable, Hashable {
         for fault in faults {
             switch fault.effect {
             case .limitTime(let lifetime):
-                if self.lifetime.map({ lifetime < $0.after }) ?? true { self.lifetime = (fault.name, lifetime) }
+                if self.lifetime.map({ lifetime < $0.after }) ?? true {
+                    self.lifetime = Limit(fault: fault.name, after: lifetime, close: .fin)
+                }
             case .idleTimeout(let idle, let reset):
-                if self.idle.map({ idle < $0.after }) ?? true { self.idle = (fault.name, idle, reset ? .reset : .fin) }
+                if self.idle.map({ idle < $0.after }) ?? true {
+                    self.idle = Limit(fault: fault.name, after: idle, close: reset ? .reset : .fin)
+                }
             case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .resetPeer, .blackhole,
                 .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade, .dropPings, .closeAfterFrames,
                 .delayFrames, .failRequests, .delayRequests, .packetLoss, .tcpLoss:
@@ -43,7 +57,9 @@ package struct ConnectionLimitRule: Sendable, Hashable {
 
     /// The decision for a connection open for `sinceOpen`, on which the last byte passed `sinceActivity` ago.
     package func check(sinceOpen: Duration, sinceActivity: Duration) -> Decision {
-        if let lifetime = self.lifetime, sinceOpen >= lifetime.after { return .close(.fin, fault: lifetime.fault) }
+        if let lifetime = self.lifetime, sinceOpen >= lifetime.after {
+            return .close(lifetime.close, fault: lifetime.fault)
+        }
         if let idle = self.idle, sinceActivity >= idle.after { return .close(idle.close, fault: idle.fault) }
         let dues = [
             self.lifetime.map(\.after),
@@ -51,19 +67,5 @@ package struct ConnectionLimitRule: Sendable, Hashable {
         ].compactMap(\.self)
         guard let next = dues.min() else { return .none }
         return .check(atSinceOpen: next)
-    }
-
-    package static func == (lhs: ConnectionLimitRule, rhs: ConnectionLimitRule) -> Bool {
-        lhs.lifetime?.fault == rhs.lifetime?.fault && lhs.lifetime?.after == rhs.lifetime?.after
-            && lhs.idle?.fault == rhs.idle?.fault && lhs.idle?.after == rhs.idle?.after
-            && lhs.idle?.close == rhs.idle?.close
-    }
-
-    package func hash(into hasher: inout Hasher) {
-        hasher.combine(self.lifetime?.fault)
-        hasher.combine(self.lifetime?.after)
-        hasher.combine(self.idle?.fault)
-        hasher.combine(self.idle?.after)
-        hasher.combine(self.idle?.close)
     }
 }
