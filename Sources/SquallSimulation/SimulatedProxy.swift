@@ -186,9 +186,12 @@ final class SimulatedProxy {
         guard connection.isOpen else { return }
         connection.limitCheck += 1
         let now = self.scheduler.now
+        // In whole microseconds: a check due a rounding error away would otherwise be scheduled at the very instant
+        // it ran, again and again, without virtual time moving on. Whole steps move it on by at least one.
+        func elapsed(since instant: Double) -> Duration { .microseconds(Int64(((now - instant) * 1_000).rounded())) }
         let decision = connection.limits.check(
-            sinceOpen: .milliseconds(now - connection.openedAt),
-            sinceActivity: .milliseconds(now - connection.lastActivity)
+            sinceOpen: elapsed(since: connection.openedAt),
+            sinceActivity: elapsed(since: connection.lastActivity)
         )
         switch decision {
         case .close(let close, _):
