@@ -30,4 +30,17 @@ public struct LoggedEvent: Sendable, Hashable {
         if case .client(let event) = self.event { return event }
         return nil
     }
+
+    /// Calls `body` with each run of events sharing one time (an instant), in order: the unit the metrics read a log
+    /// in, since what happens at an instant (a fault lifted, a step begun) counts before the events logged at it.
+    static func forEachInstant(of events: [LoggedEvent], _ body: (ArraySlice<LoggedEvent>) -> Void) {
+        var start = events.startIndex
+        while start < events.endIndex {
+            let time = events[start].time
+            var end = start + 1
+            while end < events.endIndex, events[end].time == time { end += 1 }
+            body(events[start..<end])
+            start = end
+        }
+    }
 }

@@ -27,6 +27,18 @@ struct StepObserver {
         }
     }
 
+    /// A moment where a window starts or ends.
+    private struct Moment: Comparable {
+        var time: Double
+        var isEnd: Bool
+        var window: Int
+
+        /// Earlier first; at one instant starts before ends, then in the order the steps began.
+        static func < (left: Moment, right: Moment) -> Bool {
+            (left.time, left.isEnd ? 1 : 0, left.window) < (right.time, right.isEnd ? 1 : 0, right.window)
+        }
+    }
+
     /// Every step of the run, by start time.
     private(set) var windows: [Window] = []
     /// Client → step → the step's end → on WebSocket again or done, scenario ms (infinite: never, its stretch
@@ -35,111 +47,146 @@ struct StepObserver {
     /// Client → step → the step's start → first poll, scenario ms (infinite: never).
     private(set) var fallbacks: [String: [String: [Observation]]] = [:]
 
-    /// Reads the steps and the clients' states from the log, in time order.
+    private let clock: ScenarioClock
+    /// Starts and ends not reached yet, in order.
+    private var moments: [Moment] = []
+    private var open: Set<Int> = []
+    private var running: [String] = []
+    private var group: [String: String] = [:]
+    private var done: Set<String> = []
+    private var onWebSocket: Set<String> = []
+    private var awaitingRecovery: [String: [(step: String, since: Double)]] = [:]
+    private var awaitingFallback: [String: [(step: String, since: Double)]] = [:]
+    /// The window of each fault in force, by fault name.
+    private var openFaults: [String: Int] = [:]
+    /// The window of each profile step in force, by step name.
+    private var openProfiles: [String: Int] = [:]
+
+    /// An observer that has seen nothing yet.
+    init(clock: ScenarioClock) {
+        self.clock = clock
+    }
+
+    /// Reads the steps and the clients' states from a whole log, in time order.
     init(events records: [LoggedEvent], clock: ScenarioClock) {
-        self.windows = Self.windows(in: records, clock: clock)
-        // Moments where a window starts or ends, starts first at the same instant.
-        var moments: [(time: Double, isEnd: Bool, window: Int)] = []
-        for (index, window) in self.windows.enumerated() {
-            moments.append((window.start, false, index))
-            if let end = window.end { moments.append((end, true, index)) }
+        self.init(clock: clock)
+        LoggedEvent.forEachInstant(of: records) { self.add(instant: $0) }
+        self.finish(runEnd: records.last?.time ?? 0)
+    }
+
+    /// Follows the events of one instant (one time, in log order): first the steps that start or end then, then
+    /// every moment up to it, then the clients' events.
+    mutating func add(instant events: ArraySlice<LoggedEvent>) {
+        guard let time = events.first?.time else { return }
+        for record in events {
+            if case .run(let event) = record.event { self.register(event, at: time) }
         }
-        moments.sort { ($0.time, $0.isEnd ? 1 : 0, $0.window) < ($1.time, $1.isEnd ? 1 : 0, $1.window) }
-        var next = 0
-        var open: Set<Int> = []
-        var running: [String] = []
-        var group: [String: String] = [:]
-        var done: Set<String> = []
-        var onWebSocket: Set<String> = []
-        var awaitingRecovery: [String: [(step: String, since: Double)]] = [:]
-        var awaitingFallback: [String: [(step: String, since: Double)]] = [:]
-        let runEnd = records.last?.time ?? 0
-        func sample(
-            _ store: inout [String: [String: [Observation]]],
-            _ id: String,
-            _ step: String,
-            since: Double,
-            until time: Double?
-        ) {
-            let value = time.map { clock.scenarioMilliseconds(from: since, to: $0) } ?? .infinity
-            store[id, default: [:]][step, default: []].append(
-                Observation(value: value, start: since, end: time ?? runEnd)
-            )
+        self.reach(time)
+        for record in events { self.observe(record) }
+    }
+
+    /// Ends the observation at the end of the run: a client still awaiting a recovery or a fallback never had it.
+    mutating func finish(runEnd: Double) {
+        for (id, pending) in self.awaitingRecovery {
+            for step in pending {
+                self.sample(\.recoveries, id, step.step, since: step.since, until: nil, runEnd: runEnd)
+            }
         }
-        func reach(_ time: Double) {
-            while next < moments.count, moments[next].time <= time {
-                let moment = moments[next]
-                next += 1
-                let window = self.windows[moment.window]
-                if !moment.isEnd {
-                    open.insert(moment.window)
-                    let targeted = running.filter { id in
-                        !done.contains(id) && window.targets(id, group: group[id] ?? "")
+        for (id, pending) in self.awaitingFallback {
+            for step in pending {
+                self.sample(\.fallbacks, id, step.step, since: step.since, until: nil, runEnd: runEnd)
+            }
+        }
+        self.awaitingRecovery = [:]
+        self.awaitingFallback = [:]
+    }
+
+    private mutating func sample(
+        _ store: WritableKeyPath<StepObserver, [String: [String: [Observation]]]>,
+        _ id: String,
+        _ step: String,
+        since: Double,
+        until time: Double?,
+        runEnd: Double = 0
+    ) {
+        let value = time.map { self.clock.scenarioMilliseconds(from: since, to: $0) } ?? .infinity
+        self[keyPath: store][id, default: [:]][step, default: []].append(
+            Observation(value: value, start: since, end: time ?? runEnd)
+        )
+    }
+
+    /// Takes every start and end up to `time`, in order.
+    private mutating func reach(_ time: Double) {
+        while let moment = self.moments.first, moment.time <= time {
+            self.moments.removeFirst()
+            let window = self.windows[moment.window]
+            if !moment.isEnd {
+                self.open.insert(moment.window)
+                let targeted = self.running.filter { id in
+                    !self.done.contains(id) && window.targets(id, group: self.group[id] ?? "")
+                }
+                self.windows[moment.window].targeted = Set(targeted)
+                for id in targeted { self.awaitingFallback[id, default: []].append((window.name, moment.time)) }
+            } else {
+                self.open.remove(moment.window)
+                for id in window.targeted.sorted() where !self.done.contains(id) {
+                    if self.onWebSocket.contains(id) {
+                        self.sample(\.recoveries, id, window.name, since: moment.time, until: moment.time)
+                    } else {
+                        self.awaitingRecovery[id, default: []].append((window.name, moment.time))
                     }
-                    self.windows[moment.window].targeted = Set(targeted)
-                    for id in targeted { awaitingFallback[id, default: []].append((window.name, moment.time)) }
-                } else {
-                    open.remove(moment.window)
-                    for id in window.targeted.sorted() where !done.contains(id) {
-                        if onWebSocket.contains(id) {
-                            sample(&self.recoveries, id, window.name, since: moment.time, until: moment.time)
-                        } else {
-                            awaitingRecovery[id, default: []].append((window.name, moment.time))
-                        }
-                    }
                 }
             }
         }
-        for record in records {
-            reach(record.time)
-            let event: ClientEvent
-            switch record.event {
-            case .run(.clientStarted(let id, let name, _, _)):
-                running.append(id)
-                group[id] = name.isEmpty ? "external" : name
-                // A client that starts while a step is in force is targeted from its start.
-                for index in open.sorted() where self.windows[index].targets(id, group: group[id]!) {
-                    self.windows[index].targeted.insert(id)
-                    awaitingFallback[id, default: []].append((self.windows[index].name, record.time))
-                }
-                continue
-            case .client(let clientEvent) where !clientEvent.clientId.isEmpty:
-                event = clientEvent
-            case .client, .run, .server, .unknown:
-                continue
+    }
+
+    private mutating func schedule(_ moment: Moment) {
+        let index = self.moments.firstIndex { moment < $0 } ?? self.moments.count
+        self.moments.insert(moment, at: index)
+    }
+
+    private mutating func observe(_ record: LoggedEvent) {
+        let event: ClientEvent
+        switch record.event {
+        case .run(.clientStarted(let id, let name, _, _)):
+            self.running.append(id)
+            let group = name.isEmpty ? "external" : name
+            self.group[id] = group
+            // A client that starts while a step is in force is targeted from its start.
+            for index in self.open.sorted() where self.windows[index].targets(id, group: group) {
+                self.windows[index].targeted.insert(id)
+                self.awaitingFallback[id, default: []].append((self.windows[index].name, record.time))
             }
-            let id = event.clientId
-            switch event.kind {
-            case .connected:
-                onWebSocket.insert(id)
-                for pending in awaitingRecovery.removeValue(forKey: id) ?? [] {
-                    sample(&self.recoveries, id, pending.step, since: pending.since, until: record.time)
-                }
-            case .closed:
-                onWebSocket.remove(id)
-            case .poll:
-                for pending in awaitingFallback.removeValue(forKey: id) ?? [] {
-                    sample(&self.fallbacks, id, pending.step, since: pending.since, until: record.time)
-                }
-            case .finished:
-                // A client whose job ended had nothing left to recover for or to fall back to.
-                done.insert(id)
-                onWebSocket.remove(id)
-                for pending in awaitingRecovery.removeValue(forKey: id) ?? [] {
-                    sample(&self.recoveries, id, pending.step, since: pending.since, until: record.time)
-                }
-                awaitingFallback.removeValue(forKey: id)
-            case .connectAttempt, .connectFailed, .reconnectAttempt, .fallback, .stateSync, .recovered, .delivered,
-                .duplicateDropped, .stopped, .suspended, .resumed:
-                break
+            return
+        case .client(let clientEvent) where !clientEvent.clientId.isEmpty:
+            event = clientEvent
+        case .client, .run, .server, .unknown:
+            return
+        }
+        let id = event.clientId
+        switch event.kind {
+        case .connected:
+            self.onWebSocket.insert(id)
+            for pending in self.awaitingRecovery.removeValue(forKey: id) ?? [] {
+                self.sample(\.recoveries, id, pending.step, since: pending.since, until: record.time)
             }
-        }
-        reach(records.last?.time ?? 0)
-        for (id, pending) in awaitingRecovery {
-            for step in pending { sample(&self.recoveries, id, step.step, since: step.since, until: nil) }
-        }
-        for (id, pending) in awaitingFallback {
-            for step in pending { sample(&self.fallbacks, id, step.step, since: step.since, until: nil) }
+        case .closed:
+            self.onWebSocket.remove(id)
+        case .poll:
+            for pending in self.awaitingFallback.removeValue(forKey: id) ?? [] {
+                self.sample(\.fallbacks, id, pending.step, since: pending.since, until: record.time)
+            }
+        case .finished:
+            // A client whose job ended had nothing left to recover for or to fall back to.
+            self.done.insert(id)
+            self.onWebSocket.remove(id)
+            for pending in self.awaitingRecovery.removeValue(forKey: id) ?? [] {
+                self.sample(\.recoveries, id, pending.step, since: pending.since, until: record.time)
+            }
+            self.awaitingFallback.removeValue(forKey: id)
+        case .connectAttempt, .connectFailed, .reconnectAttempt, .fallback, .stateSync, .recovered, .delivered,
+            .duplicateDropped, .stopped, .suspended, .resumed:
+            break
         }
     }
 
@@ -154,60 +201,61 @@ struct StepObserver {
         return lost
     }
 
-    /// Every step's window, read from the run's own events (each carries its timeline entry's name as `step`).
-    private static func windows(in records: [LoggedEvent], clock: ScenarioClock) -> [Window] {
-        var windows: [Window] = []
-        var openFaults: [String: Int] = [:]
-        var openProfiles: [String: Int] = [:]
+    /// Opens or closes the window of a step the run logged at `time` (each event carries its timeline entry's name
+    /// as `step`).
+    private mutating func register(_ event: RunnerEvent, at time: Double) {
         /// A step's groups; none listed is every group.
         func targets(_ groups: [String]) -> Set<String>? {
             groups.isEmpty ? nil : Set(groups)
         }
-        func clients(_ value: JSONValue?) -> Set<String>? {
-            guard case .array(let values)? = value else { return nil }
-            return Set(values.compactMap(\.stringValue))
-        }
         /// A step's length as written (scenario time), played.
         func played(_ text: String) -> Double {
-            clock.played(milliseconds: (Duration(parsing: text) ?? .zero).milliseconds)
+            self.clock.played(milliseconds: (Duration(parsing: text) ?? .zero).milliseconds)
         }
-        for record in records {
-            guard case .run(let event) = record.event else { continue }
-            let time = record.time
-            switch event {
-            case .faultApplied(_, let step, let name, _, _, _, let groups, let fault):
-                guard !step.isEmpty else { continue }
-                var picked: JSONValue? = nil
-                if case .object(let members) = fault { picked = members["clients"] }
-                openFaults[name] = windows.count
-                windows.append(Window(name: step, start: time, groups: targets(groups), clients: clients(picked)))
-            case .faultLifted(let name, _, let healing):
-                guard let index = openFaults.removeValue(forKey: name), !healing else { continue }
-                windows[index].end = time
-            case .handoff(_, let step, _, let blackout, _, let groups, _):
-                guard !step.isEmpty else { continue }
-                windows.append(Window(name: step, start: time, end: time + played(blackout), groups: targets(groups)))
-            case .serverRestart(_, let step, let downtime):
-                guard !step.isEmpty else { continue }
-                windows.append(Window(name: step, start: time, end: time + played(downtime)))
-            case .clientsSuspended(_, let step, let picked, let lasting):
-                guard !step.isEmpty else { continue }
-                windows.append(Window(name: step, start: time, end: time + played(lasting), clients: Set(picked)))
-            case .profile(_, let step, _, let groups):
-                // A profile step is logged twice: when it is set and when the scenario's own comes back.
-                guard !step.isEmpty else { continue }
-                if let index = openProfiles.removeValue(forKey: step) {
-                    windows[index].end = time
-                } else {
-                    openProfiles[step] = windows.count
-                    windows.append(Window(name: step, start: time, groups: targets(groups)))
-                }
-            case .scenario, .clientStarted, .clientFailedToStart, .clientProcess, .clientExited, .clientTerminated,
-                .clientKilled, .clientOutputMalformed, .faultNotApplied, .serverStarted, .serverReady, .serverExited,
-                .publicationsUnknown, .harnessLag, .runEnded:
-                continue
+        switch event {
+        case .faultApplied(_, let step, let name, _, _, _, let groups, let fault):
+            guard !step.isEmpty else { return }
+            var picked: Set<String>? = nil
+            if case .object(let members) = fault, case .array(let values)? = members["clients"] {
+                picked = Set(values.compactMap(\.stringValue))
             }
+            self.openFaults[name] = self.windows.count
+            self.begin(Window(name: step, start: time, groups: targets(groups), clients: picked))
+        case .faultLifted(let name, _, let healing):
+            guard let index = self.openFaults.removeValue(forKey: name), !healing else { return }
+            self.windows[index].end = time
+            self.schedule(Moment(time: time, isEnd: true, window: index))
+        case .handoff(_, let step, _, let blackout, _, let groups, _):
+            guard !step.isEmpty else { return }
+            self.begin(Window(name: step, start: time, end: time + played(blackout), groups: targets(groups)))
+        case .serverRestart(_, let step, let downtime):
+            guard !step.isEmpty else { return }
+            self.begin(Window(name: step, start: time, end: time + played(downtime)))
+        case .clientsSuspended(_, let step, let picked, let lasting):
+            guard !step.isEmpty else { return }
+            self.begin(Window(name: step, start: time, end: time + played(lasting), clients: Set(picked)))
+        case .profile(_, let step, _, let groups):
+            // A profile step is logged twice: when it is set and when the scenario's own comes back.
+            guard !step.isEmpty else { return }
+            if let index = self.openProfiles.removeValue(forKey: step) {
+                self.windows[index].end = time
+                self.schedule(Moment(time: time, isEnd: true, window: index))
+            } else {
+                self.openProfiles[step] = self.windows.count
+                self.begin(Window(name: step, start: time, groups: targets(groups)))
+            }
+        case .scenario, .clientStarted, .clientFailedToStart, .clientProcess, .clientExited, .clientTerminated,
+            .clientKilled, .clientOutputMalformed, .faultNotApplied, .serverStarted, .serverReady, .serverExited,
+            .publicationsUnknown, .harnessLag, .runEnded:
+            return
         }
-        return windows
+    }
+
+    /// Adds a window and the moments it starts and (when known) ends.
+    private mutating func begin(_ window: Window) {
+        let index = self.windows.count
+        self.windows.append(window)
+        self.schedule(Moment(time: window.start, isEnd: false, window: index))
+        if let end = window.end { self.schedule(Moment(time: end, isEnd: true, window: index)) }
     }
 }

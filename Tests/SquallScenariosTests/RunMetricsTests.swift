@@ -79,6 +79,36 @@ import Testing
         #expect(record.metrics.value(.timeToFallback, .count) == 2)
     }
 
+    @Test func whatHappensAtAnInstantCountsBeforeTheEventsLoggedAtItAndAnySequenceNumberIsKept() throws {
+        let record = try RunRecord(
+            lines: Self.lines([
+                #"{"time":1000,"source":"run","event":"client_started","client":"a","group":"g","strategy":"s","jobId":"j1"}"#,
+                #"{"time":1000,"source":"run","event":"client_started","client":"b","group":"g","strategy":"s","jobId":"j2"}"#,
+                #"{"time":1005,"source":"run","event":"fault_applied","name":"cut","type":"latency"}"#,
+                #"{"time":1010,"source":"client","client":"a","event":"poll","jobId":"j1","since":0}"#,
+                #"{"time":1010,"source":"client","client":"b","event":"poll","jobId":"j2","since":0}"#,
+                #"{"time":1011,"source":"server","event":"published","jobId":"j1","seq":1,"type":"progress"}"#,
+                #"{"time":1012,"source":"server","event":"published","jobId":"j1","seq":70000,"type":"progress"}"#,
+                #"{"time":1020,"source":"client","client":"a","event":"delivered","jobId":"j1","seq":70000,"via":"polling","latencyMs":8}"#,
+                #"{"time":1021,"source":"client","client":"a","event":"delivered","jobId":"j1","seq":70000,"via":"polling","latencyMs":9}"#,
+                #"{"time":1022,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":100000,"via":"polling","latencyMs":1}"#,
+                // a's connection and the lift share one instant, the lift logged after: the lift still finds a polling.
+                #"{"time":1050,"source":"client","client":"a","event":"connected","jobId":"j1","attempt":1}"#,
+                #"{"time":1050,"source":"run","event":"fault_lifted","name":"cut","connectionsHit":1,"healing":false}"#,
+                #"{"time":1060,"source":"client","client":"b","event":"connected","jobId":"j2","attempt":1}"#,
+                #"{"time":1100,"source":"client","client":"a","event":"finished","jobId":"j1","outcome":"completed"}"#,
+                #"{"time":1100,"source":"client","client":"b","event":"finished","jobId":"j2","outcome":"completed"}"#,
+            ])
+        )
+        let metrics = record.metrics
+        // Scenario milliseconds (timeScale 0.5): a polling at the lift, on WebSocket the same instant; b 10 ms later.
+        #expect(metrics.samples(.timeOnPollingAfterRecovery, tags: ["client": "a"]) == [0])
+        #expect(metrics.samples(.timeOnPollingAfterRecovery, tags: ["client": "b"]) == [20])
+        #expect(metrics.value(.duplicateMessages, .count) == 1, "a received seq 70000 twice")
+        #expect(metrics.value(.lostMessages, .count) == 1, "a never received seq 1")
+        #expect(metrics.value(.unexpectedMessages, .count) == 1, "job j2 never published seq 100000")
+    }
+
     @Test func peakRatesFindTheBusiestSecondAndFailAGate() throws {
         let header =
             #"{"time":1000,"source":"run","event":"scenario","name":"m","seed":1,"timeScale":0.5,"version":"t","scenarioDigest":"x","planDigest":"y","scenario":{"name":"m","duration":"10s","timeScale":0.5,"clients":[{"count":3}],"gates":{"server_connect_rate_peak":["count<3"],"polling_rate_peak":["count<3"]}}}"#
