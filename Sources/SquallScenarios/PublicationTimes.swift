@@ -25,7 +25,7 @@ struct PublicationTimes: Sendable {
     }
 
     /// Calls `body` with every published sequence number and its time.
-    func forEach(_ body: (_ seq: Int, _ time: Double) -> Void) {
+    func forEachPublication(_ body: (_ seq: Int, _ time: Double) -> Void) {
         for (seq, time) in self.dense.enumerated() where !time.isNaN { body(seq, time) }
         for (seq, time) in self.others { body(seq, time) }
     }

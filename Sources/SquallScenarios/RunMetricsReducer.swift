@@ -345,7 +345,7 @@ package struct RunMetricsReducer {
             let grace = client.outcome == "stopped" ? self.clock.played(milliseconds: RunMetrics.lossGrace) : 0
             var lostAt: [Double] = []
             let publications = self.published[client.jobId] ?? PublicationTimes()
-            publications.forEach { seq, time in
+            publications.forEachPublication { seq, time in
                 if !tally.seen.contains(seq) && time <= client.endTime - grace {
                     client.lost += 1
                     lostAt.append(time)
