@@ -47,11 +47,27 @@ enum FailingClients {
         }
     }
 
-    /// The client's story in about ``eventsShown`` entries, scenario seconds since the run started: runs of
-    /// first deliveries are folded into one entry (`delivered seq 1…10 via websocket`), a delivery of a seq
-    /// already delivered is called out, every other event (connects, failures, closes, fallbacks, polls) is listed.
-    static func timeline(of client: String, in record: RunRecord) -> [String] {
-        let start = record.events.first?.time ?? 0
+    /// The short timeline of every client a failed gate lists (its first ``shown``), by client: their events read
+    /// in one pass (again from the file when the record does not hold them).
+    static func timelines(in record: RunRecord) -> [String: [String]] {
+        var ids = Set<String>()
+        for result in record.gates {
+            for client in Self.clients(for: result, in: record.metrics).prefix(Self.shown) { ids.insert(client.id) }
+        }
+        guard !ids.isEmpty else { return [:] }
+        var events: [String: [ClientEvent]] = [:]
+        for logged in record.clientEvents(of: ids) {
+            if case .client(let event) = logged.event { events[event.clientId, default: []].append(event) }
+        }
+        return events.mapValues { Self.timeline(of: $0, in: record) }
+    }
+
+    /// A client's story (`events`, its events in time order) in about ``eventsShown`` entries, scenario seconds
+    /// since the run started: runs of first deliveries are folded into one entry (`delivered seq 1…10 via
+    /// websocket`), a delivery of a seq already delivered is called out, every other event (connects, failures,
+    /// closes, fallbacks, polls) is listed.
+    static func timeline(of events: [ClientEvent], in record: RunRecord) -> [String] {
+        let start = record.startedAt
         let clock = ScenarioClock(record.scenario)
         func seconds(_ time: Double) -> String {
             MetricSummary.format(clock.scenarioMilliseconds(from: start, to: time) / 1_000) + " s"
@@ -65,8 +81,7 @@ enum FailingClients {
             entries.append("\(seconds(current.at)) delivered seq \(range) via \(current.via)")
             run = nil
         }
-        for line in record.events {
-            guard case .client(let event) = line.event, event.clientId == client else { continue }
+        for event in events {
             let detail: String
             switch event.kind {
             case .delivered(let seq, let transport, _, _):

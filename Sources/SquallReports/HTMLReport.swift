@@ -34,13 +34,14 @@ enum HTMLReport {
                 "<tr><td><code>\(Self.escape(result.gate.key))</code></td><td><code>\(Self.escape(result.gate.expression))</code></td><td class=\"num\">\(observed)</td><td class=\"\(result.verdict == .passed ? "" : "fail")\">\(Self.label(result))</td><td>\(Self.escape(GateNote.text(result, in: record) ?? ""))</td></tr>\n"
         }
         html += "</table>\n"
+        let timelines = FailingClients.timelines(in: record)
         for result in record.gates {
             let failing = FailingClients.clients(for: result, in: metrics)
             guard !failing.isEmpty else { continue }
             html +=
                 "<h3>Clients that failed <code>\(Self.escape(result.gate.key))</code> <code>\(Self.escape(result.gate.expression))</code></h3><ul>\n"
             for client in failing.prefix(FailingClients.shown) {
-                let events = FailingClients.timeline(of: client.id, in: record).map(Self.escape)
+                let events = (timelines[client.id] ?? []).map(Self.escape)
                 html +=
                     "<li><b>\(Self.escape(client.id))</b> (\(Self.escape(client.outcome))): \(events.joined(separator: "; "))</li>\n"
             }
@@ -53,7 +54,7 @@ enum HTMLReport {
             html +=
                 "<p class=\"fail\">Never injected: \(metrics.faultsNotInjected.map(Self.escape).joined(separator: ", "))</p>\n"
         }
-        let states = ClientStateTimeline(record)
+        let states = record.clientStates
         let legend = ClientStateTimeline.State.allCases.map {
             "<span style=\"background:\(Self.colour($0))\"></span>\(Self.label($0))"
         }
@@ -158,7 +159,7 @@ enum HTMLReport {
                 "<rect x=\"\(Self.f(x(since)))\" y=\"\(Self.f(top))\" width=\"\(Self.f(max(1, x(until) - x(since))))\" height=\"\(Self.f(height))\" fill=\"rgba(229,57,53,.18)\"><title>\(Self.escape(title))</title></rect>\n"
         }
         var openFaults: [String: Double] = [:]
-        for line in record.events {
+        for line in record.runEvents {
             guard case .run(let event) = line.event else { continue }
             let time = line.time
             let length: String

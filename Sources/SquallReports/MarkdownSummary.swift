@@ -29,13 +29,14 @@ enum MarkdownSummary {
                 } ?? ""
             text += "| `\(result.gate.key)` | `\(result.gate.expression)` | \(observed) | \(verdict) | \(note) |\n"
         }
+        let timelines = FailingClients.timelines(in: record)
         for result in record.gates {
             let failing = FailingClients.clients(for: result, in: metrics)
             guard !failing.isEmpty else { continue }
             text += "\n### Clients that failed `\(result.gate.key)` `\(result.gate.expression)`\n\n"
             for client in failing.prefix(FailingClients.shown) {
                 text += "- **\(client.id)** (\(client.outcome)): "
-                text += FailingClients.timeline(of: client.id, in: record).joined(separator: "; ") + "\n"
+                text += (timelines[client.id] ?? []).joined(separator: "; ") + "\n"
             }
             if failing.count > FailingClients.shown {
                 text += "- … and \(failing.count - FailingClients.shown) more (see `events.ndjson`)\n"

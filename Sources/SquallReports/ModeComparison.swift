@@ -115,13 +115,9 @@ package struct ModeComparison: Sendable {
     /// The boundaries a message can fall either side of: client connections that ended before the client's job did
     /// (cut under it, or closed by its own heartbeat), and clients the run stopped (whose last seconds are not counted lost).
     static func boundaries(in record: RunRecord) -> Int {
-        let cuts = record.events.count { entry in
-            guard case .client(let event) = entry.event, case .closed(_, let reason) = event.kind else { return false }
-            // Every link end but the client's own at the end of its job (a heartbeat timeout is one too: a message
-            // published within a few milliseconds of it lands on either side).
-            return !reason.hasPrefix("client closed: job")
-        }
-        return cuts + record.metrics.clients.count { $0.outcome == "stopped" }
+        // Every link end but the client's own at the end of its job (a heartbeat timeout is one too: a message
+        // published within a few milliseconds of it lands on either side).
+        record.linkEnds + record.metrics.clients.count { $0.outcome == "stopped" }
     }
 
     /// The comparison as a Markdown table.

@@ -66,8 +66,9 @@ public struct HarnessHealth: Sendable, Hashable {
         self.samplesOverBound > 0
     }
 
-    /// Reads the harness samples of a run.
-    public init(events records: [LoggedEvent], scenario: Scenario, header: RunHeader?) {
+    /// Reads the harness samples of a run from its runner's events (any others are passed over); `runStart` is
+    /// the run's first event's time (the first of `records` when nil).
+    public init(events records: [LoggedEvent], scenario: Scenario, header: RunHeader?, runStart: Double? = nil) {
         self.bound = HarnessBound(scenario)
         self.simulated = header?.isSimulated ?? false
         self.cores = header?.cores
@@ -77,7 +78,7 @@ public struct HarnessHealth: Sendable, Hashable {
         var backlog = 0
         var worst: (lag: Double, probe: String)?
         let limit = self.bound.milliseconds
-        let runStart = records.first?.time ?? 0
+        let runStart = runStart ?? records.first?.time ?? 0
         let cores = header?.cores
         var reportStart = runStart
         var machine: [Double] = []

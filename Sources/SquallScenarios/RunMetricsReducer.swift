@@ -5,9 +5,9 @@ import SquallReferenceServer
 /// The metrics of a run computed as its events arrive, one instant at a time, in one pass: what it keeps grows with
 /// the clients, the jobs' messages and the timeline's steps, never with the events (a million-client simulation is
 /// not held to be read again). ``RunMetrics/init(events:)`` is this reducer fed a whole log.
-package struct RunMetricsReducer {
+package struct RunMetricsReducer: Sendable {
     /// What a client's metrics need to remember between its events.
-    private struct ClientTally {
+    private struct ClientTally: Sendable {
         /// Its connect attempt awaiting an answer (log time).
         var pendingAttempt: Double?
         /// The sequence numbers it received.

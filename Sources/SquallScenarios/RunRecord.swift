@@ -5,8 +5,8 @@ import SquallReferenceServer
 
 /// Everything a run produced: its event log and what was computed from it (metrics, gate verdicts).
 ///
-/// Built the same way after a run and from a stored `events.ndjson` (``init(lines:)``), so a re-check gives the
-/// identical result.
+/// Built the same way after a run and from a stored `events.ndjson` (``init(contentsOf:)``): the events read once
+/// into a ``RunAnalysis``, so a re-check gives the identical result.
 public struct RunRecord: Sendable {
     /// The scenario, re-read from the log's `scenario` event.
     public var scenario: Scenario
@@ -28,11 +28,24 @@ public struct RunRecord: Sendable {
     public var complete: Bool
     /// Why it ended: `duration reached`, `all clients finished`, `interrupted`.
     public var endReason: String
-    /// The log, NDJSON lines in time order (stable: lines with equal times keep the order they were written in).
+    /// The log, NDJSON lines in time order (stable: lines with equal times keep the order they were written in);
+    /// empty when only the file holds them (a simulation writing to disk, a log read back).
     public var lines: [String]
-    /// The log's events, typed, in time order (stable: events with equal times keep the order they were written
-    /// in, as ``lines``).
-    public var events: [LoggedEvent]
+    /// The runner's events (`source: run`), typed, in time order: the timeline, the clients' starts and ends, the
+    /// harness's samples. The clients' and the server's events are read once into ``metrics`` and
+    /// ``clientStates``; ``clientEvents(of:)`` reads those of a few clients again.
+    public var runEvents: [LoggedEvent]
+    /// How many events the log holds.
+    public var eventCount: Int
+    /// Client connections that ended before the client's job did: cut under it, or closed by its own heartbeat.
+    public var linkEnds: Int
+    /// Each client's states over the run, for the report's charts.
+    package var clientStates: ClientStateTimeline
+    /// Every event, when the record holds them (a real run's, a small log's); nil when they are read again from
+    /// ``eventLogPath``.
+    private var heldEvents: [LoggedEvent]?
+    /// The file the log is on, when it is on one.
+    public var eventLogPath: String?
     /// Files kept beside the report (an external server's output, external clients' standard error), by path
     /// relative to the report folder. Not part of the log, so a re-check does not have them.
     public var attachments: [String: String] = [:]
@@ -69,30 +82,41 @@ public struct RunRecord: Sendable {
         result.verdict == .inconclusive
     }
 
-    /// Re-reads a run from its log lines.
+    /// Re-reads a run from its log lines (a real run's, held in memory).
     ///
     /// - Throws: ``FaultError`` naming the line when one is not a valid event or the log has no `scenario` event.
     public init(lines: [String]) throws(FaultError) {
-        var read: [(record: EventRecord, line: String)] = []
+        var read: [(event: LoggedEvent, line: String)] = []
         read.reserveCapacity(lines.count)
         for (index, line) in lines.enumerated() where !line.isEmpty {
             do {
-                read.append((try EventRecord(line: Array(line.utf8)), line))
+                read.append((LoggedEvent(try EventRecord(line: Array(line.utf8))), line))
             } catch {
                 throw FaultError.inContext(subject: "line \(index + 1)", error)
             }
         }
         // Order by time on read: the log is written in arrival order, a few microseconds apart from time order.
-        read.sort { $0.record.time < $1.record.time }
-        try self.init(events: read.map { LoggedEvent($0.record) }, lines: read.map(\.line))
+        read.sort { $0.event.time < $1.event.time }
+        try self.init(events: read.map(\.event), lines: read.map(\.line))
     }
 
-    /// A run from records already read, in time order, with their lines (none when only the file holds them: the
-    /// simulator's records are built as it writes, so a big run is not read back).
+    /// A run from events already read, in time order, with their lines (none when only the file holds them); the
+    /// record keeps the events.
     ///
-    /// - Throws: ``FaultError`` when the records have no `scenario` event or its scenario is invalid.
+    /// - Throws: ``FaultError`` when the events have no `scenario` event or its scenario is invalid.
     package init(events: [LoggedEvent], lines: [String]) throws(FaultError) {
-        guard let header = RunHeader(events: events), let source = header.scenario else {
+        var analysis = RunAnalysis()
+        for event in events { analysis.add(event) }
+        try self.init(analysis: analysis.finish(), lines: lines)
+        self.heldEvents = events
+    }
+
+    /// A run from its analysis, with the lines when the run kept them in memory and the file the log is on (nil
+    /// when none).
+    ///
+    /// - Throws: ``FaultError`` when the log has no `scenario` event or its scenario is invalid.
+    package init(analysis: RunAnalysis.Result, lines: [String], eventLogPath: String? = nil) throws(FaultError) {
+        guard let header = analysis.header, let source = header.scenario else {
             throw FaultError.missingField(
                 path: "(log)",
                 field: "a run event \"scenario\" (the first line of events.ndjson)"
@@ -110,7 +134,7 @@ public struct RunRecord: Sendable {
         self.scenarioDigest = header.scenarioDigest
         self.version = header.version
         var ending: (reason: String, interrupted: Bool)?
-        for logged in events.reversed() {
+        for logged in analysis.runEvents.reversed() {
             if case .run(.runEnded(let reason, let interrupted)) = logged.event {
                 ending = (reason, interrupted)
                 break
@@ -119,12 +143,22 @@ public struct RunRecord: Sendable {
         self.complete = ending != nil
         self.interrupted = ending?.interrupted ?? true
         self.endReason = ending?.reason ?? "incomplete log: it ends without run_ended (the run was killed)"
-        self.startedAt = events.first?.time ?? 0
-        self.endedAt = events.last?.time ?? 0
+        self.startedAt = analysis.firstTime
+        self.endedAt = analysis.lastTime
         self.lines = lines
-        self.events = events
-        self.harness = HarnessHealth(events: events, scenario: self.scenario, header: header)
-        let metrics = RunMetrics(events: events)
+        self.runEvents = analysis.runEvents
+        self.eventCount = analysis.eventCount
+        self.linkEnds = analysis.linkEnds
+        self.clientStates = analysis.clientStates
+        self.heldEvents = nil
+        self.eventLogPath = eventLogPath
+        self.harness = HarnessHealth(
+            events: analysis.runEvents,
+            scenario: self.scenario,
+            header: header,
+            runStart: analysis.firstTime
+        )
+        let metrics = analysis.metrics
         self.metrics = metrics
         var gates = self.scenario.gates
         if !gates.contains(where: { $0.metric == .faultsNotInjected }) {
@@ -135,64 +169,58 @@ public struct RunRecord: Sendable {
         self.gates = gates.map { GateResult(gate: $0, metrics: metrics, harness: harness, runEnd: end) }
     }
 
-    /// Reads a stored `events.ndjson`, decoding each line as it goes (the lines stay on disk: ``lines`` is empty). A
-    /// last line cut off by a kill (no newline after it, not valid JSON) is dropped, and such a log reads as
-    /// incomplete.
+    /// Reads a stored `events.ndjson` a chunk at a time, each event read once into the analysis (neither the file
+    /// nor its events are held: ``lines`` is empty, ``clientEvents(of:)`` reads the file again). A last line cut
+    /// off by a kill (no newline after it, not valid JSON) is dropped, and such a log reads as incomplete.
     ///
     /// - Throws: ``ScenarioError/unreadable(path:reason:)``, or ``ScenarioError/invalidRecord(path:reason:)``
     ///   naming the bad line.
     public init(contentsOf path: String) throws(ScenarioError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadable(path: path, reason: "cannot open the file")
-        }
-        var events: [LoggedEvent] = []
-        var torn = false
-        var failure: FaultError?
-        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            let bytes = buffer.bindMemory(to: UInt8.self)
-            var start = 0
-            var number = 0
-            while start < bytes.count {
-                let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
-                number += 1
-                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                start = end + 1
-                guard !line.isEmpty else { continue }
-                do throws(FaultError) {
-                    events.append(LoggedEvent(try EventRecord(line: line)))
-                } catch {
-                    // A last line without its newline was cut off by a kill: dropped, the log incomplete.
-                    if end == bytes.count {
-                        torn = true
-                    } else {
-                        failure = FaultError.inContext(subject: "line \(number)", error)
-                    }
-                    return
-                }
-            }
-        }
-        if let failure { throw .invalidRecord(path: path, reason: "\(failure)") }
-        // Order by time on read: the log is written in arrival order, a few microseconds apart from time order.
-        events.sort { $0.time < $1.time }
+        let read = try EventLogReader.fold(path, into: RunAnalysis()) { $0.add($1) }
         do {
-            try self.init(events: events, lines: [])
+            try self.init(analysis: read.state.finish(), lines: [], eventLogPath: path)
         } catch {
             throw .invalidRecord(path: path, reason: "\(error)")
         }
-        if torn {
+        if read.torn {
             self.complete = false
             self.interrupted = true
             self.endReason = "incomplete log: its last line was cut off (the run was killed)"
         }
     }
 
+    /// The events of the clients `ids`, in time order: from the events the record holds, else its lines, else its
+    /// file, read again (nothing when it has none of them or the file is gone).
+    package func clientEvents(of ids: Set<String>) -> [LoggedEvent] {
+        func wanted(_ logged: LoggedEvent) -> Bool {
+            if case .client(let event) = logged.event { return ids.contains(event.clientId) }
+            return false
+        }
+        if let held = self.heldEvents { return held.filter(wanted) }
+        if !self.lines.isEmpty {
+            return self.lines.compactMap { try? LoggedEvent(EventRecord(line: Array($0.utf8))) }.filter(wanted)
+                .enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+        }
+        guard let path = self.eventLogPath else { return [] }
+        let read = try? EventLogReader.fold(path, into: [LoggedEvent]()) { kept, event in
+            if wanted(event) { kept.append(event) }
+        }
+        return read?.state ?? []
+    }
+
     /// The log's lines read back as records, for tools and tests that look at a line's fields: parsed from
-    /// ``lines`` when the run kept them, else written again from the typed events (an `unknown` line is skipped).
+    /// ``lines`` when the run kept them, else written again from the typed events it holds or its file's (an
+    /// `unknown` line is skipped).
     package var records: [EventRecord] {
         if !self.lines.isEmpty {
             return self.lines.compactMap { try? EventRecord(line: Array($0.utf8)) }.sorted { $0.time < $1.time }
         }
-        return self.events.compactMap { logged in
+        let events =
+            self.heldEvents
+            ?? self.eventLogPath.flatMap { path in
+                try? EventLogReader.fold(path, into: [LoggedEvent]()) { $0.append($1) }.state
+            } ?? []
+        return events.compactMap { logged in
             switch logged.event {
             case .client(let event): EventRecord(fields: event.fields)
             case .server(let event): EventRecord(fields: event.fields)

@@ -5,9 +5,9 @@ import SquallReferenceClient
 /// the event log: each timeline step's window as the log shows it, the clients it targeted (running when it started,
 /// or started while it was in force), and per client how long after the step's end it was on WebSocket again and how
 /// long after the step's start (or its own, when later) it first polled.
-struct StepObserver {
+struct StepObserver: Sendable {
     /// One step as it happened.
-    struct Window {
+    struct Window: Sendable {
         /// The timeline entry's name (repetitions share it).
         var name: String
         /// When it started (log time, ms).
@@ -28,7 +28,7 @@ struct StepObserver {
     }
 
     /// A moment where a window starts or ends.
-    private struct Moment: Comparable {
+    private struct Moment: Comparable, Sendable {
         var time: Double
         var isEnd: Bool
         var window: Int

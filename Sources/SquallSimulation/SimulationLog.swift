@@ -5,13 +5,14 @@ import SquallReferenceServer
 import SquallScenarios
 
 /// Where the simulation writes: the run's ``EventLog``, stamped with virtual time (milliseconds since the
-/// simulation began), in the order events happen, so one seed gives one byte-identical log. Each event's record is
-/// built from the same typed fields as its line, so the run's metrics need no read back of the file.
+/// simulation began), in the order events happen, so one seed gives one byte-identical log. Each event is read into
+/// the run's ``RunAnalysis`` as it is written, so the run's metrics need no read back of the file and no event is
+/// held.
 final class SimulationLog {
     let log: EventLog
     let scheduler: SimulationScheduler
-    /// Every event, typed, in time order.
-    private(set) var events: [LoggedEvent] = []
+    /// The run's analysis, fed every event as it happens.
+    private(set) var analysis = RunAnalysis()
 
     init(log: EventLog, scheduler: SimulationScheduler) {
         self.log = log
@@ -22,20 +23,27 @@ final class SimulationLog {
     func client(_ id: String, jobId: String, _ kind: ClientEvent.Kind) {
         let event = ClientEvent(time: self.scheduler.now, clientId: id, jobId: jobId, kind: kind)
         self.log.record(event)
-        self.events.append(LoggedEvent(time: Self.written(event.time), event: .client(event)))
+        self.analysis.add(LoggedEvent(time: Self.written(event.time), event: .client(event)))
     }
 
     /// A server event, now.
     func server(jobId: String, _ kind: ReferenceServerEvent.Kind) {
         let event = ReferenceServerEvent(time: self.scheduler.now, jobId: jobId, kind: kind)
         self.log.record(event)
-        self.events.append(LoggedEvent(time: Self.written(event.time), event: .server(event)))
+        self.analysis.add(LoggedEvent(time: Self.written(event.time), event: .server(event)))
     }
 
     /// A run event, now.
     func run(_ event: RunnerEvent) {
         self.log.record(event, time: self.scheduler.now)
-        self.events.append(LoggedEvent(time: Self.written(self.scheduler.now), event: .run(event)))
+        self.analysis.add(LoggedEvent(time: Self.written(self.scheduler.now), event: .run(event)))
+    }
+
+    /// Hands over the analysis of every event so far (the log keeps an empty one): taken, not copied, since
+    /// finishing a copy would copy its million clients' state first.
+    func takeAnalysis() -> RunAnalysis {
+        defer { self.analysis = RunAnalysis() }
+        return self.analysis
     }
 
     /// A time as its line reads back: rounded to the microsecond the log writes, so the run's metrics and a re-check

@@ -82,7 +82,11 @@ public struct SimulationRunner: Sendable {
         }
         do {
             // The lines are on disk when there is a file; only an in-memory log keeps them.
-            return try RunRecord(events: world.log.events, lines: eventLog.lines)
+            return try RunRecord(
+                analysis: world.log.takeAnalysis().finish(),
+                lines: eventLog.lines,
+                eventLogPath: self.eventLogPath
+            )
         } catch {
             throw .reportFailed(path: self.eventLogPath ?? "(memory)", reason: "\(error)")
         }

@@ -138,7 +138,7 @@ struct SimCommand: AsyncParsableCommand {
         ScenarioSession.printVerdict(record, folder: folder)
         if !self.selection.quiet {
             let seconds = (ContinuousClock.now - started).milliseconds / 1_000
-            let events = record.events.count
+            let events = record.eventCount
             let rate = seconds > 0 ? Double(events) / seconds : 0
             print(
                 "    \(events) events in \(String(format: "%.2f", seconds)) s wall (\(Int(rate.rounded())) events/s), "

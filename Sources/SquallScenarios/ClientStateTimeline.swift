@@ -1,12 +1,11 @@
 import SquallReferenceClient
-import SquallScenarios
 
-/// What each client was doing over the run, read from the log: the intervals a client spent connecting or
-/// reconnecting, on WebSocket, polling, suspended, and when it was done. The report's per-client lanes and its
-/// clients-by-state chart are both drawn from it.
-struct ClientStateTimeline {
+/// What each client was doing over the run, read from the log event by event: the intervals a client spent
+/// connecting or reconnecting, on WebSocket, polling, suspended, and when it was done. The report's per-client lanes
+/// and its clients-by-state chart are both drawn from it.
+package struct ClientStateTimeline: Sendable {
     /// A client's state.
-    enum State: CaseIterable {
+    package enum State: CaseIterable, Sendable {
         /// Connecting or reconnecting (no WebSocket, not polling).
         case connecting
         /// On an open WebSocket.
@@ -32,52 +31,62 @@ struct ClientStateTimeline {
     }
 
     /// One stretch of time a client spent in one state (log time, ms).
-    struct Interval {
+    package struct Interval: Sendable {
         /// The state.
-        var state: State
+        package var state: State
         /// From.
-        var since: Double
+        package var since: Double
         /// Until.
-        var until: Double
+        package var until: Double
     }
 
     /// Each client's intervals, in time order (a client's `done` interval lasts to the end of the run).
-    private(set) var intervals: [String: [Interval]] = [:]
+    package private(set) var intervals: [String: [Interval]] = [:]
 
-    /// Reads every client's states from a run's log.
-    init(_ record: RunRecord) {
-        var current: [String: (state: State, since: Double)] = [:]
-        var phases: [String: ClientPhaseTracker] = [:]
-        func follow(_ id: String, at time: Double, _ change: (inout ClientPhaseTracker) -> Bool) {
-            guard change(&phases[id, default: ClientPhaseTracker()]), let state = State(phases[id]!.phase) else {
-                return
-            }
-            if let open = current[id] {
-                if open.state == state { return }
-                self.intervals[id, default: []].append(Interval(state: open.state, since: open.since, until: time))
-            }
-            current[id] = (state, time)
+    /// Each client's state now, and since when (log time).
+    private var current: [String: (state: State, since: Double)] = [:]
+    private var phases: [String: ClientPhaseTracker] = [:]
+
+    /// A timeline that has seen nothing yet.
+    package init() {}
+
+    /// Follows one event of the log, in time order.
+    package mutating func add(_ logged: LoggedEvent) {
+        switch logged.event {
+        case .run(.clientStarted(let client, _, _, _)):
+            self.follow(client, at: logged.time) { $0.started() }
+        case .client(let event) where !event.clientId.isEmpty:
+            self.follow(event.clientId, at: logged.time) { $0.apply(event.eventName) }
+        case .client, .run, .server, .unknown:
+            return
         }
-        for logged in record.events {
-            switch logged.event {
-            case .run(.clientStarted(let client, _, _, _)):
-                follow(client, at: logged.time) { $0.started() }
-            case .client(let event) where !event.clientId.isEmpty:
-                follow(event.clientId, at: logged.time) { $0.apply(event.eventName) }
-            case .client, .run, .server, .unknown:
-                continue
-            }
+    }
+
+    private mutating func follow(_ id: String, at time: Double, _ change: (inout ClientPhaseTracker) -> Bool) {
+        guard change(&self.phases[id, default: ClientPhaseTracker()]), let state = State(self.phases[id]!.phase) else {
+            return
         }
-        for (id, open) in current {
+        if let open = self.current[id] {
+            if open.state == state { return }
+            self.intervals[id, default: []].append(Interval(state: open.state, since: open.since, until: time))
+        }
+        self.current[id] = (state, time)
+    }
+
+    /// Closes every client's last interval at the end of the run (`end`, log time).
+    package mutating func finish(end: Double) {
+        for (id, open) in self.current {
             self.intervals[id, default: []].append(
-                Interval(state: open.state, since: open.since, until: max(open.since, record.endedAt))
+                Interval(state: open.state, since: open.since, until: max(open.since, end))
             )
         }
+        self.current = [:]
+        self.phases = [:]
     }
 
     /// How many clients were in each state at each of `times` (ascending), in one sweep over every interval's start
     /// and end: a report of a million-client simulation samples its chart without scanning every client per sample.
-    func counts(at times: [Double]) -> [[State: Int]] {
+    package func counts(at times: [Double]) -> [[State: Int]] {
         var changes: [(time: Double, state: State, delta: Int)] = []
         for intervals in self.intervals.values {
             for (index, interval) in intervals.enumerated() {
