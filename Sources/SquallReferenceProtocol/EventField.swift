@@ -34,15 +34,39 @@ package enum EventField: Sendable, Hashable {
 
     /// `{"key":value,…}` in the order given.
     package static func line(_ fields: [(String, EventField)]) -> String {
-        // One string grown in place: lines are written by the million in a simulation.
-        var line = "{"
-        line.reserveCapacity(160)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160)
+        Self.write(fields, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `{"key":value,…}` (in the order given) to `bytes`: how a log's writer renders millions of lines into
+    /// one buffer without a string for each.
+    package static func write(_ fields: [(String, EventField)], into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "{"))
         for (index, (key, value)) in fields.enumerated() {
-            if index > 0 { line += "," }
-            line += JSONText.quote(key)
-            line += ":"
-            line += value.jsonText
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            Self.quote(key, into: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            switch value {
+            case .string(let text): Self.quote(text, into: &bytes)
+            case .integer(let number): bytes.append(contentsOf: String(number).utf8)
+            case .number(let number): bytes.append(contentsOf: JSONText.number(number).utf8)
+            case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+            case .null: bytes.append(contentsOf: "null".utf8)
+            }
         }
-        return line + "}"
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends `text` as a JSON string (``JSONText/quote(_:)``), copied whole when it needs no escape.
+    private static func quote(_ text: String, into bytes: inout [UInt8]) {
+        if text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: JSONText.quote(text).utf8)
+        } else {
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: text.utf8)
+            bytes.append(UInt8(ascii: "\""))
+        }
     }
 }

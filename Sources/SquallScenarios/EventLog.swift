@@ -38,6 +38,15 @@ package final class EventLog: Sendable {
             case .server(let event): event.jsonLine
             }
         }
+
+        /// Appends the line's bytes to `bytes`.
+        func write(into bytes: inout [UInt8]) {
+            switch self {
+            case .line(let line): bytes.append(contentsOf: line.utf8)
+            case .client(let event): EventField.write(event.fields, into: &bytes)
+            case .server(let event): EventField.write(event.fields, into: &bytes)
+            }
+        }
     }
 
     private struct Queue {
@@ -58,6 +67,11 @@ package final class EventLog: Sendable {
         var unwritten: (bytes: [UInt8], lines: Int)?
         /// Why the last write failed, while bytes are unwritten.
         var failure: String?
+        /// The queue's other buffer: the writer swaps it with the queue's, renders it, and empties it (keeping its
+        /// capacity) for the next swap, so neither side allocates a batch's array again.
+        var spare: [Pending] = []
+        /// Where a batch is rendered, its capacity kept from one flush to the next.
+        var rendered: [UInt8] = []
     }
 
     private let writing: Mutex<Writing>
@@ -157,16 +171,21 @@ package final class EventLog: Sendable {
         guard self.path != nil else { return }
         self.writing.withLock { writing in
             guard let descriptor = writing.descriptor else { return }
-            let batch = self.queue.withLock { queue in
-                defer { queue.lines.removeAll(keepingCapacity: true) }
-                return queue.lines
-            }
-            var bytes = writing.unwritten?.bytes ?? []
+            self.queue.withLock { queue in swap(&queue.lines, &writing.spare) }
+            var bytes = writing.rendered
+            writing.rendered = []
+            bytes.removeAll(keepingCapacity: true)
+            if let unwritten = writing.unwritten { bytes += unwritten.bytes }
             var lines = writing.unwritten?.lines ?? 0
-            if !batch.isEmpty {
-                bytes += Array((batch.map(\.text).joined(separator: "\n") + "\n").utf8)
-                lines += batch.count
+            for pending in writing.spare {
+                pending.write(into: &bytes)
+                bytes.append(UInt8(ascii: "\n"))
             }
+            lines += writing.spare.count
+            // A burst's buffers (a simulation's last events) are let go rather than kept for a run's life.
+            let keep = writing.spare.count < 65_536
+            writing.spare.removeAll(keepingCapacity: keep)
+            defer { writing.rendered = keep ? bytes : [] }
             guard !bytes.isEmpty else { return }
             let written = bytes.withUnsafeBytes { Self.writeAll(descriptor, $0) }
             switch written {
