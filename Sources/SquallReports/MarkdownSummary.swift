@@ -1,3 +1,4 @@
+import Foundation
 import SquallScenarios
 
 /// `summary.md`: the verdict, the gates with their observed values, the metrics, and a per-group breakdown; meant
@@ -13,6 +14,13 @@ enum MarkdownSummary {
             "Seed \(record.scenario.seed), timeScale \(MetricSummary.format(record.scenario.timeScale)), \(metrics.clients.count) clients, "
         text += "\(MetricSummary.format(metrics.durationMilliseconds / 1_000)) s scenario time (\(record.endReason)); "
         text += "plan \(record.planDigest), Squall \(record.version). Times are in scenario time.\n\n"
+        if let path = record.eventLogPath, let size = record.eventLogSize {
+            let name = (path as NSString).lastPathComponent
+            let kind = name.hasSuffix(".gz") ? "gzip of its NDJSON lines" : "NDJSON"
+            text +=
+                "This folder's log: `\(name)`, \(record.eventCount) events, "
+                + "\(MetricSummary.format(Double(size) / 1_048_576)) MB on disk (\(kind)).\n\n"
+        }
         text += "## Gates\n\n| metric | gate | observed | result | note |\n|---|---|---:|---|---|\n"
         for result in record.gates {
             let observed = result.observed.map { MetricSummary.format($0) } ?? "no samples"

@@ -72,6 +72,8 @@ package final class EventLog: Sendable {
         var spare: [Pending] = []
         /// Where a batch is rendered, its capacity kept from one flush to the next.
         var rendered: [UInt8] = []
+        /// Compresses each batch, for a gzip log.
+        var gzip: GzipStreamWriter?
     }
 
     private let writing: Mutex<Writing>
@@ -85,16 +87,19 @@ package final class EventLog: Sendable {
         self.writing = Mutex(Writing())
     }
 
-    /// Creates a log streamed to `path` (created, or truncated), and starts its writer thread.
+    /// Creates a log streamed to `path` (created, or truncated), and starts its writer thread. A path ending in
+    /// `.gz` is written as one gzip stream, each batch sync-flushed (the file inflates up to its last batch, as a
+    /// plain one reads up to it) and the stream ended when the log closes.
     ///
     /// - Throws: ``ScenarioError/reportFailed(path:reason:)`` when the file cannot be created.
     package init(writingTo path: String) throws(ScenarioError) {
+        let gzip = try path.hasSuffix(".gz") ? GzipStreamWriter() : nil
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw .reportFailed(path: path, reason: String(cString: strerror(errno)))
         }
         self.path = path
-        self.writing = Mutex(Writing(descriptor: descriptor))
+        self.writing = Mutex(Writing(descriptor: descriptor, gzip: gzip))
         let interval = Self.flushInterval
         Thread.detachNewThread { [self] in
             while !self.stopped.load(ordering: .acquiring) {
@@ -168,24 +173,35 @@ package final class EventLog: Sendable {
     /// Appends every queued line to the file now (nothing for an in-memory log), after what an earlier failed write
     /// left.
     package func flush() {
+        self.flush(finishing: false)
+    }
+
+    /// Appends every queued line to the file; `finishing` ends a gzip stream after them.
+    private func flush(finishing: Bool) {
         guard self.path != nil else { return }
         self.writing.withLock { writing in
             guard let descriptor = writing.descriptor else { return }
             self.queue.withLock { queue in swap(&queue.lines, &writing.spare) }
-            var bytes = writing.rendered
+            var rendered = writing.rendered
             writing.rendered = []
-            bytes.removeAll(keepingCapacity: true)
-            if let unwritten = writing.unwritten { bytes += unwritten.bytes }
-            var lines = writing.unwritten?.lines ?? 0
+            rendered.removeAll(keepingCapacity: true)
             for pending in writing.spare {
-                pending.write(into: &bytes)
-                bytes.append(UInt8(ascii: "\n"))
+                pending.write(into: &rendered)
+                rendered.append(UInt8(ascii: "\n"))
             }
-            lines += writing.spare.count
+            let lines = (writing.unwritten?.lines ?? 0) + writing.spare.count
             // A burst's buffers (a simulation's last events) are let go rather than kept for a run's life.
             let keep = writing.spare.count < 65_536
             writing.spare.removeAll(keepingCapacity: keep)
-            defer { writing.rendered = keep ? bytes : [] }
+            defer { writing.rendered = keep ? rendered : [] }
+            var bytes = writing.unwritten?.bytes ?? []
+            if let gzip = writing.gzip {
+                if !rendered.isEmpty || finishing { bytes += gzip.compress(rendered, finish: finishing) }
+            } else if bytes.isEmpty {
+                bytes = rendered
+            } else {
+                bytes += rendered
+            }
             guard !bytes.isEmpty else { return }
             let written = bytes.withUnsafeBytes { Self.writeAll(descriptor, $0) }
             switch written {
@@ -230,7 +246,7 @@ package final class EventLog: Sendable {
     /// failed write left are lost then, and ``writeFailure`` says why.
     package func close() {
         self.stopped.store(true, ordering: .releasing)
-        self.flush()
+        self.flush(finishing: true)
         self.writing.withLock { writing in
             if let open = writing.descriptor { closeFile(open) }
             writing.descriptor = nil

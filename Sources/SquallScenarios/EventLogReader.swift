@@ -1,4 +1,3 @@
-import Foundation
 import SquallFaults
 
 /// Reads a stored `events.ndjson` a chunk at a time and hands its events on in time order, holding neither the file
@@ -56,71 +55,31 @@ package enum EventLogReader {
         return Outcome(state: state, torn: tornAgain ?? false)
     }
 
-    /// Decodes each line of `path` in file order and hands it to `body`, which returns false to stop; returns
-    /// whether the last line was torn, or nil when `body` stopped.
+    /// Decodes each line of `path` (plain or gzip) in file order and hands it to `body`, which returns false to
+    /// stop; returns whether the last line was torn, or nil when `body` stopped.
     private static func forEachEvent(
         in path: String,
         chunkSize: Int,
         _ body: (LoggedEvent) -> Bool
     ) throws(ScenarioError) -> Bool? {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw .unreadable(path: path, reason: "cannot open the file")
-        }
-        defer { try? handle.close() }
-        var carried: [UInt8] = []
-        var number = 0
-        var failure: FaultError?
-        /// Decodes one line; false stops the read (a bad line, or `body` said so).
-        func decode(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-            number += 1
-            guard !line.isEmpty else { return true }
+        let lines = try LogLineReader(path: path, chunkSize: chunkSize)
+        while let (line, terminated) = try lines.nextLine() {
+            guard !line.isEmpty else { continue }
+            let record: EventRecord
             do throws(FaultError) {
-                return body(LoggedEvent(try EventRecord(line: line)))
+                record = try EventRecord(line: line)
             } catch {
-                failure = FaultError.inContext(subject: "line \(number)", error)
-                return false
+                // A last line without its newline that is not JSON was cut off by a kill: dropped, the log
+                // incomplete.
+                if !terminated { return true }
+                throw .invalidRecord(
+                    path: path,
+                    reason: "\(FaultError.inContext(subject: "line \(lines.lineNumber)", error))"
+                )
             }
+            if !body(LoggedEvent(record)) { return nil }
         }
-        while true {
-            let data: Data
-            do {
-                data = try handle.read(upToCount: max(1, chunkSize)) ?? Data()
-            } catch {
-                throw .unreadable(path: path, reason: "\(error)")
-            }
-            if data.isEmpty { break }
-            var stopped = false
-            data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                var start = 0
-                while let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                    if carried.isEmpty {
-                        if !decode(UnsafeBufferPointer(rebasing: bytes[start..<end])) {
-                            stopped = true
-                            return
-                        }
-                    } else {
-                        carried.append(contentsOf: bytes[start..<end])
-                        let line = carried
-                        carried.removeAll(keepingCapacity: true)
-                        if !(line.withUnsafeBufferPointer { decode($0) }) {
-                            stopped = true
-                            return
-                        }
-                    }
-                    start = end + 1
-                }
-                carried.append(contentsOf: bytes[start...])
-            }
-            if let failure { throw .invalidRecord(path: path, reason: "\(failure)") }
-            if stopped { return nil }
-        }
-        guard !carried.isEmpty else { return false }
-        // A last line without its newline: whole when it decodes, else cut off by a kill (dropped, the log
-        // incomplete).
-        number += 1
-        guard let record = try? EventRecord(line: carried) else { return true }
-        return body(LoggedEvent(record)) ? false : nil
+        return false
     }
 }
 

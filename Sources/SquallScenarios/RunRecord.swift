@@ -189,6 +189,11 @@ public struct RunRecord: Sendable {
         }
     }
 
+    /// The size of the log's file in bytes, when it is on one.
+    public var eventLogSize: Int? {
+        self.eventLogPath.flatMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int }
+    }
+
     /// The events of the clients `ids`, in time order: from the events the record holds, else its lines, else its
     /// file, read again (nothing when it has none of them or the file is gone).
     package func clientEvents(of ids: Set<String>) -> [LoggedEvent] {

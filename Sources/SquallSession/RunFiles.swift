@@ -2,10 +2,10 @@ import Foundation
 import SquallFaults
 import SquallScenarios
 
-/// Finds and reads a recorded run: its folder (`reports/<scenario>/<time>/`), its `events.ndjson` or its
-/// `report.json` all name the same run.
+/// Finds and reads a recorded run: its folder (`reports/<scenario>/<time>/`), its `events.ndjson` (or
+/// `events.ndjson.gz`) or its `report.json` all name the same run.
 package struct RunFiles {
-    /// The run's `events.ndjson`, when it exists.
+    /// The run's log (`events.ndjson` or `events.ndjson.gz`), when it exists.
     package var events: String?
     /// The run's `report.json`, when it exists.
     package var report: String?
@@ -24,21 +24,24 @@ package struct RunFiles {
             return FileManager.default.fileExists(atPath: candidate) ? candidate : nil
         }
         if isDirectory.boolValue {
-            self.events = sibling("events.ndjson")
+            self.events = EventLogFile.find(in: folder)
             self.report = sibling("report.json")
-        } else if path.hasSuffix(".ndjson") {
+        } else if path.hasSuffix(".ndjson") || path.hasSuffix(".ndjson.gz") {
             self.events = path
             self.report = sibling("report.json")
         } else {
             self.report = path
-            self.events = sibling("events.ndjson")
+            self.events = EventLogFile.find(in: folder)
         }
         guard self.events != nil || self.report != nil else {
-            throw .unreadable(path: path, reason: "the folder holds no events.ndjson or report.json of a run")
+            throw .unreadable(
+                path: path,
+                reason: "the folder holds no events.ndjson, events.ndjson.gz or report.json of a run"
+            )
         }
     }
 
-    /// Every run folder under `path` (the folders holding an `events.ndjson`), sorted; `path` itself when it is one.
+    /// Every run folder under `path` (the folders holding a log), sorted; `path` itself when it is one.
     package static func runFolders(under path: String) throws(ScenarioError) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -46,11 +49,11 @@ package struct RunFiles {
         }
         guard isDirectory.boolValue else { return [(path as NSString).deletingLastPathComponent] }
         let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
-            .filter { ($0 as NSString).lastPathComponent == "events.ndjson" }
+            .filter(EventLogFile.isLog)
             .map { ((path as NSString).appendingPathComponent($0) as NSString).deletingLastPathComponent }
-            .sorted()
-        guard !found.isEmpty else { throw .unreadable(path: path, reason: "no events.ndjson under it") }
-        return found
+        let folders = Array(Set(found)).sorted()
+        guard !folders.isEmpty else { throw .unreadable(path: path, reason: "no events.ndjson under it") }
+        return folders
     }
 
     /// Reads a stored event log into a record (metrics and gates recomputed); a log cut off by a kill reads as

@@ -85,14 +85,15 @@ package struct ShardedRun {
             if !self.quiet { print(output.split(separator: "\n").map { "  [\(index)] \($0)" }.joined(separator: "\n")) }
             let folder = (base as NSString).appendingPathComponent("\(index)/\(scenario.name)")
             guard let run = try? FileManager.default.contentsOfDirectory(atPath: folder).sorted().last,
-                let text = try? String(contentsOfFile: folder + "/" + run + "/events.ndjson", encoding: .utf8)
+                let log = EventLogFile.find(in: folder + "/" + run),
+                let lines = try? LogLineReader.lines(of: log)
             else {
                 throw SessionFailure(
                     .internalError,
                     "shard \(index) left no log (\(ended.map { "\($0)" } ?? "still running")): \(errors)"
                 )
             }
-            logs.append(text.split(separator: "\n").map(String.init))
+            logs.append(lines.filter { !$0.isEmpty })
         }
         // Shards this run started itself that do not make one run are its own fault, not the user's input.
         let (record, folder) = try MergedRun.write(logs, output: self.output, mismatched: .internalError)

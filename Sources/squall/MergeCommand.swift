@@ -43,11 +43,12 @@ struct MergeCommand: AsyncParsableCommand {
         for group in groups {
             var logs: [[String]] = []
             for file in group.files {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    printError("squall merge: cannot read \(file)")
+                do throws(ScenarioError) {
+                    logs.append(try LogLineReader.lines(of: file).filter { !$0.isEmpty })
+                } catch {
+                    printError("squall merge: cannot read \(file): \(error)")
                     throw ExitStatus.usage
                 }
-                logs.append(text.split(separator: "\n").map(String.init))
             }
             do throws(SessionFailure) {
                 let (record, folder) = try MergedRun.write(logs, output: self.output)
@@ -81,8 +82,11 @@ struct MergeCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw .unreadable(path: path, reason: "no such file or folder")
             }
-            let direct = isDirectory.boolValue ? (path as NSString).appendingPathComponent("events.ndjson") : path
-            if !isDirectory.boolValue || FileManager.default.fileExists(atPath: direct) {
+            if !isDirectory.boolValue {
+                perPath.append(["": path])
+                continue
+            }
+            if let direct = EventLogFile.find(in: path) {
                 perPath.append(["": direct])
                 continue
             }
@@ -92,7 +96,7 @@ struct MergeCommand: AsyncParsableCommand {
                 let scenario = ((folder as NSString).deletingLastPathComponent as NSString).lastPathComponent
                 newest[scenario] = max(newest[scenario] ?? "", folder)
             }
-            perPath.append(newest.mapValues { ($0 as NSString).appendingPathComponent("events.ndjson") })
+            perPath.append(newest.compactMapValues { EventLogFile.find(in: $0) })
         }
         // Paths naming one run each merge as they are; otherwise scenario by scenario.
         if perPath.allSatisfy({ $0.count == 1 }) && perPath.contains(where: { $0[""] != nil })

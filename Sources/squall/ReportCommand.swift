@@ -36,10 +36,9 @@ struct ReportCommand: ParsableCommand {
             }
             for folder in folders {
                 do {
-                    // `runFolders` lists only folders that hold an events.ndjson.
-                    let record = try RunFiles.record(
-                        events: (folder as NSString).appendingPathComponent("events.ndjson")
-                    )
+                    // `runFolders` lists only folders that hold a log.
+                    guard let log = EventLogFile.find(in: folder) else { continue }
+                    let record = try RunFiles.record(events: log)
                     try ReportWriter.write(record, to: folder, includeEvents: false)
                     ScenarioSession.printVerdict(record, folder: folder)
                     if self.summary { print(ReportWriter.summary(record)) }

@@ -36,6 +36,15 @@ struct SimCommand: AsyncParsableCommand {
     )
     var compare = false
 
+    @Option(
+        name: .long,
+        help: """
+            The log as events.ndjson.gz (gzip) or events.ndjson (none); auto: gzip from \
+            \(EventLogFile.compressionThreshold) clients. Every reader takes either.
+            """
+    )
+    var logCompression: LogCompression = .auto
+
     func run() async throws {
         StandardOutput.useLineBuffering()
         let scenarios = try self.selection.loadScenarios(
@@ -125,7 +134,8 @@ struct SimCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         do {
             folder = try ReportWriter.createFolder(scenario: scenario.name, under: self.selection.output)
-            let log = (folder as NSString).appendingPathComponent("events.ndjson")
+            let compressed = self.logCompression.compresses(clients: scenario.clientCount)
+            let log = (folder as NSString).appendingPathComponent(EventLogFile.name(compressed: compressed))
             record = try SimulationRunner(scenario: scenario, eventLogPath: log).run()
             if self.checkDeterminism {
                 try Self.checkDeterminism(scenario, against: log)
@@ -140,34 +150,49 @@ struct SimCommand: AsyncParsableCommand {
             let seconds = (ContinuousClock.now - started).milliseconds / 1_000
             let events = record.eventCount
             let rate = seconds > 0 ? Double(events) / seconds : 0
+            let log = record.eventLogPath.map(Self.describe) ?? ""
             print(
                 "    \(events) events in \(String(format: "%.2f", seconds)) s wall (\(Int(rate.rounded())) events/s), "
-                    + "peak memory \(ProcessUsage.current().peakResidentMegabytes) MB"
+                    + "peak memory \(ProcessUsage.current().peakResidentMegabytes) MB\(log)"
             )
         }
         return (record, folder)
     }
 
-    /// Runs the scenario again into a scratch file and compares it with the first run's log, line by line.
+    /// `; log NAME SIZE`: the log's name and size on disk.
+    private static func describe(_ path: String) -> String {
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        return "; log \((path as NSString).lastPathComponent) \(String(format: "%.1f", Double(bytes) / 1_048_576)) MB"
+    }
+
+    /// Runs the scenario again into a scratch file (compressed as the first) and compares the two logs line by line,
+    /// a chunk at a time.
     private static func checkDeterminism(_ scenario: Scenario, against first: String) throws {
-        let second = NSTemporaryDirectory() + "squall-sim-\(UUID().uuidString).ndjson"
+        let second = NSTemporaryDirectory() + "squall-sim-\(UUID().uuidString)-" + (first as NSString).lastPathComponent
         defer { try? FileManager.default.removeItem(atPath: second) }
         _ = try SimulationRunner(scenario: scenario, eventLogPath: second).run()
-        let one = (try? String(contentsOfFile: first, encoding: .utf8)) ?? ""
-        let two = (try? String(contentsOfFile: second, encoding: .utf8)) ?? ""
-        guard one != two else {
-            print("    deterministic: a second run wrote the identical log (\(one.utf8.count) bytes)")
-            return
+        let one = try LogLineReader(path: first)
+        let two = try LogLineReader(path: second)
+        var bytes = 0
+        while true {
+            let left = try one.nextLine()
+            let right = try two.nextLine()
+            if left == nil && right == nil { break }
+            if let left, let right, left.line == right.line, left.terminated == right.terminated {
+                bytes += left.line.count + 1
+                continue
+            }
+            func text(_ line: (line: ArraySlice<UInt8>, terminated: Bool)?) -> String {
+                line.map { String(decoding: $0.line, as: UTF8.self) } ?? "(end of log)"
+            }
+            printError(
+                "squall sim: \(scenario.name): not deterministic: the logs of two runs differ first at line "
+                    + "\(max(one.lineNumber, two.lineNumber))"
+            )
+            printError("  first:  \(text(left))")
+            printError("  second: \(text(right))")
+            throw ExitStatus.internalError
         }
-        let left = one.split(separator: "\n", omittingEmptySubsequences: false)
-        let right = two.split(separator: "\n", omittingEmptySubsequences: false)
-        let line =
-            zip(left, right).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(left.count, right.count)
-        printError(
-            "squall sim: \(scenario.name): not deterministic: the logs of two runs differ first at line \(line + 1)"
-        )
-        printError("  first:  \(line < left.count ? String(left[line]) : "(end of log)")")
-        printError("  second: \(line < right.count ? String(right[line]) : "(end of log)")")
-        throw ExitStatus.internalError
+        print("    deterministic: a second run wrote the identical log (\(bytes) bytes of NDJSON)")
     }
 }

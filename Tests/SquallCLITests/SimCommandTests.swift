@@ -35,6 +35,29 @@ import Testing
         #expect(recheck.output.contains("byte for byte"), "\(recheck.output)")
     }
 
+    @Test func aCompressedLogIsReadByRecheckReportAndTheDeterminismCheck() async throws {
+        let file = try self.write(self.restart("broken-no-dedup"))
+        let output = (file as NSString).deletingLastPathComponent + "/reports"
+        let result = try await SquallProcess.run([
+            "sim", file, "--output", output, "--check-determinism", "--log-compression", "gzip",
+        ])
+        #expect(result.status == 99, "\(result.output)\(result.errors)")
+        #expect(result.output.contains("deterministic: a second run wrote the identical log"), "\(result.output)")
+        #expect(result.output.contains("; log events.ndjson.gz "), "\(result.output)")
+        let run = output + "/simcli/" + (try FileManager.default.contentsOfDirectory(atPath: output + "/simcli")[0])
+        let files = try FileManager.default.contentsOfDirectory(atPath: run)
+        #expect(files.contains("events.ndjson.gz") && !files.contains("events.ndjson"), "\(files)")
+        let recheck = try await SquallProcess.run(["replay", "--recheck", run])
+        #expect(recheck.output.contains("byte for byte"), "\(recheck.output)\(recheck.errors)")
+        let summary = try String(contentsOfFile: run + "/summary.md", encoding: .utf8)
+        try FileManager.default.removeItem(atPath: run + "/summary.md")
+        let report = try await SquallProcess.run(["report", output])
+        #expect(report.status == 0, "\(report.output)\(report.errors)")
+        #expect(try String(contentsOfFile: run + "/summary.md", encoding: .utf8) == summary)
+        // The failing clients' timelines were read back from the compressed log.
+        #expect(summary.contains("delivered seq"), "\(summary)")
+    }
+
     @Test func everyShippedScenarioPassesInVirtualTime() async throws {
         // idle-timeout-race once never ended: a limit check a rounding error short of its due time was rescheduled at
         // the same virtual instant forever.
