@@ -32,6 +32,13 @@ public enum JSONValue: Sendable, Hashable {
         _ bytes: Bytes,
         strict: Bool = true
     ) throws(FaultError) -> JSONValue {
+        if !strict {
+            // Squall's own plain lines, without Foundation; anything else falls through to it.
+            let plain =
+                bytes.withContiguousStorageIfAvailable(PlainJSONParser.parse)
+                ?? Array(bytes).withUnsafeBufferPointer(PlainJSONParser.parse)
+            if let plain { return plain }
+        }
         let data = Data(bytes)
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw FaultError.invalidJSON("the document is empty")

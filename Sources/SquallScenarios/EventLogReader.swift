@@ -67,7 +67,7 @@ package enum EventLogReader {
             guard !line.isEmpty else { continue }
             let record: EventRecord
             do throws(FaultError) {
-                record = try EventRecord(line: line)
+                record = try line.withUnsafeBufferPointer { bytes throws(FaultError) in try EventRecord(line: bytes) }
             } catch {
                 // A last line without its newline that is not JSON was cut off by a kill: dropped, the log
                 // incomplete.
