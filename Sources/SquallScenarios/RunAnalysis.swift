@@ -1,3 +1,4 @@
+import SquallFaults
 import SquallReferenceClient
 
 /// A run's events read once, in time order, as they come — from a simulation as it runs, or from a log as it is
@@ -7,8 +8,9 @@ import SquallReferenceClient
 package struct RunAnalysis: Sendable {
     /// The run's header, its first `scenario` event.
     package private(set) var header: RunHeader?
-    /// The runner's events (`source: run`), in time order: the timeline, the clients' starts and ends, the harness's
-    /// samples, the end.
+    /// The runner's events (`source: run`) about the run as a whole, in time order: the header, the timeline, the
+    /// server, external clients' processes, the harness's samples, the end. A client's start and end are read into
+    /// the metrics and not kept: a million clients would keep a million of each.
     package private(set) var runEvents: [LoggedEvent] = []
     /// How many events were read.
     package private(set) var eventCount = 0
@@ -39,10 +41,13 @@ package struct RunAnalysis: Sendable {
         self.lastTime = logged.time
         switch logged.event {
         case .run(let event):
-            self.runEvents.append(logged)
+            if Self.isRunWide(event) { self.runEvents.append(logged) }
             if self.header == nil, case .scenario(let header) = event {
                 self.header = header
-                self.metrics = RunMetricsReducer(clock: ScenarioClock(timeScale: header.timeScale))
+                self.metrics = RunMetricsReducer(
+                    clock: ScenarioClock(timeScale: header.timeScale),
+                    expectedClients: Self.plannedClients(header)
+                )
                 for early in self.beforeHeader { self.take(early) }
                 self.beforeHeader = []
             }
@@ -58,6 +63,32 @@ package struct RunAnalysis: Sendable {
             self.beforeHeader.append(logged)
         } else {
             self.take(logged)
+        }
+    }
+
+    /// The clients the header's scenario starts, at most two million: room the metrics make at once rather than
+    /// grow into (a million clients' outcomes are copied whole each time their array grows).
+    private static func plannedClients(_ header: RunHeader) -> Int {
+        guard case .object(let scenario)? = header.scenario, case .array(let groups)? = scenario["clients"] else {
+            return 0
+        }
+        var planned = 0.0
+        for case .object(let members) in groups {
+            if case .number(let count)? = members["count"], count > 0 { planned += count }
+        }
+        return Int(min(planned, 2_000_000))
+    }
+
+    /// Whether the runner's event is about the run as a whole (kept), not about one reference client.
+    private static func isRunWide(_ event: RunnerEvent) -> Bool {
+        switch event {
+        case .clientStarted, .clientExited, .clientTerminated, .clientKilled, .clientOutputMalformed,
+            .clientFailedToStart:
+            false
+        case .scenario, .clientProcess, .faultApplied, .faultNotApplied, .faultLifted, .handoff, .profile,
+            .clientsSuspended, .serverRestart, .serverStarted, .serverReady, .serverExited, .publicationsUnknown,
+            .harnessLag, .runEnded:
+            true
         }
     }
 

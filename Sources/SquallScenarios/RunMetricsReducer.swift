@@ -47,10 +47,13 @@ package struct RunMetricsReducer: Sendable {
     private var lifts: [Double] = []
     private var steps: StepObserver
 
-    /// A reducer that has seen nothing yet, for a run played on `clock`.
-    package init(clock: ScenarioClock) {
+    /// A reducer that has seen nothing yet, for a run played on `clock` that plans `expectedClients` clients.
+    package init(clock: ScenarioClock, expectedClients: Int = 0) {
         self.clock = clock
         self.steps = StepObserver(clock: clock)
+        self.outcomes.reserveCapacity(expectedClients)
+        self.tallies.reserveCapacity(expectedClients)
+        self.index.reserveCapacity(expectedClients)
     }
 
     /// Reads the events of one instant (one time, in log order): first the lifts at it, then each event.

@@ -31,9 +31,10 @@ public struct RunRecord: Sendable {
     /// The log, NDJSON lines in time order (stable: lines with equal times keep the order they were written in);
     /// empty when only the file holds them (a simulation writing to disk, a log read back).
     public var lines: [String]
-    /// The runner's events (`source: run`), typed, in time order: the timeline, the clients' starts and ends, the
-    /// harness's samples. The clients' and the server's events are read once into ``metrics`` and
-    /// ``clientStates``; ``clientEvents(of:)`` reads those of a few clients again.
+    /// The runner's events (`source: run`) about the run as a whole, typed, in time order: the header, the timeline,
+    /// the server, external clients' processes, the harness's samples, the end. The clients' and the server's
+    /// events are read once into ``metrics`` and ``clientStates``; ``clientEvents(of:)`` reads those of a few clients
+    /// again.
     public var runEvents: [LoggedEvent]
     /// How many events the log holds.
     public var eventCount: Int

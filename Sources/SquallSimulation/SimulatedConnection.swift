@@ -31,8 +31,8 @@ final class SimulatedConnection: RuleChainHost {
     var webSocketClose: ((Int) -> Void)?
     /// When a byte last reached the proxy from either end, for `idle_timeout` (as the proxy counts it: on arrival).
     var lastActivity: Double
-    private var lastDelivery: [FaultDirection: Double] = [:]
-    private var busyUntil: [FaultDirection: Double] = [:]
+    private var lastDelivery = DirectionTimes()
+    private var busyUntil = DirectionTimes()
     private var random: [String: SeededRandom] = [:]
     /// Each direction's faults, carried out (made when a fault first acts on it).
     private var chains: [FaultDirection: SimulatedRuleChain] = [:]
@@ -115,7 +115,7 @@ final class SimulatedConnection: RuleChainHost {
                 due = max(due, self.serialise(size, from: time, bytesPerSecond: Double(rate), direction))
             }
         }
-        due = max(due, self.lastDelivery[direction] ?? 0)
+        due = max(due, self.lastDelivery[direction])
         if direction == .downstream, let bursts = self.bursts {
             // Held to the next release of the buffer.
             due = bursts.since + ((due - bursts.since) / bursts.interval).rounded(.up) * bursts.interval
@@ -139,7 +139,7 @@ final class SimulatedConnection: RuleChainHost {
     /// Serialises `size` bytes at `bytesPerSecond` on the profile's link of `direction`, behind what is already on
     /// it, from `time`; returns when the last byte leaves (virtual ms).
     func serialise(_ size: Int, from time: Double, bytesPerSecond: Double, _ direction: FaultDirection) -> Double {
-        let done = max(time, self.busyUntil[direction] ?? 0) + Double(size) / bytesPerSecond * 1_000
+        let done = max(time, self.busyUntil[direction]) + Double(size) / bytesPerSecond * 1_000
         self.busyUntil[direction] = done
         return done
     }
@@ -200,5 +200,26 @@ final class SimulatedConnection: RuleChainHost {
         guard self.isOpen else { return }
         self.isOpen = false
         self.proxy.forget(self)
+    }
+}
+
+/// A time per direction of a connection (0 until set): two fields, not a dictionary, for a million connections.
+private struct DirectionTimes {
+    private var upstream: Double = 0
+    private var downstream: Double = 0
+
+    subscript(direction: FaultDirection) -> Double {
+        get {
+            switch direction {
+            case .upstream: self.upstream
+            case .downstream: self.downstream
+            }
+        }
+        set {
+            switch direction {
+            case .upstream: self.upstream = newValue
+            case .downstream: self.downstream = newValue
+            }
+        }
     }
 }
