@@ -11,7 +11,7 @@ enum HTMLCharts {
     /// Clients by state over the run, stacked (WebSocket at the bottom, done on top), with the timeline's fault
     /// windows shaded.
     static func clientsByState(_ states: ClientStateTimeline, record: RunRecord) -> String {
-        let total = max(1, states.intervals.count)
+        let total = max(1, states.clientCount)
         let (width, height, left, top) = (1000.0, 200.0, 40.0, 10.0)
         let span = max(1, record.endedAt - record.startedAt)
         let samples = 240

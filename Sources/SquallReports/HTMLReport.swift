@@ -117,7 +117,7 @@ enum HTMLReport {
     private static func timeline(_ states: ClientStateTimeline, record: RunRecord) -> String {
         let start = record.startedAt
         let span = max(1, record.endedAt - start)
-        let clients = Array(record.metrics.clients.prefix(200))
+        let clients = Array(record.metrics.clients.prefix(ClientStateTimeline.laneCount))
         let rowHeight = clients.count > 60 ? 3.0 : 10.0
         let width = 1000.0
         let left = 110.0

@@ -40,12 +40,34 @@ package struct ClientStateTimeline: Sendable {
         package var until: Double
     }
 
-    /// Each client's intervals, in time order (a client's `done` interval lasts to the end of the run).
+    /// The report's lanes: the intervals, in time order, of the first ``laneCount`` clients the log names (a
+    /// client's last interval lasts to the end of the run). The report draws the first 200 clients of its metrics,
+    /// which name every client at least as early.
     package private(set) var intervals: [String: [Interval]] = [:]
+    /// How many clients were ever in a state (the chart's full height).
+    package private(set) var clientCount = 0
+    /// How many clients' intervals are kept for the lanes.
+    package static let laneCount = 200
 
-    /// Each client's state now, and since when (log time).
-    private var current: [String: (state: State, since: Double)] = [:]
-    private var phases: [String: ClientPhaseTracker] = [:]
+    /// What is followed of one client: its phase, and its state now and since when (log time).
+    private struct Followed: Sendable {
+        var tracker = ClientPhaseTracker()
+        var state: State?
+        var since: Double = 0
+        /// Whether its intervals are kept for a lane.
+        var hasLane: Bool
+    }
+
+    /// One change of the count of clients in a state, for the chart: a client entered (+1) or left (-1) `state`.
+    private struct Change: Sendable {
+        var time: Double
+        var state: State
+        var delta: Int8
+    }
+
+    private var followed: [String: Followed] = [:]
+    /// Every change, in time order: a few per client, never per message.
+    private var changes: [Change] = []
 
     /// A timeline that has seen nothing yet.
     package init() {}
@@ -63,44 +85,43 @@ package struct ClientStateTimeline: Sendable {
     }
 
     private mutating func follow(_ id: String, at time: Double, _ change: (inout ClientPhaseTracker) -> Bool) {
-        guard change(&self.phases[id, default: ClientPhaseTracker()]), let state = State(self.phases[id]!.phase) else {
-            return
+        if self.followed[id] == nil { self.followed[id] = Followed(hasLane: self.followed.count < Self.laneCount) }
+        guard change(&self.followed[id]!.tracker), let state = State(self.followed[id]!.tracker.phase) else { return }
+        let client = self.followed[id]!
+        if let open = client.state {
+            if open == state { return }
+            if client.hasLane {
+                self.intervals[id, default: []].append(Interval(state: open, since: client.since, until: time))
+            }
+            self.changes.append(Change(time: time, state: open, delta: -1))
+        } else {
+            self.clientCount += 1
         }
-        if let open = self.current[id] {
-            if open.state == state { return }
-            self.intervals[id, default: []].append(Interval(state: open.state, since: open.since, until: time))
-        }
-        self.current[id] = (state, time)
+        self.changes.append(Change(time: time, state: state, delta: 1))
+        self.followed[id]!.state = state
+        self.followed[id]!.since = time
     }
 
-    /// Closes every client's last interval at the end of the run (`end`, log time).
+    /// Closes every lane's last interval at the end of the run (`end`, log time).
     package mutating func finish(end: Double) {
-        for (id, open) in self.current {
+        for (id, client) in self.followed where client.hasLane {
+            guard let state = client.state else { continue }
             self.intervals[id, default: []].append(
-                Interval(state: open.state, since: open.since, until: max(open.since, end))
+                Interval(state: state, since: client.since, until: max(client.since, end))
             )
         }
-        self.current = [:]
-        self.phases = [:]
+        self.followed = [:]
     }
 
-    /// How many clients were in each state at each of `times` (ascending), in one sweep over every interval's start
-    /// and end: a report of a million-client simulation samples its chart without scanning every client per sample.
+    /// How many clients were in each state at each of `times` (ascending), in one sweep over the changes: a report of
+    /// a million-client simulation samples its chart without scanning every client per sample.
     package func counts(at times: [Double]) -> [[State: Int]] {
-        var changes: [(time: Double, state: State, delta: Int)] = []
-        for intervals in self.intervals.values {
-            for (index, interval) in intervals.enumerated() {
-                changes.append((interval.since, interval.state, 1))
-                // A client's last interval (done, or whatever it was in at the end) lasts to the end of the chart.
-                if index < intervals.count - 1 { changes.append((interval.until, interval.state, -1)) }
-            }
-        }
-        changes.sort { $0.time < $1.time || ($0.time == $1.time && $0.delta < $1.delta) }
+        // The changes are in time order; all of one instant are taken before a sample at it.
         var current: [State: Int] = [:]
         var next = 0
         return times.map { time in
-            while next < changes.count, changes[next].time <= time {
-                current[changes[next].state, default: 0] += changes[next].delta
+            while next < self.changes.count, self.changes[next].time <= time {
+                current[self.changes[next].state, default: 0] += Int(self.changes[next].delta)
                 next += 1
             }
             return current
