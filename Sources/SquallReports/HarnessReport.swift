@@ -10,7 +10,7 @@ enum HarnessReport {
         func number(_ value: Double?) -> JSONValue {
             value.map { .number(MetricSummary.round($0)) } ?? .null
         }
-        return .object([
+        var members: [String: JSONValue] = [
             "measured": .bool(health.measured),
             "overloaded": .bool(health.overloaded),
             "boundMs": .number(MetricSummary.round(health.bound.milliseconds)),
@@ -41,7 +41,15 @@ enum HarnessReport {
                     ])
                 }
             ),
-        ])
+        ]
+        // Only a log whose samples say it (`rssMB`, written since issue 31): an older log's report stays as it was.
+        if let end = health.residentAtEnd {
+            members["squallMemoryMB"] = .object([
+                "afterFirstMinute": number(health.residentAfterFirstMinute), "end": .number(MetricSummary.round(end)),
+                "max": number(health.residentMax),
+            ])
+        }
+        return .object(members)
     }
 
     /// The sentences a report shows for an inconclusive run (empty otherwise).

@@ -44,6 +44,13 @@ public struct HarnessHealth: Sendable, Hashable {
     public var machineCpuMedian: Double?
     /// Per process Squall started for the system under test, its largest one-second use in cores.
     public var appCpuMax: [String: Double] = [:]
+    /// Squall's resident memory (MB) at its first sample a minute or more into the run (its last, in a shorter
+    /// run): the baseline a long run's memory is judged against. Nil without samples.
+    public var residentAfterFirstMinute: Double?
+    /// Squall's resident memory (MB) at its last sample.
+    public var residentAtEnd: Double?
+    /// Squall's largest resident memory (MB) at a sample.
+    public var residentMax: Double?
     /// When the run started (its first event, log time), which the windows are reported from.
     public var runStart: Double = 0
 
@@ -105,13 +112,15 @@ public struct HarnessHealth: Sendable, Hashable {
                 time: Double, lagMs: [String: [Double]], backlog: Int, cpu: Double, machine: Double?,
                 app: [String: Double]
             )] = []
+        var resident: [(time: Double, megabytes: Double)] = []
         for record in records {
             guard case .run(let event) = record.event else { continue }
             switch event {
             case .serverStarted(_, let pid, _): names["\(pid)"] = "server"
             case .clientProcess(let id, let pid, _): names["\(pid)"] = "client \(id)"
-            case .harnessLag(let lagMs, let backlog, let cpu, let machine, let app):
+            case .harnessLag(let lagMs, let backlog, let cpu, let machine, let app, let residentMB):
                 lagReports.append((record.time, lagMs, backlog, cpu, machine, app))
+                if let residentMB { resident.append((record.time, residentMB)) }
             case .scenario, .clientStarted, .clientFailedToStart, .clientExited, .clientTerminated, .clientKilled,
                 .clientOutputMalformed, .faultApplied, .faultNotApplied, .faultLifted, .handoff, .profile,
                 .clientsSuspended, .serverRestart, .serverReady, .serverExited, .publicationsUnknown, .runEnded:
@@ -156,6 +165,9 @@ public struct HarnessHealth: Sendable, Hashable {
         }
         close()
         self.runStart = runStart
+        self.residentAfterFirstMinute = (resident.first { $0.time - runStart >= 60_000 } ?? resident.last)?.megabytes
+        self.residentAtEnd = resident.last?.megabytes
+        self.residentMax = resident.map(\.megabytes).max()
         self.windows = windows
         self.appCpuMax = appCpuMax
         let machineSorted = machine.sorted()
@@ -198,6 +210,9 @@ public struct HarnessHealth: Sendable, Hashable {
             if let cores = self.cores { text += " of \(cores)" }
         }
         if self.writerBacklogMax > 0 { text += "; event writer backlog up to \(self.writerBacklogMax)" }
+        if let start = self.residentAfterFirstMinute, let end = self.residentAtEnd {
+            text += "; memory \(Self.format(start)) MB after the first minute, \(Self.format(end)) MB at the end"
+        }
         if let build = self.build { text += "; \(build) build" }
         return text
     }

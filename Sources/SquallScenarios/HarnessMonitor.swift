@@ -16,7 +16,7 @@ import Darwin
 /// `harness_lag` run event carries those samples (`lagMs`, by probe), the event writer's largest backlog
 /// (`writerBacklog`, lines not yet on disk), the process's CPU use (`cpu`, CPU seconds per wall second), the whole
 /// machine's (`machineCpu`, busy cores) and that of each process group Squall started for the system under test
-/// (`appCpu`, busy cores by leader pid; see ``CPUSampler``).
+/// (`appCpu`, busy cores by leader pid; see ``CPUSampler``), and Squall's own resident memory (`rssMB`).
 /// ``HarnessHealth`` judges them against the scenario's ``HarnessBound``.
 final class HarnessMonitor: Sendable {
     /// How often each probe fires.
@@ -128,7 +128,8 @@ final class HarnessMonitor: Sendable {
                 writerBacklog: window.backlog,
                 cpu: rounded(cpu),
                 machineCpu: machine.machine.map(rounded),
-                appCpu: Dictionary(uniqueKeysWithValues: groups.map { ("\($0.key)", rounded($0.value)) })
+                appCpu: Dictionary(uniqueKeysWithValues: groups.map { ("\($0.key)", rounded($0.value)) }),
+                residentMB: ProcessUsage.residentMegabytes()
             )
         )
     }

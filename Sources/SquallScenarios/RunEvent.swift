@@ -241,7 +241,8 @@ public enum RunEvent: Sendable, Hashable {
                 writerBacklog: record.integer("writerBacklog") ?? 0,
                 cpu: record.number("cpu") ?? 0,
                 machineCpu: record.number("machineCpu"),
-                appCpu: app
+                appCpu: app,
+                residentMB: record.number("rssMB")
             )
         case .runEnded: return .runEnded(reason: text("reason"), interrupted: flag("interrupted"))
         }

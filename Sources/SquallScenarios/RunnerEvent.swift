@@ -61,13 +61,14 @@ public enum RunnerEvent: Sendable, Hashable {
     /// An external server's publications for a job could not be read back.
     case publicationsUnknown(jobId: String, status: Int?, reason: String)
     /// Once a second: the harness's lag samples by probe, the writer's backlog, the harness's CPU, the machine's,
-    /// and the app's by process-group leader.
+    /// the app's by process-group leader, and Squall's resident memory in MB (`rssMB`, where the system says).
     case harnessLag(
         lagMs: [String: [Double]],
         writerBacklog: Int,
         cpu: Double,
         machineCpu: Double?,
-        appCpu: [String: Double]
+        appCpu: [String: Double],
+        residentMB: Double?
     )
     /// The run ended, and why.
     case runEnded(reason: String, interrupted: Bool)
@@ -194,13 +195,14 @@ public enum RunnerEvent: Sendable, Hashable {
             return [("status", .string(status)), ("early", .bool(early))]
         case .publicationsUnknown(let jobId, let status, let reason):
             return [("jobId", .string(jobId)), ("status", status.map(integer) ?? .null), ("reason", .string(reason))]
-        case .harnessLag(let lagMs, let writerBacklog, let cpu, let machineCpu, let appCpu):
+        case .harnessLag(let lagMs, let writerBacklog, let cpu, let machineCpu, let appCpu, let residentMB):
             var fields: [(String, JSONValue)] = [
                 ("lagMs", .object(lagMs.mapValues { .array($0.map { .number($0) }) })),
                 ("writerBacklog", integer(writerBacklog)), ("cpu", .number(cpu)),
             ]
             if let machineCpu { fields.append(("machineCpu", .number(machineCpu))) }
             if !appCpu.isEmpty { fields.append(("appCpu", .object(appCpu.mapValues { .number($0) }))) }
+            if let residentMB { fields.append(("rssMB", .number(residentMB))) }
             return fields
         case .runEnded(let reason, let interrupted):
             return [("reason", .string(reason)), ("interrupted", .bool(interrupted))]

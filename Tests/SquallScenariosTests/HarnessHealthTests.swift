@@ -1,3 +1,4 @@
+import Foundation
 import SquallFaults
 import SquallReports
 import SquallScenarios
@@ -282,6 +283,33 @@ import Testing
         let record = try RunRecord(lines: lines)
         #expect(!record.harness.measured)
         #expect(record.verdict == .failed)
+    }
+
+    @Test func squallsMemoryIsJudgedFromTheFirstMinuteOnAndReportedOnlyWhenSampled() throws {
+        // Samples every 20 s of a 2-minute run: 40 MB at the start, 55 MB a minute in, 58 MB at the end.
+        var lines = [Self.header(gates: #""polling_requests":["count>0"]"#)]
+        for (second, megabytes) in [(20, 40.0), (40, 50.0), (60, 55.0), (80, 61.0), (100, 57.0), (120, 58.0)] {
+            lines.append(
+                #"{"time":\#(1_000 + second * 1_000),"source":"run","event":"harness_lag","lagMs":{"executor":[0.1]},"writerBacklog":0,"cpu":0.5,"rssMB":\#(JSONValue.format(megabytes))}"#
+            )
+        }
+        let record = try RunRecord(lines: lines)
+        #expect(record.harness.residentAfterFirstMinute == 55)
+        #expect(record.harness.residentAtEnd == 58)
+        #expect(record.harness.residentMax == 61)
+        #expect(record.harness.summary.contains("memory 55 MB after the first minute, 58 MB at the end"))
+        let report = ReportWriter.reportDocument(record)
+        guard case .object(let harness)? = report["harness"], case .object(let memory)? = harness["squallMemoryMB"]
+        else {
+            Issue.record("no squallMemoryMB in \(report)")
+            return
+        }
+        #expect(memory["afterFirstMinute"] == .number(55) && memory["end"] == .number(58))
+        // A log without the samples (an older Squall's) reports no memory at all.
+        let older = try RunRecord(lines: lines.map { $0.replacingOccurrences(of: #","rssMB""#, with: #","x""#) })
+        #expect(older.harness.residentAtEnd == nil)
+        guard case .object(let olderHarness)? = ReportWriter.reportDocument(older)["harness"] else { return }
+        #expect(olderHarness["squallMemoryMB"] == nil)
     }
 
     @Test func linesAreOrderedByTimeOnRead() throws {

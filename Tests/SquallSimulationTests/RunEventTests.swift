@@ -48,9 +48,10 @@ import Testing
             writerBacklog: 4,
             cpu: 0.25,
             machineCpu: 0.5,
-            appCpu: ["1234": 0.75]
+            appCpu: ["1234": 0.75],
+            residentMB: 57.3
         ),
-        .harnessLag(lagMs: [:], writerBacklog: 0, cpu: 0, machineCpu: nil, appCpu: [:]),
+        .harnessLag(lagMs: [:], writerBacklog: 0, cpu: 0, machineCpu: nil, appCpu: [:], residentMB: nil),
         .runEnded(reason: "all clients finished", interrupted: false),
     ]
 
