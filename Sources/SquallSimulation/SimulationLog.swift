@@ -6,13 +6,13 @@ import SquallScenarios
 
 /// Where the simulation writes: the run's ``EventLog``, stamped with virtual time (milliseconds since the
 /// simulation began), in the order events happen, so one seed gives one byte-identical log. Each event is read into
-/// the run's ``RunAnalysis`` as it is written, so the run's metrics need no read back of the file and no event is
-/// held.
+/// the run's ``RunAnalysis`` as it is written (on a thread of its own, ``AnalysisPipeline``), so the run's metrics
+/// need no read back of the file and no event is held.
 final class SimulationLog {
     let log: EventLog
     let scheduler: SimulationScheduler
     /// The run's analysis, fed every event as it happens.
-    private(set) var analysis = RunAnalysis()
+    private let analysis = AnalysisPipeline()
 
     init(log: EventLog, scheduler: SimulationScheduler) {
         self.log = log
@@ -39,11 +39,10 @@ final class SimulationLog {
         self.analysis.add(LoggedEvent(time: Self.written(self.scheduler.now), event: .run(event)))
     }
 
-    /// Hands over the analysis of every event so far (the log keeps an empty one): taken, not copied, since
-    /// finishing a copy would copy its million clients' state first.
+    /// Hands over the analysis of every event so far, once it has read them (the log keeps an empty one): taken, not
+    /// copied, since finishing a copy would copy its million clients' state first.
     func takeAnalysis() -> RunAnalysis {
-        defer { self.analysis = RunAnalysis() }
-        return self.analysis
+        self.analysis.finish()
     }
 
     /// A time as its line reads back: rounded to the microsecond the log writes, so the run's metrics and a re-check
