@@ -56,60 +56,56 @@ struct PlainJSONParser {
     }
 
     private mutating func object() -> JSONValue? {
-        self.depth += 1
-        defer { self.depth -= 1 }
-        guard self.depth <= Self.maximumDepth else { return nil }
-        self.index += 1
         var members: [String: JSONValue] = [:]
-        self.skipSpace()
-        if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "}") {
-            self.index += 1
-            return .object(members)
-        }
-        while true {
-            self.skipSpace()
-            guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\""),
-                let key = self.string()
-            else { return nil }
-            self.skipSpace()
-            guard self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: ":") else { return nil }
-            self.index += 1
-            // A key given twice: Foundation decides which value stands.
-            guard let value = self.value(), members.updateValue(value, forKey: key) == nil else { return nil }
-            self.skipSpace()
-            guard self.index < self.bytes.count else { return nil }
-            switch self.bytes[self.index] {
-            case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "}"):
-                self.index += 1
-                return .object(members)
-            default: return nil
+        let plain = self.elements(closing: UInt8(ascii: "}")) { parser in
+            parser.skipSpace()
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\""),
+                let key = parser.string()
+            else { return false }
+            parser.skipSpace()
+            guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: ":") else {
+                return false
             }
+            parser.index += 1
+            // A key given twice: Foundation decides which value stands.
+            guard let value = parser.value() else { return false }
+            return members.updateValue(value, forKey: key) == nil
         }
+        return plain ? .object(members) : nil
     }
 
     private mutating func array() -> JSONValue? {
+        var values: [JSONValue] = []
+        let plain = self.elements(closing: UInt8(ascii: "]")) { parser in
+            guard let value = parser.value() else { return false }
+            values.append(value)
+            return true
+        }
+        return plain ? .array(values) : nil
+    }
+
+    /// Reads the elements of the object or array opening at `index` up to its `closing` bracket, each by `element`
+    /// (false: not plain), with the commas between; false when any of it is not plain.
+    private mutating func elements(closing: UInt8, _ element: (inout PlainJSONParser) -> Bool) -> Bool {
         self.depth += 1
         defer { self.depth -= 1 }
-        guard self.depth <= Self.maximumDepth else { return nil }
+        guard self.depth <= Self.maximumDepth else { return false }
         self.index += 1
-        var values: [JSONValue] = []
         self.skipSpace()
-        if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "]") {
+        if self.index < self.bytes.count, self.bytes[self.index] == closing {
             self.index += 1
-            return .array(values)
+            return true
         }
         while true {
-            guard let value = self.value() else { return nil }
-            values.append(value)
+            guard element(&self) else { return false }
             self.skipSpace()
-            guard self.index < self.bytes.count else { return nil }
+            guard self.index < self.bytes.count else { return false }
             switch self.bytes[self.index] {
             case UInt8(ascii: ","): self.index += 1
-            case UInt8(ascii: "]"):
+            case closing:
                 self.index += 1
-                return .array(values)
-            default: return nil
+                return true
+            default: return false
             }
         }
     }

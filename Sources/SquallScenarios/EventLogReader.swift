@@ -48,8 +48,7 @@ package enum EventLogReader {
             events.append(event)
             return true
         }
-        events = events.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }
-            .map(\.element)
+        events = LoggedEvent.inTimeOrder(events)
         state = initial
         for event in events { add(&state, event) }
         return Outcome(state: state, torn: tornAgain ?? false)

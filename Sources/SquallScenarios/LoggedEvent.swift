@@ -31,16 +31,8 @@ public struct LoggedEvent: Sendable, Hashable {
         return nil
     }
 
-    /// Calls `body` with each run of events sharing one time (an instant), in order: the unit the metrics read a log
-    /// in, since what happens at an instant (a fault lifted, a step begun) counts before the events logged at it.
-    static func forEachInstant(of events: [LoggedEvent], _ body: (ArraySlice<LoggedEvent>) -> Void) {
-        var start = events.startIndex
-        while start < events.endIndex {
-            let time = events[start].time
-            var end = start + 1
-            while end < events.endIndex, events[end].time == time { end += 1 }
-            body(events[start..<end])
-            start = end
-        }
+    /// `events` in stable time order: by time, and events of one time in the order given (as the log was written).
+    static func inTimeOrder(_ events: [LoggedEvent]) -> [LoggedEvent] {
+        events.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
     }
 }

@@ -52,9 +52,7 @@ package struct RunAnalysis: Sendable {
                 self.beforeHeader = []
             }
         case .client(let event):
-            if case .closed(_, let reason) = event.kind, !reason.hasPrefix("client closed: job") {
-                self.linkEnds += 1
-            }
+            if event.kind.isLinkLost { self.linkEnds += 1 }
         case .server, .unknown:
             break
         }

@@ -28,13 +28,13 @@ public struct RunMetrics: Sendable, Hashable {
     /// lost: they may still have been on their way.
     public static let lossGrace: Double = 5_000
 
-    /// The metrics of a whole log, in time order: ``RunMetricsReducer`` fed it instant by instant.
+    /// The metrics of a whole log, in time order: the log read by a ``RunAnalysis``, as a run is.
     ///
     /// - Parameter records: the log, in time order.
     public init(events records: [LoggedEvent]) {
-        var reducer = RunMetricsReducer(clock: ScenarioClock(timeScale: RunHeader(events: records)?.timeScale ?? 1))
-        LoggedEvent.forEachInstant(of: records) { reducer.add(instant: $0) }
-        self = reducer.finish()
+        var analysis = RunAnalysis()
+        for record in records { analysis.add(record) }
+        self = analysis.finish().metrics
     }
 
     /// Metrics already computed.

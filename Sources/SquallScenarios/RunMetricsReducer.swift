@@ -4,7 +4,7 @@ import SquallReferenceServer
 
 /// The metrics of a run computed as its events arrive, one instant at a time, in one pass: what it keeps grows with
 /// the clients, the jobs' messages and the timeline's steps, never with the events (a million-client simulation is
-/// not held to be read again). ``RunMetrics/init(events:)`` is this reducer fed a whole log.
+/// not held to be read again). ``RunAnalysis`` feeds it; ``RunMetrics/init(events:)`` is a whole log fed so.
 package struct RunMetricsReducer: Sendable {
     /// What a client's metrics need to remember between its events.
     private struct ClientTally: Sendable {
@@ -278,8 +278,8 @@ package struct RunMetricsReducer: Sendable {
                 tally.pendingAttempt = nil
                 client.connectResults.append(Observation(value: 0, start: attempt, end: time))
             }
-        case .closed(_, let reason):
-            if !reason.hasPrefix("client closed: job") && tally.openSince == nil {
+        case .closed:
+            if event.kind.isLinkLost && tally.openSince == nil {
                 tally.openSince = time
                 if !polling.contains(place) && tally.failingSince == nil { tally.failingSince = time }
             }

@@ -204,8 +204,9 @@ public struct RunRecord: Sendable {
         }
         if let held = self.heldEvents { return held.filter(wanted) }
         if !self.lines.isEmpty {
-            return self.lines.compactMap { try? LoggedEvent(EventRecord(line: Array($0.utf8))) }.filter(wanted)
-                .enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+            return LoggedEvent.inTimeOrder(
+                self.lines.compactMap { try? LoggedEvent(EventRecord(line: Array($0.utf8))) }.filter(wanted)
+            )
         }
         guard let path = self.eventLogPath else { return [] }
         let read = try? EventLogReader.fold(path, into: [LoggedEvent]()) { kept, event in

@@ -67,13 +67,6 @@ struct StepObserver: Sendable {
         self.clock = clock
     }
 
-    /// Reads the steps and the clients' states from a whole log, in time order.
-    init(events records: [LoggedEvent], clock: ScenarioClock) {
-        self.init(clock: clock)
-        LoggedEvent.forEachInstant(of: records) { self.add(instant: $0) }
-        self.finish(runEnd: records.last?.time ?? 0)
-    }
-
     /// Follows the events of one instant (one time, in log order): first the steps that start or end then, then
     /// every moment up to it, then the clients' events.
     mutating func add(instant events: ArraySlice<LoggedEvent>) {

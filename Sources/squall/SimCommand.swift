@@ -150,19 +150,17 @@ struct SimCommand: AsyncParsableCommand {
             let seconds = (ContinuousClock.now - started).milliseconds / 1_000
             let events = record.eventCount
             let rate = seconds > 0 ? Double(events) / seconds : 0
-            let log = record.eventLogPath.map(Self.describe) ?? ""
+            let log =
+                record.eventLogPath.map { path in
+                    let megabytes = Double(record.eventLogSize ?? 0) / 1_048_576
+                    return "; log \((path as NSString).lastPathComponent) \(String(format: "%.1f", megabytes)) MB"
+                } ?? ""
             print(
                 "    \(events) events in \(String(format: "%.2f", seconds)) s wall (\(Int(rate.rounded())) events/s), "
                     + "peak memory \(ProcessUsage.current().peakResidentMegabytes) MB\(log)"
             )
         }
         return (record, folder)
-    }
-
-    /// `; log NAME SIZE`: the log's name and size on disk.
-    private static func describe(_ path: String) -> String {
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        return "; log \((path as NSString).lastPathComponent) \(String(format: "%.1f", Double(bytes) / 1_048_576)) MB"
     }
 
     /// Runs the scenario again into a scratch file (compressed as the first) and compares the two logs line by line,
