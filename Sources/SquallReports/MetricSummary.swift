@@ -27,12 +27,13 @@ enum MetricSummary {
             }
             return .object(["count": .number(metrics.value(metric, .count, tags: tags) ?? 0)])
         case .trend:
-            let samples = metrics.samples(metric, tags: tags)
+            let samples = metrics.samples(metric, tags: tags).sorted()
             var members: [String: JSONValue] = ["count": .number(Double(samples.count))]
             let never = samples.filter { $0 == .infinity }.count
             if never > 0 { members["never"] = .number(Double(never)) }
             for (name, aggregation) in Self.trendColumns {
-                members[name] = RunMetrics.aggregate(samples, aggregation).map { .number(Self.round($0)) } ?? .null
+                members[name] =
+                    RunMetrics.aggregate(sorted: samples, aggregation).map { .number(Self.round($0)) } ?? .null
             }
             return .object(members)
         }
@@ -56,11 +57,11 @@ enum MetricSummary {
             }
             return Self.format(metrics.value(metric, .count, tags: tags) ?? 0)
         case .trend:
-            let samples = metrics.samples(metric, tags: tags)
+            let samples = metrics.samples(metric, tags: tags).sorted()
             guard !samples.isEmpty else { return "no samples" }
-            let p50 = RunMetrics.aggregate(samples, .median) ?? 0
-            let p95 = RunMetrics.aggregate(samples, .percentile(95)) ?? 0
-            let max = RunMetrics.aggregate(samples, .maximum) ?? 0
+            let p50 = RunMetrics.aggregate(sorted: samples, .median) ?? 0
+            let p95 = RunMetrics.aggregate(sorted: samples, .percentile(95)) ?? 0
+            let max = RunMetrics.aggregate(sorted: samples, .maximum) ?? 0
             return "med \(Self.format(p50)) · p(95) \(Self.format(p95)) · max \(Self.format(max)) (n=\(samples.count))"
         }
     }

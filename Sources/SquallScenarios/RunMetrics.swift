@@ -208,7 +208,13 @@ public struct RunMetrics: Sendable, Hashable {
     public static func aggregate(_ samples: [Double], _ aggregation: Gate.Aggregation) -> Double? {
         if case .count = aggregation { return Double(samples.count) }
         guard !samples.isEmpty else { return nil }
-        let sorted = samples.sorted()
+        return Self.aggregate(sorted: samples.sorted(), aggregation)
+    }
+
+    /// `aggregate(_:_:)` of samples already in ascending order, so one sort serves several aggregations.
+    package static func aggregate(sorted: [Double], _ aggregation: Gate.Aggregation) -> Double? {
+        if case .count = aggregation { return Double(sorted.count) }
+        guard !sorted.isEmpty else { return nil }
         switch aggregation {
         case .average: return sorted.reduce(0, +) / Double(sorted.count)
         case .minimum: return sorted.first
