@@ -126,7 +126,11 @@ package struct JobBoard<Instant: InstantProtocol & Sendable>: Sendable where Ins
         guard let jobId, !jobId.isEmpty else { return .failure(.badRequest("missing query parameter 'jobId'")) }
         if let refusal = self.refusal(jobId: jobId, token: token) { return .failure(refusal) }
         if let until = self.streamsDownUntil, now < until {
-            return .failure(.serviceUnavailable("the WebSocket side is restarting; retry shortly or poll"))
+            return .failure(
+                .serviceUnavailable(
+                    "the streaming side (WebSocket and event streams) is restarting; retry shortly or poll"
+                )
+            )
         }
         return isUpgrade ? .success(jobId) : .failure(.upgradeRequired)
     }

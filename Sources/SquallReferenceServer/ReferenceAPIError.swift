@@ -13,7 +13,7 @@ package enum ReferenceAPIError: Error, Sendable, Equatable, CustomStringConverti
     case methodNotAllowed(allowed: HTTPMethod)
     /// 413: the body is larger than the configured maximum.
     case payloadTooLarge(limit: Int)
-    /// 503: the endpoint is briefly unavailable (the WebSocket side is restarting).
+    /// 503: the endpoint is briefly unavailable (the streaming side is restarting).
     case serviceUnavailable(String)
     /// 426: `GET /ws/progress` without a WebSocket upgrade (e.g. a proxy stripped it).
     case upgradeRequired

@@ -2,7 +2,8 @@ import NIOHTTP1
 import SquallReferenceProtocol
 
 /// Answers the job-progress server's plain HTTP requests: job creation, job state (polling and state sync), health,
-/// and the refusals of `/ws/progress` when it is not upgraded.
+/// the refusals of `/ws/progress` when it is not upgraded and of `/sse/progress` when it may not stream; and says
+/// which requests become event streams.
 struct ReferenceRouter: Sendable {
     /// The jobs.
     let store: JobStore
@@ -33,6 +34,17 @@ struct ReferenceRouter: Sendable {
         return try? self.store.admitStream(jobId: target.query["jobId"], token: target.token, isUpgrade: true).get()
     }
 
+    /// Whether `head` asks for an event stream (`GET /sse/progress?jobId=…`): nil for any other request, else the
+    /// job and the client's `Last-Event-ID` when it may stream, or the refusal (the same checks, in the same order,
+    /// as a WebSocket upgrade: the job id, the token, the restart window).
+    func eventStream(for head: HTTPRequestHead) -> Result<EventStreamRequest, ReferenceAPIError>? {
+        guard let target = RequestTarget(head), target.segments == ["sse", "progress"] else { return nil }
+        guard head.method == .GET else { return .failure(.methodNotAllowed(allowed: .GET)) }
+        return self.store.admitStream(jobId: target.query["jobId"], token: target.token, isUpgrade: true).map {
+            EventStreamRequest(jobId: $0, lastEventId: head.headers["Last-Event-ID"].first)
+        }
+    }
+
     private func route(_ head: HTTPRequestHead, body: [UInt8]) throws(ReferenceAPIError) -> ReferenceResponse {
         guard let target = RequestTarget(head) else {
             throw .badRequest("the request target '\(head.uri)' is not a valid URI path")
@@ -51,6 +63,10 @@ struct ReferenceRouter: Sendable {
             case .success: throw .upgradeRequired
             case .failure(let refusal): throw refusal
             }
+        case ["sse", "progress"]:
+            // Only a refused stream is answered here (an admitted one became an event stream before routing).
+            if case .failure(let refusal)? = self.eventStream(for: head) { throw refusal }
+            throw .badRequest("the event stream could not be opened")
         case ["healthz"]:
             guard head.method == .GET else { throw .methodNotAllowed(allowed: .GET) }
             return .json(.ok, ["status": "ok"])

@@ -290,8 +290,9 @@ extension ReferenceServer {
             var head = pendingHead
             var body: [UInt8] = []
             var tooLarge = false
+            var parts = inbound.makeAsyncIterator()
             do {
-                for try await part in inbound {
+                while let part = try await parts.next() {
                     switch part {
                     case .head(let requestHead):
                         head = requestHead
@@ -305,6 +306,15 @@ extension ReferenceServer {
                         }
                     case .end:
                         guard let requestHead = head else { continue }
+                        if case .success(let stream)? = self.router.eventStream(for: requestHead), !tooLarge {
+                            return await self.serveEventStream(
+                                stream,
+                                version: requestHead.version,
+                                rest: &parts,
+                                outbound: outbound,
+                                channel: connection.channel
+                            )
+                        }
                         let response =
                             tooLarge
                             ? ReferenceResponse.error(.payloadTooLarge(limit: limit))
@@ -319,6 +329,45 @@ extension ReferenceServer {
             } catch is HTTPParserError {
                 let response = ReferenceResponse.error(.badRequest("malformed HTTP request"))
                 try? await Self.write(response, version: .http1_1, keepAlive: false, to: outbound)
+            }
+        }
+    }
+
+    /// Answers with an event stream until it ends, reading the connection's remaining requests only to learn
+    /// when the client leaves (a request pipelined behind a stream is never answered: the stream holds the
+    /// connection until it closes).
+    private func serveEventStream(
+        _ stream: EventStreamRequest,
+        version: HTTPVersion,
+        rest parts: inout NIOAsyncChannelInboundStream<HTTPServerRequestPart>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
+        channel: any Channel
+    ) async {
+        let (inputs, input) = AsyncStream<EventStreamSession.Input>.makeStream()
+        let session = EventStreamSession(
+            jobId: stream.jobId,
+            lastEventId: stream.lastEventId,
+            store: self.store,
+            configuration: self.configuration,
+            events: self.events
+        )
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await session.serve(
+                    inputs: inputs,
+                    input: input,
+                    version: version,
+                    outbound: outbound,
+                    channel: channel
+                )
+            }
+            // The session closes the channel when the stream ends, which ends this read too.
+            do {
+                while try await parts.next() != nil {}
+                input.yield(.event(.peerGone(reason: FailureReason.clientDisconnected.description)))
+            } catch {
+                let cause = FailureReason.cause(of: error)
+                input.yield(.event(.peerGone(reason: FailureReason.connectionLost(cause: cause).description)))
             }
         }
     }

@@ -1,4 +1,4 @@
-/// How the job-progress server listens and keeps its WebSocket lines alive.
+/// How the job-progress server listens and keeps its WebSocket and event-stream lines alive.
 ///
 /// Durations are real time; a scenario that runs the seeds' timings fast scales them with ``scaled(by:)``, the same
 /// factor its clients use.
@@ -28,6 +28,9 @@ public struct ReferenceServerConfiguration: Sendable, Hashable {
     /// than the default pong timeout so that one decides first. ``scaled(by:)`` keeps it at least twice the pong
     /// timeout.
     public var idleTimeout: Duration = .seconds(60)
+    /// The reconnection time an event stream (`GET /sse/progress`) tells its client in its first block (`retry:`);
+    /// default 1 s. Its keep-alive comments go out every ``pingInterval``.
+    public var eventStreamRetry: Duration = .seconds(1)
     /// On shutdown, how long open connections get to finish (a stream's close handshake) before they are closed;
     /// default 1 s.
     public var drainDeadline: Duration = .seconds(1)

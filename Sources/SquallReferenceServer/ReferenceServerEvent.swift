@@ -21,6 +21,11 @@ public struct ReferenceServerEvent: Sendable, Hashable {
         case streamOpened(lastSeq: Int)
         /// A client's WebSocket ended.
         case streamClosed(reason: String)
+        /// A client opened an event stream (`GET /sse/progress`), resuming after `lastSeq`; `lastEventId` is the
+        /// `Last-Event-ID` it sent (nil: none).
+        case eventStreamOpened(lastSeq: Int, lastEventId: String?)
+        /// A client's event stream ended.
+        case eventStreamClosed(reason: String)
         /// `GET /api/job-state` answered `messages` messages after `since`.
         case stateServed(since: Int, messages: Int)
         /// The finished job's retention ran out; it now answers 404.
@@ -37,14 +42,16 @@ public struct ReferenceServerEvent: Sendable, Hashable {
     /// The name of a publication event, which a run's metrics are computed against.
     public static let publishedName = "published"
 
-    /// The event's name in NDJSON: `job_created`, `published`, `stream_opened`, `stream_closed`, `state_served`,
-    /// `job_expired`.
+    /// The event's name in NDJSON: `job_created`, `published`, `stream_opened`, `stream_closed`, `sse_opened`,
+    /// `sse_closed`, `state_served`, `job_expired`.
     public var name: String {
         switch self.kind {
         case .jobCreated: "job_created"
         case .published: Self.publishedName
         case .streamOpened: "stream_opened"
         case .streamClosed: "stream_closed"
+        case .eventStreamOpened: "sse_opened"
+        case .eventStreamClosed: "sse_closed"
         case .stateServed: "state_served"
         case .jobExpired: "job_expired"
         }
@@ -71,8 +78,11 @@ public struct ReferenceServerEvent: Sendable, Hashable {
             fields += [("seq", .integer(seq)), ("type", .string(type.rawValue))]
         case .streamOpened(let lastSeq):
             fields += [("lastSeq", .integer(lastSeq))]
-        case .streamClosed(let reason):
+        case .streamClosed(let reason), .eventStreamClosed(let reason):
             fields += [("reason", .string(reason))]
+        case .eventStreamOpened(let lastSeq, let lastEventId):
+            fields += [("lastSeq", .integer(lastSeq))]
+            if let lastEventId { fields += [("lastEventId", .string(lastEventId))] }
         case .stateServed(let since, let messages):
             fields += [("since", .integer(since)), ("messages", .integer(messages))]
         case .jobExpired:

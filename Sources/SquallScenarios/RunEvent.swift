@@ -121,6 +121,12 @@ public enum RunEvent: Sendable, Hashable {
             )
         case "stream_opened": return .streamOpened(lastSeq: record.integer("lastSeq") ?? 0)
         case "stream_closed": return .streamClosed(reason: record.string("reason") ?? "")
+        case "sse_opened":
+            return .eventStreamOpened(
+                lastSeq: record.integer("lastSeq") ?? 0,
+                lastEventId: record.string("lastEventId")
+            )
+        case "sse_closed": return .eventStreamClosed(reason: record.string("reason") ?? "")
         case "state_served":
             return .stateServed(since: record.integer("since") ?? 0, messages: record.integer("messages") ?? 0)
         case "job_expired": return .jobExpired

@@ -94,7 +94,8 @@ import Testing
         let serverKinds: [ReferenceServerEvent.Kind] = [
             .jobCreated(totalItems: 20, itemInterval: .milliseconds(250)), .published(seq: 3, type: .progress),
             .streamOpened(lastSeq: 2), .streamClosed(reason: "client disconnected"),
-            .stateServed(since: 1, messages: 2), .jobExpired,
+            .eventStreamOpened(lastSeq: 4, lastEventId: "4"), .eventStreamOpened(lastSeq: 0, lastEventId: nil),
+            .eventStreamClosed(reason: "job completed"), .stateServed(since: 1, messages: 2), .jobExpired,
         ]
         for kind in serverKinds {
             let event = ReferenceServerEvent(time: 2_000.25, jobId: "job-1", kind: kind)
