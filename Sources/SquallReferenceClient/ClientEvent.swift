@@ -32,6 +32,9 @@ public struct ClientEvent: Sendable, Hashable {
         case reconnectAttempt(attempt: Int, delayMs: Double)
         /// `fallback`: the client switched to polling.
         case fallback(reason: String)
+        /// `stepped_down`: the client's push rung failed its tries and it moves to the next push rung `to`
+        /// (`sse` after `websocket`); a step to polling is a `fallback`.
+        case steppedDown(to: HybridClientStateMachine.Transport, reason: String)
         /// `poll`: a poll answered `status` (nil when the request failed before a status) with `messages` new
         /// messages.
         case poll(status: Int?, messages: Int, error: String?)
@@ -39,7 +42,7 @@ public struct ClientEvent: Sendable, Hashable {
         case stateSync(attempt: Int, status: Int?, messages: Int, error: String?)
         /// `recovered`: a probe while polling opened a WebSocket; the client is back on it.
         case recovered
-        /// `delivered`: message `seq` reached the app, via WebSocket or polling, `latencyMs` after the server
+        /// `delivered`: message `seq` reached the app, via WebSocket, SSE or polling, `latencyMs` after the server
         /// stamped it.
         case delivered(
             seq: Int,
@@ -76,6 +79,7 @@ public struct ClientEvent: Sendable, Hashable {
         case .closed: .closed
         case .reconnectAttempt: .reconnectAttempt
         case .fallback: .fallback
+        case .steppedDown: .steppedDown
         case .poll: .poll
         case .stateSync: .stateSync
         case .recovered: .recovered
@@ -112,6 +116,8 @@ public struct ClientEvent: Sendable, Hashable {
             fields += [("reason", .string(reason))]
         case .closed(let code, let reason):
             fields += [("code", optional(code)), ("reason", .string(reason))]
+        case .steppedDown(let transport, let reason):
+            fields += [("to", .string(transport.rawValue)), ("reason", .string(reason))]
         case .reconnectAttempt(let attempt, let delayMs):
             fields += [("attempt", .integer(attempt)), ("delayMs", .number(delayMs))]
         case .poll(let status, let messages, let error):

@@ -14,6 +14,8 @@ public enum ClientEventName: String, Sendable, Hashable, CaseIterable {
     case reconnectAttempt = "reconnect_attempt"
     /// The client fell back to polling.
     case fallback
+    /// The client moved to the next push transport of its ladder.
+    case steppedDown = "stepped_down"
     /// A poll of the job state.
     case poll
     /// A state sync after (re)connecting.

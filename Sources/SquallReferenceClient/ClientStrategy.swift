@@ -1,9 +1,12 @@
-/// How a hybrid client behaves: reconnection backoff, fallback to polling, return to WebSocket, heartbeat and
-/// delivery rules. Every duration is multiplied by `timeScale`, so scenarios can run the seeds' real timings fast.
+/// How a hybrid client behaves: its ladder of transports, reconnection backoff, fallback, return to the first rung,
+/// heartbeat and delivery rules. Every duration is multiplied by `timeScale`, so scenarios can run the seeds' real timings fast.
 public struct ClientStrategy: Sendable, Hashable {
     /// The preset's name.
     public var name: String
-    /// Reconnect tries after a WebSocket loss before falling back to polling; 0 falls back at once.
+    /// The ladder of transports, tried in order: each push rung (`websocket`, `sse`) until its reconnect tries are
+    /// spent, then the next; `polling`, when present, is last. Default `websocket` then `polling`, the seeds'.
+    public var transports: [HybridClientStateMachine.Transport] = [.websocket, .polling]
+    /// Reconnect tries after a push link's loss before stepping down the ladder; 0 steps down at once.
     public var reconnectAttempts: Int
     /// Wait before the first reconnect.
     public var initialBackoff: Duration
@@ -15,9 +18,10 @@ public struct ClientStrategy: Sendable, Hashable {
     public var backoffJitter: Double
     /// Time between polls once polling.
     public var pollInterval: Duration
-    /// While polling, try WebSocket again this often; nil stays on polling for the rest of the job.
+    /// While polling, try the first rung again this often; nil stays on polling for the rest of the job.
     public var probeInterval: Duration?
-    /// A WebSocket that brings no message or pong for this long is treated as dead; nil never notices.
+    /// A push link that brings nothing (no message, pong, comment) for this long is treated as dead; nil never
+    /// notices (so never leaves a half-open socket or an event stream a proxy buffers).
     public var heartbeatTimeout: Duration?
     /// After a reconnect, fetch the job state to fill any gap.
     public var stateSync: Bool
@@ -190,10 +194,41 @@ extension ClientStrategy {
         return strategy
     }()
 
+    /// `resilient` with Server-Sent Events as its second rung (SignalR's ladder): WebSocket, then an event stream
+    /// resumed with `Last-Event-ID`, then polling; the heartbeat also notices an event stream a proxy buffers.
+    public static let resilientSSE: ClientStrategy = {
+        var strategy = ClientStrategy.resilient
+        strategy.name = "resilient-sse"
+        strategy.transports = [.websocket, .sse, .polling]
+        return strategy
+    }()
+
+    /// Deliberately broken: `resilient-sse` that reconnects without `Last-Event-ID` (the server replays from the
+    /// start, modelcontextprotocol/inspector#723) and delivers what comes, so repeats.
+    public static let brokenSSENoLastEventId: ClientStrategy = {
+        var strategy = ClientStrategy.resilientSSE
+        strategy.name = "broken-sse-no-last-event-id"
+        strategy.resume = false
+        strategy.deduplicate = false
+        strategy.stateSync = false
+        return strategy
+    }()
+
+    /// Deliberately broken: an event stream and nothing after it, never noticing a silent one — it stays on a
+    /// stream a proxy buffers (dotnet/aspnetcore#20500).
+    public static let brokenSSENeverFallsBack: ClientStrategy = {
+        var strategy = ClientStrategy.resilientSSE
+        strategy.name = "broken-sse-never-falls-back"
+        strategy.transports = [.sse]
+        strategy.heartbeatTimeout = nil
+        return strategy
+    }()
+
     /// Every preset, by name.
     public static let presets: [ClientStrategy] = [
         .resilient, .booktrackScanner, .andiHybrid, .booktrackPhase1, .lumeChat,
         .brokenNoDedup, .brokenNoResume, .brokenNoHeartbeat,
+        .resilientSSE, .brokenSSENoLastEventId, .brokenSSENeverFallsBack,
     ]
 
     /// The preset called `name`, or nil.

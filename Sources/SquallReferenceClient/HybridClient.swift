@@ -207,7 +207,12 @@ extension HybridClient {
                 switch effect {
                 case .report(let kind):
                     self.report(kind)
-                case .openLink(let id):
+                case .openLink(let id, .sse, let resumeAfter):
+                    let (input, client, eventLoop) = (self.input, self.client, self.eventLoop)
+                    group.addTask {
+                        await client.runEventStream(id: id, resumeAfter: resumeAfter, on: eventLoop, input: input)
+                    }
+                case .openLink(let id, .websocket, _), .openLink(let id, .polling, _):
                     let (input, client, eventLoop) = (self.input, self.client, self.eventLoop)
                     group.addTask { await client.runLink(id: id, on: eventLoop, input: input) }
                 case .sendText(let id, let text):
@@ -277,7 +282,7 @@ extension HybridClient {
         let channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
         switch await socket.open(jobId: self.configuration.jobId) {
         case .failed(let reason):
-            input.yield(.driver(.link(id: id, .webSocketFailed(reason: reason.description))))
+            input.yield(.driver(.link(id: id, .linkFailed(reason: reason.description))))
             return
         case .opened(let opened):
             channel = opened
@@ -320,7 +325,64 @@ extension HybridClient {
             }
         }
         let (code, reason) = ending ?? (nil, FailureReason.connectionLost(cause: nil).description)
-        input.yield(.driver(.link(id: id, .webSocketClosed(code: code, reason: reason))))
+        input.yield(.driver(.link(id: id, .linkClosed(code: code, reason: reason))))
+    }
+
+    /// Opens one event stream and reads it: each event's message, and every other block as a sign of life, becomes
+    /// an input; the link's only command is to close.
+    fileprivate func runEventStream(
+        id: Int,
+        resumeAfter: Int,
+        on eventLoop: any EventLoop,
+        input: AsyncStream<Input>.Continuation
+    ) async {
+        let strategy = self.configuration.strategy
+        let stream = ProgressEventStream(
+            server: self.configuration.server,
+            token: self.configuration.token,
+            timeout: strategy.scaled(strategy.connectTimeout),
+            eventLoopGroup: eventLoop,
+            sourcePorts: self.configuration.sourcePorts
+        )
+        let (commands, queue) = AsyncStream<LinkCommand>.makeStream()
+        let ending = await withTaskGroup(of: Void.self) { link in
+            let ending = await stream.run(
+                jobId: self.configuration.jobId,
+                lastEventId: resumeAfter > 0 ? String(resumeAfter) : nil,
+                opened: { close in
+                    link.addTask {
+                        for await command in commands {
+                            switch command {
+                            case .close:
+                                close()
+                                return
+                            case .sendText, .pong:
+                                continue
+                            }
+                        }
+                    }
+                    input.yield(.linkOpened(id: id, commands: queue))
+                },
+                block: { block in
+                    if let event = block.event,
+                        let message = try? ProtocolJSON.decode(ProgressMessage.self, from: event.data.utf8)
+                    {
+                        input.yield(.driver(.link(id: id, .received(message))))
+                    } else {
+                        input.yield(.driver(.link(id: id, .heartbeat)))
+                    }
+                }
+            )
+            queue.finish()
+            link.cancelAll()
+            return ending
+        }
+        switch ending {
+        case .failed(let reason):
+            input.yield(.driver(.link(id: id, .linkFailed(reason: reason.description))))
+        case .closed(let reason):
+            input.yield(.driver(.link(id: id, .linkClosed(code: nil, reason: reason))))
+        }
     }
 
     /// Reads frames until the stream ends; returns the close code and reason.

@@ -31,7 +31,7 @@ package struct HybridClientDriver: Sendable {
     package enum Input: Sendable {
         /// Begin.
         case start
-        /// The link `id` opened (its upgrade succeeded).
+        /// The link `id` opened (its upgrade succeeded; its event stream answered 200).
         case linkOpened(id: Int)
         /// The link `id` failed to open, closed, or carried a message or a heartbeat.
         case link(id: Int, HybridClientStateMachine.Event)
@@ -47,13 +47,14 @@ package struct HybridClientDriver: Sendable {
     package enum Effect: Sendable, Hashable {
         /// Report this event, stamped with the time given with the input.
         case report(ClientEvent.Kind)
-        /// Open WebSocket link `id` (with the strategy's connect timeout).
-        case openLink(id: Int)
+        /// Open link `id` over `transport` (with the strategy's connect timeout); an event stream sends
+        /// `Last-Event-ID: resumeAfter` unless it is 0.
+        case openLink(id: Int, HybridClientStateMachine.Transport, resumeAfter: Int)
         /// Send a text frame on link `id`.
         case sendText(id: Int, String)
         /// Answer a ping on link `id`.
         case sendPong(id: Int, payload: [UInt8])
-        /// Close link `id` (a close frame 1000, then the socket); later events of it are ignored.
+        /// Close link `id` (a WebSocket's close frame 1000, then the socket); later events of it are ignored.
         case closeLink(id: Int)
         /// Fire `.timer(timer, generation:)` after `after`; a newer generation of the same timer replaces it.
         case startTimer(Timer, generation: Int, after: Duration)
@@ -106,7 +107,7 @@ package struct HybridClientDriver: Sendable {
             self.linkIsOpen = true
             effects.append(.report(.connected(attempt: self.currentAttempt.attempt, probe: self.currentAttempt.probe)))
             self.perform(
-                self.machine.handle(.webSocketOpened),
+                self.machine.handle(.linkOpened),
                 closing: "not needed any more",
                 now: now,
                 into: &effects
@@ -114,13 +115,14 @@ package struct HybridClientDriver: Sendable {
         case .link(let id, let event):
             guard id == self.currentLink else { return [] }
             switch event {
-            case .webSocketFailed(let reason):
+            case .linkFailed(let reason):
                 effects.append(.report(.connectFailed(reason: reason)))
                 self.dropLink()
-            case .webSocketClosed(let code, let reason):
+            case .linkClosed(let code, let reason):
                 effects.append(.report(.closed(code: code, reason: reason)))
                 self.dropLink()
-            default:
+            case .start, .linkOpened, .received, .heartbeat, .heartbeatExpired, .reconnectTimerFired, .pollTimerFired,
+                .pollAnswered, .pollFailed, .probeTimerFired, .stateSyncAnswered, .stateSyncFailed:
                 break
             }
             self.perform(self.machine.handle(event), closing: "job finished", now: now, into: &effects)
@@ -204,14 +206,14 @@ package struct HybridClientDriver: Sendable {
     ) {
         for action in actions {
             switch action {
-            case .connectWebSocket(let attempt, let probe):
+            case .connectLink(let transport, let attempt, let probe):
                 if let id = self.currentLink { effects.append(.closeLink(id: id)) }
                 self.dropLink()
                 self.linkCount += 1
                 self.currentLink = self.linkCount
                 self.currentAttempt = (attempt, probe)
                 effects.append(.report(.connectAttempt(attempt: attempt, probe: probe)))
-                effects.append(.openLink(id: self.linkCount))
+                effects.append(.openLink(id: self.linkCount, transport, resumeAfter: self.machine.resumeSeq))
             case .sendReady(let lastSeq):
                 guard let id = self.currentLink, self.linkIsOpen else { break }
                 let ready = String(
@@ -219,7 +221,7 @@ package struct HybridClientDriver: Sendable {
                     as: UTF8.self
                 )
                 effects.append(.sendText(id: id, ready))
-            case .closeWebSocket:
+            case .closeLink:
                 if let id = self.currentLink {
                     if self.linkIsOpen {
                         effects.append(.report(.closed(code: 1000, reason: "client closed: \(reason)")))
@@ -236,15 +238,17 @@ package struct HybridClientDriver: Sendable {
                 if !self.heartbeatWatcherPending {
                     self.watchHeartbeat(until: deadline, now: now, into: &effects)
                 }
-            case .fallBackToPolling(let reason):
+            case .fallBack(to: .polling, let reason):
                 effects.append(.report(.fallback(reason: reason)))
+            case .fallBack(let transport, let reason):
+                effects.append(.report(.steppedDown(to: transport, reason: reason)))
             case .poll(let since):
                 effects.append(.fetch(.poll, since: since))
             case .schedulePoll(let delay):
                 self.startTimer(.poll, after: delay, into: &effects)
             case .scheduleProbe(let delay):
                 self.startTimer(.probe, after: delay, into: &effects)
-            case .recoveredToWebSocket:
+            case .recovered:
                 effects.append(.report(.recovered))
             case .fetchState(let since, let attempt):
                 effects.append(.fetch(.stateSync(attempt: attempt), since: since))

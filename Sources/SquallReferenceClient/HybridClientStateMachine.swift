@@ -2,20 +2,33 @@ import SquallReferenceProtocol
 
 /// The hybrid client's decisions as a value: feed it what happened, it returns what to do.
 ///
-/// WebSocket first; on a loss, reconnect with exponential backoff and jitter, resuming from the last delivered
-/// `seq` (with a state sync to fill gaps); when the tries are spent, fall back to polling the job-state endpoint;
-/// while polling, probe WebSocket and return to it; a WebSocket silent past the heartbeat timeout is treated as dead.
-/// Every message reaches the app once, in `seq` order (unless a deliberately broken strategy says otherwise).
+/// It climbs down the strategy's ladder of transports (WebSocket, then Server-Sent Events, then polling, unless the
+/// strategy says otherwise): on a loss, reconnect on the same rung with exponential backoff and jitter, resuming
+/// from the last delivered `seq` (with a state sync to fill gaps); when the tries are spent, step down to the next
+/// rung (its tries start over), the last being polling the job-state endpoint; while polling, probe the first rung
+/// and return to it; a link silent past the heartbeat timeout is treated as dead (so is an event stream a proxy
+/// buffers). A ladder without polling keeps reconnecting on its last rung, as a browser's `EventSource` does. Every
+/// message reaches the app once, in `seq` order (unless a deliberately broken strategy says otherwise).
 ///
 /// The runtime (sockets, timers) performs the actions; this type has no I/O, so every transition is tested
 /// without sockets.
 public struct HybridClientStateMachine: Sendable {
-    /// How a message reached the client.
-    public enum Transport: String, Sendable, Hashable {
-        /// Pushed over the WebSocket.
+    /// A rung of the client's ladder, and how a message reached the client.
+    public enum Transport: String, Sendable, Hashable, CaseIterable {
+        /// Pushed over the WebSocket (`/ws/progress`).
         case websocket
+        /// Pushed over a Server-Sent Events stream (`/sse/progress`).
+        case sse
         /// Fetched from the job-state endpoint (polling or state sync).
         case polling
+
+        /// Whether the server pushes messages over it (an open link the client keeps).
+        public var isPush: Bool {
+            switch self {
+            case .websocket, .sse: true
+            case .polling: false
+            }
+        }
     }
 
     /// How the job ended for the client.
@@ -30,15 +43,15 @@ public struct HybridClientStateMachine: Sendable {
     public enum Event: Sendable, Hashable {
         /// Begin.
         case start
-        /// The WebSocket upgrade succeeded.
-        case webSocketOpened
-        /// The WebSocket could not be opened (refused, upgrade rejected, timed out).
-        case webSocketFailed(reason: String)
-        /// An open WebSocket closed (close frame, EOF or reset).
-        case webSocketClosed(code: Int?, reason: String)
-        /// A progress message arrived on the WebSocket.
+        /// The push link opened (the WebSocket upgrade succeeded; the event stream answered 200).
+        case linkOpened
+        /// The push link could not be opened (refused, upgrade rejected, an error status, timed out).
+        case linkFailed(reason: String)
+        /// An open push link closed (close frame, EOF, reset, the event stream's end).
+        case linkClosed(code: Int?, reason: String)
+        /// A progress message arrived on the push link.
         case received(ProgressMessage)
-        /// A ping, pong or `ready_ack` arrived: the line is alive.
+        /// A ping, pong, `ready_ack`, comment or `retry:` arrived: the line is alive.
         case heartbeat
         /// Nothing arrived for the heartbeat timeout.
         case heartbeatExpired
@@ -50,7 +63,7 @@ public struct HybridClientStateMachine: Sendable {
         case pollAnswered(JobState)
         /// A poll failed (status or transport error).
         case pollFailed(reason: String)
-        /// Time to try WebSocket again while polling.
+        /// Time to try the first rung again while polling.
         case probeTimerFired
         /// The state sync after a reconnect answered.
         case stateSyncAnswered(JobState)
@@ -60,26 +73,27 @@ public struct HybridClientStateMachine: Sendable {
 
     /// Something the runtime must do (or report).
     public enum Action: Sendable, Hashable {
-        /// Open a WebSocket; `attempt` 0 is the first try or a probe, then 1, 2, … for reconnects.
-        case connectWebSocket(attempt: Int, probe: Bool)
-        /// Send `{"type": "ready", "lastSeq": N}`.
+        /// Open a push link over `transport`; `attempt` 0 is the first try on the rung or a probe, then 1, 2, … for
+        /// reconnects. An event stream asks to resume after ``resumeSeq`` (`Last-Event-ID`; none when 0).
+        case connectLink(Transport, attempt: Int, probe: Bool)
+        /// Send `{"type": "ready", "lastSeq": N}` (WebSocket).
         case sendReady(lastSeq: Int)
-        /// Close the WebSocket.
-        case closeWebSocket
+        /// Close the push link.
+        case closeLink
         /// Wait, then fire `reconnectTimerFired`.
         case scheduleReconnect(attempt: Int, after: Duration)
         /// (Re)start the heartbeat timer.
         case armHeartbeat(Duration)
-        /// The client gives up on WebSocket for now (reported as a fallback).
-        case fallBackToPolling(reason: String)
+        /// The client steps down its ladder to `to` (reported as a fallback): polling, or the next push rung.
+        case fallBack(to: Transport, reason: String)
         /// Fetch the job state since `since` now.
         case poll(since: Int)
         /// Wait, then fire `pollTimerFired`.
         case schedulePoll(after: Duration)
         /// Wait, then fire `probeTimerFired`.
         case scheduleProbe(after: Duration)
-        /// A probe succeeded: back on WebSocket (polling stops).
-        case recoveredToWebSocket
+        /// A probe succeeded: back on the first rung (polling stops).
+        case recovered
         /// Fetch the job state since `since` to fill a gap after a reconnect.
         case fetchState(since: Int, attempt: Int)
         /// Hand a message to the app.
@@ -90,11 +104,12 @@ public struct HybridClientStateMachine: Sendable {
         case finish(Outcome)
     }
 
+    /// Where the client is; `rung` indexes the ladder's push transports.
     private enum State: Sendable, Hashable {
         case idle
-        case connecting(attempt: Int)
-        case open
-        case backingOff(attempt: Int)
+        case connecting(rung: Int, attempt: Int)
+        case open(rung: Int)
+        case backingOff(rung: Int, attempt: Int)
         case polling(probing: Bool)
         case finished
     }
@@ -137,40 +152,41 @@ public struct HybridClientStateMachine: Sendable {
             return []
 
         case (.idle, .start):
-            self.state = .connecting(attempt: 0)
-            return [.connectWebSocket(attempt: 0, probe: false)]
+            guard !self.pushRungs.isEmpty else {
+                self.state = .polling(probing: false)
+                return [.poll(since: self.lastSeq)]
+            }
+            return self.connect(rung: 0, attempt: 0, probe: false)
         case (.idle, _):
             return []
 
-        case (.connecting(let attempt), .webSocketOpened):
-            self.state = .open
-            var actions: [Action] = [.sendReady(lastSeq: self.strategy.resume ? self.lastSeq : 0)]
+        case (.connecting(let rung, let attempt), .linkOpened):
+            self.state = .open(rung: rung)
+            var actions = self.readyActions(rung: rung)
             actions += self.heartbeatActions()
             if attempt > 0 && self.strategy.stateSync {
                 actions.append(self.startStateSync())
             }
             return actions
-        case (.polling(probing: true), .webSocketOpened):
-            self.state = .open
-            return [.recoveredToWebSocket, .sendReady(lastSeq: self.strategy.resume ? self.lastSeq : 0)]
-                + self.heartbeatActions()
-        case (_, .webSocketOpened):
-            return [.closeWebSocket]
+        case (.polling(probing: true), .linkOpened):
+            self.state = .open(rung: 0)
+            return [.recovered] + self.readyActions(rung: 0) + self.heartbeatActions()
+        case (.open, .linkOpened), (.backingOff, .linkOpened), (.polling(probing: false), .linkOpened):
+            return [.closeLink]
 
-        case (.connecting(let attempt), .webSocketFailed(let reason)),
-            (.connecting(let attempt), .webSocketClosed(_, let reason)):
-            return self.lost(after: attempt, reason: reason)
-        case (.open, .webSocketFailed(let reason)), (.open, .webSocketClosed(_, let reason)):
-            return self.lost(after: 0, reason: reason)
-        case (.open, .heartbeatExpired):
-            return [.closeWebSocket] + self.lost(after: 0, reason: "heartbeat timeout")
-        case (.polling(probing: true), .webSocketFailed), (.polling(probing: true), .webSocketClosed):
+        case (.connecting(let rung, let attempt), .linkFailed(let reason)),
+            (.connecting(let rung, let attempt), .linkClosed(_, let reason)):
+            return self.lost(rung: rung, after: attempt, reason: reason)
+        case (.open(let rung), .linkFailed(let reason)), (.open(let rung), .linkClosed(_, let reason)):
+            return self.lost(rung: rung, after: 0, reason: reason)
+        case (.open(let rung), .heartbeatExpired):
+            return [.closeLink] + self.lost(rung: rung, after: 0, reason: "heartbeat timeout")
+        case (.polling(probing: true), .linkFailed), (.polling(probing: true), .linkClosed):
             self.state = .polling(probing: false)
             return self.probeActions()
 
-        case (.backingOff(let attempt), .reconnectTimerFired):
-            self.state = .connecting(attempt: attempt)
-            return [.connectWebSocket(attempt: attempt, probe: false)]
+        case (.backingOff(let rung, let attempt), .reconnectTimerFired):
+            return self.connect(rung: rung, attempt: attempt, probe: false)
 
         case (.open, .received(let message)):
             if message.seq > self.lastSeq + 1 && self.strategy.stateSync {
@@ -178,7 +194,7 @@ public struct HybridClientStateMachine: Sendable {
                 guard !self.syncInFlight else { return self.heartbeatActions() }
                 return self.heartbeatActions() + [self.startStateSync()]
             }
-            return self.heartbeatActions() + self.deliver([message], via: .websocket)
+            return self.heartbeatActions() + self.deliver([message], via: self.currentTransport)
         case (.open, .heartbeat):
             return self.heartbeatActions()
 
@@ -204,14 +220,61 @@ public struct HybridClientStateMachine: Sendable {
             return [.schedulePoll(after: self.strategy.scaled(self.strategy.pollInterval))]
         case (.polling(probing: false), .probeTimerFired):
             self.state = .polling(probing: true)
-            return [.connectWebSocket(attempt: 0, probe: true)]
+            return [self.connectAction(rung: 0, attempt: 0, probe: true)]
 
         case (.polling(probing: true), .received(let message)):
-            return self.deliver([message], via: .websocket)
+            return self.deliver([message], via: self.pushRungs[0])
 
-        default:
-            // A timer or answer that no longer matters in this state (e.g. a poll timer after recovering).
+        // A timer, answer or link event that no longer matters in this state (e.g. a poll timer after recovering).
+        case (.connecting, .start), (.connecting, .received), (.connecting, .heartbeat),
+            (.connecting, .heartbeatExpired), (.connecting, .reconnectTimerFired), (.connecting, .pollTimerFired),
+            (.connecting, .pollAnswered), (.connecting, .pollFailed), (.connecting, .probeTimerFired),
+            (.connecting, .stateSyncAnswered),
+            (.open, .start), (.open, .reconnectTimerFired), (.open, .pollTimerFired), (.open, .pollAnswered),
+            (.open, .pollFailed), (.open, .probeTimerFired),
+            (.backingOff, .start), (.backingOff, .linkFailed), (.backingOff, .linkClosed), (.backingOff, .received),
+            (.backingOff, .heartbeat), (.backingOff, .heartbeatExpired), (.backingOff, .pollTimerFired),
+            (.backingOff, .pollAnswered), (.backingOff, .pollFailed), (.backingOff, .probeTimerFired),
+            (.backingOff, .stateSyncAnswered),
+            (.polling, .start), (.polling(probing: false), .linkFailed), (.polling(probing: false), .linkClosed),
+            (.polling(probing: false), .received), (.polling, .heartbeat), (.polling, .heartbeatExpired),
+            (.polling, .reconnectTimerFired), (.polling(probing: true), .probeTimerFired):
             return []
+        }
+    }
+
+    /// The ladder's push rungs, in order.
+    private var pushRungs: [Transport] { self.strategy.transports.filter(\.isPush) }
+
+    /// The push transport of the link the client is on (or connecting over).
+    private var currentTransport: Transport {
+        switch self.state {
+        case .connecting(let rung, _), .open(let rung), .backingOff(let rung, _): self.pushRungs[rung]
+        case .polling(probing: true): self.pushRungs[0]
+        case .idle, .polling(probing: false), .finished: .polling
+        }
+    }
+
+    private mutating func connect(rung: Int, attempt: Int, probe: Bool) -> [Action] {
+        self.state = .connecting(rung: rung, attempt: attempt)
+        return [self.connectAction(rung: rung, attempt: attempt, probe: probe)]
+    }
+
+    private func connectAction(rung: Int, attempt: Int, probe: Bool) -> Action {
+        .connectLink(self.pushRungs[rung], attempt: attempt, probe: probe)
+    }
+
+    /// The `seq` a new push link resumes after: the last delivered one, or 0 for a strategy that does not resume
+    /// (a WebSocket's `ready`, an event stream's `Last-Event-ID`).
+    public var resumeSeq: Int {
+        self.strategy.resume ? self.lastSeq : 0
+    }
+
+    /// What an opened link needs: a WebSocket's `ready` (an event stream asked to resume in its request).
+    private func readyActions(rung: Int) -> [Action] {
+        switch self.pushRungs[rung] {
+        case .websocket: [.sendReady(lastSeq: self.resumeSeq)]
+        case .sse, .polling: []
         }
     }
 
@@ -223,18 +286,24 @@ public struct HybridClientStateMachine: Sendable {
         return .fetchState(since: self.lastSeq, attempt: 1)
     }
 
-    private mutating func lost(after attempt: Int, reason: String) -> [Action] {
+    private mutating func lost(rung: Int, after attempt: Int, reason: String) -> [Action] {
         let next = attempt + 1
-        if next <= self.strategy.reconnectAttempts {
-            self.state = .backingOff(attempt: next)
+        let fallsBack = self.strategy.transports.last == .polling || rung + 1 < self.pushRungs.count
+        if next <= self.strategy.reconnectAttempts || !fallsBack {
+            // A ladder that ends on a push rung keeps trying it, at the longest backoff once the tries are spent.
+            self.state = .backingOff(rung: rung, attempt: next)
             return [.scheduleReconnect(attempt: next, after: self.jitteredBackoff(attempt: next))]
         }
+        if rung + 1 < self.pushRungs.count {
+            let actions: [Action] = [.fallBack(to: self.pushRungs[rung + 1], reason: reason)]
+            return actions + self.connect(rung: rung + 1, attempt: 0, probe: false)
+        }
         self.state = .polling(probing: false)
-        return [.fallBackToPolling(reason: reason), .poll(since: self.lastSeq)] + self.probeActions()
+        return [.fallBack(to: .polling, reason: reason), .poll(since: self.lastSeq)] + self.probeActions()
     }
 
     private func probeActions() -> [Action] {
-        guard let interval = self.strategy.probeInterval else { return [] }
+        guard let interval = self.strategy.probeInterval, !self.pushRungs.isEmpty else { return [] }
         return [.scheduleProbe(after: self.strategy.scaled(interval))]
     }
 
@@ -260,9 +329,13 @@ public struct HybridClientStateMachine: Sendable {
             actions.append(.deliver(message, via: transport))
             self.lastSeq = max(self.lastSeq, message.seq)
             if message.isFinal {
-                let wasOpen = self.state == .open || self.state == .polling(probing: true)
+                let wasOpen: Bool
+                switch self.state {
+                case .open, .polling(probing: true): wasOpen = true
+                case .idle, .connecting, .backingOff, .polling(probing: false), .finished: wasOpen = false
+                }
                 self.state = .finished
-                if wasOpen { actions.append(.closeWebSocket) }
+                if wasOpen { actions.append(.closeLink) }
                 actions.append(.finish(message.type == .complete ? .completed : .failed))
                 break
             }

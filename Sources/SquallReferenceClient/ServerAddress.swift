@@ -45,6 +45,11 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
         "\(self.pathPrefix)/ws/progress?jobId=\(Self.escape(jobId))"
     }
 
+    /// The event-stream endpoint's request target for a job.
+    func eventStreamTarget(jobId: String) -> String {
+        "\(self.pathPrefix)/sse/progress?jobId=\(Self.escape(jobId))"
+    }
+
     /// The job-state endpoint's request target.
     func jobStateTarget(jobId: String, since: Int) -> String {
         "\(self.pathPrefix)/api/job-state/\(Self.escape(jobId))?since=\(since)"

@@ -98,6 +98,8 @@ enum FailingClients {
                 continue
             case .connectFailed(let reason), .closed(_, let reason), .fallback(let reason), .stopped(let reason):
                 detail = " — \(reason)"
+            case .steppedDown(let transport, let reason):
+                detail = " to \(transport.rawValue) — \(reason)"
             case .connectAttempt(let attempt, _), .connected(let attempt, _), .reconnectAttempt(let attempt, _),
                 .stateSync(let attempt, _, _, _):
                 detail = " #\(attempt)"

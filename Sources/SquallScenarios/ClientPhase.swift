@@ -7,7 +7,7 @@ public enum ClientPhase: Sendable, Hashable, CaseIterable {
     case waiting
     /// Connecting or reconnecting: no WebSocket, not polling.
     case connecting
-    /// On an open WebSocket.
+    /// On an open push link (a WebSocket, or an event stream for a client whose ladder has one).
     case websocket
     /// Polling.
     case polling
@@ -53,7 +53,7 @@ public struct ClientPhaseTracker: Sendable, Hashable {
             return self.phase == .polling ? false : self.enter(.connecting)
         case .connected, .recovered:
             return self.enter(.websocket)
-        case .closed, .connectFailed, .reconnectAttempt:
+        case .closed, .connectFailed, .reconnectAttempt, .steppedDown:
             return self.phase == .polling ? false : self.enter(.connecting)
         case .fallback:
             return self.enter(.polling)

@@ -153,7 +153,8 @@ struct ExternalClient: Sendable {
             guard let outcome = fields["outcome"]?.stringValue, outcome == "completed" || outcome == "failed" else {
                 return .failure(ContractBreach(text: "\"finished\" needs \"outcome\": \"completed\" or \"failed\""))
             }
-        case .connectAttempt, .connected, .connectFailed, .closed, .reconnectAttempt, .fallback, .poll, .stateSync,
+        case .connectAttempt, .connected, .connectFailed, .closed, .reconnectAttempt, .fallback, .steppedDown, .poll,
+            .stateSync,
             .recovered, .duplicateDropped, .stopped, .suspended, .resumed:
             break
         }

@@ -72,6 +72,11 @@ public enum RunEvent: Sendable, Hashable {
         case .closed: return .closed(code: record.integer("code"), reason: reason)
         case .reconnectAttempt: return .reconnectAttempt(attempt: attempt, delayMs: record.number("delayMs") ?? 0)
         case .fallback: return .fallback(reason: reason)
+        case .steppedDown:
+            return .steppedDown(
+                to: record.string("to").flatMap(HybridClientStateMachine.Transport.init(rawValue:)) ?? .sse,
+                reason: reason
+            )
         case .poll:
             return .poll(
                 status: record.integer("status"),
@@ -89,8 +94,7 @@ public enum RunEvent: Sendable, Hashable {
         case .delivered:
             return .delivered(
                 seq: record.integer("seq") ?? 0,
-                via: record.string("via") == HybridClientStateMachine.Transport.polling.rawValue
-                    ? .polling : .websocket,
+                via: record.string("via").flatMap(HybridClientStateMachine.Transport.init(rawValue:)) ?? .websocket,
                 latencyMs: record.number("latencyMs") ?? 0,
                 type: record.string("type").flatMap(ProgressMessage.MessageType.init(rawValue:)) ?? .progress
             )

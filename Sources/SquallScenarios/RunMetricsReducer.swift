@@ -322,7 +322,7 @@ package struct RunMetricsReducer: Sendable {
         case .stopped:
             client.endTime = time
             tally.ended = true
-        case .stateSync, .recovered, .duplicateDropped, .suspended, .resumed:
+        case .stateSync, .recovered, .duplicateDropped, .suspended, .resumed, .steppedDown:
             break
         }
     }

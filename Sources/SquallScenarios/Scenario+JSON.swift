@@ -531,6 +531,9 @@ extension Scenario {
             return .some(duration)
         }
         errors.check(()) { () throws(FaultError) in
+            if let value = try Self.transports(&reader) { strategy.transports = value }
+        }
+        errors.check(()) { () throws(FaultError) in
             if let value = try count("reconnectAttempts", 0...100, &reader) { strategy.reconnectAttempts = value }
         }
         errors.check(()) { () throws(FaultError) in
@@ -609,6 +612,59 @@ extension Scenario {
         errors.check(()) { () throws(FaultError) in try reader.rejectUnknownKeys() }
         try errors.throwIfAny()
         return strategy
+    }
+
+    /// A strategy's `transports`: the ladder, each of `websocket`, `sse` and `polling` at most once, `polling` (when
+    /// there) last.
+    private static func transports(
+        _ reader: inout JSONObjectReader
+    ) throws(FaultError) -> [HybridClientStateMachine.Transport]? {
+        let key = "transports"
+        guard let value = reader.value(key) else {
+            reader.allow(key)
+            return nil
+        }
+        let path = reader.path(of: key)
+        let names = HybridClientStateMachine.Transport.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+        guard case .array(let items) = value, !items.isEmpty else {
+            throw FaultError.invalidValue(
+                path: path,
+                expected: "a non-empty array of transports, tried in order (\(names))",
+                found: value.typeDescription
+            )
+        }
+        var ladder: [HybridClientStateMachine.Transport] = []
+        var errors = ValidationErrors()
+        for (index, item) in items.enumerated() {
+            errors.check(()) { () throws(FaultError) in
+                let itemPath = "\(path)[\(index)]"
+                guard case .string(let text) = item, let transport = HybridClientStateMachine.Transport(rawValue: text)
+                else {
+                    throw FaultError.invalidValue(
+                        path: itemPath,
+                        expected: "one of \(names)",
+                        found: item.typeDescription
+                    )
+                }
+                guard !ladder.contains(transport) else {
+                    throw FaultError.invalidValue(
+                        path: itemPath,
+                        expected: "each transport once",
+                        found: "\"\(text)\" again"
+                    )
+                }
+                guard ladder.last != .polling else {
+                    throw FaultError.invalidValue(
+                        path: itemPath,
+                        expected: "nothing after \"polling\" (the last rung: a client that polls never steps further)",
+                        found: "\"\(text)\""
+                    )
+                }
+                ladder.append(transport)
+            }
+        }
+        try errors.throwIfAny()
+        return ladder
     }
 
     private static func timelineEntry(

@@ -177,8 +177,8 @@ struct StepObserver: Sendable {
                 self.sample(\.recoveries, id, pending.step, since: pending.since, until: record.time)
             }
             self.awaitingFallback.removeValue(forKey: id)
-        case .connectAttempt, .connectFailed, .reconnectAttempt, .fallback, .stateSync, .recovered, .delivered,
-            .duplicateDropped, .stopped, .suspended, .resumed:
+        case .connectAttempt, .connectFailed, .reconnectAttempt, .fallback, .steppedDown, .stateSync, .recovered,
+            .delivered, .duplicateDropped, .stopped, .suspended, .resumed:
             break
         }
     }

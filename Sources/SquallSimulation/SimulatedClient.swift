@@ -94,8 +94,12 @@ final class SimulatedClient {
             switch effect {
             case .report(let kind):
                 self.log.client(self.id, jobId: self.jobId, kind)
-            case .openLink(let id):
+            case .openLink(let id, .websocket, _), .openLink(let id, .polling, _):
                 self.open(link: id)
+            case .openLink(let id, .sse, _):
+                // `squall sim` refuses a ladder with `sse` before it starts (SimulationCheck): no event stream is
+                // simulated yet. Were one asked for, it fails as a refused connection would, never as a WebSocket.
+                self.input(.link(id: id, .linkFailed(reason: "the simulator does not run event streams yet")))
             case .sendText(let id, let text):
                 guard let link = self.links[id], let stream = link.stream else { break }
                 link.connection.send(.upstream, size: text.utf8.count + 6, .frame(.text)) {
@@ -135,7 +139,7 @@ final class SimulatedClient {
             guard let link = self.links[id], !link.isOpen else { return }
             self.links[id] = nil
             link.connection.close()
-            self.input(.link(id: id, .webSocketFailed(reason: FailureReason.upgradeTimedOut.description)))
+            self.input(.link(id: id, .linkFailed(reason: FailureReason.upgradeTimedOut.description)))
         }
         connection.clientLost = { [unowned self] ending in
             guard let link = self.links.removeValue(forKey: id) else { return }
@@ -150,8 +154,8 @@ final class SimulatedClient {
                 .link(
                     id: id,
                     link.isOpen
-                        ? .webSocketClosed(code: nil, reason: reason.description)
-                        : .webSocketFailed(reason: reason.description)
+                        ? .linkClosed(code: nil, reason: reason.description)
+                        : .linkFailed(reason: reason.description)
                 )
             )
         }
@@ -171,7 +175,7 @@ final class SimulatedClient {
         self.scheduler.after(0) { [self] in
             guard let link = self.links.removeValue(forKey: id) else { return }
             link.connection.close()
-            self.input(.link(id: id, .webSocketFailed(reason: reason.description)))
+            self.input(.link(id: id, .linkFailed(reason: reason.description)))
         }
     }
 
@@ -254,7 +258,7 @@ final class SimulatedClient {
             if let link = self.links.removeValue(forKey: id), let stream = link.stream {
                 connection.send(.upstream, size: 8, .frame(.close)) { stream.receive(.peerClose(code: code)) }
                 self.input(
-                    .link(id: id, .webSocketClosed(code: code, reason: reason.isEmpty ? "server closed" : reason))
+                    .link(id: id, .linkClosed(code: code, reason: reason.isEmpty ? "server closed" : reason))
                 )
             }
         }

@@ -9,7 +9,7 @@ import Testing
         var driver = HybridClientDriver(strategy: .resilient, seed: 1)
         #expect(
             driver.handle(.start, now: 0) == [
-                .report(.connectAttempt(attempt: 0, probe: false)), .openLink(id: 1),
+                .report(.connectAttempt(attempt: 0, probe: false)), .openLink(id: 1, .websocket, resumeAfter: 0),
             ]
         )
         let ready = String(decoding: ProtocolJSON.encode(HandshakeMessage.ready(lastSeq: 0)), as: UTF8.self)
@@ -44,10 +44,10 @@ import Testing
     @Test func aStaleLinkIsClosedAndItsEventsIgnored() {
         var driver = HybridClientDriver(strategy: .resilient, seed: 1)
         _ = driver.handle(.start, now: 0)
-        _ = driver.handle(.link(id: 1, .webSocketFailed(reason: "refused")), now: 5)
+        _ = driver.handle(.link(id: 1, .linkFailed(reason: "refused")), now: 5)
         // Link 1 is gone: its late opening is closed, its close is not reported.
         #expect(driver.handle(.linkOpened(id: 1), now: 10) == [.closeLink(id: 1)])
-        #expect(driver.handle(.link(id: 1, .webSocketClosed(code: 1000, reason: "x")), now: 11).isEmpty)
+        #expect(driver.handle(.link(id: 1, .linkClosed(code: 1000, reason: "x")), now: 11).isEmpty)
         // Only the current generation of a timer counts.
         #expect(driver.handle(.timer(.reconnect, generation: 7), now: 12).isEmpty)
     }

@@ -34,8 +34,8 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
 @Suite struct HybridClientStateMachineTests {
     @Test func connectsThenSendsReadyAndDeliversInOrder() {
         var machine = HybridClientStateMachine(strategy: .resilient, seed: 1)
-        #expect(machine.handle(.start) == [.connectWebSocket(attempt: 0, probe: false)])
-        #expect(machine.handle(.webSocketOpened) == [.sendReady(lastSeq: 0), .armHeartbeat(.seconds(30))])
+        #expect(machine.handle(.start) == [.connectLink(.websocket, attempt: 0, probe: false)])
+        #expect(machine.handle(.linkOpened) == [.sendReady(lastSeq: 0), .armHeartbeat(.seconds(30))])
         #expect(
             machine.handle(.received(message(1))) == [
                 .armHeartbeat(.seconds(30)), .deliver(message(1), via: .websocket),
@@ -44,27 +44,30 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         #expect(machine.handle(.received(message(1))) == [.armHeartbeat(.seconds(30)), .dropDuplicate(seq: 1)])
         #expect(
             machine.handle(.received(message(2, .complete))) == [
-                .armHeartbeat(.seconds(30)), .deliver(message(2, .complete), via: .websocket), .closeWebSocket,
+                .armHeartbeat(.seconds(30)), .deliver(message(2, .complete), via: .websocket), .closeLink,
                 .finish(.completed),
             ]
         )
         #expect(machine.isFinished)
-        #expect(machine.handle(.webSocketClosed(code: 1000, reason: "done")) == [])
+        #expect(machine.handle(.linkClosed(code: 1000, reason: "done")) == [])
     }
 
     @Test func reconnectsWithExponentialBackoffThenFallsBack() {
         var machine = HybridClientStateMachine(strategy: .booktrackPhase1, seed: 1)
         _ = machine.handle(.start)
-        _ = machine.handle(.webSocketOpened)
+        _ = machine.handle(.linkOpened)
         var delays: [Duration] = []
-        var actions = machine.handle(.webSocketClosed(code: 1006, reason: "lost"))
+        var actions = machine.handle(.linkClosed(code: 1006, reason: "lost"))
         while case .scheduleReconnect(let attempt, let delay)? = actions.first {
             delays.append(delay)
-            #expect(machine.handle(.reconnectTimerFired) == [.connectWebSocket(attempt: attempt, probe: false)])
-            actions = machine.handle(.webSocketFailed(reason: "refused"))
+            #expect(machine.handle(.reconnectTimerFired) == [.connectLink(.websocket, attempt: attempt, probe: false)])
+            actions = machine.handle(.linkFailed(reason: "refused"))
         }
         #expect(delays == [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16)])
-        #expect(actions == [.fallBackToPolling(reason: "refused"), .poll(since: 0)], "phase1 has no WebSocket probe")
+        #expect(
+            actions == [.fallBack(to: .polling, reason: "refused"), .poll(since: 0)],
+            "phase1 has no WebSocket probe"
+        )
         #expect(machine.isPolling)
     }
 
@@ -83,13 +86,13 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         func delays(seed: UInt64) -> [Duration] {
             var machine = HybridClientStateMachine(strategy: .resilient, seed: seed)
             _ = machine.handle(.start)
-            _ = machine.handle(.webSocketOpened)
+            _ = machine.handle(.linkOpened)
             var result: [Duration] = []
-            var actions = machine.handle(.webSocketClosed(code: nil, reason: "lost"))
+            var actions = machine.handle(.linkClosed(code: nil, reason: "lost"))
             while case .scheduleReconnect(_, let delay)? = actions.first {
                 result.append(delay)
                 _ = machine.handle(.reconnectTimerFired)
-                actions = machine.handle(.webSocketFailed(reason: "refused"))
+                actions = machine.handle(.linkFailed(reason: "refused"))
             }
             return result
         }
@@ -105,16 +108,16 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
     @Test func resumesWithLastSeqAndSyncsStateAfterReconnect() {
         var machine = HybridClientStateMachine(strategy: .resilient, seed: 1)
         _ = machine.handle(.start)
-        _ = machine.handle(.webSocketOpened)
+        _ = machine.handle(.linkOpened)
         _ = machine.handle(.received(message(1)))
         _ = machine.handle(.received(message(2)))
-        guard case .scheduleReconnect? = machine.handle(.webSocketClosed(code: 1006, reason: "lost")).first else {
+        guard case .scheduleReconnect? = machine.handle(.linkClosed(code: 1006, reason: "lost")).first else {
             Issue.record("expected a reconnect")
             return
         }
         _ = machine.handle(.reconnectTimerFired)
         #expect(
-            machine.handle(.webSocketOpened) == [
+            machine.handle(.linkOpened) == [
                 .sendReady(lastSeq: 2), .armHeartbeat(.seconds(30)), .fetchState(since: 2, attempt: 1),
             ]
         )
@@ -133,7 +136,7 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
     @Test func aGapTriggersAStateSyncInsteadOfOutOfOrderDelivery() {
         var machine = HybridClientStateMachine(strategy: .resilient, seed: 1)
         _ = machine.handle(.start)
-        _ = machine.handle(.webSocketOpened)
+        _ = machine.handle(.linkOpened)
         _ = machine.handle(.received(message(1)))
         #expect(
             machine.handle(.received(message(3))) == [.armHeartbeat(.seconds(30)), .fetchState(since: 1, attempt: 1)]
@@ -148,10 +151,10 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
     @Test func heartbeatTimeoutClosesAndReconnects() {
         var machine = HybridClientStateMachine(strategy: .resilient, seed: 1)
         _ = machine.handle(.start)
-        _ = machine.handle(.webSocketOpened)
+        _ = machine.handle(.linkOpened)
         #expect(machine.handle(.heartbeat) == [.armHeartbeat(.seconds(30))])
         let actions = machine.handle(.heartbeatExpired)
-        #expect(actions.first == .closeWebSocket)
+        #expect(actions.first == .closeLink)
         guard case .scheduleReconnect(attempt: 1, _)? = actions.dropFirst().first else {
             Issue.record("expected a reconnect, got \(actions)")
             return
@@ -164,8 +167,8 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         var machine = HybridClientStateMachine(strategy: strategy, seed: 1)
         _ = machine.handle(.start)
         #expect(
-            machine.handle(.webSocketFailed(reason: "403")) == [
-                .fallBackToPolling(reason: "403"), .poll(since: 0), .scheduleProbe(after: .seconds(30)),
+            machine.handle(.linkFailed(reason: "403")) == [
+                .fallBack(to: .polling, reason: "403"), .poll(since: 0), .scheduleProbe(after: .seconds(30)),
             ]
         )
         #expect(
@@ -176,15 +179,15 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         )
         #expect(machine.handle(.pollFailed(reason: "timeout")) == [.schedulePoll(after: .seconds(2))])
         #expect(machine.handle(.pollTimerFired) == [.poll(since: 2)])
-        #expect(machine.handle(.probeTimerFired) == [.connectWebSocket(attempt: 0, probe: true)])
+        #expect(machine.handle(.probeTimerFired) == [.connectLink(.websocket, attempt: 0, probe: true)])
         #expect(
-            machine.handle(.webSocketFailed(reason: "403")) == [.scheduleProbe(after: .seconds(30))],
+            machine.handle(.linkFailed(reason: "403")) == [.scheduleProbe(after: .seconds(30))],
             "a failed probe keeps polling"
         )
         _ = machine.handle(.probeTimerFired)
         #expect(
-            machine.handle(.webSocketOpened) == [
-                .recoveredToWebSocket, .sendReady(lastSeq: 2), .armHeartbeat(.seconds(30)),
+            machine.handle(.linkOpened) == [
+                .recovered, .sendReady(lastSeq: 2), .armHeartbeat(.seconds(30)),
             ]
         )
         #expect(machine.handle(.pollTimerFired) == [], "polling stopped")
@@ -195,8 +198,8 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         var machine = HybridClientStateMachine(strategy: .booktrackScanner, seed: 1)
         _ = machine.handle(.start)
         #expect(
-            machine.handle(.webSocketFailed(reason: "upgrade rejected")) == [
-                .fallBackToPolling(reason: "upgrade rejected"), .poll(since: 0),
+            machine.handle(.linkFailed(reason: "upgrade rejected")) == [
+                .fallBack(to: .polling, reason: "upgrade rejected"), .poll(since: 0),
             ]
         )
         #expect(
@@ -212,9 +215,13 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         #expect(
             ClientStrategy.presets.map(\.name) == [
                 "resilient", "booktrack-scanner", "andi-hybrid", "booktrack-phase1", "lume-chat",
-                "broken-no-dedup", "broken-no-resume", "broken-no-heartbeat",
+                "broken-no-dedup", "broken-no-resume", "broken-no-heartbeat", "resilient-sse",
+                "broken-sse-no-last-event-id", "broken-sse-never-falls-back",
             ]
         )
+        #expect(ClientStrategy.resilient.transports == [.websocket, .polling], "the seeds' ladder")
+        #expect(ClientStrategy.resilientSSE.transports == [.websocket, .sse, .polling])
+        #expect(ClientStrategy.brokenSSENeverFallsBack.transports == [.sse])
         let andi = ClientStrategy.andiHybrid
         #expect((1...5).map { andi.backoff(attempt: $0) } == Array(repeating: .seconds(3), count: 5))
         #expect(andi.heartbeatTimeout == .seconds(15) && andi.pollInterval == .seconds(5))
@@ -226,22 +233,22 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
     @Test func brokenPresetsProduceTheirDefects() {
         var noDedup = HybridClientStateMachine(strategy: .brokenNoDedup, seed: 1)
         _ = noDedup.handle(.start)
-        _ = noDedup.handle(.webSocketOpened)
+        _ = noDedup.handle(.linkOpened)
         _ = noDedup.handle(.received(message(1)))
         #expect(noDedup.handle(.received(message(1))).contains(.deliver(message(1), via: .websocket)), "delivers twice")
 
         var noResume = HybridClientStateMachine(strategy: .brokenNoResume, seed: 1)
         _ = noResume.handle(.start)
-        _ = noResume.handle(.webSocketOpened)
+        _ = noResume.handle(.linkOpened)
         _ = noResume.handle(.received(message(1)))
-        _ = noResume.handle(.webSocketClosed(code: 1006, reason: "lost"))
+        _ = noResume.handle(.linkClosed(code: 1006, reason: "lost"))
         _ = noResume.handle(.reconnectTimerFired)
-        #expect(noResume.handle(.webSocketOpened).first == .sendReady(lastSeq: 0), "replays from 0")
+        #expect(noResume.handle(.linkOpened).first == .sendReady(lastSeq: 0), "replays from 0")
         #expect(noResume.handle(.received(message(1))).contains(.deliver(message(1), via: .websocket)))
 
         var noHeartbeat = HybridClientStateMachine(strategy: .brokenNoHeartbeat, seed: 1)
         _ = noHeartbeat.handle(.start)
-        #expect(noHeartbeat.handle(.webSocketOpened) == [.sendReady(lastSeq: 0)], "never arms a heartbeat")
+        #expect(noHeartbeat.handle(.linkOpened) == [.sendReady(lastSeq: 0)], "never arms a heartbeat")
         #expect(noHeartbeat.handle(.received(message(1))) == [.deliver(message(1), via: .websocket)])
     }
 
@@ -260,6 +267,131 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         #expect(
             String(decoding: try JSONEncoder().encode(HandshakeMessage.readyAck(jobId: "j", lastSeq: 0)), as: UTF8.self)
                 .contains("ready_ack")
+        )
+    }
+
+    /// Fails the link being opened until the machine stops reconnecting on its rung; returns the actions of the
+    /// failure that ended the rung, and the delays it waited.
+    private func exhaustRung(
+        _ machine: inout HybridClientStateMachine,
+        reason: String = "refused"
+    ) -> (last: [HybridClientStateMachine.Action], delays: [Duration]) {
+        var delays: [Duration] = []
+        while true {
+            let actions = machine.handle(.linkFailed(reason: reason))
+            guard case .scheduleReconnect(_, let delay)? = actions.first, actions.count == 1 else {
+                return (actions, delays)
+            }
+            delays.append(delay)
+            _ = machine.handle(.reconnectTimerFired)
+        }
+    }
+
+    @Test func theLadderStepsFromWebSocketToAnEventStreamThenToPollingAndProbesBack() {
+        var machine = HybridClientStateMachine(strategy: .resilientSSE, seed: 1)
+        #expect(machine.handle(.start) == [.connectLink(.websocket, attempt: 0, probe: false)])
+        let (toSSE, webSocketDelays) = self.exhaustRung(&machine, reason: "upgrade rejected: HTTP 403")
+        #expect(webSocketDelays.count == 5, "the WebSocket rung's own 5 tries")
+        #expect(
+            toSSE == [
+                .fallBack(to: .sse, reason: "upgrade rejected: HTTP 403"),
+                .connectLink(.sse, attempt: 0, probe: false),
+            ]
+        )
+        // An event stream needs no `ready`: it asked to resume in its request.
+        #expect(machine.handle(.linkOpened) == [.armHeartbeat(.seconds(30))])
+        #expect(
+            machine.handle(.received(message(1))) == [.armHeartbeat(.seconds(30)), .deliver(message(1), via: .sse)]
+        )
+        #expect(machine.resumeSeq == 1)
+        // Lost, then its own 5 tries (they start over on the new rung), resuming after seq 1.
+        let lost = machine.handle(.linkClosed(code: nil, reason: "server closed"))
+        guard case .scheduleReconnect(1, _)? = lost.first else {
+            Issue.record("an event stream's loss reconnects on its rung first: \(lost)")
+            return
+        }
+        #expect(machine.handle(.reconnectTimerFired) == [.connectLink(.sse, attempt: 1, probe: false)])
+        let (toPolling, sseDelays) = self.exhaustRung(&machine)
+        #expect(sseDelays.count == 4, "tries 2…5 on the event-stream rung")
+        #expect(
+            toPolling == [
+                .fallBack(to: .polling, reason: "refused"), .poll(since: 1), .scheduleProbe(after: .seconds(30)),
+            ]
+        )
+        // The probe goes back to the first rung.
+        #expect(machine.handle(.probeTimerFired) == [.connectLink(.websocket, attempt: 0, probe: true)])
+        #expect(
+            machine.handle(.linkOpened) == [.recovered, .sendReady(lastSeq: 1), .armHeartbeat(.seconds(30))]
+        )
+    }
+
+    @Test func aBufferedEventStreamIsNoticedByTheHeartbeat() {
+        var machine = HybridClientStateMachine(strategy: .resilientSSE, seed: 1)
+        _ = machine.handle(.start)
+        _ = self.exhaustRung(&machine)
+        _ = machine.handle(.linkOpened)
+        // Nothing arrives (a proxy holds the stream): the heartbeat expires and the stream counts as lost.
+        let actions = machine.handle(.heartbeatExpired)
+        #expect(actions.first == .closeLink)
+        guard case .scheduleReconnect(1, _)? = actions.dropFirst().first else {
+            Issue.record("a silent stream is reconnected: \(actions)")
+            return
+        }
+        #expect(machine.handle(.reconnectTimerFired) == [.connectLink(.sse, attempt: 1, probe: false)])
+        // A keep-alive comment is a sign of life.
+        _ = machine.handle(.linkOpened)
+        #expect(machine.handle(.heartbeat) == [.armHeartbeat(.seconds(30))])
+    }
+
+    @Test func aLadderWithoutPollingKeepsReconnectingAtTheLongestBackoff() {
+        var machine = HybridClientStateMachine(strategy: .brokenSSENeverFallsBack, seed: 1)
+        #expect(machine.handle(.start) == [.connectLink(.sse, attempt: 0, probe: false)])
+        var delays: [Duration] = []
+        for _ in 0..<20 {
+            let actions = machine.handle(.linkFailed(reason: "refused"))
+            guard case .scheduleReconnect(_, let delay)? = actions.first, actions.count == 1 else {
+                Issue.record("it never steps off its only rung: \(actions)")
+                return
+            }
+            delays.append(delay)
+            _ = machine.handle(.reconnectTimerFired)
+        }
+        #expect(delays.count == 20)
+        // Backoff 1 s doubling to 30 s with ±20 % jitter: past the tries it stays near the cap.
+        #expect(delays.suffix(10).allSatisfy { $0 >= .seconds(24) && $0 <= .seconds(36) })
+        // And it never watches for a silent stream: no heartbeat is armed (only the state sync after a reconnect).
+        #expect(machine.handle(.linkOpened) == [.fetchState(since: 0, attempt: 1)])
+        #expect(machine.handle(.received(message(1))) == [.deliver(message(1), via: .sse)])
+    }
+
+    @Test func aPollingOnlyLadderPollsFromTheStart() {
+        var strategy = ClientStrategy.resilient
+        strategy.transports = [.polling]
+        var machine = HybridClientStateMachine(strategy: strategy, seed: 1)
+        #expect(machine.handle(.start) == [.poll(since: 0)])
+        #expect(machine.isPolling)
+        #expect(
+            machine.handle(.pollAnswered(state(1...2))) == [
+                .deliver(message(1), via: .polling), .deliver(message(2), via: .polling),
+                .schedulePoll(after: .seconds(2)),
+            ]
+        )
+    }
+
+    @Test func aStrategyThatDoesNotResumeAsksForEverythingAgain() {
+        var machine = HybridClientStateMachine(strategy: .brokenSSENoLastEventId, seed: 1)
+        _ = machine.handle(.start)
+        _ = self.exhaustRung(&machine)
+        _ = machine.handle(.linkOpened)
+        _ = machine.handle(.received(message(1)))
+        _ = machine.handle(.received(message(2)))
+        #expect(machine.lastSeq == 2)
+        #expect(machine.resumeSeq == 0, "no Last-Event-ID")
+        _ = machine.handle(.linkClosed(code: nil, reason: "server closed"))
+        _ = machine.handle(.reconnectTimerFired)
+        _ = machine.handle(.linkOpened)
+        #expect(
+            machine.handle(.received(message(1))) == [.armHeartbeat(.seconds(30)), .deliver(message(1), via: .sse)]
         )
     }
 }

@@ -12,6 +12,14 @@ private func scenario(_ text: String) throws -> Scenario {
 
 /// Scenario validation: every error names the JSON path, what was expected and what was found.
 @Suite struct ScenarioValidationTests {
+    @Test func aStrategysLadderIsReadFromTransports() throws {
+        let text =
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 1, "strategy": "resilient", "overrides": {"transports": ["sse", "polling"]}}, {"count": 1, "strategy": "resilient-sse"}]}"#
+        let parsed = try scenario(text)
+        #expect(parsed.clients.map(\.strategy.transports) == [[.sse, .polling], [.websocket, .sse, .polling]])
+        #expect(try scenario(valid).clients.first?.strategy.transports == [.websocket, .polling])
+    }
+
     @Test func aMinimalScenarioIsValidWithDefaults() throws {
         let parsed = try scenario(valid)
         #expect(parsed.seed == 1)
@@ -95,6 +103,22 @@ private func scenario(_ text: String) throws -> Scenario {
         (
             #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": []}]}"#, "clients[0].command",
             "a non-empty array"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "overrides": {"transports": []}}]}"#,
+            "clients[0].overrides.transports", "a non-empty array"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "overrides": {"transports": ["sse", "carrier-pigeon"]}}]}"#,
+            "clients[0].overrides.transports[1]", "one of \"websocket\", \"sse\", \"polling\""
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "overrides": {"transports": ["sse", "sse"]}}]}"#,
+            "clients[0].overrides.transports[1]", "each transport once"
+        ),
+        (
+            #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "overrides": {"transports": ["polling", "sse"]}}]}"#,
+            "clients[0].overrides.transports[1]", "nothing after \"polling\""
         ),
         (
             #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "command": ["python3", 7]}]}"#,
