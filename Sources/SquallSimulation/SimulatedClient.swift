@@ -7,11 +7,12 @@ import SquallReferenceServer
 /// ``HybridClientStateMachine``, strategy, timers and reports) as ``HybridClient``, its effects performed over
 /// simulated connections through its group's proxy on the virtual clock.
 final class SimulatedClient {
-    /// A WebSocket link of the client's.
+    /// A push link of the client's: a WebSocket (`stream`) or an event stream (`eventStream`).
     private struct Link {
         var connection: SimulatedConnection
         var isOpen = false
         var stream: SimulatedStream?
+        var eventStream: SimulatedEventStream?
     }
 
     let id: String
@@ -95,11 +96,13 @@ final class SimulatedClient {
             case .report(let kind):
                 self.log.client(self.id, jobId: self.jobId, kind)
             case .openLink(let id, .websocket, _), .openLink(let id, .polling, _):
-                self.open(link: id)
-            case .openLink(let id, .sse, _):
-                // `squall sim` refuses a ladder with `sse` before it starts (SimulationCheck): no event stream is
-                // simulated yet. Were one asked for, it fails as a refused connection would, never as a WebSocket.
-                self.input(.link(id: id, .linkFailed(reason: "the simulator does not run event streams yet")))
+                self.open(link: id, eventStream: false) { [self] connection in
+                    self.sendUpgrade(link: id, over: connection)
+                }
+            case .openLink(let id, .sse, let resumeAfter):
+                self.open(link: id, eventStream: true) { [self] connection in
+                    self.requestEventStream(link: id, over: connection, resumeAfter: resumeAfter)
+                }
             case .sendText(let id, let text):
                 guard let link = self.links[id], let stream = link.stream else { break }
                 link.connection.send(.upstream, size: text.utf8.count + 6, .frame(.text)) {
@@ -112,7 +115,10 @@ final class SimulatedClient {
                 }
             case .closeLink(let id):
                 guard let link = self.links.removeValue(forKey: id) else { break }
-                if link.isOpen, let stream = link.stream {
+                if link.eventStream != nil {
+                    // The client closes its socket: the server reads the end.
+                    link.connection.cut(.closed)
+                } else if link.isOpen, let stream = link.stream {
                     link.connection.send(.upstream, size: 8, .frame(.close)) { stream.receive(.peerClose(code: 1000)) }
                 } else {
                     link.connection.close()
@@ -131,7 +137,13 @@ final class SimulatedClient {
 
     // MARK: WebSocket
 
-    private func open(link id: Int) {
+    /// Opens a push link's connection (a WebSocket's, or an event stream's); `request` sends its first request once
+    /// the connection is up. Failures read as the real client's link reports them.
+    private func open(
+        link id: Int,
+        eventStream: Bool,
+        request: @escaping (SimulatedConnection) -> Void
+    ) {
         let (connection, establishment) = self.proxy.connect(client: self.id)
         self.links[id] = Link(connection: connection)
         let timeout = self.strategy.scaled(self.strategy.connectTimeout).simulationMilliseconds
@@ -139,16 +151,20 @@ final class SimulatedClient {
             guard let link = self.links[id], !link.isOpen else { return }
             self.links[id] = nil
             link.connection.close()
-            self.input(.link(id: id, .linkFailed(reason: FailureReason.upgradeTimedOut.description)))
+            let reason: FailureReason = eventStream ? .requestTimedOut : .upgradeTimedOut
+            self.input(.link(id: id, .linkFailed(reason: reason.description)))
         }
         connection.clientLost = { [unowned self] ending in
             guard let link = self.links.removeValue(forKey: id) else { return }
+            // As each real reader words it: a WebSocket's reader or the event stream's.
             let reason: FailureReason =
-                switch (link.isOpen, ending) {
-                case (true, .reset): .connectionLost(cause: .reset)
-                case (true, .closed): .closedWithoutCloseFrame
-                case (false, .reset): .connectionReset
-                case (false, .closed): .connectionClosed
+                switch (link.isOpen, ending, request: eventStream) {
+                case (true, .reset, _): .connectionLost(cause: .reset)
+                case (true, .closed, request: false): .closedWithoutCloseFrame
+                case (true, .closed, request: true): .connectionLost(cause: nil)
+                case (false, .reset, _): .connectionReset
+                case (false, .closed, request: false): .connectionClosed
+                case (false, .closed, request: true): .closedBeforeAnswer
                 }
             self.input(
                 .link(
@@ -167,7 +183,7 @@ final class SimulatedClient {
         case .hang:
             break
         case .open(let delay):
-            self.scheduler.after(delay) { [self] in self.sendUpgrade(link: id, over: connection) }
+            self.scheduler.after(delay) { request(connection) }
         }
     }
 
@@ -261,6 +277,62 @@ final class SimulatedClient {
                     .link(id: id, .linkClosed(code: code, reason: reason.isEmpty ? "server closed" : reason))
                 )
             }
+        }
+    }
+
+    // MARK: Event stream
+
+    private func requestEventStream(link id: Int, over connection: SimulatedConnection, resumeAfter: Int) {
+        guard self.links[id] != nil, connection.isOpen else { return }
+        let target = "/sse/progress?jobId=\(self.jobId)"
+        switch self.proxy.requestFate(connection, isUpgrade: false, method: "GET", target: target) {
+        case .answer(let status, let message):
+            let body = RequestRule.answerBody(status: status, message: message)
+            self.failLink(id, .answered(status: status, body: body))
+        case .reset:
+            self.failLink(id, .connectionReset)
+        case .hang(let fault):
+            connection.silence(by: fault)
+        case .forward:
+            let lastEventId = resumeAfter > 0 ? String(resumeAfter) : nil
+            let size = 250 + (lastEventId.map { 17 + $0.utf8.count } ?? 0)
+            connection.send(.upstream, size: size, .request(isUpgrade: false, target: target)) { [self] in
+                switch self.server.admitStream(jobId: self.jobId, token: self.token, isUpgrade: true) {
+                case .success:
+                    let stream = SimulatedEventStream(
+                        connection: connection,
+                        server: self.server,
+                        jobId: self.jobId,
+                        lastEventId: lastEventId,
+                        log: self.log,
+                        scheduler: self.scheduler
+                    ) { [unowned self] delivery in self.receive(delivery, link: id) }
+                    if self.links[id] != nil { self.links[id]?.eventStream = stream }
+                case .failure(let refusal):
+                    let body = ProtocolJSON.encode(refusal.body)
+                    connection.send(.downstream, size: 150 + body.count, .response) { [self] in
+                        self.failLink(id, .answered(status: refusal.statusCode, body: body))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Part of an event stream's answer reached the client.
+    private func receive(_ delivery: SimulatedEventStream.Delivery, link id: Int) {
+        // The client may have given up on the link (timed out, or closed it) before this arrived.
+        guard self.links[id] != nil else { return }
+        switch delivery {
+        case .head:
+            self.links[id]?.isOpen = true
+            self.input(.linkOpened(id: id))
+        case .block(.message(let message)):
+            self.input(.link(id: id, .received(message)))
+        case .block(.retry), .block(.keepAlive):
+            self.input(.link(id: id, .heartbeat))
+        case .end:
+            self.links[id] = nil
+            self.input(.link(id: id, .linkClosed(code: nil, reason: FailureReason.serverClosed.description)))
         }
     }
 

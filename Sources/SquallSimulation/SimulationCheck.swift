@@ -1,10 +1,9 @@
 import SquallFaults
-import SquallReferenceClient
 import SquallScenarios
 
 /// What `squall sim` cannot run, refused before anything starts with the JSON path of each (every one, not only the
-/// first): external servers and clients, whose code runs only on real sockets, and clients whose ladder has an
-/// event stream (not simulated yet). Every fault and action has a simulated meaning.
+/// first): external servers and clients, whose code runs only on real sockets. Every fault and action has a
+/// simulated meaning.
 enum SimulationCheck {
     /// Checks a parsed scenario.
     ///
@@ -26,16 +25,6 @@ enum SimulationCheck {
                     path: "clients[\(index)].command",
                     expected: "a strategy preset: squall sim runs the reference client (use squall run for your own)",
                     found: "a command"
-                )
-            )
-        }
-        for (index, group) in scenario.clients.enumerated() where group.strategy.transports.contains(.sse) {
-            errors.append(
-                FaultError.invalidValue(
-                    path: "clients[\(index)]",
-                    expected:
-                        "a strategy whose transports have no \"sse\": squall sim does not run event streams yet (use squall run)",
-                    found: "transports \(group.strategy.transports.map(\.rawValue))"
                 )
             )
         }

@@ -107,13 +107,5 @@ import Testing
             refused.errors.contains("server.url") && refused.errors.contains("clients[0].command"),
             "\(refused.errors)"
         )
-        // An event-stream rung is not simulated yet: refused with the group's path, not run as something else.
-        let ladder = try self.write(
-            #"{"name": "ladder", "duration": "10s", "clients": [{"count": 1}, {"count": 1, "strategy": "resilient-sse"}]}"#
-        )
-        let notYet = try await SquallProcess.run(["sim", ladder, "--output", output])
-        #expect(notYet.status == 64, "\(notYet.output)\(notYet.errors)")
-        #expect(notYet.errors.contains("clients[1]") && notYet.errors.contains("does not run event streams yet"))
-        #expect(!notYet.errors.contains("clients[0]"))
     }
 }

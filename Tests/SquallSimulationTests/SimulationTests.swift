@@ -41,6 +41,56 @@ import Testing
         #expect(record.mode == "sim")
     }
 
+    @Test func aRejectedUpgradeStepsTheSSELadderDownToAnEventStreamAtTheBackoffsTimes() throws {
+        // As the WebSocket-only preset above, but the fifth reconnect's failure at 32 s steps down to an event
+        // stream, which opens at once and carries the rest of the job.
+        let record = try self.simulate(
+            #"""
+            {"name": "ladder", "duration": "60s", "server": {"job": {"totalItems": 50, "itemInterval": "1s"}},
+             "clients": [{"count": 1, "startAt": "1s", "strategy": "resilient-sse", "overrides": {"backoffJitter": 0}}],
+             "timeline": [{"at": "0s", "fault": {"type": "block_upgrade", "attributes": {"mode": "reject", "status": 403}}}],
+             "gates": {"completion_rate": ["rate==1"], "lost_messages": ["count==0"], "duplicate_messages": ["count==0"]}}
+            """#
+        )
+        let client = "resilient-sse-1"
+        #expect(
+            self.times(record, "connect_attempt", client: client).prefix(7) == [
+                1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 32_000,
+            ]
+        )
+        #expect(self.times(record, "stepped_down", client: client) == [32_000])
+        #expect(record.records.first { $0.event == "stepped_down" }?.string("to") == "sse")
+        #expect(self.times(record, "fallback", client: client).isEmpty)
+        let via = Set(record.records.filter { $0.event == "delivered" }.compactMap { $0.string("via") })
+        #expect(via == ["sse"])
+        #expect(record.records.contains { $0.source == "server" && $0.event == "sse_opened" })
+        #expect(record.passed, "\(record.gates.map(\.summary))")
+    }
+
+    @Test func anEventStreamResumesWithLastEventIdAfterARestartAndOneWithoutItRepeats() throws {
+        for (preset, passes) in [("resilient-sse", true), ("broken-sse-no-last-event-id", false)] {
+            let record = try self.simulate(
+                #"""
+                {"name": "restart", "duration": "40s", "server": {"job": {"totalItems": 20, "itemInterval": "1s"}},
+                 "clients": [{"count": 3, "strategy": "\#(preset)", "overrides": {"transports": ["sse", "polling"]}}],
+                 "timeline": [{"at": "8500ms", "for": "1s", "action": "server_restart"}],
+                 "gates": {"completion_rate": ["rate==1"], "lost_messages": ["count==0"], "duplicate_messages": ["count==0"]}}
+                """#
+            )
+            let opened = record.records.filter { $0.source == "server" && $0.event == "sse_opened" }
+            #expect(opened.count >= 6, "\(preset): each client's stream, then its resumed one")
+            let resumedIds = opened.compactMap { $0.string("lastEventId") }
+            if passes {
+                #expect(resumedIds.count == 3, "\(preset): \(resumedIds)")
+                #expect(record.passed, "\(preset): \(record.gates.map(\.summary))")
+            } else {
+                #expect(resumedIds.isEmpty, "\(preset) never sends Last-Event-ID")
+                #expect(!record.passed)
+                #expect(record.metrics.value(.duplicateMessages, .count) ?? 0 > 0)
+            }
+        }
+    }
+
     @Test func refusedAndDownProxiesFailTheConnectUntilTheFaultIsLifted() throws {
         // Tries at 1, 2 and 4 s fail while the fault holds (to 5 s); the try at 8 s opens.
         for (type, reason) in [("refuse", "connection reset"), ("down", "connection refused")] {
