@@ -40,8 +40,9 @@ package enum FaultEffect: Sendable, Hashable {
     case closeAfterFrames(frames: Int, code: Int)
     /// Delays each frame.
     case delayFrames(delay: Duration)
-    /// Answers matching requests with `status`, every `every`-th or with probability `rate` when positive.
-    case failRequests(status: Int, every: Int, rate: Double, match: RequestMatch)
+    /// Fails matching requests, every `every`-th or with probability `rate` when positive: answers them with
+    /// `status`, or (`hangs`) swallows them and leaves the connection silent.
+    case failRequests(status: Int, every: Int, rate: Double, match: RequestMatch, hangs: Bool)
     /// Holds matching requests for `delay`.
     case delayRequests(delay: Duration, match: RequestMatch)
     /// Drops chunks as ``ChunkLoss`` decides.
@@ -153,7 +154,8 @@ extension FaultEffect {
                 status: whole("status"),
                 every: whole("every"),
                 rate: values["rate"]!,
-                match: RequestMatch(pathPrefix: text["path"]!, method: text["method"]!)
+                match: RequestMatch(pathPrefix: text["path"]!, method: text["method"]!),
+                hangs: text["mode"] == "hang"
             )
         case .delayRequests:
             self = .delayRequests(

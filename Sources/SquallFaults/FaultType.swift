@@ -143,6 +143,12 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
                     maximum: 599,
                     "status of the injected answer"
                 ),
+                FaultAttribute(
+                    "mode",
+                    text: "answer",
+                    choices: ["answer", "hang"],
+                    "answer with the status, or hang: swallow the request, never answer, the connection silent"
+                ),
                 FaultAttribute("every", .count, default: 1, minimum: 1, "fail every Nth matching request (1: all)"),
                 FaultAttribute(
                     "rate",
@@ -273,7 +279,8 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         case .closeAfterFrames: return "after N data frames, sends a close frame with a code (1006: cuts TCP)"
         case .delayFrames: return "delays each WebSocket frame, keeping the order"
         case .failRequests:
-            return "answers matching HTTP requests with an error status (every Nth, or at a seeded rate)"
+            return
+                "answers matching HTTP requests with an error status, or hangs them (every Nth, or at a seeded rate)"
         case .delayRequests: return "holds matching HTTP requests before forwarding them"
         case .packetLoss:
             return "drops whole chunks at random (Toxiproxy's packet_loss): bytes vanish from the TCP stream"

@@ -68,10 +68,11 @@ package struct RequestRule: Sendable {
             case .blackholeAfter101: return .forwardThenSilence
             case .bufferAfter101: return .forwardThenBuffer(interval: interval)
             }
-        case .failRequests(let status, let every, let rate, let match):
+        case .failRequests(let status, let every, let rate, let match, let hangs):
             guard match.matches(method: method, uri: target) else { return .forward }
             let fails = rate > 0 ? Double.random(in: 0..<1, using: &self.random) < rate : count() % every == 0
-            return fails ? .answer(status: status, message: Self.failMessage, closes: false) : .forward
+            guard fails else { return .forward }
+            return hangs ? .hang : .answer(status: status, message: Self.failMessage, closes: false)
         case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
             .resetPeer, .blackhole, .down, .refuse, .slowOpen, .connectBlackhole, .dropPings, .closeAfterFrames,
             .delayFrames, .delayRequests, .packetLoss, .tcpLoss:

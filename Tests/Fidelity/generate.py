@@ -124,6 +124,20 @@ for mode in ["reject", "strip", "reset", "hang", "blackhole_after_101", "buffer_
     scenario(name + "-fails", f"block_upgrade {mode}: a gate the lume-chat preset fails.", tl, "lume-chat", fails, start="500ms")
     count += 2
 
+# fail_requests in hang mode: the upgrade requests are swallowed, as a proxy black-holing requests does.
+tl = [fault("fail_requests", "upstream", {"mode": "hang", "path": "/ws"}, "0s", "10s")]
+scenario("fail-requests-hang-survives", "fail_requests hang on the upgrade for the first 10 s; the resilient preset's connect timeout notices, it falls back and returns.", tl, "resilient", {"completion_rate": ["rate==1"], "duplicate_messages": ["count==0"]}, start="500ms")
+scenario("fail-requests-hang-fails", "fail_requests hang on the upgrade: a gate the lume-chat preset fails.", tl, "lume-chat", {"fallback_rate": ["rate==0"]}, start="500ms")
+count += 2
+
+# The event-stream rung: the upgrade rejected, the ladder steps down to an event stream (no polling); a restart
+# that a client without Last-Event-ID answers with a replay.
+tl = [fault("block_upgrade", "upstream", {"mode": "reject"}, "0s", None)]
+scenario("sse-ladder-survives", "block_upgrade reject for the whole run; resilient-sse steps down to an event stream and never polls.", tl, "resilient-sse", {"completion_rate": ["rate==1"], "duplicate_messages": ["count==0"], "lost_messages": ["count==0"], "fallback_rate": ["rate==0"]}, start="500ms")
+tl = [{"at": "6s", "action": "server_restart"}]
+scenario("sse-ladder-fails", "the server restarts under event streams: broken-sse-no-last-event-id asks for everything again and delivers the replay twice.", tl, "broken-sse-no-last-event-id", NO_DUP, extra={"clients": [{"count": 6, "strategy": "broken-sse-no-last-event-id", "overrides": {"transports": ["sse", "polling"]}}]})
+count += 2
+
 for mode in ["reset", "fin", "blackhole"]:
     name = "handoff-" + mode
     tl = [{"at": "6s", "handoff": {"mode": mode, "blackout": "2s"}}]

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOWebSocket
 import SquallBenchmarks
 import SquallFaults
@@ -305,6 +306,29 @@ import Testing
                 "the 3rd and 6th matching requests fail; others pass"
             )
             #expect(server.requests.count == 5, "failed requests never reach the server")
+        }
+    }
+
+    @Test func failRequestsInHangModeSwallowsMatchingRequestsOnly() async throws {
+        // A black-holed POST (phoenixframework/phoenix#6767): the GET on another connection is answered, the POST is
+        // never forwarded nor answered, and its connection stays open.
+        let fault = try Fault(
+            type: .failRequests,
+            direction: .upstream,
+            text: ["mode": "hang", "method": "POST"]
+        )
+        try await self.withWebSocketProxy([fault]) { proxy, server in
+            let (get, post) = try await blocking { () -> (Int?, Int?) in
+                let reader = try BlockingWebSocketClient(port: proxy.port)
+                try reader.sendRequest(uri: "/api/job-state/7?since=0")
+                let get = reader.readResponse()?.status
+                let writer = try BlockingWebSocketClient(port: proxy.port)
+                try writer.sendRequest(method: .POST, uri: "/api/jobs")
+                return (get, writer.readResponse(timeout: 0.5)?.status)
+            }
+            #expect(get == 200)
+            #expect(post == nil, "never answered")
+            #expect(server.requests.map(\.method) == ["GET"], "the POST never reached the server")
         }
     }
 
