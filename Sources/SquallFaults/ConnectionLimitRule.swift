@@ -44,7 +44,7 @@ package struct ConnectionLimitRule: Sendable, Hashable {
                 }
             case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .resetPeer, .blackhole,
                 .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade, .dropPings, .closeAfterFrames,
-                .delayFrames, .failRequests, .delayRequests, .packetLoss, .tcpLoss:
+                .delayFrames, .failRequests, .delayRequests, .stripHeader, .packetLoss, .tcpLoss:
                 continue
             }
         }

@@ -45,6 +45,8 @@ package enum FaultEffect: Sendable, Hashable {
     case failRequests(status: Int, every: Int, rate: Double, match: RequestMatch, hangs: Bool)
     /// Holds matching requests for `delay`.
     case delayRequests(delay: Duration, match: RequestMatch)
+    /// Forwards matching requests without the header `name`.
+    case stripHeader(name: String, match: RequestMatch)
     /// Drops chunks as ``ChunkLoss`` decides.
     case packetLoss(ChunkLoss)
     /// Stalls chunks for retransmissions as ``SegmentLoss`` decides.
@@ -156,6 +158,11 @@ extension FaultEffect {
                 rate: values["rate"]!,
                 match: RequestMatch(pathPrefix: text["path"]!, method: text["method"]!),
                 hangs: text["mode"] == "hang"
+            )
+        case .stripHeader:
+            self = .stripHeader(
+                name: text["header"]!,
+                match: RequestMatch(pathPrefix: text["path"]!, method: text["method"]!)
             )
         case .delayRequests:
             self = .delayRequests(

@@ -46,6 +46,8 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
     case failRequests = "fail_requests"
     /// Holds matching HTTP requests before forwarding them.
     case delayRequests = "delay_requests"
+    /// Forwards matching HTTP requests without a named header, as CDNs and proxies drop `Last-Event-ID`.
+    case stripHeader = "strip_header"
     /// Drops whole chunks of the byte stream at random, as Toxiproxy's `packet_loss` does.
     case packetLoss = "packet_loss"
     /// Packet loss as TCP experiences it: lost segments are retransmitted after a timeout; no byte is lost.
@@ -73,7 +75,7 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
             return .connect
         case .down:
             return .proxy
-        case .blockUpgrade, .dropPings, .closeAfterFrames, .delayFrames, .failRequests, .delayRequests:
+        case .blockUpgrade, .dropPings, .closeAfterFrames, .delayFrames, .failRequests, .delayRequests, .stripHeader:
             return .message
         }
     }
@@ -88,7 +90,7 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
     /// direction whatever its `stream` says (a `block_upgrade` left at the default `downstream` would otherwise
     /// never see an upgrade request).
     public var actsOnRequests: Bool {
-        self == .blockUpgrade || self == .failRequests || self == .delayRequests
+        self == .blockUpgrade || self == .failRequests || self == .delayRequests || self == .stripHeader
     }
 
     /// The attributes this type accepts, in the order they are documented and echoed.
@@ -157,6 +159,16 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
                     minimum: 0,
                     maximum: 1,
                     "fail matching requests with this probability instead (seeded)"
+                ),
+                FaultAttribute("path", text: "", "path prefix to match; empty matches all"),
+                FaultAttribute("method", text: "", "method to match, e.g. GET; empty matches all"),
+            ]
+        case .stripHeader:
+            return [
+                FaultAttribute(
+                    "header",
+                    text: "Last-Event-ID",
+                    "the request header removed (any case), e.g. Last-Event-ID, Authorization, Upgrade, Cache-Control"
                 ),
                 FaultAttribute("path", text: "", "path prefix to match; empty matches all"),
                 FaultAttribute("method", text: "", "method to match, e.g. GET; empty matches all"),
@@ -282,6 +294,7 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
             return
                 "answers matching HTTP requests with an error status, or hangs them (every Nth, or at a seeded rate)"
         case .delayRequests: return "holds matching HTTP requests before forwarding them"
+        case .stripHeader: return "forwards matching HTTP requests without a named header (Last-Event-ID by default)"
         case .packetLoss:
             return "drops whole chunks at random (Toxiproxy's packet_loss): bytes vanish from the TCP stream"
         case .tcpLoss:

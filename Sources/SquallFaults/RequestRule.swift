@@ -1,5 +1,6 @@
-/// The one meaning of the faults that act on whole HTTP requests instead of bytes — `block_upgrade` and
-/// `fail_requests` — for the proxy's stages and the simulator alike: given a request, what happens to it.
+/// The one meaning of the faults that act on whole HTTP requests instead of bytes — `block_upgrade`,
+/// `fail_requests` and `strip_header` — for the proxy's stages and the simulator alike: given a request, what
+/// happens to it.
 package struct RequestRule: Sendable {
     /// What happens to one request.
     package enum Decision: Sendable, Hashable {
@@ -7,6 +8,8 @@ package struct RequestRule: Sendable {
         case forward
         /// It goes on without its upgrade headers, so the server answers as plain HTTP (`strip`).
         case forwardStripped
+        /// It goes on without the header `name` (`strip_header`; any case).
+        case forwardWithout(header: String)
         /// It goes on; once the server's 101 is through, nothing more is delivered either way until the fault is
         /// removed (`blackhole_after_101`).
         case forwardThenSilence
@@ -73,6 +76,8 @@ package struct RequestRule: Sendable {
             let fails = rate > 0 ? Double.random(in: 0..<1, using: &self.random) < rate : count() % every == 0
             guard fails else { return .forward }
             return hangs ? .hang : .answer(status: status, message: Self.failMessage, closes: false)
+        case .stripHeader(let name, let match):
+            return match.matches(method: method, uri: target) ? .forwardWithout(header: name) : .forward
         case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
             .resetPeer, .blackhole, .down, .refuse, .slowOpen, .connectBlackhole, .dropPings, .closeAfterFrames,
             .delayFrames, .delayRequests, .packetLoss, .tcpLoss:

@@ -57,7 +57,7 @@ package enum StreamRule: Sendable {
         case .tcpLoss(let loss):
             self = .tcpLoss(TCPLossRule(loss, random: random))
         case .noop, .limitTime, .idleTimeout, .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade,
-            .failRequests:
+            .failRequests, .stripHeader:
             self = .passThrough
         }
     }

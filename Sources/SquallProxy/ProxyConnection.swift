@@ -198,7 +198,7 @@ final class ProxyConnection {
             .delayRequests, .delayFrames, .dropPings, .closeAfterFrames, .packetLoss, .tcpLoss:
             // The fault's meaning is its rule (SquallFaults), carried out here as in the simulator.
             return RuleStage(fault: fault, isActive: isActive, context: context)
-        case .blockUpgrade, .failRequests:
+        case .blockUpgrade, .failRequests, .stripHeader:
             return RequestRuleStage(fault: fault, isActive: isActive, context: context)
         case .noop, .limitTime, .idleTimeout, .down, .refuse, .slowOpen, .connectBlackhole:
             return FaultStage(fault: fault, isActive: isActive, context: context)

@@ -3,10 +3,11 @@ import NIOCore
 import NIOHTTP1
 import SquallFaults
 
-/// `block_upgrade` and `fail_requests` carried out on a live connection: each request is given to the fault's
-/// ``RequestRule`` (the value the simulator carries out too), and the stage does what it decides — passes the
-/// request on (without its upgrade headers for `strip`), answers it itself, resets or silences the connection, or
-/// tells the connection what to do once the server's 101 is through.
+/// `block_upgrade`, `fail_requests` and `strip_header` carried out on a live connection: each request is given to
+/// the fault's ``RequestRule`` (the value the simulator carries out too), and the stage does what it decides —
+/// passes the request on (without its upgrade headers for `strip`, without a named header for `strip_header`),
+/// answers it itself, resets or silences the connection, or tells the connection what to do once the server's 101
+/// is through.
 final class RequestRuleStage: FaultStage {
     private var rule: RequestRule
 
@@ -39,6 +40,12 @@ final class RequestRuleStage: FaultStage {
             self.emit(.data(body, receivedAt: receivedAt, unit: .request(head)))
             // No upgrade will happen: what the client sent after the request is HTTP again.
             connection.upgradeWillNotHappen()
+        case .forwardWithout(let header):
+            let wasUpgrade = head.isUpgradeRequest
+            head.headers.remove(name: header)
+            self.emit(.data(body, receivedAt: receivedAt, unit: .request(head)))
+            // Without its `Upgrade` (or `Connection`) the request asks for no upgrade: the stream stays HTTP.
+            if wasUpgrade && !head.isUpgradeRequest { connection.upgradeWillNotHappen() }
         case .forwardThenSilence:
             connection.afterUpgrade = .blackhole
             connection.afterUpgradeFault = name

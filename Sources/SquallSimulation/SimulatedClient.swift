@@ -208,9 +208,10 @@ final class SimulatedClient {
             self.failLink(id, .connectionReset)
         case .hang(let fault):
             connection.silence(by: fault)
-        case .forward(let stripped, let afterUpgrade):
+        case .forward(let stripped, let afterUpgrade, let without):
+            let token = without.contains("authorization") ? nil : self.token
             connection.send(.upstream, size: 250, .request(isUpgrade: true, target: target)) { [self] in
-                switch self.server.admitStream(jobId: self.jobId, token: self.token, isUpgrade: !stripped) {
+                switch self.server.admitStream(jobId: self.jobId, token: token, isUpgrade: !stripped) {
                 case .success:
                     self.accept(link: id, over: connection, afterUpgrade: afterUpgrade)
                 case .failure(let refusal):
@@ -293,11 +294,14 @@ final class SimulatedClient {
             self.failLink(id, .connectionReset)
         case .hang(let fault):
             connection.silence(by: fault)
-        case .forward:
-            let lastEventId = resumeAfter > 0 ? String(resumeAfter) : nil
-            let size = 250 + (lastEventId.map { 17 + $0.utf8.count } ?? 0)
+        case .forward(_, _, let without):
+            let sent = resumeAfter > 0 ? String(resumeAfter) : nil
+            let size = 250 + (sent.map { 17 + $0.utf8.count } ?? 0)
+            // What reaches the server, after `strip_header`.
+            let lastEventId = without.contains("last-event-id") ? nil : sent
+            let token = without.contains("authorization") ? nil : self.token
             connection.send(.upstream, size: size, .request(isUpgrade: false, target: target)) { [self] in
-                switch self.server.admitStream(jobId: self.jobId, token: self.token, isUpgrade: true) {
+                switch self.server.admitStream(jobId: self.jobId, token: token, isUpgrade: true) {
                 case .success:
                     let stream = SimulatedEventStream(
                         connection: connection,
@@ -374,9 +378,10 @@ final class SimulatedClient {
                     fail(.connectionReset)
                 case .hang(let fault):
                     connection.silence(by: fault)
-                case .forward:
+                case .forward(_, _, let without):
+                    let token = without.contains("authorization") ? nil : self.token
                     connection.send(.upstream, size: 200, .request(isUpgrade: false, target: target)) { [self] in
-                        switch self.server.jobState(jobId: self.jobId, token: self.token, since: since) {
+                        switch self.server.jobState(jobId: self.jobId, token: token, since: since) {
                         case .success(let state):
                             connection.send(.downstream, size: 150 + 200 * state.messages.count, .response) {
                                 settle(.answered(state))

@@ -214,7 +214,7 @@ final class SimulatedProxy {
     /// (``requestFate(_:isUpgrade:method:target:)``).
     func chainFaults(on connection: SimulatedConnection, _ direction: FaultDirection) -> [Fault] {
         guard !self.faults.isEmpty else { return [] }
-        let acting = self.acting(on: connection).filter { $0.type != .blockUpgrade && $0.type != .failRequests }
+        let acting = self.acting(on: connection).filter { !$0.type.actsOnRequests || $0.type == .delayRequests }
         var messages: [Fault] = []
         var bytes: [Fault] = []
         for fault in acting {
@@ -238,8 +238,9 @@ final class SimulatedProxy {
 
     /// What the request faults do to a request (upgrade or job-state) on `connection`.
     enum RequestFate {
-        /// It goes on to the server (`delay_requests` holds it in the chain, as any message fault).
-        case forward(stripped: Bool, afterUpgrade: AfterUpgrade?)
+        /// It goes on to the server (`delay_requests` holds it in the chain, as any message fault): without its
+        /// upgrade headers when `stripped`, without the headers `without` names (lower-cased, `strip_header`).
+        case forward(stripped: Bool, afterUpgrade: AfterUpgrade?, without: Set<String>)
         /// The proxy answers with this status and message itself (and closes, for a rejected upgrade).
         case answer(status: Int, message: String)
         /// The client is reset.
@@ -248,13 +249,14 @@ final class SimulatedProxy {
         case hang(fault: String)
     }
 
-    /// Runs the request faults (`block_upgrade`, `fail_requests`) on a request: each fault's ``RequestRule``, in the
-    /// proxy's order, the first answer winning.
+    /// Runs the request faults (`block_upgrade`, `fail_requests`, `strip_header`) on a request: each fault's
+    /// ``RequestRule``, in the proxy's order, the first answer winning.
     func requestFate(_ connection: SimulatedConnection, isUpgrade: Bool, method: String, target: String) -> RequestFate
     {
         var stripped = false
         var afterUpgrade: AfterUpgrade?
-        for fault in self.acting(on: connection) where fault.type == .blockUpgrade || fault.type == .failRequests {
+        var without: Set<String> = []
+        for fault in self.acting(on: connection) where fault.type.actsOnRequests && fault.type != .delayRequests {
             self.hit([fault.name], on: connection)
             let decision = connection.decide(fault, method: method, target: target, isUpgrade: isUpgrade) {
                 self.requestCounts[fault.name, default: 0] += 1
@@ -263,6 +265,12 @@ final class SimulatedProxy {
             switch decision {
             case .forward: continue
             case .forwardStripped: stripped = true
+            case .forwardWithout(let header):
+                without.insert(header.lowercased())
+                // An upgrade without its `Upgrade` or `Connection` header asks for none.
+                if isUpgrade && (header.lowercased() == "upgrade" || header.lowercased() == "connection") {
+                    stripped = true
+                }
             case .forwardThenSilence: afterUpgrade = .blackhole(fault: fault.name)
             case .forwardThenBuffer(let interval):
                 afterUpgrade = .buffer(interval: max(1, interval.simulationMilliseconds))
@@ -271,6 +279,6 @@ final class SimulatedProxy {
             case .hang: return .hang(fault: fault.name)
             }
         }
-        return .forward(stripped: stripped, afterUpgrade: afterUpgrade)
+        return .forward(stripped: stripped, afterUpgrade: afterUpgrade, without: without)
     }
 }

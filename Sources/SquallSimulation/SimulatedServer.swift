@@ -61,12 +61,12 @@ final class SimulatedServer {
     }
 
     /// Whether `GET /ws/progress` for `jobId` with `token` becomes a stream now: the job, or the server's refusal.
-    func admitStream(jobId: String, token: String, isUpgrade: Bool) -> Result<String, ReferenceAPIError> {
+    func admitStream(jobId: String, token: String?, isUpgrade: Bool) -> Result<String, ReferenceAPIError> {
         self.board.admitStream(jobId: jobId, token: token, isUpgrade: isUpgrade, now: self.now)
     }
 
     /// `GET /api/job-state/{jobId}?since=N`: the state, logged as served, or the server's refusal.
-    func jobState(jobId: String, token: String, since: Int) -> Result<JobState, ReferenceAPIError> {
+    func jobState(jobId: String, token: String?, since: Int) -> Result<JobState, ReferenceAPIError> {
         let answer = self.board.state(jobId: jobId, token: token, since: since)
         if case .success(let state) = answer {
             self.log.server(jobId: jobId, .stateServed(since: since, messages: state.messages.count))

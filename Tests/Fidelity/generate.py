@@ -130,6 +130,14 @@ scenario("fail-requests-hang-survives", "fail_requests hang on the upgrade for t
 scenario("fail-requests-hang-fails", "fail_requests hang on the upgrade: a gate the lume-chat preset fails.", tl, "lume-chat", {"fallback_rate": ["rate==0"]}, start="500ms")
 count += 2
 
+# strip_header: a CDN drops Last-Event-ID; after a restart the event streams resume from the start. A client that
+# de-duplicates gets through; one that does not delivers the replay twice.
+tl = [fault("strip_header", "upstream", {"header": "Last-Event-ID"}, "0s", None), {"at": "6s", "action": "server_restart"}]
+sse_only = lambda **o: {"clients": [{"count": 6, "strategy": "resilient-sse", "overrides": dict({"transports": ["sse", "polling"]}, **o)}]}
+scenario("strip-header-survives", "strip_header Last-Event-ID and a server restart: resilient-sse resumes from the start and drops what it had.", tl, "resilient-sse", {"completion_rate": ["rate==1"], "duplicate_messages": ["count==0"], "lost_messages": ["count==0"]}, extra=sse_only())
+scenario("strip-header-fails", "strip_header Last-Event-ID and a server restart: without de-duplication the replay is delivered twice.", tl, "resilient-sse", NO_DUP, extra=sse_only(deduplicate=False, stateSync=False))
+count += 2
+
 # The event-stream rung: the upgrade rejected, the ladder steps down to an event stream (no polling); a restart
 # that a client without Last-Event-ID answers with a replay.
 tl = [fault("block_upgrade", "upstream", {"mode": "reject"}, "0s", None)]

@@ -332,6 +332,47 @@ import Testing
         }
     }
 
+    @Test func stripHeaderRemovesTheNamedHeaderFromMatchingRequestsOnly() async throws {
+        let fault = try Fault(
+            type: .stripHeader,
+            direction: .upstream,
+            text: ["header": "last-event-id", "path": "/sse"]
+        )
+        try await self.withWebSocketProxy([fault]) { proxy, server in
+            let statuses = try await blocking { () -> [Int] in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                var statuses: [Int] = []
+                for path in ["/sse/progress?jobId=1", "/api/job-state/1"] {
+                    try client.sendRequest(
+                        uri: path,
+                        headers: [("Last-Event-ID", "7"), ("Authorization", "Bearer t")]
+                    )
+                    statuses.append(client.readResponse()?.status ?? 0)
+                }
+                return statuses
+            }
+            #expect(statuses == [200, 200])
+            let seen = server.requests
+            #expect(seen.map(\.uri) == ["/sse/progress?jobId=1", "/api/job-state/1"])
+            #expect(seen.first?.header("Last-Event-ID") == [], "gone, whatever its case in the fault")
+            #expect(seen.first?.header("Authorization") == ["Bearer t"], "the other headers stay")
+            #expect(seen.last?.header("Last-Event-ID") == ["7"], "a request off the path keeps it")
+        }
+    }
+
+    @Test func stripHeaderOfUpgradeMakesTheUpgradeAPlainRequest() async throws {
+        let fault = try Fault(type: .stripHeader, direction: .upstream, text: ["header": "Upgrade"])
+        try await self.withWebSocketProxy([fault]) { proxy, server in
+            let status = try await blocking { () -> Int? in
+                let client = try BlockingWebSocketClient(port: proxy.port)
+                return try client.upgrade()
+            }
+            #expect(status != 101)
+            #expect(server.requests.first?.upgraded == false)
+            #expect(server.requests.first?.header("Upgrade") == [])
+        }
+    }
+
     @Test func failRequestsAtASeededRateIsReproducible() async throws {
         func run() async throws -> [Int] {
             var result: [Int] = []

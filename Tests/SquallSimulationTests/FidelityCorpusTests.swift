@@ -33,6 +33,9 @@ import Testing
                 case .fault(let fault):
                     types.insert(fault.type)
                     if fault.type == .blockUpgrade, let mode = fault.textAttributes["mode"] { modes.insert(mode) }
+                    if fault.type == .failRequests, let mode = fault.textAttributes["mode"] {
+                        modes.insert("fail_requests \(mode)")
+                    }
                 case .handoff(let handoff): modes.insert("handoff \(handoff.mode)")
                 case .profile: modes.insert("profile")
                 case .suspend: modes.insert("suspend")
@@ -45,7 +48,7 @@ import Testing
         for mode in UpgradeBlockMode.allCases.map(\.rawValue) + ["handoff reset", "handoff fin", "handoff blackhole"] {
             #expect(modes.contains(mode), "\(mode)")
         }
-        #expect(modes.isSuperset(of: ["profile", "suspend", "server_restart"]))
+        #expect(modes.isSuperset(of: ["profile", "suspend", "server_restart", "fail_requests hang"]))
     }
 
     @Test func survivingScenariosPassAndFailingOnesFailInTheSimulator() throws {
