@@ -625,46 +625,34 @@ extension Scenario {
             return nil
         }
         let path = reader.path(of: key)
-        let names = HybridClientStateMachine.Transport.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-        guard case .array(let items) = value, !items.isEmpty else {
+        guard case .array(let items) = value else {
             throw FaultError.invalidValue(
                 path: path,
-                expected: "a non-empty array of transports, tried in order (\(names))",
+                expected: "a non-empty array of transports, tried in order (\(TransportLadder.names))",
                 found: value.typeDescription
             )
         }
-        var ladder: [HybridClientStateMachine.Transport] = []
-        var errors = ValidationErrors()
+        var names: [String] = []
         for (index, item) in items.enumerated() {
-            errors.check(()) { () throws(FaultError) in
-                let itemPath = "\(path)[\(index)]"
-                guard case .string(let text) = item, let transport = HybridClientStateMachine.Transport(rawValue: text)
-                else {
-                    throw FaultError.invalidValue(
-                        path: itemPath,
-                        expected: "one of \(names)",
-                        found: item.typeDescription
-                    )
-                }
-                guard !ladder.contains(transport) else {
-                    throw FaultError.invalidValue(
-                        path: itemPath,
-                        expected: "each transport once",
-                        found: "\"\(text)\" again"
-                    )
-                }
-                guard ladder.last != .polling else {
-                    throw FaultError.invalidValue(
-                        path: itemPath,
-                        expected: "nothing after \"polling\" (the last rung: a client that polls never steps further)",
-                        found: "\"\(text)\""
-                    )
-                }
-                ladder.append(transport)
+            guard case .string(let name) = item else {
+                throw FaultError.invalidValue(
+                    path: "\(path)[\(index)]",
+                    expected: "one of \(TransportLadder.names)",
+                    found: item.typeDescription
+                )
             }
+            names.append(name)
         }
-        try errors.throwIfAny()
-        return ladder
+        switch TransportLadder.parse(names) {
+        case .success(let ladder):
+            return ladder
+        case .failure(let problem):
+            throw FaultError.invalidValue(
+                path: problem.index.map { "\(path)[\($0)]" } ?? path,
+                expected: problem.expected,
+                found: problem.found
+            )
+        }
     }
 
     private static func timelineEntry(

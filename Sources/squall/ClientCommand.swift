@@ -39,6 +39,13 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Strategy preset (see `squall client --help` and the README).")
     var strategy: String = "resilient"
 
+    @Option(
+        name: .long,
+        help:
+            "The ladder of transports, tried in order, instead of the preset's, e.g. \"sse,polling\" (websocket, sse, polling; polling last)."
+    )
+    var transports: String?
+
     @Option(name: .long, help: "Multiply every strategy duration by this (e.g. 0.1 runs the seeds' timings 10x fast).")
     var timeScale: Double = 1
 
@@ -59,6 +66,10 @@ struct ClientCommand: AsyncParsableCommand {
             let names = ClientStrategy.presets.map(\.name).joined(separator: ", ")
             throw ValidationError("--strategy: unknown preset \"\(self.strategy)\"; expected one of \(names)")
         }
+        if let transports = self.transports, case .failure(let problem) = Self.ladder(transports) {
+            let rung = problem.index.map { " (rung \($0 + 1))" } ?? ""
+            throw ValidationError("--transports\(rung): expected \(problem.expected), found \(problem.found)")
+        }
         guard self.timeScale > 0, self.timeScale <= 100 else {
             throw ValidationError("--time-scale must be more than 0 and at most 100, found \(self.timeScale)")
         }
@@ -71,12 +82,25 @@ struct ClientCommand: AsyncParsableCommand {
         }
     }
 
+    /// The ladder `--transports` names, comma-separated.
+    private static func ladder(
+        _ text: String
+    ) -> Result<[HybridClientStateMachine.Transport], TransportLadder.Problem> {
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        return TransportLadder.parse(text.isEmpty ? [] : names)
+    }
+
     func run() async throws {
         StandardOutput.useLineBuffering()
         let signals = ShutdownSignal()
         let server = ServerAddress(url: self.url)!
         var strategy = ClientStrategy.preset(named: self.strategy)!
         strategy.timeScale = self.timeScale
+        if let transports = self.transports, case .success(let ladder) = Self.ladder(transports) {
+            strategy.transports = ladder
+        }
         let job: JobCreation.Created
         if self.newJob {
             do {

@@ -18,6 +18,13 @@ import Testing
             "client", "--url", base, "--new-job", "--total-items", "5", "--item-interval", "20ms", "--time-scale",
             "0.1", "--client-id", "cli",
         ])
+        // The same over an event stream.
+        let streaming = try await SquallProcess.run([
+            "client", "--url", base, "--new-job", "--total-items", "5", "--item-interval", "20ms", "--time-scale",
+            "0.1", "--transports", "sse,polling",
+        ])
+        #expect(streaming.status == 0, "\(streaming.errors)")
+        #expect(streaming.output.components(separatedBy: #""via":"sse""#).count - 1 == 5, "\(streaming.output)")
         #expect(client.status == 0, "\(client.errors)")
         let lines = client.output.split(separator: "\n")
         let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -43,6 +50,20 @@ import Testing
         #expect(result.status == 64)
         #expect(result.errors.contains("unknown preset \"optimistic\""))
         #expect(result.errors.contains("resilient"), "names the presets")
+    }
+
+    @Test func clientRejectsABadLadderWith64() async throws {
+        for (ladder, message) in [
+            ("sse,carrier-pigeon", "--transports (rung 2): expected one of"),
+            ("polling,sse", "nothing after \"polling\""),
+            ("", "a non-empty list"),
+        ] {
+            let result = try await SquallProcess.run([
+                "client", "--url", "http://127.0.0.1:9", "--new-job", "--transports", ladder,
+            ])
+            #expect(result.status == 64, "\(ladder)")
+            #expect(result.errors.contains(message), "\(ladder): \(result.errors)")
+        }
     }
 
     @Test func clientReportsAServerThatIsNotThere() async throws {

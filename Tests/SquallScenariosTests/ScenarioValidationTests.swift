@@ -106,7 +106,7 @@ private func scenario(_ text: String) throws -> Scenario {
         ),
         (
             #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "overrides": {"transports": []}}]}"#,
-            "clients[0].overrides.transports", "a non-empty array"
+            "clients[0].overrides.transports", "a non-empty list"
         ),
         (
             #"{"name": "t", "duration": "10s", "clients": [{"count": 2, "overrides": {"transports": ["sse", "carrier-pigeon"]}}]}"#,
