@@ -22,8 +22,9 @@ public struct ClientEvent: Sendable, Hashable {
         /// `connect_attempt`: opening a WebSocket; `attempt` 0 is the first try or a probe, then 1, 2, … for
         /// reconnects.
         case connectAttempt(attempt: Int, probe: Bool)
-        /// `connected`: the upgrade succeeded.
-        case connected(attempt: Int, probe: Bool)
+        /// `connected`: the push link opened (the upgrade succeeded, or the event stream answered 200), `via` the
+        /// transport of its rung (written only when it is not `websocket`, so the seeds' logs read as before).
+        case connected(attempt: Int, probe: Bool, via: HybridClientStateMachine.Transport)
         /// `connect_failed`: the WebSocket could not be opened (refused, upgrade rejected or timed out).
         case connectFailed(reason: String)
         /// `closed`: an open WebSocket ended; `code` is the close code when a close frame arrived.
@@ -72,7 +73,14 @@ public struct ClientEvent: Sendable, Hashable {
 
     /// The event's name in the contract.
     public var eventName: ClientEventName {
-        switch self.kind {
+        self.kind.eventName
+    }
+}
+
+extension ClientEvent.Kind {
+    /// The kind's name in the contract.
+    public var eventName: ClientEventName {
+        switch self {
         case .connectAttempt: .connectAttempt
         case .connected: .connected
         case .connectFailed: .connectFailed
@@ -91,6 +99,9 @@ public struct ClientEvent: Sendable, Hashable {
         case .resumed: .resumed
         }
     }
+}
+
+extension ClientEvent {
 
     /// The event's name in NDJSON.
     public var name: String {
@@ -110,8 +121,11 @@ public struct ClientEvent: Sendable, Hashable {
         ]
         func optional(_ value: Int?) -> EventField { value.map { .integer($0) } ?? .null }
         switch self.kind {
-        case .connectAttempt(let attempt, let probe), .connected(let attempt, let probe):
+        case .connectAttempt(let attempt, let probe):
             fields += [("attempt", .integer(attempt)), ("probe", .bool(probe))]
+        case .connected(let attempt, let probe, let via):
+            fields += [("attempt", .integer(attempt)), ("probe", .bool(probe))]
+            if via != .websocket { fields.append(("via", .string(via.rawValue))) }
         case .connectFailed(let reason), .fallback(let reason), .stopped(let reason):
             fields += [("reason", .string(reason))]
         case .closed(let code, let reason):

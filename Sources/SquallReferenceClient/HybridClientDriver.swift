@@ -69,7 +69,7 @@ package struct HybridClientDriver: Sendable {
     private var currentLink: Int?
     /// Whether the current link is open (its upgrade succeeded).
     private var linkIsOpen = false
-    private var currentAttempt = (attempt: 0, probe: false)
+    private var currentAttempt = (attempt: 0, probe: false, transport: HybridClientStateMachine.Transport.websocket)
     private var generations: [Timer: Int] = [:]
     /// When the heartbeat expires (ms, the clock of the inputs), and whether a watcher timer is pending.
     private var heartbeatDeadline: Double?
@@ -105,7 +105,8 @@ package struct HybridClientDriver: Sendable {
         case .linkOpened(let id):
             guard id == self.currentLink else { return [.closeLink(id: id)] }
             self.linkIsOpen = true
-            effects.append(.report(.connected(attempt: self.currentAttempt.attempt, probe: self.currentAttempt.probe)))
+            let (attempt, probe, transport) = self.currentAttempt
+            effects.append(.report(.connected(attempt: attempt, probe: probe, via: transport)))
             self.perform(
                 self.machine.handle(.linkOpened),
                 closing: "not needed any more",
@@ -211,7 +212,7 @@ package struct HybridClientDriver: Sendable {
                 self.dropLink()
                 self.linkCount += 1
                 self.currentLink = self.linkCount
-                self.currentAttempt = (attempt, probe)
+                self.currentAttempt = (attempt, probe, transport)
                 effects.append(.report(.connectAttempt(attempt: attempt, probe: probe)))
                 effects.append(.openLink(id: self.linkCount, transport, resumeAfter: self.machine.resumeSeq))
             case .sendReady(let lastSeq):

@@ -100,7 +100,7 @@ enum FailingClients {
                 detail = " — \(reason)"
             case .steppedDown(let transport, let reason):
                 detail = " to \(transport.rawValue) — \(reason)"
-            case .connectAttempt(let attempt, _), .connected(let attempt, _), .reconnectAttempt(let attempt, _),
+            case .connectAttempt(let attempt, _), .connected(let attempt, _, _), .reconnectAttempt(let attempt, _),
                 .stateSync(let attempt, _, _, _):
                 detail = " #\(attempt)"
             case .poll, .recovered, .duplicateDropped, .finished, .suspended, .resumed:

@@ -6,7 +6,9 @@ import SquallScenarios
 /// polls per second, latency as a histogram and as a CDF on a log axis, fallback and completion per group.
 enum HTMLCharts {
     /// The order states are stacked in, bottom first.
-    static let stackOrder: [ClientStateTimeline.State] = [.websocket, .connecting, .polling, .suspended, .done]
+    static let stackOrder: [ClientStateTimeline.State] = [
+        .websocket, .eventStream, .connecting, .polling, .suspended, .done,
+    ]
 
     /// Clients by state over the run, stacked (WebSocket at the bottom, done on top), with the timeline's fault
     /// windows shaded.

@@ -55,9 +55,10 @@ enum HTMLReport {
                 "<p class=\"fail\">Never injected: \(metrics.faultsNotInjected.map(Self.escape).joined(separator: ", "))</p>\n"
         }
         let states = record.clientStates
-        let legend = ClientStateTimeline.State.allCases.map {
-            "<span style=\"background:\(Self.colour($0))\"></span>\(Self.label($0))"
-        }
+        let legend = ClientStateTimeline.State.allCases.filter { $0 != .eventStream || states.statesSeen.contains($0) }
+            .map {
+                "<span style=\"background:\(Self.colour($0))\"></span>\(Self.label($0))"
+            }
         html +=
             "<h2>Clients by state</h2>\n<p class=\"legend\">\(legend.joined())<span style=\"background:rgba(229,57,53,.18)\"></span>fault window, handoff blackout, server downtime</p>\n"
         html += HTMLCharts.clientsByState(states, record: record)
@@ -95,6 +96,7 @@ enum HTMLReport {
         switch state {
         case .connecting: "#fb8c00"
         case .websocket: "#43a047"
+        case .eventStream: "#00897b"
         case .polling: "#1e88e5"
         case .suspended: "#8e24aa"
         case .done: "#bdbdbd"
@@ -106,6 +108,7 @@ enum HTMLReport {
         switch state {
         case .connecting: "connecting / reconnecting"
         case .websocket: "WebSocket"
+        case .eventStream: "event stream"
         case .polling: "polling"
         case .suspended: "suspended"
         case .done: "done"

@@ -39,7 +39,7 @@ final class ClientBoard: Sendable {
     }
 
     func update(_ event: ClientEvent) {
-        self.update(client: event.clientId, event: event.eventName)
+        self.wake(self.board.withLock { $0.follow(event.clientId) { $0.apply(event.kind) } })
     }
 
     /// Moves a client on by the name of its event (the NDJSON contract's), as external clients report them.
@@ -92,6 +92,7 @@ final class ClientBoard: Sendable {
                 total: total,
                 pending: counts[.waiting] ?? 0,
                 websocket: counts[.websocket] ?? 0,
+                eventStream: counts[.eventStream] ?? 0,
                 reconnecting: counts[.connecting] ?? 0,
                 polling: counts[.polling] ?? 0,
                 done: counts[.done] ?? 0,

@@ -7,8 +7,10 @@ public enum ClientPhase: Sendable, Hashable, CaseIterable {
     case waiting
     /// Connecting or reconnecting: no WebSocket, not polling.
     case connecting
-    /// On an open push link (a WebSocket, or an event stream for a client whose ladder has one).
+    /// On an open WebSocket.
     case websocket
+    /// On an open event stream (the `sse` rung of a client's ladder).
+    case eventStream
     /// Polling.
     case polling
     /// Frozen by a `suspend` step.
@@ -42,17 +44,30 @@ public struct ClientPhaseTracker: Sendable, Hashable {
         return self.enter(.connecting)
     }
 
-    /// The client reported `event`.
+    /// The client reported `kind` (a `connected` names the transport of its link).
     ///
     /// - Returns: whether the phase changed.
     @discardableResult
-    public mutating func apply(_ event: ClientEventName) -> Bool {
+    public mutating func apply(_ kind: ClientEvent.Kind) -> Bool {
+        if case .connected(_, _, let via) = kind { return self.apply(.connected, via: via) }
+        return self.apply(kind.eventName)
+    }
+
+    /// The client reported `event`, by its name (as an external client's line gives it); a `connected` link is over
+    /// `via` (WebSocket unless told).
+    ///
+    /// - Returns: whether the phase changed.
+    @discardableResult
+    public mutating func apply(_ event: ClientEventName, via: HybridClientStateMachine.Transport = .websocket) -> Bool {
         guard self.phase != .done else { return false }
         switch event {
         case .connectAttempt:
             return self.phase == .polling ? false : self.enter(.connecting)
-        case .connected, .recovered:
-            return self.enter(.websocket)
+        case .connected:
+            return self.enter(via == .sse ? .eventStream : .websocket)
+        case .recovered:
+            // The `connected` before it said which link; an external client may report `recovered` alone.
+            return self.phase == .websocket || self.phase == .eventStream ? false : self.enter(.websocket)
         case .closed, .connectFailed, .reconnectAttempt, .steppedDown:
             return self.phase == .polling ? false : self.enter(.connecting)
         case .fallback:

@@ -1,7 +1,7 @@
 import SquallReferenceClient
 
 /// What each client was doing over the run, read from the log event by event: the intervals a client spent
-/// connecting or reconnecting, on WebSocket, polling, suspended, and when it was done. The report's per-client lanes
+/// connecting or reconnecting, on WebSocket, on an event stream, polling, suspended, and when it was done. The report's per-client lanes
 /// and its clients-by-state chart are both drawn from it.
 package struct ClientStateTimeline: Sendable {
     /// A client's state.
@@ -10,6 +10,8 @@ package struct ClientStateTimeline: Sendable {
         case connecting
         /// On an open WebSocket.
         case websocket
+        /// On an open event stream.
+        case eventStream
         /// Polling.
         case polling
         /// Frozen by a `suspend` step.
@@ -23,6 +25,7 @@ package struct ClientStateTimeline: Sendable {
             case .waiting: return nil
             case .connecting: self = .connecting
             case .websocket: self = .websocket
+            case .eventStream: self = .eventStream
             case .polling: self = .polling
             case .suspended: self = .suspended
             case .done: self = .done
@@ -46,6 +49,8 @@ package struct ClientStateTimeline: Sendable {
     package private(set) var intervals: [String: [Interval]] = [:]
     /// How many clients were ever in a state (the chart's full height).
     package private(set) var clientCount = 0
+    /// The states some client was in (a report's legend names an event stream only when one was used).
+    package private(set) var statesSeen: Set<State> = []
     /// How many clients' intervals are kept for the lanes.
     package static let laneCount = 200
 
@@ -78,7 +83,7 @@ package struct ClientStateTimeline: Sendable {
         case .run(.clientStarted(let client, _, _, _)):
             self.follow(client, at: logged.time) { $0.started() }
         case .client(let event) where !event.clientId.isEmpty:
-            self.follow(event.clientId, at: logged.time) { $0.apply(event.eventName) }
+            self.follow(event.clientId, at: logged.time) { $0.apply(event.kind) }
         case .client, .run, .server, .unknown:
             return
         }
@@ -98,6 +103,7 @@ package struct ClientStateTimeline: Sendable {
             self.clientCount += 1
         }
         self.changes.append(Change(time: time, state: state, delta: 1))
+        self.statesSeen.insert(state)
         self.followed[id]!.state = state
         self.followed[id]!.since = time
     }

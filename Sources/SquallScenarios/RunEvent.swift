@@ -67,7 +67,12 @@ public enum RunEvent: Sendable, Hashable {
         let attempt = record.integer("attempt") ?? 0
         switch name {
         case .connectAttempt: return .connectAttempt(attempt: attempt, probe: record["probe"] == .bool(true))
-        case .connected: return .connected(attempt: attempt, probe: record["probe"] == .bool(true))
+        case .connected:
+            return .connected(
+                attempt: attempt,
+                probe: record["probe"] == .bool(true),
+                via: record.string("via").flatMap(HybridClientStateMachine.Transport.init(rawValue:)) ?? .websocket
+            )
         case .connectFailed: return .connectFailed(reason: reason)
         case .closed: return .closed(code: record.integer("code"), reason: reason)
         case .reconnectAttempt: return .reconnectAttempt(attempt: attempt, delayMs: record.number("delayMs") ?? 0)

@@ -15,7 +15,7 @@ import Testing
         let ready = String(decoding: ProtocolJSON.encode(HandshakeMessage.ready(lastSeq: 0)), as: UTF8.self)
         #expect(
             driver.handle(.linkOpened(id: 1), now: 100) == [
-                .report(.connected(attempt: 0, probe: false)), .sendText(id: 1, ready),
+                .report(.connected(attempt: 0, probe: false, via: .websocket)), .sendText(id: 1, ready),
                 .startTimer(.heartbeat, generation: 1, after: .seconds(30)),
             ]
         )

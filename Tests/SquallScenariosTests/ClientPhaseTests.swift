@@ -26,6 +26,31 @@ import Testing
         )
     }
 
+    @Test func aClientOnItsEventStreamRungIsOnAnEventStream() {
+        var tracker = ClientPhaseTracker()
+        tracker.started()
+        let kinds: [ClientEvent.Kind] = [
+            .connectFailed(reason: "upgrade rejected: HTTP 403"), .steppedDown(to: .sse, reason: "upgrade rejected"),
+            .connectAttempt(attempt: 0, probe: false), .connected(attempt: 0, probe: false, via: .sse),
+            .closed(code: nil, reason: "server closed"), .fallback(reason: "refused"),
+            .connected(attempt: 0, probe: true, via: .websocket), .recovered,
+        ]
+        let phases = kinds.map { kind in
+            tracker.apply(kind)
+            return tracker.phase
+        }
+        #expect(
+            phases == [
+                .connecting, .connecting, .connecting, .eventStream, .connecting, .polling, .websocket, .websocket,
+            ]
+        )
+        // A probe that reopens an event stream (a ladder that starts with one) stays on it when it recovers.
+        tracker.apply(.connected(attempt: 0, probe: true, via: .sse))
+        let changed = tracker.apply(.recovered)
+        #expect(!changed)
+        #expect(tracker.phase == .eventStream)
+    }
+
     @Test func aPollingClientStaysPollingThroughFailedProbesUntilItRecovers() {
         #expect(
             self.phases([.connectFailed, .fallback, .poll, .connectAttempt, .connectFailed, .poll, .recovered])

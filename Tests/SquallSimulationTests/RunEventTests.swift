@@ -78,7 +78,8 @@ import Testing
 
     @Test func everyClientAndServerEventReadsBackAsWritten() throws {
         let kinds: [ClientEvent.Kind] = [
-            .connectAttempt(attempt: 2, probe: true), .connected(attempt: 0, probe: false),
+            .connectAttempt(attempt: 2, probe: true), .connected(attempt: 0, probe: false, via: .websocket),
+            .connected(attempt: 1, probe: true, via: .sse),
             .connectFailed(reason: "connection refused"), .closed(code: 1012, reason: "server restart"),
             .closed(code: nil, reason: "connection lost"), .reconnectAttempt(attempt: 1, delayMs: 1_234.5),
             .fallback(reason: "upgrade rejected: HTTP 403"), .poll(status: 200, messages: 3, error: nil),
