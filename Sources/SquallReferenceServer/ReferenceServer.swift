@@ -343,6 +343,12 @@ extension ReferenceServer {
         outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
         channel: any Channel
     ) async {
+        // The read-idle timeout is for silent connections; an event stream's client says nothing after its request
+        // while the server writes (keep-alives at least every ping interval), so it no longer applies.
+        try? await channel.eventLoop.submit {
+            let pipeline = channel.pipeline.syncOperations
+            pipeline.removeHandler(context: try pipeline.context(handlerType: IdleStateHandler.self), promise: nil)
+        }.get()
         let (inputs, input) = AsyncStream<EventStreamSession.Input>.makeStream()
         let session = EventStreamSession(
             jobId: stream.jobId,

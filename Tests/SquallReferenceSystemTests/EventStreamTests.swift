@@ -85,6 +85,23 @@ import Testing
         }
     }
 
+    @Test func theServersIdleTimeoutDoesNotCutAStreamItIsWriting() async throws {
+        // The client says nothing after its request: the server's read-idle timeout (300 ms here) is for silent
+        // connections, not for a stream the server is still writing.
+        var configuration = fastServer
+        configuration.idleTimeout = .milliseconds(300)
+        try await withReferenceServer(configuration) { server, events in
+            let job = server.createJob(JobCreation(totalItems: 10, itemInterval: .milliseconds(100)))
+            let client = try await StreamingHTTPTestClient.get(
+                port: server.localAddress.port!,
+                "/sse/progress?jobId=\(job.jobId)&token=\(job.token)"
+            )
+            #expect(await Eventually.wait { client.received.closed })
+            #expect(try self.messages(self.events(client)).map(\.seq) == Array(1...10))
+            #expect(events.all.contains { $0.kind == .eventStreamClosed(reason: "job completed") })
+        }
+    }
+
     @Test func aLastEventIdThatIsNoSequenceNumberReplaysEverything() async throws {
         #expect(EventStreamStateMachine.sequenceNumber(nil) == 0)
         #expect(EventStreamStateMachine.sequenceNumber(" 12 ") == 12)
