@@ -225,7 +225,9 @@ package struct HybridClientDriver: Sendable {
             case .closeLink:
                 if let id = self.currentLink {
                     if self.linkIsOpen {
-                        effects.append(.report(.closed(code: 1000, reason: "client closed: \(reason)")))
+                        // A WebSocket closes with 1000; an event stream has no close code.
+                        let code = self.currentAttempt.transport == .websocket ? 1000 : nil
+                        effects.append(.report(.closed(code: code, reason: "client closed: \(reason)")))
                     }
                     effects.append(.closeLink(id: id))
                 }

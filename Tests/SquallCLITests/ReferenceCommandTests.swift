@@ -24,7 +24,14 @@ import Testing
             "0.1", "--transports", "sse,polling",
         ])
         #expect(streaming.status == 0, "\(streaming.errors)")
-        #expect(streaming.output.components(separatedBy: #""via":"sse""#).count - 1 == 5, "\(streaming.output)")
+        let streamed = streaming.output.split(separator: "\n").filter {
+            $0.contains(#""event":"delivered""#) && $0.contains(#""via":"sse""#)
+        }
+        #expect(streamed.count == 5, "\(streaming.output)")
+        #expect(
+            streaming.output.contains(#""event":"connected","jobId""#) && streaming.output.contains(#""via":"sse"}"#)
+        )
+        #expect(streaming.output.contains(#""event":"closed","jobId":"#) && streaming.output.contains(#""code":null"#))
         #expect(client.status == 0, "\(client.errors)")
         let lines = client.output.split(separator: "\n")
         let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
