@@ -213,7 +213,8 @@ let package = Package(
         .testTarget(
             name: "SquallScenariosTests",
             dependencies: [
-                "SquallFaults", "SquallScenarios", "SquallReports", "SquallReferenceClient", "SquallTestSupport",
+                "SquallFaults", "SquallScenarios", "SquallReports", "SquallReferenceClient", "SquallReferenceServer",
+                "SquallTestSupport",
             ],
             swiftSettings: upcomingFeatures
         ),

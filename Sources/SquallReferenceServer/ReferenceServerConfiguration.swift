@@ -1,7 +1,7 @@
 /// How the job-progress server listens and keeps its WebSocket and event-stream lines alive.
 ///
-/// Durations are real time; a scenario that runs the seeds' timings fast scales them with ``scaled(by:)``, the same
-/// factor its clients use.
+/// Durations are real time; a scenario that runs the seeds' timings fast plays them at its `timeScale`, the same
+/// factor its clients use (`ScenarioClock.played(_:)`).
 public struct ReferenceServerConfiguration: Sendable, Hashable {
     /// Where to listen; default `127.0.0.1`.
     public var host: String
@@ -25,8 +25,8 @@ public struct ReferenceServerConfiguration: Sendable, Hashable {
     public var listenBacklog: Int = 4_096
     /// A connection that sends nothing for this long is closed — one that connected and never spoke, an idle
     /// keep-alive connection, a WebSocket whose client stopped answering pings (pongs count); default 60 s, longer
-    /// than the default pong timeout so that one decides first. ``scaled(by:)`` keeps it at least twice the pong
-    /// timeout.
+    /// than the default pong timeout so that one decides first; a scenario keeps it at least twice the pong timeout.
+    /// An event stream is exempt: its client says nothing after its request while the server writes.
     public var idleTimeout: Duration = .seconds(60)
     /// The reconnection time an event stream (`GET /sse/progress`) tells its client in its first block (`retry:`);
     /// default 1 s. Its keep-alive comments go out every ``pingInterval``.

@@ -97,11 +97,12 @@ public struct ScenarioClock: Sendable, Hashable {
         return played
     }
 
-    /// The server's keep-alive timings (ping, pong, ready, close) played, and its idle timeout kept above two pong
-    /// timeouts; retention is not played.
+    /// The server's keep-alive timings (ping, pong, ready, close, an event stream's `retry:`) played, and its idle
+    /// timeout kept above two pong timeouts; retention is not played.
     public func played(_ configuration: ReferenceServerConfiguration) -> ReferenceServerConfiguration {
         var played = configuration
         played.pingInterval = self.played(configuration.pingInterval)
+        played.eventStreamRetry = self.played(configuration.eventStreamRetry)
         played.pongTimeout = self.played(configuration.pongTimeout)
         played.readyTimeout = self.played(configuration.readyTimeout)
         played.closeTimeout = self.played(configuration.closeTimeout)

@@ -1,6 +1,7 @@
 import Foundation
 import SquallFaults
 import SquallReferenceClient
+import SquallReferenceServer
 import SquallScenarios
 import Testing
 
@@ -321,6 +322,10 @@ private func scenario(_ text: String) throws -> Scenario {
         }
         let threeG = try NetworkProfile.parse("nlc-3g", path: "")
         #expect(profiles.first??.downstream.latency == threeG.downstream.latency * 0.5)
+        // The server's keep-alive timings play at the same scale, an event stream's `retry:` among them.
+        let server = ScenarioClock(parsed).played(ReferenceServerConfiguration())
+        #expect(server.pingInterval == .seconds(5))
+        #expect(server.eventStreamRetry == .milliseconds(500))
         var changed = parsed
         changed.timeScale = 1e9
         #expect(throws: FaultError.self, "a scenario changed in code is still checked when planned") {
