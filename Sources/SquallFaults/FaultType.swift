@@ -93,6 +93,20 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         self == .blockUpgrade || self == .failRequests || self == .delayRequests || self == .stripHeader
     }
 
+    /// Whether a ``RequestRule`` decides what happens to each request (`block_upgrade`, `fail_requests`,
+    /// `strip_header`): the proxy's request stage and the simulator's request fate carry these out, not the chain of
+    /// message and byte rules (`delay_requests` acts on requests too, but holds them in that chain).
+    public var decidesRequests: Bool {
+        switch self {
+        case .blockUpgrade, .failRequests, .stripHeader:
+            true
+        case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
+            .resetPeer, .blackhole, .down, .refuse, .slowOpen, .connectBlackhole, .dropPings, .closeAfterFrames,
+            .delayFrames, .delayRequests, .packetLoss, .tcpLoss:
+            false
+        }
+    }
+
     /// The attributes this type accepts, in the order they are documented and echoed.
     public var attributes: [FaultAttribute] {
         switch self {

@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import SquallReferenceProtocol
 import SquallServices
 import Synchronization
@@ -47,18 +46,12 @@ struct HTTPExchange: Sendable {
     ) async -> Result<Answer, ExchangeFailure> {
         let timedOut = Atomic(false)
         do {
-            let channel = try await ClientBootstrap(group: self.eventLoopGroup)
-                .connectTimeout(TimeAmount(self.timeout))
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connect(to: self.server) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try self.sourcePorts?.observe(channel)
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
-                            wrappingChannelSynchronously: channel
-                        )
-                    }
-                }
+            let channel = try await HTTPClientChannel.connect(
+                to: self.server,
+                timeout: self.timeout,
+                eventLoopGroup: self.eventLoopGroup,
+                sourcePorts: self.sourcePorts
+            )
             let deadline = channel.channel.eventLoop.scheduleTask(in: TimeAmount(self.timeout)) {
                 timedOut.store(true, ordering: .relaxed)
                 channel.channel.close(promise: nil)

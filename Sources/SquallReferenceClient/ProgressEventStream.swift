@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 import SquallReferenceProtocol
 import SquallServices
 import Synchronization
@@ -54,16 +53,12 @@ struct ProgressEventStream: Sendable {
         let timedOut = Atomic(false)
         let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
         do {
-            channel = try await ClientBootstrap(group: self.eventLoopGroup)
-                .connectTimeout(TimeAmount(self.timeout))
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connect(to: self.server) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try self.sourcePorts?.observe(channel)
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel(wrappingChannelSynchronously: channel)
-                    }
-                }
+            channel = try await HTTPClientChannel.connect(
+                to: self.server,
+                timeout: self.timeout,
+                eventLoopGroup: self.eventLoopGroup,
+                sourcePorts: self.sourcePorts
+            )
         } catch {
             return .failed(FailureReason(error))
         }

@@ -1,4 +1,5 @@
 import SquallFaults
+import SquallReferenceProtocol
 
 /// One TCP connection through a group's simulated proxy: a client's WebSocket or one HTTP request. It carries
 /// messages each way through the faults' rules (as the proxy's stages carry them out) and the profile, in order (one
@@ -10,6 +11,15 @@ final class SimulatedConnection: RuleChainHost {
         case reset
         /// An orderly close (FIN) without a WebSocket close frame.
         case closed
+
+        /// Why the server's end of a stream (a WebSocket's or an event stream's) ended when the client's side did,
+        /// as the real server's reader words it.
+        var serverReason: String {
+            switch self {
+            case .reset: FailureReason.connectionLost(cause: .reset).description
+            case .closed: FailureReason.clientDisconnected.description
+            }
+        }
     }
 
     /// The connection's number within its proxy.

@@ -53,14 +53,7 @@ final class SimulatedEventStream {
         self.log = log
         self.scheduler = scheduler
         self.toClient = toClient
-        connection.serverLost = { [unowned self] ending in
-            self.receive(
-                .peerGone(
-                    reason: (ending == .reset ? FailureReason.connectionLost(cause: .reset) : .clientDisconnected)
-                        .description
-                )
-            )
-        }
+        connection.serverLost = { [unowned self] ending in self.receive(.peerGone(reason: ending.serverReason)) }
         self.deliver(.head, size: Self.headSize)
         self.perform(self.machine.start())
         self.tick()

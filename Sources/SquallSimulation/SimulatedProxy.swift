@@ -210,11 +210,11 @@ final class SimulatedProxy {
     // MARK: Traffic
 
     /// The faults whose rules act on `direction` of `connection` now, in the proxy's chain order (message faults,
-    /// then byte-stream ones), each counted as a hit. `block_upgrade` and `fail_requests` answer requests instead
+    /// then byte-stream ones), each counted as a hit. The faults whose rule decides requests answer them instead
     /// (``requestFate(_:isUpgrade:method:target:)``).
     func chainFaults(on connection: SimulatedConnection, _ direction: FaultDirection) -> [Fault] {
         guard !self.faults.isEmpty else { return [] }
-        let acting = self.acting(on: connection).filter { !$0.type.actsOnRequests || $0.type == .delayRequests }
+        let acting = self.acting(on: connection).filter { !$0.type.decidesRequests }
         var messages: [Fault] = []
         var bytes: [Fault] = []
         for fault in acting {
@@ -256,7 +256,7 @@ final class SimulatedProxy {
         var stripped = false
         var afterUpgrade: AfterUpgrade?
         var without: Set<String> = []
-        for fault in self.acting(on: connection) where fault.type.actsOnRequests && fault.type != .delayRequests {
+        for fault in self.acting(on: connection) where fault.type.decidesRequests {
             self.hit([fault.name], on: connection)
             let decision = connection.decide(fault, method: method, target: target, isUpgrade: isUpgrade) {
                 self.requestCounts[fault.name, default: 0] += 1

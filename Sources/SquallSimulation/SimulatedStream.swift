@@ -30,14 +30,7 @@ final class SimulatedStream {
         self.log = log
         self.scheduler = scheduler
         self.toClient = toClient
-        connection.serverLost = { [unowned self] ending in
-            self.receive(
-                .peerGone(
-                    reason: (ending == .reset ? FailureReason.connectionLost(cause: .reset) : .clientDisconnected)
-                        .description
-                )
-            )
-        }
+        connection.serverLost = { [unowned self] ending in self.receive(.peerGone(reason: ending.serverReason)) }
         self.tick()
     }
 

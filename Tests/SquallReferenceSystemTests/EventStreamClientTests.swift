@@ -7,6 +7,18 @@ import Testing
 
 /// The hybrid client's event-stream rung against the real server, over loopback (and through the real proxy).
 @Suite struct EventStreamClientTests {
+    /// Restarts the server's streams (150 ms of downtime) once its job has published message `seq`.
+    private static func restart(
+        _ server: ReferenceServer,
+        afterPublishing seq: Int,
+        _ events: Recorder<ReferenceServerEvent>
+    ) async throws {
+        while !events.all.contains(where: { if case .published(seq, _) = $0.kind { true } else { false } }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        server.restartStreams(downtime: .milliseconds(150))
+    }
+
     @Test func deliversAWholeJobOverAnEventStream() async throws {
         try await withReferenceServer { server, events in
             var strategy = ClientStrategy.resilientSSE.fast()
@@ -28,10 +40,7 @@ import Testing
             strategy.transports = [.sse, .polling]
             let job = server.createJob(JobCreation(totalItems: 30, itemInterval: .milliseconds(30)))
             let run = try await follow(job, at: server.address, strategy: strategy) {
-                while !events.all.contains(where: { if case .published(5, _) = $0.kind { true } else { false } }) {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
-                server.restartStreams(downtime: .milliseconds(150))
+                try await Self.restart(server, afterPublishing: 5, events)
             }
             #expect(run.outcome == .completed)
             #expect(run.deliveredSeqs == Array(1...30), "every message once, in order")
@@ -50,10 +59,7 @@ import Testing
             strategy.transports = [.sse, .polling]
             let job = server.createJob(JobCreation(totalItems: 30, itemInterval: .milliseconds(30)))
             let run = try await follow(job, at: server.address, strategy: strategy) {
-                while !events.all.contains(where: { if case .published(5, _) = $0.kind { true } else { false } }) {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
-                server.restartStreams(downtime: .milliseconds(150))
+                try await Self.restart(server, afterPublishing: 5, events)
             }
             #expect(run.outcome == .completed)
             #expect(run.deliveredSeqs.count > 30, "the replay from the start is delivered again")
@@ -66,14 +72,7 @@ import Testing
 
     @Test func stepsDownToAnEventStreamWhenAProxyRejectsTheUpgrade() async throws {
         try await withReferenceServer { server, _ in
-            let reject = try Fault(
-                name: "firewall",
-                type: .blockUpgrade,
-                direction: .upstream,
-                attributes: ["status": 403],
-                text: ["mode": "reject"]
-            )
-            try await withProxy(to: server, faults: [reject]) { proxy in
+            try await withProxy(to: server, faults: [try Fault.upgradeRejection()]) { proxy in
                 let job = server.createJob(JobCreation(totalItems: 30, itemInterval: .milliseconds(40)))
                 let run = try await follow(job, at: proxy.address, strategy: ClientStrategy.resilientSSE.fast())
                 #expect(run.outcome == .completed)

@@ -41,14 +41,7 @@ import Testing
 
     @Test func completesByPollingWhenAProxyRejectsTheUpgrade() async throws {
         try await withReferenceServer { server, _ in
-            let reject = try Fault(
-                name: "firewall",
-                type: .blockUpgrade,
-                direction: .upstream,
-                attributes: ["status": 403],
-                text: ["mode": "reject"]
-            )
-            try await withProxy(to: server, faults: [reject]) { proxy in
+            try await withProxy(to: server, faults: [try Fault.upgradeRejection()]) { proxy in
                 let job = server.createJob(JobCreation(totalItems: 30, itemInterval: .milliseconds(40)))
                 let run = try await follow(job, at: proxy.address, strategy: ClientStrategy.resilient.fast())
                 #expect(run.outcome == .completed)

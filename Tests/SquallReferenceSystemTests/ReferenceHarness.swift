@@ -48,6 +48,19 @@ func withReferenceServer<Result>(
     }
 }
 
+extension Fault {
+    /// A corporate firewall's `block_upgrade`: every WebSocket upgrade rejected with 403.
+    static func upgradeRejection() throws -> Fault {
+        try Fault(
+            name: "firewall",
+            type: .blockUpgrade,
+            direction: .upstream,
+            attributes: ["status": 403],
+            text: ["mode": "reject"]
+        )
+    }
+}
+
 /// Runs a proxy in front of the server for the body.
 func withProxy<Result>(
     to server: ReferenceServer,
