@@ -243,9 +243,6 @@ public struct HybridClientStateMachine: Sendable {
         }
     }
 
-    /// The ladder's push rungs, in order.
-    private var pushRungs: [Transport] { self.strategy.transports.filter(\.isPush) }
-
     /// The push transport of the link the client is on (or connecting over).
     private var currentTransport: Transport {
         switch self.state {
@@ -254,6 +251,10 @@ public struct HybridClientStateMachine: Sendable {
         case .idle, .polling(probing: false), .finished: .polling
         }
     }
+
+    /// The ladder's push rungs, in order: those before polling, which ends a ladder (a slice of the strategy's, so the
+    /// message path allocates nothing).
+    private var pushRungs: ArraySlice<Transport> { self.strategy.transports.prefix(while: \.isPush) }
 
     private mutating func connect(rung: Int, attempt: Int, probe: Bool) -> [Action] {
         self.state = .connecting(rung: rung, attempt: attempt)
