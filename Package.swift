@@ -50,6 +50,7 @@ let package = Package(
             name: "SquallProxy",
             dependencies: [
                 "SquallFaults",
+                "SquallReferenceProtocol",
                 "SquallServices",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

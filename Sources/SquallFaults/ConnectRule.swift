@@ -32,7 +32,8 @@ package enum ConnectRule {
                 acted.append(fault)
             case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .resetPeer, .blackhole,
                 .limitTime, .idleTimeout, .down, .blockUpgrade, .dropPings, .closeAfterFrames, .delayFrames,
-                .failRequests, .delayRequests, .stripHeader, .packetLoss, .tcpLoss:
+                .failRequests, .delayRequests, .stripHeader, .packetLoss, .tcpLoss, .bufferStream, .cutStream,
+                .dropEvents:
                 continue
             }
         }

@@ -44,7 +44,8 @@ package struct ConnectionLimitRule: Sendable, Hashable {
                 }
             case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .resetPeer, .blackhole,
                 .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade, .dropPings, .closeAfterFrames,
-                .delayFrames, .failRequests, .delayRequests, .stripHeader, .packetLoss, .tcpLoss:
+                .delayFrames, .failRequests, .delayRequests, .stripHeader, .packetLoss, .tcpLoss, .bufferStream,
+                .cutStream, .dropEvents:
                 continue
             }
         }

@@ -11,12 +11,17 @@ extension Fault {
     /// The part of `direction`'s chain this fault sits in; nil when it does not act there (the other direction, or
     /// a fault that acts on connects, the whole proxy or a connection's lifetime).
     ///
-    /// Request faults act upstream whatever their `stream` (requests only travel client → server); `drop_pings`
-    /// acts both ways (pings and pongs travel both ways).
+    /// Request faults act upstream whatever their `stream` (requests only travel client → server), event-stream
+    /// faults downstream (answers only travel server → client); `drop_pings` acts both ways (pings and pongs travel both ways).
     package func chainPart(in direction: FaultDirection) -> FaultChainPart? {
-        let inDirection =
-            self.type.actsOnRequests
-            ? direction == .upstream : self.direction == direction || self.type.actsBothWays
+        let inDirection: Bool
+        if self.type.actsOnRequests {
+            inDirection = direction == .upstream
+        } else if self.type.actsOnEvents {
+            inDirection = direction == .downstream
+        } else {
+            inDirection = self.direction == direction || self.type.actsBothWays
+        }
         guard inDirection else { return nil }
         switch self.type.phase {
         case .message: return .messages

@@ -51,6 +51,14 @@ package enum FaultEffect: Sendable, Hashable {
     case packetLoss(ChunkLoss)
     /// Stalls chunks for retransmissions as ``SegmentLoss`` decides.
     case tcpLoss(SegmentLoss)
+    /// Holds an event stream's blocks until `bytes` are held (0: never by size), for at most `interval` when
+    /// positive, or until something that is not a block (the stream's end) comes.
+    case bufferStream(bytes: Int, interval: Duration)
+    /// Cuts the connection at an event: after `events` events, or at each with probability `rate` when positive;
+    /// halfway through that event's bytes when `midEvent`, with an RST when `reset`.
+    case cutStream(events: Int, rate: Double, midEvent: Bool, reset: Bool)
+    /// Drops events: every `every`-th when positive, else each with probability `rate`.
+    case dropEvents(rate: Double, every: Int)
 }
 
 /// What `block_upgrade` does to a WebSocket upgrade request.
@@ -169,6 +177,17 @@ extension FaultEffect {
                 delay: milliseconds("delay"),
                 match: RequestMatch(pathPrefix: text["path"]!, method: text["method"]!)
             )
+        case .bufferStream:
+            self = .bufferStream(bytes: whole("bytes"), interval: milliseconds("interval"))
+        case .cutStream:
+            self = .cutStream(
+                events: whole("events"),
+                rate: values["rate"]!,
+                midEvent: text["at"] == "mid_event",
+                reset: text["close"] == "reset"
+            )
+        case .dropEvents:
+            self = .dropEvents(rate: values["rate"]!, every: whole("every"))
         }
     }
 }

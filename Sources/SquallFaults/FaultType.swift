@@ -52,6 +52,12 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
     case packetLoss = "packet_loss"
     /// Packet loss as TCP experiences it: lost segments are retransmitted after a timeout; no byte is lost.
     case tcpLoss = "tcp_loss"
+    /// Holds an event stream's events until a buffer fills or the stream ends, as nginx's `proxy_buffering` does.
+    case bufferStream = "buffer_stream"
+    /// Cuts an event stream's connection after a number of events, or in the middle of one.
+    case cutStream = "cut_stream"
+    /// Drops whole events from an event stream (every Nth, or at a seeded rate).
+    case dropEvents = "drop_events"
 
     /// When a fault of this type acts.
     public enum Phase: Sendable, Hashable {
@@ -75,7 +81,8 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
             return .connect
         case .down:
             return .proxy
-        case .blockUpgrade, .dropPings, .closeAfterFrames, .delayFrames, .failRequests, .delayRequests, .stripHeader:
+        case .blockUpgrade, .dropPings, .closeAfterFrames, .delayFrames, .failRequests, .delayRequests, .stripHeader,
+            .bufferStream, .cutStream, .dropEvents:
             return .message
         }
     }
@@ -93,6 +100,19 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
         self == .blockUpgrade || self == .failRequests || self == .delayRequests || self == .stripHeader
     }
 
+    /// Whether the fault acts on the blocks of event streams (`text/event-stream` answers), which only travel
+    /// server → client: it acts on the downstream direction whatever its `stream`.
+    public var actsOnEvents: Bool {
+        switch self {
+        case .bufferStream, .cutStream, .dropEvents:
+            true
+        case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
+            .resetPeer, .blackhole, .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade, .dropPings,
+            .closeAfterFrames, .delayFrames, .failRequests, .delayRequests, .stripHeader, .packetLoss, .tcpLoss:
+            false
+        }
+    }
+
     /// Whether a ``RequestRule`` decides what happens to each request (`block_upgrade`, `fail_requests`,
     /// `strip_header`): the proxy's request stage and the simulator's request fate carry these out, not the chain of
     /// message and byte rules (`delay_requests` acts on requests too, but holds them in that chain).
@@ -102,7 +122,7 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
             true
         case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
             .resetPeer, .blackhole, .down, .refuse, .slowOpen, .connectBlackhole, .dropPings, .closeAfterFrames,
-            .delayFrames, .delayRequests, .packetLoss, .tcpLoss:
+            .delayFrames, .delayRequests, .packetLoss, .tcpLoss, .bufferStream, .cutStream, .dropEvents:
             false
         }
     }
@@ -254,6 +274,52 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
             ]
         case .slowOpen:
             return [FaultAttribute("delay", .milliseconds, "wait before connecting to the server")]
+        case .bufferStream:
+            return [
+                FaultAttribute(
+                    "bytes",
+                    .bytes,
+                    default: 4096,
+                    maximum: 1_048_576,
+                    "release exactly this many bytes once they are held (nginx: 4096 or 8192); 0: never by size"
+                ),
+                FaultAttribute(
+                    "interval",
+                    .milliseconds,
+                    "release everything held this long after the first byte was held; 0: never by time"
+                ),
+            ]
+        case .cutStream:
+            return [
+                FaultAttribute("events", .count, default: 10, "events let through before the cut"),
+                FaultAttribute(
+                    "rate",
+                    .number,
+                    default: 0,
+                    minimum: 0,
+                    maximum: 1,
+                    "cut at each event with this probability instead (seeded)"
+                ),
+                FaultAttribute(
+                    "at",
+                    text: "mid_event",
+                    choices: ["mid_event", "after_event"],
+                    "cut halfway through the next event's bytes, or between events"
+                ),
+                FaultAttribute("close", text: "fin", choices: ["fin", "reset"], "how the connection is closed"),
+            ]
+        case .dropEvents:
+            return [
+                FaultAttribute(
+                    "rate",
+                    .number,
+                    default: 0.1,
+                    minimum: 0,
+                    maximum: 1,
+                    "the chance each event is dropped (seeded, per connection)"
+                ),
+                FaultAttribute("every", .count, "drop every Nth event instead; 0: use rate"),
+            ]
         }
     }
 
@@ -313,6 +379,12 @@ public enum FaultType: String, Sendable, Hashable, CaseIterable {
             return "drops whole chunks at random (Toxiproxy's packet_loss): bytes vanish from the TCP stream"
         case .tcpLoss:
             return "loses segments as TCP sees it: each lost one stalls the stream for a retransmission timeout"
+        case .bufferStream:
+            return
+                "holds an event stream's events until a buffer fills (or a time passes, or the stream ends), as nginx"
+        case .cutStream:
+            return "cuts an event stream's connection after N events (or at a seeded rate), mid-event or between"
+        case .dropEvents: return "drops whole events from an event stream, every Nth or at a seeded rate"
         }
     }
 

@@ -41,7 +41,8 @@ package struct FrameRule: Sendable {
                 return [.drop, .closeWebSocket(code: code)]
             case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
                 .resetPeer, .blackhole, .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade, .delayFrames,
-                .failRequests, .delayRequests, .stripHeader, .packetLoss, .tcpLoss:
+                .failRequests, .delayRequests, .stripHeader, .packetLoss, .tcpLoss, .bufferStream, .cutStream,
+                .dropEvents:
                 return [.pass(bytes: nil, at: time)]
             }
         }

@@ -29,7 +29,8 @@ package struct MessageDelayRule: Sendable {
                 return [.pass(bytes: nil, at: time + delay)]
             case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
                 .resetPeer, .blackhole, .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade, .dropPings,
-                .closeAfterFrames, .failRequests, .stripHeader, .packetLoss, .tcpLoss:
+                .closeAfterFrames, .failRequests, .stripHeader, .packetLoss, .tcpLoss, .bufferStream, .cutStream,
+                .dropEvents:
                 return [.pass(bytes: nil, at: time)]
             }
         }

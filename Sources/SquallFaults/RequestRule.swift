@@ -80,7 +80,7 @@ package struct RequestRule: Sendable {
             return match.matches(method: method, uri: target) ? .forwardWithout(header: name) : .forward
         case .noop, .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .limitTime, .idleTimeout,
             .resetPeer, .blackhole, .down, .refuse, .slowOpen, .connectBlackhole, .dropPings, .closeAfterFrames,
-            .delayFrames, .delayRequests, .packetLoss, .tcpLoss:
+            .delayFrames, .delayRequests, .packetLoss, .tcpLoss, .bufferStream, .cutStream, .dropEvents:
             return .forward
         }
     }

@@ -27,6 +27,12 @@ package enum StreamRule: Sendable {
     case packetLoss(PacketLossRule)
     /// `tcp_loss`.
     case tcpLoss(TCPLossRule)
+    /// `buffer_stream`.
+    case bufferStream(StreamBufferRule)
+    /// `cut_stream`.
+    case cutStream(StreamCutRule)
+    /// `drop_events`.
+    case dropEvents(EventDropRule)
 
     /// The rule of `effect` on one direction of one connection, with that direction's generator for the fault,
     /// starting at `time`.
@@ -56,6 +62,14 @@ package enum StreamRule: Sendable {
             self = .packetLoss(PacketLossRule(loss, random: random))
         case .tcpLoss(let loss):
             self = .tcpLoss(TCPLossRule(loss, random: random))
+        case .bufferStream(let bytes, let interval):
+            self = .bufferStream(StreamBufferRule(bytes: bytes, interval: interval))
+        case .cutStream(let events, let rate, let midEvent, let reset):
+            self = .cutStream(
+                StreamCutRule(events: events, rate: rate, midEvent: midEvent, reset: reset, random: random)
+            )
+        case .dropEvents(let rate, let every):
+            self = .dropEvents(EventDropRule(rate: rate, every: every, random: random))
         case .noop, .limitTime, .idleTimeout, .down, .refuse, .slowOpen, .connectBlackhole, .blockUpgrade,
             .failRequests, .stripHeader:
             self = .passThrough
@@ -103,6 +117,15 @@ package enum StreamRule: Sendable {
             return rule.receive(input)
         case .tcpLoss(var rule):
             defer { self = .tcpLoss(rule) }
+            return rule.receive(input)
+        case .bufferStream(var rule):
+            defer { self = .bufferStream(rule) }
+            return rule.receive(input)
+        case .cutStream(var rule):
+            defer { self = .cutStream(rule) }
+            return rule.receive(input)
+        case .dropEvents(var rule):
+            defer { self = .dropEvents(rule) }
             return rule.receive(input)
         }
     }

@@ -11,6 +11,9 @@ package struct StreamUnit: Sendable, Hashable {
         case request(method: String, target: String)
         /// One whole WebSocket frame.
         case frame(FrameKind)
+        /// One block of an event stream (a `text/event-stream` answer, up to and including its blank line):
+        /// `isEvent` when it dispatches an event (it has data), not for a comment or a `retry:` alone.
+        case eventBlock(isEvent: Bool)
     }
 
     /// A WebSocket frame's opcode, as far as faults care.

@@ -195,7 +195,8 @@ final class ProxyConnection {
     private static func makeStage(fault: Fault, isActive: Bool, context: StageContext) -> FaultStage {
         switch fault.type {
         case .latency, .bandwidth, .slicer, .slowClose, .limitData, .timeout, .blackhole, .resetPeer,
-            .delayRequests, .delayFrames, .dropPings, .closeAfterFrames, .packetLoss, .tcpLoss:
+            .delayRequests, .delayFrames, .dropPings, .closeAfterFrames, .packetLoss, .tcpLoss,
+            .bufferStream, .cutStream, .dropEvents:
             // The fault's meaning is its rule (SquallFaults), carried out here as in the simulator.
             return RuleStage(fault: fault, isActive: isActive, context: context)
         case .blockUpgrade, .failRequests, .stripHeader:

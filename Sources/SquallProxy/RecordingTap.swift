@@ -29,6 +29,20 @@ final class RecordingTap: ChannelInboundHandler, RemovableChannelHandler {
             return slice
         }
 
+        /// Lets `body` claim bytes from the front of what is recorded (by reading them), leaving the rest.
+        func read<Result, Failure: Error>(
+            _ body: (inout ByteBuffer) throws(Failure) -> Result
+        ) throws(Failure) -> Result {
+            defer {
+                if self.bytes.readableBytes == 0 {
+                    self.bytes.clear()
+                } else if self.bytes.readerIndex >= 1 << 16 {
+                    self.bytes.discardReadBytes()
+                }
+            }
+            return try body(&self.bytes)
+        }
+
         /// Claims every recorded byte.
         func takeAll() -> ByteBuffer {
             self.take(self.bytes.readableBytes)!

@@ -139,6 +139,8 @@ final class RuleStage: FaultStage {
             case .pong: return .frame(.pong)
             default: return .frame(.binary)
             }
+        case .eventBlock(let isEvent):
+            return .eventBlock(isEvent: isEvent)
         }
     }
 }

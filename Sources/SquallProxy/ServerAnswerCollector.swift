@@ -25,6 +25,8 @@ final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandle
         case switching
         /// Any other status: bytes pass as they come.
         case passingThrough
+        /// An event stream's body: its blocks go on one by one (``EventStreamReframer``).
+        case streamingEvents
     }
 
     private let tap: RecordingTap
@@ -37,6 +39,8 @@ final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandle
     /// Answers to come before the upgrade request's, when one is written behind pipelined requests; nil when none
     /// is pending.
     private var answersBeforeUpgrade: Int?
+    /// The event stream's body being cut into blocks, while ``State/streamingEvents``.
+    private var eventStream: EventStreamReframer?
 
     private init(
         tap: RecordingTap,
@@ -79,7 +83,10 @@ final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandle
     ///   - webSocket: whether the request asks for WebSocket (after a 101 the stream is frames, else plain bytes).
     ///   - answersBefore: answers still due to requests written before it.
     func expectAnswer(webSocket: Bool, answersBefore: Int) {
-        guard case .passingThrough = self.state else { return }
+        switch self.state {
+        case .passingThrough, .streamingEvents: break
+        case .awaitingHead, .switching: return
+        }
         self.webSocket = webSocket
         self.answersBeforeUpgrade = answersBefore
         if answersBefore <= 0 {
@@ -123,12 +130,34 @@ final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandle
             pipeline.removeHandler(self.decoder, promise: nil)
         case (.passingThrough, .end):
             self.passRecordedBytes(context: context)
-            // Counted before `ended`, which may write the next request (and call `expectAnswer`) at once.
-            if let before = self.answersBeforeUpgrade {
-                self.answersBeforeUpgrade = before - 1
-                if before - 1 <= 0 { self.state = .awaitingHead }
+            self.answerEnded()
+        case (.passingThrough, .head(let head)):
+            guard let framing = Self.eventStreamFraming(head), let length = Self.endOfHead(self.tap.recording.bytes),
+                let bytes = self.tap.recording.take(length)
+            else {
+                // Not an event stream, or its head already went on with the answer before it (pipelined).
+                return self.passRecordedBytes(context: context)
             }
-            self.ended()
+            context.fireChannelRead(self.wrapInboundOut(.data(bytes, receivedAt: .now())))
+            self.eventStream = EventStreamReframer(framing: framing)
+            self.state = .streamingEvents
+            self.readEventStream(context: context)
+        case (.streamingEvents, .end):
+            self.readEventStream(context: context)
+            guard var stream = self.eventStream else { return }
+            if !stream.isFinished {
+                // A close-delimited body ends when the server closes; a chunked one must have read its last chunk
+                // (or have had no body at all: the answer to a HEAD).
+                guard stream.hasStarted == false || self.framingEndsAtClose else {
+                    return context.fireErrorCaught(EventStreamReframer.MalformedChunk(reason: "the body ended early"))
+                }
+                self.emit(stream.finish(), context: context)
+            }
+            self.eventStream = nil
+            self.state = .passingThrough
+            self.answerEnded()
+        case (.streamingEvents, _):
+            self.readEventStream(context: context)
         case (.passingThrough, _):
             self.passRecordedBytes(context: context)
         case (.awaitingHead, _), (.switching, _):
@@ -136,16 +165,84 @@ final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandle
         }
     }
 
+    /// An answer that did not switch protocols ended and its bytes went on.
+    private func answerEnded() {
+        // Counted before `ended`, which may write the next request (and call `expectAnswer`) at once.
+        if let before = self.answersBeforeUpgrade {
+            self.answersBeforeUpgrade = before - 1
+            if before - 1 <= 0 { self.state = .awaitingHead }
+        }
+        self.ended()
+    }
+
+    /// Whether the event stream being read ends when the server closes.
+    private var framingEndsAtClose: Bool {
+        self.eventStream?.framing == .untilClose
+    }
+
+    /// Cuts what was read of the event stream's body into blocks and sends them on; bytes after the body's end stay
+    /// recorded for the next answer.
+    private func readEventStream(context: ChannelHandlerContext) {
+        guard var stream = self.eventStream else { return }
+        let pieces: [EventStreamReframer.Piece]
+        do {
+            pieces = try self.tap.recording.read { buffer throws(EventStreamReframer.MalformedChunk) in
+                try stream.read(&buffer)
+            }
+        } catch {
+            self.eventStream = nil
+            return context.fireErrorCaught(error)
+        }
+        self.eventStream = stream
+        self.emit(pieces, context: context)
+    }
+
+    private func emit(_ pieces: [EventStreamReframer.Piece], context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        for piece in pieces {
+            switch piece {
+            case .block(let bytes, let isEvent):
+                context.fireChannelRead(
+                    self.wrapInboundOut(.data(bytes, receivedAt: now, unit: .eventBlock(isEvent: isEvent)))
+                )
+            case .bytes(let bytes), .last(let bytes):
+                context.fireChannelRead(self.wrapInboundOut(.data(bytes, receivedAt: now)))
+            }
+        }
+    }
+
+    /// How an answer's body is framed when the answer is an event stream the proxy can cut into blocks: a 2xx with
+    /// a body, `Content-Type: text/event-stream`, chunked or without a length. nil for every other answer (one with
+    /// a `Content-Length` keeps its bytes as they are: dropping a block would break its length).
+    private static func eventStreamFraming(_ head: HTTPResponseHead) -> EventStreamReframer.Framing? {
+        guard (200..<300).contains(head.status.code), head.status != .noContent,
+            let type = head.headers.first(name: "content-type"),
+            String(type.lowercased().drop { $0 == " " || $0 == "\t" }).hasPrefix("text/event-stream")
+        else { return nil }
+        if head.headers[canonicalForm: "transfer-encoding"].contains(where: { $0.lowercased() == "chunked" }) {
+            return .chunked
+        }
+        if head.headers.contains(name: "content-length") || head.headers.contains(name: "transfer-encoding") {
+            return nil
+        }
+        return .untilClose
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
-        if case .passingThrough = self.state {
-            self.passRecordedBytes(context: context)
+        switch self.state {
+        case .passingThrough: self.passRecordedBytes(context: context)
+        // Framing bytes alone (a chunk's CRLF) make no decoder event.
+        case .streamingEvents: self.readEventStream(context: context)
+        case .awaitingHead, .switching: break
         }
         context.fireChannelReadComplete()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .passingThrough = self.state {
-            self.passRecordedBytes(context: context)
+        switch self.state {
+        case .passingThrough: self.passRecordedBytes(context: context)
+        case .streamingEvents: self.readEventStream(context: context)
+        case .awaitingHead, .switching: break
         }
         context.fireUserInboundEventTriggered(event)
     }

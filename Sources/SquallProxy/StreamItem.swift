@@ -41,6 +41,9 @@ enum ProtocolUnit: Equatable {
     case upgradeResponse(status: Int)
     /// One whole WebSocket frame.
     case frame(WebSocketOpcode)
+    /// One block of an event stream, framed as a chunk of its own (see ``EventStreamReframer``); `isEvent` when it
+    /// dispatches an event.
+    case eventBlock(isEvent: Bool)
     /// The proxy's own answer to a request (encoded already), in that request's turn; the connection closes once
     /// it is delivered when `closes`.
     case proxyAnswer(closes: Bool)

@@ -131,7 +131,7 @@ package struct HybridClientDriver: Sendable {
             guard generation == self.generations[.heartbeat] else { return [] }
             self.heartbeatWatcherPending = false
             guard let deadline = self.heartbeatDeadline else { return [] }
-            if now >= deadline {
+            if now >= deadline - Self.timerResolution {
                 self.heartbeatDeadline = nil
                 self.perform(
                     self.machine.handle(.heartbeatExpired),
@@ -288,11 +288,16 @@ package struct HybridClientDriver: Sendable {
         effects.append(.startTimer(timer, generation: generation, after: delay))
     }
 
+    /// How close to a deadline (ms) a timer counts as having reached it. A timer that fires a hair early (times are
+    /// doubles, timers whole nanoseconds) would otherwise be set again for nothing, and in virtual time, where nothing
+    /// else moves the clock, again and again at the same instant for ever.
+    static let timerResolution = 0.001
+
     private mutating func watchHeartbeat(until deadline: Double, now: Double, into effects: inout [Effect]) {
         let generation = (self.generations[.heartbeat] ?? 0) + 1
         self.generations[.heartbeat] = generation
         self.heartbeatWatcherPending = true
-        let wait = Duration.nanoseconds(Int64(max(0, deadline - now) * 1_000_000))
+        let wait = Duration.nanoseconds(Int64((max(0, deadline - now) * 1_000_000).rounded(.up)))
         effects.append(.startTimer(.heartbeat, generation: generation, after: wait))
     }
 }

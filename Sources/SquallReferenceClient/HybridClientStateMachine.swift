@@ -121,6 +121,10 @@ public struct HybridClientStateMachine: Sendable {
     /// The newest `seq` delivered to the app.
     public private(set) var lastSeq = 0
     private var syncInFlight = false
+    /// The attempt that opened the link now open, until something arrives over it: a link that opens and then stays
+    /// silent for the whole heartbeat timeout (an event stream a proxy buffers) counts as that attempt failing, so
+    /// the tries run out and the client steps down, instead of starting over at every reopening.
+    private var unprovenAttempt: Int?
 
     /// Creates a machine.
     ///
@@ -162,6 +166,7 @@ public struct HybridClientStateMachine: Sendable {
 
         case (.connecting(let rung, let attempt), .linkOpened):
             self.state = .open(rung: rung)
+            self.unprovenAttempt = attempt
             var actions = self.readyActions(rung: rung)
             actions += self.heartbeatActions()
             if attempt > 0 && self.strategy.stateSync {
@@ -170,6 +175,7 @@ public struct HybridClientStateMachine: Sendable {
             return actions
         case (.polling(probing: true), .linkOpened):
             self.state = .open(rung: 0)
+            self.unprovenAttempt = nil
             return [.recovered] + self.readyActions(rung: 0) + self.heartbeatActions()
         case (.open, .linkOpened), (.backingOff, .linkOpened), (.polling(probing: false), .linkOpened):
             return [.closeLink]
@@ -180,7 +186,7 @@ public struct HybridClientStateMachine: Sendable {
         case (.open(let rung), .linkFailed(let reason)), (.open(let rung), .linkClosed(_, let reason)):
             return self.lost(rung: rung, after: 0, reason: reason)
         case (.open(let rung), .heartbeatExpired):
-            return [.closeLink] + self.lost(rung: rung, after: 0, reason: "heartbeat timeout")
+            return [.closeLink] + self.lost(rung: rung, after: self.unprovenAttempt ?? 0, reason: "heartbeat timeout")
         case (.polling(probing: true), .linkFailed), (.polling(probing: true), .linkClosed):
             self.state = .polling(probing: false)
             return self.probeActions()
@@ -189,6 +195,7 @@ public struct HybridClientStateMachine: Sendable {
             return self.connect(rung: rung, attempt: attempt, probe: false)
 
         case (.open, .received(let message)):
+            self.unprovenAttempt = nil
             if message.seq > self.lastSeq + 1 && self.strategy.stateSync {
                 // A gap: fetch what is missing instead of delivering out of order.
                 guard !self.syncInFlight else { return self.heartbeatActions() }
@@ -196,6 +203,7 @@ public struct HybridClientStateMachine: Sendable {
             }
             return self.heartbeatActions() + self.deliver([message], via: self.currentTransport)
         case (.open, .heartbeat):
+            self.unprovenAttempt = nil
             return self.heartbeatActions()
 
         case (.open, .stateSyncAnswered(let jobState)), (.polling, .stateSyncAnswered(let jobState)):

@@ -31,6 +31,14 @@ package struct EventStreamStateMachine: Sendable {
         /// `: keep-alive`.
         case keepAlive
 
+        /// Whether the block dispatches an event (it has data): only a message does.
+        package var isEvent: Bool {
+            switch self {
+            case .message: true
+            case .retry, .keepAlive: false
+            }
+        }
+
         /// The block's bytes as the server writes them (one rule for the real server and the simulator).
         package var bytes: [UInt8] {
             switch self {

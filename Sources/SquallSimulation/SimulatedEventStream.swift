@@ -16,11 +16,17 @@ final class SimulatedEventStream {
         case end
     }
 
-    /// The bytes of the answer's head and of a chunk's framing, as the real server writes them (NIO's encoder:
-    /// `HTTP/1.1 200 OK`, the three headers and `transfer-encoding: chunked`; a chunk's size line and CRLF).
+    /// The bytes of the answer's head and of its last chunk, as the real server writes them (NIO's encoder:
+    /// `HTTP/1.1 200 OK`, the three headers and `transfer-encoding: chunked`; `0`, CRLF, CRLF).
     static let headSize = 120
-    static let chunkFraming = 7
     static let endSize = 5
+
+    /// The bytes of a block framed as the chunk of its own the proxy forwards it as: its size in hex, CRLF, the
+    /// block, CRLF.
+    static func chunkSize(of block: EventStreamStateMachine.Block) -> Int {
+        let count = block.bytes.count
+        return String(count, radix: 16).utf8.count + 4 + count
+    }
 
     private var machine: EventStreamStateMachine
     private let connection: SimulatedConnection
@@ -68,7 +74,7 @@ final class SimulatedEventStream {
         for action in actions {
             switch action {
             case .send(let block):
-                self.deliver(.block(block), size: block.bytes.count + Self.chunkFraming)
+                self.deliver(.block(block), size: Self.chunkSize(of: block), as: .eventBlock(isEvent: block.isEvent))
             case .subscribe(let lastSeq):
                 self.log.server(jobId: self.jobId, .eventStreamOpened(lastSeq: lastSeq, lastEventId: self.lastEventId))
                 self.subscription = self.server.subscribe(
@@ -96,8 +102,8 @@ final class SimulatedEventStream {
         }
     }
 
-    private func deliver(_ delivery: Delivery, size: Int) {
-        self.connection.send(.downstream, size: size, .response) { [self] in self.toClient(delivery) }
+    private func deliver(_ delivery: Delivery, size: Int, as traffic: SimulatedTraffic = .response) {
+        self.connection.send(.downstream, size: size, traffic) { [self] in self.toClient(delivery) }
     }
 
     private func tick() {

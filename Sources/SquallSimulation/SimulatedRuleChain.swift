@@ -162,7 +162,7 @@ package final class SimulatedRuleChain {
             switch decision {
             case .pass(let bytes, let time):
                 guard var head = slot.undecided.first else { continue }
-                let due = max(time.simulationMilliseconds, now, slot.lastDue)
+                let due = max(Self.milliseconds(time, now: now), slot.lastDue)
                 slot.lastDue = due
                 let piece: Piece
                 if let bytes, bytes < head.bytes {
@@ -179,7 +179,7 @@ package final class SimulatedRuleChain {
             case .passEnd(let time):
                 guard let end = slot.heldEnd else { continue }
                 slot.heldEnd = nil
-                let due = max(time.simulationMilliseconds, now, slot.lastDue)
+                let due = max(Self.milliseconds(time, now: now), slot.lastDue)
                 slot.lastDue = due
                 self.scheduler.schedule(at: due) { [self] in
                     guard let position = self.slots.firstIndex(where: { $0 === slot }) else {
@@ -194,7 +194,7 @@ package final class SimulatedRuleChain {
             case .wake(let time):
                 slot.wakeToken += 1
                 let token = slot.wakeToken
-                self.scheduler.schedule(at: max(now, time.simulationMilliseconds)) { [self] in
+                self.scheduler.schedule(at: Self.milliseconds(time, now: now)) { [self] in
                     guard slot.wakeToken == token, let position = self.slots.firstIndex(where: { $0 === slot }),
                         self.connection.isOpen
                     else { return }
@@ -222,6 +222,13 @@ package final class SimulatedRuleChain {
         }
     }
 
+    /// The virtual time in ms for a rule's time, never before `now`. A rule's time that is now in its own terms
+    /// (nanoseconds) is exactly `now`: converting back could land a fraction of a nanosecond later, and a pass due
+    /// then would run after a close the same rule decided at the same instant.
+    static func milliseconds(_ time: Duration, now: Double) -> Double {
+        time <= Self.time(now) ? now : time.simulationMilliseconds
+    }
+
     /// A rule's time for a virtual time in ms.
     static func time(_ milliseconds: Double) -> Duration {
         .nanoseconds(Int64((milliseconds * 1_000_000).rounded()))
@@ -238,6 +245,7 @@ extension SimulatedTraffic {
         case .frame(.ping): .frame(.ping)
         case .frame(.pong): .frame(.pong)
         case .frame(.close): .frame(.close)
+        case .eventBlock(let isEvent): .eventBlock(isEvent: isEvent)
         }
     }
 }

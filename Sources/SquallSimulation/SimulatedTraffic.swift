@@ -11,5 +11,7 @@ package enum SimulatedTraffic: Hashable {
     case response
     /// A WebSocket frame.
     case frame(Frame)
+    /// One block of an event stream, as the proxy forwards it (``StreamUnit/Kind/eventBlock(isEvent:)``).
+    case eventBlock(isEvent: Bool)
 
 }

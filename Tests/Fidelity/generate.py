@@ -146,6 +146,25 @@ tl = [{"at": "6s", "action": "server_restart"}]
 scenario("sse-ladder-fails", "the server restarts under event streams: broken-sse-no-last-event-id asks for everything again and delivers the replay twice.", tl, "broken-sse-no-last-event-id", NO_DUP, extra={"clients": [{"count": 6, "strategy": "broken-sse-no-last-event-id", "overrides": {"transports": ["sse", "polling"]}}]})
 count += 2
 
+# The event-stream faults, on clients whose ladder is event stream then polling.
+sse = lambda preset="resilient-sse", **o: {"clients": [{"count": 6, "strategy": preset, "overrides": dict({"transports": ["sse", "polling"]}, **o)}]}
+# buffer_stream: nginx's 4 KiB buffer. resilient-sse's heartbeat notices the silence and the client polls until the
+# fault is lifted; a client that never leaves a buffered stream gets its events in bursts.
+tl = [fault("buffer_stream", "downstream", {"bytes": 16384}, "0s", None)]
+scenario("buffer-stream-survives", "buffer_stream 16 KiB for the whole run; resilient-sse (heartbeat 3 s, 2 tries) finds every stream silent, runs out of tries and polls.", tl, "resilient-sse", dict(SURVIVE, fallback_rate=["rate==1"]), extra=sse(heartbeatTimeout="3s", reconnectAttempts=2))
+scenario("buffer-stream-fails", "buffer_stream 4 KiB for the whole run: broken-sse-never-falls-back stays on the buffered stream and its updates come in bursts.", tl, "broken-sse-never-falls-back", {"update_latency_ms": ["max<1000"]}, extra=sse("broken-sse-never-falls-back"))
+# cut_stream: every connection cut in the middle of its sixth event. Last-Event-ID resumes where it stopped; a client
+# without it asks for everything again.
+tl = [fault("cut_stream", "downstream", {"events": 5, "at": "mid_event"}, "5s", "6s")]
+scenario("cut-stream-survives", "cut_stream mid-event after 5 events, for 6 s; resilient-sse resumes with Last-Event-ID.", tl, "resilient-sse", SURVIVE, extra=sse())
+scenario("cut-stream-fails", "cut_stream mid-event after 5 events: broken-sse-no-last-event-id is replayed everything and delivers it twice.", tl, "broken-sse-no-last-event-id", NO_DUP, extra=sse("broken-sse-no-last-event-id"))
+# drop_events: every third event vanishes for 6 s. The sequence gap sends resilient-sse to the job's state; without
+# state sync the dropped updates stay lost.
+tl = [fault("drop_events", "downstream", {"every": 3}, "5s", "6s")]
+scenario("drop-events-survives", "drop_events every 3rd event for 6 s; resilient-sse sees the gap and syncs the job's state.", tl, "resilient-sse", SURVIVE, extra=sse())
+scenario("drop-events-fails", "drop_events every 3rd event for 6 s: without state sync the dropped updates are lost.", tl, "resilient-sse", {"lost_messages": ["count==0"]}, extra=sse(stateSync=False))
+count += 6
+
 for mode in ["reset", "fin", "blackhole"]:
     name = "handoff-" + mode
     tl = [{"at": "6s", "handoff": {"mode": mode, "blackout": "2s"}}]

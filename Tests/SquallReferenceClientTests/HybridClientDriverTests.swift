@@ -41,6 +41,25 @@ import Testing
         #expect(expired.contains { if case .startTimer(.reconnect, 1, _) = $0 { true } else { false } })
     }
 
+    @Test func aHeartbeatWatcherWakingAHairBeforeItsDeadlineExpiresInsteadOfSleepingForNothing() {
+        // The deadline is a double; a watcher that wakes a fraction of a nanosecond early used to be set again for
+        // 0 ns, at the same instant, for ever: in virtual time nothing else moves the clock (a simulation hung).
+        var driver = HybridClientDriver(strategy: .resilient, seed: 1)
+        _ = driver.handle(.start, now: 0)
+        _ = driver.handle(.linkOpened(id: 1), now: 0.5)
+        let early = driver.handle(.timer(.heartbeat, generation: 1), now: 30_000.5 - 1e-7)
+        #expect(early.first == .report(.closed(code: 1000, reason: "client closed: heartbeat timeout")))
+        // Far enough from it, it still sleeps the time left, rounded up to a whole nanosecond.
+        var later = HybridClientDriver(strategy: .resilient, seed: 1)
+        _ = later.handle(.start, now: 0)
+        _ = later.handle(.linkOpened(id: 1), now: 0.5)
+        #expect(
+            later.handle(.timer(.heartbeat, generation: 1), now: 29_000.5) == [
+                .startTimer(.heartbeat, generation: 2, after: .seconds(1))
+            ]
+        )
+    }
+
     @Test func aStaleLinkIsClosedAndItsEventsIgnored() {
         var driver = HybridClientDriver(strategy: .resilient, seed: 1)
         _ = driver.handle(.start, now: 0)

@@ -343,6 +343,37 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
         #expect(machine.handle(.heartbeat) == [.armHeartbeat(.seconds(30))])
     }
 
+    @Test func anEventStreamThatOpensButStaysSilentRunsOutItsTriesAndPolls() {
+        var machine = HybridClientStateMachine(strategy: .resilientSSE, seed: 1)
+        _ = machine.handle(.start)
+        _ = self.exhaustRung(&machine)
+        // Every reopening is held silent by a buffering proxy: an opening proves nothing, so the tries add up.
+        var attempts: [Int] = []
+        for _ in 0..<10 {
+            _ = machine.handle(.linkOpened)
+            let actions = machine.handle(.heartbeatExpired)
+            guard case .scheduleReconnect(let attempt, _)? = actions.dropFirst().first else {
+                #expect(actions.contains(.fallBack(to: .polling, reason: "heartbeat timeout")))
+                #expect(machine.isPolling)
+                break
+            }
+            attempts.append(attempt)
+            _ = machine.handle(.reconnectTimerFired)
+        }
+        #expect(attempts == [1, 2, 3, 4, 5], "then polling, as when it cannot connect at all")
+        // One that carried anything before going silent starts its tries over.
+        var proven = HybridClientStateMachine(strategy: .resilientSSE, seed: 1)
+        _ = proven.handle(.start)
+        _ = self.exhaustRung(&proven)
+        for _ in 0..<10 {
+            _ = proven.handle(.linkOpened)
+            _ = proven.handle(.heartbeat)
+            let actions = proven.handle(.heartbeatExpired)
+            #expect(actions.contains { if case .scheduleReconnect(1, _) = $0 { true } else { false } })
+            _ = proven.handle(.reconnectTimerFired)
+        }
+    }
+
     @Test func aLadderWithoutPollingKeepsReconnectingAtTheLongestBackoff() {
         var machine = HybridClientStateMachine(strategy: .brokenSSENeverFallsBack, seed: 1)
         #expect(machine.handle(.start) == [.connectLink(.sse, attempt: 0, probe: false)])
