@@ -43,6 +43,11 @@ enum FailingClients {
             let step = gate.tags["step"]
             return selected.filter { $0.lostMessages(inStep: step) > 0 }
                 .sorted { $0.lostMessages(inStep: step) > $1.lostMessages(inStep: step) }
+        case .resumeSuccessRate: return selected.filter { $0.resumes.contains { $0.value == 0 } }
+        case .timeToResume: return worst(\.resumeDelays)
+        case .replayedEvents:
+            func replayed(_ client: ClientOutcome) -> Double { client.replays.reduce(0) { $0 + $1.value } }
+            return selected.filter { replayed($0) > 0 }.sorted { replayed($0) > replayed($1) }
         case .connectRatePeak, .pollingRatePeak, .faultEvents, .faultsNotInjected: return []
         }
     }

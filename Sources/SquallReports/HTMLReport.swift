@@ -83,7 +83,7 @@ enum HTMLReport {
         html +=
             "<h2>Harness</h2><p>\(Self.escape(record.harness.summary)). Bound: \(Self.escape(record.harness.bound.reason)).</p>\n"
         html += "<h2>Metrics</h2><table><tr><th>metric</th><th>value</th></tr>\n"
-        for metric in Metric.allCases {
+        for metric in metrics.reported {
             html +=
                 "<tr><td><code>\(metric.rawValue)</code></td><td>\(Self.escape(MetricSummary.text(metric, metrics)))</td></tr>\n"
         }

@@ -57,7 +57,7 @@ enum MarkdownSummary {
         }
         text += "\n## Harness\n\n\(record.harness.summary). Bound: \(record.harness.bound.reason).\n"
         text += "\n## Metrics\n\n| metric | value |\n|---|---|\n"
-        for metric in Metric.allCases {
+        for metric in metrics.reported {
             text += "| `\(metric.rawValue)` | \(MetricSummary.text(metric, metrics)) |\n"
         }
         let groups = Set(metrics.clients.map(\.group)).sorted()

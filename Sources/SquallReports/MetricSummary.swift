@@ -6,7 +6,7 @@ enum MetricSummary {
     /// Every metric for the clients `tags` selects, as JSON members in catalogue order.
     static func json(_ metrics: RunMetrics, tags: [String: String] = [:]) -> JSONValue {
         var members: [String: JSONValue] = [:]
-        for metric in Metric.allCases where tags.isEmpty || metric.isPerClient {
+        for metric in metrics.reported where tags.isEmpty || metric.isPerClient {
             members[metric.rawValue] = Self.json(metric, metrics, tags: tags)
         }
         return .object(members)

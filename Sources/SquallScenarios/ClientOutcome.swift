@@ -47,6 +47,16 @@ public struct ClientOutcome: Sendable, Hashable {
     /// Each WebSocket connect attempt, from the attempt to its answer: 1 when it opened, 0 when it failed or was
     /// never answered.
     public var connectResults: [Observation] = []
+    /// The transports it used: those it connected over (`websocket`, `sse`) and `polling` once it polled (what a
+    /// gate's `{transport:…}` tag selects).
+    public var transportsUsed: Set<String> = []
+    /// One sample per event stream reopened for it after it had delivered a message: 1 when the stream asked for
+    /// exactly what it was missing, 0 otherwise (the reference server's `sse_opened`).
+    public var resumes: [Observation] = []
+    /// The loss of an open event stream → the first new message over an event stream again, scenario ms.
+    public var resumeDelays: [Observation] = []
+    /// Per reopened event stream: how many messages it sent again that the client already had.
+    public var replays: [Observation] = []
     /// When it first fell back (its first `fallback` event, log time).
     public var fellBackAt: Double?
     /// The first lift that found it polling (log time).

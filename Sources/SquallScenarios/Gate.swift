@@ -1,5 +1,6 @@
 import Foundation
 import SquallFaults
+import SquallReferenceClient
 
 /// One pass/fail check in k6's threshold grammar: `"fallback_rate{strategy:resilient}": ["rate<0.05"]` is one gate
 /// per expression.
@@ -120,12 +121,21 @@ public struct Gate: Sendable, Hashable {
             let inner = key[key.index(after: open)..<key.index(before: key.endIndex)]
             for pair in inner.split(separator: ",") {
                 let parts = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingSpaces }
-                guard parts.count == 2, ["strategy", "group", "client", "step", "window"].contains(parts[0]),
+                guard parts.count == 2,
+                    ["strategy", "group", "client", "transport", "step", "window"].contains(parts[0]),
                     !parts[1].isEmpty
                 else {
                     throw FaultError.invalidValue(
                         path: path,
-                        expected: "tags strategy:…, group:…, client:…, window:… or (on step metrics) step:…",
+                        expected:
+                            "tags strategy:…, group:…, client:…, transport:…, window:… or (on step metrics) step:…",
+                        found: "\"\(pair)\""
+                    )
+                }
+                if parts[0] == "transport" && HybridClientStateMachine.Transport(rawValue: parts[1]) == nil {
+                    throw FaultError.invalidValue(
+                        path: path,
+                        expected: "transport:websocket, transport:sse or transport:polling",
                         found: "\"\(pair)\""
                     )
                 }

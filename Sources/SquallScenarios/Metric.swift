@@ -53,6 +53,16 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
     case faultEvents = "fault_events"
     /// Faults that never acted on a single connection (a fault that was never injected). Counter.
     case faultsNotInjected = "faults_not_injected"
+    /// Event streams reopened for a client that had delivered a message (the reference server's `sse_opened`) that
+    /// asked for exactly what it was missing — `Last-Event-ID` equal to the highest sequence number it had
+    /// delivered — / such reopenings. Rate.
+    case resumeSuccessRate = "resume_success_rate"
+    /// The loss of an open event stream → the first message the client did not have, delivered over an event
+    /// stream again, scenario milliseconds (none when it never came back to one). Trend.
+    case timeToResume = "time_to_resume_ms"
+    /// Messages a reopened event stream sent again that its client already had: what a resume re-sent (the replay
+    /// after a stale or missing `Last-Event-ID`). Counter.
+    case replayedEvents = "replayed_events"
 
     /// The k6 metric kinds, which decide the aggregations a gate may use.
     public enum Kind: String, Sendable {
@@ -75,7 +85,7 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
         case .fallbackRate, .websocketSuccessRate, .completionRate, .lostMessages, .updateLatency,
             .timeToFirstUpdate, .reconnectAttempts, .timeToRecover, .timeToFallback, .timeOnPollingAfterRecovery,
             .stuckOnPollingRate, .connectRatePeak, .pollingRatePeak, .stepRecovery, .stepFallback,
-            .stepLostMessages, .pollingRequests, .faultEvents:
+            .stepLostMessages, .pollingRequests, .faultEvents, .resumeSuccessRate, .timeToResume, .replayedEvents:
             return false
         }
     }
@@ -83,13 +93,13 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
     /// This metric's kind.
     public var kind: Kind {
         switch self {
-        case .fallbackRate, .websocketSuccessRate, .completionRate, .stuckOnPollingRate: .rate
+        case .fallbackRate, .websocketSuccessRate, .completionRate, .stuckOnPollingRate, .resumeSuccessRate: .rate
         case .duplicateMessages, .lostMessages, .unexpectedMessages, .reconnectAttempts, .pollingRequests,
             .malformedOutput, .connectRatePeak, .pollingRatePeak,
-            .faultEvents, .faultsNotInjected, .stepLostMessages:
+            .faultEvents, .faultsNotInjected, .stepLostMessages, .replayedEvents:
             .counter
         case .updateLatency, .timeToFirstUpdate, .timeToRecover, .timeToFallback, .timeOnPollingAfterRecovery,
-            .stepRecovery, .stepFallback:
+            .stepRecovery, .stepFallback, .timeToResume:
             .trend
         }
     }
@@ -97,6 +107,21 @@ public enum Metric: String, Sendable, Hashable, CaseIterable {
     /// Whether tag filters (`{strategy:…}`, `{group:…}`, `{client:…}`) apply: per-client metrics only.
     public var isPerClient: Bool {
         self != .faultEvents && self != .faultsNotInjected
+    }
+
+    /// Whether the metric is about event streams: reports list it only for runs in which a client had one (so a log
+    /// written before event streams existed re-checks to the same report).
+    public var isAboutEventStreams: Bool {
+        switch self {
+        case .resumeSuccessRate, .timeToResume, .replayedEvents:
+            return true
+        case .fallbackRate, .websocketSuccessRate, .completionRate, .duplicateMessages, .lostMessages,
+            .unexpectedMessages, .updateLatency, .timeToFirstUpdate, .reconnectAttempts, .timeToRecover,
+            .timeToFallback, .timeOnPollingAfterRecovery, .stuckOnPollingRate, .connectRatePeak, .pollingRatePeak,
+            .stepRecovery, .stepFallback, .stepLostMessages, .pollingRequests, .malformedOutput, .faultEvents,
+            .faultsNotInjected:
+            return false
+        }
     }
 
     /// Whether this is a per-step metric, which also takes the tag `{step:NAME}`.

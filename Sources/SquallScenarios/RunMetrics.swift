@@ -23,6 +23,13 @@ public struct RunMetrics: Sendable, Hashable {
     public var faultEventTimes: [Double] = []
     /// When each fault that was not injected was found so (log time), as ``faultsNotInjected``.
     public var faultsNotInjectedTimes: [Double] = []
+    /// Whether a client had an event stream (or the server opened one) in the run.
+    public var hasEventStreams = false
+
+    /// The metrics the run's reports list: every one, but those about event streams only when there were any.
+    public var reported: [Metric] {
+        Metric.allCases.filter { !$0.isAboutEventStreams || self.hasEventStreams }
+    }
 
     /// A stopped client's messages published within this long (scenario time) before it stopped are not counted
     /// lost: they may still have been on their way.
@@ -40,6 +47,7 @@ public struct RunMetrics: Sendable, Hashable {
     /// Metrics already computed.
     package init(
         clients: [ClientOutcome],
+        hasEventStreams: Bool = false,
         faultEvents: Int,
         faultsNotInjected: [String],
         timeScale: Double,
@@ -49,6 +57,7 @@ public struct RunMetrics: Sendable, Hashable {
         faultsNotInjectedTimes: [Double]
     ) {
         self.clients = clients
+        self.hasEventStreams = hasEventStreams
         self.faultEvents = faultEvents
         self.faultsNotInjected = faultsNotInjected
         self.timeScale = timeScale
@@ -67,6 +76,7 @@ public struct RunMetrics: Sendable, Hashable {
                 case "strategy": self.clients[index].strategy == value
                 case "group": self.clients[index].group == value
                 case "client": self.clients[index].id == value
+                case "transport": self.clients[index].transportsUsed.contains(value)
                 // Selects a per-step metric's samples, not clients.
                 case "step": true
                 default: false
@@ -97,7 +107,8 @@ public struct RunMetrics: Sendable, Hashable {
         case .fallbackRate, .websocketSuccessRate, .completionRate, .stuckOnPollingRate, .duplicateMessages,
             .lostMessages, .unexpectedMessages, .updateLatency, .timeToFirstUpdate, .reconnectAttempts, .timeToRecover,
             .timeToFallback, .timeOnPollingAfterRecovery, .stepRecovery, .stepFallback, .stepLostMessages,
-            .pollingRequests, .malformedOutput, .faultEvents, .faultsNotInjected:
+            .pollingRequests, .malformedOutput, .faultEvents, .faultsNotInjected, .resumeSuccessRate, .timeToResume,
+            .replayedEvents:
             break
         }
         switch metric.kind {
@@ -168,6 +179,9 @@ public struct RunMetrics: Sendable, Hashable {
         case .timeOnPollingAfterRecovery: return clients.flatMap(\.pollingAfterRecovery)
         case .stepRecovery: return clients.flatMap { Self.stepSamples($0.stepRecoveries, step) }
         case .stepFallback: return clients.flatMap { Self.stepSamples($0.stepFallbacks, step) }
+        case .resumeSuccessRate: return clients.flatMap(\.resumes)
+        case .timeToResume: return clients.flatMap(\.resumeDelays)
+        case .replayedEvents: return clients.flatMap(\.replays)
         case .faultEvents, .faultsNotInjected: return []
         }
     }

@@ -21,6 +21,13 @@ package struct RunMetricsReducer: Sendable {
         var pollingSinceLift: Double?
         /// Messages of another job it received.
         var crossJob = 0
+        /// The highest sequence number it delivered.
+        var highestDelivered = 0
+        /// Whether its open link is an event stream.
+        var onEventStream = false
+        /// When it lost an open event stream and the highest sequence number it had then, until a new message comes
+        /// over an event stream again.
+        var eventStreamLost: (at: Double, highest: Int)?
         /// Whether an event ended it (else it ends with the log).
         var ended = false
     }
@@ -38,6 +45,10 @@ package struct RunMetricsReducer: Sendable {
     private var published: [String: PublicationTimes] = [:]
     /// Each client's place in ``outcomes``, in the order the log first named them.
     private var index: [String: Int] = [:]
+    /// Each job's client, by place (the reference system gives every client a job of its own).
+    private var jobClients: [String: Int] = [:]
+    /// Whether a client had an event stream (or the server opened one): the event-stream metrics are reported.
+    private var sawEventStreams = false
     private var outcomes: [ClientOutcome] = []
     private var tallies: [ClientTally] = []
     /// The clients polling now (by place).
@@ -145,7 +156,21 @@ package struct RunMetricsReducer: Sendable {
         let time = record.time
         switch record.event {
         case .server(let event):
-            if case .published(let seq, _) = event.kind { self.published[event.jobId, default: .init()][seq] = time }
+            switch event.kind {
+            case .published(let seq, _):
+                self.published[event.jobId, default: .init()][seq] = time
+            case .eventStreamOpened(let lastSeq, _):
+                self.sawEventStreams = true
+                guard let place = self.jobClients[event.jobId] else { return }
+                Self.eventStreamOpened(
+                    after: lastSeq,
+                    at: time,
+                    client: &self.outcomes[place],
+                    tally: self.tallies[place]
+                )
+            case .jobCreated, .streamOpened, .streamClosed, .eventStreamClosed, .stateServed, .jobExpired:
+                return
+            }
         case .run(let event):
             self.read(event, at: time)
         case .client(let event):
@@ -161,6 +186,7 @@ package struct RunMetricsReducer: Sendable {
         case .clientStarted(let id, let group, let strategy, let jobId):
             let place = self.place(id, at: time, group: group, strategy: strategy, jobId: jobId)
             self.tallies[place].failingSince = time
+            if !jobId.isEmpty { self.jobClients[jobId] = place }
         case .clientFailedToStart(let id, let reason):
             // External client processes: how they ended. An exit before `finished` ends the client there (its job
             // is incomplete, messages published before the exit are lost).
@@ -215,7 +241,23 @@ package struct RunMetricsReducer: Sendable {
         }
     }
 
+    /// The server opened an event stream for `client`'s job from `lastSeq`: a resume when the client had delivered
+    /// a message — right when it asked for exactly what it was missing — and what it sent again that the client had.
+    private static func eventStreamOpened(
+        after lastSeq: Int,
+        at time: Double,
+        client: inout ClientOutcome,
+        tally: ClientTally
+    ) {
+        guard tally.highestDelivered > 0 else { return }
+        let exact = lastSeq == tally.highestDelivered
+        client.resumes.append(Observation(value: exact ? 1 : 0, start: time, end: time))
+        let replayed = lastSeq < tally.highestDelivered ? tally.seen.count { $0 > lastSeq } : 0
+        client.replays.append(Observation(value: Double(replayed), start: time, end: time))
+    }
+
     private mutating func read(_ event: ClientEvent, at time: Double) {
+        if case .connected(_, _, .sse) = event.kind { self.sawEventStreams = true }
         let place = self.place(event.clientId, at: time)
         // Mutated in place: copying a client's outcome (a dozen arrays) for each of millions of events costs more
         // than the rest of the pass.
@@ -258,7 +300,9 @@ package struct RunMetricsReducer: Sendable {
                 client.connectResults.append(Observation(value: 0, start: earlier, end: time))
             }
             tally.pendingAttempt = time
-        case .connected:
+        case .connected(_, _, let via):
+            tally.onEventStream = via == .sse
+            client.transportsUsed.insert(via.rawValue)
             client.connections += 1
             let attempt = tally.pendingAttempt ?? time
             tally.pendingAttempt = nil
@@ -279,6 +323,10 @@ package struct RunMetricsReducer: Sendable {
                 client.connectResults.append(Observation(value: 0, start: attempt, end: time))
             }
         case .closed:
+            if event.kind.isLinkLost && tally.onEventStream && tally.eventStreamLost == nil {
+                tally.eventStreamLost = (time, tally.highestDelivered)
+            }
+            tally.onEventStream = false
             if event.kind.isLinkLost && tally.openSince == nil {
                 tally.openSince = time
                 if !polling.contains(place) && tally.failingSince == nil { tally.failingSince = time }
@@ -290,6 +338,7 @@ package struct RunMetricsReducer: Sendable {
             client.fellBack = true
             if client.fellBackAt == nil { client.fellBackAt = time }
         case .poll:
+            client.transportsUsed.insert(HybridClientStateMachine.Transport.polling.rawValue)
             client.polls += 1
             client.pollTimes.append(clock.scenarioMilliseconds(from: start, to: time))
             if let since = tally.failingSince {
@@ -300,6 +349,12 @@ package struct RunMetricsReducer: Sendable {
         case .delivered(let seq, let via, _, _):
             guard seq > 0 else { break }
             let job = event.jobId.isEmpty ? client.jobId : event.jobId
+            // Another job's message (cross-talk) is unexpected, whatever its seq: never a duplicate of the
+            // client's own message with that number.
+            guard job == client.jobId else {
+                tally.crossJob += 1
+                break
+            }
             guard tally.seen.insert(seq) else {
                 client.duplicates += 1
                 client.duplicateTimes.append(time)
@@ -307,10 +362,13 @@ package struct RunMetricsReducer: Sendable {
             }
             client.delivered += 1
             if via == .polling { client.deliveredByPolling += 1 }
-            if job == client.jobId, let publishedAt = published[job]?[seq] {
+            if via == .sse, let lost = tally.eventStreamLost, seq > lost.highest {
+                tally.eventStreamLost = nil
+                client.resumeDelays.append(duration(lost.at, time))
+            }
+            tally.highestDelivered = max(tally.highestDelivered, seq)
+            if let publishedAt = published[job]?[seq] {
                 client.latencies.append(duration(min(publishedAt, time), time))
-            } else if job != client.jobId {
-                tally.crossJob += 1
             }
             if client.timeToFirstUpdate == nil {
                 client.timeToFirstUpdate = duration(client.startTime, time)
@@ -368,6 +426,7 @@ package struct RunMetricsReducer: Sendable {
         }
         return RunMetrics(
             clients: self.outcomes,
+            hasEventStreams: self.sawEventStreams,
             faultEvents: self.faultEvents,
             faultsNotInjected: self.notInjected,
             timeScale: self.clock.timeScale,

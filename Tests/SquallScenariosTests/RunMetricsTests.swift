@@ -56,6 +56,89 @@ import Testing
         #expect(!record.passed)
     }
 
+    /// Two clients on event streams, each losing its stream once: `a` resumes with `Last-Event-ID` 2 after
+    /// delivering 1 and 2; `b` asks for everything again (no `Last-Event-ID`) and is sent 1 and 2 a second time.
+    private static let eventStreamLog = lines([
+        #"{"time":1000,"source":"run","event":"client_started","client":"a","group":"g","strategy":"resilient-sse","jobId":"j1"}"#,
+        #"{"time":1000,"source":"run","event":"client_started","client":"b","group":"g","strategy":"broken-sse-no-last-event-id","jobId":"j2"}"#,
+        #"{"time":1001,"source":"server","event":"sse_opened","jobId":"j1","lastSeq":0}"#,
+        #"{"time":1001,"source":"server","event":"sse_opened","jobId":"j2","lastSeq":0}"#,
+        #"{"time":1002,"source":"client","client":"a","event":"connected","jobId":"j1","attempt":0,"probe":false,"via":"sse"}"#,
+        #"{"time":1002,"source":"client","client":"b","event":"connected","jobId":"j2","attempt":0,"probe":false,"via":"sse"}"#,
+        #"{"time":1010,"source":"server","event":"published","jobId":"j1","seq":1,"type":"progress"}"#,
+        #"{"time":1010,"source":"server","event":"published","jobId":"j2","seq":1,"type":"progress"}"#,
+        #"{"time":1011,"source":"client","client":"a","event":"delivered","jobId":"j1","seq":1,"via":"sse","latencyMs":1}"#,
+        #"{"time":1011,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":1,"via":"sse","latencyMs":1}"#,
+        #"{"time":1020,"source":"server","event":"published","jobId":"j1","seq":2,"type":"progress"}"#,
+        #"{"time":1020,"source":"server","event":"published","jobId":"j2","seq":2,"type":"progress"}"#,
+        #"{"time":1021,"source":"client","client":"a","event":"delivered","jobId":"j1","seq":2,"via":"sse","latencyMs":1}"#,
+        #"{"time":1021,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":2,"via":"sse","latencyMs":1}"#,
+        #"{"time":1030,"source":"client","client":"a","event":"closed","jobId":"j1","code":null,"reason":"connection lost"}"#,
+        #"{"time":1030,"source":"client","client":"b","event":"closed","jobId":"j2","code":null,"reason":"connection lost"}"#,
+        #"{"time":1040,"source":"server","event":"published","jobId":"j1","seq":3,"type":"complete"}"#,
+        #"{"time":1040,"source":"server","event":"published","jobId":"j2","seq":3,"type":"complete"}"#,
+        #"{"time":1050,"source":"server","event":"sse_opened","jobId":"j1","lastSeq":2,"lastEventId":"2"}"#,
+        #"{"time":1050,"source":"server","event":"sse_opened","jobId":"j2","lastSeq":0}"#,
+        #"{"time":1051,"source":"client","client":"a","event":"connected","jobId":"j1","attempt":1,"probe":false,"via":"sse"}"#,
+        #"{"time":1051,"source":"client","client":"b","event":"connected","jobId":"j2","attempt":1,"probe":false,"via":"sse"}"#,
+        #"{"time":1052,"source":"client","client":"a","event":"delivered","jobId":"j1","seq":3,"via":"sse","latencyMs":12}"#,
+        #"{"time":1052,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":1,"via":"sse","latencyMs":42}"#,
+        #"{"time":1052,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":2,"via":"sse","latencyMs":32}"#,
+        #"{"time":1070,"source":"client","client":"b","event":"delivered","jobId":"j2","seq":3,"via":"sse","latencyMs":30}"#,
+    ])
+
+    @Test func resumesAreJudgedByWhatTheReopenedStreamAskedForAndSentAgain() throws {
+        let metrics = try RunRecord(lines: Self.eventStreamLog).metrics
+        #expect(metrics.hasEventStreams)
+        // The first openings are no resumes (nothing delivered yet); a's reopening asked for exactly 2, b's for 0.
+        #expect(metrics.value(.resumeSuccessRate, .rate) == 0.5)
+        #expect(metrics.value(.resumeSuccessRate, .rate, tags: ["client": "a"]) == 1)
+        #expect(metrics.value(.replayedEvents, .count, tags: ["client": "a"]) == 0)
+        #expect(metrics.value(.replayedEvents, .count, tags: ["client": "b"]) == 2, "1 and 2 sent again")
+        // Loss → the first new message over an event stream, scenario ms (timeScale 0.5): a 22 ms → 44, b 40 → 80
+        // (its replayed 1 and 2 are not new).
+        #expect(metrics.samples(.timeToResume, tags: ["client": "a"]) == [44])
+        #expect(metrics.samples(.timeToResume, tags: ["client": "b"]) == [80])
+        #expect(metrics.value(.duplicateMessages, .count) == 2)
+        #expect(metrics.reported.contains(.resumeSuccessRate))
+    }
+
+    @Test func theTransportTagSelectsTheClientsThatUsedIt() throws {
+        let metrics = try RunRecord(lines: Self.eventStreamLog).metrics
+        #expect(metrics.value(.completionRate, .rate, tags: ["transport": "sse"]) != nil)
+        #expect(metrics.clients(matching: ["transport": "sse"]).count == 2)
+        #expect(metrics.clients(matching: ["transport": "websocket"]).isEmpty)
+        #expect(try RunRecord(lines: Self.log).metrics.clients(matching: ["transport": "sse"]).isEmpty)
+        let gate = try Gate(key: "duplicate_messages{transport:sse}", expression: "count==0", path: "gates")
+        #expect(gate.tags == ["transport": "sse"])
+        #expect(throws: FaultError.self) {
+            try Gate(key: "duplicate_messages{transport:carrier-pigeon}", expression: "count==0", path: "gates")
+        }
+    }
+
+    @Test func anotherJobsMessageIsUnexpectedNeverADuplicate() throws {
+        // A resumed stream replaying another session's events (a shared MCP event store): job j2's seq 1 reaches a,
+        // which already has its own seq 1.
+        let metrics = try RunRecord(
+            lines: Self.lines([
+                #"{"time":1000,"source":"run","event":"client_started","client":"a","group":"g","strategy":"s","jobId":"j1"}"#,
+                #"{"time":1010,"source":"server","event":"published","jobId":"j1","seq":1,"type":"complete"}"#,
+                #"{"time":1011,"source":"client","client":"a","event":"delivered","jobId":"j1","seq":1,"via":"sse","latencyMs":1}"#,
+                #"{"time":1012,"source":"client","client":"a","event":"delivered","jobId":"j2","seq":1,"via":"sse","latencyMs":1}"#,
+            ])
+        ).metrics
+        #expect(metrics.value(.unexpectedMessages, .count) == 1)
+        #expect(metrics.value(.duplicateMessages, .count) == 0)
+        #expect(metrics.samples(.updateLatency).count == 1, "only its own job's message is timed")
+    }
+
+    @Test func aRunWithoutEventStreamsDoesNotListTheirMetrics() throws {
+        let metrics = try RunRecord(lines: Self.log).metrics
+        #expect(!metrics.hasEventStreams)
+        #expect(!metrics.reported.contains(.timeToResume))
+        #expect(metrics.reported.count == Metric.allCases.count - 3)
+    }
+
     @Test func timeToFallbackCountsFromTheStartOrFromTheLossOfAnOpenWebSocket() throws {
         let record = try RunRecord(
             lines: Self.lines([
