@@ -25,6 +25,9 @@ public final class LoopbackServer: Sendable {
         case discard
         /// Resets (RST) a connection as soon as its first bytes arrive.
         case reset
+        /// Answers the first bytes (a request) with a chunked `text/event-stream` of `events` events of about 100
+        /// bytes, `perWrite` of them to a chunk and a write, then its last chunk, and closes.
+        case eventStream(events: Int, perWrite: Int)
     }
 
     /// The bound port.
@@ -110,8 +113,40 @@ private final class BehaviorHandler: ChannelInboundHandler {
             let channel = context.channel
             _ = (channel as? any SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
             channel.close(promise: nil)
+        case .eventStream(let events, let perWrite):
+            guard !self.answered else { return }
+            self.answered = true
+            Self.writeEventStream(events: events, perWrite: perWrite, context: context)
         case .send, .replyAfterEOF, .discard:
             break
+        }
+    }
+
+    /// Whether an event stream was answered on this connection.
+    private var answered = false
+
+    /// One event: `id: N`, a JSON-sized `data:` line and the blank line (about 100 bytes).
+    static func event(_ number: Int) -> String {
+        "id: \(number)\ndata: {\"type\":\"progress\",\"seq\":\(number),\"data\":{\"status\":\"Processing the next item\"}}\n\n"
+    }
+
+    private static func writeEventStream(events: Int, perWrite: Int, context: ChannelHandlerContext) {
+        let head =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\n"
+        context.write(NIOAny(ByteBuffer(string: head)), promise: nil)
+        var number = 1
+        while number <= events {
+            let last = min(events, number + perWrite - 1)
+            let body = (number...last).map(Self.event).joined()
+            var chunk = ByteBuffer()
+            chunk.writeString(String(body.utf8.count, radix: 16) + "\r\n" + body + "\r\n")
+            context.write(NIOAny(chunk), promise: nil)
+            number = last + 1
+        }
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(ByteBuffer(string: "0\r\n\r\n"))).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 
@@ -132,6 +167,9 @@ private final class BehaviorHandler: ChannelInboundHandler {
             }
         case .send, .discard, .reset:
             context.close(promise: nil)
+        case .eventStream:
+            // The client finished sending; the stream goes on until it is written.
+            break
         }
     }
 

@@ -171,7 +171,9 @@ struct EventStreamReframer {
         var body = body
         let blocks: [ServerSentEventParser.Block]
         do {
-            blocks = try self.parser.feed(body.readableBytesView)
+            blocks = try body.withUnsafeReadableBytes { bytes throws(ServerSentEventParser.BlockTooLarge) in
+                try self.parser.feed(bytes: bytes)
+            }
         } catch {
             // Not a stream to read block by block: what is held, and everything after, goes on as it comes.
             self.unparsed = true

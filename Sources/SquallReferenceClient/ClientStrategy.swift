@@ -224,11 +224,25 @@ extension ClientStrategy {
         return strategy
     }()
 
+    /// Deliberately broken: an event stream reconnected without a delay, for ever — about 400 tries a second
+    /// while the server is away (centrifugal/centrifuge-js PR #407). Its "no delay" is 2.5 ms, what a reconnect over
+    /// a fast network takes (and what keeps the simulator's clock moving), scaled by the scenario's `timeScale`.
+    public static let brokenSSENoDelay: ClientStrategy = {
+        var strategy = ClientStrategy.resilientSSE
+        strategy.name = "broken-sse-no-delay"
+        strategy.transports = [.sse]
+        strategy.initialBackoff = .microseconds(2_500)
+        strategy.maximumBackoff = .microseconds(2_500)
+        strategy.backoffMultiplier = 1
+        strategy.backoffJitter = 0
+        return strategy
+    }()
+
     /// Every preset, by name.
     public static let presets: [ClientStrategy] = [
         .resilient, .booktrackScanner, .andiHybrid, .booktrackPhase1, .lumeChat,
         .brokenNoDedup, .brokenNoResume, .brokenNoHeartbeat,
-        .resilientSSE, .brokenSSENoLastEventId, .brokenSSENeverFallsBack,
+        .resilientSSE, .brokenSSENoLastEventId, .brokenSSENeverFallsBack, .brokenSSENoDelay,
     ]
 
     /// The preset called `name`, or nil.

@@ -265,6 +265,7 @@ import Testing
         (["bench", "proxy"], ["0 measured", "64 usage"]),
         (["bench", "capacity"], ["0 measured", "64 usage", "70 a sharded trial"]),
         (["bench", "loss"], ["0 measured", "64 usage"]),
+        (["bench", "sse"], ["0 measured", "64 usage"]),
         (["bench", "soak"], ["Exit 0 when", "1 otherwise"]),
         (["bench", "hostile"], ["Exit 0 when", "1 otherwise"]),
     ])

@@ -216,12 +216,14 @@ private func state(_ seqs: ClosedRange<Int>, final: Bool = false) -> JobState {
             ClientStrategy.presets.map(\.name) == [
                 "resilient", "booktrack-scanner", "andi-hybrid", "booktrack-phase1", "lume-chat",
                 "broken-no-dedup", "broken-no-resume", "broken-no-heartbeat", "resilient-sse",
-                "broken-sse-no-last-event-id", "broken-sse-never-falls-back",
+                "broken-sse-no-last-event-id", "broken-sse-never-falls-back", "broken-sse-no-delay",
             ]
         )
         #expect(ClientStrategy.resilient.transports == [.websocket, .polling], "the seeds' ladder")
         #expect(ClientStrategy.resilientSSE.transports == [.websocket, .sse, .polling])
         #expect(ClientStrategy.brokenSSENeverFallsBack.transports == [.sse])
+        let noDelay = ClientStrategy.brokenSSENoDelay
+        #expect((1...20).map { noDelay.backoff(attempt: $0) } == Array(repeating: .microseconds(2_500), count: 20))
         let andi = ClientStrategy.andiHybrid
         #expect((1...5).map { andi.backoff(attempt: $0) } == Array(repeating: .seconds(3), count: 5))
         #expect(andi.heartbeatTimeout == .seconds(15) && andi.pollInterval == .seconds(5))

@@ -16,6 +16,28 @@ import Testing
         record.records.filter { $0.client == client && $0.event == event && $0.source == "client" }.map(\.time)
     }
 
+    @Test func anEventStreamReconnectedWithoutDelayStormsTheServerWhileItIsAway() throws {
+        // A 3 s restart under event streams: the preset that reconnects after 2.5 ms tries about 400 times a second
+        // (centrifuge-js PR #407); resilient-sse backs off (1 s, 2 s, …).
+        func peak(_ preset: String) throws -> (peak: Double, passed: Bool) {
+            let record = try self.simulate(
+                #"""
+                {"name": "storm", "duration": "30s", "server": {"job": {"totalItems": 40, "itemInterval": "500ms"}},
+                 "clients": [{"count": 2, "strategy": "\#(preset)", "overrides": {"transports": ["sse"]}}],
+                 "timeline": [{"at": "5s", "for": "3s", "action": "server_restart"}],
+                 "gates": {"server_connect_rate_peak": ["count<20"], "completion_rate": ["rate==1"]}}
+                """#
+            )
+            return (record.metrics.value(.connectRatePeak, .count) ?? 0, record.passed)
+        }
+        let storm = try peak("broken-sse-no-delay")
+        #expect(storm.peak >= 700, "two clients, ~400 a second each: \(storm.peak)")
+        #expect(!storm.passed)
+        let calm = try peak("resilient-sse")
+        #expect(calm.peak <= 4, "\(calm.peak)")
+        #expect(calm.passed)
+    }
+
     @Test func aRejectedUpgradeMakesTheResilientPresetFallBackAtTheTimesItsBackoffGives() throws {
         // No jitter: tries at 1 s (the start), then 1, 2, 4, 8 and 16 s later; the fifth reconnect fails at 32 s and
         // the client polls at once.
