@@ -84,6 +84,16 @@ struct MCPExampleTests {
     }
 
     @Test(.enabled(if: mcpInstalled, "needs the MCP example's venv: run bash examples/mcp/setup.sh"))
+    func blackHoledPostsCostAReadTimeoutEachUntilTheBlackHoleEnds() async throws {
+        let record = try await self.run("post-black-hole")
+        let reasons = record.records.filter { $0.event == "closed" }.compactMap { $0.string("reason") }
+        #expect(reasons.filter { $0.contains("ReadTimeout") }.count >= 3, "\(reasons)")
+        #expect(self.verdicts(record)["update_latency_ms max<5000"] == false, "\(record.gates.map(\.summary))")
+        #expect(self.verdicts(record)["completion_rate rate==1"] == true)
+        #expect(self.verdicts(record)["lost_messages count==0"] == true)
+    }
+
+    @Test(.enabled(if: mcpInstalled, "needs the MCP example's venv: run bash examples/mcp/setup.sh"))
     func aLoadBalancersIdleTimeoutIsResumedBetweenEvents() async throws {
         let record = try await self.run("idle-timeout")
         #expect(record.passed, "\(record.gates.map(\.summary))")
