@@ -16,6 +16,27 @@ import Testing
         record.records.filter { $0.client == client && $0.event == event && $0.source == "client" }.map(\.time)
     }
 
+    @Test func aCutDecidedAtTheInstantAStreamOpensComesAfterItsHead() throws {
+        // cut_stream passes the head and the replayed events, then closes, all at one virtual instant. A pass due
+        // "now" was once converted to virtual milliseconds a fraction of a nanosecond late, so the close ran first
+        // and the client read "connection closed before the answer" (1 of 5 reopenings at 10 423 ms in this very
+        // scenario, `Tests/Fidelity/cut-stream-fails.json` before its window moved).
+        let text = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Fidelity/cut-stream-fails.json"),
+            encoding: .utf8
+        )
+        for seed in [11, 12, 13] as [UInt64] {
+            let record = try self.simulate(text.replacingOccurrences(of: "5250ms", with: "5s"), seed: seed)
+            let reopenings = record.records.filter { $0.event == "connected" }.count
+            #expect(reopenings > 20, "the cuts reopen many streams: \(reopenings)")
+            let early = record.records.filter {
+                $0.event == "connect_failed" && $0.string("reason") == "connection closed before the answer"
+            }
+            #expect(early.isEmpty, "seed \(seed): \(early.map(\.time))")
+        }
+    }
+
     @Test func anEventStreamReconnectedWithoutDelayStormsTheServerWhileItIsAway() throws {
         // A 3 s restart under event streams: the preset that reconnects after 2.5 ms tries about 400 times a second
         // (centrifuge-js PR #407); resilient-sse backs off (1 s, 2 s, …).
