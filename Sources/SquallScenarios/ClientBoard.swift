@@ -42,9 +42,10 @@ final class ClientBoard: Sendable {
         self.wake(self.board.withLock { $0.follow(event.clientId) { $0.apply(event.kind) } })
     }
 
-    /// Moves a client on by the name of its event (the NDJSON contract's), as external clients report them.
-    func update(client: String, event: ClientEventName) {
-        self.wake(self.board.withLock { $0.follow(client) { $0.apply(event) } })
+    /// Moves a client on by the name of its event (the NDJSON contract's), as external clients report them; a
+    /// `connected` link is over `via` (an external client's `"via": "sse"`).
+    func update(client: String, event: ClientEventName, via: HybridClientStateMachine.Transport = .websocket) {
+        self.wake(self.board.withLock { $0.follow(client) { $0.apply(event, via: via) } })
     }
 
     /// Marks a client done without an event (its process exited, or it never started).

@@ -116,7 +116,11 @@ struct ExternalClient: Sendable {
                         line += ",\(JSONValue.quote(key)):\(fields[key]!.jsonText)"
                     }
                     log.record(time: received, line: line + "}")
-                    board.update(client: self.id, event: name)
+                    let via = fields["via"].flatMap { value -> HybridClientStateMachine.Transport? in
+                        guard case .string(let text) = value else { return nil }
+                        return HybridClientStateMachine.Transport(rawValue: text)
+                    }
+                    board.update(client: self.id, event: name, via: via ?? .websocket)
                     return
                 }
             } else {

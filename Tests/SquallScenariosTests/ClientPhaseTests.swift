@@ -1,6 +1,7 @@
 import SquallReferenceClient
-import SquallScenarios
 import Testing
+
+@testable import SquallScenarios
 
 /// The one reading of a client's events into a phase, which the progress line and the report's lanes follow.
 @Suite struct ClientPhaseTests {
@@ -49,6 +50,19 @@ import Testing
         let changed = tracker.apply(.recovered)
         #expect(!changed)
         #expect(tracker.phase == .eventStream)
+    }
+
+    @Test func anExternalClientsEventStreamCountsAsOneOnTheProgressLine() {
+        // An external client's `connected` line names its link (`"via": "sse"`, as the MCP example's does); the
+        // board once read it by name alone and counted every such client on WebSocket.
+        let board = ClientBoard(["mcp-1", "mcp-2"])
+        board.started("mcp-1")
+        board.started("mcp-2")
+        board.update(client: "mcp-1", event: .connected, via: .sse)
+        board.update(client: "mcp-2", event: .connected)
+        let progress = board.snapshot(elapsed: .seconds(1), total: .seconds(10), faults: [])
+        #expect(progress.eventStream == 1)
+        #expect(progress.websocket == 1)
     }
 
     @Test func aPollingClientStaysPollingThroughFailedProbesUntilItRecovers() {
