@@ -32,6 +32,9 @@ package struct ModeComparison: Sendable {
     static let outcomeMetrics: [Metric] = [
         .fallbackRate, .completionRate, .lostMessages, .duplicateMessages, .unexpectedMessages,
     ]
+    /// Outcome metrics of runs with event streams (compared like the others, only there: a log without event
+    /// streams compares as it always did).
+    static let resumeMetrics: [Metric] = [.resumeSuccessRate, .replayedEvents]
     /// Behaviour metrics compared by their median.
     static let behaviourMetrics: [Metric] = [.updateLatency, .timeToRecover, .timeToFallback]
 
@@ -72,7 +75,8 @@ package struct ModeComparison: Sendable {
         // harness's own delay: each connection cut, and the loss grace at the end of each client the run stopped
         // (``RunMetrics/lossGrace``), allows a message's difference in the counts.
         let cuts = min(Self.boundaries(in: real), Self.boundaries(in: simulated))
-        for metric in Self.outcomeMetrics {
+        let eventStreams = real.metrics.hasEventStreams || simulated.metrics.hasEventStreams
+        for metric in Self.outcomeMetrics + (eventStreams ? Self.resumeMetrics : []) {
             let aggregation: Gate.Aggregation = metric.kind == .rate ? .rate : .count
             let left = real.metrics.value(metric, aggregation)
             let right = simulated.metrics.value(metric, aggregation)
@@ -91,7 +95,7 @@ package struct ModeComparison: Sendable {
                 )
             )
         }
-        for metric in Self.behaviourMetrics {
+        for metric in Self.behaviourMetrics + (eventStreams ? [.timeToResume] : []) {
             let left = real.metrics.value(metric, .median)
             let right = simulated.metrics.value(metric, .median)
             let agrees: Bool

@@ -93,6 +93,45 @@ import Testing
         #expect(twoLost.rows.first { $0.subject.hasPrefix("lost_messages") }?.agrees == false, "\(twoLost.table)")
     }
 
+    /// A one-client event-stream run: the stream opens, delivers 1 and 2, is lost, and reopens from `lastSeq`.
+    private static func eventStreamRecord(mode: String, reopenedFrom lastSeq: Int) throws -> RunRecord {
+        try RunRecord(lines: [
+            #"{"time":1000,"source":"run","event":"scenario","name":"s","seed":1,"timeScale":1,"version":"t","scenarioDigest":"x","planDigest":"y","mode":"\#(mode)","scenario":{"name":"s","duration":"10s","clients":[{"count":1}],"gates":{"duplicate_messages":["count==0"]}}}"#,
+            #"{"time":1000,"source":"run","event":"client_started","client":"a","group":"g","strategy":"resilient-sse","jobId":"j"}"#,
+            #"{"time":1001,"source":"server","event":"sse_opened","jobId":"j","lastSeq":0}"#,
+            #"{"time":1002,"source":"client","client":"a","event":"connected","jobId":"j","attempt":0,"probe":false,"via":"sse"}"#,
+            #"{"time":1010,"source":"server","event":"published","jobId":"j","seq":1,"type":"progress"}"#,
+            #"{"time":1011,"source":"client","client":"a","event":"delivered","jobId":"j","seq":1,"via":"sse"}"#,
+            #"{"time":1020,"source":"server","event":"published","jobId":"j","seq":2,"type":"complete"}"#,
+            #"{"time":1021,"source":"client","client":"a","event":"delivered","jobId":"j","seq":2,"via":"sse"}"#,
+            #"{"time":1030,"source":"server","event":"sse_opened","jobId":"j","lastSeq":\#(lastSeq)}"#,
+            #"{"time":1040,"source":"client","client":"a","event":"finished","jobId":"j","outcome":"completed"}"#,
+            #"{"time":1041,"source":"run","event":"run_ended","reason":"duration reached","interrupted":false}"#,
+        ])
+    }
+
+    @Test func eventStreamRunsAlsoCompareTheirResumes() throws {
+        let alike = ModeComparison(
+            real: try Self.eventStreamRecord(mode: "real", reopenedFrom: 2),
+            simulated: try Self.eventStreamRecord(mode: "sim", reopenedFrom: 2)
+        )
+        #expect(alike.agrees, "\(alike.table)")
+        #expect(alike.rows.contains { $0.subject == "resume_success_rate" })
+        // A simulator that resumed from the start where the sockets resumed right differs twice over.
+        let replaying = ModeComparison(
+            real: try Self.eventStreamRecord(mode: "real", reopenedFrom: 2),
+            simulated: try Self.eventStreamRecord(mode: "sim", reopenedFrom: 0)
+        )
+        #expect(replaying.rows.first { $0.subject == "resume_success_rate" }?.agrees == false, "\(replaying.table)")
+        #expect(replaying.rows.first { $0.subject.hasPrefix("replayed_events") }?.agrees == false)
+        // A run without event streams compares as it always did.
+        let plain = ModeComparison(
+            real: try Self.record(mode: "real", latency: 200),
+            simulated: try Self.record(mode: "sim", latency: 200)
+        )
+        #expect(!plain.rows.contains { $0.subject.hasPrefix("resume") || $0.subject.hasPrefix("replayed") })
+    }
+
     @Test func theToleranceIsAHundredMillisecondsAndATenth() {
         #expect(ModeComparison.tolerance(real: 0, simulated: 0) == 100)
         #expect(ModeComparison.tolerance(real: 2_000, simulated: 1_000) == 300)
