@@ -1,3 +1,5 @@
+import SquallReferenceClient
+
 /// What one client did, summarised from the event log: the per-client samples every metric is built from.
 public struct ClientOutcome: Sendable, Hashable {
     /// The client's id.
@@ -47,9 +49,9 @@ public struct ClientOutcome: Sendable, Hashable {
     /// Each WebSocket connect attempt, from the attempt to its answer: 1 when it opened, 0 when it failed or was
     /// never answered.
     public var connectResults: [Observation] = []
-    /// The transports it used: those it connected over (`websocket`, `sse`) and `polling` once it polled (what a
-    /// gate's `{transport:…}` tag selects).
-    public var transportsUsed: Set<String> = []
+    /// The transports it used, a bit each: those it connected over (`websocket`, `sse`) and `polling` once it
+    /// polled (what a gate's `{transport:…}` tag selects). A byte, not a set: a million clients' outcomes are held.
+    public private(set) var transportBits: UInt8 = 0
     /// One sample per event stream reopened for it after it had delivered a message: 1 when the stream asked for
     /// exactly what it was missing, 0 otherwise (the reference server's `sse_opened`).
     public var resumes: [Observation] = []
@@ -96,4 +98,22 @@ public struct ClientOutcome: Sendable, Hashable {
     /// How an external client's process ended, when it did not simply exit after its job: `exited (exit status 3)
     /// before its job finished`, `still running when the run ended`, `failed to start: …`. Nil for reference clients.
     public var process: String?
+
+    /// Whether it used `transport`.
+    public func used(_ transport: HybridClientStateMachine.Transport) -> Bool {
+        self.transportBits & Self.bit(transport) != 0
+    }
+
+    /// Records that it used `transport`.
+    public mutating func markUsed(_ transport: HybridClientStateMachine.Transport) {
+        self.transportBits |= Self.bit(transport)
+    }
+
+    private static func bit(_ transport: HybridClientStateMachine.Transport) -> UInt8 {
+        switch transport {
+        case .websocket: 1
+        case .sse: 2
+        case .polling: 4
+        }
+    }
 }

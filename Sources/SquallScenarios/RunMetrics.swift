@@ -76,7 +76,8 @@ public struct RunMetrics: Sendable, Hashable {
                 case "strategy": self.clients[index].strategy == value
                 case "group": self.clients[index].group == value
                 case "client": self.clients[index].id == value
-                case "transport": self.clients[index].transportsUsed.contains(value)
+                case "transport":
+                    HybridClientStateMachine.Transport(rawValue: value).map { self.clients[index].used($0) } ?? false
                 // Selects a per-step metric's samples, not clients.
                 case "step": true
                 default: false

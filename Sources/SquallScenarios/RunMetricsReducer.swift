@@ -302,7 +302,7 @@ package struct RunMetricsReducer: Sendable {
             tally.pendingAttempt = time
         case .connected(_, _, let via):
             tally.onEventStream = via == .sse
-            client.transportsUsed.insert(via.rawValue)
+            client.markUsed(via)
             client.connections += 1
             let attempt = tally.pendingAttempt ?? time
             tally.pendingAttempt = nil
@@ -338,7 +338,7 @@ package struct RunMetricsReducer: Sendable {
             client.fellBack = true
             if client.fellBackAt == nil { client.fellBackAt = time }
         case .poll:
-            client.transportsUsed.insert(HybridClientStateMachine.Transport.polling.rawValue)
+            client.markUsed(.polling)
             client.polls += 1
             client.pollTimes.append(clock.scenarioMilliseconds(from: start, to: time))
             if let since = tally.failingSince {
