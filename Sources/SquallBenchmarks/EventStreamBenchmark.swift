@@ -42,7 +42,21 @@ public struct EventStreamBenchmark: Sendable {
     /// consulted on every event); `progress` gets each row.
     public func run(progress: @escaping @Sendable (Row) -> Void) async throws -> [Row] {
         let server = try await LoopbackServer.start(.eventStream(events: self.events, perWrite: self.perWrite))
-        defer { Task { await server.stop() } }
+        do {
+            let rows = try await self.measure(through: server, progress: progress)
+            await server.stop()
+            return rows
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    /// Each path's row, against `server`.
+    private func measure(
+        through server: LoopbackServer,
+        progress: @escaping @Sendable (Row) -> Void
+    ) async throws -> [Row] {
         var rows: [Row] = []
         let direct = try await self.measure(path: "direct", port: server.port)
         progress(direct)
@@ -59,12 +73,16 @@ public struct EventStreamBenchmark: Sendable {
                 )
             )
             try await proxy.start()
-            let row = try await self.measure(path: path, port: proxy.listenAddress!.port!)
-            await proxy.stop()
-            progress(row)
-            rows.append(row)
+            do {
+                let row = try await self.measure(path: path, port: proxy.listenAddress!.port!)
+                await proxy.stop()
+                progress(row)
+                rows.append(row)
+            } catch {
+                await proxy.stop()
+                throw error
+            }
         }
-        await server.stop()
         return rows
     }
 

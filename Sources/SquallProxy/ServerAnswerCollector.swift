@@ -148,7 +148,7 @@ final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandle
             if !stream.isFinished {
                 // A close-delimited body ends when the server closes; a chunked one must have read its last chunk
                 // (or have had no body at all: the answer to a HEAD).
-                guard stream.hasStarted == false || self.framingEndsAtClose else {
+                guard !stream.hasStarted || stream.framing == .untilClose else {
                     return context.fireErrorCaught(EventStreamReframer.MalformedChunk(reason: "the body ended early"))
                 }
                 self.emit(stream.finish(), context: context)
@@ -173,11 +173,6 @@ final class ServerAnswerCollector: ChannelInboundHandler, RemovableChannelHandle
             if before - 1 <= 0 { self.state = .awaitingHead }
         }
         self.ended()
-    }
-
-    /// Whether the event stream being read ends when the server closes.
-    private var framingEndsAtClose: Bool {
-        self.eventStream?.framing == .untilClose
     }
 
     /// Cuts what was read of the event stream's body into blocks and sends them on; bytes after the body's end stay

@@ -116,10 +116,7 @@ struct ExternalClient: Sendable {
                         line += ",\(JSONValue.quote(key)):\(fields[key]!.jsonText)"
                     }
                     log.record(time: received, line: line + "}")
-                    let via = fields["via"].flatMap { value -> HybridClientStateMachine.Transport? in
-                        guard case .string(let text) = value else { return nil }
-                        return HybridClientStateMachine.Transport(rawValue: text)
-                    }
+                    let via = fields["via"]?.stringValue.flatMap(HybridClientStateMachine.Transport.init(rawValue:))
                     board.update(client: self.id, event: name, via: via ?? .websocket)
                     return
                 }

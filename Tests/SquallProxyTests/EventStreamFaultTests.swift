@@ -22,26 +22,29 @@ import Testing
         "\(String(text.utf8.count, radix: 16))\r\n\(text)\r\n"
     }
 
-    /// Starts `server`'s script and a proxy with `faults` in front of it, runs `body` with a socket that sent the
-    /// request and read the answer's head, and stops both.
+    /// Starts a server answering with `writes` and a proxy with `faults` in front of it, runs `body` with the
+    /// proxy's port, and stops both.
+    private func withScriptedProxy<Result>(
+        writes: [String],
+        closes: Bool = false,
+        faults: [Fault],
+        _ body: (Int) async throws -> Result
+    ) async throws -> Result {
+        let server = try await ScriptedAnswerServer.start(writes: writes.map { Array($0.utf8) }, closes: closes)
+        return try await stopping(server) { server in
+            try await withProxy(to: server.port, name: "sse", faults: faults) { proxy in try await body(proxy.port) }
+        }
+    }
+
+    /// As ``withScriptedProxy(writes:closes:faults:_:)``, with a socket that sent the request and read the answer's
+    /// head.
     private func withEventStream(
         writes: [String],
         closes: Bool = false,
         faults: [Fault],
         _ body: @escaping @Sendable (BlockingSocket) throws -> Void
     ) async throws {
-        let server = try await ScriptedAnswerServer.start(writes: writes.map { Array($0.utf8) }, closes: closes)
-        let proxy = ProxyServer(
-            configuration: ProxyConfiguration(
-                name: "sse",
-                upstream: HostAndPort(host: "127.0.0.1", port: server.port),
-                faults: faults
-            ),
-            seed: 1
-        )
-        try await proxy.start()
-        let port = proxy.port
-        do {
+        try await self.withScriptedProxy(writes: writes, closes: closes, faults: faults) { port in
             try await blocking {
                 let socket = try BlockingSocket(port: port)
                 try socket.send(Self.request)
@@ -50,13 +53,7 @@ import Testing
                 #expect(String(decoding: head, as: UTF8.self) == Self.head, "the head passes at once, untouched")
                 try body(socket)
             }
-        } catch {
-            await proxy.stop()
-            await server.stop()
-            throw error
         }
-        await proxy.stop()
-        await server.stop()
     }
 
     private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -146,25 +143,14 @@ import Testing
     @Test func anEventStreamWithALengthPassesUntouched() async throws {
         let body = Self.event(1) + Self.event(2)
         let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
-        let server = try await ScriptedAnswerServer.start(writes: [Array((head + body).utf8)], closes: true)
         let fault = try Fault(type: .dropEvents, attributes: ["every": 1])
-        let proxy = ProxyServer(
-            configuration: ProxyConfiguration(
-                name: "sse",
-                upstream: HostAndPort(host: "127.0.0.1", port: server.port),
-                faults: [fault]
-            ),
-            seed: 1
-        )
-        try await proxy.start()
-        let port = proxy.port
-        let received = try await blocking {
-            let socket = try BlockingSocket(port: port)
-            try socket.send(Self.request)
-            return socket.readToEnd(timeout: 5).bytes
+        let received = try await self.withScriptedProxy(writes: [head + body], closes: true, faults: [fault]) { port in
+            try await blocking {
+                let socket = try BlockingSocket(port: port)
+                try socket.send(Self.request)
+                return socket.readToEnd(timeout: 5).bytes
+            }
         }
-        await proxy.stop()
-        await server.stop()
         #expect(Self.text(received) == head + body, "dropping a block would break its length: nothing is dropped")
     }
 

@@ -4,6 +4,58 @@ import SquallFaults
 import SquallProxy
 import SquallTestSupport
 
+/// Starts a proxy named `name` in front of `127.0.0.1:port`, runs `body`, and stops it, whatever `body` does.
+func withProxy<Result>(
+    to port: Int,
+    name: String = "test",
+    faults: [Fault] = [],
+    seed: UInt64 = 1,
+    _ body: (ProxyServer) async throws -> Result
+) async throws -> Result {
+    let proxy = ProxyServer(
+        configuration: ProxyConfiguration(
+            name: name,
+            upstream: HostAndPort(host: "127.0.0.1", port: port),
+            faults: faults
+        ),
+        seed: seed
+    )
+    try await proxy.start()
+    do {
+        let result = try await body(proxy)
+        await proxy.stop()
+        return result
+    } catch {
+        await proxy.stop()
+        throw error
+    }
+}
+
+/// A loopback server a test starts and must stop.
+protocol StoppableServer: Sendable {
+    /// Stops listening and closes its connections.
+    func stop() async
+}
+
+extension LoopbackServer: StoppableServer {}
+extension LoopbackWebSocketServer: StoppableServer {}
+extension ScriptedAnswerServer: StoppableServer {}
+
+/// Runs `body` with `server`, then stops the server, whatever `body` does.
+func stopping<Server: StoppableServer, Result>(
+    _ server: Server,
+    _ body: (Server) async throws -> Result
+) async throws -> Result {
+    do {
+        let result = try await body(server)
+        await server.stop()
+        return result
+    } catch {
+        await server.stop()
+        throw error
+    }
+}
+
 /// Starts a loopback server and a proxy in front of it, runs `body`, and stops both.
 func withProxy<Result>(
     server behavior: LoopbackServer.Behavior = .echo,
@@ -11,25 +63,8 @@ func withProxy<Result>(
     seed: UInt64 = 1,
     _ body: (ProxyServer, LoopbackServer) async throws -> Result
 ) async throws -> Result {
-    let server = try await LoopbackServer.start(behavior)
-    let proxy = ProxyServer(
-        configuration: ProxyConfiguration(
-            name: "test",
-            upstream: HostAndPort(host: "127.0.0.1", port: server.port),
-            faults: faults
-        ),
-        seed: seed
-    )
-    try await proxy.start()
-    do {
-        let result = try await body(proxy, server)
-        await proxy.stop()
-        await server.stop()
-        return result
-    } catch {
-        await proxy.stop()
-        await server.stop()
-        throw error
+    try await stopping(try await LoopbackServer.start(behavior)) { server in
+        try await withProxy(to: server.port, faults: faults, seed: seed) { proxy in try await body(proxy, server) }
     }
 }
 
@@ -40,25 +75,11 @@ func withWebSocketProxy(
     seed: UInt64,
     _ body: (ProxyServer, LoopbackWebSocketServer) async throws -> Void
 ) async throws {
-    let server = try await LoopbackWebSocketServer.start()
-    let proxy = ProxyServer(
-        configuration: ProxyConfiguration(
-            name: name,
-            upstream: HostAndPort(host: "127.0.0.1", port: server.port),
-            faults: faults
-        ),
-        seed: seed
-    )
-    try await proxy.start()
-    do {
-        try await body(proxy, server)
-    } catch {
-        await proxy.stop()
-        await server.stop()
-        throw error
+    try await stopping(try await LoopbackWebSocketServer.start()) { server in
+        try await withProxy(to: server.port, name: name, faults: faults, seed: seed) { proxy in
+            try await body(proxy, server)
+        }
     }
-    await proxy.stop()
-    await server.stop()
 }
 
 extension ProxyServer {

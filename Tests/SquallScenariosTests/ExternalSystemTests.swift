@@ -9,8 +9,6 @@ import Testing
 import Glibc
 #endif
 
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
 private let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first {
     FileManager.default.isExecutableFile(atPath: $0)
 }
@@ -20,14 +18,7 @@ private let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first {
 @Suite(.serialized) struct ExternalSystemTests {
     /// Loads a shipped example scenario with its client's path made absolute (tests may run from anywhere).
     private func example(_ name: String) throws -> Scenario {
-        let data = try Data(contentsOf: URL(fileURLWithPath: packageRoot + "/examples/python-client/" + name))
-        var scenario = try Scenario(bytes: Array(data))
-        for index in scenario.clients.indices {
-            guard var command = scenario.clients[index].command else { continue }
-            command.arguments = command.arguments.map { $0.hasPrefix("examples/") ? packageRoot + "/" + $0 : $0 }
-            scenario.clients[index].command = command
-        }
-        return scenario
+        try ExampleScenario.load("examples/python-client/" + name)
     }
 
     @Test(.enabled(if: python != nil, "needs python3"))

@@ -4,9 +4,7 @@ import SquallScenarios
 import SquallTestSupport
 import Testing
 
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
-private let venvPython = packageRoot + "/examples/mcp/.venv/bin/python"
+private let venvPython = ExampleScenario.packageRoot + "/examples/mcp/.venv/bin/python"
 
 /// Whether `examples/mcp/setup.sh` has installed the Python MCP SDK into the example's venv.
 private let mcpInstalled = PythonVenv.canImport("mcp, uvicorn, httpx2", python: venvPython)
@@ -17,28 +15,12 @@ private let mcpInstalled = PythonVenv.canImport("mcp, uvicorn, httpx2", python: 
 /// the sessions.
 @Suite(.serialized)
 struct MCPExampleTests {
-    /// Runs an example scenario with its `examples/…` paths made absolute (tests may run from anywhere).
+    /// Runs `examples/mcp/NAME.json`.
     private func run(_ name: String) async throws -> RunRecord {
-        let data = try Data(contentsOf: URL(fileURLWithPath: packageRoot + "/examples/mcp/" + name + ".json"))
-        var scenario = try Scenario(bytes: Array(data))
-        func absolute(_ command: ExternalCommand) -> ExternalCommand {
-            var command = command
-            command.arguments = command.arguments.map { $0.hasPrefix("examples/") ? packageRoot + "/" + $0 : $0 }
-            return command
-        }
-        if var external = scenario.server.external {
-            external.command = external.command.map(absolute)
-            scenario.server.external = external
-        }
-        for index in scenario.clients.indices {
-            scenario.clients[index].command = scenario.clients[index].command.map(absolute)
-        }
-        return try await ScenarioRunner(scenario: scenario).run()
+        try await ExampleScenario.run("examples/mcp/" + name + ".json")
     }
 
-    private func verdicts(_ record: RunRecord) -> [String: Bool] {
-        Dictionary(uniqueKeysWithValues: record.gates.map { ("\($0.gate.key) \($0.gate.expression)", $0.passed) })
-    }
+    private func verdicts(_ record: RunRecord) -> [String: Bool] { ExampleScenario.verdicts(record) }
 
     /// The SDK resuming a broken stream, as the wrapper reports it.
     private func resumptions(_ record: RunRecord) -> Int {

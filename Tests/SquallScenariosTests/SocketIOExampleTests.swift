@@ -4,9 +4,7 @@ import SquallScenarios
 import SquallTestSupport
 import Testing
 
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
-private let venvPython = packageRoot + "/examples/socketio/.venv/bin/python"
+private let venvPython = ExampleScenario.packageRoot + "/examples/socketio/.venv/bin/python"
 
 /// Whether `examples/socketio/setup.sh` has installed python-socketio and aiohttp into the example's venv.
 private let socketIOInstalled = PythonVenv.canImport("socketio, aiohttp", python: venvPython)
@@ -16,28 +14,12 @@ private let socketIOInstalled = PythonVenv.canImport("socketio, aiohttp", python
 /// corporate proxy, a silent upgrade and a network handoff.
 @Suite(.serialized)
 struct SocketIOExampleTests {
-    /// Runs an example scenario with its `examples/…` paths made absolute (tests may run from anywhere).
+    /// Runs `examples/socketio/NAME.json`.
     private func run(_ name: String) async throws -> RunRecord {
-        let data = try Data(contentsOf: URL(fileURLWithPath: packageRoot + "/examples/socketio/" + name + ".json"))
-        var scenario = try Scenario(bytes: Array(data))
-        func absolute(_ command: ExternalCommand) -> ExternalCommand {
-            var command = command
-            command.arguments = command.arguments.map { $0.hasPrefix("examples/") ? packageRoot + "/" + $0 : $0 }
-            return command
-        }
-        if var external = scenario.server.external {
-            external.command = external.command.map(absolute)
-            scenario.server.external = external
-        }
-        for index in scenario.clients.indices {
-            scenario.clients[index].command = scenario.clients[index].command.map(absolute)
-        }
-        return try await ScenarioRunner(scenario: scenario).run()
+        try await ExampleScenario.run("examples/socketio/" + name + ".json")
     }
 
-    private func verdicts(_ record: RunRecord) -> [String: Bool] {
-        Dictionary(uniqueKeysWithValues: record.gates.map { ("\($0.gate.key) \($0.gate.expression)", $0.passed) })
-    }
+    private func verdicts(_ record: RunRecord) -> [String: Bool] { ExampleScenario.verdicts(record) }
 
     @Test(.enabled(if: socketIOInstalled, "needs the Socket.IO example's venv: run bash examples/socketio/setup.sh"))
     func withoutFaultsEngineIOUpgradesAndNothingIsLost() async throws {
