@@ -44,14 +44,14 @@ package enum EventField: Sendable, Hashable {
     /// one buffer without a string for each.
     package static func write(_ fields: [(String, EventField)], into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "{"))
-        for (index, (key, value)) in fields.enumerated() {
+        for index in fields.indices {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            Self.quote(key, into: &bytes)
+            Self.quote(fields[index].0, into: &bytes)
             bytes.append(UInt8(ascii: ":"))
-            switch value {
+            switch fields[index].1 {
             case .string(let text): Self.quote(text, into: &bytes)
-            case .integer(let number): bytes.append(contentsOf: String(number).utf8)
-            case .number(let number): bytes.append(contentsOf: JSONText.number(number).utf8)
+            case .integer(let number): JSONText.appendInteger(number, to: &bytes)
+            case .number(let number): JSONText.appendNumber(number, to: &bytes)
             case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
             case .null: bytes.append(contentsOf: "null".utf8)
             }
@@ -61,12 +61,17 @@ package enum EventField: Sendable, Hashable {
 
     /// Appends `text` as a JSON string (``JSONText/quote(_:)``), copied whole when it needs no escape.
     private static func quote(_ text: String, into bytes: inout [UInt8]) {
-        if text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: JSONText.quote(text).utf8)
-        } else {
+        var text = text
+        // Native strings are contiguous: scanned and copied as one buffer.
+        let copied: Bool = text.withUTF8 { utf8 in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                return false
+            }
             bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: text.utf8)
+            bytes.append(contentsOf: utf8)
             bytes.append(UInt8(ascii: "\""))
+            return true
         }
+        if !copied { bytes.append(contentsOf: JSONText.quote(text).utf8) }
     }
 }

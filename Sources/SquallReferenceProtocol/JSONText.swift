@@ -34,24 +34,54 @@ package enum JSONText {
     /// - Parameter value: a finite number (non-finite values are written as 0, which JSON can hold).
     /// - Returns: its JSON text.
     package static func number(_ value: Double) -> String {
-        guard value.isFinite else { return "0" }
+        var bytes: [UInt8] = []
+        Self.appendNumber(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``number(_:)``'s text for `value` to `bytes`, without a string on the way (a log's writer renders
+    /// millions of event times).
+    package static func appendNumber(_ value: Double, to bytes: inout [UInt8]) {
+        guard value.isFinite else { return bytes.append(UInt8(ascii: "0")) }
         let thousandths = (value * 1_000).rounded()
-        guard abs(thousandths) < 9e18 else { return "\(value)" }
+        guard abs(thousandths) < 9e18 else { return bytes.append(contentsOf: "\(value)".utf8) }
         // Integer arithmetic, not `String(format:)`: event lines are written by the hundred thousand per run.
         let scaled = Int64(thousandths)
         let magnitude = scaled.magnitude
-        var text = scaled < 0 ? "-" : ""
-        text += String(magnitude / 1_000)
+        if scaled < 0 { bytes.append(UInt8(ascii: "-")) }
+        Self.appendDigits(magnitude / 1_000, to: &bytes)
         var fraction = magnitude % 1_000
-        if fraction != 0 {
-            var digits = 3
-            while fraction % 10 == 0 {
-                fraction /= 10
-                digits -= 1
-            }
-            let decimals = String(fraction)
-            text += "." + String(repeating: "0", count: digits - decimals.count) + decimals
+        guard fraction != 0 else { return }
+        var digits = 3
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
         }
-        return text
+        bytes.append(UInt8(ascii: "."))
+        // Leading zeros: 0.05 is 50 thousandths, written `.05`.
+        var width = 1
+        var bound: UInt64 = 10
+        while fraction >= bound {
+            width += 1
+            bound *= 10
+        }
+        for _ in width..<digits { bytes.append(UInt8(ascii: "0")) }
+        Self.appendDigits(fraction, to: &bytes)
+    }
+
+    /// Appends a whole number's decimal digits (as `String(value)` writes them) to `bytes`.
+    package static func appendInteger(_ value: Int, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        Self.appendDigits(value.magnitude, to: &bytes)
+    }
+
+    private static func appendDigits(_ value: some UnsignedInteger & FixedWidthInteger, to bytes: inout [UInt8]) {
+        var divisor: UInt64 = 1
+        let value = UInt64(value)
+        while value / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+            divisor /= 10
+        }
     }
 }

@@ -11,11 +11,7 @@ public enum ProtocolJSON {
     /// - Parameter value: a message, handshake or job state.
     /// - Returns: its UTF-8 JSON.
     public static func encode(_ value: some Encodable) -> [UInt8] {
-        if let message = value as? any ProtocolJSONWritable {
-            var writer = ProtocolJSONWriter()
-            message.write(to: &writer)
-            return writer.bytes
-        }
+        if let message = value as? any ProtocolJSONWritable { return message.jsonBytes }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(value)).map(Array.init) ?? Array("{}".utf8)

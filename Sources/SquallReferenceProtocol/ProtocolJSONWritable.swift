@@ -4,6 +4,16 @@ package protocol ProtocolJSONWritable {
     func write(to writer: inout ProtocolJSONWriter)
 }
 
+extension ProtocolJSONWritable {
+    /// The value's JSON, as ``ProtocolJSON/encode(_:)`` writes it, without its dynamic cast (the simulator sizes
+    /// every frame it sends this way).
+    package var jsonBytes: [UInt8] {
+        var writer = ProtocolJSONWriter()
+        self.write(to: &writer)
+        return writer.bytes
+    }
+}
+
 extension ProgressMessage: ProtocolJSONWritable {
     /// Writes the message (keys sorted: data, jobId, seq, timestamp, type).
     package func write(to writer: inout ProtocolJSONWriter) {

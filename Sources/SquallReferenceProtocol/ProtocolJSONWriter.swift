@@ -14,6 +14,12 @@ package struct ProtocolJSONWriter {
         self.bytes.reserveCapacity(256)
     }
 
+    /// Forgets what was written, keeping the buffer's room for the next value.
+    package mutating func removeAll() {
+        self.bytes.removeAll(keepingCapacity: true)
+        self.needsComma = false
+    }
+
     /// Writes an object whose members `body` writes (keys in sorted order).
     package mutating func object(_ body: (inout ProtocolJSONWriter) -> Void) {
         self.separate()

@@ -45,7 +45,7 @@ package struct EventStreamStateMachine: Sendable {
             case .retry(let milliseconds):
                 ServerSentEvent.retry(milliseconds: milliseconds)
             case .message(let message):
-                ServerSentEvent(data: String(decoding: ProtocolJSON.encode(message), as: UTF8.self))
+                ServerSentEvent(data: String(decoding: message.jsonBytes, as: UTF8.self))
                     .encoded(id: String(message.seq))
             case .keepAlive:
                 ServerSentEvent.comment("keep-alive")

@@ -17,6 +17,8 @@ final class SimulatedServer {
     private let log: SimulationLog
     private var board: JobBoard<VirtualInstant>
     private var subscribers: [Int: Subscriber] = [:]
+    /// Where every stream's frames are written to be measured (one buffer for the run, not one per frame).
+    var frameWriter = ProtocolJSONWriter()
 
     init(configuration: ReferenceServerConfiguration, scheduler: SimulationScheduler, log: SimulationLog) {
         self.configuration = configuration

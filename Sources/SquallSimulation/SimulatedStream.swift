@@ -41,7 +41,7 @@ final class SimulatedStream {
             case .send(let frame):
                 self.connection.send(
                     .downstream,
-                    size: frame.wireSize(jobId: self.jobId),
+                    size: frame.wireSize(jobId: self.jobId, writer: &self.server.frameWriter),
                     Self.traffic(of: frame)
                 ) { [self] in
                     self.toClient(frame)
