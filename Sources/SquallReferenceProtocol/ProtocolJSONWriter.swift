@@ -54,6 +54,20 @@ package struct ProtocolJSONWriter {
     package mutating func string(_ text: String) {
         self.separate()
         self.bytes.append(UInt8(ascii: "\""))
+        var text = text
+        // Most text (ids, statuses) needs no escape: copied as one buffer, not byte by byte.
+        let copied: Bool = text.withUTF8 { utf8 in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                return false
+            }
+            self.bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied {
+            self.bytes.append(UInt8(ascii: "\""))
+            self.needsComma = true
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -75,9 +89,9 @@ package struct ProtocolJSONWriter {
     }
 
     /// Writes a whole number.
-    package mutating func number(_ value: some BinaryInteger) {
+    package mutating func number(_ value: some SignedInteger & FixedWidthInteger) {
         self.separate()
-        self.bytes.append(contentsOf: String(value).utf8)
+        JSONText.appendInteger(Int(value), to: &self.bytes)
         self.needsComma = true
     }
 

@@ -94,8 +94,9 @@ package struct JobBoard<Instant: InstantProtocol & Sendable>: Sendable where Ins
             self.jobs.values[index].subscribers = []
             next = .expire(at: now.advanced(by: self.retention))
         } else {
-            let job = self.jobs.values[index]
-            next = .publish(item: item + 1, at: job.start.advanced(by: job.progress.creation.itemInterval * (item + 1)))
+            // Read in place: a copy of the job would retain its messages and subscribers for every publication.
+            let interval = self.jobs.values[index].progress.creation.itemInterval
+            next = .publish(item: item + 1, at: self.jobs.values[index].start.advanced(by: interval * (item + 1)))
         }
         return Publication(message: message, subscribers: subscribers, next: next)
     }
