@@ -112,6 +112,11 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .target(
+            name: "SquallExplore",
+            dependencies: ["SquallFaults", "SquallScenarios", "SquallSimulation"],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
             name: "SquallReports",
             dependencies: ["SquallFaults", "SquallReferenceClient", "SquallScenarios"],
             swiftSettings: upcomingFeatures
@@ -164,6 +169,7 @@ let package = Package(
                 "SquallReports",
                 "SquallSession",
                 "SquallSimulation",
+                "SquallExplore",
                 "SquallBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -177,6 +183,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "SquallExploreTests",
+            dependencies: ["SquallExplore", "SquallFaults", "SquallScenarios", "SquallSimulation"],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

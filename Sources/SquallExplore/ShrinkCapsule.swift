@@ -1,0 +1,107 @@
+import SquallFaults
+import SquallScenarios
+
+/// What `squall shrink` leaves: the smallest failing scenario it found (with its seed written in) and
+/// `capsule.json`, which says what fails, how much smaller it is, how to replay it, and whether real sockets agree.
+package struct ShrinkCapsule: Sendable {
+    /// The capsule format's version.
+    package static let formatVersion = 1
+
+    /// The shrunk scenario.
+    package var scenario: JSONValue
+    /// The seed it fails with (also written in `scenario`).
+    package var seed: UInt64
+    /// The gate it fails, as the last failing run of the shrink evaluated it.
+    package var failure: GateResult
+    /// The scenario before and after.
+    package var original: ScenarioDraft
+    package var minimal: ScenarioDraft
+    /// How the shrink went, and how long it took (seconds).
+    package var statistics: ScenarioShrinker.Statistics
+    package var seconds: Double
+    /// The commit of Squall's source tree, when known.
+    package var sourceCommit: String?
+    /// The verdict of the target gate on real sockets (`--confirm`), nil when not run.
+    package var realVerdict: GateResult?
+    /// Why the real run gave no verdict on the gate, when it was run and could not.
+    package var realProblem: String?
+
+    /// Creates a capsule.
+    package init(
+        scenario: JSONValue,
+        seed: UInt64,
+        failure: GateResult,
+        original: ScenarioDraft,
+        minimal: ScenarioDraft,
+        statistics: ScenarioShrinker.Statistics,
+        seconds: Double,
+        sourceCommit: String?
+    ) {
+        self.scenario = scenario
+        self.seed = seed
+        self.failure = failure
+        self.original = original
+        self.minimal = minimal
+        self.statistics = statistics
+        self.seconds = seconds
+        self.sourceCommit = sourceCommit
+    }
+
+    /// A draft's size: its steps, groups, clients and duration.
+    package static func size(_ draft: ScenarioDraft) -> JSONValue {
+        let clients = draft.clients.reduce(0.0) { total, group in
+            guard case .object(let members) = group, let key = ScenarioDraft.key("count", in: members),
+                case .number(let count)? = members[key]
+            else { return total }
+            return total + count
+        }
+        return .object([
+            "steps": .number(Double(draft.steps.count)),
+            "groups": .number(Double(draft.clients.count)),
+            "clients": .number(clients),
+            "duration": draft[member: "duration"] ?? .null,
+        ])
+    }
+
+    /// `capsule.json`, for a capsule written to `folder`.
+    package func document(folder: String) -> JSONValue {
+        let scenarioPath = folder + "/scenario.json"
+        var real: JSONValue = .string("not run (squall shrink --confirm runs it once on real sockets)")
+        if let verdict = self.realVerdict {
+            real = .object([
+                "verdict": .string(verdict.verdict.rawValue),
+                "observed": verdict.observed.map(JSONValue.number) ?? .null,
+                "sameFailure": .bool(verdict.verdict == .failed),
+            ])
+        } else if let problem = self.realProblem {
+            real = .object(["verdict": .null, "problem": .string(problem)])
+        }
+        return .object([
+            "capsuleVersion": .number(Double(Self.formatVersion)),
+            "scenario": .string(scenarioPath),
+            "seed": .number(Double(self.seed)),
+            "squallVersion": .string(SquallVersion.current),
+            "sourceCommit": self.sourceCommit.map(JSONValue.string) ?? .null,
+            "gate": .object([
+                "key": .string(self.failure.gate.key),
+                "expression": .string(self.failure.gate.expression),
+                "observed": self.failure.observed.map(JSONValue.number) ?? .null,
+                "missingEvidence": self.failure.missingEvidence.map(JSONValue.string) ?? .null,
+            ]),
+            "original": Self.size(self.original),
+            "minimal": Self.size(self.minimal),
+            "shrink": .object([
+                "runs": .number(Double(self.statistics.runs)),
+                "invalidCandidates": .number(Double(self.statistics.invalid)),
+                "kept": .number(Double(self.statistics.kept)),
+                "complete": .bool(self.statistics.complete),
+                "seconds": .number((self.seconds * 10).rounded() / 10),
+            ]),
+            "replay": .object([
+                "sim": .string("squall sim \(scenarioPath)"),
+                "run": .string("squall run \(scenarioPath)"),
+            ]),
+            "realSockets": real,
+        ])
+    }
+}
