@@ -4,7 +4,9 @@ import SquallSimulation
 
 /// Shrinks a failing scenario in virtual time to a smaller one that still fails the same gate: delta debugging over
 /// the timeline's steps, then the client groups and their counts, then each step's strength, then the duration —
-/// repeated until a round changes nothing (or the time budget is spent).
+/// repeated until a round changes nothing (or the time budget is spent). A gate that asks for something to happen
+/// (``ShrinkTarget/asksForActivity``) keeps its steps whole, and no run is cut shorter than ``shortestRun(_:)``:
+/// otherwise "nothing happened" would be the smallest failure of all.
 ///
 /// Every candidate is a whole scenario read by the same strict reader as a user's file: one that does not validate
 /// is counted and never kept. Each candidate runs once (results are cached by its JSON text); the simulation is
@@ -82,9 +84,9 @@ package final class ScenarioShrinker {
         var current = draft
         for _ in 0..<4 {
             let before = current
-            current = self.shrinkSteps(current)
+            if !self.target.asksForActivity { current = self.shrinkSteps(current) }
             current = self.shrinkGroups(current)
-            current = self.shrinkStrength(current)
+            if !self.target.asksForActivity { current = self.shrinkStrength(current) }
             current = self.shrinkDuration(current)
             if current == before || self.outOfTime { break }
         }
@@ -228,7 +230,7 @@ package final class ScenarioShrinker {
             candidate.members.removeValue(forKey: key)
             current = self.keep(candidate, over: current)
         }
-        current = self.reduce(current, minimum: 1) { draft in
+        current = self.reduce(current, minimum: { _ in 1 }) { draft in
             guard case .object(let server)? = draft[member: "server"],
                 let jobKey = ScenarioDraft.key("job", in: server),
                 case .object(let job)? = server[jobKey], let key = ScenarioDraft.key("totalItems", in: job),
@@ -246,8 +248,9 @@ package final class ScenarioShrinker {
                 }
             )
         }
-        for index in current.steps.indices {
-            current = self.reduce(current, minimum: 0) { draft in
+        // An activity gate's steps stay where they are: a fault moved before the clients start triggers nothing.
+        for index in current.steps.indices where !self.target.asksForActivity {
+            current = self.reduce(current, minimum: { _ in 0 }) { draft in
                 guard case .object(let entry) = draft.steps[index].json, let key = ScenarioDraft.key("at", in: entry),
                     case .string(let text)? = entry[key], let at = Self.milliseconds(text)
                 else { return nil }
@@ -262,7 +265,7 @@ package final class ScenarioShrinker {
                 )
             }
         }
-        return self.reduce(current, minimum: 1) { draft in
+        return self.reduce(current, minimum: Self.shortestRun) { draft in
             guard case .string(let text)? = draft[member: "duration"], let duration = Self.milliseconds(text) else {
                 return nil
             }
@@ -280,17 +283,50 @@ package final class ScenarioShrinker {
     /// A whole number in a draft, and the draft with another value in its place.
     private typealias Knob = (value: Int, with: (Int) -> ScenarioDraft)
 
-    /// Lowers the number `knob` reads (by half, else by a quarter, never below `minimum`) while the failure stays.
-    private func reduce(_ draft: ScenarioDraft, minimum: Int, _ knob: (ScenarioDraft) -> Knob?) -> ScenarioDraft {
+    /// Lowers the number `knob` reads (by half, else by a quarter, never below `minimum` of the draft) while the
+    /// failure stays.
+    private func reduce(
+        _ draft: ScenarioDraft,
+        minimum: (ScenarioDraft) -> Int,
+        _ knob: (ScenarioDraft) -> Knob?
+    ) -> ScenarioDraft {
         var current = draft
         while !self.outOfTime, let (value, with) = knob(current) {
-            let options = [value / 2, value * 3 / 4].filter { $0 >= minimum && $0 < value }
+            let floor = minimum(current)
+            let options = [value / 2, value * 3 / 4].filter { $0 >= floor && $0 < value }
             guard let kept = options.lazy.map(with).first(where: { self.keep($0, over: current) != current }) else {
                 break
             }
             current = kept
         }
         return current
+    }
+
+    /// The shortest run a shrink may leave (ms): the last client's start plus twice its job's length (items ×
+    /// interval), so a client that does not finish is a finding, not a run cut short.
+    package static func shortestRun(_ draft: ScenarioDraft) -> Int {
+        func duration(_ object: [String: JSONValue], _ name: String) -> Int? {
+            guard let key = ScenarioDraft.key(name, in: object), case .string(let text)? = object[key] else {
+                return nil
+            }
+            return Self.milliseconds(text)
+        }
+        var items = 20
+        var interval = 250
+        if case .object(let server)? = draft[member: "server"], let jobKey = ScenarioDraft.key("job", in: server),
+            case .object(let job)? = server[jobKey]
+        {
+            if let key = ScenarioDraft.key("totalItems", in: job), case .number(let count)? = job[key] {
+                items = Int(count)
+            }
+            interval = duration(job, "itemInterval") ?? interval
+        }
+        let lastStart =
+            draft.clients.map { group -> Int in
+                guard case .object(let members) = group else { return 0 }
+                return (duration(members, "startAt") ?? 0) + (duration(members, "rampUp") ?? 0)
+            }.max() ?? 0
+        return lastStart + 2 * items * interval
     }
 
     /// A duration string in whole milliseconds.

@@ -13,11 +13,15 @@ package struct ShrinkTarget: Sendable, Hashable {
     /// Whether the original failure had an observed value (a shrink that loses the evidence is not the same failure).
     package var hadEvidence: Bool
 
-    /// The first gate that failed in `record` (or the one whose key, or `key` + ` ` + expression, is `named`).
+    /// The first gate that failed on a value in `record` (or the one whose key, or `key` + ` ` + expression, is
+    /// `named`, which may have failed for want of evidence).
+    ///
+    /// A gate that failed for want of evidence (no samples) is not chosen unless named: removing things removes
+    /// evidence, so its "smallest failing scenario" would be one where nothing happens.
     ///
     /// - Returns: nil when no such gate failed.
     package static func failing(in record: RunRecord, named: String? = nil) -> ShrinkTarget? {
-        let failed = record.gates.filter { $0.verdict == .failed }
+        let failed = record.gates.filter { $0.verdict == .failed && (named != nil || $0.missingEvidence == nil) }
         let chosen =
             named.map { name in
                 failed.first { $0.gate.key == name || "\($0.gate.key) \($0.gate.expression)" == name }
@@ -31,6 +35,17 @@ package struct ShrinkTarget: Sendable, Hashable {
             originalStep: result.gate.tags["step"] == nil ? nil : step,
             hadEvidence: result.missingEvidence == nil
         )
+    }
+
+    /// Whether the gate asks for something to happen (`completion_rate rate==1`, `polling_requests count>0`): a
+    /// floor, which removing faults or weakening them could break for no reason but that nothing happens any more.
+    /// For such a gate the timeline's steps stay as they are; the clients and the run's length shrink.
+    package var asksForActivity: Bool {
+        switch self.gate.comparison {
+        case .greater, .greaterOrEqual, .notEqual: true
+        case .less, .lessOrEqual: false
+        case .equal: self.gate.threshold != 0
+        }
     }
 
     /// The result of this gate in a candidate's run, whose timeline step `stepName` is the original target step.

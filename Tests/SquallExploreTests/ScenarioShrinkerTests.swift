@@ -146,3 +146,44 @@ import Testing
         )
     }
 }
+
+/// A gate that asks for something to happen keeps its faults: "nothing happened" must not be the smallest failure.
+@Suite struct ShrinkFloorTests {
+    @Test func anActivityGateKeepsEveryStepAndAJobsWorthOfTime() throws {
+        // No heartbeat: after the handoff nobody notices the dead socket, so nobody polls.
+        let text = """
+            {"name": "floor", "seed": 44, "timeScale": 0.1, "duration": "60s",
+             "server": {"job": {"totalItems": 20, "itemInterval": "1s"}},
+             "clients": [{"count": 10, "rampUp": "2s", "strategy": "broken-no-heartbeat"}],
+             "timeline": [
+               {"at": "3s", "for": "1s", "fault": {"name": "slow", "type": "latency", "attributes": {"latency": 50}}},
+               {"at": "6s", "handoff": {"mode": "reset", "blackout": "8s", "during": "refuse"}}],
+             "gates": {"polling_requests": ["count>0"]}}
+            """
+        let json = try JSONValue.parse(Array(text.utf8))
+        let record = try SimulationRunner(scenario: try Scenario(json: json)).run()
+        let target = try #require(ShrinkTarget.failing(in: record))
+        #expect(target.asksForActivity)
+        let shrinker = ScenarioShrinker(target: target)
+        let minimal = shrinker.shrink(shrinker.focused(try #require(ScenarioDraft(json)), seed: 44))
+        #expect(minimal.steps.map(\.original) == [0, 1])
+        #expect(minimal.steps.map(\.json) == ScenarioDraft(json)?.steps.map(\.json))
+        let duration = try #require(minimal[member: "duration"])
+        guard case .string(let text) = duration, let length = Duration(parsing: text) else {
+            Issue.record("duration \(duration)")
+            return
+        }
+        #expect(length >= .milliseconds(ScenarioShrinker.shortestRun(minimal)))
+    }
+
+    @Test func aGateFailingForWantOfEvidenceIsChosenOnlyByName() throws {
+        let text = """
+            {"name": "empty", "seed": 1, "duration": "5s", "clients": [{"count": 2}],
+             "gates": {"time_to_recover_ms": ["p(95)<1000"], "lost_messages": ["count==0"]}}
+            """
+        let record = try SimulationRunner(scenario: try Scenario(json: try JSONValue.parse(Array(text.utf8)))).run()
+        #expect(record.gates.contains { $0.verdict == .failed && $0.missingEvidence != nil })
+        #expect(ShrinkTarget.failing(in: record) == nil)
+        #expect(ShrinkTarget.failing(in: record, named: "time_to_recover_ms")?.hadEvidence == false)
+    }
+}
