@@ -230,7 +230,7 @@ package final class ScenarioShrinker {
             candidate.members.removeValue(forKey: key)
             current = self.keep(candidate, over: current)
         }
-        current = self.reduce(current, minimum: { _ in 1 }) { draft in
+        current = self.reduce(current, floor: .value(1)) { draft in
             guard case .object(let server)? = draft[member: "server"],
                 let jobKey = ScenarioDraft.key("job", in: server),
                 case .object(let job)? = server[jobKey], let key = ScenarioDraft.key("totalItems", in: job),
@@ -250,7 +250,7 @@ package final class ScenarioShrinker {
         }
         // An activity gate's steps stay where they are: a fault moved before the clients start triggers nothing.
         for index in current.steps.indices where !self.target.asksForActivity {
-            current = self.reduce(current, minimum: { _ in 0 }) { draft in
+            current = self.reduce(current, floor: .value(0)) { draft in
                 guard case .object(let entry) = draft.steps[index].json, let key = ScenarioDraft.key("at", in: entry),
                     case .string(let text)? = entry[key], let at = Self.milliseconds(text)
                 else { return nil }
@@ -265,7 +265,7 @@ package final class ScenarioShrinker {
                 )
             }
         }
-        return self.reduce(current, minimum: Self.shortestRun) { draft in
+        return self.reduce(current, floor: .shortestRun) { draft in
             guard case .string(let text)? = draft[member: "duration"], let duration = Self.milliseconds(text) else {
                 return nil
             }
@@ -283,16 +283,23 @@ package final class ScenarioShrinker {
     /// A whole number in a draft, and the draft with another value in its place.
     private typealias Knob = (value: Int, with: (Int) -> ScenarioDraft)
 
-    /// Lowers the number `knob` reads (by half, else by a quarter, never below `minimum` of the draft) while the
-    /// failure stays.
-    private func reduce(
-        _ draft: ScenarioDraft,
-        minimum: (ScenarioDraft) -> Int,
-        _ knob: (ScenarioDraft) -> Knob?
-    ) -> ScenarioDraft {
+    /// How low a reduced number may go.
+    private enum Floor {
+        /// A fixed value.
+        case value(Int)
+        /// ``ScenarioShrinker/shortestRun(_:)`` of the draft as it is then.
+        case shortestRun
+    }
+
+    /// Lowers the number `knob` reads (by half, else by a quarter, never below `floor`) while the failure stays.
+    private func reduce(_ draft: ScenarioDraft, floor: Floor, _ knob: (ScenarioDraft) -> Knob?) -> ScenarioDraft {
         var current = draft
         while !self.outOfTime, let (value, with) = knob(current) {
-            let floor = minimum(current)
+            let floor =
+                switch floor {
+                case .value(let value): value
+                case .shortestRun: Self.shortestRun(current)
+                }
             let options = [value / 2, value * 3 / 4].filter { $0 >= floor && $0 < value }
             guard let kept = options.lazy.map(with).first(where: { self.keep($0, over: current) != current }) else {
                 break
