@@ -37,6 +37,10 @@ public struct ClientStrategy: Sendable, Hashable {
     public var requestTimeout: Duration
     /// Multiplies every duration above.
     public var timeScale: Double
+    /// A mutant's deliberate bug in the state machine (``mutants``); nil for every preset a user runs.
+    public var defect: ClientDefect?
+    /// What the preset does wrong, for a mutant; empty otherwise.
+    public var summary = ""
 
     /// Creates a strategy; see the presets for documented values.
     public init(
@@ -245,8 +249,8 @@ extension ClientStrategy {
         .resilientSSE, .brokenSSENoLastEventId, .brokenSSENeverFallsBack, .brokenSSENoDelay,
     ]
 
-    /// The preset called `name`, or nil.
+    /// The preset (or mutant) called `name`, or nil.
     public static func preset(named name: String) -> ClientStrategy? {
-        self.presets.first { $0.name == name }
+        self.presets.first { $0.name == name } ?? self.mutants.first { $0.name == name }
     }
 }

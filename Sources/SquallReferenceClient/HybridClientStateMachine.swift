@@ -183,6 +183,10 @@ public struct HybridClientStateMachine: Sendable {
         case (.connecting(let rung, let attempt), .linkFailed(let reason)),
             (.connecting(let rung, let attempt), .linkClosed(_, let reason)):
             return self.lost(rung: rung, after: attempt, reason: reason)
+        case (.open, .linkClosed(1012, _)) where self.strategy.defect == .givesUpOnRestart:
+            // Mutant `gives-up-on-restart`: a server restart taken as the end of the job.
+            self.state = .finished
+            return [.finish(.failed)]
         case (.open(let rung), .linkFailed(let reason)), (.open(let rung), .linkClosed(_, let reason)):
             return self.lost(rung: rung, after: 0, reason: reason)
         case (.open(let rung), .heartbeatExpired):
@@ -208,7 +212,9 @@ public struct HybridClientStateMachine: Sendable {
 
         case (.open, .stateSyncAnswered(let jobState)), (.polling, .stateSyncAnswered(let jobState)):
             self.syncInFlight = false
-            return self.deliver(jobState.messages, via: .polling)
+            // Mutant `state-sync-skips-dedup`: what the sync fetched is delivered whole.
+            let deduplicate = self.strategy.defect != .stateSyncSkipsDeduplication
+            return self.deliver(jobState.messages, via: .polling, deduplicate: deduplicate)
         case (_, .stateSyncFailed):
             guard self.syncInFlight else { return [] }
             self.syncAttempt += 1
@@ -296,12 +302,18 @@ public struct HybridClientStateMachine: Sendable {
     }
 
     private mutating func lost(rung: Int, after attempt: Int, reason: String) -> [Action] {
-        let next = attempt + 1
+        // Mutant `forgets-attempts`: every loss is the first.
+        let next = self.strategy.defect == .forgetsAttempts ? 1 : attempt + 1
         let fallsBack = self.strategy.transports.last == .polling || rung + 1 < self.pushRungs.count
         if next <= self.strategy.reconnectAttempts || !fallsBack {
             // A ladder that ends on a push rung keeps trying it, at the longest backoff once the tries are spent.
             self.state = .backingOff(rung: rung, attempt: next)
             return [.scheduleReconnect(attempt: next, after: self.jitteredBackoff(attempt: next))]
+        }
+        if self.strategy.defect == .stopsAfterRetries {
+            // Mutant `stops-after-retries`: the tries spent, the client gives up on the job.
+            self.state = .finished
+            return [.finish(.failed)]
         }
         if rung + 1 < self.pushRungs.count {
             let actions: [Action] = [.fallBack(to: self.pushRungs[rung + 1], reason: reason)]
@@ -328,10 +340,14 @@ public struct HybridClientStateMachine: Sendable {
         return base * (1 + Double.random(in: -jitter...jitter, using: &self.random))
     }
 
-    private mutating func deliver(_ messages: [ProgressMessage], via transport: Transport) -> [Action] {
+    private mutating func deliver(
+        _ messages: [ProgressMessage],
+        via transport: Transport,
+        deduplicate: Bool = true
+    ) -> [Action] {
         var actions: [Action] = []
         for message in messages {
-            if message.seq <= self.lastSeq && self.strategy.deduplicate {
+            if message.seq <= self.lastSeq && self.strategy.deduplicate && deduplicate {
                 actions.append(.dropDuplicate(seq: message.seq))
                 continue
             }

@@ -49,21 +49,28 @@ package final class SimulatedRuleChain {
     }
 
     private let direction: FaultDirection
-    private unowned let connection: any RuleChainHost
+    /// The connection, while it exists: a timer a rule set (a wake, a held piece's release) can outlive it, and
+    /// then finds it gone — as closed.
+    private weak var connection: (any RuleChainHost)?
+    private let scheduler: SimulationScheduler
     private var slots: [Slot] = []
 
     /// The chain of `direction` on `connection`.
     package init(direction: FaultDirection, connection: any RuleChainHost) {
         self.direction = direction
         self.connection = connection
+        self.scheduler = connection.scheduler
     }
 
-    private var scheduler: SimulationScheduler { self.connection.scheduler }
+    /// Whether the connection still carries anything (false once it is gone).
+    private var isOpen: Bool { self.connection?.isOpen == true }
 
     /// Rebuilds the chain for the faults acting on this direction now, in chain order: a fault already there keeps
     /// its rule's state (told its attributes when they changed), a new one starts its rule now, and what a fault no
     /// longer there held goes on at once from where it stood.
     package func apply(_ faults: [Fault]) {
+        // Only a live connection changes its faults.
+        guard let connection = self.connection else { return }
         let now = self.scheduler.now
         var rebuilt: [Slot] = []
         var configure: [Slot] = []
@@ -75,7 +82,7 @@ package final class SimulatedRuleChain {
                 }
                 rebuilt.append(slot)
             } else {
-                let random = self.connection.random(for: fault.name, self.direction)
+                let random = connection.random(for: fault.name, self.direction)
                 let slot = Slot(fault: fault, rule: StreamRule(fault.effect, random: random, at: Self.time(now)))
                 rebuilt.append(slot)
                 configure.append(slot)
@@ -113,7 +120,7 @@ package final class SimulatedRuleChain {
     }
 
     private func feed(_ piece: Piece, to index: Int, at time: Double) {
-        guard self.connection.isOpen else { return }
+        guard self.isOpen else { return }
         guard index < self.slots.count else {
             guard piece.isLast else { return }
             if piece.message.traffic == .frame(.close) {
@@ -130,7 +137,7 @@ package final class SimulatedRuleChain {
     }
 
     private func feedEnd(_ message: Message, to index: Int, at time: Double) {
-        guard self.connection.isOpen else { return }
+        guard self.isOpen else { return }
         guard index < self.slots.count else {
             self.half(message, time)
             return
@@ -196,16 +203,16 @@ package final class SimulatedRuleChain {
                 let token = slot.wakeToken
                 self.scheduler.schedule(at: Self.milliseconds(time, now: now)) { [self] in
                     guard slot.wakeToken == token, let position = self.slots.firstIndex(where: { $0 === slot }),
-                        self.connection.isOpen
+                        self.isOpen
                     else { return }
                     self.perform(slot.rule.receive(.timer(at: Self.time(self.scheduler.now))), at: position)
                 }
             case .close(let mode):
                 let connection = self.connection
-                self.scheduler.after(0) { connection.close(by: mode) }
+                self.scheduler.after(0) { connection?.close(by: mode) }
             case .closeWebSocket(let code):
                 let connection = self.connection
-                self.scheduler.after(0) { connection.endWebSocket(code: code) }
+                self.scheduler.after(0) { connection?.endWebSocket(code: code) }
             }
         }
     }

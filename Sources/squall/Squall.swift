@@ -10,7 +10,7 @@ struct Squall: AsyncParsableCommand {
         version: SquallVersion.current,
         subcommands: [
             RunCommand.self, SimCommand.self, MergeCommand.self, ValidateCommand.self, ReplayCommand.self,
-            ReportCommand.self, ShrinkCommand.self,
+            ReportCommand.self, ShrinkCommand.self, ExploreCommand.self,
             ProxyCommand.self,
             ServeCommand.self, ClientCommand.self, FaultsCommand.self, ProfilesCommand.self, BenchCommand.self,
         ]

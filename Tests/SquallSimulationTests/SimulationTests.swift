@@ -16,6 +16,27 @@ import Testing
         record.records.filter { $0.client == client && $0.event == event && $0.source == "client" }.map(\.time)
     }
 
+    @Test func aRuleTimerThatOutlivesItsConnectionFindsItClosed() throws {
+        // Found by `squall explore` (seed 1, schedule 602): reset_peer's timer was pending when the restart and the
+        // handoff had closed and freed its connection; the rule chain read the freed connection and the simulator
+        // crashed ("attempted to read an unowned reference"). Now the chain holds it weakly and finds it closed.
+        let record = try self.simulate(
+            """
+            {"name": "timer-outlives-connection", "seed": 602, "timeScale": 0.1, "duration": "90s",
+             "server": {"job": {"totalItems": 50, "itemInterval": "1s"}},
+             "clients": [{"count": 1, "strategy": "resilient"}],
+             "timeline": [
+               {"at": "33085ms", "for": "8562ms", "action": "server_restart"},
+               {"at": "37029ms", "handoff": {"mode": "reset", "blackout": "11997ms", "during": "blackhole"}},
+               {"at": "35266ms", "for": "3162ms", "fault": {"type": "reset_peer", "attributes": {"timeout": 1042}}}],
+             "gates": {"lost_messages": ["count==0"], "completion_rate": ["rate==1"]}}
+            """
+        )
+        #expect(record.complete)
+        #expect(record.verdict == .passed)
+        #expect(record.runEvents.contains { if case .handoff? = $0.runnerEvent { true } else { false } })
+    }
+
     @Test func aCutDecidedAtTheInstantAStreamOpensComesAfterItsHead() throws {
         // cut_stream passes the head and the replayed events, then closes, all at one virtual instant. A pass due
         // "now" was once converted to virtual milliseconds a fraction of a nanosecond late, so the close ran first
