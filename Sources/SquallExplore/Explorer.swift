@@ -11,6 +11,8 @@ package final class Explorer {
     package struct Finding: Sendable {
         /// The gate's key and expression.
         package var gate: String
+        /// The gate's metric.
+        package var metric: Metric
         /// The first failing scenario.
         package var scenario: JSONValue
         /// The shrunk scenario and how the shrink went.
@@ -83,12 +85,16 @@ package final class Explorer {
             guard let scenario = try? Scenario(json: json), let record = try? SimulationRunner(scenario: scenario).run()
             else { continue }
             if self.cover(record) { self.corpus.append(steps) }
-            let failed = record.gates.filter { $0.verdict == .failed && $0.missingEvidence == nil }
+            let failed = record.gates.filter {
+                $0.verdict == .failed && $0.missingEvidence == nil
+                    && ExploreScenario.contractMetrics.contains($0.gate.metric.rawValue)
+            }
             guard !failed.isEmpty else { continue }
             self.failingSchedules += 1
             for result in failed {
+                // One finding per metric: thresholds and step names vary from schedule to schedule.
                 let key = "\(result.gate.key) \(result.gate.expression)"
-                if let index = self.findings.firstIndex(where: { $0.gate == key }) {
+                if let index = self.findings.firstIndex(where: { $0.metric == result.gate.metric }) {
                     self.findings[index].occurrences += 1
                     continue
                 }
@@ -129,10 +135,11 @@ package final class Explorer {
         let shrinker = ScenarioShrinker(target: target, deadline: .now + budget)
         let focused = shrinker.focused(draft, seed: record.scenario.seed)
         guard shrinker.fails(focused) else { return nil }
-        let minimal = shrinker.shrink(focused)
+        let minimal = ShrinkCapsule.forRealRun(shrinker.shrink(focused))
         guard let failure = shrinker.lastFailure else { return nil }
         return Finding(
             gate: gate,
+            metric: target.gate.metric,
             scenario: json,
             minimal: minimal,
             failure: failure,

@@ -12,9 +12,10 @@ package struct ScheduleGenerator {
         self.random = SeededRandom(seed: seed, labels: ["explore"])
     }
 
-    /// One to three new steps.
+    /// One to three new steps (one in half the schedules: alone, a step's own effect shows).
     package mutating func fresh() -> [JSONValue] {
-        (0..<self.integer(1...3)).map { _ in self.step() }
+        let count = self.integer(0...1) == 0 ? 1 : self.integer(2...3)
+        return (0..<count).map { _ in self.step() }
     }
 
     /// `steps` changed a little: one step redrawn or moved, a step added, or one removed.
@@ -54,8 +55,13 @@ package struct ScheduleGenerator {
             entry["action"] = .string("suspend")
             entry["for"] = .string("\(self.integer(1_000...30_000))ms")
         default:
-            entry["fault"] = self.fault()
+            let fault = self.fault()
+            entry["fault"] = fault
             entry["for"] = lasting
+            // An upgrade block sometimes outlasts the fallback allowance: the client must be polling within it.
+            if case .object(let members) = fault, members["type"] == .string("block_upgrade"), self.integer(0...2) > 0 {
+                entry["for"] = .string("\(self.integer(70_000...120_000))ms")
+            }
         }
         return .object(entry)
     }

@@ -47,6 +47,24 @@ package struct ShrinkCapsule: Sendable {
         self.sourceCommit = sourceCommit
     }
 
+    /// The longest a capsule's real run should take: its `timeScale` is set so the run lasts at most this long.
+    package static let realRunLength = 30_000
+
+    /// `draft` with the `timeScale` its real run (`squall run`, `--confirm`) plays it at: real time (1) when the
+    /// run lasts at most ``realRunLength``, else just fast enough to fit it (never below 0.1). A capsule runs one
+    /// client or a few: a compressed clock would make a failure that hangs on a message in flight at a cut less
+    /// likely on real sockets for no gain. The simulator ignores `timeScale`, so the capsule's sim replay is the same.
+    package static func forRealRun(_ draft: ScenarioDraft) -> ScenarioDraft {
+        guard case .string(let text)? = draft[member: "duration"], let duration = Duration(parsing: text) else {
+            return draft
+        }
+        let milliseconds = Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
+        let scale = min(1, max(0.1, (Double(Self.realRunLength) / milliseconds * 100).rounded(.down) / 100))
+        var draft = draft
+        draft[member: "timeScale"] = .number(scale)
+        return draft
+    }
+
     /// A draft's size: its steps, groups, clients and duration.
     package static func size(_ draft: ScenarioDraft) -> JSONValue {
         let clients = draft.clients.reduce(0.0) { total, group in

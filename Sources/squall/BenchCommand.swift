@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: "Each benchmark's help lists its exit codes; 64 on usage for all.",
         subcommands: [
             BenchProxyCommand.self, BenchCapacityCommand.self, BenchSoakCommand.self, BenchSoakDriverCommand.self,
-            BenchHostileCommand.self, BenchLossCommand.self, BenchSSECommand.self,
+            BenchHostileCommand.self, BenchLossCommand.self, BenchSSECommand.self, BenchExploreCommand.self,
         ]
     )
 }

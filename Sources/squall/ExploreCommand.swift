@@ -122,7 +122,7 @@ struct ExploreCommand: AsyncParsableCommand {
     static func write(_ finding: Explorer.Finding, strategy: String, to folder: String) throws {
         let capsule = ShrinkCapsule(
             scenario: finding.minimal.json,
-            seed: finding.failure.gate.key.isEmpty ? 0 : Self.seed(of: finding.minimal),
+            seed: Self.seed(of: finding.minimal),
             failure: finding.failure,
             original: ScenarioDraft(finding.scenario)!,
             minimal: finding.minimal,

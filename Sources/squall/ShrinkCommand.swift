@@ -99,7 +99,7 @@ struct ShrinkCommand: AsyncParsableCommand {
             )
             throw ExitStatus.internalError
         }
-        var minimal = shrinker.shrink(focused)
+        var minimal = ShrinkCapsule.forRealRun(shrinker.shrink(focused))
         minimal[member: "description"] = .string(
             "Shrunk by squall shrink from \(scenario.name) (seed \(seed)): \(target.gate.key) \(target.gate.expression) "
                 + "fails. " + (scenario.description.isEmpty ? "" : "The original: \(scenario.description)")
