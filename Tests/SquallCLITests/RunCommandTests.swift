@@ -268,6 +268,15 @@ import Testing
         (["bench", "sse"], ["0 measured", "64 usage"]),
         (["bench", "soak"], ["Exit 0 when", "1 otherwise"]),
         (["bench", "hostile"], ["Exit 0 when", "1 otherwise"]),
+        (
+            ["shrink"],
+            [
+                "0 a capsule was written", "1 the scenario does not fail", "99 with --confirm", "64 invalid",
+                "70 internal",
+            ]
+        ),
+        (["explore"], ["0 no failure found", "99 a failure found", "64 invalid input"]),
+        (["bench", "explore"], ["0 the benchmark ran", "64 usage"]),
     ])
     func everyCommandsHelpListsTheExitCodesItCanGive(command: [String], codes: [String]) async throws {
         let result = try await SquallProcess.run(command + ["--help"])
