@@ -25,6 +25,8 @@ package final class Explorer {
         package var occurrences: Int
         /// When it was first found, seconds into the exploration.
         package var foundAfter: Double
+        /// How long its shrink took, seconds.
+        package var shrinkSeconds: Double
     }
 
     /// What the exploration saw.
@@ -132,6 +134,7 @@ package final class Explorer {
         guard let target = ShrinkTarget.failing(in: record, named: gate), let draft = ScenarioDraft(json) else {
             return nil
         }
+        let shrinkStarted = ContinuousClock.now
         let shrinker = ScenarioShrinker(target: target, deadline: .now + budget)
         let focused = shrinker.focused(draft, seed: record.scenario.seed)
         guard shrinker.fails(focused) else { return nil }
@@ -145,7 +148,8 @@ package final class Explorer {
             failure: failure,
             statistics: shrinker.statistics,
             occurrences: 1,
-            foundAfter: (ContinuousClock.now - started).seconds
+            foundAfter: (shrinkStarted - started).seconds,
+            shrinkSeconds: (ContinuousClock.now - shrinkStarted).seconds
         )
     }
 }

@@ -127,7 +127,7 @@ struct ExploreCommand: AsyncParsableCommand {
             original: ScenarioDraft(finding.scenario)!,
             minimal: finding.minimal,
             statistics: finding.statistics,
-            seconds: finding.foundAfter,
+            seconds: finding.shrinkSeconds,
             sourceCommit: SourceCommit.current
         )
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
