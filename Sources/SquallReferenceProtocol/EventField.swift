@@ -61,17 +61,8 @@ package enum EventField: Sendable, Hashable {
 
     /// Appends `text` as a JSON string (``JSONText/quote(_:)``), copied whole when it needs no escape.
     private static func quote(_ text: String, into bytes: inout [UInt8]) {
-        var text = text
-        // Native strings are contiguous: scanned and copied as one buffer.
-        let copied: Bool = text.withUTF8 { utf8 in
-            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-                return false
-            }
-            bytes.append(UInt8(ascii: "\""))
-            bytes.append(contentsOf: utf8)
-            bytes.append(UInt8(ascii: "\""))
-            return true
+        if !JSONText.appendPlainLiteral(text, to: &bytes) {
+            bytes.append(contentsOf: JSONText.quote(text).utf8)
         }
-        if !copied { bytes.append(contentsOf: JSONText.quote(text).utf8) }
     }
 }

@@ -9,7 +9,7 @@ package enum JSONText {
     /// - Returns: the quoted literal, e.g. `"a\"b"`.
     package static func quote(_ text: String) -> String {
         // Most text (ids, reasons) needs no escape: copy it whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !text.utf8.contains(where: Self.needsEscape) {
             return "\"" + text + "\""
         }
         var result = "\""
@@ -27,6 +27,25 @@ package enum JSONText {
             }
         }
         return result + "\""
+    }
+
+    /// Whether `byte` of a string's UTF-8 must be escaped in JSON: a quote, a backslash or a control character.
+    package static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    /// Appends `text` as a JSON string literal, its UTF-8 copied whole, when none of it needs an escape (most ids,
+    /// names and reasons); false, appending nothing, when some does and the caller escapes it its own way.
+    package static func appendPlainLiteral(_ text: String, to bytes: inout [UInt8]) -> Bool {
+        var text = text
+        // Native strings are contiguous: scanned and copied as one buffer.
+        return text.withUTF8 { utf8 in
+            guard !utf8.contains(where: Self.needsEscape) else { return false }
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return true
+        }
     }
 
     /// A number with at most three decimals and no trailing zeros, e.g. `12.5`, `1763900000123.456`, `3`.

@@ -53,21 +53,10 @@ package struct ProtocolJSONWriter {
     /// Writes a string, escaped as `JSONEncoder` escapes it.
     package mutating func string(_ text: String) {
         self.separate()
-        self.bytes.append(UInt8(ascii: "\""))
-        var text = text
+        self.needsComma = true
         // Most text (ids, statuses) needs no escape: copied as one buffer, not byte by byte.
-        let copied: Bool = text.withUTF8 { utf8 in
-            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-                return false
-            }
-            self.bytes.append(contentsOf: utf8)
-            return true
-        }
-        if copied {
-            self.bytes.append(UInt8(ascii: "\""))
-            self.needsComma = true
-            return
-        }
+        if JSONText.appendPlainLiteral(text, to: &self.bytes) { return }
+        self.bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -85,7 +74,6 @@ package struct ProtocolJSONWriter {
             }
         }
         self.bytes.append(UInt8(ascii: "\""))
-        self.needsComma = true
     }
 
     /// Writes a whole number.
