@@ -56,11 +56,7 @@ package enum ExploreScenario {
     /// A step's start and end (scenario ms): its `at`, and its `for` or its handoff's blackout after it.
     static func span(_ step: JSONValue) -> (start: Int, end: Int) {
         guard case .object(let entry) = step else { return (0, 0) }
-        func milliseconds(_ value: JSONValue?) -> Int {
-            guard case .string(let text)? = value, let duration = Duration(parsing: text) else { return 0 }
-            return Int(duration.components.seconds) * 1_000
-                + Int(duration.components.attoseconds / 1_000_000_000_000_000)
-        }
+        func milliseconds(_ value: JSONValue?) -> Int { Int(ScenarioDraft.milliseconds(value) ?? 0) }
         var blackout = 0
         if case .object(let handoff)? = entry["handoff"] { blackout = milliseconds(handoff["blackout"]) }
         let start = milliseconds(entry["at"])

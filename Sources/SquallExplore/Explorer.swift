@@ -153,10 +153,3 @@ package final class Explorer {
         )
     }
 }
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18
-    }
-}

@@ -54,6 +54,45 @@ package struct ScenarioDraft: Sendable, Hashable {
         }
     }
 
+    /// The seed the document gives, when it gives a whole one.
+    package var seed: UInt64? {
+        guard case .number(let value)? = self[member: "seed"] else { return nil }
+        return UInt64(exactly: value)
+    }
+
+    /// The draft's size: its steps, groups, clients and duration.
+    package var size: JSONValue {
+        let clients = self.clients.reduce(0.0) { total, group in
+            guard case .object(let members) = group, let key = Self.key("count", in: members),
+                case .number(let count)? = members[key]
+            else { return total }
+            return total + count
+        }
+        return .object([
+            "steps": .number(Double(self.steps.count)),
+            "groups": .number(Double(self.clients.count)),
+            "clients": .number(clients),
+            "duration": self[member: "duration"] ?? .null,
+        ])
+    }
+
+    /// The size in words: "1 step, 2 clients, 90000ms".
+    package var sizeDescription: String {
+        func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
+        guard case .object(let size) = self.size, case .number(let clients)? = size["clients"] else { return "" }
+        var duration = "?"
+        if case .string(let text)? = size["duration"] { duration = text }
+        return "\(plural(self.steps.count, "step")), \(plural(Int(clients), "client")), \(duration)"
+    }
+
+    /// A duration value (`"2s"`) in milliseconds, exactly from its components (no trip through seconds, which
+    /// lands a few ulps off); nil when `value` is not a duration.
+    package static func milliseconds(_ value: JSONValue?) -> Double? {
+        guard case .string(let text)? = value, let duration = Duration(parsing: text) else { return nil }
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) * 1_000 + Double(attoseconds) / 1e15
+    }
+
     /// The key of `members` that reads as `name` (keys match case-insensitively).
     package static func key(_ name: String, in members: [String: JSONValue]) -> String? {
         members.keys.first { $0.lowercased() == name.lowercased() }

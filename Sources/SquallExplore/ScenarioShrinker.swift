@@ -252,7 +252,7 @@ package final class ScenarioShrinker {
         for index in current.steps.indices where !self.target.asksForActivity {
             current = self.reduce(current, floor: .value(0)) { draft in
                 guard case .object(let entry) = draft.steps[index].json, let key = ScenarioDraft.key("at", in: entry),
-                    case .string(let text)? = entry[key], let at = Self.milliseconds(text)
+                    let at = ScenarioDraft.milliseconds(entry[key]).map({ Int($0) })
                 else { return nil }
                 return (
                     at,
@@ -266,7 +266,7 @@ package final class ScenarioShrinker {
             }
         }
         return self.reduce(current, floor: .shortestRun) { draft in
-            guard case .string(let text)? = draft[member: "duration"], let duration = Self.milliseconds(text) else {
+            guard let duration = ScenarioDraft.milliseconds(draft[member: "duration"]).map({ Int($0) }) else {
                 return nil
             }
             return (
@@ -313,10 +313,7 @@ package final class ScenarioShrinker {
     /// interval), so a client that does not finish is a finding, not a run cut short.
     package static func shortestRun(_ draft: ScenarioDraft) -> Int {
         func duration(_ object: [String: JSONValue], _ name: String) -> Int? {
-            guard let key = ScenarioDraft.key(name, in: object), case .string(let text)? = object[key] else {
-                return nil
-            }
-            return Self.milliseconds(text)
+            ScenarioDraft.key(name, in: object).flatMap { ScenarioDraft.milliseconds(object[$0]) }.map { Int($0) }
         }
         var items = 20
         var interval = 250
@@ -334,12 +331,5 @@ package final class ScenarioShrinker {
                 return (duration(members, "startAt") ?? 0) + (duration(members, "rampUp") ?? 0)
             }.max() ?? 0
         return lastStart + 2 * items * interval
-    }
-
-    /// A duration string in whole milliseconds.
-    private static func milliseconds(_ text: String) -> Int? {
-        guard let duration = Duration(parsing: text) else { return nil }
-        return Int(duration.components.seconds) * 1_000
-            + Int(duration.components.attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SquallFaults
 import SquallScenarios
 
@@ -7,13 +8,9 @@ package struct ShrinkCapsule: Sendable {
     /// The capsule format's version.
     package static let formatVersion = 1
 
-    /// The shrunk scenario.
-    package var scenario: JSONValue
-    /// The seed it fails with (also written in `scenario`).
-    package var seed: UInt64
     /// The gate it fails, as the last failing run of the shrink evaluated it.
     package var failure: GateResult
-    /// The scenario before and after.
+    /// The scenario before and after (the capsule's `scenario.json` is the after, its seed written in).
     package var original: ScenarioDraft
     package var minimal: ScenarioDraft
     /// How the shrink went, and how long it took (seconds).
@@ -28,8 +25,6 @@ package struct ShrinkCapsule: Sendable {
 
     /// Creates a capsule.
     package init(
-        scenario: JSONValue,
-        seed: UInt64,
         failure: GateResult,
         original: ScenarioDraft,
         minimal: ScenarioDraft,
@@ -37,8 +32,6 @@ package struct ShrinkCapsule: Sendable {
         seconds: Double,
         sourceCommit: String?
     ) {
-        self.scenario = scenario
-        self.seed = seed
         self.failure = failure
         self.original = original
         self.minimal = minimal
@@ -55,30 +48,11 @@ package struct ShrinkCapsule: Sendable {
     /// client or a few: a compressed clock would make a failure that hangs on a message in flight at a cut less
     /// likely on real sockets for no gain. The simulator ignores `timeScale`, so the capsule's sim replay is the same.
     package static func forRealRun(_ draft: ScenarioDraft) -> ScenarioDraft {
-        guard case .string(let text)? = draft[member: "duration"], let duration = Duration(parsing: text) else {
-            return draft
-        }
-        let milliseconds = Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
+        guard let milliseconds = ScenarioDraft.milliseconds(draft[member: "duration"]) else { return draft }
         let scale = min(1, max(0.1, (Double(Self.realRunLength) / milliseconds * 100).rounded(.down) / 100))
         var draft = draft
         draft[member: "timeScale"] = .number(scale)
         return draft
-    }
-
-    /// A draft's size: its steps, groups, clients and duration.
-    package static func size(_ draft: ScenarioDraft) -> JSONValue {
-        let clients = draft.clients.reduce(0.0) { total, group in
-            guard case .object(let members) = group, let key = ScenarioDraft.key("count", in: members),
-                case .number(let count)? = members[key]
-            else { return total }
-            return total + count
-        }
-        return .object([
-            "steps": .number(Double(draft.steps.count)),
-            "groups": .number(Double(draft.clients.count)),
-            "clients": .number(clients),
-            "duration": draft[member: "duration"] ?? .null,
-        ])
     }
 
     /// `capsule.json`, for a capsule written to `folder`.
@@ -97,7 +71,7 @@ package struct ShrinkCapsule: Sendable {
         return .object([
             "capsuleVersion": .number(Double(Self.formatVersion)),
             "scenario": .string(scenarioPath),
-            "seed": .number(Double(self.seed)),
+            "seed": self.minimal.seed.map { .number(Double($0)) } ?? .null,
             "squallVersion": .string(SquallVersion.current),
             "sourceCommit": self.sourceCommit.map(JSONValue.string) ?? .null,
             "gate": .object([
@@ -106,8 +80,8 @@ package struct ShrinkCapsule: Sendable {
                 "observed": self.failure.observed.map(JSONValue.number) ?? .null,
                 "missingEvidence": self.failure.missingEvidence.map(JSONValue.string) ?? .null,
             ]),
-            "original": Self.size(self.original),
-            "minimal": Self.size(self.minimal),
+            "original": self.original.size,
+            "minimal": self.minimal.size,
             "shrink": .object([
                 "runs": .number(Double(self.statistics.runs)),
                 "invalidCandidates": .number(Double(self.statistics.invalid)),
@@ -121,5 +95,20 @@ package struct ShrinkCapsule: Sendable {
             ]),
             "realSockets": real,
         ])
+    }
+
+    /// Writes the capsule to `folder` (created): `scenario.json`, the shrunk scenario, and `capsule.json`.
+    package func write(to folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try (self.minimal.json.prettyText + "\n").write(
+            toFile: folder + "/scenario.json",
+            atomically: true,
+            encoding: .utf8
+        )
+        try (self.document(folder: folder).prettyText + "\n").write(
+            toFile: folder + "/capsule.json",
+            atomically: true,
+            encoding: .utf8
+        )
     }
 }

@@ -119,10 +119,8 @@ package enum StepWeakening {
     /// Multiplies a duration member (`"2s"`) by `factor`, written in whole milliseconds; false when it would not
     /// change (or would reach 0 by halving: dropping it is a variant of its own).
     private static func scaleDuration(_ object: inout [String: JSONValue], _ name: String, by factor: Double) -> Bool {
-        guard let key = ScenarioDraft.key(name, in: object), case .string(let text)? = object[key],
-            let duration = Duration(parsing: text)
+        guard let key = ScenarioDraft.key(name, in: object), let milliseconds = ScenarioDraft.milliseconds(object[key])
         else { return false }
-        let milliseconds = Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
         let scaled = (milliseconds * factor).rounded(.down)
         guard scaled >= 1, scaled != milliseconds else { return false }
         object[key] = .string("\(Int(scaled))ms")

@@ -24,7 +24,7 @@ struct BenchExploreCommand: AsyncParsableCommand {
     )
 
     @Option(name: .long, help: "The whole benchmark's search time (a duration such as 10m), shared equally.")
-    var budget: String = "10m"
+    var budget = SearchBudget(argument: "10m")!
 
     @Option(name: .long, help: "The seed of every search.")
     var seed: UInt64 = 1
@@ -39,9 +39,6 @@ struct BenchExploreCommand: AsyncParsableCommand {
     var confirm = false
 
     func validate() throws {
-        guard let budget = Duration(parsing: self.budget), budget > .zero else {
-            throw ValidationError("--budget: expected a duration above 0 such as \"10m\", found \"\(self.budget)\".")
-        }
         for name in self.selectedNames where ClientStrategy.preset(named: name) == nil {
             throw ValidationError("--mutants: unknown \"\(name)\" (squall explore --list-mutants).")
         }
@@ -68,12 +65,10 @@ struct BenchExploreCommand: AsyncParsableCommand {
     func run() async throws {
         StandardOutput.useLineBuffering()
         let strategies = self.selectedNames + ["resilient"]
-        let total = Duration(parsing: self.budget)!
+        let total = self.budget.duration
         // Whole milliseconds, so the share reads as a duration.
-        let share = Duration.milliseconds(
-            (total / strategies.count).components.seconds * 1_000
-                + (total / strategies.count).components.attoseconds / 1_000_000_000_000_000
-        )
+        let (seconds, attoseconds) = (total / strategies.count).components
+        let share = Duration.milliseconds(seconds * 1_000 + attoseconds / 1_000_000_000_000_000)
         print("▶ bench explore: \(strategies.count) strategies, \(share.squallText) each, seed \(self.seed)")
         var rows: [Row] = []
         for name in strategies {
@@ -88,13 +83,24 @@ struct BenchExploreCommand: AsyncParsableCommand {
             if let finding = row.found {
                 let folder = (self.output as NSString).appendingPathComponent(name)
                 do {
-                    try ExploreCommand.write(finding, strategy: name, to: folder)
+                    try ExploreCommand.write(finding, to: folder)
                     row.capsule = folder
                 } catch {
                     printError("squall bench explore: cannot write \(folder): \(error)")
                     throw ExitStatus.internalError
                 }
-                if self.confirm { row.real = await Self.confirm(finding, folder: folder) }
+                if self.confirm {
+                    let command = "squall bench explore"
+                    switch await RealConfirmation.run(
+                        finding.minimal,
+                        gate: finding.failure.gate,
+                        folder: folder,
+                        command: command
+                    ) {
+                    case .success(let result): row.real = result.verdict.rawValue
+                    case .failure(let problem): row.real = problem.message
+                    }
+                }
             }
             print(Self.line(row))
             rows.append(row)
@@ -127,10 +133,8 @@ struct BenchExploreCommand: AsyncParsableCommand {
     }
 
     private static func isSmall(_ draft: ScenarioDraft) -> Bool {
-        guard case .object(let size) = ShrinkCapsule.size(draft), case .number(let steps)? = size["steps"],
-            case .number(let clients)? = size["clients"]
-        else { return false }
-        return steps <= 3 && clients <= 10
+        guard case .object(let size) = draft.size, case .number(let clients)? = size["clients"] else { return false }
+        return draft.steps.count <= 3 && clients <= 10
     }
 
     private static func line(_ row: Row) -> String {
@@ -139,28 +143,7 @@ struct BenchExploreCommand: AsyncParsableCommand {
         }
         let real = row.real.map { "; real sockets: \($0)" } ?? ""
         return "  \(row.strategy): \(finding.gate) after \(String(format: "%.1f", finding.foundAfter)) s "
-            + "(\(row.schedules) schedules) → \(ExploreCommand.describe(finding.minimal))\(real)"
-    }
-
-    /// Runs a capsule's scenario once on real sockets: `failed` when the same gate fails there, else its verdict.
-    private static func confirm(_ finding: Explorer.Finding, folder: String) async -> String {
-        let session = ScenarioSession(
-            output: (folder as NSString).appendingPathComponent("real-run"),
-            quiet: true,
-            command: "squall bench explore",
-            signals: ShutdownSignal()
-        )
-        do {
-            let scenario = try Scenario(json: finding.minimal.json)
-            guard case .ran(let record, _) = try await session.run(scenario) else { return "refused" }
-            let step = finding.failure.gate.tags["step"]
-            let result = record.gates.first {
-                $0.gate.metric == finding.failure.gate.metric && $0.gate.tags["step"] == step
-            }
-            return result?.verdict.rawValue ?? "no such gate"
-        } catch {
-            return "error: \(error)"
-        }
+            + "(\(row.schedules) schedules) → \(finding.minimal.sizeDescription)\(real)"
     }
 
     private static func document(_ rows: [Row], share: Duration) -> JSONValue {
@@ -178,7 +161,7 @@ struct BenchExploreCommand: AsyncParsableCommand {
                         members["gate"] = .string(finding.gate)
                         members["foundAfterSeconds"] = .number((finding.foundAfter * 10).rounded() / 10)
                         members["capsule"] = row.capsule.map(JSONValue.string) ?? .null
-                        members["minimal"] = ShrinkCapsule.size(finding.minimal)
+                        members["minimal"] = finding.minimal.size
                         members["realSockets"] = row.real.map(JSONValue.string) ?? .null
                     }
                     return .object(members)

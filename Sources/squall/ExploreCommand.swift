@@ -30,7 +30,7 @@ struct ExploreCommand: AsyncParsableCommand {
     var strategy: String = "resilient"
 
     @Option(name: .long, help: "How long to search (a duration such as 60s or 10m).")
-    var budget: String = "1m"
+    var budget = SearchBudget(argument: "1m")!
 
     @Option(name: .long, help: "The seed of the search.")
     var seed: UInt64 = 1
@@ -48,9 +48,6 @@ struct ExploreCommand: AsyncParsableCommand {
     var listMutants = false
 
     func validate() throws {
-        guard let budget = Duration(parsing: self.budget), budget > .zero else {
-            throw ValidationError("--budget: expected a duration above 0 such as \"60s\", found \"\(self.budget)\".")
-        }
         guard (1...1_000).contains(self.clients) else {
             throw ValidationError("--clients: expected 1 to 1000, found \(self.clients).")
         }
@@ -67,7 +64,7 @@ struct ExploreCommand: AsyncParsableCommand {
             for mutant in ClientStrategy.mutants { print("\(mutant.name): \(mutant.summary)") }
             return
         }
-        let budget = Duration(parsing: self.budget)!
+        let budget = self.budget.duration
         let explorer = Explorer(strategy: self.strategy, clients: self.clients, seed: self.seed)
         print(
             "▶ exploring \(self.strategy) for \(budget.squallText) (seed \(self.seed), \(self.clients) clients a schedule)"
@@ -79,7 +76,7 @@ struct ExploreCommand: AsyncParsableCommand {
                 "\(self.strategy)-seed\(self.seed)-\(written.count + 1)"
             )
             do {
-                try Self.write(finding, strategy: self.strategy, to: folder)
+                try Self.write(finding, to: folder)
                 written.append(folder)
             } catch {
                 failure = error
@@ -87,7 +84,7 @@ struct ExploreCommand: AsyncParsableCommand {
             let observed = finding.failure.observed.map(JSONValue.format) ?? "no samples"
             print(
                 "  ✘ \(finding.gate) (observed \(observed)) after \(String(format: "%.1f", finding.foundAfter)) s → "
-                    + "\(Self.describe(finding.minimal)): \(folder)"
+                    + "\(finding.minimal.sizeDescription): \(folder)"
             )
         }
         if let failure {
@@ -107,22 +104,9 @@ struct ExploreCommand: AsyncParsableCommand {
         }
     }
 
-    /// "1 step, 2 clients, 90000ms".
-    static func describe(_ draft: ScenarioDraft) -> String {
-        guard case .object(let size) = ShrinkCapsule.size(draft) else { return "" }
-        let steps = size["steps"]?.jsonText ?? "?"
-        let clients = size["clients"]?.jsonText ?? "?"
-        var duration = "?"
-        if case .string(let text)? = size["duration"] { duration = text }
-        let plural = { (count: String, noun: String) in "\(count) \(noun)\(count == "1" ? "" : "s")" }
-        return "\(plural(steps, "step")), \(plural(clients, "client")), \(duration)"
-    }
-
-    /// Writes a finding's capsule: its shrunk scenario and capsule.json.
-    static func write(_ finding: Explorer.Finding, strategy: String, to folder: String) throws {
+    /// Writes a finding's capsule: its shrunk scenario and `capsule.json`, and the schedule as found (`found.json`).
+    static func write(_ finding: Explorer.Finding, to folder: String) throws {
         let capsule = ShrinkCapsule(
-            scenario: finding.minimal.json,
-            seed: Self.seed(of: finding.minimal),
             failure: finding.failure,
             original: ScenarioDraft(finding.scenario)!,
             minimal: finding.minimal,
@@ -130,26 +114,11 @@ struct ExploreCommand: AsyncParsableCommand {
             seconds: finding.shrinkSeconds,
             sourceCommit: SourceCommit.current
         )
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try (capsule.scenario.prettyText + "\n").write(
-            toFile: folder + "/scenario.json",
-            atomically: true,
-            encoding: .utf8
-        )
+        try capsule.write(to: folder)
         try (finding.scenario.prettyText + "\n").write(
             toFile: folder + "/found.json",
             atomically: true,
             encoding: .utf8
         )
-        try (capsule.document(folder: folder).prettyText + "\n").write(
-            toFile: folder + "/capsule.json",
-            atomically: true,
-            encoding: .utf8
-        )
-    }
-
-    private static func seed(of draft: ScenarioDraft) -> UInt64 {
-        guard case .number(let value)? = draft[member: "seed"], let seed = UInt64(exactly: value) else { return 1 }
-        return seed
     }
 }

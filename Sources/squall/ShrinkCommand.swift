@@ -45,16 +45,10 @@ struct ShrinkCommand: AsyncParsableCommand {
     var output: String = "capsules"
 
     @Option(name: .long, help: "Stop shrinking after this long (a duration such as 60s or 5m); the capsule says so.")
-    var budget: String = "5m"
+    var budget = SearchBudget(argument: "5m")!
 
     @Flag(name: .long, help: "Run the shrunk scenario once on real sockets (squall run) and record its verdict.")
     var confirm = false
-
-    func validate() throws {
-        guard let budget = Duration(parsing: self.budget), budget > .zero else {
-            throw ValidationError("--budget: expected a duration above 0 such as \"60s\", found \"\(self.budget)\".")
-        }
-    }
 
     func run() async throws {
         StandardOutput.useLineBuffering()
@@ -64,7 +58,7 @@ struct ShrinkCommand: AsyncParsableCommand {
             printError("squall shrink: \(self.path): the scenario is not a JSON object")
             throw ExitStatus.usage
         }
-        let seed = self.seed ?? recordedSeed ?? Self.scenarioSeed(source)
+        let seed = self.seed ?? recordedSeed ?? original.seed ?? 1
         original[member: "seed"] = .number(Double(seed))
         let scenario: Scenario
         do {
@@ -86,8 +80,7 @@ struct ShrinkCommand: AsyncParsableCommand {
             print("squall shrink: \(scenario.name) (seed \(seed)): \(which) in virtual time; nothing to shrink")
             throw ExitCode(1)
         }
-        let budget = Duration(parsing: self.budget)!
-        let shrinker = ScenarioShrinker(target: target, deadline: started + budget)
+        let shrinker = ScenarioShrinker(target: target, deadline: started + self.budget.duration)
         print(
             "▶ shrinking \(scenario.name) (seed \(seed)): keeping \(target.gate.key) \(target.gate.expression) failing"
         )
@@ -106,8 +99,6 @@ struct ShrinkCommand: AsyncParsableCommand {
         )
         guard let failure = shrinker.lastFailure else { throw ExitStatus.internalError }
         var capsule = ShrinkCapsule(
-            scenario: minimal.json,
-            seed: seed,
             failure: failure,
             original: original,
             minimal: minimal,
@@ -117,68 +108,27 @@ struct ShrinkCommand: AsyncParsableCommand {
         )
         let folder = (self.output as NSString).appendingPathComponent("\(scenario.name)-seed\(seed)")
         if self.confirm {
-            try await self.confirm(&capsule, target: target, minimal: minimal, folder: folder)
+            switch await RealConfirmation.run(minimal, gate: failure.gate, folder: folder, command: "squall shrink") {
+            case .success(let result): capsule.realVerdict = result
+            case .failure(let problem): capsule.realProblem = problem.message
+            }
         }
         capsule.seconds = (ContinuousClock.now - started).milliseconds / 1_000
-        try Self.write(capsule, to: folder)
+        do {
+            try capsule.write(to: folder)
+        } catch {
+            printError("squall shrink: cannot write \(folder): \(error)")
+            throw ExitStatus.internalError
+        }
         self.printSummary(capsule, folder: folder)
         if self.confirm, capsule.realVerdict?.verdict != .failed { throw ExitStatus.gateFailed }
     }
 
-    /// Runs the shrunk scenario once on real sockets and records the target gate's verdict there.
-    private func confirm(
-        _ capsule: inout ShrinkCapsule,
-        target: ShrinkTarget,
-        minimal: ScenarioDraft,
-        folder: String
-    ) async throws {
-        let session = ScenarioSession(
-            output: (folder as NSString).appendingPathComponent("real-run"),
-            quiet: true,
-            command: "squall shrink",
-            signals: ShutdownSignal()
-        )
-        do {
-            let scenario = try Scenario(json: minimal.json)
-            let real: RunRecord
-            switch try await session.run(scenario) {
-            case .ran(let record, _): real = record
-            case .refused(_, let reason):
-                capsule.realProblem = "the real run was refused: \(reason)"
-                return
-            }
-            let stepName = target.originalStep.flatMap { original in
-                minimal.steps.firstIndex { $0.original == original }.map { scenario.timeline[$0].name }
-            }
-            if let result = target.result(in: real, stepName: stepName) {
-                capsule.realVerdict = result
-            } else {
-                capsule.realProblem = "the real run has no result for the gate"
-            }
-        } catch let error as SessionFailure {
-            capsule.realProblem = error.message
-        } catch {
-            capsule.realProblem = "\(error)"
-        }
-    }
-
     private func printSummary(_ capsule: ShrinkCapsule, folder: String) {
-        func describe(_ draft: ScenarioDraft) -> String {
-            guard case .object(let size) = ShrinkCapsule.size(draft) else { return "" }
-            let steps = size["steps"]?.jsonText ?? "?"
-            let clients = size["clients"]?.jsonText ?? "?"
-            let duration =
-                size["duration"].flatMap { value -> String? in
-                    if case .string(let text) = value { return text }
-                    return nil
-                } ?? "?"
-            let plural = { (count: String, noun: String) in "\(count) \(noun)\(count == "1" ? "" : "s")" }
-            return "\(plural(steps, "step")), \(plural(clients, "client")), \(duration)"
-        }
         let observed = capsule.failure.observed.map(JSONValue.format) ?? "no samples"
         print(
             "✔ \(capsule.failure.gate.key) \(capsule.failure.gate.expression) still fails (observed \(observed)): "
-                + "\(describe(capsule.original)) → \(describe(capsule.minimal))"
+                + "\(capsule.original.sizeDescription) → \(capsule.minimal.sizeDescription)"
         )
         let statistics = capsule.statistics
         print(
@@ -216,39 +166,9 @@ struct ShrinkCommand: AsyncParsableCommand {
         }
         // A report holds its scenario and seed; a scenario file is one.
         if case .object(let members) = json, let scenario = members["scenario"], members["verdict"] != nil {
-            var seed: UInt64?
-            if case .number(let value)? = members["seed"], value >= 0, value.rounded() == value {
-                seed = UInt64(exactly: value)
-            }
-            return (scenario, seed)
+            guard case .number(let seed)? = members["seed"] else { return (scenario, nil) }
+            return (scenario, UInt64(exactly: seed))
         }
         return (json, nil)
-    }
-
-    /// The seed a scenario document gives (1 when it gives none).
-    private static func scenarioSeed(_ json: JSONValue) -> UInt64 {
-        guard case .object(let members) = json, let key = ScenarioDraft.key("seed", in: members),
-            case .number(let value)? = members[key], let seed = UInt64(exactly: value)
-        else { return 1 }
-        return seed
-    }
-
-    private static func write(_ capsule: ShrinkCapsule, to folder: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try (capsule.scenario.prettyText + "\n").write(
-                toFile: folder + "/scenario.json",
-                atomically: true,
-                encoding: .utf8
-            )
-            try (capsule.document(folder: folder).prettyText + "\n").write(
-                toFile: folder + "/capsule.json",
-                atomically: true,
-                encoding: .utf8
-            )
-        } catch {
-            printError("squall shrink: cannot write \(folder): \(error)")
-            throw ExitStatus.internalError
-        }
     }
 }
